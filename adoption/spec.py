@@ -1,0 +1,370 @@
+"""Survey specification: one YAML file a social scientist can read and edit.
+
+:func:`load_spec` reads and validates it into a frozen :class:`Survey`. Validation
+happens here, at the edge: every problem is raised as :class:`~adoption.errors.InputError`
+naming the file, the key (and the YAML line where the parser knows it) and what to do.
+
+pydantic does the type checking (it names the failing key path); the cross-key rules
+(an item in two constructs, a structural formula naming an unknown construct, a construct
+with one item) are checked by hand after it.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from adoption.errors import InputError
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Scale(_Frozen):
+    """A Likert response scale: integer points ``min..max`` with optional text labels."""
+
+    min: int = 1
+    max: int = 5
+    labels: dict[int, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check(self) -> "Scale":
+        if self.max <= self.min:
+            raise ValueError(f"scale max ({self.max}) must be greater than min ({self.min})")
+        bad = [k for k in self.labels if not self.min <= k <= self.max]
+        if bad:
+            raise ValueError(f"scale labels {bad} lie outside {self.min}..{self.max}")
+        return self
+
+    @property
+    def points(self) -> list[int]:
+        return list(range(self.min, self.max + 1))
+
+
+class Construct(_Frozen):
+    """A construct measured by several items (columns)."""
+
+    label: str = ""
+    items: dict[str, str]
+    reverse: tuple[str, ...] = ()
+    scale: Scale | None = None
+
+    @field_validator("items", mode="before")
+    @classmethod
+    def _items_as_mapping(cls, v: Any) -> Any:
+        # A plain list of column names is allowed; wording is then unknown.
+        if isinstance(v, (list, tuple)):
+            return {str(code): "" for code in v}
+        if isinstance(v, dict):
+            return {str(k): ("" if t is None else str(t)) for k, t in v.items()}
+        return v
+
+
+class Missing(_Frozen):
+    """Missing-data handling: codes that mean 'no answer' and the analysis method."""
+
+    codes: tuple[float, ...] = ()
+    method: Literal["listwise", "fiml"] = "listwise"
+
+
+class AttentionCheck(_Frozen):
+    """An instructed item ("please select Agree"): answers outside ``correct`` fail."""
+
+    column: str
+    correct: tuple[float, ...]
+
+
+class Screening(_Frozen):
+    """Careless-response rules, each optional with its threshold.
+
+    Attributes
+    ----------
+    attention_checks : instructed items and their correct answers.
+    longstring_max : exclude a row whose longest run of identical answers over the
+        items (in questionnaire order) is longer than this.
+    irv_min : exclude a row whose intra-individual response variability (SD of its item
+        answers) is below this.
+    mahalanobis_p : exclude a row whose squared Mahalanobis distance on the items has
+        chi-square p below this (e.g. 0.001).
+    min_seconds : exclude a row whose completion time is below this many seconds.
+    time_column : the completion-time column (seconds).
+    duplicate_ids : exclude repeated respondent ids (all but the first).
+    duplicate_rows : exclude identical submissions (all but the first).
+    max_missing_share : exclude a row missing more than this share of the items.
+    """
+
+    attention_checks: tuple[AttentionCheck, ...] = ()
+    longstring_max: int | None = None
+    irv_min: float | None = None
+    mahalanobis_p: float | None = None
+    min_seconds: float | None = None
+    time_column: str | None = None
+    duplicate_ids: bool = True
+    duplicate_rows: bool = True
+    max_missing_share: float | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> "Screening":
+        if self.min_seconds is not None and not self.time_column:
+            raise ValueError("screening.min_seconds needs screening.time_column")
+        if self.mahalanobis_p is not None and not 0 < self.mahalanobis_p < 1:
+            raise ValueError("screening.mahalanobis_p must lie between 0 and 1")
+        if self.max_missing_share is not None and not 0 <= self.max_missing_share <= 1:
+            raise ValueError("screening.max_missing_share must lie between 0 and 1")
+        return self
+
+
+class Group(_Frozen):
+    """A demographic column used for group comparisons."""
+
+    column: str
+    label: str = ""
+    labels: dict[int | str, str] = Field(default_factory=dict)
+
+
+class Population(_Frozen):
+    """Population values for the simulator (``adoption simulate``).
+
+    Attributes
+    ----------
+    loadings : standardised loading of each item; ``default`` applies to the rest.
+    paths : structural model with standardised coefficients in lavaan syntax,
+        e.g. ``"WIL ~ 0.35*HAB + 0.2*COM"``.
+    exogenous_correlation : correlation between exogenous constructs.
+    thresholds : cut points on the standard normal scale giving the Likert categories
+        (``scale.max - scale.min`` values).
+    contamination : share of rows made careless (keys ``missing``, ``straightliners``,
+        ``random``, ``failed_attention``, ``speeders``; ``duplicates`` is a count).
+    demographics : column -> {code: probability}.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    loadings: dict[str, float] = Field(default_factory=lambda: {"default": 0.75})
+    paths: str = ""
+    exogenous_correlation: float = 0.3
+    thresholds: tuple[float, ...] = (-1.5, -0.6, 0.3, 1.2)
+    contamination: dict[str, float] = Field(default_factory=dict)
+    demographics: dict[str, dict[str, float]] = Field(default_factory=dict)
+
+
+class Survey(_Frozen):
+    """A validated survey specification. Build it with :func:`load_spec`."""
+
+    title: str
+    scale: Scale = Scale()
+    id: str | None = None
+    constructs: dict[str, Construct]
+    structural: str = ""
+    hypotheses: dict[str, str] = Field(default_factory=dict)
+    alternatives: dict[str, str] = Field(default_factory=dict)
+    groups: tuple[Group, ...] = ()
+    demographics: tuple[str, ...] = ()
+    missing: Missing = Missing()
+    out_of_range: Literal["missing", "error"] = "missing"
+    screening: Screening = Screening()
+    pii: tuple[str, ...] = ()
+    data: str | None = None
+    population: Population | None = None
+    min_group_size: int = 30
+    small_cell: int = 5
+    #: folder of the spec file; relative ``data`` paths are resolved against it
+    base_dir: Path = Path(".")
+
+    @field_validator("groups", mode="before")
+    @classmethod
+    def _groups(cls, v: Any) -> Any:
+        if v is None:
+            return ()
+        if isinstance(v, dict):
+            return tuple({"column": k, **(g or {})} for k, g in v.items())
+        return tuple(g if isinstance(g, dict) else {"column": str(g)} for g in v)
+
+    # -- derived views ---------------------------------------------------------------
+    @property
+    def items(self) -> list[str]:
+        """All item columns, in questionnaire order."""
+        return [i for c in self.constructs.values() for i in c.items]
+
+    def construct_of(self, item: str) -> str:
+        for name, c in self.constructs.items():
+            if item in c.items:
+                return name
+        raise KeyError(item)
+
+    def scale_of(self, item: str) -> Scale:
+        """The response scale of one item (its construct's override or the survey's)."""
+        return self.constructs[self.construct_of(item)].scale or self.scale
+
+    def data_path(self) -> Path | None:
+        return None if self.data is None else (self.base_dir / self.data)
+
+    def measurement_syntax(self) -> str:
+        """The CFA of all constructs in lavaan syntax (``C =~ i1 + i2 + ...``)."""
+        return "\n".join(f"{n} =~ " + " + ".join(c.items) for n, c in self.constructs.items())
+
+    @property
+    def group_columns(self) -> list[str]:
+        return [g.column for g in self.groups]
+
+
+# lavaan-style formula: "LHS ~ a*X + Y" ; we only need the names on each side.
+_FORMULA = re.compile(r"^\s*([A-Za-z_.][\w.]*)\s*(=~|~~|~)\s*(.+)$")
+_TERM = re.compile(r"^(?:[-+0-9.eE]+\*|[A-Za-z_]\w*\*)?\s*([A-Za-z_.][\w.]*)$")
+
+
+def formula_names(syntax: str, *, where: str) -> list[tuple[str, str, list[str]]]:
+    """Split lavaan-style model syntax into (lhs, op, [rhs names]).
+
+    Comments (``#``), blank lines, ``:=`` definitions and ``~ 1`` intercepts are skipped;
+    multipliers such as ``0.3*X`` or ``a*X`` are stripped. Raises InputError naming
+    ``where`` on a line it cannot read.
+    """
+    out = []
+    for lineno, raw in enumerate(syntax.splitlines(), 1):
+        line = raw.split("#", 1)[0].strip()
+        if not line or ":=" in line:
+            continue
+        for part in line.split(";"):
+            part = part.strip()
+            if not part:
+                continue
+            m = _FORMULA.match(part)
+            if not m:
+                raise InputError(f"{where}, line {lineno}: cannot read '{part}'. "
+                                 "Write formulas as 'Y ~ X1 + X2' (lavaan syntax).")
+            lhs, op, rhs = m.groups()
+            names = []
+            for term in rhs.split("+"):
+                term = term.strip()
+                if term == "1":
+                    continue
+                t = _TERM.match(term)
+                if not t:
+                    raise InputError(f"{where}, line {lineno}: cannot read the term '{term}'.")
+                names.append(t.group(1))
+            out.append((lhs, op, names))
+    return out
+
+
+def _yaml_error(path: Path, exc: yaml.YAMLError) -> InputError:
+    mark = getattr(exc, "problem_mark", None)
+    where = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return InputError(f"{path}{where}: YAML error: {problem}. Fix the spec file's syntax.")
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """SafeLoader that refuses YAML aliases: specs never need them, and nested aliases
+    can expand exponentially (a "billion laughs" spec)."""
+
+    def compose_node(self, parent, index):  # type: ignore[override]
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, "YAML aliases (*name) are not allowed in a survey spec",
+                event.start_mark)
+        return super().compose_node(parent, index)
+
+
+def _first_error(path: Path, exc: ValidationError) -> InputError:
+    err = exc.errors()[0]
+    key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    msg = err["msg"].removeprefix("Value error, ")
+    more = f" ({exc.error_count() - 1} more problem(s) after this one)" if exc.error_count() > 1 else ""
+    return InputError(f"{path}: key '{key}': {msg}{more}. Fix the spec and run again.")
+
+
+def parse_spec(raw: dict[str, Any], *, path: Path) -> Survey:
+    """Validate a spec mapping (as read from YAML) into a :class:`Survey`."""
+    if not isinstance(raw, dict):
+        raise InputError(f"{path}: the spec must be a YAML mapping (title:, constructs:, ...).")
+    try:
+        survey = Survey(**{**raw, "base_dir": path.parent})
+    except ValidationError as exc:
+        raise _first_error(path, exc) from None
+    _check_cross_keys(survey, path)
+    return survey
+
+
+def _check_cross_keys(s: Survey, path: Path) -> None:
+    seen: dict[str, str] = {}
+    for name, c in s.constructs.items():
+        if len(c.items) < 2:
+            raise InputError(f"{path}: construct '{name}' has {len(c.items)} item(s); a construct "
+                             "needs at least 2 items. Add items or drop the construct.")
+        for item in c.items:
+            if item in seen:
+                raise InputError(f"{path}: item '{item}' is listed under both '{seen[item]}' and "
+                                 f"'{name}'. List each item under one construct.")
+            seen[item] = name
+        for r in c.reverse:
+            if r not in c.items:
+                raise InputError(f"{path}: construct '{name}' reverses '{r}', which is not one of "
+                                 f"its items ({', '.join(c.items)}).")
+    known = set(s.constructs)
+    for key, syntax in [("structural", s.structural),
+                        *((f"alternatives.{k}", v) for k, v in s.alternatives.items())]:
+        for lhs, op, names in formula_names(syntax, where=f"{path}: {key}"):
+            for n in [lhs, *names]:
+                if n not in known:
+                    raise InputError(f"{path}: {key} names '{n}', which is not a construct "
+                                     f"(known: {', '.join(sorted(known))}). Fix the formula.")
+    for hid, text in s.hypotheses.items():
+        m = re.match(r"^\s*(\w+)\s*->\s*(\w+)\s*(?:\(([+-])\))?\s*$", text)
+        if not m:
+            raise InputError(f"{path}: hypothesis {hid} '{text}' should read like 'HAB -> WIL (+)'.")
+        for n in m.group(1, 2):
+            if n not in known:
+                raise InputError(f"{path}: hypothesis {hid} names '{n}', which is not a construct.")
+    if s.id and s.id in seen:
+        raise InputError(f"{path}: the id column '{s.id}' is also an item.")
+
+
+def parse_hypothesis(text: str) -> tuple[str, str, str | None]:
+    """'HAB -> WIL (+)' -> ('HAB', 'WIL', '+'); the sign is None when not given."""
+    m = re.match(r"^\s*(\w+)\s*->\s*(\w+)\s*(?:\(([+-])\))?\s*$", text)
+    if not m:
+        raise ValueError(text)
+    return m.group(1), m.group(2), m.group(3)
+
+
+def load_spec(path: str | Path) -> Survey:
+    """Read and validate a survey specification.
+
+    Parameters
+    ----------
+    path : str or Path
+        A YAML file, or a folder holding ``survey.yaml``.
+
+    Returns
+    -------
+    Survey
+        The frozen, validated specification.
+
+    Raises
+    ------
+    InputError
+        Missing file, YAML syntax error (with its line), a key of the wrong type, or a
+        cross-key problem (unknown construct in a formula, construct with one item...).
+    """
+    p = Path(path)
+    if p.is_dir():
+        p = p / "survey.yaml"
+    if not p.exists():
+        raise InputError(f"{p}: spec file not found. Give the path of a survey YAML file.")
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{p}: cannot read the spec ({exc.__class__.__name__}). "
+                         "Save it as UTF-8 text.") from None
+    try:
+        raw = yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - SafeLoader subclass
+    except yaml.YAMLError as exc:
+        raise _yaml_error(p, exc) from None
+    return parse_spec(raw, path=p)

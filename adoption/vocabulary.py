@@ -1,0 +1,37 @@
+"""The project's one vocabulary: lavaan's names.
+
+Parameter tables use the columns of lavaan's ``parameterEstimates()`` and fit measures
+the names of lavaan's ``fitMeasures()``. Every module that builds such a table takes the
+names from here.
+"""
+
+from __future__ import annotations
+
+#: Columns of a parameter table, as ``lavaan::parameterEstimates(fit, standardized=TRUE)``.
+PARAMETER_COLUMNS: tuple[str, ...] = (
+    "lhs", "op", "rhs", "est", "se", "z", "pvalue", "ci.lower", "ci.upper", "std.all",
+)
+
+#: Fit measures reported for every model, named as ``lavaan::fitMeasures()``.
+FIT_MEASURES: tuple[str, ...] = (
+    "npar", "chisq", "df", "pvalue", "baseline.chisq", "baseline.df",
+    "cfi", "tli", "nfi", "rmsea", "rmsea.ci.lower", "rmsea.ci.upper", "rmsea.pvalue",
+    "srmr", "gfi", "agfi", "aic", "bic", "logl",
+)
+
+#: Extra fit measures under a robust estimator (MLM, MLR), as lavaan names them.
+ROBUST_FIT_MEASURES: tuple[str, ...] = (
+    "chisq.scaled", "df.scaled", "pvalue.scaled", "chisq.scaling.factor",
+    "baseline.chisq.scaled", "baseline.df.scaled", "baseline.pvalue.scaled",
+    "baseline.chisq.scaling.factor",
+    "cfi.scaled", "tli.scaled", "cfi.robust", "tli.robust",
+    "rmsea.scaled", "rmsea.ci.lower.scaled", "rmsea.ci.upper.scaled",
+    "rmsea.robust", "rmsea.ci.lower.robust", "rmsea.ci.upper.robust",
+)
+
+#: Operators of lavaan's model syntax.
+OP_LOADING = "=~"
+OP_REGRESSION = "~"
+OP_COVARIANCE = "~~"
+OP_INTERCEPT = "~1"
+OP_DEFINED = ":="
