@@ -1,0 +1,204 @@
+"""Stage 2: :class:`~adoption.load.LoadedResponses` -> :class:`CleanedResponses`.
+
+In order:
+
+1. the spec's missing codes (99, -9...) become missing, per column, logged;
+2. out-of-range answers (a 0, a 6 on a 1-5 item, a 2.5) become missing and are logged
+   one line per value, or stop the run, as ``out_of_range`` in the spec says;
+3. the screening rules mark careless rows (:mod:`adoption.screening`), each row with
+   every rule it breaks;
+4. under ``missing: listwise`` rows with any missing item are set aside too;
+5. reverse-keyed items are recoded as ``min + max - x``.
+
+Every input row ends up either analysed or excluded with its reasons:
+``rows_in == rows_analysed + sum(excluded counts)`` always holds. Where a row breaks
+several rules, the flow table counts it once, under the first rule in
+:data:`REASON_ORDER`; the exclusion log lists all of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from adoption import screening
+from adoption.audit import LogEntry
+from adoption.errors import InputError
+from adoption.load import LoadedResponses
+from adoption.spec import Survey
+
+#: Exclusion reasons in the order the flow table assigns a row's primary reason.
+REASON_ORDER: tuple[str, ...] = (
+    "no item answered",
+    "duplicate id",
+    "identical submission",
+    "failed attention check",
+    "too fast",
+    "too many missing answers",
+    "straight-lining",
+    "low response variability",
+    "multivariate outlier",
+    "incomplete (listwise deletion)",
+)
+
+
+@dataclass(frozen=True)
+class Flow:
+    """The sample flow (CONSORT-style): where every input row went."""
+
+    rows_in: int
+    rows_analysed: int
+    excluded: tuple[tuple[str, int], ...]  # (reason, count) in REASON_ORDER, primary reasons
+
+    def to_dict(self) -> dict:
+        return {"rows_in": self.rows_in, "rows_analysed": self.rows_analysed,
+                "excluded": [{"reason": r, "count": c} for r, c in self.excluded]}
+
+
+@dataclass(frozen=True)
+class CleanedResponses:
+    """Responses ready for analysis.
+
+    Attributes
+    ----------
+    data : analysed rows only (index ``row``, the 1-based row of the input file); item
+        columns recoded (reverse-keyed items flipped), missing as NaN.
+    items : the spec's item columns, in questionnaire order.
+    exclusions : one row per excluded input row: ``row``, ``id``, ``reason`` (primary),
+        ``reasons`` (all, joined by '; ').
+    flow : the sample flow.
+    log : every value changed and row set aside, as LogEntry lines (loader's first).
+    screening_scores : per input row, the screening statistics (longstring, irv,
+        mahalanobis d2 and p, missing share) for the record.
+    """
+
+    data: pd.DataFrame
+    items: tuple[str, ...]
+    exclusions: pd.DataFrame
+    flow: Flow
+    log: tuple[LogEntry, ...]
+    screening_scores: pd.DataFrame
+
+
+def _apply_missing_codes(df: pd.DataFrame, cols: list[str], codes: tuple[float, ...]) -> list[LogEntry]:
+    log = []
+    if not codes:
+        return log
+    for c in cols:
+        hit = df[c].isin(codes)
+        if hit.any():
+            found = sorted(pd.unique(df.loc[hit, c]).tolist())
+            log.append(LogEntry("clean", "missing code to missing", c, None, int(hit.sum()),
+                                f"codes {found}"))
+            df.loc[hit, c] = np.nan
+    return log
+
+
+def _out_of_range(df: pd.DataFrame, survey: Survey, path: str) -> list[LogEntry]:
+    log = []
+    for c in survey.items:
+        sc = survey.scale_of(c)
+        x = df[c]
+        bad = x.notna() & ((x < sc.min) | (x > sc.max) | (x != np.round(x)))
+        if not bad.any():
+            continue
+        if survey.out_of_range == "error":
+            row = bad.idxmax()
+            raise InputError(
+                f"{path}: column {c}, row {row}: answer {x[row]:g} is outside the scale "
+                f"{sc.min}..{sc.max} ({int(bad.sum())} such value(s)). Fix the data or set "
+                "'out_of_range: missing' in the spec.")
+        for row in x.index[bad]:
+            log.append(LogEntry("clean", "out of range to missing", c, int(row), 1,
+                                f"value {x[row]:g} outside {sc.min}..{sc.max}"))
+        df.loc[bad, c] = np.nan
+    return log
+
+
+def _reverse(df: pd.DataFrame, survey: Survey) -> list[LogEntry]:
+    log = []
+    for name, con in survey.constructs.items():
+        sc = con.scale or survey.scale
+        for item in con.reverse:
+            df[item] = (sc.min + sc.max) - df[item]
+            log.append(LogEntry("clean", "reverse-coded", item, None, int(df[item].notna().sum()),
+                                f"recoded as {sc.min + sc.max} - x"))
+    return log
+
+
+def _check_variance(data: pd.DataFrame, items: list[str], path: str) -> None:
+    for c in items:
+        x = data[c].dropna()
+        if len(x) and x.nunique() < 2:
+            raise InputError(
+                f"{path}: column {c}: every analysed respondent gave the same answer "
+                f"({x.iloc[0]:g}), so the item carries no information. Check the column or "
+                "remove the item from the spec.")
+
+
+def clean(loaded: LoadedResponses, survey: Survey) -> CleanedResponses:
+    """Recode, screen and account for every row.
+
+    Parameters
+    ----------
+    loaded : LoadedResponses
+        Output of :func:`adoption.load.load_responses`.
+    survey : Survey
+        The validated spec (missing codes, scale, reverse keys, screening rules).
+
+    Returns
+    -------
+    CleanedResponses
+
+    Raises
+    ------
+    InputError
+        An out-of-range answer when the spec says ``out_of_range: error``; an item with
+        no variance among the analysed rows; no row left to analyse.
+    """
+    path = loaded.source.path
+    df = loaded.data.copy()
+    items = survey.items
+    log: list[LogEntry] = list(loaded.log)
+
+    attn_cols = [a.column for a in survey.screening.attention_checks]
+    log += _apply_missing_codes(df, items + [c for c in attn_cols if c in df], survey.missing.codes)
+    log += _out_of_range(df, survey, path)
+
+    # Screening looks at the answers as given (before reverse-keying): a straight-liner
+    # gives the same raw answer to reversed items too.
+    scores = screening.scores(df, survey)
+    reasons = screening.reasons(df, scores, survey)
+    if survey.missing.method == "listwise":
+        incomplete = df[items].isna().any(axis=1) & reasons.map(len).eq(0)
+        for row in df.index[incomplete]:
+            reasons[row] = ["incomplete (listwise deletion)"]
+
+    log += _reverse(df, survey)
+
+    excluded_mask = reasons.map(len) > 0
+    order = {r: i for i, r in enumerate(REASON_ORDER)}
+    primary = reasons[excluded_mask].map(lambda rs: min(rs, key=order.__getitem__))
+    exclusions = pd.DataFrame({
+        "row": df.index[excluded_mask].astype(int),
+        "id": (df.loc[excluded_mask, survey.id].astype("string") if survey.id and survey.id in df
+               else pd.Series(pd.NA, index=df.index[excluded_mask], dtype="string")).to_numpy(),
+        "reason": primary.to_numpy(),
+        "reasons": reasons[excluded_mask].map(lambda rs: "; ".join(
+            sorted(rs, key=order.__getitem__))).to_numpy(),
+    })
+    for row, reason, all_reasons in exclusions[["row", "reason", "reasons"]].itertuples(index=False):
+        log.append(LogEntry("clean", "row excluded", "", int(row), 1, all_reasons))
+
+    counts = primary.value_counts()
+    flow = Flow(rows_in=len(df), rows_analysed=int((~excluded_mask).sum()),
+                excluded=tuple((r, int(counts[r])) for r in REASON_ORDER if r in counts))
+    data = df.loc[~excluded_mask]
+    if flow.rows_analysed == 0:
+        raise InputError(f"{path}: no row is left to analyse after screening "
+                         f"({flow.rows_in} rows in). Check the screening thresholds in the spec.")
+    _check_variance(data, items, path)
+    return CleanedResponses(data=data, items=tuple(items), exclusions=exclusions, flow=flow,
+                            log=tuple(log), screening_scores=scores)

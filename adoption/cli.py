@@ -1,0 +1,106 @@
+"""The ``adoption`` command: run, validate, simulate.
+
+typer parses the arguments; every :class:`~adoption.errors.InputError` raised by a stage
+ends here as one or two lines on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from adoption import pipeline, summary
+from adoption.errors import InputError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Survey pipeline for research on the adoption of AI.")
+err = Console(stderr=True, highlight=False)
+out = Console(highlight=False)
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _default_out(spec: Path) -> Path:
+    if spec.resolve() == pipeline.EXAMPLE_SPEC:
+        return REPO / "reports" / "example"
+    name = spec.parent.name if spec.name == "survey.yaml" else spec.stem
+    return Path("reports") / name
+
+
+@app.command()
+def run(spec: Optional[Path] = typer.Argument(None, help="Survey spec (YAML). Default: the bundled example."),
+        data: Optional[Path] = typer.Option(None, "--data", help="Export file; default: the spec's 'data'."),
+        out_dir: Optional[Path] = typer.Option(None, "--out", help="Run directory to write."),
+        estimator: str = typer.Option("ML", "--estimator", help="ML, MLM or MLR."),
+        bootstrap: int = typer.Option(5000, "--bootstrap", help="Bootstrap draws for indirect effects."),
+        seed: int = typer.Option(20261125, "--seed", help="Random seed (bootstrap)."),
+        ) -> None:
+    """Load, clean, describe and model a survey; write a run directory."""
+    spec = spec or pipeline.EXAMPLE_SPEC
+    est = estimator.upper()
+    if est not in {"ML", "MLM", "MLR"}:
+        raise InputError(f"--estimator {estimator}: choose ML, MLM or MLR.")
+    if bootstrap < 0:
+        raise InputError(f"--bootstrap {bootstrap}: give 0 (none) or a positive number of draws.")
+    target = out_dir or _default_out(spec)
+    with err.status("starting") as status:
+        result = pipeline.run(spec, data, target,
+                              pipeline.RunOptions(estimator=est, bootstrap=bootstrap, seed=seed),
+                              step=lambda s: status.update(s + " ..."))
+    summary.print_run(out, result)
+
+
+@app.command()
+def validate(spec: Path = typer.Argument(..., help="Survey spec (YAML)."),
+             data: Optional[Path] = typer.Option(None, "--data", help="Export file; default: the spec's 'data'."),
+             ) -> None:
+    """Check the spec and the data against each other without fitting any model."""
+    survey, loaded, cleaned = pipeline.prepare(spec, data)
+    summary.print_validation(out, survey, loaded, cleaned)
+
+
+@app.command()
+def simulate(spec: Path = typer.Argument(..., help="Survey spec (YAML) with a 'population' section."),
+             n: int = typer.Option(600, "--n", help="Respondents before contamination."),
+             seed: int = typer.Option(1, "--seed", help="Random seed."),
+             out_file: Path = typer.Option(..., "--out", help="File to write: .sav, .csv or .xlsx."),
+             ) -> None:
+    """Write a realistic, messy export simulated from the spec's population values."""
+    from adoption.simulate import simulate as simulate_export, write_export
+    from adoption.spec import load_spec
+
+    if n < 1:
+        raise InputError(f"--n {n}: give a positive number of respondents.")
+    survey = load_spec(spec)
+    sim = simulate_export(survey, n=n, seed=seed)
+    write_export(sim, survey, out_file)
+    out.print(f"wrote {out_file} ({len(sim.data)} rows)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the typer app, turning bad input into exit code 2."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except InputError as exc:
+        err.print(f"error: {exc.message}", soft_wrap=True)
+        return 2
+    except KeyboardInterrupt:
+        err.print("interrupted: nothing was written.")
+        return 130
+    except typer.Exit as exc:  # --help and friends
+        return exc.exit_code
+    except Exception as exc:  # click's usage errors
+        import click
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            return 2
+        raise
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

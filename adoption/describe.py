@@ -1,0 +1,83 @@
+"""Stage 3: cleaned responses -> a description of the sample.
+
+Response distributions per item (counts and shares of each scale point) and the
+demographic make-up of the analysed sample. Item statistics (mean, SD, skewness,
+kurtosis, floor and ceiling) come from :mod:`adoption.measurement.items`, shared with the
+measurement section.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from adoption.clean import CleanedResponses
+from adoption.measurement.items import item_descriptives
+from adoption.spec import Survey
+
+
+@dataclass(frozen=True)
+class Description:
+    """What the analysed sample looks like.
+
+    Attributes
+    ----------
+    items : one row per item (see :func:`adoption.measurement.items.item_descriptives`),
+        with its ``construct``.
+    distribution : long table ``item, construct, value, label, count, share``; the share
+        among the item's answers (missing excluded).
+    demographics : long table ``variable, value, label, count, share``, missing counted
+        as its own value (label 'missing').
+    """
+
+    items: pd.DataFrame
+    distribution: pd.DataFrame
+    demographics: pd.DataFrame
+
+    def to_dict(self) -> dict:
+        return {"items": self.items, "distribution": self.distribution,
+                "demographics": self.demographics}
+
+
+def response_distribution(data: pd.DataFrame, survey: Survey) -> pd.DataFrame:
+    """Counts and shares of each scale point per item (a zero count is listed too)."""
+    rows = []
+    for item in survey.items:
+        sc = survey.scale_of(item)
+        x = data[item].dropna()
+        n = len(x)
+        counts = x.value_counts()
+        for v in sc.points:
+            c = int(counts.get(float(v), 0))
+            rows.append({"item": item, "construct": survey.construct_of(item), "value": v,
+                         "label": sc.labels.get(v, str(v)), "count": c,
+                         "share": c / n if n else float("nan")})
+    return pd.DataFrame(rows)
+
+
+def demographics(data: pd.DataFrame, survey: Survey) -> pd.DataFrame:
+    """Counts of each value of the demographic and group columns present in the data."""
+    labels = {g.column: {str(k): v for k, v in g.labels.items()} for g in survey.groups}
+    cols = list(dict.fromkeys([*survey.demographics, *survey.group_columns]))
+    rows = []
+    n = len(data)
+    for col in cols:
+        if col not in data:
+            continue
+        counts = data[col].astype("string").fillna("missing").value_counts(sort=False)
+        for v, c in sorted(counts.items(), key=lambda kv: str(kv[0])):
+            key = str(v).removesuffix(".0")
+            rows.append({"variable": col, "value": key,
+                         "label": "missing" if v == "missing" else labels.get(col, {}).get(key, key),
+                         "count": int(c), "share": c / n if n else float("nan")})
+    return pd.DataFrame(rows, columns=["variable", "value", "label", "count", "share"])
+
+
+def describe(cleaned: CleanedResponses, survey: Survey) -> Description:
+    """Describe the analysed sample: item statistics, answer distributions, demographics."""
+    data = cleaned.data
+    items = item_descriptives(data[list(cleaned.items)])
+    items.insert(1, "construct", [survey.construct_of(i) for i in items["item"]])
+    return Description(items=items, distribution=response_distribution(data, survey),
+                       demographics=demographics(data, survey))

@@ -1,0 +1,136 @@
+"""The run directory: everything a run wrote, written atomically.
+
+Layout::
+
+    results.json     machine-readable results (input, sample flow, descriptives, models)
+    responses.parquet  the cleaned, analysed responses (no PII)
+    exclusions.csv   one line per excluded input row with its reasons
+    log.csv          every value changed, column dropped and row excluded
+    tables/*.csv     tables for people (written by later stages)
+
+:func:`write_run` writes into a temporary sibling folder and renames it into place at
+the end, so a failed or interrupted run leaves the previous run directory, or none,
+never a half-written one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from adoption.errors import InputError
+
+#: Characters that make a spreadsheet treat a cell as a formula (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def to_jsonable(x: Any) -> Any:
+    """Plain JSON types from numpy/pandas values; NaN and infinities become None."""
+    if isinstance(x, Mapping):
+        return {str(k): to_jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [to_jsonable(v) for v in x]
+    if isinstance(x, pd.DataFrame):
+        return [to_jsonable(r) for r in x.to_dict(orient="records")]
+    if isinstance(x, np.ndarray):
+        return to_jsonable(x.tolist())
+    if isinstance(x, (np.bool_, bool)):
+        return bool(x)
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    if isinstance(x, (float, np.floating)):
+        return None if not math.isfinite(float(x)) else float(x)
+    if x is pd.NA or x is pd.NaT or x is None:
+        return None
+    if isinstance(x, Path):
+        return str(x)
+    return x
+
+
+def safe_csv_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` whose text cells cannot run as spreadsheet formulas.
+
+    A text cell starting with ``= + - @`` (and not a plain number) gets a leading
+    apostrophe, as OWASP's CSV-injection advice says; numbers are left alone.
+    """
+    out = df.copy()
+    for c in out.columns:
+        if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
+            def esc(v):
+                if isinstance(v, str) and v.startswith(_FORMULA_START):
+                    try:
+                        float(v)
+                        return v
+                    except ValueError:
+                        return "'" + v
+                return v
+            out[c] = out[c].map(esc)
+    return out
+
+
+def write_run(out_dir: str | Path, *, results: Mapping[str, Any],
+              frames: Mapping[str, pd.DataFrame] | None = None,
+              parquet: Mapping[str, pd.DataFrame] | None = None,
+              extra: Callable[[Path], None] | None = None) -> Path:
+    """Write a run directory atomically.
+
+    Parameters
+    ----------
+    out_dir : path of the run directory; replaced whole if it exists.
+    results : written as ``results.json``.
+    frames : name -> DataFrame written as ``name`` (a relative path ending in .csv),
+        with formula-looking text escaped.
+    parquet : name -> DataFrame written as Parquet.
+    extra : called with the temporary folder to write further files (report, figures).
+
+    Returns
+    -------
+    Path of the finished run directory.
+    """
+    out = Path(out_dir).resolve()
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"{out.parent}: cannot create the output folder ({exc.strerror}). "
+                         "Choose another --out.") from None
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        (tmp / "results.json").write_text(
+            json.dumps(to_jsonable(results), indent=2, allow_nan=False), encoding="utf-8")
+        for name, df in (frames or {}).items():
+            p = tmp / name
+            p.parent.mkdir(parents=True, exist_ok=True)
+            safe_csv_frame(df).to_csv(p, index=False)
+        for name, df in (parquet or {}).items():
+            df.to_parquet(tmp / name)
+        if extra is not None:
+            extra(tmp)
+        _replace_dir(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def _replace_dir(new: Path, target: Path) -> None:
+    """Move ``new`` to ``target``; an existing ``target`` is swapped out, then removed."""
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        os.replace(target, old)
+    try:
+        os.replace(new, target)
+    except BaseException:
+        if old is not None:
+            os.replace(old, target)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,169 @@
+"""Careless-response screening: small pure functions and the rules of the spec.
+
+The indices follow Curran (2016), "Methods for the detection of carelessly invalid
+responses in survey data", J. Exp. Soc. Psych. 66, and agree with R's ``careless``
+package (``longstring``, ``irv``, ``mahad``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from adoption.spec import Survey
+
+
+def longstring(x: np.ndarray) -> np.ndarray:
+    """Longest run of identical consecutive answers in each row.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n, p)
+        Answers in questionnaire order; NaN (missing) breaks a run.
+
+    Returns
+    -------
+    ndarray of int, shape (n,)
+        As ``careless::longstring(x)``; 0 for a row with no answer.
+
+    Examples
+    --------
+    >>> longstring(np.array([[1, 1, 2, 2, 2], [3, 3, 3, 3, 3]]))
+    array([3, 5])
+    """
+    x = np.asarray(x, dtype=float)
+    n, p = x.shape
+    best = np.where(np.isnan(x[:, 0]), 0, 1) if p else np.zeros(n, int)
+    run = best.copy()
+    for j in range(1, p):
+        same = (x[:, j] == x[:, j - 1])  # NaN == NaN is False: missing breaks the run
+        run = np.where(np.isnan(x[:, j]), 0, np.where(same, run + 1, 1))
+        best = np.maximum(best, run)
+    return best.astype(int)
+
+
+def irv(x: np.ndarray) -> np.ndarray:
+    """Intra-individual response variability: the SD of each row's answers.
+
+    Uses the sample SD (divisor p - 1) over the answered items, as ``careless::irv``;
+    NaN where fewer than two items are answered.
+    """
+    x = np.asarray(x, dtype=float)
+    ok = ~np.isnan(x)
+    answered = ok.sum(axis=1)
+    filled = np.where(ok, x, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = filled.sum(axis=1) / answered
+        ss = (np.where(ok, x - mean[:, None], 0.0) ** 2).sum(axis=1)
+        sd = np.sqrt(ss / (answered - 1))
+    return np.where(answered >= 2, sd, np.nan)
+
+
+def mahalanobis(x: np.ndarray, reference: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Squared Mahalanobis distance of each row and its chi-square p-value.
+
+    The mean and covariance come from the complete rows of ``reference`` (default: ``x``).
+    A row with missing answers is measured on the items it answered, with the matching
+    sub-vector and sub-matrix, and tested on that many degrees of freedom.
+
+    Returns
+    -------
+    d2, p : ndarrays of shape (n,)
+        ``d2`` as ``careless::mahad(x, flag = FALSE)`` for complete rows; ``p`` =
+        ``1 - pchisq(d2, df = answered items)``. NaN where a row has no answer or the
+        covariance is singular.
+    """
+    x = np.asarray(x, dtype=float)
+    ref = x if reference is None else np.asarray(reference, dtype=float)
+    ref = ref[~np.isnan(ref).any(axis=1)]
+    n, p = x.shape
+    d2 = np.full(n, np.nan)
+    pv = np.full(n, np.nan)
+    if len(ref) <= p:
+        return d2, pv
+    mu = ref.mean(axis=0)
+    cov = np.cov(ref, rowvar=False)
+    obs = ~np.isnan(x)
+    # Rows share few missingness patterns: invert once per pattern.
+    patterns, inverse = np.unique(obs, axis=0, return_inverse=True)
+    for k, pat in enumerate(patterns):
+        rows = np.flatnonzero(inverse.ravel() == k)
+        if not pat.any():
+            continue
+        sub = cov[np.ix_(pat, pat)]
+        if np.linalg.matrix_rank(sub) < pat.sum():
+            continue
+        dev = x[np.ix_(rows, np.flatnonzero(pat))] - mu[pat]
+        d2[rows] = np.einsum("ij,jk,ik->i", dev, np.linalg.inv(sub), dev)
+        pv[rows] = stats.chi2.sf(d2[rows], df=int(pat.sum()))
+    return d2, pv
+
+
+def scores(df: pd.DataFrame, survey: Survey) -> pd.DataFrame:
+    """Per-row screening statistics on the item answers as given.
+
+    Columns: ``n_missing``, ``missing_share``, ``longstring``, ``irv``. The Mahalanobis
+    distance is added by :func:`reasons`, because it is measured against the rows that
+    pass the other rules.
+    """
+    x = df[survey.items].to_numpy(dtype=float)
+    n_missing = np.isnan(x).sum(axis=1)
+    return pd.DataFrame({
+        "n_missing": n_missing,
+        "missing_share": n_missing / x.shape[1],
+        "longstring": longstring(x),
+        "irv": irv(x),
+    }, index=df.index)
+
+
+def reasons(df: pd.DataFrame, sc: pd.DataFrame, survey: Survey) -> pd.Series:
+    """Every screening rule each row breaks, as a Series of lists of reason names.
+
+    Adds ``mahalanobis_d2`` and ``mahalanobis_p`` columns to ``sc`` (in place: ``sc``
+    is this stage's own table).
+    """
+    rules = survey.screening
+    items = survey.items
+    out: dict = {r: [] for r in df.index}
+
+    def flag(mask: pd.Series, reason: str) -> None:
+        for r in mask.index[mask.fillna(False).to_numpy(dtype=bool)]:
+            out[r].append(reason)
+
+    flag(sc["n_missing"] == len(items), "no item answered")
+    if rules.duplicate_ids and survey.id and survey.id in df:
+        ids = df[survey.id]
+        flag(ids.notna() & ids.duplicated(keep="first"), "duplicate id")
+    if rules.duplicate_rows:
+        # Identical answers to every item and every other column except the id and the
+        # completion time (a resubmission gets a new id or timestamp).
+        skip = {survey.id, rules.time_column}
+        cols = [c for c in df.columns if c not in skip]
+        answered = sc["n_missing"] < len(items)
+        flag(answered & df[cols].duplicated(keep="first"), "identical submission")
+    for check in rules.attention_checks:
+        if check.column in df:
+            v = df[check.column]
+            flag(~v.isin(check.correct), "failed attention check")
+    if rules.min_seconds is not None and rules.time_column in df:
+        t = pd.to_numeric(df[rules.time_column], errors="coerce")
+        flag(t < rules.min_seconds, "too fast")
+    if rules.max_missing_share is not None:
+        flag(sc["missing_share"] > rules.max_missing_share, "too many missing answers")
+    if rules.longstring_max is not None:
+        flag(sc["longstring"] > rules.longstring_max, "straight-lining")
+    if rules.irv_min is not None:
+        flag(sc["irv"] < rules.irv_min, "low response variability")
+
+    sc["mahalanobis_d2"] = np.nan
+    sc["mahalanobis_p"] = np.nan
+    if rules.mahalanobis_p is not None:
+        clean_rows = [r for r, rs in out.items() if not rs]
+        x = df[items].to_numpy(dtype=float)
+        ref = df.loc[clean_rows, items].to_numpy(dtype=float)
+        d2, p = mahalanobis(x, reference=ref)
+        sc["mahalanobis_d2"] = d2
+        sc["mahalanobis_p"] = p
+        flag(pd.Series(p < rules.mahalanobis_p, index=df.index), "multivariate outlier")
+    return pd.Series(out, dtype=object).reindex(df.index)
