@@ -1,15 +1,42 @@
 """Stage 1: export file -> :class:`LoadedResponses`.
 
-(Being written: readers for .sav/.zsav/.por/.dta, CSV, Excel, Qualtrics, Google Forms.)
+:func:`load_responses` reads one export (SPSS .sav/.zsav/.por, Stata .dta, CSV in any
+common encoding and delimiter, Excel .xlsx, Qualtrics and Google Forms CSV exports),
+checks it against the survey spec and returns the responses with
+
+* one row per data row of the file, index ``row`` = 1-based data row number (first
+  respondent = 1); no row is ever dropped here;
+* PII columns removed (the spec's ``pii`` plus columns that look like e-mail
+  addresses, phone numbers or IP addresses);
+* item and attention-check answers as numbers on the spec's scale (text labels mapped,
+  SPSS user-defined missing codes set to missing, value labels that run the other way
+  recoded by their text);
+* every change as a :class:`~adoption.audit.LogEntry`.
+
+Spec missing codes (``missing.codes``) and out-of-range values are left as numbers:
+they are the cleaning stage's job.
+
+The per-format readers live in :mod:`adoption.readers`.
 """
 
 from __future__ import annotations
 
+import difflib
+import hashlib
+import re
+import unicodedata
 from dataclasses import dataclass, field
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from adoption import readers
 from adoption.audit import LogEntry
+from adoption.errors import InputError
+from adoption.spec import Scale, Survey
+
+STAGE = "load"
 
 
 @dataclass(frozen=True)
@@ -44,3 +71,583 @@ class LoadedResponses:
     log: tuple[LogEntry, ...] = ()
     variable_labels: dict[str, str] = field(default_factory=dict)
     value_labels: dict[str, dict] = field(default_factory=dict)
+
+
+#: text that means "no answer" in a numeric (item) column of a text export
+NA_TOKENS = frozenset({"na", "n/a", "nan", "null", "none", "#n/a", ".", "<na>"})
+
+_EMAIL = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[A-Za-z]{2,}$")
+_PHONE = re.compile(r"^\+?[\d\s().\-/]{7,24}$")
+_IP = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$|^[0-9a-fA-F]{0,4}(?::[0-9a-fA-F]{0,4}){2,7}$")
+_DATE = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}$|^\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}$")
+
+
+# -- the entry point ---------------------------------------------------------------------
+def load_responses(path: str | Path, survey: Survey, *, sheet: str | None = None) -> LoadedResponses:
+    """Read an export file and return its responses checked against the spec.
+
+    Parameters
+    ----------
+    path : str or Path
+        The export: ``.sav``, ``.zsav``, ``.por``, ``.dta``, ``.csv`` (also ``.tsv``,
+        ``.txt``) or ``.xlsx``. Qualtrics and Google Forms CSV exports are recognised
+        by their content.
+    survey : Survey
+        The validated spec; its items (and id, attention-check, time, group and
+        demographic columns) must be in the file.
+    sheet : str, optional
+        Excel sheet to read (default: the first).
+
+    Returns
+    -------
+    LoadedResponses
+        ``data`` (index ``row``: 1-based data row number; item and attention-check
+        columns float), ``source`` (path, sha256 of the bytes, format, rows, encoding),
+        ``log`` (one entry per change), ``variable_labels`` and ``value_labels``.
+
+    Raises
+    ------
+    InputError
+        Missing or empty file, unknown extension, a file whose content is not what its
+        extension says (e.g. a .sav renamed .csv), an unreadable or truncated file, a
+        column present twice (also differing only in case or surrounding spaces), a
+        spec column missing from the file (with the nearest column names), a text
+        answer that matches none of the scale's labels (with column, row and the
+        allowed labels), or value labels whose order cannot be reconciled with the spec.
+
+    Notes
+    -----
+    Value labels in SPSS/Stata files. The numeric codes are what the file stores. For an
+    item column with value labels, each label is compared (case and spacing ignored)
+    with the spec's scale labels. If the matched codes say the file's numbers run the
+    other way (SAQ.sav: 1 = Strongly agree ... 5 = Strongly disagree, against a spec
+    with 1 = Strongly disagree), the column is recoded so that its numbers mean what the
+    spec says (here c -> 6 - c), and the value labels returned are re-keyed to match.
+    A map fitted on the matched labels (c -> c + b or c -> b - c) is applied to every
+    value it sends into the scale; other values (e.g. 9 = "Not answered" when 9 is not
+    declared missing) are left alone for the cleaning stage. If the labels share no text
+    with the spec but their polarity (agree/disagree, likely/unlikely...) runs opposite to
+    the spec's, loading stops rather than guess. Labels that cannot be reconciled
+    otherwise also stop loading, naming the column and both sets of labels.
+
+    Examples
+    --------
+    >>> loaded = load_responses("responses.sav", load_spec("survey.yaml"))  # doctest: +SKIP
+    >>> loaded.data.loc[1, "PE1"]  # first respondent's answer  # doctest: +SKIP
+    """
+    p = Path(path)
+    fmt = _check_path(p)
+    data = p.read_bytes()
+    if not data:
+        raise InputError(f"{p}: the file is empty (0 bytes). Export the responses again.")
+    digest = hashlib.sha256(data).hexdigest()
+    readers.check_magic(p, fmt, data[:512])
+
+    if fmt in ("sav", "zsav", "por", "dta"):
+        raw = readers.read_readstat(p, fmt)
+    elif fmt == "xlsx":
+        raw = readers.read_xlsx(p, sheet)
+    else:
+        raw = readers.read_csv(p, data)
+
+    log: list[LogEntry] = [LogEntry(STAGE, action, detail=detail) for action, detail in raw.notes]
+    header = _clean_header(p, raw.header, log)
+    df = raw.rows
+    df.columns = header
+    df.index = pd.RangeIndex(1, len(df) + 1, name="row")
+    variable_labels = dict(raw.variable_labels)
+    value_labels = {c: dict(v) for c, v in raw.value_labels.items()}
+    out_format = raw.format
+
+    if raw.format in ("csv", "xlsx"):
+        df, qualtrics_labels = _strip_qualtrics_rows(df, log)
+        if qualtrics_labels is not None:
+            out_format = "qualtrics"
+            variable_labels.update(qualtrics_labels)
+    if len(df) == 0:
+        raise InputError(f"{p}: the file has a header but no data rows. "
+                         "Export the responses again (check the export's filters).")
+
+    df = _user_missing_to_nan(df, raw, log)
+
+    renamed = _match_wording(p, df, survey, log)
+    if renamed:
+        df = df.rename(columns=renamed)
+        variable_labels.update({code: text for text, code in renamed.items()})
+        if any(_norm_text(c) == "timestamp" for c in df.columns):
+            out_format = "google-forms"
+    case_renamed = _match_case(df, survey, log)
+    if case_renamed:
+        df = df.rename(columns=case_renamed)
+        for old, new in case_renamed.items():
+            if old in variable_labels:
+                variable_labels[new] = variable_labels.pop(old)
+            if old in value_labels:
+                value_labels[new] = value_labels.pop(old)
+
+    df = _drop_pii(df, survey, log)
+    _check_spec_columns(p, df, survey)
+
+    answer_cols = list(dict.fromkeys(
+        [*survey.items, *(a.column for a in survey.screening.attention_checks)]))
+    for col in answer_cols:
+        scale = survey.scale_of(col) if col in survey.items else survey.scale
+        df[col] = _answers_to_numbers(p, df[col], col, scale, log)
+        if col in value_labels:
+            df[col], value_labels[col] = _reconcile_value_labels(
+                p, df[col], col, value_labels[col], scale, raw.missing_ranges.get(col, []), log)
+    for col in df.columns:
+        if col not in answer_cols:
+            df[col] = _maybe_numeric(df[col])
+
+    keep = set(df.columns)
+    source = SourceInfo(path=str(p), sha256=digest, format=out_format, rows=len(df),
+                        encoding=raw.encoding)
+    return LoadedResponses(
+        data=df, source=source, log=tuple(log),
+        variable_labels={c: t for c, t in variable_labels.items() if c in keep and t},
+        value_labels={c: v for c, v in value_labels.items() if c in keep and v},
+    )
+
+
+# -- file and header checks ---------------------------------------------------------------
+def _check_path(p: Path) -> str:
+    if not p.exists():
+        raise InputError(f"{p}: file not found. Check the path (or the spec's 'data:' key).")
+    if p.is_dir():
+        raise InputError(f"{p}: is a folder, not an export file. Give the file's path.")
+    fmt = readers.EXTENSIONS.get(p.suffix.lower())
+    if fmt is None:
+        known = ", ".join(sorted(readers.EXTENSIONS))
+        hint = " Save it as .xlsx or CSV." if p.suffix.lower() in (".xls", ".ods", ".numbers") else ""
+        raise InputError(f"{p}: unknown file type '{p.suffix or '(none)'}' (known: {known}).{hint}")
+    return fmt
+
+
+def _clean_header(p: Path, header: list[str], log: list[LogEntry]) -> list[str]:
+    """Strip surrounding spaces from column names; refuse names present twice."""
+    out = []
+    for h in header:
+        s = str(h).strip()
+        if s != h:
+            log.append(LogEntry(STAGE, "column name trimmed", column=s,
+                                detail=f"surrounding spaces removed from {h!r}"))
+        out.append(s)
+    seen: dict[str, int] = {}
+    for j, h in enumerate(out):
+        key = h.casefold()
+        if key in seen:
+            i = seen[key]
+            raise InputError(
+                f"{p}: column '{header[j]}' (column {j + 1}) duplicates '{header[i]}' (column {i + 1}); "
+                "names that differ only in case or spaces count as the same. Rename or remove one.")
+        seen[key] = j
+    return out
+
+
+def _strip_qualtrics_rows(df: pd.DataFrame, log: list[LogEntry]) -> tuple[pd.DataFrame, dict | None]:
+    """Detect a Qualtrics export (row 2: question texts, row 3: ImportId JSON) and
+    drop those two rows; returns the question texts as variable labels."""
+    if len(df) < 2:
+        return df, None
+    third = df.iloc[1].dropna().astype(str)
+    if third.empty or (third.str.lstrip().str.startswith('{"ImportId"')).mean() < 0.5:
+        return df, None
+    texts = {c: str(v).strip() for c, v in df.iloc[0].items() if not pd.isna(v) and str(v).strip()}
+    out = df.iloc[2:].copy()
+    out.index = pd.RangeIndex(1, len(out) + 1, name="row")
+    log.append(LogEntry(STAGE, "Qualtrics header rows skipped", count=2,
+                        detail="rows 2-3 of the file (question texts, ImportId) are not responses; "
+                               "question texts kept as variable labels; row 1 = first respondent"))
+    return out, texts
+
+
+def _user_missing_to_nan(df: pd.DataFrame, raw: readers.RawTable, log: list[LogEntry]) -> pd.DataFrame:
+    """Set SPSS user-defined missing values/ranges and Stata extended missing to NaN."""
+    for col, ranges in raw.missing_ranges.items():
+        if col not in df.columns or not ranges:
+            continue
+        s = df[col]
+        mask = pd.Series(False, index=s.index)
+        numeric = pd.to_numeric(s, errors="coerce")
+        for lo, hi in ranges:
+            if isinstance(lo, str) or isinstance(hi, str):
+                mask |= s.astype("object").isin([lo, hi])
+            else:
+                mask |= numeric.between(lo, hi)
+        n = int(mask.sum())
+        if n:
+            hits = s[mask].value_counts()
+            df[col] = s.mask(mask)
+            log.append(LogEntry(STAGE, "user-missing code to missing", column=col, count=n,
+                                detail="; ".join(f"{_fmt(v)}: {k}" for v, k in hits.items())
+                                + f" (file declares missing: {_ranges(ranges)})"))
+    for col, letters in raw.missing_user_values.items():
+        if col not in df.columns or not letters:
+            continue
+        s = df[col]
+        mask = s.astype("object").map(lambda v: isinstance(v, str) and v in letters).astype(bool)
+        n = int(mask.sum())
+        if n:
+            df[col] = s.mask(mask)
+            log.append(LogEntry(STAGE, "user-missing code to missing", column=col, count=n,
+                                detail="extended missing values " + ", ".join(
+                                    f".{k}" for k in sorted(set(s[mask])))))
+    return df
+
+
+def _ranges(ranges) -> str:
+    return ", ".join(_fmt(lo) if lo == hi else f"{_fmt(lo)} thru {_fmt(hi)}" for lo, hi in ranges)
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+# -- matching spec columns ----------------------------------------------------------------
+def _norm_text(s: str) -> str:
+    """Case, whitespace and punctuation-insensitive form of a question text."""
+    s = unicodedata.normalize("NFKC", str(s)).casefold()
+    s = re.sub(r"[^\w\s]", " ", s)
+    return " ".join(s.split())
+
+
+def _match_wording(p: Path, df: pd.DataFrame, survey: Survey, log: list[LogEntry]) -> dict[str, str]:
+    """Rename question-text headers (Google Forms style) to the item codes whose
+    wording they equal, ignoring case, spacing and punctuation. A grid header
+    ``Question [row text]`` also matches the row text."""
+    cols = set(df.columns)
+    wanted = {}
+    for item in survey.items:
+        if item in cols:
+            continue
+        text = survey.constructs[survey.construct_of(item)].items[item]
+        if text.strip():
+            wanted.setdefault(_norm_text(text), []).append(item)
+    if not wanted:
+        return {}
+    renamed: dict[str, str] = {}
+    claimed: dict[str, str] = {}
+    for col in df.columns:
+        keys = [_norm_text(col)]
+        m = re.search(r"\[([^\]]+)\]\s*$", str(col))
+        if m:
+            keys.append(_norm_text(m.group(1)))
+        for key in keys:
+            if key in wanted:
+                items = wanted[key]
+                if len(items) > 1:
+                    raise InputError(f"{p}: column '{col}' matches the wording of several items "
+                                     f"({', '.join(items)}). Give the items distinct wording in the spec.")
+                item = items[0]
+                if item in claimed:
+                    raise InputError(f"{p}: columns '{claimed[item]}' and '{col}' both match the "
+                                     f"wording of item {item}. Remove or rename one of them.")
+                claimed[item] = col
+                renamed[col] = item
+                break
+    for col, item in renamed.items():
+        log.append(LogEntry(STAGE, "column renamed (question text to item code)", column=item,
+                            detail=f"header {col!r} matched the spec wording of {item}"))
+    return renamed
+
+
+def _match_case(df: pd.DataFrame, survey: Survey, log: list[LogEntry]) -> dict[str, str]:
+    """Rename a column to a spec name that differs only in case (SPSS .por upper-cases)."""
+    by_fold = {}
+    for c in df.columns:
+        by_fold.setdefault(str(c).casefold(), []).append(c)
+    out = {}
+    cols = set(df.columns)
+    for name in _spec_columns(survey):
+        if name in cols:
+            continue
+        cands = by_fold.get(name.casefold(), [])
+        if len(cands) == 1 and cands[0] not in out:
+            out[cands[0]] = name
+            log.append(LogEntry(STAGE, "column renamed (case)", column=name,
+                                detail=f"file column {cands[0]!r} taken as spec column {name!r}"))
+    return out
+
+
+def _spec_columns(survey: Survey) -> list[str]:
+    names = [*survey.items]
+    if survey.id:
+        names.append(survey.id)
+    names += [a.column for a in survey.screening.attention_checks]
+    if survey.screening.time_column:
+        names.append(survey.screening.time_column)
+    names += list(survey.group_columns) + list(survey.demographics)
+    return list(dict.fromkeys(names))
+
+
+def _check_spec_columns(p: Path, df: pd.DataFrame, survey: Survey) -> None:
+    cols = [str(c) for c in df.columns]
+    missing = [n for n in _spec_columns(survey) if n not in cols]
+    if not missing:
+        return
+    items = [n for n in missing if n in survey.items]
+    what = "spec item(s)" if len(items) == len(missing) else "spec column(s)"
+    hints = []
+    for n in missing[:5]:
+        close = difflib.get_close_matches(n, cols, n=1, cutoff=0.6) or \
+            difflib.get_close_matches(n.casefold(), [c.casefold() for c in cols], n=1, cutoff=0.6)
+        if close:
+            hints.append(f"{n} -> did you mean '{_orig(close[0], cols)}'?")
+    hint = (" Nearest: " + "; ".join(hints) + ".") if hints else ""
+    shown = ", ".join(missing[:20]) + (f" and {len(missing) - 20} more" if len(missing) > 20 else "")
+    raise InputError(f"{p}: {len(missing)} {what} not in the file: {shown}.{hint}\n"
+                     "Rename the columns in the spec (or the file) so that they match.")
+
+
+def _orig(folded: str, cols: list[str]) -> str:
+    for c in cols:
+        if c == folded or c.casefold() == folded:
+            return c
+    return folded
+
+
+# -- PII ----------------------------------------------------------------------------------
+def _pii_kind(values: pd.Series) -> str | None:
+    """'e-mail addresses', 'phone numbers' or 'IP addresses' if most non-empty text
+    values look like that, else None. Numbers stored as numbers are not inspected."""
+    vals = [str(v).strip() for v in values.dropna() if isinstance(v, str) and str(v).strip()]
+    if not vals:
+        return None
+    n = len(vals)
+    for kind, test in (("e-mail addresses", lambda v: bool(_EMAIL.match(v))),
+                       ("IP addresses", lambda v: bool(_IP.match(v)) and ":" in v or
+                        bool(re.match(r"^\d{1,3}(?:\.\d{1,3}){3}$", v))),
+                       ("phone numbers", _looks_like_phone)):
+        if sum(test(v) for v in vals) / n > 0.5:
+            return kind
+    return None
+
+
+def _looks_like_phone(v: str) -> bool:
+    if not _PHONE.match(v) or _DATE.match(v) or re.match(r"^\d{1,3}(?:\.\d{1,3}){3}$", v):
+        return False
+    digits = sum(ch.isdigit() for ch in v)
+    if not 7 <= digits <= 15:
+        return False
+    # a plain number (an id, a count) is not a phone number: need +, a leading 0,
+    # or separators between digit groups
+    return v.startswith(("+", "(", "0")) or bool(re.search(r"\d[\s.\-/()]+\d", v))
+
+
+def _drop_pii(df: pd.DataFrame, survey: Survey, log: list[LogEntry]) -> pd.DataFrame:
+    drop = []
+    cols = set(df.columns)
+    for name in survey.pii:
+        if name in cols:
+            drop.append(name)
+            log.append(LogEntry(STAGE, "column dropped (PII)", column=name, count=len(df),
+                                detail="listed under pii in the spec"))
+        else:
+            log.append(LogEntry(STAGE, "PII column not found", column=name, count=0,
+                                detail="listed under pii in the spec but not in the file; check its name"))
+    protected = set(survey.items) | {a.column for a in survey.screening.attention_checks}
+    for col in df.columns:
+        if col in drop or col in protected:
+            continue
+        kind = _pii_kind(df[col])
+        if kind is None:
+            continue
+        if col == survey.id:
+            log.append(LogEntry(STAGE, "id column looks like PII", column=col,
+                                detail=f"most values look like {kind}; kept because it is the spec's id. "
+                                       "Consider replacing it with an anonymous code."))
+            continue
+        drop.append(col)
+        log.append(LogEntry(STAGE, "column dropped (PII)", column=col, count=len(df),
+                            detail=f"most non-empty values look like {kind}"))
+    return df.drop(columns=drop)
+
+
+# -- answers to numbers --------------------------------------------------------------------
+def _norm_label(s: str) -> str:
+    return " ".join(str(s).split()).casefold()
+
+
+def _answers_to_numbers(p: Path, s: pd.Series, col: str, scale: Scale,
+                        log: list[LogEntry]) -> pd.Series:
+    """Item answers as float: numbers kept, numeric text parsed, label text mapped by the
+    scale's labels (case and spacing ignored), 'NA'-like text to NaN."""
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        return s.astype("float64")
+    labels = {_norm_label(t): float(k) for k, t in scale.labels.items()}
+    out = np.full(len(s), np.nan)
+    n_label = n_text_num = n_na = 0
+    mapped: dict[str, int] = {}
+    for i, (row, v) in enumerate(s.items()):
+        if v is None or (not isinstance(v, str) and pd.isna(v)):
+            continue
+        if isinstance(v, bool):
+            v = str(v)
+        if isinstance(v, (int, float, np.integer, np.floating)):
+            out[i] = float(v)
+            continue
+        text = str(v)
+        key = _norm_label(text)
+        if key == "" or key in NA_TOKENS:
+            n_na += key != ""
+            continue
+        try:
+            out[i] = float(key)
+            n_text_num += 1
+            continue
+        except ValueError:
+            pass
+        if key in labels:
+            out[i] = labels[key]
+            n_label += 1
+            mapped[key] = mapped.get(key, 0) + 1
+            continue
+        allowed = "; ".join(f"{k} = {t}" for k, t in sorted(scale.labels.items())) or \
+            "(the spec's scale has no labels: add scale.labels, or recode the answers to numbers)"
+        raise InputError(f"{p}: column '{col}', data row {row}: answer {text!r} matches none of the "
+                         f"scale's labels. Allowed: {allowed}. Fix the answer or the spec's labels.")
+    if n_label:
+        log.append(LogEntry(STAGE, "label text to number", column=col, count=n_label,
+                            detail="; ".join(f"{k!r} -> {_fmt(labels[k])} ({n})" for k, n in mapped.items())))
+    if n_text_num:
+        log.append(LogEntry(STAGE, "numeric text to number", column=col, count=n_text_num,
+                            detail="numbers stored as text read as numbers"))
+    if n_na:
+        log.append(LogEntry(STAGE, "missing-value text to missing", column=col, count=n_na,
+                            detail="text such as 'NA', 'n/a', '.' read as missing"))
+    return pd.Series(out, index=s.index, name=s.name, dtype="float64")
+
+
+_NEG = ("disagree", "unlikely", "dissatisfied", "never", "not at all", "oppose", "unimportant",
+        "useless", "bad", "poor", "low")
+_POS = ("agree", "likely", "satisfied", "always", "extremely", "support", "important",
+        "useful", "good", "excellent", "high")
+
+
+def _polarity(label: str) -> int:
+    t = _norm_label(label)
+    for w in _NEG:
+        if re.search(rf"\b{w}\b", t):
+            return -1
+    for w in _POS:
+        if re.search(rf"\b{w}\b", t):
+            return 1
+    return 0
+
+
+def _direction(labels: dict) -> int:
+    """+1 if the labels run negative -> positive with rising code, -1 the other way,
+    0 when their polarity cannot be told."""
+    nums = sorted((float(k), v) for k, v in labels.items() if _is_number(k))
+    pol = [(k, _polarity(v)) for k, v in nums if _polarity(v) != 0]
+    if len(pol) < 2:
+        return 0
+    first, last = pol[0][1], pol[-1][1]
+    if first == last:
+        return 0
+    return 1 if first < last else -1
+
+
+def _is_number(k) -> bool:
+    try:
+        float(k)
+        return True
+    except (TypeError, ValueError):
+        return False
+
+
+def _reconcile_value_labels(p: Path, s: pd.Series, col: str, file_labels: dict, scale: Scale,
+                            missing_ranges, log: list[LogEntry]) -> tuple[pd.Series, dict]:
+    """Make the file's numeric codes mean what the spec's labels say (see
+    :func:`load_responses`, Notes). Returns the column and its re-keyed value labels."""
+    if not scale.labels:
+        return s, file_labels
+
+    def declared_missing(code: float) -> bool:
+        return any(not isinstance(lo, str) and lo <= code <= hi for lo, hi in missing_ranges)
+
+    spec = {_norm_label(t): float(k) for k, t in scale.labels.items()}
+    coded = {float(k): v for k, v in file_labels.items() if _is_number(k) and not declared_missing(float(k))}
+    matches = {c: spec[_norm_label(t)] for c, t in coded.items() if _norm_label(t) in spec}
+    file_desc = "; ".join(f"{_fmt(c)} = {t}" for c, t in sorted(coded.items()))
+    spec_desc = "; ".join(f"{k} = {t}" for k, t in sorted(scale.labels.items()))
+    if not matches:
+        fd, sd = _direction(coded), _direction(scale.labels)
+        if fd and sd and fd != sd:
+            raise InputError(
+                f"{p}: column '{col}': the file's value labels ({file_desc}) seem to run the other "
+                f"way from the spec's ({spec_desc}), and no label text matches.\n"
+                "Write the spec's scale labels with the file's wording so that the codes can be "
+                "recoded by label, or recode the column in the file.")
+        log.append(LogEntry(STAGE, "value labels differ from spec", column=col, count=0,
+                            detail=f"file: {file_desc}; spec: {spec_desc}; numeric codes kept as stored"))
+        return s, file_labels
+    if all(c == n for c, n in matches.items()):
+        return s, file_labels
+    # fit n = a*c + b with a = +1 or -1 on the matched labels
+    fit = None
+    for a in (1.0, -1.0):
+        bs = {n - a * c for c, n in matches.items()}
+        if len(bs) == 1 and (len(matches) >= 2 or a == 1.0):
+            fit = (a, bs.pop())
+            break
+    lo, hi = float(scale.min), float(scale.max)
+    if fit is not None:
+        a, b = fit
+
+        def remap(v: float) -> float:
+            if np.isnan(v):
+                return v
+            n = a * v + b
+            return n if lo <= n <= hi and float(v).is_integer() else v
+        rule = (f"c -> {_fmt(b)} - c" if a == -1 else f"c -> c {'+' if b >= 0 else '-'} {_fmt(abs(b))}")
+    else:
+        observed = {float(v) for v in s.dropna().unique()}
+        unmatched = sorted(v for v in observed if v not in matches and lo <= v <= hi)
+        if unmatched or len(set(matches.values())) != len(matches):
+            raise InputError(
+                f"{p}: column '{col}': the file's value labels ({file_desc}) cannot be lined up with "
+                f"the spec's scale labels ({spec_desc}).\nMake the spec's labels use the file's "
+                "wording for every point, or recode the column in the file.")
+
+        def remap(v: float) -> float:
+            return matches.get(v, v) if not np.isnan(v) else v
+        rule = "by label text"
+    new = s.map(remap).astype("float64")
+    changed = int(((new != s) & s.notna()).sum())
+    pairs = ", ".join(f"{_fmt(c)}->{_fmt(remap(c))}" for c in sorted(coded) if remap(c) != c)
+    log.append(LogEntry(STAGE, "recoded by value labels", column=col, count=changed,
+                        detail=f"file labels {file_desc} run differently from the spec's ({spec_desc}); "
+                               f"recoded {rule} ({pairs}) so that the numbers mean what the spec says"))
+    relabelled = {}
+    for k, t in file_labels.items():
+        key = remap(float(k)) if _is_number(k) else k
+        relabelled[key] = t
+    return new, relabelled
+
+
+def _maybe_numeric(s: pd.Series) -> pd.Series:
+    """Text columns whose every value is a number become numeric; text with leading zeros
+    ('007', postcodes) stays text."""
+    if s.dtype != object and not isinstance(s.dtype, pd.StringDtype):
+        return s
+    vals = s.dropna()
+    if vals.empty:
+        return s
+    if not all(isinstance(v, (str, int, float, np.integer, np.floating)) and not isinstance(v, bool)
+               for v in vals):
+        return s
+    texts = vals.astype(str).str.strip()
+    if texts.str.match(r"^[+-]?0\d").any():
+        return s
+    conv = pd.to_numeric(texts, errors="coerce")
+    if conv.isna().any():
+        if all(isinstance(v, str) for v in vals):
+            return s.astype("str")
+        return s
+    out = pd.to_numeric(s.astype("object").where(s.notna(), None).map(
+        lambda v: v.strip() if isinstance(v, str) else v), errors="coerce")
+    return out

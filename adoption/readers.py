@@ -1,0 +1,326 @@
+"""Format readers for :mod:`adoption.load`: one small function per file format.
+
+Each reader turns the bytes of one export file into a :class:`RawTable`: the header
+exactly as written (so duplicates can still be seen), the cells as read, and what the
+file says about itself (labels, user-defined missing values, encoding). Readers do not
+look at the survey spec; :func:`adoption.load.load_responses` does that.
+
+Every failure a user can cause (wrong extension, truncated file, a .sav renamed .csv)
+is raised as :class:`~adoption.errors.InputError` naming the file and what to do.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from adoption.errors import InputError
+
+#: file extension -> format name used in :class:`adoption.load.SourceInfo`
+EXTENSIONS: dict[str, str] = {
+    ".sav": "sav", ".zsav": "zsav", ".por": "por", ".dta": "dta",
+    ".csv": "csv", ".tsv": "csv", ".txt": "csv", ".xlsx": "xlsx",
+}
+
+#: delimiters tried on text files, in order of preference on a tie
+DELIMITERS: tuple[str, ...] = (",", ";", "\t", "|")
+
+
+@dataclass
+class RawTable:
+    """One file as read, before the spec is applied.
+
+    Attributes
+    ----------
+    header : column names in file order, as written (duplicates possible).
+    rows : DataFrame with positional columns ``0..k-1`` (renamed later, once the header
+        has been checked), one row per data row.
+    format : 'sav', 'zsav', 'por', 'dta', 'csv' or 'xlsx'.
+    encoding : the text encoding used (CSV) or reported by the file (SPSS, Stata).
+    variable_labels : column -> label, where the file has them.
+    value_labels : column -> {code: label}, where the file has them.
+    missing_ranges : column -> [(lo, hi), ...] SPSS user-defined missing values/ranges.
+    missing_user_values : column -> letters of Stata/SAS extended missing values.
+    notes : (action, detail) pairs the reader wants logged.
+    """
+
+    header: list[str]
+    rows: pd.DataFrame
+    format: str
+    encoding: str | None = None
+    variable_labels: dict[str, str] = field(default_factory=dict)
+    value_labels: dict[str, dict] = field(default_factory=dict)
+    missing_ranges: dict[str, list[tuple]] = field(default_factory=dict)
+    missing_user_values: dict[str, list] = field(default_factory=dict)
+    notes: list[tuple[str, str]] = field(default_factory=list)
+
+
+# -- what the bytes say ------------------------------------------------------------------
+def sniff_kind(head: bytes) -> str | None:
+    """The file kind its first bytes reveal, or None for plain text / unknown.
+
+    SPSS system files start with ``$FL2`` (``$FL3`` when ZLIB-compressed, .zsav); xlsx
+    is a ZIP archive (``PK\\x03\\x04``); old Excel .xls is an OLE2 container; Stata 13+
+    starts with ``<stata_dta>`` and Stata 8-12 with a version byte 0x71..0x73 followed by
+    a byte order byte 0x01/0x02.
+    """
+    if head.startswith(b"$FL2"):
+        return "sav"
+    if head.startswith(b"$FL3"):
+        return "zsav"
+    if head.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return "xls"
+    if head.startswith(b"<stata_dta>"):
+        return "dta"
+    if len(head) >= 2 and head[0] in (0x71, 0x72, 0x73) and head[1] in (1, 2):
+        return "dta"
+    if b"SPSS PORT FILE" in head[:500] or b"SPSS PORT FILE" in head.replace(b"\r\n", b""):
+        return "por"
+    return None
+
+
+_KIND_NAMES = {"sav": "an SPSS .sav file", "zsav": "a compressed SPSS .zsav file",
+               "xlsx": "an Excel .xlsx file (ZIP)", "xls": "an old Excel .xls file",
+               "dta": "a Stata .dta file", "por": "an SPSS portable .por file"}
+
+
+def check_magic(path: Path, fmt: str, head: bytes) -> None:
+    """Refuse a file whose content does not match its extension, saying what it is."""
+    kind = sniff_kind(head)
+    if fmt == "csv":
+        if kind is not None:
+            ext = ".xlsx" if kind == "xlsx" else f".{kind}"
+            hint = ("Save it as .xlsx or CSV from Excel." if kind == "xls"
+                    else f"Rename it to {ext}, or export it as CSV again.")
+            raise InputError(f"{path}: this file is named .csv but is {_KIND_NAMES[kind]} "
+                             f"(its first bytes are {head[:4]!r}). {hint}")
+        return
+    expected = {"sav": {"sav", "zsav"}, "zsav": {"zsav", "sav"}, "por": {"por"},
+                "dta": {"dta"}, "xlsx": {"xlsx"}}[fmt]
+    if kind in expected:
+        return
+    if fmt == "por" and kind is None:
+        return  # portable files are text; let pyreadstat judge them
+    what = _KIND_NAMES.get(kind, "not a file of that type (it looks like text or is corrupt)")
+    if kind == "xls":
+        todo = "Open it in Excel and save it as .xlsx or CSV."
+    elif kind is not None:
+        todo = f"Rename it to .{ 'xlsx' if kind == 'xlsx' else kind } and run again."
+    elif _looks_like_text(head):
+        todo = "If it is a CSV export, rename it to .csv; otherwise export it again."
+    else:
+        todo = "Export the file again; it may be truncated or corrupt."
+    raise InputError(f"{path}: this file is named .{fmt} but is {what} "
+                     f"(first bytes {head[:8]!r}). {todo}")
+
+
+def _looks_like_text(head: bytes) -> bool:
+    if not head:
+        return False
+    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return False
+    printable = sum(32 <= b < 127 or b in (9, 10, 13) or b >= 128 for b in head)
+    return printable / len(head) > 0.95
+
+
+# -- SPSS and Stata via pyreadstat --------------------------------------------------------
+def read_readstat(path: Path, fmt: str) -> RawTable:
+    """Read .sav/.zsav/.por/.dta with pyreadstat, keeping labels and user-missing codes.
+
+    ``user_missing=True`` makes pyreadstat return user-defined missing codes as the
+    values they are (with the rules in ``meta.missing_ranges``) instead of NaN, so that
+    :mod:`adoption.load` can count them per column before setting them to missing.
+    (.por files carry no user-missing definitions that pyreadstat can read.)
+    """
+    import pyreadstat
+
+    try:
+        if fmt in ("sav", "zsav"):
+            df, meta = pyreadstat.read_sav(str(path), user_missing=True)
+        elif fmt == "dta":
+            df, meta = pyreadstat.read_dta(str(path), user_missing=True)
+        else:
+            df, meta = pyreadstat.read_por(str(path))
+    except Exception as exc:  # pyreadstat raises ReadstatError/PyreadstatError and more
+        raise InputError(f"{path}: cannot read this .{fmt} file ({exc}). It is probably "
+                         "truncated or corrupt: export it again from the program that made it.") from None
+    if meta.number_rows not in (None, -1) and meta.number_rows != len(df):
+        raise InputError(f"{path}: the file header announces {meta.number_rows} rows but "
+                         f"{len(df)} could be read: the file is truncated. Export it again.")
+    header = [str(c) for c in df.columns]
+    rows = df.copy()
+    rows.columns = range(len(header))
+    ranges = {c: [(r["lo"], r["hi"]) for r in rr] for c, rr in (meta.missing_ranges or {}).items()}
+    return RawTable(
+        header=header, rows=rows, format=fmt, encoding=getattr(meta, "file_encoding", None),
+        variable_labels={c: str(l) for c, l in meta.column_names_to_labels.items() if l},
+        value_labels={c: dict(v) for c, v in (meta.variable_value_labels or {}).items()},
+        missing_ranges=ranges,
+        missing_user_values={c: list(v) for c, v in (getattr(meta, "missing_user_values", None) or {}).items()},
+    )
+
+
+# -- CSV ----------------------------------------------------------------------------------
+def decode_text(path: Path, data: bytes) -> tuple[str, str]:
+    """Decode a text export: BOM first (UTF-8, UTF-16), then UTF-8, then cp1252/latin-1.
+
+    Returns (text, encoding name). cp1252 is tried before latin-1 because Excel on
+    Windows writes it (curly quotes, the euro sign); latin-1 accepts any byte, so it is
+    the last resort. A file with NUL bytes and no UTF-16 BOM is refused as binary.
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        return _decode(path, data, "utf-8-sig"), "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return _decode(path, data, "utf-16"), "utf-16"
+    if b"\x00" in data[:4096]:
+        raise InputError(f"{path}: this file contains binary data (NUL bytes) and is not a CSV "
+                         "text file. Export the responses as CSV (UTF-8) again.")
+    for enc in ("utf-8", "cp1252", "latin-1"):
+        try:
+            return data.decode(enc), enc
+        except UnicodeDecodeError:
+            continue
+    raise AssertionError("latin-1 decodes any byte")  # pragma: no cover
+
+
+def _decode(path: Path, data: bytes, enc: str) -> str:
+    try:
+        return data.decode(enc)
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: the file starts with a {enc} byte-order mark but byte "
+                         f"{exc.start} is not valid {enc}. Save it again as UTF-8 CSV.") from None
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter among , ; tab | that splits the first lines most consistently.
+
+    For each candidate, parse up to 50 records with :mod:`csv` (so quoted fields and
+    embedded newlines are honoured) and score it by the number of columns it gives when
+    every record has the header's width; ties go to the order , ; tab |.
+    """
+    sample = text[:65536]
+    best, best_score = ",", (-2.0, -1)
+    for d in DELIMITERS:
+        recs = []
+        try:
+            for i, rec in enumerate(csv.reader(io.StringIO(sample), delimiter=d)):
+                if rec:
+                    recs.append(rec)
+                if i >= 50:
+                    break
+        except csv.Error:
+            continue
+        if not recs:
+            continue
+        width = len(recs[0])
+        # the last sampled record may be cut by the sample window
+        body = recs[1:-1] if len(sample) < len(text) else recs[1:]
+        consistent = sum(len(r) == width for r in body)
+        share = consistent / len(body) if body else 1.0
+        score = (share, width) if width > 1 else (-1.0, 0)
+        if score > best_score:
+            best, best_score = d, score
+    return best
+
+
+def read_csv(path: Path, data: bytes) -> RawTable:
+    """Read a CSV/TSV text export: every cell as text, blank cells as missing."""
+    text, enc = decode_text(path, data)
+    delim = sniff_delimiter(text)
+    try:
+        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=False))
+    except csv.Error as exc:
+        raise InputError(f"{path}: cannot parse the CSV ({exc}). Check quoting and export it again.") from None
+    notes = []
+    # A truly empty line is not a data row; a line of delimiters (",,,,") is one.
+    blank = sum(1 for r in records if not r)
+    records = [r for r in records if r]
+    if not records:
+        raise InputError(f"{path}: the file is empty (no header, no rows). Export the responses again.")
+    header, body = records[0], records[1:]
+    width = len(header)
+    fixed = []
+    for i, r in enumerate(body, start=1):
+        if len(r) > width:
+            extra = r[width:]
+            if any(c.strip() for c in extra):
+                raise InputError(
+                    f"{path}: data row {i} has {len(r)} fields but the header has {width} "
+                    f"(delimiter '{_show(delim)}'). Check for an unquoted '{_show(delim)}' "
+                    "in a text answer, or export the file again with quoting.")
+            r = r[:width]
+        elif len(r) < width:
+            r = r + [""] * (width - len(r))
+        fixed.append(r)
+    if blank:
+        notes.append(("blank lines skipped", f"{blank} empty line(s) in the file were not data rows"))
+    rows = pd.DataFrame(fixed, columns=range(width), dtype=object)
+    rows = rows.map(lambda v: pd.NA if isinstance(v, str) and v.strip() == "" else v)
+    return RawTable(header=header, rows=rows, format="csv", encoding=enc,
+                    notes=notes + ([("delimiter detected", f"'{_show(delim)}'")] if delim != "," else []))
+
+
+def _show(d: str) -> str:
+    return "\\t" if d == "\t" else d
+
+
+# -- Excel --------------------------------------------------------------------------------
+def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
+    """Read one sheet of an .xlsx workbook (the first unless ``sheet`` names another).
+
+    Cells are read as their stored values (``data_only=True``: formulas give their last
+    computed result). Entirely empty trailing rows and columns are ignored.
+    """
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+        raise InputError(f"{path}: cannot open this Excel file ({exc.__class__.__name__}: {exc}). "
+                         "It may be truncated or not a real .xlsx: save it again from Excel.") from None
+    try:
+        if sheet is None:
+            ws = wb.worksheets[0]
+        elif sheet in wb.sheetnames:
+            ws = wb[sheet]
+        else:
+            raise InputError(f"{path}: no sheet named '{sheet}' (sheets: {', '.join(wb.sheetnames)}).")
+        cells = [list(r) for r in ws.iter_rows(values_only=True)]
+    except InputError:
+        raise
+    except Exception as exc:
+        raise InputError(f"{path}: cannot read the sheet ({exc.__class__.__name__}: {exc}). "
+                         "Save the workbook again from Excel, or export it as CSV.") from None
+    finally:
+        wb.close()
+
+    def empty(v):
+        return v is None or (isinstance(v, str) and not v.strip())
+
+    while cells and all(empty(v) for v in cells[-1]):
+        cells.pop()
+    if not cells:
+        raise InputError(f"{path}: the first sheet is empty (no header, no rows). "
+                         "Put the header in row 1 and one respondent per row.")
+    width = max(len(r) for r in cells)
+    cells = [r + [None] * (width - len(r)) for r in cells]
+    while width > 0 and all(empty(r[width - 1]) for r in cells):
+        width -= 1
+    cells = [r[:width] for r in cells]
+    header = ["" if v is None else str(v) for v in cells[0]]
+    notes = []
+    for j, h in enumerate(header):
+        if not h.strip():
+            header[j] = f"column_{j + 1}"
+            notes.append(("unnamed column named", f"column {j + 1} has no header; called '{header[j]}'"))
+    rows = pd.DataFrame(cells[1:], columns=range(width), dtype=object)
+    rows = rows.map(lambda v: pd.NA if empty(v) else v)
+    return RawTable(header=header, rows=rows, format="xlsx", notes=notes)
