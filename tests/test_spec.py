@@ -1,0 +1,74 @@
+"""The survey spec: valid specs load, every bad spec gets a message naming key and line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from adoption.errors import InputError
+from adoption.spec import load_spec, parse_hypothesis
+
+GOOD = """\
+title: t
+scale: {min: 1, max: 5, labels: {1: Strongly disagree, 5: Strongly agree}}
+constructs:
+  A: {label: Alpha, items: {A1: "first", A2: "second"}, reverse: [A2]}
+  B: {items: [B1, B2, B3], scale: {min: 1, max: 7}}
+structural: |
+  B ~ A   # comment
+hypotheses: {H1: "A -> B (+)"}
+groups: [gender]
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "survey.yaml"
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def test_good_spec_loads(tmp_path):
+    s = load_spec(write(tmp_path, GOOD))
+    assert s.items == ["A1", "A2", "B1", "B2", "B3"]
+    assert s.scale_of("B1").max == 7 and s.scale_of("A1").max == 5
+    assert s.constructs["A"].reverse == ("A2",)
+    assert s.group_columns == ["gender"]
+    assert s.measurement_syntax() == "A =~ A1 + A2\nB =~ B1 + B2 + B3"
+    assert load_spec(tmp_path) == s  # a folder means its survey.yaml
+
+
+def test_example_spec_loads():
+    s = load_spec(Path(__file__).parent.parent / "surveys" / "ai_mental_health" / "survey.yaml")
+    assert len(s.constructs) == 11
+    assert sum(len(c.reverse) for c in s.constructs.values()) >= 2
+
+
+@pytest.mark.parametrize("text, message", [
+    (GOOD.replace("A2: \"second\"", "A2: \"second\"\n   bad: [indent"), r"line \d+, column \d+: YAML error"),
+    (GOOD.replace("B ~ A", "B ~ A + ZZZ"), "structural names 'ZZZ', which is not a construct"),
+    (GOOD.replace('items: {A1: "first", A2: "second"}, reverse: [A2]', "items: [A1]"),
+     "construct 'A' has 1 item"),
+    (GOOD.replace("reverse: [A2]", "reverse: [A9]"), "reverses 'A9', which is not one of its items"),
+    (GOOD.replace("B: {items: [B1, B2, B3]", "B: {items: [B1, B2, A1]"), "item 'A1' is listed under both"),
+    (GOOD.replace("title: t", "title: t\nunknown_key: 1"), "key 'unknown_key': Extra inputs"),
+    (GOOD.replace("max: 5,", "max: 0,"), "key 'scale': scale max"),
+    (GOOD.replace('"A -> B (+)"', '"A causes B"'), "should read like 'HAB -> WIL"),
+    ("- just\n- a list\n", "must be a YAML mapping"),
+    ("a: &x [1, 2]\nb: *x\n", "aliases"),
+])
+def test_bad_specs(tmp_path, text, message):
+    with pytest.raises(InputError, match=message) as exc:
+        load_spec(write(tmp_path, text))
+    assert str(tmp_path) in exc.value.message
+
+
+def test_missing_spec_file(tmp_path):
+    with pytest.raises(InputError, match="spec file not found"):
+        load_spec(tmp_path / "nope.yaml")
+
+
+def test_hypothesis_parsing():
+    assert parse_hypothesis("HAB -> WIL (+)") == ("HAB", "WIL", "+")
+    assert parse_hypothesis(" STG->WIL (-) ") == ("STG", "WIL", "-")
+    assert parse_hypothesis("A -> B") == ("A", "B", None)
