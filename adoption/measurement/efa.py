@@ -1,0 +1,248 @@
+"""Exploratory factor analysis: number of factors, rotated loadings, flagged items.
+
+Uses ``factor_analyzer`` for extraction (minres) and rotation (oblimin or promax);
+parallel analysis (Horn 1965) is implemented here with a seeded generator so that the
+retained number of factors is reproducible.
+
+``factor_analyzer`` 0.5.1 calls ``sklearn.utils.check_array(force_all_finite=...)``, an
+argument scikit-learn 1.8 removed. :func:`_factor_analyzer` installs a narrow adapter
+(the renamed ``ensure_all_finite`` argument) into factor_analyzer's own module namespace
+only when the installed scikit-learn needs it; nothing else is changed.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["ParallelResult", "parallel_analysis", "kaiser_count", "EFAResult", "efa"]
+
+
+def _factor_analyzer():
+    """Return ``factor_analyzer.FactorAnalyzer``, adapted to scikit-learn >= 1.8 if needed."""
+    import factor_analyzer.factor_analyzer as fa_mod
+    from sklearn.utils import check_array
+
+    if "force_all_finite" not in inspect.signature(check_array).parameters and \
+            not getattr(fa_mod.check_array, "_adoption_adapter", False):
+        def adapter(*args, force_all_finite=True, **kwargs):
+            kwargs.setdefault("ensure_all_finite", force_all_finite)
+            return check_array(*args, **kwargs)
+
+        adapter._adoption_adapter = True
+        fa_mod.check_array = adapter
+    return fa_mod.FactorAnalyzer
+
+
+# --------------------------------------------------------------------------- number of factors
+@dataclass(frozen=True)
+class ParallelResult:
+    """Parallel analysis.
+
+    Attributes
+    ----------
+    n_factors : int
+        Leading observed eigenvalues that exceed the random ones (Horn's criterion).
+    n_kaiser : int
+        Eigenvalues of the correlation matrix greater than 1 (Kaiser-Guttman).
+    eigenvalues : pandas.DataFrame
+        Columns ``k`` (1..p), ``observed``, ``random`` (the ``quantile`` of the simulated
+        eigenvalues, or their mean), ``retain`` (bool).
+    seed, n_iter : int
+    quantile : float or None
+    warnings : tuple of str
+    """
+
+    n_factors: int
+    n_kaiser: int
+    eigenvalues: pd.DataFrame
+    seed: int
+    n_iter: int
+    quantile: float | None
+    warnings: tuple[str, ...] = field(default=())
+
+
+def kaiser_count(corr: np.ndarray) -> int:
+    """Number of eigenvalues of the correlation matrix greater than 1 (Kaiser 1960)."""
+    return int(np.sum(np.linalg.eigvalsh(np.asarray(corr, dtype=float)) > 1.0))
+
+
+def parallel_analysis(items: pd.DataFrame, n_iter: int = 100, seed: int = 20261125,
+                      quantile: float | None = 0.95) -> ParallelResult:
+    """Horn's parallel analysis on principal-component eigenvalues, seeded.
+
+    Parameters
+    ----------
+    items : pandas.DataFrame
+        Item responses; rows with any NaN are dropped.
+    n_iter : int
+        Number of simulated data sets.
+    seed : int
+        Seed of ``numpy.random.default_rng``; same seed, same answer.
+    quantile : float or None
+        Compare with this quantile of the random eigenvalues (0.95, Glorfeld 1995) or, when
+        None, with their mean (Horn 1965).
+
+    Returns
+    -------
+    ParallelResult
+
+    Notes
+    -----
+    Each iteration draws an n x p standard-normal matrix and takes the eigenvalues of its
+    correlation matrix. Factor k is retained while the k-th observed eigenvalue exceeds the
+    k-th random one (stopping at the first that does not). This is the principal-component
+    version (``psych::fa.parallel(fa = "pc", sim = TRUE)``); results are close to but not
+    identical with R's because the random draws differ.
+    """
+    x = items.dropna().to_numpy(dtype=float)
+    n, p = x.shape
+    warns: list[str] = []
+    if n < 3 or p < 2:
+        empty = pd.DataFrame(columns=["k", "observed", "random", "retain"])
+        return ParallelResult(0, 0, empty, seed, n_iter, quantile,
+                              ("Parallel analysis needs at least 2 items and 3 complete cases.",))
+    sd = x.std(axis=0)
+    if np.any(sd == 0):
+        warns.append("Some items have no variance; they are left out of parallel analysis.")
+        x = x[:, sd > 0]
+        p = x.shape[1]
+    obs = np.sort(np.linalg.eigvalsh(np.corrcoef(x, rowvar=False)))[::-1]
+    rng = np.random.default_rng(seed)
+    sims = np.empty((n_iter, p))
+    for i in range(n_iter):
+        z = rng.standard_normal((n, p))
+        sims[i] = np.sort(np.linalg.eigvalsh(np.corrcoef(z, rowvar=False)))[::-1]
+    rand = sims.mean(axis=0) if quantile is None else np.quantile(sims, quantile, axis=0)
+    above = obs > rand
+    k = int(np.argmin(above)) if not above.all() else p
+    table = pd.DataFrame({"k": np.arange(1, p + 1), "observed": obs, "random": rand,
+                          "retain": np.arange(p) < k})
+    return ParallelResult(k, int(np.sum(obs > 1.0)), table, seed, n_iter, quantile, tuple(warns))
+
+
+# --------------------------------------------------------------------------- EFA
+@dataclass(frozen=True)
+class EFAResult:
+    """Exploratory factor analysis.
+
+    Attributes
+    ----------
+    n_factors : int
+    rotation : str or None
+    loadings : pandas.DataFrame
+        One row per item: ``item``, ``construct`` (the hypothesised one, if given), ``F1`` ..
+        ``Fk`` (pattern loadings), ``communality``, ``primary_factor``, ``primary_loading``,
+        ``low_loading`` (largest absolute loading < ``low``), ``cross_loading`` (absolute
+        loading >= ``cross`` on a factor other than the primary one).
+    factor_correlations : pandas.DataFrame
+        Factor correlation matrix (identity for orthogonal or no rotation).
+    variance : pandas.DataFrame
+        ``factor``, ``ss_loadings``, ``proportion``, ``cumulative``.
+    warnings : tuple of str
+    """
+
+    n_factors: int
+    rotation: str | None
+    loadings: pd.DataFrame
+    factor_correlations: pd.DataFrame
+    variance: pd.DataFrame
+    warnings: tuple[str, ...] = field(default=())
+
+
+def efa(items: pd.DataFrame, n_factors: int, rotation: str | None = "oblimin",
+        constructs: dict[str, list[str]] | None = None, low: float = 0.40,
+        cross: float = 0.30) -> EFAResult:
+    """Minres EFA with oblimin (default) or promax rotation, flagging weak and cross-loading items.
+
+    Parameters
+    ----------
+    items : pandas.DataFrame
+        Item responses; rows with any NaN are dropped.
+    n_factors : int
+        Number of factors (e.g. ``parallel_analysis(items).n_factors``).
+    rotation : {"oblimin", "promax", "varimax", None}
+        Rotation passed to ``factor_analyzer.FactorAnalyzer``; ignored for one factor.
+    constructs : dict, optional
+        Hypothesised construct -> items, copied into the ``construct`` column.
+    low, cross : float
+        Thresholds: a largest absolute loading below ``low`` (.40) is a low loading; an
+        absolute loading of at least ``cross`` (.30) on a second factor is a cross-loading.
+
+    Returns
+    -------
+    EFAResult
+
+    Notes
+    -----
+    Minres extraction and oblimin rotation as ``psych::fa(x, nfactors, fm = "minres",
+    rotate = "oblimin")`` (loadings may differ in sign and column order; ``factor_analyzer``
+    and ``GPArotation`` converge to the same optimum up to ~1e-3 typically).
+    Problems (singular matrix, too few items) give an empty loadings table and a warning.
+    """
+    x = items.dropna()
+    cols = list(x.columns)
+    owner = {i: c for c, its in (constructs or {}).items() for i in its}
+    fnames = [f"F{j + 1}" for j in range(max(n_factors, 0))]
+    warns: list[str] = []
+
+    def failed(msg: str) -> EFAResult:
+        return EFAResult(n_factors, rotation, pd.DataFrame(columns=["item", "construct", *fnames]),
+                         pd.DataFrame(), pd.DataFrame(columns=["factor", "ss_loadings",
+                                                               "proportion", "cumulative"]),
+                         (msg,))
+
+    if n_factors < 1:
+        return failed("No factor to extract (n_factors < 1).")
+    if len(cols) < 2 * n_factors + 1 or x.shape[0] <= len(cols):
+        return failed(f"Too few items ({len(cols)}) or complete cases ({x.shape[0]}) for "
+                      f"{n_factors} factor(s).")
+    if np.any(x.std() == 0):
+        return failed("Some items have no variance; the EFA is not computed.")
+    rot = rotation if n_factors > 1 else None
+    FactorAnalyzer = _factor_analyzer()
+    try:
+        fa = FactorAnalyzer(n_factors=n_factors, rotation=rot, method="minres")
+        with np.errstate(all="ignore"):
+            fa.fit(x.to_numpy(dtype=float))
+    except (np.linalg.LinAlgError, ValueError) as exc:
+        return failed(f"The EFA failed ({exc}); the correlation matrix is probably singular.")
+    lam = np.asarray(fa.loadings_, dtype=float)
+    if not np.all(np.isfinite(lam)):
+        return failed("The EFA did not converge to finite loadings.")
+    # orient each factor so that its largest loadings are positive
+    lam = lam * np.where(lam.sum(axis=0) < 0, -1.0, 1.0)
+    phi = getattr(fa, "phi_", None)
+    if phi is None or rot in (None, "varimax"):
+        phi = np.eye(n_factors)
+    else:
+        s = np.where(np.asarray(fa.loadings_).sum(axis=0) < 0, -1.0, 1.0)
+        phi = np.asarray(phi) * np.outer(s, s)
+    structure_comm = np.einsum("ij,jk,ik->i", lam, phi, lam)
+    absl = np.abs(lam)
+    prim = absl.argmax(axis=1)
+    second = np.sort(absl, axis=1)[:, -2] if n_factors > 1 else np.zeros(len(cols))
+    load = pd.DataFrame(lam, columns=fnames)
+    load.insert(0, "construct", [owner.get(i) for i in cols])
+    load.insert(0, "item", cols)
+    load["communality"] = structure_comm
+    load["primary_factor"] = [fnames[j] for j in prim]
+    load["primary_loading"] = lam[np.arange(len(cols)), prim]
+    load["low_loading"] = absl.max(axis=1) < low
+    load["cross_loading"] = second >= cross
+    if load["low_loading"].any():
+        warns.append("Items with no loading of at least %.2f: %s." % (
+            low, ", ".join(load.loc[load.low_loading, "item"])))
+    if load["cross_loading"].any():
+        warns.append("Items loading at least %.2f on a second factor: %s." % (
+            cross, ", ".join(load.loc[load.cross_loading, "item"])))
+    if np.any(structure_comm > 1 + 1e-6):
+        warns.append("Some communalities exceed 1 (Heywood case); the solution is improper.")
+    ss = np.einsum("ij,jk,ik->k", lam, phi, lam) if rot not in (None, "varimax") else (lam**2).sum(axis=0)
+    var = pd.DataFrame({"factor": fnames, "ss_loadings": ss, "proportion": ss / len(cols)})
+    var["cumulative"] = var["proportion"].cumsum()
+    return EFAResult(n_factors, rot, load, pd.DataFrame(phi, index=fnames, columns=fnames),
+                     var, tuple(warns))
