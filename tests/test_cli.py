@@ -1,0 +1,64 @@
+"""The command line: bad input ends in exit code 2 with a short message, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from adoption.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE = REPO / "surveys" / "ai_mental_health" / "survey.yaml"
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run the installed command as a user would (a fresh process)."""
+    env = {**os.environ, "COLUMNS": "200"}
+    return subprocess.run([sys.executable, "-m", "adoption", *args], capture_output=True,
+                          text=True, cwd=cwd, env=env, timeout=600)
+
+
+def assert_clean_error(proc: subprocess.CompletedProcess, *fragments: str) -> None:
+    assert proc.returncode == 2, proc.stderr + proc.stdout
+    assert "Traceback" not in proc.stderr
+    lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
+    assert 1 <= len(lines) <= 3, proc.stderr  # one or two lines (wrapped at most once more)
+    text = " ".join(proc.stderr.split())
+    for f in fragments:
+        assert f in text, text
+
+
+def test_missing_spec(tmp_path):
+    assert_clean_error(run_cli("validate", str(tmp_path / "nope.yaml")), "nope.yaml", "not found")
+
+
+def test_missing_data_file(tmp_path):
+    assert_clean_error(run_cli("validate", str(EXAMPLE), "--data", str(tmp_path / "gone.sav")),
+                       "gone.sav")
+
+
+def test_unknown_format(tmp_path):
+    p = tmp_path / "answers.json"
+    p.write_text("{}")
+    assert_clean_error(run_cli("validate", str(EXAMPLE), "--data", str(p)), "answers.json")
+
+
+def test_bad_estimator(tmp_path):
+    assert_clean_error(run_cli("run", str(EXAMPLE), "--estimator", "GLS", "--out", str(tmp_path / "r")),
+                       "--estimator GLS")
+    assert not (tmp_path / "r").exists()
+
+
+def test_yaml_error_names_the_line(tmp_path):
+    p = tmp_path / "survey.yaml"
+    p.write_text("title: t\nconstructs:\n  A: {items: [a1, a2]\n")
+    assert_clean_error(run_cli("validate", str(p)), "survey.yaml, line", "YAML error")
+
+
+def test_main_returns_2_in_process(tmp_path, capsys):
+    assert main(["validate", str(tmp_path / "x.yaml")]) == 2
+    assert "not found" in capsys.readouterr().err
