@@ -192,7 +192,8 @@ def load_responses(path: str | Path, survey: Survey, *, sheet: str | None = None
         [*survey.items, *(a.column for a in survey.screening.attention_checks)]))
     for col in answer_cols:
         scale = survey.scale_of(col) if col in survey.items else survey.scale
-        df[col] = _answers_to_numbers(p, df[col], col, scale, log)
+        df[col] = _answers_to_numbers(p, df[col], col, scale, log,
+                                      log_numeric_text=raw.format != "csv")
         if col in value_labels:
             df[col], value_labels[col] = _reconcile_value_labels(
                 p, df[col], col, value_labels[col], scale, raw.missing_ranges.get(col, []), log)
@@ -471,10 +472,13 @@ def _norm_label(s: str) -> str:
     return " ".join(str(s).split()).casefold()
 
 
-def _answers_to_numbers(p: Path, s: pd.Series, col: str, scale: Scale,
-                        log: list[LogEntry]) -> pd.Series:
+def _answers_to_numbers(p: Path, s: pd.Series, col: str, scale: Scale, log: list[LogEntry],
+                        *, log_numeric_text: bool = True) -> pd.Series:
     """Item answers as float: numbers kept, numeric text parsed, label text mapped by the
-    scale's labels (case and spacing ignored), 'NA'-like text to NaN."""
+    scale's labels (case and spacing ignored), 'NA'-like text to NaN.
+
+    In a CSV every cell is text, so reading "4" as 4 is not logged there; in SPSS string
+    variables and Excel text cells it is."""
     if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
         return s.astype("float64")
     labels = {_norm_label(t): float(k) for k, t in scale.labels.items()}
@@ -512,7 +516,7 @@ def _answers_to_numbers(p: Path, s: pd.Series, col: str, scale: Scale,
     if n_label:
         log.append(LogEntry(STAGE, "label text to number", column=col, count=n_label,
                             detail="; ".join(f"{k!r} -> {_fmt(labels[k])} ({n})" for k, n in mapped.items())))
-    if n_text_num:
+    if n_text_num and log_numeric_text:
         log.append(LogEntry(STAGE, "numeric text to number", column=col, count=n_text_num,
                             detail="numbers stored as text read as numbers"))
     if n_na:
@@ -520,6 +524,9 @@ def _answers_to_numbers(p: Path, s: pd.Series, col: str, scale: Scale,
                             detail="text such as 'NA', 'n/a', '.' read as missing"))
     return pd.Series(out, index=s.index, name=s.name, dtype="float64")
 
+
+_NONANSWER = re.compile(r"not answered|no answer|missing|don.?t know|refused|prefer not|"
+                        r"not applicable|\bn/?a\b|skipped")
 
 _NEG = ("disagree", "unlikely", "dissatisfied", "never", "not at all", "oppose", "unimportant",
         "useless", "bad", "poor", "low")
@@ -597,6 +604,19 @@ def _reconcile_value_labels(p: Path, s: pd.Series, col: str, file_labels: dict, 
     lo, hi = float(scale.min), float(scale.max)
     if fit is not None:
         a, b = fit
+        # the file's labelled answer codes must all land on the spec's scale; codes
+        # labelled like a non-answer ("Not answered", "Don't know") are left out
+        answer_codes = [c for c, t in coded.items() if not _NONANSWER.search(_norm_label(t))]
+        if any(not lo <= a * c + b <= hi for c in answer_codes):
+            fit = None
+            if len(set(matches.values())) == len(matches) and set(answer_codes) <= set(matches):
+                pass  # every answer label matched: fall through to a recode by label text
+            else:
+                raise InputError(
+                    f"{p}: column '{col}': the file's value labels ({file_desc}) cannot be lined up "
+                    f"with the spec's scale labels ({spec_desc}).\nMake the spec's labels use the "
+                    "file's wording for every point, or recode the column in the file.")
+    if fit is not None:
 
         def remap(v: float) -> float:
             if np.isnan(v):
@@ -619,9 +639,12 @@ def _reconcile_value_labels(p: Path, s: pd.Series, col: str, file_labels: dict, 
     new = s.map(remap).astype("float64")
     changed = int(((new != s) & s.notna()).sum())
     pairs = ", ".join(f"{_fmt(c)}->{_fmt(remap(c))}" for c in sorted(coded) if remap(c) != c)
+    unmatched_labels = [t for c, t in sorted(coded.items()) if c not in matches]
+    note = f"; file labels not in the spec: {', '.join(unmatched_labels)}" if unmatched_labels else ""
     log.append(LogEntry(STAGE, "recoded by value labels", column=col, count=changed,
                         detail=f"file labels {file_desc} run differently from the spec's ({spec_desc}); "
-                               f"recoded {rule} ({pairs}) so that the numbers mean what the spec says"))
+                               f"recoded {rule} ({pairs}) so that the numbers mean what the spec says"
+                               + note))
     relabelled = {}
     for k, t in file_labels.items():
         key = remap(float(k)) if _is_number(k) else k

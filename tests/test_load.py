@@ -1,0 +1,471 @@
+"""Tests of stage 1, :func:`adoption.load.load_responses`.
+
+Every fixture file is built here, in ``tmp_path``, from a few rows; nothing depends on
+files outside the test.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pyreadstat
+import pytest
+
+from adoption.errors import InputError
+from adoption.load import LoadedResponses, load_responses
+from adoption.spec import parse_spec
+
+LIKERT5 = {1: "Strongly disagree", 2: "Disagree", 3: "Neither agree nor disagree",
+           4: "Agree", 5: "Strongly agree"}
+
+
+def make_survey(**over) -> object:
+    raw = {
+        "title": "Test survey",
+        "scale": {"min": 1, "max": 5, "labels": LIKERT5},
+        "id": "rid",
+        "constructs": {
+            "PE": {"items": {"PE1": "AI tools help me work faster.",
+                             "PE2": "AI tools improve the quality of my work"}},
+            "EE": {"items": {"EE1": "Learning to use AI is easy for me",
+                             "EE2": "My interaction with AI is clear"}},
+        },
+        "pii": ["name"],
+    }
+    raw.update(over)
+    return parse_spec(raw, path=Path("/tmp/survey.yaml"))
+
+
+def frame(n: int = 4) -> pd.DataFrame:
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame({"rid": np.arange(1, n + 1)})
+    for c in ["PE1", "PE2", "EE1", "EE2"]:
+        df[c] = rng.integers(1, 6, n).astype(float)
+    df["age"] = np.arange(20, 20 + n).astype(float)
+    return df
+
+
+def write_csv(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def actions(loaded: LoadedResponses) -> list[tuple[str, str]]:
+    return [(e.action, e.column) for e in loaded.log]
+
+
+# -- CSV -----------------------------------------------------------------------------------
+def test_csv_basic_rows_index_and_source(tmp_path):
+    df = frame()
+    p = tmp_path / "r.csv"
+    df.to_csv(p, index=False)
+    out = load_responses(p, make_survey())
+    assert out.data.index.name == "row"
+    assert list(out.data.index) == [1, 2, 3, 4]
+    for c in ["PE1", "PE2", "EE1", "EE2"]:
+        assert out.data[c].dtype == "float64"
+        np.testing.assert_array_equal(out.data[c].to_numpy(), df[c].to_numpy())
+    assert out.source.format == "csv"
+    assert out.source.rows == 4
+    assert out.source.encoding == "utf-8"
+    assert out.source.sha256 == hashlib.sha256(p.read_bytes()).hexdigest()
+    assert out.source.path == str(p)
+
+
+@pytest.mark.parametrize("encoding,expected", [
+    ("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("utf-16", "utf-16"), ("cp1252", "cp1252"),
+])
+def test_csv_encodings(tmp_path, encoding, expected):
+    text = "rid,PE1,PE2,EE1,EE2,comment\n1,1,2,3,4,café ‘quoted’ €5\n2,5,4,3,2,naïve\n"
+    p = write_csv(tmp_path / "r.csv", text, encoding)
+    out = load_responses(p, make_survey())
+    assert out.source.encoding == expected
+    assert list(out.data.columns)[0] == "rid"  # no BOM left in the first name
+    assert out.data.loc[1, "comment"] == "café ‘quoted’ €5"
+    assert out.data.loc[2, "PE1"] == 5.0
+
+
+def test_csv_latin1_fallback(tmp_path):
+    # 0x81 is undefined in cp1252, so only latin-1 can decode it
+    p = tmp_path / "r.csv"
+    p.write_bytes(b"rid,PE1,PE2,EE1,EE2,c\n1,1,2,3,4,a\x81\xe9\n")
+    out = load_responses(p, make_survey())
+    assert out.source.encoding == "latin-1"
+    assert out.data.loc[1, "c"].endswith("é")
+
+
+@pytest.mark.parametrize("delim", [",", ";", "\t", "|"])
+def test_csv_delimiters(tmp_path, delim):
+    text = delim.join(["rid", "PE1", "PE2", "EE1", "EE2", "note"]) + "\n"
+    text += delim.join(["1", "1", "2", "3", "4", '"a, b; c | d"']) + "\n"
+    text += delim.join(["2", "5", "4", "3", "2", "x"]) + "\n"
+    p = write_csv(tmp_path / "r.csv", text)
+    out = load_responses(p, make_survey())
+    assert list(out.data.columns) == ["rid", "PE1", "PE2", "EE1", "EE2", "note"]
+    assert out.data.loc[1, "note"] == "a, b; c | d"
+    assert out.data.loc[2, "EE2"] == 2.0
+
+
+def test_csv_text_labels_numbers_as_text_and_na(tmp_path):
+    text = ("rid,PE1,PE2,EE1,EE2\n"
+            "1,strongly AGREE,  Disagree ,\" 4 \",NA\n"
+            "2,Neither  agree nor disagree,1,3.0,\n")
+    p = write_csv(tmp_path / "r.csv", text)
+    out = load_responses(p, make_survey())
+    d = out.data
+    assert d.loc[1, "PE1"] == 5.0 and d.loc[1, "PE2"] == 2.0 and d.loc[1, "EE1"] == 4.0
+    assert np.isnan(d.loc[1, "EE2"]) and np.isnan(d.loc[2, "EE2"])
+    assert d.loc[2, "PE1"] == 3.0
+    assert ("label text to number", "PE1") in actions(out)
+    assert ("missing-value text to missing", "EE2") in actions(out)
+
+
+def test_unknown_label_names_column_row_value_and_labels(tmp_path):
+    text = "rid,PE1,PE2,EE1,EE2\n1,Agree,2,3,4\n2,Somewhat agree,2,3,4\n"
+    p = write_csv(tmp_path / "r.csv", text)
+    with pytest.raises(InputError) as exc:
+        load_responses(p, make_survey())
+    msg = str(exc.value)
+    assert "PE1" in msg and "row 2" in msg and "'Somewhat agree'" in msg
+    assert "Strongly disagree" in msg and str(p) in msg
+
+
+def test_construct_scale_override_labels(tmp_path):
+    seven = {1: "Never", 4: "Sometimes", 7: "Always"}
+    survey = make_survey(constructs={
+        "PE": {"items": ["PE1", "PE2"]},
+        "HAB": {"items": ["H1", "H2"], "scale": {"min": 1, "max": 7, "labels": seven}},
+    })
+    text = "rid,PE1,PE2,H1,H2\n1,Agree,Disagree,always,never\n2,1,2,Sometimes,7\n"
+    out = load_responses(write_csv(tmp_path / "r.csv", text), survey)
+    assert out.data.loc[1, "H1"] == 7.0 and out.data.loc[1, "H2"] == 1.0
+    assert out.data.loc[2, "H1"] == 4.0 and out.data.loc[1, "PE1"] == 4.0
+
+
+def test_attention_check_text_mapped(tmp_path):
+    survey = make_survey(screening={"attention_checks": [{"column": "ATT", "correct": [4]}]})
+    text = "rid,PE1,PE2,EE1,EE2,ATT\n1,1,2,3,4,Agree\n2,1,2,3,4,Strongly agree\n"
+    out = load_responses(write_csv(tmp_path / "r.csv", text), survey)
+    assert out.data["ATT"].tolist() == [4.0, 5.0]
+
+
+def test_missing_codes_and_out_of_range_are_left_as_numbers(tmp_path):
+    survey = make_survey(missing={"codes": [99, -9]})
+    text = "rid,PE1,PE2,EE1,EE2\n1,99,-9,7,0\n"
+    out = load_responses(write_csv(tmp_path / "r.csv", text), survey)
+    assert out.data.loc[1, ["PE1", "PE2", "EE1", "EE2"]].tolist() == [99.0, -9.0, 7.0, 0.0]
+
+
+def test_no_row_is_dropped_and_embedded_newlines(tmp_path):
+    text = ('rid,PE1,PE2,EE1,EE2,comment\n'
+            '1,1,2,3,4,"line one\nline two, with ""quotes"""\n'
+            ',,,,,\n'
+            '3,5,5,5,5,x\n')
+    out = load_responses(write_csv(tmp_path / "r.csv", text), make_survey())
+    assert list(out.data.index) == [1, 2, 3]
+    assert out.data.loc[1, "comment"] == 'line one\nline two, with "quotes"'
+    assert out.data.loc[2, ["PE1", "PE2", "EE1", "EE2"]].isna().all()
+    assert out.data.loc[3, "PE1"] == 5.0
+
+
+def test_id_with_leading_zeros_stays_text(tmp_path):
+    text = "rid,PE1,PE2,EE1,EE2\n007,1,2,3,4\n010,1,2,3,4\n"
+    out = load_responses(write_csv(tmp_path / "r.csv", text), make_survey())
+    assert out.data["rid"].tolist() == ["007", "010"]
+
+
+# -- Qualtrics and Google Forms ---------------------------------------------------------------
+def test_qualtrics_three_header_rows(tmp_path):
+    text = ('StartDate,EndDate,ResponseId,rid,PE1,PE2,EE1,EE2\n'
+            '"Start Date","End Date","Response ID","Id","AI tools help me work faster","Q2","Q3","Q4"\n'
+            '"{""ImportId"":""startDate""}","{""ImportId"":""endDate""}","{""ImportId"":""_recordId""}",'
+            '"{""ImportId"":""QID0""}","{""ImportId"":""QID1""}","{""ImportId"":""QID2""}",'
+            '"{""ImportId"":""QID3""}","{""ImportId"":""QID4""}"\n'
+            '2024-01-01 10:00:00,2024-01-01 10:05:00,R_1,1,Agree,Strongly agree,2,3\n'
+            '2024-01-01 11:00:00,2024-01-01 11:05:00,R_2,2,Disagree,Neither agree nor disagree,4,5\n')
+    out = load_responses(write_csv(tmp_path / "q.csv", text), make_survey())
+    assert out.source.format == "qualtrics"
+    assert out.source.rows == 2
+    assert list(out.data.index) == [1, 2]
+    assert out.data.loc[1, "PE1"] == 4.0 and out.data.loc[2, "PE2"] == 3.0
+    assert out.variable_labels["PE1"] == "AI tools help me work faster"
+    assert ("Qualtrics header rows skipped", "") in actions(out)
+
+
+def test_google_forms_headers_matched_to_wording(tmp_path):
+    text = ('Timestamp,rid,"ai tools help me work faster","AI  tools improve the quality of my work!",'
+            '"Please rate: [Learning to use AI is easy for me]","My interaction with AI is clear."\n'
+            '2024/01/01 10:00:00 AM GMT,1,Agree,Strongly agree,Disagree,3\n'
+            '2024/01/01 10:01:00 AM GMT,2,Strongly disagree,Agree,Agree,5\n')
+    out = load_responses(write_csv(tmp_path / "g.csv", text), make_survey())
+    assert out.source.format == "google-forms"
+    assert {"PE1", "PE2", "EE1", "EE2", "Timestamp"} <= set(out.data.columns)
+    assert out.data.loc[1, "PE1"] == 4.0 and out.data.loc[1, "EE1"] == 2.0
+    assert out.data.loc[2, "EE2"] == 5.0
+    renames = [e for e in out.log if e.action.startswith("column renamed (question text")]
+    assert len(renames) == 4
+    assert out.variable_labels["PE1"] == "ai tools help me work faster"
+
+
+# -- Excel ---------------------------------------------------------------------------------
+def write_xlsx(path: Path, rows: list[list], sheet_title: str = "Responses") -> Path:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = sheet_title
+    for r in rows:
+        ws.append(r)
+    wb.save(path)
+    return path
+
+
+def test_xlsx_numbers_labels_and_text_numbers(tmp_path):
+    p = write_xlsx(tmp_path / "r.xlsx", [
+        ["rid", "PE1", "PE2", "EE1", "EE2"],
+        [1, 1, "Agree", "3", 4],
+        [2, 5, "strongly disagree", None, 2],
+    ])
+    out = load_responses(p, make_survey())
+    assert out.source.format == "xlsx" and out.source.rows == 2
+    assert out.data.loc[1, "PE2"] == 4.0 and out.data.loc[2, "PE2"] == 1.0
+    assert out.data.loc[1, "EE1"] == 3.0 and np.isnan(out.data.loc[2, "EE1"])
+    assert ("numeric text to number", "EE1") in actions(out)
+
+
+def test_xlsx_named_sheet(tmp_path):
+    wb = openpyxl.Workbook()
+    wb.active.append(["notes"])
+    ws = wb.create_sheet("data")
+    for r in [["rid", "PE1", "PE2", "EE1", "EE2"], [1, 1, 2, 3, 4]]:
+        ws.append(r)
+    wb.save(tmp_path / "r.xlsx")
+    out = load_responses(tmp_path / "r.xlsx", make_survey(), sheet="data")
+    assert out.data.loc[1, "EE2"] == 4.0
+    with pytest.raises(InputError, match="no sheet named 'nope'"):
+        load_responses(tmp_path / "r.xlsx", make_survey(), sheet="nope")
+
+
+# -- SPSS and Stata --------------------------------------------------------------------------
+DESC = {1.0: "Strongly agree", 2.0: "Agree", 3.0: "Neither agree nor disagree",
+        4.0: "Disagree", 5.0: "Strongly disagree", 9.0: "Not answered"}
+
+
+def test_sav_descending_labels_recoded_and_user_missing(tmp_path):
+    df = pd.DataFrame({"rid": [1.0, 2.0, 3.0], "PE1": [1.0, 5.0, 9.0], "PE2": [2.0, 9.0, 4.0],
+                       "EE1": [1.0, 2.0, 3.0], "EE2": [3.0, 4.0, 5.0]})
+    p = tmp_path / "r.sav"
+    pyreadstat.write_sav(
+        df, p, column_labels={"PE1": "AI tools help me work faster", "rid": "Respondent"},
+        variable_value_labels={"PE1": DESC, "PE2": DESC,
+                               "EE1": {float(k): v for k, v in LIKERT5.items()}},
+        missing_ranges={"PE1": [9], "PE2": [9]})
+    out = load_responses(p, make_survey())
+    d = out.data
+    assert out.source.format == "sav"
+    # 1 = Strongly agree in the file is 5 = Strongly agree in the spec
+    assert d.loc[1, "PE1"] == 5.0 and d.loc[2, "PE1"] == 1.0 and np.isnan(d.loc[3, "PE1"])
+    assert d.loc[1, "PE2"] == 4.0 and np.isnan(d.loc[2, "PE2"]) and d.loc[3, "PE2"] == 2.0
+    # ascending labels equal to the spec's: untouched
+    assert d["EE1"].tolist() == [1.0, 2.0, 3.0]
+    entries = {(e.action, e.column): e for e in out.log}
+    assert entries[("user-missing code to missing", "PE1")].count == 1
+    assert entries[("user-missing code to missing", "PE2")].count == 1
+    assert entries[("recoded by value labels", "PE1")].count == 2
+    assert ("recoded by value labels", "EE1") not in entries
+    assert out.variable_labels["PE1"] == "AI tools help me work faster"
+    assert out.value_labels["PE1"][5.0] == "Strongly agree"
+    assert out.value_labels["PE1"][9.0] == "Not answered"
+
+
+def test_sav_endpoint_labels_reversed(tmp_path):
+    df = frame(3)
+    p = tmp_path / "r.sav"
+    pyreadstat.write_sav(df.assign(PE1=[1.0, 2.0, 4.0]), p, variable_value_labels={
+        "PE1": {1.0: "strongly agree", 5.0: "STRONGLY DISAGREE"}})
+    out = load_responses(p, make_survey())
+    assert out.data["PE1"].tolist() == [5.0, 4.0, 2.0]
+
+
+def test_sav_labels_opposite_polarity_without_common_text(tmp_path):
+    df = frame(3)
+    p = tmp_path / "r.sav"
+    pyreadstat.write_sav(df, p, variable_value_labels={
+        "PE1": {1.0: "Totally agree", 5.0: "Totally disagree"}})
+    with pytest.raises(InputError, match="'PE1'.*other way"):
+        load_responses(p, make_survey())
+
+
+def test_sav_labels_that_cannot_be_lined_up(tmp_path):
+    df = frame(3).assign(PE1=[1.0, 2.0, 3.0])
+    p = tmp_path / "r.sav"
+    pyreadstat.write_sav(df, p, variable_value_labels={
+        "PE1": {1.0: "Agree", 2.0: "Strongly agree", 3.0: "Something else"}})
+    with pytest.raises(InputError, match="cannot be lined up"):
+        load_responses(p, make_survey())
+
+
+def test_sav_user_missing_range_and_string_missing(tmp_path):
+    df = frame(4).assign(PE1=[1.0, -9.0, -7.0, 2.0], city=["a", "ZZ", "b", "ZZ"])
+    p = tmp_path / "r.sav"
+    pyreadstat.write_sav(df, p, missing_ranges={"PE1": [{"lo": -9.0, "hi": -7.0}], "city": ["ZZ"]})
+    out = load_responses(p, make_survey())
+    assert out.data["PE1"].isna().tolist() == [False, True, True, False]
+    assert out.data["city"].isna().tolist() == [False, True, False, True]
+    counts = {e.column: e.count for e in out.log if e.action == "user-missing code to missing"}
+    assert counts == {"PE1": 2, "city": 2}
+
+
+def test_zsav_por_dta(tmp_path):
+    df = frame(3)
+    pyreadstat.write_sav(df, tmp_path / "r.zsav", compress=True)
+    pyreadstat.write_por(df, tmp_path / "r.por")
+    pyreadstat.write_dta(df, tmp_path / "r.dta")
+    for ext in ["zsav", "por", "dta"]:
+        out = load_responses(tmp_path / f"r.{ext}", make_survey())
+        assert out.source.format == ext
+        assert out.source.rows == 3
+        np.testing.assert_array_equal(out.data["PE1"].to_numpy(), df["PE1"].to_numpy())
+    # .por upper-cases names: matched to the spec's names, and logged
+    out = load_responses(tmp_path / "r.por", make_survey())
+    assert "rid" in out.data.columns
+    assert ("column renamed (case)", "rid") in actions(out)
+
+
+def test_sav_partial_wording_reversed_shifted_and_permuted(tmp_path):
+    df = frame(5).assign(PE1=[1.0, 2.0, 3.0, 4.0, 5.0], PE2=[0.0, 1.0, 2.0, 3.0, 4.0],
+                         EE1=[1.0, 2.0, 3.0, 3.0, 9.0])
+    three = {1: "low", 2: "medium", 3: "high"}
+    survey = make_survey(constructs={
+        "PE": {"items": ["PE1", "PE2"]},
+        "EE": {"items": ["EE1", "EE2"], "scale": {"min": 1, "max": 3, "labels": three}}})
+    p = tmp_path / "r.sav"
+    pyreadstat.write_sav(df, p, variable_value_labels={
+        # SAQ-like: descending, midpoint worded differently from the spec
+        "PE1": {1.0: "Strongly agree", 2.0: "Agree", 3.0: "Neither", 4.0: "Disagree",
+                5.0: "Strongly disagree", 9.0: "Not answered"},
+        # coded 0..4
+        "PE2": {float(k - 1): v for k, v in LIKERT5.items()},
+        # alphabetical codes, as an SPSS autorecode gives
+        "EE1": {1.0: "high", 2.0: "low", 3.0: "medium"}})
+    out = load_responses(p, survey)
+    assert out.data["PE1"].tolist() == [5.0, 4.0, 3.0, 2.0, 1.0]
+    assert out.data["PE2"].tolist() == [1.0, 2.0, 3.0, 4.0, 5.0]
+    # 9 is outside the file's labels: left for the cleaning stage
+    assert out.data["EE1"].tolist() == [3.0, 1.0, 2.0, 2.0, 9.0]
+    details = {e.column: e.detail for e in out.log if e.action == "recoded by value labels"}
+    assert "Neither" in details["PE1"] and "6 - c" in details["PE1"]
+    assert "by label text" in details["EE1"]
+    assert out.value_labels["EE1"] == {3.0: "high", 1.0: "low", 2.0: "medium"}
+
+
+# -- PII ---------------------------------------------------------------------------------------
+def test_pii_spec_columns_and_detected_contacts_dropped(tmp_path):
+    df = frame(4)
+    df["name"] = ["Ann", "Bob", "Cy", "Di"]
+    df["contact"] = ["ann@example.org", "bob@uni.edu", "", "di@mail.co.uk"]
+    df["tel"] = ["+44 20 7946 0958", "020 7946 0000", "(555) 123-4567", "555-987-6543"]
+    df["when"] = ["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04"]
+    df["code"] = ["12345678", "23456789", "34567890", "45678901"]
+    p = tmp_path / "r.csv"
+    df.to_csv(p, index=False)
+    out = load_responses(p, make_survey())
+    assert not {"name", "contact", "tel"} & set(out.data.columns)
+    assert {"rid", "when", "code", "age"} <= set(out.data.columns)
+    dropped = {e.column: e.detail for e in out.log if e.action == "column dropped (PII)"}
+    assert set(dropped) == {"name", "contact", "tel"}
+    assert "e-mail" in dropped["contact"] and "phone" in dropped["tel"]
+
+
+def test_id_column_kept_even_if_it_looks_like_email(tmp_path):
+    df = frame(2).assign(rid=["a@x.org", "b@y.org"])
+    p = tmp_path / "r.csv"
+    df.to_csv(p, index=False)
+    out = load_responses(p, make_survey())
+    assert out.data["rid"].tolist() == ["a@x.org", "b@y.org"]
+    assert ("id column looks like PII", "rid") in actions(out)
+
+
+# -- errors -------------------------------------------------------------------------------------
+def test_missing_file(tmp_path):
+    with pytest.raises(InputError, match="file not found"):
+        load_responses(tmp_path / "nope.csv", make_survey())
+
+
+@pytest.mark.parametrize("name,match", [("r.json", "unknown file type '.json'"),
+                                        ("r.xls", "Save it as .xlsx or CSV")])
+def test_unknown_extension(tmp_path, name, match):
+    (tmp_path / name).write_text("x")
+    with pytest.raises(InputError, match=match):
+        load_responses(tmp_path / name, make_survey())
+
+
+@pytest.mark.parametrize("content", [b"", b"rid,PE1,PE2,EE1,EE2\n", b"\n\n"])
+def test_empty_files(tmp_path, content):
+    p = tmp_path / "r.csv"
+    p.write_bytes(content)
+    with pytest.raises(InputError, match="empty|no data rows"):
+        load_responses(p, make_survey())
+
+
+def test_empty_sav_and_xlsx(tmp_path):
+    pyreadstat.write_sav(frame(0), tmp_path / "r.sav")
+    with pytest.raises(InputError, match="no data rows"):
+        load_responses(tmp_path / "r.sav", make_survey())
+    write_xlsx(tmp_path / "r.xlsx", [["rid", "PE1", "PE2", "EE1", "EE2"]])
+    with pytest.raises(InputError, match="no data rows"):
+        load_responses(tmp_path / "r.xlsx", make_survey())
+
+
+def test_truncated_sav(tmp_path):
+    pyreadstat.write_sav(frame(200), tmp_path / "full.sav")
+    data = (tmp_path / "full.sav").read_bytes()
+    (tmp_path / "half.sav").write_bytes(data[: len(data) // 2])
+    with pytest.raises(InputError, match="truncated or corrupt"):
+        load_responses(tmp_path / "half.sav", make_survey())
+
+
+def test_sav_renamed_csv_detected_by_magic(tmp_path):
+    pyreadstat.write_sav(frame(3), tmp_path / "r.sav")
+    (tmp_path / "r.csv").write_bytes((tmp_path / "r.sav").read_bytes())
+    with pytest.raises(InputError, match=r"named \.csv but is an SPSS \.sav file.*Rename it to \.sav"):
+        load_responses(tmp_path / "r.csv", make_survey())
+
+
+def test_csv_renamed_sav_and_corrupt_xlsx(tmp_path):
+    write_csv(tmp_path / "r.sav", "rid,PE1\n1,2\n")
+    with pytest.raises(InputError, match="rename it to .csv"):
+        load_responses(tmp_path / "r.sav", make_survey())
+    (tmp_path / "r.xlsx").write_bytes(b"PK\x03\x04" + b"\x00" * 100)
+    with pytest.raises(InputError, match="cannot open this Excel file"):
+        load_responses(tmp_path / "r.xlsx", make_survey())
+
+
+def test_missing_item_lists_and_suggests(tmp_path):
+    text = "rid,PE_1,PE2,EE1\n1,1,2,3\n"
+    with pytest.raises(InputError) as exc:
+        load_responses(write_csv(tmp_path / "r.csv", text), make_survey())
+    msg = str(exc.value)
+    assert "PE1" in msg and "EE2" in msg and "did you mean 'PE_1'" in msg
+
+
+@pytest.mark.parametrize("header", ["rid,PE1,PE2,EE1,EE2,PE1", "rid,PE1,PE2,EE1,EE2, pe1 "])
+def test_duplicate_columns(tmp_path, header):
+    text = header + "\n1,1,2,3,4,5\n"
+    with pytest.raises(InputError, match="duplicates 'PE1'"):
+        load_responses(write_csv(tmp_path / "r.csv", text), make_survey())
+
+
+def test_ragged_row_named(tmp_path):
+    text = "rid,PE1,PE2,EE1,EE2\n1,1,2,3,4\n2,1,2,3,4,5,6\n"
+    with pytest.raises(InputError, match="data row 2 has 7 fields"):
+        load_responses(write_csv(tmp_path / "r.csv", text), make_survey())
+
+
+def test_case_insensitive_column_match_logged(tmp_path):
+    text = "RID,pe1,PE2,EE1,EE2\n1,1,2,3,4\n"
+    out = load_responses(write_csv(tmp_path / "r.csv", text), make_survey())
+    assert {"rid", "PE1"} <= set(out.data.columns)
+    assert ("column renamed (case)", "PE1") in actions(out)
