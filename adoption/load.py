@@ -571,6 +571,14 @@ def _reconcile_value_labels(p: Path, s: pd.Series, col: str, file_labels: dict, 
     """Make the file's numeric codes mean what the spec's labels say (see
     :func:`load_responses`, Notes). Returns the column and its re-keyed value labels."""
     if not scale.labels:
+        coded = {float(k): v for k, v in file_labels.items() if _is_number(k)}
+        if _direction(coded) == -1:
+            desc = "; ".join(f"{_fmt(c)} = {t}" for c, t in sorted(coded.items()))
+            log.append(LogEntry(STAGE, "value labels not checked", column=col, count=0,
+                                detail=f"the file's labels run from agreeing to disagreeing ({desc}) "
+                                       "and the spec's scale has no labels to compare them with; codes "
+                                       "kept as stored. Add scale.labels to the spec to have them "
+                                       "recoded by label."))
         return s, file_labels
 
     def declared_missing(code: float) -> bool:

@@ -469,3 +469,30 @@ def test_case_insensitive_column_match_logged(tmp_path):
     out = load_responses(write_csv(tmp_path / "r.csv", text), make_survey())
     assert {"rid", "PE1"} <= set(out.data.columns)
     assert ("column renamed (case)", "PE1") in actions(out)
+
+
+def test_dta_extended_missing_values(tmp_path):
+    df = frame(4).astype({"PE1": object})
+    df["PE1"] = [1.0, "a", 3.0, "b"]
+    pyreadstat.write_dta(df, tmp_path / "r.dta", missing_user_values={"PE1": ["a", "b"]})
+    out = load_responses(tmp_path / "r.dta", make_survey())
+    assert out.data["PE1"].dtype == "float64"
+    assert out.data["PE1"].isna().tolist() == [False, True, False, True]
+    entry = next(e for e in out.log if e.action == "user-missing code to missing")
+    assert entry.column == "PE1" and entry.count == 2 and ".a" in entry.detail
+
+
+def test_descending_labels_without_spec_labels_are_flagged(tmp_path):
+    p = tmp_path / "r.sav"
+    pyreadstat.write_sav(frame(3), p, variable_value_labels={"PE1": DESC})
+    survey = make_survey(scale={"min": 1, "max": 5})
+    out = load_responses(p, survey)
+    np.testing.assert_array_equal(out.data["PE1"].to_numpy(), frame(3)["PE1"].to_numpy())
+    assert ("value labels not checked", "PE1") in actions(out)
+
+
+def test_pii_column_named_in_spec_but_absent_is_logged(tmp_path):
+    p = tmp_path / "r.csv"
+    frame(2).to_csv(p, index=False)
+    out = load_responses(p, make_survey())
+    assert ("PII column not found", "name") in actions(out)
