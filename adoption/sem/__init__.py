@@ -1,0 +1,1 @@
+"""Structural equation models: one engine around semopy, lavaan-equal output."""

@@ -1,0 +1,143 @@
+"""Information matrices, sandwich standard errors and scaled test statistics.
+
+Pure functions of numpy arrays, for normal-theory ML on a covariance structure
+Sigma(theta) without a mean structure (means saturated at the sample means), with
+``N`` divisors throughout as in lavaan. ``Delta`` is always the Jacobian
+d vech(Sigma) / d theta' (rows: the p* = p(p+1)/2 elements of vech, in
+:func:`vech_index` order; columns: free parameters).
+
+References
+----------
+Satorra, A., & Bentler, P. M. (1994). Corrections to test statistics and standard
+errors in covariance structure analysis. In *Latent variables analysis*, 399-419.
+Yuan, K.-H., & Bentler, P. M. (2000). Three likelihood-based methods for mean and
+covariance structure analysis with nonnormal missing data. *Sociological Methodology*,
+30, 165-200.
+lavaan 0.6-14 source: ``lav_model_information.R``, ``lav_mvnorm.R``,
+``lav_test_satorra_bentler.R``, ``lav_test_yuan_bentler.R``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def vech_index(p: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column indices of the lower triangle, column by column (lavaan's vech)."""
+    rows, cols = [], []
+    for j in range(p):
+        for i in range(j, p):
+            rows.append(i)
+            cols.append(j)
+    return np.array(rows), np.array(cols)
+
+
+def vech(m: np.ndarray) -> np.ndarray:
+    """Stack the lower triangle of a symmetric matrix column by column."""
+    r, c = vech_index(m.shape[0])
+    return m[r, c]
+
+
+def duplication_matrix(p: int) -> np.ndarray:
+    """D with vec(A) = D vech(A) for symmetric A (p^2 x p*)."""
+    r, c = vech_index(p)
+    d = np.zeros((p * p, len(r)))
+    for k, (i, j) in enumerate(zip(r, c)):
+        d[i * p + j, k] = 1.0
+        d[j * p + i, k] = 1.0
+    return d
+
+
+def ml_weight(sigma: np.ndarray) -> np.ndarray:
+    """Normal-theory weight W = 1/2 D'(Sigma^-1 (x) Sigma^-1) D (p* x p*).
+
+    This is the expected (Fisher) information of vech(Sigma) for one observation, i.e.
+    lavaan's ``lav_mvnorm_information_expected`` (sigma block).
+    """
+    p = sigma.shape[0]
+    si = np.linalg.inv(sigma)
+    d = duplication_matrix(p)
+    return 0.5 * d.T @ np.kron(si, si) @ d
+
+
+def h1_observed_information(sigma: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """Observed information of vech(Sigma) for one observation, evaluated at ``sigma``
+    with sample covariance ``s`` (means at the sample means).
+
+    Hessian of 1/2 [log|Sigma| + tr(S Sigma^-1)] w.r.t. vech(Sigma):
+    D' [ (Sigma^-1 S Sigma^-1) (x) Sigma^-1 - 1/2 Sigma^-1 (x) Sigma^-1 ] D, symmetrised
+    (lavaan ``lav_mvnorm_information_observed_samplestats``).
+    """
+    p = sigma.shape[0]
+    si = np.linalg.inv(sigma)
+    ssi = si @ s @ si
+    d = duplication_matrix(p)
+    h = 0.5 * (np.kron(ssi, si) + np.kron(si, ssi)) - 0.5 * np.kron(si, si)
+    return d.T @ h @ d
+
+
+def casewise_h1_scores(x: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+    """Case-wise scores of vech(Sigma), d logl_i / d vech(Sigma) (N x p*), with the data
+    centred at the sample means: 1/2 D' vec(Sigma^-1 (d_i d_i' - Sigma) Sigma^-1)."""
+    n, p = x.shape
+    si = np.linalg.inv(sigma)
+    dc = x - x.mean(axis=0)
+    z = dc @ si  # rows: Sigma^-1 d_i
+    r, c = vech_index(p)
+    outer = z[:, r] * z[:, c]  # (Sigma^-1 d d' Sigma^-1)_rc
+    m = outer - si[r, c]
+    # derivative w.r.t. a vech element counts off-diagonal elements twice, times 1/2
+    weight = np.where(r == c, 0.5, 1.0)
+    return m * weight
+
+
+def gamma_adf(x: np.ndarray) -> np.ndarray:
+    """Asymptotic covariance of vech(S) from fourth moments, N divisor (Browne, 1984):
+    Gamma = 1/N sum_i (z_i - zbar)(z_i - zbar)', z_i = vech((x_i - xbar)(x_i - xbar)').
+    Same as ``lavaan:::lav_samplestats_Gamma`` (unbiased = FALSE)."""
+    dc = x - x.mean(axis=0)
+    r, c = vech_index(x.shape[1])
+    z = dc[:, r] * dc[:, c]
+    z = z - z.mean(axis=0)
+    return z.T @ z / x.shape[0]
+
+
+def sandwich(bread_inv: np.ndarray, meat: np.ndarray, n: int) -> np.ndarray:
+    """vcov = A^-1 B A^-1 / N."""
+    return bread_inv @ meat @ bread_inv / n
+
+
+def satorra_bentler_trace(delta: np.ndarray, w: np.ndarray, gamma: np.ndarray) -> float:
+    """tr(U Gamma) with U = W - W Delta (Delta' W Delta)^-1 Delta' W.
+
+    Notes
+    -----
+    The Satorra-Bentler scaling factor is c = tr(U Gamma) / df and
+    chisq.scaled = chisq / c (lavaan ``test = "satorra.bentler"``).
+    """
+    wd = w @ delta
+    u = w - wd @ np.linalg.solve(delta.T @ wd, wd.T)
+    return float(np.sum(u * gamma.T))
+
+
+def yuan_bentler_trace(a1: np.ndarray, b1: np.ndarray, b0: np.ndarray,
+                       e_inv: np.ndarray) -> float:
+    """tr(A1^-1 B1) - tr(E^-1 B0): lavaan's ``yuan.bentler.mplus`` trace of U Gamma.
+
+    Parameters
+    ----------
+    a1 : h1 information per observation, *unstructured* (evaluated at S): W(S).
+    b1 : h1 first-order information 1/N sum s_i s_i' of the case-wise vech(Sigma) scores,
+        also evaluated at S.
+    b0 : the fitted model's first-order information, Delta' B1(Sigma-hat) Delta, with the
+        case-wise scores evaluated at the model-implied Sigma-hat.
+    e_inv : inverse of the fitted model's (observed) information per observation.
+
+    Notes
+    -----
+    The Yuan-Bentler scaling factor is c = trace / df, chisq.scaled = chisq / c
+    (``lavaan:::lav_test_yuan_bentler_mplus_trace``).
+    """
+    trace_h1 = float(np.sum(np.linalg.inv(a1) * b1.T))
+    trace_h0 = float(np.sum(e_inv * b0.T))
+    return trace_h1 - trace_h0
