@@ -337,9 +337,7 @@ def fit_model(syntax: str, data: pd.DataFrame, *, estimator: str = "ML",
         if estimator == "ML":
             vc = info_inv / n
         elif estimator == "MLM":
-            gamma = rb.gamma_adf(x)
-            if x_idx:
-                gamma = _zero_x_block(gamma, p, x_idx)
+            gamma = rb.gamma_adf(x, x_idx)
             vc = rb.sandwich(info_inv, delta.T @ w @ gamma @ w @ delta, n)
         else:
             a_obs = _observed_information(model, theta, s)
@@ -413,16 +411,6 @@ def fit_model(syntax: str, data: pd.DataFrame, *, estimator: str = "ML",
                     sample_cov=s, implied_cov=sigma, vcov=vcov, timings=timings)
 
 
-def _zero_x_block(gamma, p, x_idx):
-    r, c = rb.vech_index(p)
-    xs = set(x_idx)
-    mask = np.array([(i in xs) and (j in xs) for i, j in zip(r, c)])
-    g = gamma.copy()
-    g[mask, :] = 0.0
-    g[:, mask] = 0.0
-    return g
-
-
 def _gradient(model: _Model, theta, s):
     """-1/2 dF_ML/dtheta = Delta' W vech(S - Sigma) (score per observation)."""
     r, c = rb.vech_index(s.shape[0])
@@ -494,9 +482,7 @@ def _robust_fit(estimator, x, s, sigma, n, df, x_idx, delta, w, fit, model, thet
     w_b = rb.ml_weight(sb)
     df_b = fit["baseline.df"]
     if estimator == "MLM":
-        gamma = rb.gamma_adf(x)
-        if x_idx:
-            gamma = _zero_x_block(gamma, p, x_idx)
+        gamma = rb.gamma_adf(x, x_idx)
         tr = rb.satorra_bentler_trace(delta, w, gamma)
         tr_b = rb.satorra_bentler_trace(delta_b, w_b, gamma)
     else:

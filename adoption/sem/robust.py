@@ -91,15 +91,31 @@ def casewise_h1_scores(x: np.ndarray, sigma: np.ndarray) -> np.ndarray:
     return m * weight
 
 
-def gamma_adf(x: np.ndarray) -> np.ndarray:
-    """Asymptotic covariance of vech(S) from fourth moments, N divisor (Browne, 1984):
+def gamma_adf(x: np.ndarray, x_idx=()) -> np.ndarray:
+    """Asymptotic covariance of vech(S) from fourth moments, N divisor (Browne, 1984).
+
     Gamma = 1/N sum_i (z_i - zbar)(z_i - zbar)', z_i = vech((x_i - xbar)(x_i - xbar)').
-    Same as ``lavaan:::lav_samplestats_Gamma`` (unbiased = FALSE)."""
+    With fixed x (``x_idx`` non-empty), z_i is replaced by z_i - zhat_i where zhat_i is
+    the same product of the centred values predicted from x (OLS of each non-x variable
+    on the x with an intercept; the x columns are kept), so the x-block carries no
+    sampling variability. Same as ``lavaan:::lav_samplestats_Gamma`` (unbiased = FALSE,
+    fixed.x = TRUE/FALSE, model.based = FALSE).
+    """
+    n, p = x.shape
+    r, c = vech_index(p)
     dc = x - x.mean(axis=0)
-    r, c = vech_index(x.shape[1])
     z = dc[:, r] * dc[:, c]
+    x_idx = list(x_idx)
+    if x_idx:
+        y_idx = [j for j in range(p) if j not in set(x_idx)]
+        design = np.column_stack([np.ones(n), x[:, x_idx]])
+        coef, *_ = np.linalg.lstsq(design, x[:, y_idx], rcond=None)
+        yhat = x.copy()
+        yhat[:, y_idx] = design @ coef
+        hc = yhat - yhat.mean(axis=0)
+        z = z - hc[:, r] * hc[:, c]
     z = z - z.mean(axis=0)
-    return z.T @ z / x.shape[0]
+    return z.T @ z / n
 
 
 def sandwich(bread_inv: np.ndarray, meat: np.ndarray, n: int) -> np.ndarray:
