@@ -78,7 +78,9 @@ NA_TOKENS = frozenset({"na", "n/a", "nan", "null", "none", "#n/a", ".", "<na>"})
 
 _EMAIL = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[A-Za-z]{2,}$")
 _PHONE = re.compile(r"^\+?[\d\s().\-/]{7,24}$")
-_IP = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$|^[0-9a-fA-F]{0,4}(?::[0-9a-fA-F]{0,4}){2,7}$")
+_IPV4 = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
+_IPV6 = re.compile(r"^[0-9a-fA-F]{0,4}(?::[0-9a-fA-F]{0,4}){2,7}$")
+_DECIMAL = re.compile(r"^-?\d+\.\d+$")
 _DATE = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}$|^\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}$")
 
 
@@ -412,29 +414,34 @@ def _orig(folded: str, cols: list[str]) -> str:
 
 # -- PII ----------------------------------------------------------------------------------
 def _pii_kind(values: pd.Series) -> str | None:
-    """'e-mail addresses', 'phone numbers' or 'IP addresses' if most non-empty text
-    values look like that, else None. Numbers stored as numbers are not inspected."""
-    vals = [str(v).strip() for v in values.dropna() if isinstance(v, str) and str(v).strip()]
+    """'e-mail addresses', 'IP addresses' or 'phone numbers' if most (more than half)
+    of the non-empty text values look like that, else None. Numbers stored as numbers
+    are not inspected (an id column of integers is not a phone list)."""
+    vals = [v.strip() for v in values.dropna() if isinstance(v, str) and v.strip()]
     if not vals:
         return None
-    n = len(vals)
     for kind, test in (("e-mail addresses", lambda v: bool(_EMAIL.match(v))),
-                       ("IP addresses", lambda v: bool(_IP.match(v)) and ":" in v or
-                        bool(re.match(r"^\d{1,3}(?:\.\d{1,3}){3}$", v))),
+                       ("IP addresses", _looks_like_ip),
                        ("phone numbers", _looks_like_phone)):
-        if sum(test(v) for v in vals) / n > 0.5:
+        if sum(map(test, vals)) > len(vals) / 2:
             return kind
     return None
 
 
+def _looks_like_ip(v: str) -> bool:
+    if _IPV4.match(v):
+        return True
+    # IPv6: hex groups and colons, with '::' or all 8 groups (so that '10:05:00' is a time)
+    return bool(_IPV6.match(v)) and ("::" in v or v.count(":") == 7)
+
+
 def _looks_like_phone(v: str) -> bool:
-    if not _PHONE.match(v) or _DATE.match(v) or re.match(r"^\d{1,3}(?:\.\d{1,3}){3}$", v):
+    """A phone number: 7-15 digits with +, a leading 0, or separators between digit
+    groups; not a date, an IPv4 address or a plain decimal number (a coordinate)."""
+    if not _PHONE.match(v) or _DATE.match(v) or _IPV4.match(v) or _DECIMAL.match(v):
         return False
-    digits = sum(ch.isdigit() for ch in v)
-    if not 7 <= digits <= 15:
+    if not 7 <= sum(ch.isdigit() for ch in v) <= 15:
         return False
-    # a plain number (an id, a count) is not a phone number: need +, a leading 0,
-    # or separators between digit groups
     return v.startswith(("+", "(", "0")) or bool(re.search(r"\d[\s.\-/()]+\d", v))
 
 

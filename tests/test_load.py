@@ -496,3 +496,17 @@ def test_pii_column_named_in_spec_but_absent_is_logged(tmp_path):
     frame(2).to_csv(p, index=False)
     out = load_responses(p, make_survey())
     assert ("PII column not found", "name") in actions(out)
+
+
+def test_pii_detection_spares_times_coordinates_and_plain_numbers(tmp_path):
+    df = frame(3)
+    df["t"] = ["10:05:00", "11:15:30", "09:00:01"]
+    df["lat"] = ["37.7749295", "-33.8688197", "51.5072178"]
+    df["ip"] = ["192.168.1.20", "10.0.0.1", "2001:db8::1"]
+    p = tmp_path / "r.csv"
+    df.to_csv(p, index=False)
+    out = load_responses(p, make_survey())
+    assert {"t", "lat"} <= set(out.data.columns)
+    assert "ip" not in out.data.columns
+    entry = next(e for e in out.log if e.column == "ip")
+    assert "IP addresses" in entry.detail
