@@ -252,21 +252,29 @@ def _draw_latent(rng, n, S, order, paths, psi) -> dict[str, np.ndarray]:
 
 # -- reference screening statistics (what the truth record is computed with) ---------
 
-def _longstring(row: np.ndarray) -> int:
-    """Longest run of equal answers, missing answers skipped (the conservative reading)."""
-    x = row[~np.isnan(row)]
-    if len(x) == 0:
-        return 0
-    best = run = 1
-    for a, b in zip(x[:-1], x[1:]):
-        run = run + 1 if a == b else 1
-        best = max(best, run)
+def _longstring(X: np.ndarray) -> np.ndarray:
+    """Longest run of equal answers per row, missing answers skipped (the stricter
+    reading: ``1, NaN, 1`` is a run of 2)."""
+    X = np.asarray(X, float)
+    order = np.argsort(np.isnan(X), axis=1, kind="stable")   # answered first, in order
+    x = np.take_along_axis(X, order, axis=1)
+    n, p = x.shape
+    best = np.where(np.isnan(x[:, 0]), 0, 1) if p else np.zeros(n, int)
+    run = best.copy()
+    for j in range(1, p):
+        run = np.where(np.isnan(x[:, j]), 0, np.where(x[:, j] == x[:, j - 1], run + 1, 1))
+        best = np.maximum(best, run)
     return best
 
 
-def _irv(row: np.ndarray, ddof: int) -> float:
-    x = row[~np.isnan(row)]
-    return float(np.std(x, ddof=ddof)) if len(x) > ddof else np.nan
+def _irv(X: np.ndarray, ddof: int) -> np.ndarray:
+    """SD of each row's answered items (NaN with too few answers)."""
+    X = np.asarray(X, float)
+    k = (~np.isnan(X)).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        m = np.nansum(X, axis=1) / k
+        ss = np.nansum((X - m[:, None]) ** 2, axis=1)
+        return np.where(k > ddof, np.sqrt(ss / (k - ddof)), np.nan)
 
 
 def _mahalanobis_outliers(X: np.ndarray, reference: np.ndarray, p_cut: float) -> np.ndarray:
@@ -296,34 +304,31 @@ def _mahalanobis_outliers(X: np.ndarray, reference: np.ndarray, p_cut: float) ->
     return out
 
 
-def _trips(X, attn_ok, seconds, ids, survey: Survey, *, ddof_irv: int = 1) -> list[set[str]]:
-    """The screening reasons each row breaks (reference computation of the spec's rules)."""
+def _trips(X, attn_ok, seconds, ids, other, survey: Survey, *, ddof_irv: int = 1) -> list[set[str]]:
+    """The screening reasons each row breaks (the simulator's own computation of the
+    spec's rules; ``other`` holds the non-item columns compared for identical rows)."""
     sc = survey.screening
-    n, k = X.shape
+    n = len(X)
+    flags: list[tuple[str, np.ndarray]] = []
+    if ids is not None and sc.duplicate_ids:
+        flags.append(("duplicate id", pd.Series(ids).duplicated().to_numpy()))
+    if sc.duplicate_rows:
+        both = pd.concat([pd.DataFrame(X).fillna(-1e9), other.reset_index(drop=True)], axis=1)
+        flags.append(("identical submission", both.duplicated().to_numpy()))
+    flags.append(("failed attention check", ~np.asarray(attn_ok, bool)))
+    if sc.min_seconds is not None:
+        flags.append(("too fast", np.asarray(seconds) < sc.min_seconds))
+    if sc.max_missing_share is not None:
+        flags.append(("too many missing answers", np.isnan(X).mean(axis=1) > sc.max_missing_share))
+    if sc.longstring_max is not None:
+        flags.append(("straight-lining", _longstring(X) > sc.longstring_max))
+    if sc.irv_min is not None:
+        with np.errstate(invalid="ignore"):
+            flags.append(("low response variability", _irv(X, ddof_irv) < sc.irv_min))
     out: list[set[str]] = [set() for _ in range(n)]
-    seen_ids, seen_rows = set(), set()
-    for i in range(n):
-        if ids is not None:
-            if ids[i] in seen_ids and sc.duplicate_ids:
-                out[i].add("duplicate id")
-            seen_ids.add(ids[i])
-        key = tuple(np.nan_to_num(X[i], nan=-1e9))
-        if key in seen_rows and sc.duplicate_rows:
-            out[i].add("identical submission")
-        seen_rows.add(key)
-        if not attn_ok[i]:
-            out[i].add("failed attention check")
-        if sc.min_seconds is not None and seconds[i] < sc.min_seconds:
-            out[i].add("too fast")
-        miss = np.isnan(X[i]).mean()
-        if sc.max_missing_share is not None and miss > sc.max_missing_share:
-            out[i].add("too many missing answers")
-        if sc.longstring_max is not None and _longstring(X[i]) > sc.longstring_max:
-            out[i].add("straight-lining")
-        if sc.irv_min is not None:
-            v = _irv(X[i], ddof_irv)
-            if not np.isnan(v) and v < sc.irv_min:
-                out[i].add("low response variability")
+    for reason, mask in flags:
+        for i in np.flatnonzero(mask):
+            out[i].add(reason)
     if sc.mahalanobis_p is not None:
         reference = np.array([not t for t in out])
         for i in np.flatnonzero(_mahalanobis_outliers(X, reference, sc.mahalanobis_p)):
@@ -572,14 +577,31 @@ def simulate(survey: Survey, n: int, seed: int) -> SimulatedExport:
             "random": {"multivariate outlier"},
         }[k]
 
+    demo_cols = list(dict.fromkeys([*survey.demographics, *survey.group_columns]))
+    group_labels = {g.column: g for g in survey.groups}
+    demo: dict[str, np.ndarray] = {}
+    for d in demo_cols:
+        shares = pop.demographics.get(d)
+        if shares:
+            codes_d = [int(c) if str(c).lstrip("-").isdigit() else c for c in shares]
+            prob = np.array(list(shares.values()), float)
+            demo[d] = rng.choice(np.array(codes_d, dtype=object), n, p=prob / prob.sum())
+        elif d in group_labels and group_labels[d].labels:
+            demo[d] = rng.choice(np.array(list(group_labels[d].labels), dtype=object), n)
+        else:
+            raise InputError(f"population.demographics has no shares for '{d}' and the spec "
+                             "gives no labels for it; add 'population.demographics."
+                             f"{d}: {{1: 0.5, 2: 0.5}}'.")
+    # what the screening compares for identical submissions (PII is dropped on load)
+    other = pd.DataFrame({**demo, **{c: A[:, j] for j, c in enumerate(attn_cols)}}).iloc[src]
     kinds_in_file = np.array(["duplicates" if r < 0 else kind[r] for r in file_order], dtype=object)
     attn_ok_all = np.array([all(A[i, j] in sc.attention_checks[j].correct
                                 for j in range(len(attn_cols))) for i in range(n)])
 
     for _ in range(_MAX_REDRAWS):
         Xf = X[src]
-        tr_hi = _trips(Xf, attn_ok_all[src], secs[src], ids[src], survey, ddof_irv=1)
-        tr_lo = _trips(Xf, attn_ok_all[src], secs[src], ids[src], survey, ddof_irv=0)
+        tr_hi = _trips(Xf, attn_ok_all[src], secs[src], ids[src], other, survey, ddof_irv=1)
+        tr_lo = _trips(Xf, attn_ok_all[src], secs[src], ids[src], other, survey, ddof_irv=0)
         bad = set()
         for r, k in enumerate(kinds_in_file):
             if k == "duplicates":
@@ -630,20 +652,7 @@ def simulate(survey: Survey, n: int, seed: int) -> SimulatedExport:
         cols[survey.id] = ids
     for p in survey.pii:
         cols[p] = _pii_column(p, rng, n, first, last)
-    demo_cols = list(dict.fromkeys([*survey.demographics, *survey.group_columns]))
-    group_labels = {g.column: g for g in survey.groups}
-    for d in demo_cols:
-        shares = pop.demographics.get(d)
-        if shares:
-            codes_d = [int(c) if str(c).lstrip("-").isdigit() else c for c in shares]
-            prob = np.array(list(shares.values()), float)
-            cols[d] = rng.choice(np.array(codes_d, dtype=object), n, p=prob / prob.sum())
-        elif d in group_labels and group_labels[d].labels:
-            cols[d] = rng.choice(np.array(list(group_labels[d].labels), dtype=object), n)
-        else:
-            raise InputError(f"population.demographics has no shares for '{d}' and the spec "
-                             "gives no labels for it; add 'population.demographics."
-                             f"{d}: {{1: 0.5, 2: 0.5}}'.")
+    cols.update(demo)
     layout = _layout(survey)
     Xout = np.where(np.isnan(coded), X, coded)
     for c in layout:
