@@ -230,9 +230,13 @@ def _check_path(p: Path) -> str:
 def _clean_header(p: Path, header: list[str], log: list[LogEntry]) -> list[str]:
     """Strip surrounding spaces from column names; refuse names present twice."""
     out = []
-    for h in header:
+    for j, h in enumerate(header):
         s = str(h).strip()
-        if s != h:
+        if not s:
+            s = f"column_{j + 1}"
+            log.append(LogEntry(STAGE, "unnamed column named", column=s,
+                                detail=f"column {j + 1} has no header; called '{s}'"))
+        elif s != h:
             log.append(LogEntry(STAGE, "column name trimmed", column=s,
                                 detail=f"surrounding spaces removed from {h!r}"))
         out.append(s)
@@ -489,47 +493,50 @@ def _answers_to_numbers(p: Path, s: pd.Series, col: str, scale: Scale, log: list
     if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
         return s.astype("float64")
     labels = {_norm_label(t): float(k) for k, t in scale.labels.items()}
-    out = np.full(len(s), np.nan)
-    n_label = n_text_num = n_na = 0
-    mapped: dict[str, int] = {}
-    for i, (row, v) in enumerate(s.items()):
-        if v is None or (not isinstance(v, str) and pd.isna(v)):
-            continue
-        if isinstance(v, bool):
-            v = str(v)
-        if isinstance(v, (int, float, np.integer, np.floating)):
-            out[i] = float(v)
-            continue
-        text = str(v)
-        key = _norm_label(text)
-        if key == "" or key in NA_TOKENS:
-            n_na += key != ""
-            continue
+    vals = s.dropna()
+
+    def classify(v) -> tuple[float, str]:
+        if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_)):
+            return float(v), "number"
+        key = _norm_label(v)
+        if key == "":
+            return np.nan, "blank"
+        if key in NA_TOKENS:
+            return np.nan, "na"
         try:
-            out[i] = float(key)
-            n_text_num += 1
-            continue
+            return float(key), "numeric text"
         except ValueError:
             pass
         if key in labels:
-            out[i] = labels[key]
-            n_label += 1
-            mapped[key] = mapped.get(key, 0) + 1
-            continue
+            return labels[key], "label"
+        row = next(r for r, x in vals.items() if type(x) is type(v) and x == v)
         allowed = "; ".join(f"{k} = {t}" for k, t in sorted(scale.labels.items())) or \
             "(the spec's scale has no labels: add scale.labels, or recode the answers to numbers)"
-        raise InputError(f"{p}: column '{col}', data row {row}: answer {text!r} matches none of the "
+        raise InputError(f"{p}: column '{col}', data row {row}: answer {str(v)!r} matches none of the "
                          f"scale's labels. Allowed: {allowed}. Fix the answer or the spec's labels.")
+
+    # classify each distinct answer once (a column holds a handful of distinct values)
+    results = {v: classify(v) for v in pd.unique(vals.astype(object))}
+    out = pd.Series(np.nan, index=s.index, name=s.name, dtype="float64")
+    out[vals.index] = [results[v][0] for v in vals.astype(object)]
+    kinds = pd.Series([results[v][1] for v in vals.astype(object)], dtype=object)
+    n_label = int((kinds == "label").sum())
     if n_label:
+        per = {}
+        for v, (num, kind) in results.items():
+            if kind == "label":
+                per[_norm_label(v)] = per.get(_norm_label(v), 0) + int((vals.astype(object) == v).sum())
         log.append(LogEntry(STAGE, "label text to number", column=col, count=n_label,
-                            detail="; ".join(f"{k!r} -> {_fmt(labels[k])} ({n})" for k, n in mapped.items())))
+                            detail="; ".join(f"{k!r} -> {_fmt(labels[k])} ({n})" for k, n in per.items())))
+    n_text_num = int((kinds == "numeric text").sum())
     if n_text_num and log_numeric_text:
         log.append(LogEntry(STAGE, "numeric text to number", column=col, count=n_text_num,
                             detail="numbers stored as text read as numbers"))
+    n_na = int((kinds == "na").sum())
     if n_na:
         log.append(LogEntry(STAGE, "missing-value text to missing", column=col, count=n_na,
                             detail="text such as 'NA', 'n/a', '.' read as missing"))
-    return pd.Series(out, index=s.index, name=s.name, dtype="float64")
+    return out
 
 
 _NONANSWER = re.compile(r"not answered|no answer|missing|don.?t know|refused|prefer not|"

@@ -238,6 +238,10 @@ def read_csv(path: Path, data: bytes) -> RawTable:
         records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=False))
     except csv.Error as exc:
         raise InputError(f"{path}: cannot parse the CSV ({exc}). Check quoting and export it again.") from None
+    if text.count('"') % 2 and records and any("\n" in f for f in records[-1]):
+        raise InputError(f"{path}: a quoted field is never closed (it runs from data row "
+                         f"{len(records) - 1} to the end of the file). The file may be truncated, "
+                         "or a text answer contains a stray '\"': export it again.")
     notes = []
     # A truly empty line is not a data row; a line of delimiters (",,,,") is one.
     blank = sum(1 for r in records if not r)
@@ -316,11 +320,6 @@ def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
         width -= 1
     cells = [r[:width] for r in cells]
     header = ["" if v is None else str(v) for v in cells[0]]
-    notes = []
-    for j, h in enumerate(header):
-        if not h.strip():
-            header[j] = f"column_{j + 1}"
-            notes.append(("unnamed column named", f"column {j + 1} has no header; called '{header[j]}'"))
     rows = pd.DataFrame(cells[1:], columns=range(width), dtype=object)
     rows = rows.map(lambda v: pd.NA if empty(v) else v)
-    return RawTable(header=header, rows=rows, format="xlsx", notes=notes)
+    return RawTable(header=header, rows=rows, format="xlsx")

@@ -510,3 +510,21 @@ def test_pii_detection_spares_times_coordinates_and_plain_numbers(tmp_path):
     assert "ip" not in out.data.columns
     entry = next(e for e in out.log if e.column == "ip")
     assert "IP addresses" in entry.detail
+
+
+def test_unterminated_quote_and_unnamed_column(tmp_path):
+    text = 'rid,PE1,PE2,EE1,EE2,c\n1,1,2,3,4,"ok"\n2,1,2,3,4,"cut off\n3,1,2,3,4,x\n'
+    with pytest.raises(InputError, match="never closed.*data row 2"):
+        load_responses(write_csv(tmp_path / "r.csv", text), make_survey())
+    text = ',rid,PE1,PE2,EE1,EE2\n0,1,1,2,3,4\n'
+    out = load_responses(write_csv(tmp_path / "s.csv", text), make_survey())
+    assert "column_1" in out.data.columns
+    assert ("unnamed column named", "column_1") in actions(out)
+
+
+def test_truncated_xlsx(tmp_path):
+    p = write_xlsx(tmp_path / "r.xlsx", [["rid", "PE1", "PE2", "EE1", "EE2"], [1, 1, 2, 3, 4]])
+    data = p.read_bytes()
+    p.write_bytes(data[: len(data) // 2])
+    with pytest.raises(InputError, match="cannot open this Excel file"):
+        load_responses(p, make_survey())
