@@ -63,6 +63,9 @@ def test_two_item_construct():
     assert np.isfinite(tab["r_drop"]).all()
     h = htmt(d, {"A": ["x0", "x1"], "B": ["x2", "x3"]})
     assert np.isfinite(h.matrix.loc["A", "B"])
+    assert any("barely correlate" in w for w in h.warnings)  # B is noise
+    k = kmo(d[["x0", "x1"]].corr())
+    assert abs(k.overall - 0.5) < 1e-12 and "2 items" in k.warnings[0]
 
 
 def test_single_item_construct():

@@ -159,8 +159,9 @@ def cronbach_alpha(items: pd.DataFrame, confidence: float = 0.95) -> AlphaResult
     lo = 1 - (1 - a) * stats.f.isf(tail, df1, df2)
     hi = 1 - (1 - a) * stats.f.ppf(tail, df1, df2)
     if k == 2:
-        warnings.append("The scale has only 2 items; alpha then equals the Spearman-Brown "
-                        "coefficient and alpha-if-deleted is not defined.")
+        warnings.append("The scale has only 2 items: alpha rests on a single covariance "
+                        "(standardised alpha equals the Spearman-Brown coefficient) and "
+                        "alpha-if-deleted is not defined.")
     return AlphaResult(a, float(lo), float(hi), a_std, k, n, tuple(warnings))
 
 

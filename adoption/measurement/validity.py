@@ -96,7 +96,8 @@ def htmt_from_corr(corr: pd.DataFrame, constructs: dict[str, list[str]],
     :math:`\\bar r_{ij}` is the (geometric or arithmetic) mean of the correlations between
     items of i and items of j and :math:`\\bar r_{ii}` the mean of the off-diagonal
     correlations among the items of i. A one-item construct has no monotrait correlation:
-    its ratios are NaN. Agrees with ``semTools::htmt(model, data)`` (semTools 0.5-6).
+    its ratios are NaN. A construct whose items barely correlate (mean below 0.1) gets a
+    warning, since its ratios then divide by noise. Agrees with ``semTools::htmt(model, data)`` (semTools 0.5-6).
     """
     warnings: list[str] = []
     r = corr.to_numpy(dtype=float).copy()
@@ -117,6 +118,10 @@ def htmt_from_corr(corr: pd.DataFrame, constructs: dict[str, list[str]],
             continue
         block = rr.loc[its, its].to_numpy()
         mono[c] = _mean(block[np.triu_indices(len(its), 1)], geometric)
+        if mono[c] < 0.1:
+            warnings.append(f"The items of {c} barely correlate with each other (mean "
+                            f"|r| = {mono[c]:.3f}); its HTMT ratios divide by a near-zero "
+                            "number and are not meaningful.")
     out = pd.DataFrame(np.eye(len(names)), index=names, columns=names)
     for a_i, a in enumerate(names):
         for b in names[a_i + 1:]:
@@ -227,7 +232,8 @@ def kmo(corr: pd.DataFrame) -> KMOResult:
     :math:`MSA_j = \\sum_i r_{ij}^2 / (\\sum_i r_{ij}^2 + \\sum_i q_{ij}^2)`
     (Kaiser 1970; Kaiser & Rice 1974). Agrees with ``psych::KMO(x)`` (psych 2.2.9). When R
     is singular or not positive definite, psych falls back to a smoothed or the original
-    matrix; here the values are NaN with a warning instead.
+    matrix; here the values are NaN with a warning instead. With two items KMO is 0.5 by
+    construction (returned, with a warning).
     """
     names = list(corr.columns)
     r = corr.to_numpy(dtype=float)
@@ -247,7 +253,10 @@ def kmo(corr: pd.DataFrame) -> KMOResult:
     overall = float(r2.sum() / (r2.sum() + q2.sum()))
     per = r2.sum(axis=0) / (r2.sum(axis=0) + q2.sum(axis=0))
     warns = ()
-    if overall < 0.6:
+    if len(names) == 2:
+        warns = ("With 2 items KMO is 0.5 by construction and says nothing about sampling "
+                 "adequacy.",)
+    elif overall < 0.6:
         warns = (f"Overall KMO is {overall:.2f}, below 0.6: the items share too little "
                  "common variance for a factor analysis to be useful.",)
     return KMOResult(overall, pd.DataFrame({"item": names, "msa": per}), warns)
