@@ -516,23 +516,26 @@ def _answers_to_numbers(p: Path, s: pd.Series, col: str, scale: Scale, log: list
                          f"scale's labels. Allowed: {allowed}. Fix the answer or the spec's labels.")
 
     # classify each distinct answer once (a column holds a handful of distinct values)
-    results = {v: classify(v) for v in pd.unique(vals.astype(object))}
+    obj = vals.astype(object)
+    counts = obj.value_counts(sort=False)
+    results = {v: classify(v) for v in counts.index}
     out = pd.Series(np.nan, index=s.index, name=s.name, dtype="float64")
-    out[vals.index] = [results[v][0] for v in vals.astype(object)]
-    kinds = pd.Series([results[v][1] for v in vals.astype(object)], dtype=object)
-    n_label = int((kinds == "label").sum())
+    out[vals.index] = obj.map({v: r[0] for v, r in results.items()}).astype("float64").to_numpy()
+    by_kind: dict[str, int] = {}
+    per_label: dict[str, int] = {}
+    for v, (num, kind) in results.items():
+        by_kind[kind] = by_kind.get(kind, 0) + int(counts[v])
+        if kind == "label":
+            per_label[_norm_label(v)] = per_label.get(_norm_label(v), 0) + int(counts[v])
+    n_label = by_kind.get("label", 0)
     if n_label:
-        per = {}
-        for v, (num, kind) in results.items():
-            if kind == "label":
-                per[_norm_label(v)] = per.get(_norm_label(v), 0) + int((vals.astype(object) == v).sum())
         log.append(LogEntry(STAGE, "label text to number", column=col, count=n_label,
-                            detail="; ".join(f"{k!r} -> {_fmt(labels[k])} ({n})" for k, n in per.items())))
-    n_text_num = int((kinds == "numeric text").sum())
+                            detail="; ".join(f"{k!r} -> {_fmt(labels[k])} ({n})" for k, n in per_label.items())))
+    n_text_num = by_kind.get("numeric text", 0)
     if n_text_num and log_numeric_text:
         log.append(LogEntry(STAGE, "numeric text to number", column=col, count=n_text_num,
                             detail="numbers stored as text read as numbers"))
-    n_na = int((kinds == "na").sum())
+    n_na = by_kind.get("na", 0)
     if n_na:
         log.append(LogEntry(STAGE, "missing-value text to missing", column=col, count=n_na,
                             detail="text such as 'NA', 'n/a', '.' read as missing"))

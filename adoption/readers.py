@@ -262,11 +262,10 @@ def read_csv(path: Path, data: bytes) -> RawTable:
             r = r[:width]
         elif len(r) < width:
             r = r + [""] * (width - len(r))
-        fixed.append(r)
+        fixed.append([c if c.strip() else None for c in r])
     if blank:
         notes.append(("blank lines skipped", f"{blank} empty line(s) in the file were not data rows"))
     rows = pd.DataFrame(fixed, columns=range(width), dtype=object)
-    rows = rows.map(lambda v: pd.NA if isinstance(v, str) and v.strip() == "" else v)
     return RawTable(header=header, rows=rows, format="csv", encoding=enc,
                     notes=notes + ([("delimiter detected", f"'{_show(delim)}'")] if delim != "," else []))
 
@@ -320,6 +319,6 @@ def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
         width -= 1
     cells = [r[:width] for r in cells]
     header = ["" if v is None else str(v) for v in cells[0]]
-    rows = pd.DataFrame(cells[1:], columns=range(width), dtype=object)
-    rows = rows.map(lambda v: pd.NA if empty(v) else v)
+    body = [[None if empty(v) else v for v in r] for r in cells[1:]]
+    rows = pd.DataFrame(body, columns=range(width), dtype=object)
     return RawTable(header=header, rows=rows, format="xlsx")
