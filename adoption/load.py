@@ -172,11 +172,15 @@ def load_responses(path: str | Path, survey: Survey, *, sheet: str | None = None
 
     df = _user_missing_to_nan(df, raw, log)
 
-    renamed = _match_wording(p, df, survey, log)
+    renamed = _match_wording(p, df, survey, log, variable_labels)
     if renamed:
         df = df.rename(columns=renamed)
-        variable_labels.update({code: text for text, code in renamed.items()})
-        if any(_norm_text(c) == "timestamp" for c in df.columns):
+        for old, new in renamed.items():
+            # a header that was the question text becomes the variable label
+            variable_labels[new] = variable_labels.pop(old, old)
+            if old in value_labels:
+                value_labels[new] = value_labels.pop(old)
+        if raw.format == "csv" and any(_norm_text(c) == "timestamp" for c in df.columns):
             out_format = "google-forms"
     case_renamed = _match_case(df, survey, log)
     if case_renamed:
@@ -321,12 +325,16 @@ def _norm_text(s: str) -> str:
     return " ".join(s.split())
 
 
-def _match_wording(p: Path, df: pd.DataFrame, survey: Survey, log: list[LogEntry]) -> dict[str, str]:
-    """Rename question-text headers (Google Forms style) to the item codes whose
-    wording they equal, ignoring case, spacing and punctuation. A grid header
-    ``Question [row text]`` also matches the row text."""
+def _match_wording(p: Path, df: pd.DataFrame, survey: Survey, log: list[LogEntry],
+                   variable_labels: dict[str, str]) -> dict[str, str]:
+    """Rename columns to the item codes whose wording they carry, for items whose code
+    is not a column. Compared ignoring case, spacing and punctuation, in this order:
+    the header itself (Google Forms: headers are the question texts), the row text of
+    a grid header ``Question [row text]``, then the column's question text from the file
+    (SPSS variable label, Qualtrics question row; for a Qualtrics matrix, also the part
+    after the last ' - ')."""
     cols = set(df.columns)
-    wanted = {}
+    wanted: dict[str, list[str]] = {}
     for item in survey.items:
         if item in cols:
             continue
@@ -335,29 +343,40 @@ def _match_wording(p: Path, df: pd.DataFrame, survey: Survey, log: list[LogEntry
             wanted.setdefault(_norm_text(text), []).append(item)
     if not wanted:
         return {}
+    taken = set(_spec_columns(survey))
     renamed: dict[str, str] = {}
+    how: dict[str, str] = {}
     claimed: dict[str, str] = {}
     for col in df.columns:
-        keys = [_norm_text(col)]
+        if col in taken:
+            continue
+        keys = [(_norm_text(col), "header")]
         m = re.search(r"\[([^\]]+)\]\s*$", str(col))
         if m:
-            keys.append(_norm_text(m.group(1)))
-        for key in keys:
-            if key in wanted:
-                items = wanted[key]
-                if len(items) > 1:
-                    raise InputError(f"{p}: column '{col}' matches the wording of several items "
-                                     f"({', '.join(items)}). Give the items distinct wording in the spec.")
-                item = items[0]
-                if item in claimed:
-                    raise InputError(f"{p}: columns '{claimed[item]}' and '{col}' both match the "
-                                     f"wording of item {item}. Remove or rename one of them.")
-                claimed[item] = col
-                renamed[col] = item
-                break
+            keys.append((_norm_text(m.group(1)), "header's [row text]"))
+        label = variable_labels.get(col, "")
+        if label:
+            keys.append((_norm_text(label), "question text in the file"))
+            if " - " in label:
+                keys.append((_norm_text(label.rsplit(" - ", 1)[1]), "question text in the file"))
+        for key, source in keys:
+            if key not in wanted:
+                continue
+            items = wanted[key]
+            if len(items) > 1:
+                raise InputError(f"{p}: column '{col}' matches the wording of several items "
+                                 f"({', '.join(items)}). Give the items distinct wording in the spec.")
+            item = items[0]
+            if item in claimed:
+                raise InputError(f"{p}: columns '{claimed[item]}' and '{col}' both match the "
+                                 f"wording of item {item}. Remove or rename one of them.")
+            claimed[item] = col
+            renamed[col] = item
+            how[col] = source
+            break
     for col, item in renamed.items():
         log.append(LogEntry(STAGE, "column renamed (question text to item code)", column=item,
-                            detail=f"header {col!r} matched the spec wording of {item}"))
+                            detail=f"column {col!r}: its {how[col]} matched the spec wording of {item}"))
     return renamed
 
 

@@ -196,6 +196,29 @@ def test_qualtrics_three_header_rows(tmp_path):
     assert ("Qualtrics header rows skipped", "") in actions(out)
 
 
+def test_qualtrics_matrix_question_text_matched_to_wording(tmp_path):
+    text = ('rid,Q1_1,Q1_2,Q2_1,Q2_2\n'
+            'Id,"Agree? - AI tools help me work faster","Agree? - AI tools improve the quality of my work",'
+            '"Learning to use AI is easy for me","My interaction with AI is clear"\n'
+            '"{""ImportId"":""QID0""}","{""ImportId"":""QID1_1""}","{""ImportId"":""QID1_2""}",'
+            '"{""ImportId"":""QID2_1""}","{""ImportId"":""QID2_2""}"\n'
+            '1,Agree,Disagree,5,4\n')
+    out = load_responses(write_csv(tmp_path / "q.csv", text), make_survey())
+    assert out.source.format == "qualtrics"
+    assert out.data.loc[1, ["PE1", "PE2", "EE1", "EE2"]].tolist() == [4.0, 2.0, 5.0, 4.0]
+    assert out.variable_labels["PE1"] == "Agree? - AI tools help me work faster"
+
+
+def test_sav_variable_labels_matched_to_wording(tmp_path):
+    df = frame(2).rename(columns={"PE1": "q1", "PE2": "q2"})
+    pyreadstat.write_sav(df, tmp_path / "r.sav", column_labels={
+        "q1": "AI tools help me work faster", "q2": "AI tools improve the quality of my work"})
+    out = load_responses(tmp_path / "r.sav", make_survey())
+    assert out.data["PE1"].tolist() == df["q1"].tolist()
+    assert any(e.action.startswith("column renamed (question text") and e.column == "PE2"
+               for e in out.log)
+
+
 def test_google_forms_headers_matched_to_wording(tmp_path):
     text = ('Timestamp,rid,"ai tools help me work faster","AI  tools improve the quality of my work!",'
             '"Please rate: [Learning to use AI is easy for me]","My interaction with AI is clear."\n'
