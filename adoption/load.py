@@ -417,12 +417,13 @@ def _check_spec_columns(p: Path, df: pd.DataFrame, survey: Survey) -> None:
     items = [n for n in missing if n in survey.items]
     what = "spec item(s)" if len(items) == len(missing) else "spec column(s)"
     hints = []
+    spare = [c for c in cols if c not in set(_spec_columns(survey))]  # not already used
     for n in missing[:5]:
-        close = difflib.get_close_matches(n, cols, n=1, cutoff=0.6) or \
-            difflib.get_close_matches(n.casefold(), [c.casefold() for c in cols], n=1, cutoff=0.6)
+        close = difflib.get_close_matches(n, spare, n=1, cutoff=0.6) or \
+            difflib.get_close_matches(n.casefold(), [c.casefold() for c in spare], n=1, cutoff=0.6)
         if close:
-            hints.append(f"{n} -> did you mean '{_orig(close[0], cols)}'?")
-    hint = (" Nearest: " + "; ".join(hints) + ".") if hints else ""
+            hints.append(f"'{_orig(close[0], spare)}' for {n}")
+    hint = (" Did you mean " + ", ".join(hints) + "?") if hints else ""
     shown = ", ".join(missing[:20]) + (f" and {len(missing) - 20} more" if len(missing) > 20 else "")
     raise InputError(f"{p}: {len(missing)} {what} not in the file: {shown}.{hint}\n"
                      "Rename the columns in the spec (or the file) so that they match.")
@@ -622,6 +623,8 @@ def _reconcile_value_labels(p: Path, s: pd.Series, col: str, file_labels: dict, 
 
     spec = {_norm_label(t): float(k) for k, t in scale.labels.items()}
     coded = {float(k): v for k, v in file_labels.items() if _is_number(k) and not declared_missing(float(k))}
+    if not coded:
+        return s, file_labels
     matches = {c: spec[_norm_label(t)] for c, t in coded.items() if _norm_label(t) in spec}
     file_desc = "; ".join(f"{_fmt(c)} = {t}" for c, t in sorted(coded.items()))
     spec_desc = "; ".join(f"{k} = {t}" for k, t in sorted(scale.labels.items()))

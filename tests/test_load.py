@@ -471,7 +471,7 @@ def test_missing_item_lists_and_suggests(tmp_path):
     with pytest.raises(InputError) as exc:
         load_responses(write_csv(tmp_path / "r.csv", text), make_survey())
     msg = str(exc.value)
-    assert "PE1" in msg and "EE2" in msg and "did you mean 'PE_1'" in msg
+    assert "PE1" in msg and "EE2" in msg and "Did you mean 'PE_1' for PE1?" in msg
 
 
 @pytest.mark.parametrize("header", ["rid,PE1,PE2,EE1,EE2,PE1", "rid,PE1,PE2,EE1,EE2, pe1 "])
