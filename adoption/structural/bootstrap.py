@@ -58,6 +58,7 @@ __all__ = [
     "bootstrap_path_draws",
     "bootstrap_effects",
     "bootstrap_refit",
+    "OLSRefit",
     "norm_inter",
     "percentile_interval",
     "bias_corrected_interval",
@@ -93,6 +94,10 @@ def _model_data(data: pd.DataFrame, model: PathModel) -> np.ndarray:
     if Z.shape[0] <= len(model.variables):
         raise InputError(f"path model data: {Z.shape[0]} complete rows for "
                          f"{len(model.variables)} variables; too few to fit the model.")
+    constant = [v for v, c in zip(model.variables, Z.T) if np.ptp(c) == 0]
+    if constant:
+        raise InputError(f"path model data: column {', '.join(constant)} has the same "
+                         "value in every complete row; it cannot be in the model.")
     return Z
 
 
@@ -141,10 +146,11 @@ def _implied_cov(S: np.ndarray, Bmat: np.ndarray, psi: dict, model: PathModel) -
     """Model-implied covariance ``(I - B)^{-1} Psi (I - B)^{-T}`` of a stack of
     recursive models, computed row by row in causal order (no inversion).
 
-    ``model.variables`` is in causal order, so for an endogenous ``y`` with
-    coefficients ``b`` on its predictors ``x``: ``Sigma[y, v] = b' Sigma[x, v]`` for
-    every earlier ``v`` and ``Sigma[y, y] = b' Sigma[x, x] b + psi_y``; the exogenous
-    block is the sample covariance (``fixed.x``).
+    The exogenous block is the sample covariance (``fixed.x``). Endogenous variables
+    are visited in causal order; for ``y`` with coefficients ``b`` on predictors ``x``,
+    ``Sigma[y, v] = b' Sigma[x, v]`` is final for every exogenous ``v`` and every
+    endogenous ``v`` visited before (entries for later ones are overwritten when
+    those are visited), and ``Sigma[y, y] = b' Sigma[x, y] + psi_y``.
     """
     idx = {v: i for i, v in enumerate(model.variables)}
     Sigma = S.copy()
@@ -152,15 +158,16 @@ def _implied_cov(S: np.ndarray, Bmat: np.ndarray, psi: dict, model: PathModel) -
         y = idx[v]
         xi = [idx[x] for x in model.predictors(v)]
         b = Bmat[:, y, xi]
-        row = np.einsum("bk,bkv->bv", b, Sigma[:, xi, :y])
-        Sigma[:, y, :y] = row
-        Sigma[:, :y, y] = row
+        row = np.einsum("bk,bkv->bv", b, Sigma[:, xi, :])
+        Sigma[:, y, :] = row
+        Sigma[:, :, y] = row
         Sigma[:, y, y] = np.einsum("bk,bk->b", b, row[:, xi]) + psi[y]
     return Sigma
 
 
-def estimates_from_moments(S: np.ndarray, model: PathModel,
-                           standardize: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def estimates_from_moments(S: np.ndarray, model: PathModel, standardize: bool = True,
+                           ref_var: np.ndarray | None = None
+                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """ML estimates of a recursive path model from a stack of covariance matrices.
 
     Parameters
@@ -170,6 +177,10 @@ def estimates_from_moments(S: np.ndarray, model: PathModel,
     model : PathModel
     standardize : bool
         Also compute the std.all coefficients (needs the implied covariance).
+    ref_var : ndarray, shape (p,), optional
+        Full-sample variances; a predictor whose variance in a draw falls below
+        ``SINGULAR_TOL`` times its full-sample variance counts as constant (its
+        rounding-level variance would otherwise pass the correlation check).
 
     Returns
     -------
@@ -211,7 +222,9 @@ def estimates_from_moments(S: np.ndarray, model: PathModel,
         with np.errstate(divide="ignore", invalid="ignore"):
             inv_sd = 1.0 / np.sqrt(dg)
             detR = np.linalg.det(Sxx * inv_sd[:, :, None] * inv_sd[:, None, :])
-        good = (dg > 0).all(axis=1) & np.isfinite(detR) & (detR > SINGULAR_TOL * k ** (k - 1))
+        floor = 0.0 if ref_var is None else SINGULAR_TOL * np.asarray(ref_var)[xi]
+        good = ((dg > floor).all(axis=1) & np.isfinite(detR)
+                & (detR > SINGULAR_TOL * k ** (k - 1)))
         ok &= good
         b = np.full((Bn, k), np.nan)
         if good.all():
@@ -442,6 +455,7 @@ def bootstrap_path_draws(data: pd.DataFrame, model: PathModel, B: int = 5000,
     iu, ju = np.triu_indices(p)
     # one design matrix: [z, z_j z_k]; a draw's sums are W @ D
     D = np.concatenate([Zc, Zc[:, iu] * Zc[:, ju]], axis=1)
+    ref_var = (Zc ** 2).mean(axis=0)
     rng = np.random.default_rng(seed)
     coefs, stds, oks = [], [], []
     offsets = None
@@ -453,7 +467,7 @@ def bootstrap_path_draws(data: pd.DataFrame, model: PathModel, B: int = 5000,
         W = np.bincount((idx + offsets).ravel(), minlength=c * N).reshape(c, N)
         sums = W.astype(float) @ D
         S = path_moments(sums[:, :p], sums[:, p:], float(N), p)
-        cf, sd, ok = estimates_from_moments(S, model)
+        cf, sd, ok = estimates_from_moments(S, model, ref_var=ref_var)
         coefs.append(cf)
         stds.append(sd)
         oks.append(ok)
@@ -466,7 +480,7 @@ def bootstrap_path_draws(data: pd.DataFrame, model: PathModel, B: int = 5000,
     if jackknife:
         total = D.sum(axis=0)
         S = path_moments(total[:p] - D[:, :p], total[p:] - D[:, p:], float(N - 1), p)
-        jcoef, jstd, _ = estimates_from_moments(S, model)
+        jcoef, jstd, _ = estimates_from_moments(S, model, ref_var=ref_var)
         jc = pd.DataFrame(jcoef, columns=names)
         js = pd.DataFrame(jstd, columns=names)
     return BootstrapDraws(
@@ -512,7 +526,7 @@ def norm_inter(t: np.ndarray, alpha: np.ndarray, presorted: bool = False) -> np.
     ts = t if presorted else np.sort(t, axis=0)
     a = np.broadcast_to(np.asarray(alpha, dtype=float), (K, np.shape(alpha)[-1]))
     rk = (R + 1) * a
-    k = np.floor(rk).astype(int)
+    k = np.floor(np.nan_to_num(rk)).astype(int)
     cols = np.arange(K)[:, None]
     lo = ts[np.clip(k - 1, 0, R - 1), cols]
     hi = ts[np.clip(k, 0, R - 1), cols]
@@ -828,6 +842,24 @@ def _refit_jack_batch(refit: Callable, data: pd.DataFrame, rows: list, edges: tu
                       ) -> list[tuple[np.ndarray, np.ndarray, str]]:
     return [_refit_vector(refit, data.drop(index=data.index[i]).reset_index(drop=True), edges)
             for i in rows]
+
+
+@dataclass(frozen=True)
+class OLSRefit:
+    """``refit`` for :func:`bootstrap_refit` that fits by :func:`fit_path_ols`.
+
+    A picklable callable (process workers import it by name). It checks the general
+    route against the batched one and times the per-draw overhead; real use passes a
+    wrapper of the SEM engine instead.
+
+    Returns ``(coefficients, std_all)`` dicts keyed by ``(lhs, rhs)``.
+    """
+
+    model: PathModel
+
+    def __call__(self, frame: pd.DataFrame) -> tuple[dict, dict]:
+        fit = fit_path_ols(frame, self.model)
+        return fit.coefficients, fit.std_all
 
 
 def bootstrap_refit(data: pd.DataFrame, model: PathModel,
