@@ -172,24 +172,20 @@ def load_responses(path: str | Path, survey: Survey, *, sheet: str | None = None
 
     df = _user_missing_to_nan(df, raw, log)
 
+    missing_ranges = dict(raw.missing_ranges)
     renamed = _match_wording(p, df, survey, log, variable_labels)
     if renamed:
         df = df.rename(columns=renamed)
         for old, new in renamed.items():
             # a header that was the question text becomes the variable label
-            variable_labels[new] = variable_labels.pop(old, old)
-            if old in value_labels:
-                value_labels[new] = value_labels.pop(old)
+            variable_labels.setdefault(old, old)
+        _rekey(renamed, variable_labels, value_labels, missing_ranges)
         if raw.format == "csv" and any(_norm_text(c) == "timestamp" for c in df.columns):
             out_format = "google-forms"
     case_renamed = _match_case(df, survey, log)
     if case_renamed:
         df = df.rename(columns=case_renamed)
-        for old, new in case_renamed.items():
-            if old in variable_labels:
-                variable_labels[new] = variable_labels.pop(old)
-            if old in value_labels:
-                value_labels[new] = value_labels.pop(old)
+        _rekey(case_renamed, variable_labels, value_labels, missing_ranges)
 
     df = _drop_pii(df, survey, log)
     _check_spec_columns(p, df, survey)
@@ -202,7 +198,7 @@ def load_responses(path: str | Path, survey: Survey, *, sheet: str | None = None
                                       log_numeric_text=raw.format != "csv")
         if col in value_labels:
             df[col], value_labels[col] = _reconcile_value_labels(
-                p, df[col], col, value_labels[col], scale, raw.missing_ranges.get(col, []), log)
+                p, df[col], col, value_labels[col], scale, missing_ranges.get(col, []), log)
     for col in df.columns:
         if col not in answer_cols:
             df[col] = _maybe_numeric(df[col])
@@ -215,6 +211,14 @@ def load_responses(path: str | Path, survey: Survey, *, sheet: str | None = None
         variable_labels={c: t for c, t in variable_labels.items() if c in keep and t},
         value_labels={c: v for c, v in value_labels.items() if c in keep and v},
     )
+
+
+def _rekey(renamed: dict[str, str], *mappings: dict) -> None:
+    """Move the entries of renamed columns to their new names, in place."""
+    for old, new in renamed.items():
+        for m in mappings:
+            if old in m:
+                m[new] = m.pop(old)
 
 
 # -- file and header checks ---------------------------------------------------------------

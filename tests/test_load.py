@@ -551,3 +551,14 @@ def test_truncated_xlsx(tmp_path):
     p.write_bytes(data[: len(data) // 2])
     with pytest.raises(InputError, match="cannot open this Excel file"):
         load_responses(p, make_survey())
+
+
+def test_sav_case_renamed_column_keeps_user_missing_rules(tmp_path):
+    df = frame(3).assign(PE1=[1.0, 9.0, 5.0]).rename(columns={"PE1": "pe1"})
+    pyreadstat.write_sav(df, tmp_path / "r.sav", variable_value_labels={"pe1": DESC},
+                         missing_ranges={"pe1": [9]})
+    out = load_responses(tmp_path / "r.sav", make_survey())
+    assert out.data["PE1"].isna().tolist() == [False, True, False]
+    assert out.data.loc[1, "PE1"] == 5.0 and out.data.loc[3, "PE1"] == 1.0
+    assert ("column renamed (case)", "PE1") in actions(out)
+    assert out.value_labels["PE1"][5.0] == "Strongly agree"
