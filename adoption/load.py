@@ -576,7 +576,11 @@ _POS = ("agree", "likely", "satisfied", "always", "extremely", "support", "impor
 
 
 def _polarity(label: str) -> int:
+    """-1 for a negative answer label ('Strongly disagree'), +1 for a positive one,
+    0 for a midpoint ('Neither agree nor disagree') or a label without such words."""
     t = _norm_label(label)
+    if re.search(r"\b(neither|neutral|undecided)\b", t):
+        return 0
     for w in _NEG:
         if re.search(rf"\b{w}\b", t):
             return -1
@@ -644,6 +648,13 @@ def _reconcile_value_labels(p: Path, s: pd.Series, col: str, file_labels: dict, 
                             detail=f"file: {file_desc}; spec: {spec_desc}; numeric codes kept as stored"))
         return s, file_labels
     if all(c == n for c, n in matches.items()):
+        fd, sd = _direction(coded), _direction(scale.labels)
+        if fd and sd and fd != sd:
+            raise InputError(
+                f"{p}: column '{col}': the file's value labels ({file_desc}) seem to run the other "
+                f"way from the spec's ({spec_desc}), though the few labels that match agree.\n"
+                "Write the spec's scale labels with the file's wording for every point, or recode "
+                "the column in the file.")
         return s, file_labels
     # fit n = a*c + b with a = +1 or -1 on the matched labels
     fit = None

@@ -562,3 +562,12 @@ def test_sav_case_renamed_column_keeps_user_missing_rules(tmp_path):
     assert out.data.loc[1, "PE1"] == 5.0 and out.data.loc[3, "PE1"] == 1.0
     assert ("column renamed (case)", "PE1") in actions(out)
     assert out.value_labels["PE1"][5.0] == "Strongly agree"
+
+
+def test_sav_midpoint_matches_but_ends_run_the_other_way(tmp_path):
+    df = frame(3)
+    p = tmp_path / "r.sav"
+    pyreadstat.write_sav(df, p, variable_value_labels={
+        "PE1": {1.0: "Totally agree", 3.0: "Neither agree nor disagree", 5.0: "Totally disagree"}})
+    with pytest.raises(InputError, match="'PE1'.*other way"):
+        load_responses(p, make_survey())
