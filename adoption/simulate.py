@@ -28,19 +28,24 @@ reason are exact:
 kind                what the row looks like                     rule (clean.REASON_ORDER)
 ==================  ==========================================  ==========================
 duplicates          a second copy of an earlier row (same id,   duplicate id (and
-                    answers, PII, time)                         identical submission)
+                    answers, PII, time)                         identical submission;
+                                                                that one alone when the
+                                                                spec has no id rule)
 failed_attention    model answers, a wrong attention answer     failed attention check
 speeders            model answers, duration below min_seconds   too fast
-breakoffs           first 8..18 items answered, rest blank      too many missing answers
+breakoffs           the first items answered (at least up to    too many missing answers
+                    the attention check), too few for the
+                    ``max_missing_share`` rule, rest blank
 straightliners      a few model answers, then one answer        straight-lining
                     repeated over the rest of the items
 random              uniform answers on the scale                multivariate outlier
 ==================  ==========================================  ==========================
 
 Every careless row answers the attention check correctly and takes long enough, so it
-breaks only its own rule and the ones that follow from it (a straight-liner also has a
-low response variability; a random clicker is redrawn until it is a multivariate outlier
-in the final file). Clean rows are redrawn if by chance they break a deterministic rule
+breaks only its own rule and ones later in the order (a straight-liner may also have a
+low response variability or be an outlier; a random clicker is redrawn until it is a
+multivariate outlier in the final file, measured as ``adoption.screening`` does: against
+the complete rows that break no other rule). Clean rows are redrawn if by chance they break a deterministic rule
 (a run of more than ``longstring_max`` equal answers, variability below ``irv_min``, an
 item vector identical to another row's); a clean row can still be a multivariate outlier
 by chance (about ``mahalanobis_p`` of them): the truth record lists those as
@@ -127,7 +132,11 @@ class Truth:
     def expected_flow(self) -> dict[str, int]:
         """Primary exclusion reason -> expected number of rows (injected kinds plus
         incidental outliers)."""
-        out = {EXPECTED_REASON[k]: len(self.rows[k]) for k in KINDS if self.rows[k]}
+        out: dict[str, int] = {}
+        for k in KINDS:
+            if self.rows[k]:
+                reason = self.expected_reason[k]
+                out[reason] = out.get(reason, 0) + len(self.rows[k])
         if self.incidental:
             out["multivariate outlier"] = out.get("multivariate outlier", 0) + len(self.incidental)
         return out
@@ -385,6 +394,66 @@ def _layout(survey: Survey) -> list[str]:
     return items[:at] + attn + items[at:]
 
 
+@dataclass(frozen=True)
+class _Model:
+    """The population model, checked: latent covariance, loadings, cut points."""
+
+    items: tuple[str, ...]
+    construct_of: tuple[str, ...]
+    paths: dict[str, dict[str, float]]
+    S: np.ndarray
+    order: list[str]
+    psi: dict[str, float]
+    loadings: np.ndarray
+    sign: np.ndarray          # -1 for reverse-keyed items
+    thresholds: np.ndarray
+    mins: np.ndarray
+    maxs: np.ndarray
+
+    def answers(self, rng: np.random.Generator, m: int) -> np.ndarray:
+        """``m`` respondents' answers (codes, items in questionnaire order)."""
+        eta = _draw_latent(rng, m, self.S, self.order, self.paths, self.psi)
+        X = np.empty((m, len(self.items)))
+        for j, c in enumerate(self.construct_of):
+            lam = self.loadings[j]
+            y = lam * eta[c] + np.sqrt(1 - lam ** 2) * rng.standard_normal(m)
+            X[:, j] = np.digitize(self.sign[j] * y, self.thresholds) + self.mins[j]
+        return X
+
+
+def _population_model(survey: Survey) -> _Model:
+    """Read and check the spec's population section (raises InputError naming the key)."""
+    pop = survey.population
+    items = survey.items
+    paths = parse_paths(pop.paths) if pop.paths.strip() else parse_paths(survey.structural,
+                                                                         where="structural")
+    if not paths:
+        raise InputError("population.paths is empty and the spec has no structural model.")
+    for lhs, preds in paths.items():
+        for c in [lhs, *preds]:
+            if c not in survey.constructs:
+                raise InputError(f"population.paths names '{c}', which is not a construct.")
+    S, order, psi = implied_covariance(list(survey.constructs), paths, pop.exogenous_correlation)
+    thr = np.asarray(pop.thresholds, float)
+    loadings = []
+    for it in items:
+        sc = survey.scale_of(it)
+        if len(thr) != sc.max - sc.min:
+            raise InputError(f"population.thresholds has {len(thr)} cut points; item {it}'s "
+                             f"scale {sc.min}..{sc.max} needs {sc.max - sc.min}.")
+        lam = pop.loadings.get(it, pop.loadings.get("default", 0.75))
+        if not 0 < lam < 1:
+            raise InputError(f"population.loadings.{it} = {lam}: must lie between 0 and 1.")
+        loadings.append(lam)
+    reverse = {r for c in survey.constructs.values() for r in c.reverse}
+    return _Model(
+        items=tuple(items), construct_of=tuple(survey.construct_of(it) for it in items),
+        paths=paths, S=S, order=order, psi=psi, loadings=np.array(loadings, float),
+        sign=np.array([-1.0 if it in reverse else 1.0 for it in items]), thresholds=thr,
+        mins=np.array([survey.scale_of(it).min for it in items], float),
+        maxs=np.array([survey.scale_of(it).max for it in items], float))
+
+
 # -- the simulator ---------------------------------------------------------------------
 
 def simulate(survey: Survey, n: int, seed: int) -> SimulatedExport:
@@ -434,43 +503,10 @@ def simulate(survey: Survey, n: int, seed: int) -> SimulatedExport:
     rates = _rates(survey)
     sc = survey.screening
     items = survey.items
-    constructs = list(survey.constructs)
 
-    # population model
-    paths = parse_paths(pop.paths) if pop.paths.strip() else parse_paths(survey.structural,
-                                                                         where="structural")
-    if not paths:
-        raise InputError("population.paths is empty and the spec has no structural model.")
-    for lhs, preds in paths.items():
-        for c in [lhs, *preds]:
-            if c not in survey.constructs:
-                raise InputError(f"population.paths names '{c}', which is not a construct.")
-    S, order, psi = implied_covariance(constructs, paths, pop.exogenous_correlation)
-    thr = np.asarray(pop.thresholds, float)
-    loadings = {}
-    for it in items:
-        s = survey.scale_of(it)
-        if len(thr) != s.max - s.min:
-            raise InputError(f"population.thresholds has {len(thr)} cut points; item {it}'s "
-                             f"scale {s.min}..{s.max} needs {s.max - s.min}.")
-        lam = pop.loadings.get(it, pop.loadings.get("default", 0.75))
-        if not 0 < lam < 1:
-            raise InputError(f"population.loadings.{it} = {lam}: must lie between 0 and 1.")
-        loadings[it] = lam
-    reverse = {r for c in survey.constructs.values() for r in c.reverse}
-    mins = np.array([survey.scale_of(it).min for it in items], float)
-    maxs = np.array([survey.scale_of(it).max for it in items], float)
-
-    def model_answers(m: int) -> np.ndarray:
-        eta = _draw_latent(rng, m, S, order, paths, psi)
-        X = np.empty((m, len(items)))
-        for j, it in enumerate(items):
-            lam = loadings[it]
-            y = lam * eta[survey.construct_of(it)] + np.sqrt(1 - lam ** 2) * rng.standard_normal(m)
-            if it in reverse:
-                y = -y
-            X[:, j] = np.digitize(y, thr) + mins[j]
-        return X
+    model = _population_model(survey)
+    model_answers = lambda m: model.answers(rng, m)  # noqa: E731
+    mins, maxs = model.mins, model.maxs
 
     # who gets what
     counts = {k: int(round(rates[k] * n)) for k in KINDS if k != "duplicates"}
@@ -485,6 +521,11 @@ def simulate(survey: Survey, n: int, seed: int) -> SimulatedExport:
         counts["breakoffs"] = 0
     if sc.mahalanobis_p is None:
         counts["random"] = 0
+    expected = dict(EXPECTED_REASON)
+    if not (survey.id and sc.duplicate_ids):
+        expected["duplicates"] = "identical submission"
+        if not sc.duplicate_rows:
+            counts["duplicates"] = 0
     if sum(v for k, v in counts.items() if k != "duplicates") + counts["duplicates"] > n // 2:
         raise InputError(f"--n {n} is too small for the contamination asked for "
                          f"({counts}); simulate more respondents.")
@@ -526,7 +567,7 @@ def simulate(survey: Survey, n: int, seed: int) -> SimulatedExport:
     def straightline(i: int) -> None:
         keep = int(rng.integers(1, 6))
         X[i, :keep] = model_answers(1)[0, :keep]
-        X[i, keep:] = rng.integers(lo[0], hi[0] + 1)
+        X[i, keep:] = rng.integers(lo.max(), hi.min() + 1)
 
     def breakoff(i: int) -> None:
         share = sc.max_missing_share or 0.5
@@ -564,6 +605,7 @@ def simulate(survey: Survey, n: int, seed: int) -> SimulatedExport:
     file_order = assemble_order()   # -1 - s marks the copy of respondent s
     src = np.array([r if r >= 0 else -1 - r for r in file_order])
     ids = np.arange(1, n + 1)
+    file_ids = ids[src] if survey.id else None
 
     def allowed(k: str) -> set[str]:
         return {
@@ -600,8 +642,8 @@ def simulate(survey: Survey, n: int, seed: int) -> SimulatedExport:
 
     for _ in range(_MAX_REDRAWS):
         Xf = X[src]
-        tr_hi = _trips(Xf, attn_ok_all[src], secs[src], ids[src], other, survey, ddof_irv=1)
-        tr_lo = _trips(Xf, attn_ok_all[src], secs[src], ids[src], other, survey, ddof_irv=0)
+        tr_hi = _trips(Xf, attn_ok_all[src], secs[src], file_ids, other, survey, ddof_irv=1)
+        tr_lo = _trips(Xf, attn_ok_all[src], secs[src], file_ids, other, survey, ddof_irv=0)
         bad = set()
         for r, k in enumerate(kinds_in_file):
             if k == "duplicates":
@@ -610,7 +652,7 @@ def simulate(survey: Survey, n: int, seed: int) -> SimulatedExport:
             if tr_hi[r] != tr_lo[r]:          # variability too close to irv_min to be sure
                 bad.add(i)
             t = tr_hi[r] - {"multivariate outlier"} if k == "clean" else tr_hi[r]
-            if not t <= allowed(k) or (k != "clean" and EXPECTED_REASON[k] not in t):
+            if not t <= allowed(k) or (k != "clean" and expected[k] not in t):
                 bad.add(i)
         if not bad:
             break
@@ -675,7 +717,7 @@ def simulate(survey: Survey, n: int, seed: int) -> SimulatedExport:
     incidental = tuple(r for r in clean_rows if "multivariate outlier" in trips[r - 1])
     truth = Truth(
         rows=rows_of,
-        expected_reason=dict(EXPECTED_REASON),
+        expected_reason=expected,
         trips={r + 1: tuple(sorted(t)) for r, t in enumerate(trips) if t},
         incidental=incidental,
         clean_rows=clean_rows,
@@ -704,7 +746,8 @@ def simulate(survey: Survey, n: int, seed: int) -> SimulatedExport:
             vlabels[d] = {(float(k) if isinstance(k, int) else k): v
                           for k, v in group_labels[d].labels.items()}
     return SimulatedExport(data=data, truth=truth, n=n, seed=seed, column_labels=labels,
-                           value_labels=vlabels, latent_paths=paths, residual_variances=psi)
+                           value_labels=vlabels, latent_paths=model.paths,
+                           residual_variances=model.psi)
 
 
 # -- writing ---------------------------------------------------------------------------

@@ -231,3 +231,16 @@ def test_unknown_contamination_key(survey):
 def test_no_population(survey):
     with pytest.raises(InputError, match="population"):
         simulate(survey.model_copy(update={"population": None}), 100, 1)
+
+
+def test_without_id_the_duplicate_is_an_identical_submission(survey, tmp_path):
+    from adoption.clean import clean
+    from adoption.load import load_responses
+
+    s = survey.model_copy(update={"id": None})
+    sim = simulate(s, 300, 3)
+    assert "respondent" not in sim.data
+    assert sim.truth.expected_reason["duplicates"] == "identical submission"
+    path = write_export(sim, s, tmp_path / "noid.sav")
+    cleaned = clean(load_responses(path, s), s)
+    assert dict(cleaned.flow.excluded) == sim.truth.expected_flow()
