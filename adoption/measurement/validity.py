@@ -107,7 +107,8 @@ def htmt_from_corr(corr: pd.DataFrame, constructs: dict[str, list[str]],
         warnings.append("Some item correlations are negative; the geometric-mean HTMT of the "
                         "constructs involved is not defined (recode reverse-keyed items or "
                         "use absolute=True).")
-    rr = pd.DataFrame(r, index=corr.index, columns=corr.columns)
+    pos = {name: k for k, name in enumerate(corr.columns)}
+    idx = {c: [pos[i] for i in its] for c, its in constructs.items()}
     names = list(constructs)
     mono = {}
     for c in names:
@@ -116,23 +117,25 @@ def htmt_from_corr(corr: pd.DataFrame, constructs: dict[str, list[str]],
             warnings.append(f"{c} has a single item, so its HTMT ratios are not defined.")
             mono[c] = float("nan")
             continue
-        block = rr.loc[its, its].to_numpy()
+        block = r[np.ix_(idx[c], idx[c])]
         mono[c] = _mean(block[np.triu_indices(len(its), 1)], geometric)
         if mono[c] < 0.1:
             warnings.append(f"The items of {c} barely correlate with each other (mean "
                             f"|r| = {mono[c]:.3f}); its HTMT ratios divide by a near-zero "
                             "number and are not meaningful.")
-    out = pd.DataFrame(np.eye(len(names)), index=names, columns=names)
+    out = np.eye(len(names))
     for a_i, a in enumerate(names):
         for b in names[a_i + 1:]:
-            het = _mean(rr.loc[constructs[a], constructs[b]].to_numpy().ravel(), geometric)
+            het = _mean(r[np.ix_(idx[a], idx[b])].ravel(), geometric)
             den = mono[a] * mono[b]
             v = het / np.sqrt(den) if den > 0 else float("nan")
-            out.loc[a, b] = out.loc[b, a] = v
+            b_i = names.index(b)
+            out[a_i, b_i] = out[b_i, a_i] = v
     if np.isnan(r).any():
         warnings.append("Some item correlations are not defined (an item without variance); "
                         "HTMT ratios involving them are computed from the remaining ones or NaN.")
-    return HTMTResult(out, tuple(dict.fromkeys(warnings)))
+    return HTMTResult(pd.DataFrame(out, index=names, columns=names),
+                      tuple(dict.fromkeys(warnings)))
 
 
 def htmt(items: pd.DataFrame, constructs: dict[str, list[str]], geometric: bool = True,
