@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -335,12 +335,7 @@ def fit_path_ols(data: pd.DataFrame, model: PathModel, information: str = "expec
                          "(singular covariance matrix); drop one of them.")
     coef, std, S = coef[0], std[0], S[0]
     idx = {v: i for i, v in enumerate(model.variables)}
-    # implied covariance
     Bm = np.zeros((p, p))
-    Psi = S.copy()
-    endo = [idx[v] for v in model.endogenous]
-    Psi[endo, :] = 0.0
-    Psi[:, endo] = 0.0
     psis = {}
     col = 0
     for reg in model.regressions:
@@ -349,10 +344,9 @@ def fit_path_ols(data: pd.DataFrame, model: PathModel, information: str = "expec
         b = coef[col:col + len(xi)]
         Bm[yi, xi] = b
         psis[reg.lhs] = S[yi, yi] - S[yi, xi] @ b
-        Psi[yi, yi] = psis[reg.lhs]
         col += len(xi)
-    IB = np.linalg.inv(np.eye(p) - Bm)
-    Sigma = IB @ Psi @ IB.T
+    Sigma = _implied_cov(S[None], Bm[None], {idx[v]: np.array([x]) for v, x in psis.items()},
+                         model)[0]
     C = Sigma if information == "expected" else S
     E = len(model.edges)
     V = np.zeros((E, E))
@@ -410,11 +404,10 @@ class BootstrapDraws:
     jack_coef: pd.DataFrame | None = None
     jack_std: pd.DataFrame | None = None
     seed: int | None = None
-    messages: tuple[str, ...] = field(default=())
 
 
 def bootstrap_path_draws(data: pd.DataFrame, model: PathModel, B: int = 5000,
-                         seed: int | None = 20261125, chunk: int = 1000,
+                         seed: int | None = 20261125, chunk: int = 2500,
                          jackknife: bool = True) -> BootstrapDraws:
     """Nonparametric bootstrap of a recursive path model, all draws at once.
 
@@ -747,7 +740,7 @@ def summarise_draws(definitions: tuple[EffectDefinition, ...], est: np.ndarray,
 
 def bootstrap_effects(data: pd.DataFrame, model: PathModel, B: int = 5000,
                       seed: int | None = 20261125, level: float = 0.95,
-                      to: str = "endogenous", chunk: int = 1000,
+                      to: str = "endogenous", chunk: int = 2500,
                       bca: bool = True) -> BootstrapEffects:
     """Bootstrap intervals for every direct, indirect and total effect (fast route).
 
