@@ -755,6 +755,18 @@ def simulate(survey: Survey, n: int, seed: int) -> SimulatedExport:
 _MISSING_LABELS = {99: "No answer", -9: "Not shown / skipped"}
 
 
+def _google_timestamps(sim: SimulatedExport, rng: np.random.Generator) -> list[str]:
+    """Submission times as Google Forms writes them (``2026/03/02 8:15:42 AM GMT+8``),
+    increasing down the file; a duplicated submission carries its original's time."""
+    gaps = rng.exponential(20 * 60, len(sim.data)).round()
+    t = pd.Timestamp("2026-03-02 08:00:00") + pd.to_timedelta(np.cumsum(gaps), unit="s")
+    stamps = [f"{x:%Y/%m/%d} {x.hour % 12 or 12}:{x:%M:%S} {'AM' if x.hour < 12 else 'PM'} GMT+8"
+              for x in t]
+    for dup, orig in sim.truth.duplicate_of.items():
+        stamps[dup - 1] = stamps[orig - 1]
+    return stamps
+
+
 def write_export(sim: SimulatedExport, survey: Survey, path: str | Path) -> Path:
     """Write a simulated export in the format its extension names.
 
@@ -768,9 +780,11 @@ def write_export(sim: SimulatedExport, survey: Survey, path: str | Path) -> Path
         ``.sav``: SPSS, numeric answer codes with value labels (the scale's and the
         groups'), variable labels (item wording), the spec's missing codes declared as
         user-missing values (written where a coded non-answer was given).
-        ``.csv``: as Google Forms writes it: answers as label text ("Strongly agree"),
-        demographics as label text, a few labels with odd case or spacing, non-answers
-        blank (Google Forms has no missing codes), UTF-8.
+        ``.csv``: as Google Forms writes it: a ``Timestamp`` first column, the item
+        columns headed by their wording (the question text), answers as label text
+        ("Strongly agree"), demographics as label text, about 1 % of answer labels with
+        odd case or spacing, non-answers blank (Google Forms has no missing codes),
+        UTF-8. Other columns keep the spec's names.
         ``.xlsx``: one sheet ``responses``, numeric codes as in the .sav (missing codes
         included), no labels.
 
@@ -827,6 +841,9 @@ def write_export(sim: SimulatedExport, survey: Survey, path: str | Path) -> Path
             out[c] = vals
         if survey.screening.time_column in out:
             out[survey.screening.time_column] = df[survey.screening.time_column].astype("int64")
+        out.insert(0, "Timestamp", _google_timestamps(sim, rng))
+        wording = {it: survey.constructs[survey.construct_of(it)].items[it] for it in survey.items}
+        out = out.rename(columns={c: w for c, w in wording.items() if w.strip()})
         out.to_csv(p, index=False, encoding="utf-8")
     elif ext == ".xlsx":
         df.to_excel(p, sheet_name="responses", index=False)

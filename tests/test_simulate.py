@@ -169,6 +169,11 @@ def test_sav_round_trip(survey, sim, tmp_path):
 def test_csv_is_google_forms_like(survey, sim, tmp_path):
     path = write_export(sim, survey, tmp_path / "out.csv")
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    assert df.columns[0] == "Timestamp"
+    assert df["Timestamp"].str.fullmatch(r"2026/\d\d/\d\d \d{1,2}:\d\d:\d\d [AP]M GMT\+8").all()
+    wording = {survey.constructs[survey.construct_of(it)].items[it]: it for it in survey.items}
+    assert set(wording) <= set(df.columns)              # items headed by their question text
+    df = df.rename(columns=wording)
     answers = df[survey.items].stack()
     assert not answers.isin(["99", "-9"]).any()
     assert answers.eq("Strongly agree").any()
