@@ -144,6 +144,8 @@ def load_responses(path: str | Path, survey: Survey, *, sheet: str | None = None
         raise InputError(f"{p}: the file is empty (0 bytes). Export the responses again.")
     digest = hashlib.sha256(data).hexdigest()
     readers.check_magic(p, fmt, data[:512])
+    if fmt in ("sav", "zsav"):
+        fmt = readers.sniff_kind(data[:4]) or fmt  # a .zsav named .sav is still compressed
 
     if fmt in ("sav", "zsav", "por", "dta"):
         raw = readers.read_readstat(p, fmt)
