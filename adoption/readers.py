@@ -81,7 +81,7 @@ def sniff_kind(head: bytes) -> str | None:
         return "dta"
     if len(head) >= 2 and head[0] in (0x71, 0x72, 0x73) and head[1] in (1, 2):
         return "dta"
-    if b"SPSS PORT FILE" in head[:500] or b"SPSS PORT FILE" in head.replace(b"\r\n", b""):
+    if b"SPSS PORT FILE" in head[:512]:  # the ASCII splash line of a portable file
         return "por"
     return None
 
@@ -96,9 +96,8 @@ def check_magic(path: Path, fmt: str, head: bytes) -> None:
     kind = sniff_kind(head)
     if fmt == "csv":
         if kind is not None:
-            ext = ".xlsx" if kind == "xlsx" else f".{kind}"
             hint = ("Save it as .xlsx or CSV from Excel." if kind == "xls"
-                    else f"Rename it to {ext}, or export it as CSV again.")
+                    else f"Rename it to .{kind}, or export it as CSV again.")
             raise InputError(f"{path}: this file is named .csv but is {_KIND_NAMES[kind]} "
                              f"(its first bytes are {head[:4]!r}). {hint}")
         return
@@ -112,7 +111,7 @@ def check_magic(path: Path, fmt: str, head: bytes) -> None:
     if kind == "xls":
         todo = "Open it in Excel and save it as .xlsx or CSV."
     elif kind is not None:
-        todo = f"Rename it to .{ 'xlsx' if kind == 'xlsx' else kind } and run again."
+        todo = f"Rename it to .{kind} and run again."
     elif _looks_like_text(head):
         todo = "If it is a CSV export, rename it to .csv; otherwise export it again."
     else:
