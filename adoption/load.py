@@ -263,18 +263,32 @@ def _clean_header(p: Path, header: list[str], log: list[LogEntry]) -> list[str]:
 
 
 def _strip_qualtrics_rows(df: pd.DataFrame, log: list[LogEntry]) -> tuple[pd.DataFrame, dict | None]:
-    """Detect a Qualtrics export (row 2: question texts, row 3: ImportId JSON) and
-    drop those two rows; returns the question texts as variable labels."""
-    if len(df) < 2:
-        return df, None
-    third = df.iloc[1].dropna().astype(str)
-    if third.empty or (third.str.lstrip().str.startswith('{"ImportId"')).mean() < 0.5:
+    """Detect a Qualtrics export and drop its extra header rows.
+
+    Current exports have three header rows: codes, question texts, and ``{"ImportId":
+    ...}`` JSON; legacy exports have two (codes, question texts), recognised by the
+    ``StartDate`` column whose first row reads ``Start Date``. Returns the rows left and
+    the question texts (as variable labels), or ``(df, None)`` for other files.
+    """
+    if len(df) >= 2:
+        third = df.iloc[1].dropna().astype(str)
+        if not third.empty and third.str.lstrip().str.startswith('{"ImportId"').mean() >= 0.5:
+            skip = 2
+        else:
+            skip = 0
+    else:
+        skip = 0
+    if not skip and len(df) >= 1 and "StartDate" in df.columns \
+            and str(df.iloc[0]["StartDate"]).strip() == "Start Date":
+        skip = 1
+    if not skip:
         return df, None
     texts = {c: str(v).strip() for c, v in df.iloc[0].items() if not pd.isna(v) and str(v).strip()}
-    out = df.iloc[2:].copy()
+    out = df.iloc[skip:].copy()
     out.index = pd.RangeIndex(1, len(out) + 1, name="row")
-    log.append(LogEntry(STAGE, "Qualtrics header rows skipped", count=2,
-                        detail="rows 2-3 of the file (question texts, ImportId) are not responses; "
+    what = "question texts, ImportId" if skip == 2 else "question texts"
+    log.append(LogEntry(STAGE, "Qualtrics header rows skipped", count=skip,
+                        detail=f"row(s) 2-{skip + 1} of the file ({what}) are not responses; "
                                "question texts kept as variable labels; row 1 = first respondent"))
     return out, texts
 

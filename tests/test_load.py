@@ -196,6 +196,16 @@ def test_qualtrics_three_header_rows(tmp_path):
     assert ("Qualtrics header rows skipped", "") in actions(out)
 
 
+def test_qualtrics_legacy_two_header_rows(tmp_path):
+    text = ('StartDate,EndDate,rid,PE1,PE2,EE1,EE2\n'
+            'Start Date,End Date,Id,Q1,Q2,Q3,Q4\n'
+            '2016-01-01 10:00:00,2016-01-01 10:05:00,1,Agree,5,2,3\n')
+    out = load_responses(write_csv(tmp_path / "q.csv", text), make_survey())
+    assert out.source.format == "qualtrics" and out.source.rows == 1
+    assert out.data.loc[1, "PE1"] == 4.0
+    assert next(e for e in out.log if e.action == "Qualtrics header rows skipped").count == 1
+
+
 def test_qualtrics_matrix_question_text_matched_to_wording(tmp_path):
     text = ('rid,Q1_1,Q1_2,Q2_1,Q2_2\n'
             'Id,"Agree? - AI tools help me work faster","Agree? - AI tools improve the quality of my work",'
