@@ -241,6 +241,8 @@ class Edge:
     curved : bool
         Whether ``points`` samples a smooth curve (covariance arcs) rather than
         straight segments with bends.
+    label_font_size : float
+        The size in points the label box was sized for.
     """
 
     source: str
@@ -251,6 +253,7 @@ class Edge:
     points: tuple[tuple[float, float], ...]
     label_box: Box | None
     curved: bool = False
+    label_font_size: float = 9.0
 
 
 @dataclass(frozen=True)
@@ -504,21 +507,21 @@ def layout_diagram(
     for e in edges:
         if e.kind not in KINDS:
             raise ValueError(f"edge {e.source} -> {e.target}: kind {e.kind!r} is not one of {KINDS}")
-    best: DiagramLayout | None = None
-    gap = column_gap
-    for _attempt in range(8):
-        lay = _layout_once(edges, node_lines, tuple(structure), font_size, label_font_size,
-                           item_font_size, gap, row_gap)
+    gap, arc_step = column_gap, 0.4
+    for _attempt in range(10):
+        lay, failed = _layout_once(edges, node_lines, tuple(structure), font_size,
+                                   label_font_size, item_font_size, gap, row_gap, arc_step)
         if lay.complete:
-            return lay
-        best = lay
-        gap *= 1.25
-    assert best is not None
-    return best
+            break
+        if failed & {"regression", "loading"}:
+            gap *= 1.25
+        if "covariance" in failed:
+            arc_step *= 1.25
+    return lay
 
 
 def _layout_once(edges, node_lines, structure, font_size, label_font_size, item_font_size,
-                 col_gap, row_gap) -> DiagramLayout:
+                 col_gap, row_gap, arc_step) -> tuple[DiagramLayout, set[str]]:
     margin = 0.15
     pad_x, pad_y = 0.14, 0.08
     regs = [e for e in edges if e.kind == "regression"]
@@ -572,6 +575,9 @@ def _layout_once(edges, node_lines, structure, font_size, label_font_size, item_
     for e in regs:
         indeg[e.target] += 1
         outdeg[e.source] += 1
+    for e in covs:  # arcs leave the same side arrows enter (left, or right of the last column)
+        indeg[e.source] += 1
+        indeg[e.target] += 1
     for v in constructs:
         w, h = size[v]
         need = 0.1 * (max(indeg[v], outdeg[v]) + 1) / 0.8
@@ -670,7 +676,7 @@ def _layout_once(edges, node_lines, structure, font_size, label_font_size, item_
     for e in covs:
         col = [v for v in order[layer[e.source]] if not isinstance(v, tuple)]
         cov_span = max(cov_span, abs(col.index(e.source) - col.index(e.target)))
-    arc_zone = (0.25 + 0.32 * cov_span) / 2 + 0.3 if covs else 0.0
+    arc_zone = (0.25 + arc_step * cov_span) / 2 + 0.3 if covs else 0.0
     x = margin
     if left_items:
         x += left_items + item_gap_h
@@ -784,6 +790,7 @@ def _layout_once(edges, node_lines, structure, font_size, label_font_size, item_
     obstacles = list(boxes.items())
     clear_pad = 0.04
     complete = True
+    failed: set[str] = set()
 
     def clear(p, q, ends: tuple[str, str]) -> bool:
         return not any(segment_hits_box(p, q, b, clear_pad)
@@ -811,6 +818,7 @@ def _layout_once(edges, node_lines, structure, font_size, label_font_size, item_
                 i = j
             if not all(clear(pts[i], pts[i + 1], ends) for i in range(len(pts) - 1)):
                 complete = False
+                failed.add("regression")
         routes.append(Edge(e.source, e.target, e.kind, e.label, e.key, tuple(pts), None))
 
     # ---- loadings
@@ -850,13 +858,14 @@ def _layout_once(edges, node_lines, structure, font_size, label_font_size, item_
         span = abs(col.index(e.source) - col.index(e.target))
         p0, p1 = cov_port[(id(e), e.source)], cov_port[(id(e), e.target)]
         sign = 1 if (layer[e.source] == last and last > 0) else -1
-        bulge = 0.25 + 0.32 * span
+        bulge = 0.25 + arc_step * span
         c = (min(p0[0], p1[0]) + sign * bulge if sign < 0 else max(p0[0], p1[0]) + bulge,
              (p0[1] + p1[1]) / 2)
         pts = _bezier(p0, c, p1)
         ends = (e.source, e.target)
         if not all(clear(pts[i], pts[i + 1], ends) for i in range(len(pts) - 1)):
             complete = False
+            failed.add("covariance")
         routes.append(Edge(e.source, e.target, e.kind, e.label, e.key, pts, None, curved=True))
 
     # ---- labels
@@ -868,18 +877,22 @@ def _layout_once(edges, node_lines, structure, font_size, label_font_size, item_
         sum(math.dist(routes[i].points[k], routes[i].points[k + 1])
             for k in range(len(routes[i].points) - 1))))
     labelled: dict[int, Box | None] = {}
+    lsizes: dict[int, float] = {}
     all_boxes = list(boxes.values())
     for i in idx:
         r = routes[i]
         if not r.label:
             labelled[i] = None
             continue
-        lsize = item_font_size if r.kind == "loading" else label_font_size
+        lsize = label_font_size if r.kind == "regression" else item_font_size
+        lsizes[i] = lsize
         tw, th = text_size((r.label,), lsize)
         lw, lh = tw + 0.06, th * 0.9 + 0.02
         best_box, best_score = None, math.inf
-        positions = _LABEL_POSITIONS if r.kind != "loading" else (
-            0.62, 0.7, 0.55, 0.78, 0.48, 0.85, 0.4, 0.33)
+        positions = {"regression": _LABEL_POSITIONS,
+                     "loading": (0.62, 0.7, 0.55, 0.78, 0.48, 0.85, 0.4, 0.33),
+                     "covariance": (0.5, 0.44, 0.56, 0.38, 0.62, 0.32, 0.68, 0.26, 0.74,
+                                    0.2, 0.8)}[r.kind]
         for rank, t in enumerate(positions):
             cx, cy = _point_at(r.points, t)
             lb = Box(cx, cy, lw, lh)
@@ -896,12 +909,13 @@ def _layout_once(edges, node_lines, structure, font_size, label_font_size, item_
                 best_box, best_score = lb, score
         if best_box is None:
             complete = False
+            failed.add(r.kind)
         else:
             placed.append(best_box)
         labelled[i] = best_box
     for i, r in enumerate(routes):
         final.append(Edge(r.source, r.target, r.kind, r.label, r.key, r.points, labelled[i],
-                          r.curved))
+                          r.curved, lsizes.get(i, label_font_size)))
 
     nodes = []
     for v in constructs:
@@ -916,4 +930,6 @@ def _layout_once(edges, node_lines, structure, font_size, label_font_size, item_
         for b in range(a + 1, len(blist)):
             if blist[a].overlaps(blist[b]):
                 complete = False
-    return DiagramLayout(tuple(nodes), tuple(final), width, height, label_font_size, complete)
+                failed.add("regression")
+    return (DiagramLayout(tuple(nodes), tuple(final), width, height, label_font_size, complete),
+            failed)

@@ -49,6 +49,8 @@ __all__ = [
 
 POSITIVE = "#1f4e79"
 NEGATIVE = "#b2182b"
+COV_POSITIVE = "#6f8296"
+COV_NEGATIVE = "#c77b84"
 NODE_FILL = "#eef3f8"
 ITEM_FILL = "#ffffff"
 INK = "#222222"
@@ -239,6 +241,8 @@ def prepare_path_diagram(
         c = abs(coef) if np.isfinite(coef) else 0.0
         if e.kind == "loading":
             width = 0.9
+        elif e.kind == "covariance":
+            width = 0.5 + 1.0 * min(c if standardized else c / scale, 1.0)
         else:
             rel = c if standardized else c / scale
             width = 0.7 + 3.3 * min(rel, 1.0)
@@ -246,7 +250,8 @@ def prepare_path_diagram(
                  "covariance": f"{e.source} ↔ {e.target}",
                  "loading": f"{e.source} → {e.target} (loading)"}[e.kind]
         styles.append(EdgeStyle(
-            color=NEGATIVE if coef < 0 else POSITIVE,
+            color=(NEGATIVE if coef < 0 else POSITIVE) if e.kind != "covariance"
+            else (COV_NEGATIVE if coef < 0 else COV_POSITIVE),
             width=width,
             dashed=not significant(row) if e.kind != "loading" or np.isfinite(row["pvalue"]) else False,
             heads=2 if e.kind == "covariance" else 1,
@@ -407,7 +412,7 @@ def path_figure(
         if e.label_box is None:
             continue
         b = e.label_box
-        size = 8.0 if e.kind == "loading" else lay.label_font_size
+        size = e.label_font_size
         shapes.append(dict(type="rect", x0=b.left, x1=b.right, y0=b.top, y1=b.bottom,
                            fillcolor="white", line=dict(width=0), layer="below"))
         annotations.append(dict(x=b.x, y=b.y, xref="x", yref="y", showarrow=False,
@@ -490,7 +495,7 @@ def _draw_matplotlib(prep: PreparedDiagram, fmt: str, dpi: float) -> bytes:
         b = e.label_box
         ax.add_patch(Rectangle((b.left, b.top), b.w, b.h, facecolor="white", edgecolor="none",
                                zorder=5))
-        size = 8.0 if e.kind == "loading" else lay.label_font_size
+        size = e.label_font_size
         ax.text(b.x, b.y, e.label, ha="center", va="center_baseline", fontsize=size,
                 color=s.color, zorder=6, **font)
     ax.text(0.15, lay.height + NOTE_HEIGHT / 2, "Note. " + prep.note, ha="left", va="center",
