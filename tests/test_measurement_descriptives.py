@@ -52,3 +52,10 @@ def test_univariate_normality_flags():
     tab = univariate_normality(df).set_index("item")
     assert not tab.loc["norm", "flag_skew"]
     assert tab.loc["exp", "flag_skew"]
+
+
+def test_continuous_data_has_no_shares():
+    rng = np.random.default_rng(2)
+    tab = item_descriptives(pd.DataFrame({"a": rng.normal(size=50)}))
+    assert not any(c.startswith("share_") and c != "share_other" for c in tab.columns)
+    assert np.isnan(tab.loc[0, "floor"]) and np.isnan(tab.loc[0, "share_other"])

@@ -103,7 +103,8 @@ def kurtosis(x: np.ndarray, type: int = 3) -> float:
     raise ValueError(f"type must be 1, 2 or 3, not {type!r}")
 
 
-def item_descriptives(items: pd.DataFrame, options: Sequence[float] | None = None) -> pd.DataFrame:
+def item_descriptives(items: pd.DataFrame, options: Sequence[float] | None = None,
+                      max_options: int = 11) -> pd.DataFrame:
     """Descriptive statistics of each item, as ``psych::describe`` plus response shares.
 
     Parameters
@@ -139,6 +140,8 @@ def item_descriptives(items: pd.DataFrame, options: Sequence[float] | None = Non
     if options is None:
         vals = pd.unique(items.to_numpy(dtype=float).ravel())
         options = sorted(v for v in vals if not np.isnan(v))
+        if len(options) > max_options:
+            options = []
     options = list(options)
     rows = []
     for col in items.columns:
@@ -162,7 +165,7 @@ def item_descriptives(items: pd.DataFrame, options: Sequence[float] | None = Non
             k = int(np.sum(v == opt))
             inside += k
             row[f"share_{_label(opt)}"] = k / n if n else np.nan
-        row["share_other"] = (n - inside) / n if n else np.nan
+        row["share_other"] = (n - inside) / n if (n and options) else np.nan
         row["floor"] = row[f"share_{_label(options[0])}"] if options else np.nan
         row["ceiling"] = row[f"share_{_label(options[-1])}"] if options else np.nan
         rows.append(row)

@@ -267,8 +267,8 @@ def measure(items: pd.DataFrame, constructs: dict[str, list[str]],
     r_all = data.corr()
     kmo_all = kmo(r_all)
     note("KMO", kmo_all.warnings)
-    n_pair = int(data.dropna().shape[0])
-    bart_all = bartlett_sphericity(r_all, n=n_pair)
+    # pairwise correlations and n = all rows, as psych::cortest.bartlett(x) on raw data
+    bart_all = bartlett_sphericity(r_all, n=len(data))
     note("Bartlett", bart_all.warnings)
     harman = harman_single_factor(r_all)
     note("Harman", harman.warnings)
@@ -303,7 +303,7 @@ def measure(items: pd.DataFrame, constructs: dict[str, list[str]],
         r_c = data[its].corr()
         if len(its) >= 2:
             k_c = kmo(r_c)
-            b_c = bartlett_sphericity(r_c, n=int(data[its].dropna().shape[0]))
+            b_c = bartlett_sphericity(r_c, n=len(data))
             note(f"KMO of {c}", k_c.warnings)
             note(f"Bartlett of {c}", b_c.warnings)
         else:

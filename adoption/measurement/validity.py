@@ -371,8 +371,8 @@ def harman_single_factor(corr: pd.DataFrame | np.ndarray, extraction: str = "pca
     if extraction == "pca":
         share = float(np.linalg.eigvalsh(r)[-1] / p)
     elif extraction == "minres":
-        from factor_analyzer import FactorAnalyzer
-        fa = FactorAnalyzer(n_factors=1, rotation=None, method="minres", is_corr_matrix=True)
+        from adoption.measurement.efa import _factor_analyzer
+        fa = _factor_analyzer()(n_factors=1, rotation=None, method="minres", is_corr_matrix=True)
         fa.fit(r)
         share = float(np.sum(fa.loadings_**2) / p)
     else:
