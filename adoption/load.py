@@ -204,6 +204,9 @@ def load_responses(path: str | Path, survey: Survey, *, sheet: str | None = None
     for col in df.columns:
         if col not in answer_cols:
             df[col] = _maybe_numeric(df[col])
+    for g in survey.groups:
+        if g.labels and g.column in df.columns:
+            df[g.column] = _group_labels_to_codes(df[g.column], g.column, g.labels, log)
 
     keep = set(df.columns)
     source = SourceInfo(path=str(p), sha256=digest, format=out_format, rows=len(df),
@@ -728,6 +731,26 @@ def _reconcile_value_labels(p: Path, s: pd.Series, col: str, file_labels: dict, 
         key = remap(float(k)) if _is_number(k) else k
         relabelled[key] = t
     return new, relabelled
+
+
+def _group_labels_to_codes(s: pd.Series, col: str, labels: dict, log: list[LogEntry]) -> pd.Series:
+    """A group column written as label text ('Female', as Google Forms writes it)
+    becomes the spec's codes, so that a .csv and a .sav of the same survey agree. Only
+    when every non-empty value is one of the group's labels; otherwise left as is."""
+    if pd.api.types.is_numeric_dtype(s):
+        return s
+    codes = {_norm_label(t): (float(k) if _is_number(k) else k) for k, t in labels.items()}
+    vals = s.dropna()
+    keys = vals.astype(str).map(_norm_label)
+    if vals.empty or not keys.isin(list(codes)).all():
+        return s
+    out = pd.Series(np.nan, index=s.index, name=s.name, dtype="float64") \
+        if all(isinstance(v, float) for v in codes.values()) else pd.Series(pd.NA, index=s.index, dtype=object)
+    out[vals.index] = keys.map(codes).to_numpy()
+    log.append(LogEntry(STAGE, "label text to number", column=col, count=len(vals),
+                        detail="group labels read as the spec's codes: "
+                               + "; ".join(f"{t} -> {_fmt(codes[_norm_label(t)])}" for t in labels.values())))
+    return out
 
 
 def _maybe_numeric(s: pd.Series) -> pd.Series:

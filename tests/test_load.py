@@ -581,3 +581,12 @@ def test_sav_midpoint_matches_but_ends_run_the_other_way(tmp_path):
         "PE1": {1.0: "Totally agree", 3.0: "Neither agree nor disagree", 5.0: "Totally disagree"}})
     with pytest.raises(InputError, match="'PE1'.*other way"):
         load_responses(p, make_survey())
+
+
+def test_group_label_text_becomes_codes(tmp_path):
+    survey = make_survey(groups={"gender": {"labels": {1: "Male", 2: "Female"}}})
+    text = "rid,PE1,PE2,EE1,EE2,gender\n1,1,2,3,4,female\n2,1,2,3,4,\n3,1,2,3,4,Male \n"
+    out = load_responses(write_csv(tmp_path / "r.csv", text), survey)
+    assert out.data["gender"].tolist()[0] == 2.0 and out.data["gender"].tolist()[2] == 1.0
+    assert np.isnan(out.data.loc[2, "gender"])
+    assert ("label text to number", "gender") in actions(out)
