@@ -400,11 +400,11 @@ def fit_model(syntax: str, data: pd.DataFrame, *, estimator: str = "ML",
 
     # --------------------------------------------------------------- warnings
     msgs += _diagnose(pt, est, sigma)
-    vnames = []
-    for nm in model.active:
-        i = sem_names.index(nm)
-        vnames.append(f"{pt.rows[i].lhs} {pt.rows[i].op} {pt.rows[i].rhs}")
-    order = [index_of[nm] for nm in model.active]
+    vnames, order = [], []
+    for row, nm in zip(pt.rows, sem_names):  # free parameters in table order
+        if nm is not None and index_of[nm] not in order:
+            order.append(index_of[nm])
+            vnames.append(f"{row.lhs} {row.op} {row.rhs}")
     vcov = pd.DataFrame(vc[np.ix_(order, order)], index=vnames, columns=vnames)
     return ModelFit(estimates=est, fit=fit, r2=r2, nobs=int(n), estimator=estimator,
                     converged=converged, warnings=tuple(msgs), observed=tuple(pt.observed),
@@ -413,9 +413,8 @@ def fit_model(syntax: str, data: pd.DataFrame, *, estimator: str = "ML",
 
 def _gradient(model: _Model, theta, s):
     """-1/2 dF_ML/dtheta = Delta' W vech(S - Sigma) (score per observation)."""
-    r, c = rb.vech_index(s.shape[0])
     sig, delta = model.sigma_delta(theta)
-    return delta.T @ rb.ml_weight(sig) @ (s[r, c] - sig[r, c])
+    return delta.T @ rb.ml_weight_times(np.linalg.inv(sig), s - sig)
 
 
 def _observed_information(model: _Model, theta, s, h=1e-6):

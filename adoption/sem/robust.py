@@ -48,16 +48,39 @@ def duplication_matrix(p: int) -> np.ndarray:
     return d
 
 
+def _vech_weights(p: int) -> np.ndarray:
+    r, c = vech_index(p)
+    return np.where(r == c, 0.5, 1.0)
+
+
+def dkd(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """D'(A (x) B) D for symmetric A, B, without forming the p^2 x p^2 Kronecker product.
+
+    Entry ((i,j),(k,l)) = f_ij f_kl (A_ik B_jl + A_il B_jk + A_jk B_il + A_jl B_ik) with
+    f = 1/2 on the diagonal (i = j) and 1 off it.
+    """
+    p = a.shape[0]
+    r, c = vech_index(p)
+    f = _vech_weights(p)
+    out = (a[np.ix_(r, r)] * b[np.ix_(c, c)] + a[np.ix_(r, c)] * b[np.ix_(c, r)]
+           + a[np.ix_(c, r)] * b[np.ix_(r, c)] + a[np.ix_(c, c)] * b[np.ix_(r, r)])
+    return out * np.outer(f, f)
+
+
 def ml_weight(sigma: np.ndarray) -> np.ndarray:
     """Normal-theory weight W = 1/2 D'(Sigma^-1 (x) Sigma^-1) D (p* x p*).
 
     This is the expected (Fisher) information of vech(Sigma) for one observation, i.e.
     lavaan's ``lav_mvnorm_information_expected`` (sigma block).
     """
-    p = sigma.shape[0]
     si = np.linalg.inv(sigma)
-    d = duplication_matrix(p)
-    return 0.5 * d.T @ np.kron(si, si) @ d
+    return 0.5 * dkd(si, si)
+
+
+def ml_weight_times(sigma_inv: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """W vech(A) = 1/2 D' vec(Sigma^-1 A Sigma^-1), computed without W."""
+    m = sigma_inv @ a @ sigma_inv
+    return vech(m) * _vech_weights(a.shape[0])
 
 
 def h1_observed_information(sigma: np.ndarray, s: np.ndarray) -> np.ndarray:
@@ -68,12 +91,9 @@ def h1_observed_information(sigma: np.ndarray, s: np.ndarray) -> np.ndarray:
     D' [ (Sigma^-1 S Sigma^-1) (x) Sigma^-1 - 1/2 Sigma^-1 (x) Sigma^-1 ] D, symmetrised
     (lavaan ``lav_mvnorm_information_observed_samplestats``).
     """
-    p = sigma.shape[0]
     si = np.linalg.inv(sigma)
     ssi = si @ s @ si
-    d = duplication_matrix(p)
-    h = 0.5 * (np.kron(ssi, si) + np.kron(si, ssi)) - 0.5 * np.kron(si, si)
-    return d.T @ h @ d
+    return 0.5 * (dkd(ssi, si) + dkd(si, ssi)) - 0.5 * dkd(si, si)
 
 
 def casewise_h1_scores(x: np.ndarray, sigma: np.ndarray) -> np.ndarray:
