@@ -94,4 +94,11 @@ def test_parallel_analysis_is_seeded():
     a = parallel_analysis(d, seed=5)
     b = parallel_analysis(d, seed=5)
     pd.testing.assert_frame_equal(a.eigenvalues, b.eigenvalues)
-    assert a.n_factors == 1
+    assert a.n_factors == 1 and a.n_components == 1
+
+
+def test_parallel_analysis_singular():
+    d = _noise()
+    d["dup"] = d["x0"] * 2
+    res = parallel_analysis(d, n_iter=10)
+    assert res.n_factors == 0 and res.warnings

@@ -101,7 +101,9 @@ def test_common_method(results):
 
 
 def test_efa_and_parallel(results):
-    assert results.parallel.n_factors in (10, 11)
+    # psych::fa.parallel(d[, it], fa = "both") says 11 factors and 10 components
+    assert results.parallel.n_factors == 11
+    assert results.parallel.n_components == 10
     assert results.efa.n_factors == results.parallel.n_factors
     assert set(results.efa.loadings.columns) >= {"item", "construct", "low_loading", "cross_loading"}
 

@@ -40,23 +40,28 @@ def _factor_analyzer():
 # --------------------------------------------------------------------------- number of factors
 @dataclass(frozen=True)
 class ParallelResult:
-    """Parallel analysis.
+    """Parallel analysis, for components and for common factors (as ``fa = "both"``).
 
     Attributes
     ----------
     n_factors : int
-        Leading observed eigenvalues that exceed the random ones (Horn's criterion).
+        Common factors to retain: leading eigenvalues of the reduced correlation matrix
+        (squared multiple correlations on the diagonal) that exceed the random ones.
+    n_components : int
+        Components to retain: the same with the eigenvalues of the correlation matrix.
     n_kaiser : int
         Eigenvalues of the correlation matrix greater than 1 (Kaiser-Guttman).
     eigenvalues : pandas.DataFrame
-        Columns ``k`` (1..p), ``observed``, ``random`` (the ``quantile`` of the simulated
-        eigenvalues, or their mean), ``retain`` (bool).
+        Columns ``k`` (1..p), ``observed_pc``, ``random_pc``, ``observed_fa``, ``random_fa``
+        (random: the ``quantile`` of the simulated eigenvalues, or their mean),
+        ``retain_pc``, ``retain_fa`` (bool).
     seed, n_iter : int
     quantile : float or None
     warnings : tuple of str
     """
 
     n_factors: int
+    n_components: int
     n_kaiser: int
     eigenvalues: pd.DataFrame
     seed: int
@@ -70,9 +75,23 @@ def kaiser_count(corr: np.ndarray) -> int:
     return int(np.sum(np.linalg.eigvalsh(np.asarray(corr, dtype=float)) > 1.0))
 
 
+def _eig_pc_fa(r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Descending eigenvalues of R and of R with SMCs on the diagonal."""
+    pc = np.sort(np.linalg.eigvalsh(r))[::-1]
+    rr = r.copy()
+    np.fill_diagonal(rr, 1.0 - 1.0 / np.diag(np.linalg.inv(r)))
+    fa = np.sort(np.linalg.eigvalsh(rr))[::-1]
+    return pc, fa
+
+
+def _n_retained(obs: np.ndarray, rand: np.ndarray) -> int:
+    above = obs > rand
+    return int(above.size if above.all() else np.argmin(above))
+
+
 def parallel_analysis(items: pd.DataFrame, n_iter: int = 100, seed: int = 20261125,
                       quantile: float | None = 0.95) -> ParallelResult:
-    """Horn's parallel analysis on principal-component eigenvalues, seeded.
+    """Horn's parallel analysis for components and common factors, seeded.
 
     Parameters
     ----------
@@ -93,35 +112,49 @@ def parallel_analysis(items: pd.DataFrame, n_iter: int = 100, seed: int = 202611
     Notes
     -----
     Each iteration draws an n x p standard-normal matrix and takes the eigenvalues of its
-    correlation matrix. Factor k is retained while the k-th observed eigenvalue exceeds the
-    k-th random one (stopping at the first that does not). This is the principal-component
-    version (``psych::fa.parallel(fa = "pc", sim = TRUE)``); results are close to but not
-    identical with R's because the random draws differ.
+    correlation matrix R (components) and of R with squared multiple correlations
+    :math:`1 - 1/(R^{-1})_{ii}` on the diagonal (common factors; Humphreys & Ilgen 1969).
+    The k-th factor/component is retained while the k-th observed eigenvalue exceeds the
+    k-th random one (stopping at the first that does not). Close to
+    ``psych::fa.parallel(x, fa = "both")``, whose factor eigenvalues use minres
+    communalities instead of SMCs and whose random draws differ; on the project's
+    reference survey both give 10 components and 11 factors. A singular R (items without
+    variance are dropped first; collinear items) gives 0 with a warning.
     """
     x = items.dropna().to_numpy(dtype=float)
     n, p = x.shape
     warns: list[str] = []
+    cols = ["k", "observed_pc", "random_pc", "observed_fa", "random_fa", "retain_pc", "retain_fa"]
     if n < 3 or p < 2:
-        empty = pd.DataFrame(columns=["k", "observed", "random", "retain"])
-        return ParallelResult(0, 0, empty, seed, n_iter, quantile,
+        return ParallelResult(0, 0, 0, pd.DataFrame(columns=cols), seed, n_iter, quantile,
                               ("Parallel analysis needs at least 2 items and 3 complete cases.",))
     sd = x.std(axis=0)
     if np.any(sd == 0):
         warns.append("Some items have no variance; they are left out of parallel analysis.")
         x = x[:, sd > 0]
         p = x.shape[1]
-    obs = np.sort(np.linalg.eigvalsh(np.corrcoef(x, rowvar=False)))[::-1]
+    r = np.corrcoef(x, rowvar=False)
+    if np.linalg.eigvalsh(r)[0] <= 1e-10:
+        return ParallelResult(0, 0, kaiser_count(r), pd.DataFrame(columns=cols), seed, n_iter,
+                              quantile, (*warns, "The item correlation matrix is singular "
+                                         "(collinear items); parallel analysis is not computed."))
+    obs_pc, obs_fa = _eig_pc_fa(r)
     rng = np.random.default_rng(seed)
-    sims = np.empty((n_iter, p))
+    sim_pc = np.empty((n_iter, p))
+    sim_fa = np.empty((n_iter, p))
     for i in range(n_iter):
-        z = rng.standard_normal((n, p))
-        sims[i] = np.sort(np.linalg.eigvalsh(np.corrcoef(z, rowvar=False)))[::-1]
-    rand = sims.mean(axis=0) if quantile is None else np.quantile(sims, quantile, axis=0)
-    above = obs > rand
-    k = int(np.argmin(above)) if not above.all() else p
-    table = pd.DataFrame({"k": np.arange(1, p + 1), "observed": obs, "random": rand,
-                          "retain": np.arange(p) < k})
-    return ParallelResult(k, int(np.sum(obs > 1.0)), table, seed, n_iter, quantile, tuple(warns))
+        sim_pc[i], sim_fa[i] = _eig_pc_fa(np.corrcoef(rng.standard_normal((n, p)), rowvar=False))
+    if quantile is None:
+        rand_pc, rand_fa = sim_pc.mean(axis=0), sim_fa.mean(axis=0)
+    else:
+        rand_pc, rand_fa = np.quantile(sim_pc, quantile, axis=0), np.quantile(sim_fa, quantile, axis=0)
+    k_pc, k_fa = _n_retained(obs_pc, rand_pc), _n_retained(obs_fa, rand_fa)
+    ks = np.arange(p)
+    table = pd.DataFrame({"k": ks + 1, "observed_pc": obs_pc, "random_pc": rand_pc,
+                          "observed_fa": obs_fa, "random_fa": rand_fa,
+                          "retain_pc": ks < k_pc, "retain_fa": ks < k_fa})
+    return ParallelResult(k_fa, k_pc, int(np.sum(obs_pc > 1.0)), table, seed, n_iter, quantile,
+                          tuple(warns))
 
 
 # --------------------------------------------------------------------------- EFA

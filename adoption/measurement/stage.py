@@ -76,7 +76,8 @@ class MeasurementResults:
         Principal-component extraction over all items.
     parallel : ParallelResult
     efa : EFAResult
-        With the number of factors from parallel analysis, oblimin rotation.
+        With the number of common factors from parallel analysis (at least 1), oblimin
+        rotation.
     cfa_fit : dict
         lavaan-named fit measures of the measurement model (empty if it failed).
     cfa_estimates : pandas.DataFrame
@@ -155,6 +156,7 @@ class MeasurementResults:
             "normality": self.normality.to_dict("records"),
             "efa": {
                 "n_factors_parallel": self.parallel.n_factors,
+                "n_components_parallel": self.parallel.n_components,
                 "n_factors_kaiser": self.parallel.n_kaiser,
                 "parallel": {"seed": self.parallel.seed, "n_iter": self.parallel.n_iter,
                              "quantile": self.parallel.quantile,
