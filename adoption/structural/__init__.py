@@ -8,6 +8,7 @@
 
 from adoption.structural.bootstrap import (
     BootstrapEffects,
+    OLSRefit,
     PathFit,
     bootstrap_effects,
     bootstrap_path_draws,
@@ -18,7 +19,7 @@ from adoption.structural.effects import PathEffects, effect_definitions, path_ef
 from adoption.structural.paths import PathModel, indirect_paths, parse_structural
 
 __all__ = [
-    "BootstrapEffects", "PathEffects", "PathFit", "PathModel",
+    "BootstrapEffects", "OLSRefit", "PathEffects", "PathFit", "PathModel",
     "bootstrap_effects", "bootstrap_path_draws", "bootstrap_refit", "effect_definitions",
     "fit_path_ols", "indirect_paths", "parse_structural", "path_effects",
 ]
