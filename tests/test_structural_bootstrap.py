@@ -270,3 +270,19 @@ def test_refit_jackknife_gives_bca(reference, model):
     simple = res.interval("bca.simple")[["ci.lower", "ci.upper"]].to_numpy()
     assert not np.allclose(bca, simple)
     assert np.abs(bca - simple).max() < 0.1
+
+
+def test_many_correlated_predictors_are_not_flagged():
+    """12 strongly correlated (but not collinear) predictors: det(R) is tiny, yet no
+    draw may be dropped (the exact eigenvalue test decides, not the det screen)."""
+    rng = np.random.default_rng(11)
+    n, k = 300, 12
+    common = rng.normal(size=(n, 1))
+    X = common + 0.3 * rng.normal(size=(n, k))
+    y = X.sum(axis=1) + rng.normal(size=n)
+    data = pd.DataFrame(X, columns=[f"X{i}" for i in range(k)]).assign(Y=y)
+    model = parse_structural("Y ~ " + " + ".join(f"X{i}" for i in range(k)))
+    R = np.corrcoef(X, rowvar=False)
+    assert np.linalg.det(R) < 1e-10 * k ** (k - 1)       # the screen alone would flag it
+    draws = bootstrap_path_draws(data, model, B=200, seed=1, jackknife=False)
+    assert draws.failed == ()

@@ -189,9 +189,9 @@ def estimates_from_moments(S: np.ndarray, model: PathModel, standardize: bool = 
     std : ndarray, shape (B, n_edges)
         std.all coefficients (NaN when ``standardize`` is False or the draw failed).
     ok : ndarray of bool, shape (B,)
-        False where some equation's predictors are (nearly) collinear (their correlation
-        matrix may have an eigenvalue below ``SINGULAR_TOL``) or the result is not
-        finite.
+        False where some equation's predictors are (nearly) collinear (the smallest
+        eigenvalue of their correlation matrix is below ``SINGULAR_TOL``), one of them
+        is constant in the draw, or the result is not finite.
 
     Notes
     -----
@@ -215,16 +215,20 @@ def estimates_from_moments(S: np.ndarray, model: PathModel, standardize: bool = 
         Sxx = S[:, xi][:, :, xi]
         sxy = S[:, xi, yi]
         k = len(xi)
-        # collinearity check on the correlation scale: det(R) = prod(eigenvalues of R)
-        # and every eigenvalue of R is at most k, so det(R) > tol * k^(k-1) guarantees
-        # the smallest eigenvalue exceeds tol (an LU per draw, cheaper than eigvalsh)
+        # collinearity check on the correlation scale R. det(R) is the product of its
+        # eigenvalues, each at most k, so det(R) > tol * k^(k-1) proves the smallest
+        # eigenvalue exceeds tol (one LU per draw); the few draws that fail that screen
+        # get the exact test on their smallest eigenvalue.
         dg = np.diagonal(Sxx, axis1=1, axis2=2)
+        floor = 0.0 if ref_var is None else SINGULAR_TOL * np.asarray(ref_var)[xi]
         with np.errstate(divide="ignore", invalid="ignore"):
             inv_sd = 1.0 / np.sqrt(dg)
-            detR = np.linalg.det(Sxx * inv_sd[:, :, None] * inv_sd[:, None, :])
-        floor = 0.0 if ref_var is None else SINGULAR_TOL * np.asarray(ref_var)[xi]
-        good = ((dg > floor).all(axis=1) & np.isfinite(detR)
-                & (detR > SINGULAR_TOL * k ** (k - 1)))
+            R = Sxx * inv_sd[:, :, None] * inv_sd[:, None, :]
+            detR = np.linalg.det(R)
+        good = (dg > floor).all(axis=1) & np.isfinite(detR)
+        unsure = np.flatnonzero(good & ~(detR > SINGULAR_TOL * k ** (k - 1)))
+        if unsure.size:
+            good[unsure] = np.linalg.eigvalsh(R[unsure])[:, 0] > SINGULAR_TOL
         ok &= good
         b = np.full((Bn, k), np.nan)
         if good.all():
