@@ -77,6 +77,7 @@ class AttentionCheck(_Frozen):
 
     column: str
     correct: tuple[float, ...]
+    wording: str = ""
 
 
 class Screening(_Frozen):
@@ -138,8 +139,9 @@ class Population(_Frozen):
     exogenous_correlation : correlation between exogenous constructs.
     thresholds : cut points on the standard normal scale giving the Likert categories
         (``scale.max - scale.min`` values).
-    contamination : share of rows made careless (keys ``missing``, ``straightliners``,
-        ``random``, ``failed_attention``, ``speeders``; ``duplicates`` is a count).
+    contamination : shares: ``missing`` (item answers left blank), ``coded_missing``
+        (share of those written as a missing code), ``breakoffs``, ``straightliners``,
+        ``random``, ``failed_attention``, ``speeders`` (rows); ``duplicates`` is a count.
     demographics : column -> {code: probability}.
     """
 
@@ -150,7 +152,7 @@ class Population(_Frozen):
     exogenous_correlation: float = 0.3
     thresholds: tuple[float, ...] = (-1.5, -0.6, 0.3, 1.2)
     contamination: dict[str, float] = Field(default_factory=dict)
-    demographics: dict[str, dict[str, float]] = Field(default_factory=dict)
+    demographics: dict[str, dict[int | str, float]] = Field(default_factory=dict)
 
 
 class Survey(_Frozen):
