@@ -43,6 +43,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 __all__ = [
     "Box",
     "Node",
@@ -162,6 +164,25 @@ def segment_hits_box(p: tuple[float, float], q: tuple[float, float], box: Box,
         if t0 >= t1 - 1e-9:
             return False
     return t1 - t0 > 1e-9
+
+
+def _segments_hit_box(p: np.ndarray, q: np.ndarray, box: Box, pad: float = 0.0) -> np.ndarray:
+    """Vectorised :func:`segment_hits_box` for segments ``p[k]``-``q[k]`` (arrays n x 2)."""
+    b = box.grown(pad)
+    t0 = np.zeros(len(p))
+    t1 = np.ones(len(p))
+    ok = np.ones(len(p), dtype=bool)
+    for axis, lo, hi in ((0, b.left, b.right), (1, b.top, b.bottom)):
+        s = p[:, axis]
+        d = q[:, axis] - s
+        flat = np.abs(d) < 1e-12
+        ok &= ~flat | ((lo < s) & (s < hi))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            a = np.where(flat, -np.inf, (lo - s) / d)
+            c = np.where(flat, np.inf, (hi - s) / d)
+        t0 = np.maximum(t0, np.minimum(a, c))
+        t1 = np.minimum(t1, np.maximum(a, c))
+    return ok & (t1 - t0 > 1e-9)
 
 
 def polyline_hits_box(points: Sequence[tuple[float, float]], box: Box, pad: float = 0.0) -> bool:
@@ -431,7 +452,10 @@ def _point_at(points: Sequence[tuple[float, float]], t: float) -> tuple[float, f
     return points[-1]
 
 
-def _ports(box: Box, side: str, others: list[float], spacing: float = 0.1) -> list[float]:
+PORT_SPACING = 0.12
+
+
+def _ports(box: Box, side: str, others: list[float], spacing: float = PORT_SPACING) -> list[float]:
     """Positions along one side of ``box`` for arrows ordered by ``others``.
 
     Returns, for each arrow in the input order, the coordinate along the side (y for
@@ -580,8 +604,8 @@ def _layout_once(edges, node_lines, structure, font_size, label_font_size, item_
         indeg[e.target] += 1
     for v in constructs:
         w, h = size[v]
-        need = 0.1 * (max(indeg[v], outdeg[v]) + 1) / 0.8
-        size[v] = (w, max(h, min(need, 1.2)))
+        need = PORT_SPACING * (max(indeg[v], outdeg[v]) + 1) / 0.8
+        size[v] = (w, max(h, min(need, 1.8)))
     # equal widths within a column
     for lay_i in range(last + 1):
         members = [v for v in constructs if layer[v] == lay_i]
@@ -690,22 +714,10 @@ def _layout_once(edges, node_lines, structure, font_size, label_font_size, item_
     width = x + margin + (arc_zone if (cov_layers - {0}) else 0.0)
 
     # ---- vertical positions
-    ypos: dict = {}
-    for k in range(last + 1):
-        y = 0.0
-        for i, v in enumerate(order[k]):
-            up, down = extent(v)
-            if i:
-                y += up
-            ypos[v] = y
-            y += down + row_gap
-
     nbr: dict = defaultdict(list)
     for a, b in chain_arcs:
         nbr[a].append(b)
         nbr[b].append(a)
-    for f, its in items_by_factor.items():
-        pass
 
     def gaps_of(col: list) -> list[float]:
         g = []
@@ -714,20 +726,48 @@ def _layout_once(edges, node_lines, structure, font_size, label_font_size, item_
             g.append(extent(a)[1] + sep + extent(b)[0])
         return g
 
-    for sweep in range(10):
-        seq = range(last + 1) if sweep % 2 == 0 else range(last, -1, -1)
-        for k in seq:
-            col = order[k]
-            if not col:
-                continue
-            desired, weights = [], []
-            for v in col:
-                ns = [ypos[u] for u in nbr[v]]
-                desired.append(sum(ns) / len(ns) if ns else ypos[v])
-                weights.append(0.3 if isinstance(v, tuple) else 1.0)
-            new = _isotonic_positions(desired, weights, gaps_of(col))
-            for v, y in zip(col, new):
+    def assign_heights() -> dict:
+        ypos: dict = {}
+        for k in range(last + 1):
+            y = 0.0
+            for i, v in enumerate(order[k]):
+                up, down = extent(v)
+                if i:
+                    y += up
                 ypos[v] = y
+                y += down + row_gap
+        for sweep in range(10):
+            seq = range(last + 1) if sweep % 2 == 0 else range(last, -1, -1)
+            for k in seq:
+                col = order[k]
+                if not col:
+                    continue
+                desired, weights = [], []
+                for v in col:
+                    ns = [ypos[u] for u in nbr[v]]
+                    desired.append(sum(ns) / len(ns) if ns else ypos[v])
+                    weights.append(0.3 if isinstance(v, tuple) else 1.0)
+                new = _isotonic_positions(desired, weights, gaps_of(col))
+                for v, y in zip(col, new):
+                    ypos[v] = y
+        return ypos
+
+    ypos = assign_heights()
+    # items of a mediator go to the side its arrows come less from
+    changed = False
+    for f, side in item_side.items():
+        if side not in ("above", "below"):
+            continue
+        # how far above / below the arrows come from (steep arrows would cross the row)
+        n_above = sum(max(ypos[f] - ypos[u], 0.0) for u in nbr[f])
+        n_below = sum(max(ypos[u] - ypos[f], 0.0) for u in nbr[f])
+        want = side if abs(n_above - n_below) < 1e-6 else (
+            "below" if n_above > n_below else "above")
+        if want != side:
+            item_side[f] = want
+            changed = True
+    if changed:
+        ypos = assign_heights()
     # top margin
     top = min(ypos[v] - extent(v)[0] for k in range(last + 1) for v in order[k])
     for v in ypos:
@@ -878,6 +918,9 @@ def _layout_once(edges, node_lines, structure, font_size, label_font_size, item_
             for k in range(len(routes[i].points) - 1))))
     labelled: dict[int, Box | None] = {}
     lsizes: dict[int, float] = {}
+    seg_p = np.array([r.points[k] for r in routes for k in range(len(r.points) - 1)])
+    seg_q = np.array([r.points[k + 1] for r in routes for k in range(len(r.points) - 1)])
+    seg_route = np.array([i for i, r in enumerate(routes) for _ in range(len(r.points) - 1)])
     all_boxes = list(boxes.values())
     for i in idx:
         r = routes[i]
@@ -900,10 +943,10 @@ def _layout_once(edges, node_lines, structure, font_size, label_font_size, item_
                 continue
             if any(lb.overlaps(b, 0.03) for b in all_boxes):
                 continue
-            if any(lb.overlaps(b, 0.02) for b in placed):
+            if any(lb.overlaps(b, 0.05) for b in placed):
                 continue
-            crossings = sum(1 for j, o in enumerate(routes) if j != i and
-                            polyline_hits_box(o.points, lb))
+            hit = _segments_hit_box(seg_p, seg_q, lb, 0.03)
+            crossings = len(set(seg_route[hit].tolist()) - {i})
             score = crossings * 3 + rank * 0.25
             if score < best_score:
                 best_box, best_score = lb, score

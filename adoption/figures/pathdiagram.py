@@ -277,7 +277,7 @@ def prepare_path_diagram(
 # --------------------------------------------------------------------------- arrowheads
 def _head_size(width_pt: float) -> tuple[float, float]:
     """Length and half-width (inches) of an arrowhead for a line ``width_pt`` wide."""
-    return 0.1 + 0.012 * width_pt, 0.042 + 0.009 * width_pt
+    return 0.09 + 0.008 * width_pt, 0.036 + 0.006 * width_pt
 
 
 def _trim_and_heads(edge: Edge, style: EdgeStyle):
@@ -406,7 +406,7 @@ def path_figure(
                            line=dict(color=INK, width=(0.8 if item else 1.2) * px)))
         annotations.append(dict(x=b.x, y=b.y, xref="x", yref="y", showarrow=False,
                                 text="<br>".join(n.lines),
-                                font=dict(family=FONT_FAMILY + ", Verdana, sans-serif",
+                                font=dict(family=FONT_FAMILY + ", Arial, Helvetica, sans-serif",
                                           size=n.font_size * px, color=INK)))
     for e, s in zip(lay.edges, prep.styles):
         if e.label_box is None:
@@ -416,11 +416,11 @@ def path_figure(
         shapes.append(dict(type="rect", x0=b.left, x1=b.right, y0=b.top, y1=b.bottom,
                            fillcolor="white", line=dict(width=0), layer="below"))
         annotations.append(dict(x=b.x, y=b.y, xref="x", yref="y", showarrow=False,
-                                text=e.label, font=dict(family=FONT_FAMILY + ", Verdana, sans-serif",
+                                text=e.label, font=dict(family=FONT_FAMILY + ", Arial, Helvetica, sans-serif",
                                                         size=size * px, color=s.color)))
     annotations.append(dict(x=0.15, y=lay.height + NOTE_HEIGHT / 2, xref="x", yref="y",
                             xanchor="left", showarrow=False, text="<i>Note.</i> " + prep.note,
-                            font=dict(family=FONT_FAMILY + ", Verdana, sans-serif",
+                            font=dict(family=FONT_FAMILY + ", Arial, Helvetica, sans-serif",
                                       size=7.5 * px, color="#555555")))
     hx, hy, ht = [], [], []
     for e, s in zip(lay.edges, prep.styles):
@@ -442,7 +442,7 @@ def path_figure(
         shapes=shapes, annotations=annotations,
         width=int(round(W * PX_PER_INCH)), height=int(round(H * PX_PER_INCH)),
         margin=dict(l=0, r=0, t=0, b=0), plot_bgcolor="white", paper_bgcolor="white",
-        hoverlabel=dict(bgcolor="white", font=dict(family=FONT_FAMILY + ", Verdana, sans-serif")),
+        hoverlabel=dict(bgcolor="white", font=dict(family=FONT_FAMILY + ", Arial, Helvetica, sans-serif")),
         xaxis=dict(range=[0, W], visible=False, fixedrange=False),
         yaxis=dict(range=[H, 0], visible=False, scaleanchor="x", scaleratio=1),
         dragmode="pan",
