@@ -157,6 +157,11 @@ def test_result_shape(boot):
     assert set(t["scale"]) == {"unstandardized", "std.all"}
     assert t[["ci.lower", "ci.upper"]].notna().all().all()
     assert (t["ci.lower"] <= t["ci.upper"]).all()
+    # a total effect without indirect paths is the direct effect, draw by draw
+    bca = boot.interval("bca").set_index("name")
+    assert_array_equal(bca.loc["total_EMP_COM", ["est", "se", "ci.lower", "ci.upper"]],
+                       bca.loc["direct_EMP_COM", ["est", "se", "ci.lower", "ci.upper"]])
+    assert_array_equal(boot.draws["totind_ACC_TRU"], boot.draws["ind_ACC_COM_TRU"])
     # standardised draws centre on the full-sample std.all
     std = boot.interval("perc", scale="std.all", effect="indirect")
     assert ((std["ci.lower"] < std["est"]) & (std["est"] < std["ci.upper"])).all()

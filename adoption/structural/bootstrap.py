@@ -700,28 +700,39 @@ def summarise_draws(definitions: tuple[EffectDefinition, ...], est: np.ndarray,
     table : DataFrame (columns :data:`BOOT_COLUMNS`)
     effect_draws, std_effect_draws : ndarray, shape (R, n_definitions)
     """
-    eff = evaluate_effects(definitions, coef_draws)
-    seff = (evaluate_effects(definitions, std_draws) if std_draws is not None
+    # effects with the same terms (a total effect without indirect paths is the direct
+    # effect, a total indirect effect with one path is that path) are computed once
+    first: dict = {}
+    expand = np.array([first.setdefault(frozenset(d.terms), len(first)) for d in definitions])
+    uniq = [None] * len(first)
+    for d, j in zip(definitions, expand):
+        uniq[j] = uniq[j] or d
+    K = len(uniq)
+    eff = evaluate_effects(uniq, coef_draws)
+    seff = (evaluate_effects(uniq, std_draws) if std_draws is not None
             else np.full_like(eff, np.nan))
-    K = len(definitions)
     blocks = []  # (scale, t0, se, {ci_type: (K, 2)})
     for scale, t0c, dr, jk in (("unstandardized", est, eff, jack_coef),
                                ("std.all", std_est, seff, jack_std)):
-        t0 = evaluate_effects(definitions, t0c) if t0c is not None else np.full(K, np.nan)
+        t0 = evaluate_effects(uniq, t0c) if t0c is not None else np.full(K, np.nan)
         if dr.shape[0] > 1 and np.isfinite(dr).all():
             ts = np.sort(dr, axis=0)
             se = dr.std(axis=0, ddof=1)
             cis = {"perc": percentile_interval(ts, level, presorted=True),
                    "bca.simple": bias_corrected_interval(ts, t0, level, 0.0, presorted=True)}
             if jk is not None:
-                acc = jackknife_acceleration(evaluate_effects(definitions, jk))
+                acc = jackknife_acceleration(evaluate_effects(uniq, jk))
                 cis["bca"] = bias_corrected_interval(ts, t0, level, acc, presorted=True)
             else:
                 cis["bca"] = np.full((K, 2), np.nan)
         else:
             se = np.full(K, np.nan)
             cis = {c: np.full((K, 2), np.nan) for c in CI_TYPES}
+        t0, se = t0[expand], se[expand]
+        cis = {c: v[expand] for c, v in cis.items()}
         blocks.append((scale, t0, se, cis))
+    K = len(definitions)
+    eff, seff = eff[:, expand], seff[:, expand]
     reps = 2 * len(CI_TYPES)
     lo = np.concatenate([cis[c][:, 0] for _, _, _, cis in blocks for c in CI_TYPES])
     hi = np.concatenate([cis[c][:, 1] for _, _, _, cis in blocks for c in CI_TYPES])

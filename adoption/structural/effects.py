@@ -150,10 +150,17 @@ def evaluate_effects(definitions: tuple[EffectDefinition, ...] | list[EffectDefi
     evaluates for ``ind := a*b`` and ``total := c + a*b``.
     """
     coef = np.asarray(coef, dtype=float)
+    # each distinct path product once, then effects as sums of products
+    products: dict[tuple[int, ...], np.ndarray] = {}
     out = np.zeros(coef.shape[:-1] + (len(definitions),))
     for j, d in enumerate(definitions):
         for term in d.terms:
-            out[..., j] += np.prod(coef[..., list(term)], axis=-1)
+            if term not in products:
+                prod = coef[..., term[0]].copy()
+                for e in term[1:]:
+                    prod *= coef[..., e]
+                products[term] = prod
+            out[..., j] += products[term]
     return out
 
 
