@@ -11,3 +11,7 @@ Modules, in the order the stage uses them::
 
 Every formula is a pure function; only ``stage.py`` touches the SEM engine.
 """
+
+from adoption.measurement.stage import MeasurementResults, cfa_syntax, measure
+
+__all__ = ["MeasurementResults", "cfa_syntax", "measure"]
