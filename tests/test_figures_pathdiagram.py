@@ -337,7 +337,7 @@ def test_checker_catches_broken_layouts(estimates, r2):
     moved = tuple(replace(n, box=replace(n.box, y=hab.box.y + 0.05)) if n.name == "EB" else n
                   for n in lay.nodes)
     with pytest.raises(AssertionError):
-        assert_clean(replace(lay, nodes=moved, _index={}))
+        assert_clean(replace(lay, nodes=moved))
     # 2. an arrow straight through a box (COM -> WIL redrawn through the HAB row)
     com = lay.node("COM").box
     through = tuple(replace(e, points=(e.points[0], (hab.box.x, hab.box.y), e.points[-1]))

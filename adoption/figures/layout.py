@@ -41,7 +41,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -301,13 +301,13 @@ class DiagramLayout:
     height: float
     label_font_size: float
     complete: bool = True
-    _index: dict = field(default_factory=dict, compare=False, repr=False)
 
     def node(self, name: str) -> Node:
         """The node called ``name`` (KeyError if absent)."""
-        if not self._index:
-            self._index.update({n.name: n for n in self.nodes})
-        return self._index[name]
+        for n in self.nodes:
+            if n.name == name:
+                return n
+        raise KeyError(name)
 
 
 # --------------------------------------------------------------------------- layering
@@ -453,6 +453,7 @@ def _point_at(points: Sequence[tuple[float, float]], t: float) -> tuple[float, f
 
 
 PORT_SPACING = 0.12
+COV_PORT_SPACING = 0.075
 
 
 def _ports(box: Box, side: str, others: list[float], spacing: float = PORT_SPACING) -> list[float]:
@@ -599,12 +600,14 @@ def _layout_once(edges, node_lines, structure, font_size, label_font_size, item_
     for e in regs:
         indeg[e.target] += 1
         outdeg[e.source] += 1
-    for e in covs:  # arcs leave the same side arrows enter (left, or right of the last column)
-        indeg[e.source] += 1
-        indeg[e.target] += 1
+    ncov = defaultdict(int)
+    for e in covs:  # arcs leave the outer side of their column
+        ncov[e.source] += 1
+        ncov[e.target] += 1
     for v in constructs:
         w, h = size[v]
-        need = PORT_SPACING * (max(indeg[v], outdeg[v]) + 1) / 0.8
+        need = max(PORT_SPACING * (indeg[v] + 1) + COV_PORT_SPACING * ncov[v],
+                   PORT_SPACING * (outdeg[v] + 1)) / 0.8
         size[v] = (w, max(h, min(need, 1.8)))
     # equal widths within a column
     for lay_i in range(last + 1):
@@ -889,7 +892,7 @@ def _layout_once(edges, node_lines, structure, font_size, label_font_size, item_
     cov_port: dict = {}
     for v, lst in by_node.items():
         side = "right" if (layer[v] == last and last > 0) else "left"
-        ys = _ports(boxes[v], side, [boxes[o].y for _, o in lst], spacing=0.08)
+        ys = _ports(boxes[v], side, [boxes[o].y for _, o in lst], spacing=COV_PORT_SPACING)
         for (e, _), y in zip(lst, ys):
             xb = boxes[v].left if side == "left" else boxes[v].right
             cov_port[(id(e), v)] = (xb, y)

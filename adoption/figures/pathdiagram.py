@@ -242,7 +242,7 @@ def prepare_path_diagram(
         if e.kind == "loading":
             width = 0.9
         elif e.kind == "covariance":
-            width = 0.5 + 1.0 * min(c if standardized else c / scale, 1.0)
+            width = 0.5 + 0.8 * min(c if standardized else c / scale, 1.0)
         else:
             rel = c if standardized else c / scale
             width = 0.7 + 3.3 * min(rel, 1.0)
@@ -263,6 +263,8 @@ def prepare_path_diagram(
             "width ∝ |coefficient|.")
     if hide_nonsignificant:
         note += f" Paths with p ≥ {format_bounded(alpha)} hidden."
+    if not show_covariances and len(exog) > 1:
+        note += " Correlations among exogenous variables not shown."
     node_hover = []
     for n in layout.nodes:
         text = f"<b>{n.name}</b>"
