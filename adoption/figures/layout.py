@@ -475,6 +475,36 @@ def _ports(box: Box, side: str, others: list[float], spacing: float = PORT_SPACI
     return out
 
 
+def _round_bends(points: list[tuple[float, float]], is_clear, radius: float = 0.35
+                 ) -> list[tuple[float, float]]:
+    """Replace each bend by a quadratic curve, where the curve stays clear of boxes.
+
+    The curve starts ``radius`` (at most a third of each segment) before the bend and
+    ends as far after it, with the bend as control point; a bend whose curve would
+    touch a box (``is_clear(p, q)`` false for one of its chords) stays sharp.
+    """
+    if len(points) < 3:
+        return list(points)
+    out = [points[0]]
+    for k in range(1, len(points) - 1):
+        prev, bend, nxt = out[-1], points[k], points[k + 1]
+        d_in, d_out = math.dist(prev, bend), math.dist(bend, nxt)
+        r = min(radius, d_in / 3, d_out / 3)
+        if r <= 1e-6:
+            out.append(bend)
+            continue
+        a = (bend[0] + (prev[0] - bend[0]) * r / d_in, bend[1] + (prev[1] - bend[1]) * r / d_in)
+        b = (bend[0] + (nxt[0] - bend[0]) * r / d_out, bend[1] + (nxt[1] - bend[1]) * r / d_out)
+        curve = _bezier(a, bend, b, n=8)
+        chords = [out[-1]] + list(curve)
+        if all(is_clear(chords[i], chords[i + 1]) for i in range(len(chords) - 1)):
+            out.extend(curve)
+        else:
+            out.append(bend)
+    out.append(points[-1])
+    return out
+
+
 _LABEL_POSITIONS = (0.5, 0.42, 0.58, 0.34, 0.66, 0.27, 0.73, 0.2, 0.8, 0.46, 0.54,
                     0.38, 0.62, 0.3, 0.7, 0.23, 0.77, 0.16, 0.84, 0.12, 0.88)
 
@@ -862,6 +892,7 @@ def _layout_once(edges, node_lines, structure, font_size, label_font_size, item_
             if not all(clear(pts[i], pts[i + 1], ends) for i in range(len(pts) - 1)):
                 complete = False
                 failed.add("regression")
+            pts = _round_bends(pts, lambda a, b, ends=ends: clear(a, b, ends))
         routes.append(Edge(e.source, e.target, e.kind, e.label, e.key, tuple(pts), None))
 
     # ---- loadings
