@@ -308,9 +308,9 @@ def test_png_size_matches_layout(estimates, r2):
 
     prep = prepare_path_diagram(estimates, r2, LABELS)
     img = imread(io.BytesIO(path_png(estimates, r2, LABELS, dpi=50)))
-    # the note strip adds 0.42 in below the diagram; allow one pixel of rounding
+    # the note strip is added below the diagram; allow one pixel of rounding
     assert abs(img.shape[1] - prep.layout.width * 50) <= 1
-    assert abs(img.shape[0] - (prep.layout.height + 0.42) * 50) <= 1
+    assert abs(img.shape[0] - (prep.layout.height + prep.note_height) * 50) <= 1
 
 
 def test_bad_table_is_refused(estimates):

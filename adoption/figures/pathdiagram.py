@@ -32,6 +32,7 @@ from adoption.figures.layout import (
     Edge,
     EdgeSpec,
     layout_diagram,
+    text_size,
 )
 from adoption.vocabulary import OP_COVARIANCE, OP_LOADING, OP_REGRESSION
 
@@ -56,7 +57,7 @@ ITEM_FILL = "#ffffff"
 INK = "#222222"
 FONT_FAMILY = "DejaVu Sans"
 PX_PER_INCH = 96.0
-NOTE_HEIGHT = 0.42
+NOTE_SIZE = 7.5  # points
 _REQUIRED = ("lhs", "op", "rhs", "est", "se", "pvalue", "std.all")
 
 
@@ -123,6 +124,26 @@ class PreparedDiagram:
     styles: tuple[EdgeStyle, ...]
     note: str
     node_hover: tuple[str, ...]
+
+    @property
+    def note_lines(self) -> tuple[str, ...]:
+        """The note, "Note." first, wrapped to the drawing's width."""
+        return _wrap_to_width("Note. " + self.note, self.layout.width - 0.3, NOTE_SIZE)
+
+    @property
+    def note_height(self) -> float:
+        """Height in inches of the strip under the diagram that holds the note."""
+        return 0.2 + text_size(self.note_lines, NOTE_SIZE)[1]
+
+
+def _wrap_to_width(text: str, width: float, size_pt: float) -> tuple[str, ...]:
+    lines: list[str] = []
+    for word in text.split():
+        if lines and text_size([lines[-1] + " " + word], size_pt)[0] <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return tuple(lines)
 
 
 def _check_table(paths: pd.DataFrame, name: str) -> None:
@@ -383,7 +404,7 @@ def path_figure(
                                 show_items=show_items, loadings=loadings,
                                 show_covariances=show_covariances)
     lay = prep.layout
-    W, H = lay.width, lay.height + NOTE_HEIGHT
+    W, H = lay.width, lay.height + prep.note_height
     px = PX_PER_INCH / 72.0  # points -> px
     shapes, annotations = [], []
 
@@ -420,10 +441,11 @@ def path_figure(
         annotations.append(dict(x=b.x, y=b.y, xref="x", yref="y", showarrow=False,
                                 text=e.label, font=dict(family=FONT_FAMILY + ", Arial, Helvetica, sans-serif",
                                                         size=size * px, color=s.color)))
-    annotations.append(dict(x=0.15, y=lay.height + NOTE_HEIGHT / 2, xref="x", yref="y",
-                            xanchor="left", showarrow=False, text="<i>Note.</i> " + prep.note,
+    note = "<br>".join(prep.note_lines).replace("Note.", "<i>Note.</i>", 1)
+    annotations.append(dict(x=0.15, y=lay.height + prep.note_height / 2, xref="x", yref="y",
+                            xanchor="left", align="left", showarrow=False, text=note,
                             font=dict(family=FONT_FAMILY + ", Arial, Helvetica, sans-serif",
-                                      size=7.5 * px, color="#555555")))
+                                      size=NOTE_SIZE * px, color="#555555")))
     hx, hy, ht = [], [], []
     for e, s in zip(lay.edges, prep.styles):
         if e.label_box is not None:
@@ -458,7 +480,7 @@ def _draw_matplotlib(prep: PreparedDiagram, fmt: str, dpi: float) -> bytes:
     from matplotlib.patches import FancyBboxPatch, Polygon, Rectangle
 
     lay = prep.layout
-    W, H = lay.width, lay.height + NOTE_HEIGHT
+    W, H = lay.width, lay.height + prep.note_height
     fig = Figure(figsize=(W, H), dpi=dpi)
     if fmt == "svg":
         from matplotlib.backends.backend_svg import FigureCanvasSVG as Canvas
@@ -500,8 +522,9 @@ def _draw_matplotlib(prep: PreparedDiagram, fmt: str, dpi: float) -> bytes:
         size = e.label_font_size
         ax.text(b.x, b.y, e.label, ha="center", va="center_baseline", fontsize=size,
                 color=s.color, zorder=6, **font)
-    ax.text(0.15, lay.height + NOTE_HEIGHT / 2, "Note. " + prep.note, ha="left", va="center",
-            fontsize=7.5, color="#555555", style="italic", zorder=6, **font)
+    ax.text(0.15, lay.height + prep.note_height / 2, "\n".join(prep.note_lines), ha="left",
+            va="center", fontsize=NOTE_SIZE, linespacing=LINE_SPACING, color="#555555",
+            zorder=6, **font)
     buf = io.BytesIO()
     canvas.print_figure(buf, format=fmt, dpi=dpi, facecolor="white")
     return buf.getvalue()
