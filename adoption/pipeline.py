@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -14,6 +14,7 @@ from adoption.clean import CleanedResponses, clean
 from adoption.describe import Description, describe
 from adoption.errors import InputError
 from adoption.load import LoadedResponses, load_responses
+from adoption.measurement import MeasurementResults, measure
 from adoption.rundir import write_run
 from adoption.spec import Survey, load_spec
 from adoption.audit import log_frame
@@ -39,9 +40,9 @@ class RunResult:
     loaded: LoadedResponses
     cleaned: CleanedResponses
     description: Description
+    measurement: MeasurementResults
     results: dict[str, Any]
     out_dir: Path | None = None
-    sections: dict[str, Any] = field(default_factory=dict)
 
 
 def resolve_data(survey: Survey, data: str | Path | None, spec_path: Path) -> Path:
@@ -74,6 +75,10 @@ def run(spec: str | Path, data: str | Path | None = None, out: str | Path | None
     survey, loaded, cleaned = prepare(spec, data, step)
     step("describing the sample")
     description = describe(cleaned, survey)
+    step("measurement model: reliability, EFA, CFA")
+    constructs = {name: list(c.items) for name, c in survey.constructs.items()}
+    measurement = measure(cleaned.data, constructs, estimator=options.estimator, seed=options.seed)
+    mdict = measurement.to_dict()
 
     results = {
         "adoption_version": __version__,
@@ -86,6 +91,13 @@ def run(spec: str | Path, data: str | Path | None = None, out: str | Path | None
                     "seed": options.seed},
         "sample": cleaned.flow.to_dict(),
         "descriptives": description.to_dict(),
+        "normality": {"univariate": mdict["normality"], "mardia": mdict["validity"]["mardia"]},
+        "reliability": mdict["reliability"],
+        "validity": mdict["validity"],
+        "efa": mdict["efa"],
+        "cfa": mdict["cfa"],
+        "common_method": mdict["common_method"],
+        "warnings": {"measurement": mdict["warnings"]},
     }
     out_dir = None
     if out is not None:
@@ -95,7 +107,12 @@ def run(spec: str | Path, data: str | Path | None = None, out: str | Path | None
             frames={"exclusions.csv": cleaned.exclusions, "log.csv": log_frame(cleaned.log),
                     "tables/items.csv": description.items,
                     "tables/distribution.csv": description.distribution,
-                    "tables/demographics.csv": description.demographics},
+                    "tables/demographics.csv": description.demographics,
+                    "tables/reliability.csv": measurement.reliability,
+                    "tables/item_statistics.csv": measurement.item_statistics,
+                    "tables/htmt.csv": measurement.htmt.reset_index(names="construct"),
+                    "tables/fornell_larcker.csv": measurement.fornell_larcker,
+                    "tables/cfa_estimates.csv": measurement.cfa_estimates},
             parquet={"responses.parquet": cleaned.data})
     return RunResult(survey=survey, loaded=loaded, cleaned=cleaned, description=description,
-                     results=results, out_dir=out_dir)
+                     measurement=measurement, results=results, out_dir=out_dir)

@@ -178,6 +178,14 @@ class Survey(_Frozen):
     #: folder of the spec file; relative ``data`` paths are resolved against it
     base_dir: Path = Path(".")
 
+    @field_validator("constructs", mode="before")
+    @classmethod
+    def _constructs(cls, v: Any) -> Any:
+        # "PE: [PE1, PE2]" is shorthand for "PE: {items: [PE1, PE2]}".
+        if isinstance(v, dict):
+            return {k: ({"items": c} if isinstance(c, (list, tuple)) else c) for k, c in v.items()}
+        return v
+
     @field_validator("groups", mode="before")
     @classmethod
     def _groups(cls, v: Any) -> Any:

@@ -5,12 +5,36 @@ Numbers are rounded here, for the screen only; the run directory keeps them whol
 
 from __future__ import annotations
 
+import math
+
 from rich.console import Console
 from rich.table import Table
 
 from adoption.clean import CleanedResponses, Flow
+from adoption.cutoffs import describe_cutoff, judge
 from adoption.load import LoadedResponses
 from adoption.spec import Survey
+
+_STYLE = {"good": "green", "acceptable": "yellow", "poor": "red", None: ""}
+_MARK = {"good": "", "acceptable": " (~)", "poor": " (!)", None: ""}
+
+
+def num(x, digits: int = 3, leading_zero: bool = True) -> str:
+    """A number for the screen: fixed decimals, '-' for missing, APA's no leading zero
+    for values bounded by 1 when ``leading_zero`` is False."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    s = f"{x:.{digits}f}"
+    if not leading_zero:
+        s = s.replace("0.", ".", 1)
+    return s
+
+
+def marked(measure: str, value, digits: int = 3) -> str:
+    """A value coloured and marked by its cut-off (see :mod:`adoption.cutoffs`)."""
+    j = judge(measure, value)
+    text = num(value, digits, leading_zero=False) + _MARK[j]
+    return f"[{_STYLE[j]}]{text}[/{_STYLE[j]}]" if _STYLE[j] else text
 
 
 def flow_table(flow: Flow) -> Table:
@@ -25,6 +49,39 @@ def flow_table(flow: Flow) -> Table:
     return t
 
 
+def reliability_table(reliability) -> Table:
+    t = Table(title="Reliability and convergent validity "
+                    f"({describe_cutoff('alpha')}, {describe_cutoff('cr')}, {describe_cutoff('ave')})",
+              header_style="bold")
+    for c in ["construct", "items", "alpha", "95% CI", "omega", "CR", "AVE"]:
+        t.add_column(c, justify="left" if c == "construct" else "right")
+    for r in reliability.to_dict("records"):
+        t.add_row(r["construct"], str(r["n_items"]), marked("alpha", r["alpha"]),
+                  f"[{num(r['alpha_ci_lower'], 2, False)}, {num(r['alpha_ci_upper'], 2, False)}]",
+                  marked("omega", r["omega"]), marked("cr", r["cr"]), marked("ave", r["ave"]))
+    return t
+
+
+def fit_table(fits: dict[str, dict], title: str) -> Table:
+    """Fit measures of one or more models side by side, with cut-offs marked."""
+    t = Table(title=title, header_style="bold")
+    t.add_column("model")
+    for c in ["chisq", "df", "p", "CFI", "TLI", "RMSEA [90% CI]", "SRMR"]:
+        t.add_column(c, justify="right")
+    for name, f in fits.items():
+        if not f:
+            t.add_row(name, *["-"] * 7)
+            continue
+        t.add_row(name, num(f.get("chisq"), 2), num(f.get("df"), 0), num(f.get("pvalue"), 3, False),
+                  marked("cfi", f.get("cfi")), marked("tli", f.get("tli")),
+                  f"{marked('rmsea', f.get('rmsea'))} [{num(f.get('rmsea.ci.lower'), 3, False)}, "
+                  f"{num(f.get('rmsea.ci.upper'), 3, False)}]",
+                  marked("srmr", f.get("srmr")))
+    t.caption = ", ".join(describe_cutoff(m) for m in ["cfi", "tli", "rmsea", "srmr"]) + \
+        "; (~) acceptable, (!) poor"
+    return t
+
+
 def print_validation(console: Console, survey: Survey, loaded: LoadedResponses,
                      cleaned: CleanedResponses) -> None:
     src = loaded.source
@@ -33,10 +90,19 @@ def print_validation(console: Console, survey: Survey, loaded: LoadedResponses,
     console.print(flow_table(cleaned.flow))
 
 
+def print_warnings(console: Console, warnings) -> None:
+    for w in warnings:
+        console.print(f"[yellow]warning:[/yellow] {w}", soft_wrap=True)
+
+
 def print_run(console: Console, result) -> None:
-    """Flow table, then the sections a run produced, then where it was written."""
+    """Flow table, measurement and structural sections, then where it was written."""
     console.print(flow_table(result.cleaned.flow))
-    for printer in result.sections.get("_printers", ()):
-        printer(console)
+    m = result.measurement
+    console.print(reliability_table(m.reliability))
+    console.print(fit_table({"measurement model (CFA)": m.cfa_fit,
+                             "one factor (common method)": m.one_factor_fit},
+                            "Confirmatory factor analysis"))
+    print_warnings(console, m.warnings)
     if result.out_dir is not None:
         console.print(f"run directory: {result.out_dir}")

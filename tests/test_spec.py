@@ -38,6 +38,11 @@ def test_good_spec_loads(tmp_path):
     assert load_spec(tmp_path) == s  # a folder means its survey.yaml
 
 
+def test_construct_as_plain_list(tmp_path):
+    s = load_spec(write(tmp_path, "title: t\nconstructs:\n  PE: [PE1, PE2]\n  EE: [EE1, EE2]\n"))
+    assert s.items == ["PE1", "PE2", "EE1", "EE2"]
+
+
 def test_example_spec_loads():
     s = load_spec(Path(__file__).parent.parent / "surveys" / "ai_mental_health" / "survey.yaml")
     assert len(s.constructs) == 11
