@@ -295,6 +295,7 @@ def test_unstandardized_labels_use_est(estimates, r2):
 
 
 def test_static_images_without_browser(estimates, r2):
+    pytest.importorskip("matplotlib")
     svg = path_svg(estimates, r2, LABELS)
     png = path_png(estimates, r2, LABELS, dpi=60)
     assert svg.lstrip().startswith(b"<?xml") and b"<svg" in svg
@@ -303,6 +304,7 @@ def test_static_images_without_browser(estimates, r2):
 
 
 def test_png_size_matches_layout(estimates, r2):
+    pytest.importorskip("matplotlib")
     from matplotlib.image import imread
     import io
 

@@ -17,6 +17,7 @@ in APA style: no leading zero for quantities bounded by 1 (beta, r, R², p), ``p
 
 from __future__ import annotations
 
+import html
 import io
 import math
 import textwrap
@@ -163,7 +164,7 @@ def _hover(row: pd.Series, arrow: str) -> str:
     lo, hi = row.get("ci.lower", np.nan), row.get("ci.upper", np.nan)
     z = row.get("z", np.nan)
     lines = [
-        f"<b>{arrow}</b>",
+        f"<b>{html.escape(arrow)}</b>",
         f"b = {format_number(row['est'], 3)}, SE = {format_number(row['se'], 3)}",
         f"β = {format_bounded(row['std.all'], 3)}",
         f"z = {format_number(z, 2)}, {format_p(row['pvalue'])}",
@@ -288,9 +289,9 @@ def prepare_path_diagram(
         note += " Correlations among exogenous variables not shown."
     node_hover = []
     for n in layout.nodes:
-        text = f"<b>{n.name}</b>"
+        text = f"<b>{html.escape(n.name)}</b>"
         if n.name in labels:
-            text += f"<br>{labels[n.name]}"
+            text += f"<br>{html.escape(labels[n.name])}"
         if n.name in r2 and np.isfinite(r2[n.name]):
             text += f"<br>R² = {format_bounded(r2[n.name], 3)}"
         node_hover.append(text)
@@ -428,7 +429,7 @@ def path_figure(
                            fillcolor=ITEM_FILL if item else NODE_FILL,
                            line=dict(color=INK, width=(0.8 if item else 1.2) * px)))
         annotations.append(dict(x=b.x, y=b.y, xref="x", yref="y", showarrow=False,
-                                text="<br>".join(n.lines),
+                                text="<br>".join(html.escape(t) for t in n.lines),
                                 font=dict(family=FONT_FAMILY + ", Arial, Helvetica, sans-serif",
                                           size=n.font_size * px, color=INK)))
     for e, s in zip(lay.edges, prep.styles):
@@ -439,9 +440,9 @@ def path_figure(
         shapes.append(dict(type="rect", x0=b.left, x1=b.right, y0=b.top, y1=b.bottom,
                            fillcolor="white", line=dict(width=0), layer="below"))
         annotations.append(dict(x=b.x, y=b.y, xref="x", yref="y", showarrow=False,
-                                text=e.label, font=dict(family=FONT_FAMILY + ", Arial, Helvetica, sans-serif",
+                                text=html.escape(e.label), font=dict(family=FONT_FAMILY + ", Arial, Helvetica, sans-serif",
                                                         size=size * px, color=s.color)))
-    note = "<br>".join(prep.note_lines).replace("Note.", "<i>Note.</i>", 1)
+    note = "<br>".join(html.escape(t) for t in prep.note_lines).replace("Note.", "<i>Note.</i>", 1)
     annotations.append(dict(x=0.15, y=lay.height + prep.note_height / 2, xref="x", yref="y",
                             xanchor="left", align="left", showarrow=False, text=note,
                             font=dict(family=FONT_FAMILY + ", Arial, Helvetica, sans-serif",
