@@ -313,10 +313,16 @@ def fit_model(syntax: str, data: pd.DataFrame, *, estimator: str = "ML",
 
     try:
         model = _Model(desc, s, pt.observed)
-        theta, ok_opt = model.optimise()
-        theta, ok_fs = _fisher_scoring(model, theta, s)
-    except (np.linalg.LinAlgError, ValueError, KeyError, IndexError, ZeroDivisionError) as exc:
-        msgs.append(f"The optimiser failed ({type(exc).__name__}: {exc}).")
+        # Fisher scoring from semopy's starting values (fast, as lavaan's default
+        # optimiser reaches the same optimum); if it fails, semopy's SLSQP with a tight
+        # tolerance, then Fisher scoring again to polish.
+        start = _start_values(pt, sem_names, model, s, obs_index)
+        theta, ok_fs = _fisher_scoring(model, start, s, max_iter=100)
+        if not ok_fs:
+            theta, _ = model.optimise()
+            theta, ok_fs = _fisher_scoring(model, theta, s)
+    except Exception as exc:  # noqa: BLE001 - semopy raises bare Exception; never leak it
+        msgs.append(f"The model could not be fitted ({type(exc).__name__}: {exc}).")
         return _failed(pt, estimator, n, msgs, s)
     timings["optimise"] = time.perf_counter() - t0
     converged = bool(ok_fs)
@@ -411,6 +417,22 @@ def fit_model(syntax: str, data: pd.DataFrame, *, estimator: str = "ML",
                     sample_cov=s, implied_cov=sigma, vcov=vcov, timings=timings)
 
 
+def _start_values(pt: ParTable, sem_names, model: _Model, s, obs_index) -> np.ndarray:
+    """lavaan's "simple" starting values: loadings 1, regressions and covariances 0,
+    residual variances half the observed variance, latent variances 0.05."""
+    theta = np.zeros(len(model.active))
+    for row, nm in zip(pt.rows, sem_names):
+        if nm is None:
+            continue
+        k = model.active.index(nm)
+        if row.op == OP_LOADING:
+            theta[k] = 1.0
+        elif row.op == OP_COVARIANCE and row.lhs == row.rhs:
+            theta[k] = 0.5 * s[obs_index[row.lhs], obs_index[row.lhs]] \
+                if row.lhs in obs_index else 0.05
+    return theta
+
+
 def _gradient(model: _Model, theta, s):
     """-1/2 dF_ML/dtheta = Delta' W vech(S - Sigma) (score per observation)."""
     sig, delta = model.sigma_delta(theta)
@@ -464,6 +486,12 @@ def _fit_measures(s, sigma, n, npar, df, x_idx, w) -> dict:
     }
 
 
+def _x_mask(p, x_idx):
+    r, c = rb.vech_index(p)
+    xs = set(x_idx)
+    return np.array([(i in xs) and (j in xs) for i, j in zip(r, c)])
+
+
 def _baseline_delta(p, x_idx):
     r, c = rb.vech_index(p)
     xs = set(x_idx)
@@ -486,6 +514,9 @@ def _robust_fit(estimator, x, s, sigma, n, df, x_idx, delta, w, fit, model, thet
         tr_b = rb.satorra_bentler_trace(delta_b, w_b, gamma)
     else:
         a1 = rb.ml_weight(s)
+        if x_idx:  # fixed x: the x-block of the h1 information is zero (not inverted)
+            a1[_x_mask(p, x_idx)] = 0.0
+            a1[:, _x_mask(p, x_idx)] = 0.0
         s_h1 = rb.casewise_h1_scores(x, s)
         b1 = s_h1.T @ s_h1 / n
         s_h0 = rb.casewise_h1_scores(x, sigma) @ delta
@@ -499,7 +530,8 @@ def _robust_fit(estimator, x, s, sigma, n, df, x_idx, delta, w, fit, model, thet
     chisq, chisq_b = fit["chisq"], fit["baseline.chisq"]
     t = chisq / c if df > 0 else chisq
     t_b = chisq_b / c_b
-    lo, hi = fm.rmsea_ci(t, df, n)
+    # lavaan: the "scaled" interval is that of the unscaled chisq on df' = c df
+    lo, hi = fm.rmsea_ci(chisq, c * df, n) if df > 0 else (0.0, 0.0)
     lo_r, hi_r = fm.rmsea_ci(t, df, n, c=c) if df > 0 else (0.0, 0.0)
     return {
         "chisq.scaled": t, "df.scaled": float(df), "pvalue.scaled": fm.pvalue_chisq(t, df),

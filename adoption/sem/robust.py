@@ -174,6 +174,9 @@ def yuan_bentler_trace(a1: np.ndarray, b1: np.ndarray, b0: np.ndarray,
     The Yuan-Bentler scaling factor is c = trace / df, chisq.scaled = chisq / c
     (``lavaan:::lav_test_yuan_bentler_mplus_trace``).
     """
-    trace_h1 = float(np.sum(np.linalg.inv(a1) * b1.T))
+    keep = np.diag(a1) != 0  # fixed-x elements have zero rows/columns (as lavaan)
+    a1_inv = np.zeros_like(a1)
+    a1_inv[np.ix_(keep, keep)] = np.linalg.inv(a1[np.ix_(keep, keep)])
+    trace_h1 = float(np.sum(a1_inv * b1.T))
     trace_h0 = float(np.sum(e_inv * b0.T))
     return trace_h1 - trace_h0
