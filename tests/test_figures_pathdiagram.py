@@ -352,3 +352,41 @@ def test_checker_catches_broken_layouts(estimates, r2):
     with pytest.raises(AssertionError):
         assert_clean(replace(lay, edges=stacked))
     assert com is not None and wil is not None
+
+
+def test_styles_follow_the_estimates(estimates, r2):
+    """Dashed iff p >= alpha, colour by sign, width increasing in |beta|."""
+    prep = prepare_path_diagram(estimates, r2, LABELS, alpha=0.01)
+    regs = estimates[estimates.op == "~"].set_index(["rhs", "lhs"])
+    seen = []
+    for e, s in zip(prep.layout.edges, prep.styles):
+        row = regs.loc[(e.source, e.target)]
+        assert s.dashed == (row["pvalue"] >= 0.01)
+        assert (s.color == "#b2182b") == (row["std.all"] < 0)
+        seen.append((abs(row["std.all"]), s.width))
+    seen.sort()
+    assert all(w1 <= w2 for (_, w1), (_, w2) in zip(seen, seen[1:]))
+    # at alpha = .01, WIL ~ FC (p = .019) is dashed too
+    assert sum(s.dashed for s in prep.styles) == 2
+
+
+def test_plotly_geometry_is_the_layout(estimates, r2):
+    prep = prepare_path_diagram(estimates, r2, LABELS)
+    fig = path_figure(estimates, r2, LABELS)
+    assert fig.layout.width == round(prep.layout.width * 96)
+    assert fig.layout.yaxis.scaleanchor == "x"
+    rects = [s for s in fig.layout.shapes if s.type == "rect" and s.fillcolor != "white"]
+    assert len(rects) == len(prep.layout.nodes)
+    for s, n in zip(rects, prep.layout.nodes):
+        np.testing.assert_allclose([s.x0, s.x1, s.y0, s.y1],
+                                   [n.box.left, n.box.right, n.box.top, n.box.bottom])
+
+
+def test_items_with_hidden_paths_is_clean(estimates, r2):
+    prep = prepare_path_diagram(estimates, r2, LABELS, show_items=True,
+                                hide_nonsignificant=True, standardized=False)
+    assert_clean(prep.layout)
+    # unstandardised loadings keep their leading zero; fixed marker loadings read 1.00
+    labels = {e.target: e.label for e in prep.layout.edges if e.kind == "loading"}
+    assert labels["HAB1"] == "1.00" and labels["HAB2"].startswith("1.")
+    assert labels["PU2"].startswith("0.")

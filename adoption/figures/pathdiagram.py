@@ -267,7 +267,7 @@ def prepare_path_diagram(
             width = 0.5 + 0.8 * min(c if standardized else c / scale, 1.0)
         else:
             rel = c if standardized else c / scale
-            width = 0.7 + 3.3 * min(rel, 1.0)
+            width = 0.7 + 3.0 * min(rel, 1.0)
         arrow = {"regression": f"{e.source} → {e.target}",
                  "covariance": f"{e.source} ↔ {e.target}",
                  "loading": f"{e.source} → {e.target} (loading)"}[e.kind]
