@@ -390,3 +390,15 @@ def test_items_with_hidden_paths_is_clean(estimates, r2):
     labels = {e.target: e.label for e in prep.layout.edges if e.kind == "loading"}
     assert labels["HAB1"] == "1.00" and labels["HAB2"].startswith("1.")
     assert labels["PU2"].startswith("0.")
+
+
+def test_separate_loadings_table(estimates, r2):
+    """A loadings table with its own 0..n index does not mix with the paths' rows."""
+    regs = estimates[estimates.op == "~"].reset_index(drop=True)
+    loads = estimates[estimates.op == "=~"].reset_index(drop=True)
+    prep = prepare_path_diagram(regs, r2, LABELS, show_items=True, loadings=loads)
+    assert_clean(prep.layout)
+    hover = {(e.source, e.target): s.hover for e, s in zip(prep.layout.edges, prep.styles)}
+    assert "HAB → WIL" in hover[("HAB", "WIL")]
+    assert "(loading)" in hover[("HAB", "HAB2")]
+    assert sum(e.kind == "loading" for e in prep.layout.edges) == 37

@@ -193,7 +193,8 @@ def prepare_path_diagram(
     -------
     PreparedDiagram
         ``layout`` (a :class:`~adoption.figures.layout.DiagramLayout` whose edges carry
-        the row index of the estimate in ``key``), one :class:`EdgeStyle` per edge,
+        ``("paths" or "loadings", row index)`` of their estimate in ``key``), one
+        :class:`EdgeStyle` per edge,
         the note printed under the figure and one hover text per node.
     """
     _check_table(paths, "paths")
@@ -218,7 +219,7 @@ def prepare_path_diagram(
             continue
         coef = row[coef_col]
         text = (format_bounded(coef) if standardized else format_number(coef)) + stars(row["pvalue"])
-        specs.append(EdgeSpec(row["rhs"], row["lhs"], "regression", text, idx))
+        specs.append(EdgeSpec(row["rhs"], row["lhs"], "regression", text, ("paths", idx)))
         rows.append(row)
     if show_covariances:
         covs = paths[(paths["op"] == OP_COVARIANCE) & (paths["lhs"] != paths["rhs"])]
@@ -229,12 +230,13 @@ def prepare_path_diagram(
                 continue
             coef = row[coef_col]
             text = (format_bounded(coef) if standardized else format_number(coef)) + stars(row["pvalue"])
-            specs.append(EdgeSpec(row["lhs"], row["rhs"], "covariance", text, idx))
+            specs.append(EdgeSpec(row["lhs"], row["rhs"], "covariance", text, ("paths", idx)))
             rows.append(row)
     node_lines: dict[str, list[str]] = {}
     if show_items:
+        source = "loadings" if loadings is not None else "paths"
         load = loadings if loadings is not None else paths
-        _check_table(load, "loadings")
+        _check_table(load, source)
         load = load[load["op"] == OP_LOADING]
         drawn = set(regs["lhs"]) | set(regs["rhs"])
         for idx, row in load.iterrows():
@@ -242,10 +244,10 @@ def prepare_path_diagram(
                 continue
             coef = row[coef_col]
             text = format_bounded(coef) if standardized else format_number(coef)
-            specs.append(EdgeSpec(row["lhs"], row["rhs"], "loading", text, idx))
+            specs.append(EdgeSpec(row["lhs"], row["rhs"], "loading", text, (source, idx)))
             rows.append(row)
             node_lines[row["rhs"]] = [str(row["rhs"])]
-    for v in set(regs["lhs"]) | set(regs["rhs"]):
+    for v in sorted(set(regs["lhs"]) | set(regs["rhs"])):
         lines = _wrap(labels.get(v, v))
         if v in r2 and np.isfinite(r2[v]):
             lines.append(f"R² = {format_bounded(r2[v])}")
@@ -425,7 +427,7 @@ def path_figure(
         b = n.box
         item = n.kind == "item"
         shapes.append(dict(type="rect", x0=b.left, x1=b.right, y0=b.top, y1=b.bottom,
-                           layer="above" if False else "below",
+                           layer="below",
                            fillcolor=ITEM_FILL if item else NODE_FILL,
                            line=dict(color=INK, width=(0.8 if item else 1.2) * px)))
         annotations.append(dict(x=b.x, y=b.y, xref="x", yref="y", showarrow=False,
@@ -535,9 +537,9 @@ def path_svg(paths: pd.DataFrame, r2: Mapping[str, float] | None = None,
              labels: Mapping[str, str] | None = None, **options) -> bytes:
     """The path diagram of :func:`path_figure` as SVG bytes (matplotlib, no browser).
 
-    Takes the same arguments as :func:`path_figure`. Text is kept as text
-    (``svg.fonttype = "none"`` is not forced; glyphs are embedded as paths so the
-    file looks the same everywhere).
+    Takes the same arguments as :func:`path_figure`. Glyphs are written as paths
+    (matplotlib's default ``svg.fonttype``), so the file looks the same without the
+    font installed; 1 SVG unit is 1 point.
     """
     prep = prepare_path_diagram(paths, r2, labels, **options)
     return _draw_matplotlib(prep, "svg", dpi=72)
