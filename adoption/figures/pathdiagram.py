@@ -21,6 +21,7 @@ import html
 import io
 import math
 import textwrap
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -254,6 +255,9 @@ def prepare_path_diagram(
         node_lines[v] = lines
 
     layout = layout_diagram(specs, node_lines, structure=structure)
+    if not layout.complete:
+        warnings.warn("path diagram: some labels or arrows could not be placed without "
+                      "overlap; the best attempt is drawn", RuntimeWarning, stacklevel=2)
 
     by_key = {spec.key: row for spec, row in zip(specs, rows)}
     coefs = [abs(by_key[e.key][coef_col]) for e in layout.edges if e.kind != "loading"]
