@@ -1,5 +1,11 @@
 """Figures built from result tables: pure functions from DataFrames to figures.
 
-    layout.py       path-diagram geometry (boxes, routes, label boxes), no drawing
+    layout.py       path-diagram geometry (boxes, routed arrows, label boxes); no drawing
     pathdiagram.py  path diagrams: plotly figure, and SVG / PNG bytes via matplotlib
+
+plotly and matplotlib are imported only when a figure is drawn.
 """
+
+from adoption.figures.pathdiagram import path_figure, path_png, path_svg
+
+__all__ = ["path_figure", "path_png", "path_svg"]

@@ -861,7 +861,7 @@ def _layout_once(edges, node_lines, structure, font_size, label_font_size, item_
             end[id(e)] = (boxes[v].left, y)
 
     obstacles = list(boxes.items())
-    clear_pad = 0.04
+    clear_pad = 0.07
     complete = True
     failed: set[str] = set()
 
