@@ -320,6 +320,9 @@ def test_bad_table_is_refused(estimates):
         path_figure(estimates.drop(columns=["std.all"]))
     with pytest.raises(ValueError, match="no regression"):
         path_figure(estimates[estimates.op == "=~"])
+    two_groups = pd.concat([estimates.assign(group=1), estimates.assign(group=2)])
+    with pytest.raises(ValueError, match="2 rows for .* one group"):
+        path_figure(two_groups)
 
 
 def test_inputs_not_modified(estimates, r2):

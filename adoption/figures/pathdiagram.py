@@ -155,6 +155,14 @@ def _check_table(paths: pd.DataFrame, name: str) -> None:
     if missing:
         raise ValueError(f"{name} lacks the column(s) {missing}; expected lavaan's "
                          f"parameterEstimates() columns {list(_REQUIRED)}")
+    drawn = paths[paths["op"].isin([OP_REGRESSION, OP_COVARIANCE, OP_LOADING])]
+    dup = drawn[drawn.duplicated(["lhs", "op", "rhs"], keep=False)]
+    if not dup.empty:
+        lhs, op, rhs = dup.iloc[0][["lhs", "op", "rhs"]]
+        n = int(((dup["lhs"] == lhs) & (dup["op"] == op) & (dup["rhs"] == rhs)).sum())
+        raise ValueError(
+            f"{name} has {n} rows for {lhs} {op} {rhs}; draw one model at a time "
+            "(for a multi-group fit, keep one group's rows, e.g. paths[paths['group'] == 1])")
 
 
 def _wrap(label: str, width: int = 18) -> list[str]:

@@ -554,10 +554,10 @@ def _diagnose(pt: ParTable, est: pd.DataFrame, sigma) -> list[str]:
     for r in est.itertuples(index=False):
         if r.op == OP_COVARIANCE and r.lhs == r.rhs and r.est < 0:
             msgs.append(f"Heywood case: the variance of {r.lhs} is negative ({r.est:.4g}).")
-    for r in est[est["op"] == OP_LOADING].itertuples(index=False):
-        v = getattr(r, "_10")  # std.all
+    loadings = est[est["op"] == OP_LOADING]
+    for lhs, rhs, v in zip(loadings["lhs"], loadings["rhs"], loadings["std.all"]):
         if abs(v) > 1:
-            msgs.append(f"Heywood case: the standardised loading of {r.rhs} on {r.lhs} "
+            msgs.append(f"Heywood case: the standardised loading of {rhs} on {lhs} "
                         f"exceeds 1 in absolute value ({v:.4g}).")
     if np.min(np.linalg.eigvalsh(sigma)) <= 0:
         msgs.append("The model-implied covariance matrix is not positive definite.")
