@@ -405,3 +405,34 @@ def test_separate_loadings_table(estimates, r2):
     assert "HAB → WIL" in hover[("HAB", "WIL")]
     assert "(loading)" in hover[("HAB", "HAB2")]
     assert sum(e.kind == "loading" for e in prep.layout.edges) == 37
+
+
+def test_any_small_dag_layout_is_clean():
+    """Property test: random DAGs, random label lengths, some with items."""
+    hypothesis = pytest.importorskip("hypothesis")
+    st = hypothesis.strategies
+
+    @st.composite
+    def dags(draw):
+        n = draw(st.integers(2, 12))
+        edges = []
+        for j in range(1, n):
+            preds = draw(st.sets(st.integers(0, j - 1), min_size=1, max_size=min(j, 4)))
+            for i in sorted(preds):
+                label = draw(st.sampled_from([".05", "−.38***", "1.23**", ".4*"]))
+                edges.append(EdgeSpec(f"X{i}", f"X{j}", "regression", label))
+        if draw(st.booleans()):
+            for i in range(n):
+                for k in range(draw(st.integers(0, 3))):
+                    edges.append(EdgeSpec(f"X{i}", f"X{i}i{k}", "loading", ".7"))
+        lines = {f"X{i}": ["X" * draw(st.integers(1, 14))] * draw(st.integers(1, 3))
+                 for i in range(n)}
+        return edges, lines
+
+    @hypothesis.settings(max_examples=40, deadline=None, derandomize=True)
+    @hypothesis.given(dags())
+    def check(case):
+        edges, lines = case
+        assert_clean(layout_diagram(edges, lines))
+
+    check()

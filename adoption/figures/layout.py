@@ -861,6 +861,15 @@ def _layout_once(edges, node_lines, structure, font_size, label_font_size, item_
             end[id(e)] = (boxes[v].left, y)
 
     obstacles = list(boxes.items())
+    # a mediator, its items above or below and the gap between them are one obstacle,
+    # so no arrow runs between a factor and its items
+    for f, side in item_side.items():
+        if side in ("above", "below") and items_by_factor.get(f):
+            parts = [boxes[f]] + [boxes[i] for i in items_by_factor[f]]
+            lo_x, hi_x = min(b.left for b in parts), max(b.right for b in parts)
+            lo_y, hi_y = min(b.top for b in parts), max(b.bottom for b in parts)
+            obstacles.append((f, Box((lo_x + hi_x) / 2, (lo_y + hi_y) / 2, hi_x - lo_x,
+                                     hi_y - lo_y)))
     clear_pad = 0.07
     complete = True
     failed: set[str] = set()
@@ -945,7 +954,7 @@ def _layout_once(edges, node_lines, structure, font_size, label_font_size, item_
     # ---- labels
     placed: list[Box] = []
     final: list[Edge] = []
-    priority = {"regression": 0, "loading": 1, "covariance": 2}
+    priority = {"loading": 0, "regression": 1, "covariance": 2}
     idx = sorted(range(len(routes)), key=lambda i: (
         priority[routes[i].kind],
         sum(math.dist(routes[i].points[k], routes[i].points[k + 1])
