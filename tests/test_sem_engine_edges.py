@@ -119,3 +119,23 @@ def test_fit_does_not_change_input(hs):
     before = hs.copy()
     fit_model(HS_MODEL, hs, estimator="MLR")
     pd.testing.assert_frame_equal(hs, before)
+
+
+def test_empirically_unidentified_model_does_not_crash(hs):
+    # f1 has two indicators and is uncorrelated with f2: 4 parameters for 3 moments in
+    # that block although the overall df is 5
+    fit = fit_model("f1 =~ x1 + x2\nf2 =~ x4 + x5 + x6\nf1 ~~ 0*f2", hs)
+    assert not fit.converged
+    assert any("not identified" in w for w in fit.warnings)
+
+
+def test_semopy_failure_becomes_warning(hs, monkeypatch):
+    from adoption.sem import engine
+
+    def boom(*args, **kwargs):
+        raise Exception("semopy internal error")  # semopy raises bare Exception
+
+    monkeypatch.setattr(engine._Model, "__init__", boom)
+    fit = fit_model(HS_MODEL, hs)
+    assert not fit.converged
+    assert any("could not be fitted" in w for w in fit.warnings)

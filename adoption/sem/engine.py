@@ -379,11 +379,11 @@ def fit_model(syntax: str, data: pd.DataFrame, *, estimator: str = "ML",
     std = []
     for r, e in zip(pt.rows, est["est"]):
         if r.op == OP_LOADING:
-            std.append(e * math.sqrt(total_var[r.lhs] / total_var[r.rhs]))
+            std.append(e * _ratio_sqrt(total_var[r.lhs], total_var[r.rhs]))
         elif r.op == OP_REGRESSION:
-            std.append(e * math.sqrt(total_var[r.rhs] / total_var[r.lhs]))
+            std.append(e * _ratio_sqrt(total_var[r.rhs], total_var[r.lhs]))
         elif r.lhs == r.rhs:
-            std.append(e / total_var[r.lhs])
+            std.append(e / total_var[r.lhs] if total_var[r.lhs] != 0 else float("nan"))
         else:
             va, vb = own.get((r.lhs, r.lhs)), own.get((r.rhs, r.rhs))
             std.append(e / math.sqrt(va * vb) if va and vb and va * vb > 0 else float("nan"))
@@ -395,7 +395,7 @@ def fit_model(syntax: str, data: pd.DataFrame, *, estimator: str = "ML",
     r2 = {}
     for v in pt.observed + pt.latent:
         if v in endogenous and (v, v) in own:
-            r2[v] = float(1.0 - own[(v, v)] / total_var[v])
+            r2[v] = float(1.0 - own[(v, v)] / total_var[v]) if total_var[v] else float("nan")
 
     # --------------------------------------------------------------- fit measures
     fit = _fit_measures(s, sigma, n, npar, df, x_idx, w)
@@ -450,6 +450,11 @@ def _observed_information(model: _Model, theta, s, h=1e-6):
         a[:, j] = -(_gradient(model, theta + e, s) - _gradient(model, theta - e, s)) / (2 * e[j])
     model.sigma(theta)
     return (a + a.T) / 2
+
+
+def _ratio_sqrt(a: float, b: float) -> float:
+    """sqrt(a / b), NaN when undefined (non-positive variances of a failed model)."""
+    return math.sqrt(a / b) if a > 0 and b > 0 else float("nan")
 
 
 def _total_variances(model: _Model, theta, pt: ParTable, sigma) -> dict:
