@@ -562,21 +562,25 @@ def layout_diagram(
     for e in edges:
         if e.kind not in KINDS:
             raise ValueError(f"edge {e.source} -> {e.target}: kind {e.kind!r} is not one of {KINDS}")
-    gap, arc_step = column_gap, 0.4
-    for _attempt in range(10):
+    # when something does not fit, widen what it lives in and try again
+    gap, arc_step, item_gap = column_gap, 0.4, 1.0
+    for _attempt in range(8):
         lay, failed = _layout_once(edges, node_lines, tuple(structure), font_size,
-                                   label_font_size, item_font_size, gap, row_gap, arc_step)
+                                   label_font_size, item_font_size, gap, row_gap, arc_step,
+                                   item_gap)
         if lay.complete:
             break
-        if failed & {"regression", "loading"}:
+        if "regression" in failed:
             gap *= 1.25
+        if "loading" in failed:
+            item_gap *= 1.3
         if "covariance" in failed:
             arc_step *= 1.25
     return lay
 
 
 def _layout_once(edges, node_lines, structure, font_size, label_font_size, item_font_size,
-                 col_gap, row_gap, arc_step) -> tuple[DiagramLayout, set[str]]:
+                 col_gap, row_gap, arc_step, item_gap) -> tuple[DiagramLayout, set[str]]:
     margin = 0.15
     pad_x, pad_y = 0.14, 0.08
     regs = [e for e in edges if e.kind == "regression"]
@@ -647,8 +651,8 @@ def _layout_once(edges, node_lines, structure, font_size, label_font_size, item_
             size[v] = (wmax, size[v][1])
 
     # ---- where items go
-    item_gap_v = 0.5     # factor to item row (above/below)
-    item_gap_h = 0.7     # factor column to item column (left/right)
+    item_gap_v = 0.5 * item_gap    # factor to item row (above/below)
+    item_gap_h = 0.7 * item_gap    # factor column to item column (left/right)
     item_sep = 0.08
     item_side: dict[str, str] = {}
     for f in items_by_factor:
