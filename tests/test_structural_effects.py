@@ -219,8 +219,9 @@ def test_effect_table_columns_and_kinds(reference, model):
     _, comp = reference
     fit = fit_path_ols(comp, model)
     eff = path_effects(model, fit.coefficients, fit.vcov)
-    assert list(eff.table.columns) == ["name", "effect", "source", "target", "path", "est",
-                                       "se", "z", "pvalue", "ci.lower", "ci.upper", "std.all"]
+    assert list(eff.table.columns) == ["name", "effect", "source", "target", "path",
+                                       "expression", "est", "se", "z", "pvalue", "ci.lower",
+                                       "ci.upper", "std.all"]
     assert eff.table["name"].is_unique
     assert eff.table["std.all"].isna().all()          # no std_all given
     assert set(eff.table["effect"]) == {"direct", "indirect", "total_indirect", "total"}
@@ -260,3 +261,17 @@ def test_engine_fit_gives_lavaan_effects(reference, model, lavaan_ml):
     lav = lavaan_ml[lavaan_ml["op"] == ":="].set_index("lhs")
     for col in ("est", "se", "std.all"):
         assert_allclose(eff.loc[lav.index, col], lav[col], rtol=1e-5, err_msg=col)
+
+
+def test_parameter_table_reads_like_lavaan(reference, model, lavaan_ml):
+    """lhs / op / rhs of the := rows are lavaan's, so the tables can be stacked."""
+    _, comp = reference
+    coef, std = coefficients_from_estimates(lavaan_ml)
+    pt = path_effects(model, coef, fit_path_ols(comp, model).vcov, std).parameter_table()
+    lav = lavaan_ml[lavaan_ml["op"] == ":="]
+    ours = pt.set_index("lhs").loc[lav["lhs"]]
+    assert list(ours["rhs"]) == list(lav["rhs"])
+    assert (pt["op"] == ":=").all()
+    assert "total_COM_WIL" in set(pt["lhs"])
+    row = pt.set_index("lhs").loc["total_COM_WIL"]
+    assert row["rhs"] == "b_COM_WIL+b_COM_TRU*b_TRU_WIL"

@@ -45,7 +45,7 @@ __all__ = [
 
 #: Columns of an effects table (lavaan's ``parameterEstimates`` names for the numbers).
 EFFECT_COLUMNS: tuple[str, ...] = (
-    "name", "effect", "source", "target", "path",
+    "name", "effect", "source", "target", "path", "expression",
     "est", "se", "z", "pvalue", "ci.lower", "ci.upper", "std.all",
 )
 
@@ -69,6 +69,10 @@ class EffectDefinition:
     terms : tuple of tuple of int
         Each term is a path, given as indices into ``PathModel.edges``; the effect is
         the sum over terms of the product of those coefficients.
+    expression : str
+        The same as lavaan's right-hand side of ``:=``: coefficient labels (or
+        ``lhs~rhs`` for unlabelled ones) joined by ``*`` within a path and ``+``
+        between paths, e.g. ``b_EMP_COM*b_COM_WIL``.
     """
 
     name: str
@@ -77,6 +81,7 @@ class EffectDefinition:
     target: str
     path: tuple[str, ...]
     terms: tuple[tuple[int, ...], ...]
+    expression: str = ""
 
 
 def _edge_indices(model: PathModel, path: tuple[str, ...]) -> tuple[int, ...]:
@@ -105,13 +110,20 @@ def effect_definitions(model: PathModel, to: str = "endogenous") -> tuple[Effect
         at least one path.
     """
     defs: list[EffectDefinition] = []
+    names = [model.label(y, x) or f"{y}~{x}" for y, x in model.edges]
+
+    def expression(terms) -> str:
+        return "+".join("*".join(names[e] for e in term) for term in terms)
+
     for lhs, rhs in model.edges:
+        terms = (_edge_indices(model, (rhs, lhs)),)
         defs.append(EffectDefinition(path_name((rhs, lhs), "direct"), "direct", rhs, lhs,
-                                     (rhs, lhs), (_edge_indices(model, (rhs, lhs)),)))
+                                     (rhs, lhs), terms, expression(terms)))
     paths = indirect_paths(model, to=to)
     for p in paths:
-        defs.append(EffectDefinition(path_name(p), "indirect", p[0], p[-1], p,
-                                     (_edge_indices(model, p),)))
+        terms = (_edge_indices(model, p),)
+        defs.append(EffectDefinition(path_name(p), "indirect", p[0], p[-1], p, terms,
+                                     expression(terms)))
     pos = {v: i for i, v in enumerate(model.variables)}
     targets = model.endogenous if to == "endogenous" else model.outcomes
     direct = set(model.edges)
@@ -125,7 +137,7 @@ def effect_definitions(model: PathModel, to: str = "endogenous") -> tuple[Effect
             if kind == "total" and (t, s) in direct:
                 terms = [_edge_indices(model, (s, t))] + terms
             defs.append(EffectDefinition(path_name((s, t), prefix), kind, s, t, (s, t),
-                                         tuple(terms)))
+                                         tuple(terms), expression(terms)))
     return tuple(defs)
 
 
@@ -330,7 +342,8 @@ class PathEffects:
         One row per effect, columns :data:`EFFECT_COLUMNS`:
         ``name`` (``direct_X_Y``, ``ind_X_M_Y``, ``totind_X_Y``, ``total_X_Y``),
         ``effect`` (direct / indirect / total_indirect / total), ``source``,
-        ``target``, ``path`` (tuple of variables), ``est``, ``se`` (delta method),
+        ``target``, ``path`` (tuple of variables), ``expression`` (as lavaan's
+        ``:=`` right-hand side), ``est``, ``se`` (delta method),
         ``z``, ``pvalue``, ``ci.lower``, ``ci.upper`` (normal theory, ``level``),
         ``std.all`` (the same effect computed from std.all coefficients; NaN when
         they were not given).
@@ -346,6 +359,20 @@ class PathEffects:
         if effect not in EFFECT_KINDS:
             raise ValueError(f"effect must be one of {EFFECT_KINDS}, not {effect!r}")
         return self.table[self.table["effect"] == effect].reset_index(drop=True)
+
+    def parameter_table(self) -> pd.DataFrame:
+        """The effects as lavaan's ``:=`` rows of ``parameterEstimates()``.
+
+        Columns ``lhs`` (the effect's name), ``op`` (``":="``), ``rhs`` (the
+        expression, e.g. ``b_EMP_COM*b_COM_WIL``), ``label`` (the name again, as lavaan
+        labels defined parameters) and ``est, se, z, pvalue, ci.lower, ci.upper,
+        std.all``. Direct effects are left out (they are the ``~`` rows already).
+        """
+        t = self.table[self.table["effect"] != "direct"]
+        out = pd.DataFrame({"lhs": t["name"], "op": ":=", "rhs": t["expression"],
+                            "label": t["name"]})
+        cols = ["est", "se", "z", "pvalue", "ci.lower", "ci.upper", "std.all"]
+        return pd.concat([out, t[cols]], axis=1).reset_index(drop=True)
 
     @property
     def indirect(self) -> pd.DataFrame:
@@ -419,7 +446,8 @@ def path_effects(model: PathModel, coefficients: Mapping[tuple[str, str], float]
     table = pd.concat([
         pd.DataFrame({"name": [d.name for d in defs], "effect": [d.effect for d in defs],
                       "source": [d.source for d in defs], "target": [d.target for d in defs],
-                      "path": [d.path for d in defs]}),
+                      "path": [d.path for d in defs],
+                      "expression": [d.expression for d in defs]}),
         wald_table(est, se, level),
     ], axis=1)
     table["std.all"] = std
