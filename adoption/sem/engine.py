@@ -200,15 +200,14 @@ class _Model:
 
 def _fisher_scoring(model: _Model, theta, s, max_iter=200, tol=1e-10):
     """Polish ML estimates: theta += (Delta'W Delta)^-1 Delta'W vech(S - Sigma)."""
-    r, c = rb.vech_index(s.shape[0])
     ok = False
     for _ in range(max_iter):
         sig, delta = model.sigma_delta(theta)
         if np.min(np.linalg.eigvalsh(sig)) <= 0:
             return theta, False
-        w = rb.ml_weight(sig)
-        g = delta.T @ w @ (s[r, c] - sig[r, c])
-        info = delta.T @ w @ delta
+        si = np.linalg.inv(sig)
+        g = delta.T @ rb.ml_weight_times(si, s - sig)
+        info = delta.T @ rb.ml_weight_times_delta(si, delta)
         try:
             step = np.linalg.solve(info, g)
         except np.linalg.LinAlgError:

@@ -83,6 +83,18 @@ def ml_weight_times(sigma_inv: np.ndarray, a: np.ndarray) -> np.ndarray:
     return vech(m) * _vech_weights(a.shape[0])
 
 
+def ml_weight_times_delta(sigma_inv: np.ndarray, delta: np.ndarray) -> np.ndarray:
+    """W Delta column by column, W = 1/2 D'(Sigma^-1 (x) Sigma^-1) D, without forming W
+    (k products of p x p matrices instead of a p* x p* matrix)."""
+    p = sigma_inv.shape[0]
+    r, c = vech_index(p)
+    m = np.zeros((delta.shape[1], p, p))
+    m[:, r, c] = delta.T
+    m[:, c, r] = delta.T
+    t = sigma_inv @ m @ sigma_inv
+    return (t[:, r, c] * _vech_weights(p)).T
+
+
 def h1_observed_information(sigma: np.ndarray, s: np.ndarray) -> np.ndarray:
     """Observed information of vech(Sigma) for one observation, evaluated at ``sigma``
     with sample covariance ``s`` (means at the sample means).
