@@ -335,6 +335,7 @@ def fit_model(syntax: str, data: pd.DataFrame, *, estimator: str = "ML",
 
     # --------------------------------------------------------------- standard errors
     vc = np.full((npar, npar), np.nan)
+    a_obs = None  # observed information per observation (MLR), computed once
     try:
         info_inv = np.linalg.inv(info)
         if np.linalg.cond(info) > 1e12:
@@ -399,8 +400,15 @@ def fit_model(syntax: str, data: pd.DataFrame, *, estimator: str = "ML",
     # --------------------------------------------------------------- fit measures
     fit = _fit_measures(s, sigma, n, npar, df, x_idx, w)
     if estimator != "ML":
-        fit.update(_robust_fit(estimator, x, s, sigma, n, df, x_idx, delta, w, fit,
-                               model, theta))
+        fit.update({k: float("nan") for k in ROBUST_FIT_MEASURES})
+        try:
+            if estimator == "MLR" and a_obs is None:
+                a_obs = _observed_information(model, theta, s)
+            fit.update(_robust_fit(estimator, x, s, sigma, n, df, x_idx, delta, w, fit,
+                                   a_obs))
+        except np.linalg.LinAlgError:
+            msgs.append("The robust (scaled) test statistic could not be computed: an "
+                        "information matrix is singular.")
     timings["total"] = time.perf_counter() - t0
 
     # --------------------------------------------------------------- warnings
@@ -506,7 +514,7 @@ def _baseline_delta(p, x_idx):
     return d
 
 
-def _robust_fit(estimator, x, s, sigma, n, df, x_idx, delta, w, fit, model, theta) -> dict:
+def _robust_fit(estimator, x, s, sigma, n, df, x_idx, delta, w, fit, a_obs) -> dict:
     p = s.shape[0]
     sb = fm.baseline_sigma(s, x_idx)
     delta_b = _baseline_delta(p, x_idx)
@@ -524,7 +532,7 @@ def _robust_fit(estimator, x, s, sigma, n, df, x_idx, delta, w, fit, model, thet
         s_h1 = rb.casewise_h1_scores(x, s)
         b1 = s_h1.T @ s_h1 / n
         s_h0 = rb.casewise_h1_scores(x, sigma) @ delta
-        e_inv = np.linalg.inv(_observed_information(model, theta, s))
+        e_inv = np.linalg.inv(a_obs)
         tr = rb.yuan_bentler_trace(a1, b1, s_h0.T @ s_h0 / n, e_inv)
         s_b = rb.casewise_h1_scores(x, sb) @ delta_b
         e_b = delta_b.T @ rb.h1_observed_information(sb, s) @ delta_b
