@@ -11,8 +11,9 @@ web figure and the image in the report show the same boxes in the same places:
 
 Input is the project's vocabulary (lavaan's ``parameterEstimates()`` columns):
 regressions are rows with ``op == "~"`` (``lhs`` the outcome, ``rhs`` the predictor),
-covariances ``"~~"`` and loadings ``"=~"``. Numbers are formatted here, and only here,
-in APA style: no leading zero for quantities bounded by 1 (beta, r, R², p), ``p < .001``.
+covariances ``"~~"`` and loadings ``"=~"``. Numbers are formatted here, when drawn,
+in APA style by :mod:`adoption.figures.format`: no leading zero for quantities bounded by 1
+(beta, r, R², p), ``p < .001``.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from adoption.figures.format import format_bounded, format_number, format_p, stars
 from adoption.figures.layout import (
     LINE_SPACING,
     DiagramLayout,
@@ -46,6 +48,7 @@ __all__ = [
     "path_svg",
     "path_png",
     "format_bounded",
+    "format_number",
     "format_p",
     "stars",
 ]
@@ -61,49 +64,6 @@ FONT_FAMILY = "DejaVu Sans"
 PX_PER_INCH = 96.0
 NOTE_SIZE = 7.5  # points
 _REQUIRED = ("lhs", "op", "rhs", "est", "se", "pvalue", "std.all")
-
-
-# --------------------------------------------------------------------------- formatting
-def format_bounded(value: float, digits: int = 2) -> str:
-    """A value bounded by 1 in APA style: no leading zero, a true minus sign.
-
-    >>> format_bounded(0.384), format_bounded(-0.09), format_bounded(1.0)
-    ('.38', '−.09', '1.00')
-    """
-    if value is None or not np.isfinite(value):
-        return "–"
-    text = f"{abs(value):.{digits}f}"
-    if text.startswith("0."):
-        text = text[1:]
-    return ("−" if value < 0 and float(text) != 0 else "") + text
-
-
-def format_number(value: float, digits: int = 2) -> str:
-    """An unbounded value (b, SE, z, CI limits), with its leading zero and a true minus."""
-    if value is None or not np.isfinite(value):
-        return "–"
-    text = f"{abs(value):.{digits}f}"
-    return ("−" if value < 0 and float(text) != 0 else "") + text
-
-
-def format_p(p: float) -> str:
-    """A p value in APA style: ``p = .012``, ``p < .001``.
-
-    >>> format_p(0.0123), format_p(0.00001)
-    ('p = .012', 'p < .001')
-    """
-    if p is None or not np.isfinite(p):
-        return "p = –"
-    if p < 0.001:
-        return "p < .001"
-    return "p = " + format_bounded(p, 3)
-
-
-def stars(p: float) -> str:
-    """``***`` for p < .001, ``**`` for p < .01, ``*`` for p < .05, else ''."""
-    if p is None or not np.isfinite(p):
-        return ""
-    return "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else ""
 
 
 # --------------------------------------------------------------------------- preparation
