@@ -76,6 +76,9 @@ class ModelFit:
     vcov : pd.DataFrame
         Covariance matrix of the free parameters (robust under MLM/MLR); index and
         columns "lhs op rhs" of the first row carrying each free parameter.
+    partable : ParTable or None
+        The parameter table that was fitted (free/fixed rows, fixed-x values), in the
+        row order of ``estimates``; for :func:`sigma_jacobian` (modification indices).
     """
 
     estimates: pd.DataFrame
@@ -90,6 +93,7 @@ class ModelFit:
     implied_cov: np.ndarray
     vcov: pd.DataFrame
     timings: dict = field(default_factory=dict, compare=False)
+    partable: ParTable | None = field(default=None, compare=False, repr=False)
 
 
 # --------------------------------------------------------------------------- input
@@ -421,7 +425,43 @@ def fit_model(syntax: str, data: pd.DataFrame, *, estimator: str = "ML",
     vcov = pd.DataFrame(vc[np.ix_(order, order)], index=vnames, columns=vnames)
     return ModelFit(estimates=est, fit=fit, r2=r2, nobs=int(n), estimator=estimator,
                     converged=converged, warnings=tuple(msgs), observed=tuple(pt.observed),
-                    sample_cov=s, implied_cov=sigma, vcov=vcov, timings=timings)
+                    sample_cov=s, implied_cov=sigma, vcov=vcov, timings=timings,
+                    partable=pt)
+
+
+def sigma_jacobian(partable: ParTable, sample_cov: np.ndarray, values) -> tuple:
+    """Sigma(theta) and Delta = d vech(Sigma) / d theta' of any parameter table.
+
+    Parameters
+    ----------
+    partable : ParTable
+        Rows to model (e.g. a fitted table extended by candidate parameters).
+    sample_cov : np.ndarray
+        S, in ``partable.observed`` order (semopy needs it to build the model).
+    values : sequence of float
+        One value per row: where to evaluate the free rows. Fixed rows keep
+        ``row.value``; free rows sharing a label are one parameter (first row's value).
+
+    Returns
+    -------
+    sigma : np.ndarray
+        p x p, ``partable.observed`` order.
+    delta : np.ndarray
+        p* x k, :func:`adoption.sem.robust.vech_index` rows, one column per free
+        parameter in order of its first row.
+    """
+    desc, names = _semopy_description(partable)
+    model = _Model(desc, sample_cov, partable.observed)
+    theta = np.zeros(len(model.active))
+    order: list[str] = []
+    for nm, v in zip(names, values):
+        if nm is not None and nm not in order:
+            theta[model.active.index(nm)] = v
+            order.append(nm)
+    if len(order) != len(model.active):
+        raise RuntimeError("semopy added parameters that are not in the parameter table.")
+    sigma, delta = model.sigma_delta(theta)
+    return sigma, delta[:, [model.active.index(nm) for nm in order]]
 
 
 def _start_values(pt: ParTable, sem_names, model: _Model, s, obs_index) -> np.ndarray:
