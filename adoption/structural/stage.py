@@ -1,0 +1,395 @@
+"""Stage 5: cleaned responses -> :class:`StructuralResults`.
+
+The spec's ``structural`` formulas are fitted in two forms:
+
+* **composite**: each construct scored as the mean of its (recoded) items, then the
+  path model fitted on those scores, with the exogenous scores fixed at their sample
+  values (lavaan's ``fixed.x``); this is what the study and most applied papers report;
+* **latent**: the measurement model (every construct ``=~`` its items) plus the same
+  formulas, fitted on the items.
+
+For each: lavaan-named fit measures, every parameter, R-squared, direct, indirect and
+total effects (delta method; for the composite model also bootstrap percentile and BCa
+intervals), modification indices and the spec's alternative models, compared with a
+(scaled) chi-square difference test. The hypotheses table is read from the composite
+model, with the latent model's estimate beside it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from adoption.audit import LogEntry
+from adoption.clean import CleanedResponses
+from adoption.errors import InputError
+from adoption.sem.compare import compare_models
+from adoption.sem.engine import ModelFit, fit_model
+from adoption.sem.modindices import modification_indices
+from adoption.spec import Survey, formula_names, parse_hypothesis
+from adoption.structural.bootstrap import BootstrapEffects, bootstrap_effects, bootstrap_refit
+from adoption.structural.effects import coefficients_from_estimates, path_effects
+from adoption.structural.paths import PathModel, parse_structural
+
+#: A modification index at or above this is worth a warning (a chi-square of 1 df at
+#: p < .0016); lavaan users often screen at 3.84, which flags noise in large samples.
+MI_WARNING = 10.0
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """An alternative model from the spec, fitted and compared with the main model."""
+
+    name: str
+    syntax: str
+    fit: dict
+    comparison: dict
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ModelResults:
+    """One form (composite or latent) of the structural model.
+
+    Attributes
+    ----------
+    form : 'composite' or 'latent'.
+    syntax : the lavaan syntax fitted.
+    model_fit : the engine's ModelFit (estimates, fit, r2, vcov...).
+    effects : direct, indirect, total-indirect and total effects, one row each:
+        ``name, effect, source, target, path, est, se, z, pvalue`` (delta method),
+        ``ci.lower, ci.upper, ci_method`` (bootstrap percentile when bootstrapped, else
+        normal theory), ``bca.lower, bca.upper`` (BCa with acceleration), ``boot.se``,
+        ``std.all`` and its bootstrap percentile interval ``std.all.ci.lower/upper``.
+    modification_indices : the ten largest (lavaan's ``modindices()`` columns).
+    alternatives : the spec's alternatives, fitted.
+    bootstrap : {B, seed, failed, method, seconds} or None.
+    warnings : plain-language diagnostics.
+    """
+
+    form: str
+    syntax: str
+    model_fit: ModelFit
+    effects: pd.DataFrame
+    modification_indices: pd.DataFrame
+    alternatives: tuple[Alternative, ...]
+    bootstrap: dict | None
+    warnings: tuple[str, ...]
+
+    @property
+    def r2(self) -> dict[str, float]:
+        """R-squared of the endogenous constructs (not of the items)."""
+        return {k: v for k, v in self.model_fit.r2.items() if k in self._endogenous}
+
+    @property
+    def _endogenous(self) -> set[str]:
+        est = self.model_fit.estimates
+        return set(est.loc[est["op"] == "~", "lhs"])
+
+    def to_dict(self, missing: str) -> dict:
+        mf = self.model_fit
+        eff = self.effects
+        cols = [c for c in eff.columns if c not in ("effect", "source", "target")]
+        rows = lambda kind: [{**r, "path": list(r["path"])}  # noqa: E731
+                             for r in eff.loc[eff["effect"] == kind, cols].to_dict("records")]
+        return {
+            "estimator": mf.estimator, "missing": missing, "nobs": mf.nobs,
+            "converged": mf.converged, "syntax": self.syntax, "fit": mf.fit,
+            "estimates": mf.estimates, "r2": self.r2,
+            "direct": rows("direct"), "indirect": rows("indirect"),
+            "total_indirect": rows("total_indirect"), "total": rows("total"),
+            "modification_indices": self.modification_indices,
+            "alternatives": [{"name": a.name, "syntax": a.syntax, "fit": a.fit,
+                              "comparison": a.comparison, "warnings": list(a.warnings)}
+                             for a in self.alternatives],
+            "bootstrap": self.bootstrap, "warnings": list(self.warnings),
+        }
+
+
+@dataclass(frozen=True)
+class StructuralResults:
+    """Both forms of the structural model and the hypotheses table."""
+
+    composite: ModelResults
+    latent: ModelResults | None
+    hypotheses: pd.DataFrame
+    composite_scores: pd.DataFrame
+    missing: str
+    log: tuple[LogEntry, ...] = field(default=())
+
+    def to_dict(self) -> dict:
+        return {"composite": self.composite.to_dict(self.missing),
+                "latent": None if self.latent is None else self.latent.to_dict(self.missing)}
+
+
+# -------------------------------------------------------------------------------------
+# composite scores
+# -------------------------------------------------------------------------------------
+def composite_scores(data: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, list[LogEntry]]:
+    """Mean of each construct's items per respondent.
+
+    A respondent who answered at least half of a construct's items gets the mean of the
+    answered items (prorating, as SPSS's ``MEAN.n``); with fewer answers the score is
+    missing. Each prorated and each missing score count is logged.
+
+    Returns
+    -------
+    scores : DataFrame, one column per construct, index as ``data``.
+    log : LogEntry lines.
+    """
+    out, log = {}, []
+    for name, c in survey.constructs.items():
+        x = data[list(c.items)]
+        answered = x.notna().sum(axis=1)
+        need = math.ceil(len(c.items) / 2)
+        score = x.mean(axis=1, skipna=True).where(answered >= need)
+        prorated = int(((answered >= need) & (answered < len(c.items))).sum())
+        if prorated:
+            log.append(LogEntry("structural", "composite from answered items", name, None,
+                                prorated, f"mean of the answered items (at least {need} of "
+                                f"{len(c.items)})"))
+        missing = int((answered < need).sum())
+        if missing:
+            log.append(LogEntry("structural", "composite missing", name, None, missing,
+                                f"fewer than {need} of {len(c.items)} items answered"))
+        out[name] = score
+    return pd.DataFrame(out, index=data.index), log
+
+
+# -------------------------------------------------------------------------------------
+# pieces
+# -------------------------------------------------------------------------------------
+def _fit(syntax: str, data: pd.DataFrame, estimator: str, missing: str) -> ModelFit:
+    if missing == "listwise":
+        return fit_model(syntax, data, estimator=estimator)
+    return fit_model(syntax, data, estimator=estimator, missing=missing)
+
+
+def nested_alternative(main: str, alternative: str) -> str:
+    """The alternative written so that it is nested with the main model.
+
+    A regression of the main model that the alternative leaves out is kept with its
+    coefficient fixed at 0 (``Y ~ 0*X``): the two models then have the same observed
+    variables, and the chi-square difference test is valid (lavaan's ``lavTestLRT``
+    needs that too).
+    """
+    have = {(lhs, rhs) for lhs, op, names in formula_names(alternative, where="alternative")
+            if op == "~" for rhs in names}
+    extra = [f"{lhs} ~ 0*{rhs}" for lhs, op, names in formula_names(main, where="structural")
+             if op == "~" for rhs in names if (lhs, rhs) not in have]
+    return alternative.rstrip() + ("\n" + "\n".join(extra) if extra else "")
+
+
+def _effects(model: PathModel, mf: ModelFit) -> pd.DataFrame:
+    coef, std = coefficients_from_estimates(mf.estimates)
+    table = path_effects(model, coef, mf.vcov, std_all=std).table.copy()
+    table["ci_method"] = "delta"
+    return table
+
+
+def _merge_bootstrap(table: pd.DataFrame, boot: BootstrapEffects) -> pd.DataFrame:
+    """Bootstrap intervals beside the delta-method table (percentile as the CI)."""
+    t = boot.table
+    pick = lambda ci, scale: t[(t["ci.type"] == ci) & (t["scale"] == scale)].set_index("name")  # noqa: E731
+    perc, bca, sperc = pick("perc", "unstandardized"), pick("bca", "unstandardized"), pick("perc", "std.all")
+    out = table.copy()
+    names = out["name"]
+    out["ci.lower"] = names.map(perc["ci.lower"])
+    out["ci.upper"] = names.map(perc["ci.upper"])
+    out["ci_method"] = "bootstrap percentile"
+    out["bca.lower"] = names.map(bca["ci.lower"])
+    out["bca.upper"] = names.map(bca["ci.upper"])
+    out["boot.se"] = names.map(perc["se"])
+    out["std.all.ci.lower"] = names.map(sperc["ci.lower"])
+    out["std.all.ci.upper"] = names.map(sperc["ci.upper"])
+    return out
+
+
+def _bootstrap(model: PathModel, scores: pd.DataFrame, syntax: str, estimator: str,
+               missing: str, B: int, seed: int, n_jobs: int) -> tuple[BootstrapEffects, str]:
+    """Fast batched bootstrap where it equals ML; otherwise refit every draw.
+
+    Returns the draws' summary and the method used.
+    """
+    vars_ = list(model.variables)
+    data = scores[vars_]
+    complete = data.dropna()
+    fast_class = not model.residual_covariances
+    if fast_class and (missing == "listwise" or len(complete) == len(data)):
+        # ML = equation-by-equation OLS here (see bootstrap.py); listwise = complete rows
+        return bootstrap_effects(complete, model, B=B, seed=seed), "batched least squares"
+
+    def refit(frame: pd.DataFrame):
+        mf = _fit(syntax, frame, estimator, missing)
+        if not mf.converged:
+            raise RuntimeError("did not converge")
+        return coefficients_from_estimates(mf.estimates)
+
+    return (bootstrap_refit(data, model, refit, B=B, seed=seed, n_jobs=n_jobs),
+            f"refit ({'FIML' if missing == 'fiml' else estimator})")
+
+
+def _fit_alternatives(survey: Survey, main_syntax: str, main: ModelFit,
+                      fit_syntax: Callable[[str], str], data: pd.DataFrame,
+                      estimator: str, missing: str) -> tuple[Alternative, ...]:
+    out = []
+    for name, alt in survey.alternatives.items():
+        nested = fit_syntax(nested_alternative(survey.structural, alt))
+        mf = _fit(nested, data, estimator, missing)
+        warns = list(mf.warnings)
+        comparison = compare_models(main, mf) if mf.converged else {}
+        out.append(Alternative(name=name, syntax=nested, fit=mf.fit,
+                               comparison=_as_dict(comparison), warnings=tuple(warns)))
+    return tuple(out)
+
+
+def _as_dict(x) -> dict:
+    if isinstance(x, pd.DataFrame):
+        return x.iloc[0].to_dict() if len(x) == 1 else {"rows": x.to_dict("records")}
+    if isinstance(x, pd.Series):
+        return x.to_dict()
+    return dict(x) if x else {}
+
+
+def _mi_table(mf: ModelFit) -> tuple[pd.DataFrame, list[str]]:
+    if not mf.converged:
+        return pd.DataFrame(columns=["lhs", "op", "rhs", "mi", "epc", "sepc.all"]), []
+    mi = modification_indices(mf).head(10).reset_index(drop=True)
+    warns = [f"modification index {r['mi']:.1f} for {r['lhs']} {r['op']} {r['rhs']} "
+             f"(expected change {r['epc']:.3f}): the model may miss this parameter."
+             for r in mi.to_dict("records") if r["mi"] >= MI_WARNING]
+    return mi, warns[:3]
+
+
+def _model_results(form: str, syntax: str, mf: ModelFit, model: PathModel,
+                   alternatives: tuple[Alternative, ...],
+                   boot: tuple[BootstrapEffects, str] | None,
+                   extra_warnings: list[str]) -> ModelResults:
+    warns = list(mf.warnings) + extra_warnings
+    boot, method = boot if boot is not None else (None, None)
+    if mf.converged:
+        effects = _effects(model, mf)
+        if boot is not None:
+            effects = _merge_bootstrap(effects, boot)
+            if boot.n_failed:
+                warns.append(f"{boot.n_failed} of {boot.B} bootstrap draws failed and were "
+                             "dropped; intervals use the rest.")
+    else:
+        effects = pd.DataFrame(columns=["name", "effect", "source", "target", "path", "est",
+                                        "se", "z", "pvalue", "ci.lower", "ci.upper", "std.all"])
+        warns.append(f"the {form} model did not converge: no estimates are reported.")
+    mi, mi_warns = _mi_table(mf)
+    bootstrap = None if boot is None else {
+        "B": boot.B, "seed": boot.seed, "failed": boot.n_failed, "seconds": boot.seconds,
+        "method": method, "ci": "percentile (ci.lower/ci.upper), BCa (bca.lower/bca.upper)"}
+    return ModelResults(form=form, syntax=syntax, model_fit=mf, effects=effects,
+                        modification_indices=mi, alternatives=alternatives,
+                        bootstrap=bootstrap, warnings=tuple(warns + mi_warns))
+
+
+def hypotheses_table(survey: Survey, composite: ModelResults,
+                     latent: ModelResults | None, alpha: float = 0.05) -> pd.DataFrame:
+    """Each hypothesis (or, with none in the spec, each structural path) tested.
+
+    Columns: ``id, lhs, rhs, expected_sign, est, se, std.all, pvalue, ci.lower, ci.upper,
+    supported`` from the composite model, and ``latent.std.all, latent.pvalue,
+    latent.supported``. A hypothesis is supported when its path is significant at
+    ``alpha`` with the expected sign (any sign where none is given).
+    """
+    if survey.hypotheses:
+        hyps = [(hid, *parse_hypothesis(text)) for hid, text in survey.hypotheses.items()]
+    else:
+        edges = [(lhs, rhs) for lhs, op, names in formula_names(survey.structural, where="structural")
+                 if op == "~" for rhs in names]
+        hyps = [(f"P{i}", rhs, lhs, None) for i, (lhs, rhs) in enumerate(edges, 1)]
+
+    def lookup(res: ModelResults | None, x: str, y: str) -> dict | None:
+        if res is None or not res.model_fit.converged:
+            return None
+        e = res.model_fit.estimates
+        hit = e[(e["op"] == "~") & (e["lhs"] == y) & (e["rhs"] == x)]
+        return None if hit.empty else hit.iloc[0].to_dict()
+
+    def supported(row: dict | None, sign: str | None) -> bool | None:
+        if row is None or not np.isfinite(row["pvalue"]):
+            return None
+        ok_sign = sign is None or (row["est"] > 0) == (sign == "+")
+        return bool(row["pvalue"] < alpha and ok_sign)
+
+    rows = []
+    for hid, x, y, sign in hyps:
+        c, l = lookup(composite, x, y), lookup(latent, x, y)
+        rows.append({
+            "id": hid, "lhs": y, "rhs": x, "path": f"{x} -> {y}", "expected_sign": sign,
+            **{k: (c[k] if c else np.nan) for k in ["est", "se", "std.all", "pvalue",
+                                                    "ci.lower", "ci.upper"]},
+            "supported": supported(c, sign),
+            "latent.std.all": l["std.all"] if l else np.nan,
+            "latent.pvalue": l["pvalue"] if l else np.nan,
+            "latent.supported": supported(l, sign),
+            "note": "" if c else "path not in the fitted model",
+        })
+    return pd.DataFrame(rows)
+
+
+# -------------------------------------------------------------------------------------
+# the stage
+# -------------------------------------------------------------------------------------
+def fit_structural(cleaned: CleanedResponses, survey: Survey, *, estimator: str = "ML",
+                   bootstrap: int = 5000, seed: int = 20261125, latent: bool = True,
+                   n_jobs: int = 2, step: Callable[[str], None] = lambda s: None,
+                   ) -> StructuralResults:
+    """Fit the spec's structural model as a composite path model and as a latent SEM.
+
+    Parameters
+    ----------
+    cleaned : the analysed responses (reverse-keyed items recoded).
+    survey : the spec: ``structural``, ``alternatives``, ``hypotheses``, ``missing``.
+    estimator : 'ML', 'MLM' or 'MLR'.
+    bootstrap : draws for the composite model's bootstrap intervals (0: none).
+    seed : bootstrap seed.
+    latent : also fit the latent SEM.
+    n_jobs : workers for refit bootstraps.
+
+    Returns
+    -------
+    StructuralResults
+    """
+    if not survey.structural.strip():
+        raise InputError("The spec has no 'structural' model: add the hypothesised paths, "
+                         "e.g. 'WIL ~ HAB + COM'.")
+    missing = survey.missing.method
+    model = parse_structural(survey.structural)
+    scores, log = composite_scores(cleaned.data, survey)
+
+    step("structural model: composite scores")
+    syntax = survey.structural
+    mf = _fit(syntax, scores, estimator, missing)
+    alts = _fit_alternatives(survey, syntax, mf, lambda s: s, scores, estimator, missing) \
+        if mf.converged else ()
+    boot = None
+    if bootstrap > 0 and mf.converged:
+        step(f"structural model: {bootstrap} bootstrap draws")
+        boot = _bootstrap(model, scores, syntax, estimator, missing, bootstrap, seed, n_jobs)
+    composite = _model_results("composite", syntax, mf, model, alts, boot, [])
+
+    latent_res = None
+    if latent:
+        step("structural model: latent SEM")
+        lsyntax = survey.measurement_syntax() + "\n" + survey.structural
+        items = cleaned.data[list(cleaned.items)]
+        lmf = _fit(lsyntax, items, estimator, missing)
+        lalts = _fit_alternatives(survey, lsyntax, lmf,
+                                  lambda s: survey.measurement_syntax() + "\n" + s,
+                                  items, estimator, missing) if lmf.converged else ()
+        latent_res = _model_results("latent", lsyntax, lmf, model, lalts, None,
+                                    ["bootstrap intervals are computed for the composite "
+                                     "model; the latent model's effects use the delta method."])
+
+    hyp = hypotheses_table(survey, composite, latent_res)
+    return StructuralResults(composite=composite, latent=latent_res, hypotheses=hyp,
+                             composite_scores=scores, missing=missing, log=tuple(log))
