@@ -29,11 +29,15 @@ class Description:
         among the item's answers (missing excluded).
     demographics : long table ``variable, value, label, count, share``, missing counted
         as its own value (label 'missing').
+    distribution_by_group : :func:`response_distribution` within each group of each
+        group column, with ``group_column, group_value, group_label, n_group`` in front.
+        Counts only: small groups are suppressed where the table is shown.
     """
 
     items: pd.DataFrame
     distribution: pd.DataFrame
     demographics: pd.DataFrame
+    distribution_by_group: pd.DataFrame
 
     def to_dict(self) -> dict:
         return {"items": self.items, "distribution": self.distribution,
@@ -74,10 +78,31 @@ def demographics(data: pd.DataFrame, survey: Survey) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["variable", "value", "label", "count", "share"])
 
 
+def distribution_by_group(data: pd.DataFrame, survey: Survey) -> pd.DataFrame:
+    """:func:`response_distribution` per group of each spec group column present."""
+    parts = []
+    for g in survey.groups:
+        if g.column not in data:
+            continue
+        labels = {str(k): v for k, v in g.labels.items()}
+        keys = data[g.column].astype("string").str.removesuffix(".0")
+        for value, rows in data.groupby(keys, sort=True, dropna=True):
+            d = response_distribution(rows, survey)
+            d.insert(0, "n_group", len(rows))
+            d.insert(0, "group_label", labels.get(str(value), str(value)))
+            d.insert(0, "group_value", str(value))
+            d.insert(0, "group_column", g.column)
+            parts.append(d)
+    cols = ["group_column", "group_value", "group_label", "n_group", "item", "construct",
+            "value", "label", "count", "share"]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
+
+
 def describe(cleaned: CleanedResponses, survey: Survey) -> Description:
     """Describe the analysed sample: item statistics, answer distributions, demographics."""
     data = cleaned.data
     items = item_descriptives(data[list(cleaned.items)])
     items.insert(1, "construct", [survey.construct_of(i) for i in items["item"]])
     return Description(items=items, distribution=response_distribution(data, survey),
-                       demographics=demographics(data, survey))
+                       demographics=demographics(data, survey),
+                       distribution_by_group=distribution_by_group(data, survey))

@@ -108,6 +108,7 @@ def run(spec: str | Path, data: str | Path | None = None, out: str | Path | None
                     "tables/items.csv": description.items,
                     "tables/distribution.csv": description.distribution,
                     "tables/demographics.csv": description.demographics,
+                    "tables/distribution_by_group.csv": description.distribution_by_group,
                     "tables/reliability.csv": measurement.reliability,
                     "tables/item_statistics.csv": measurement.item_statistics,
                     "tables/htmt.csv": measurement.htmt.reset_index(names="construct"),
