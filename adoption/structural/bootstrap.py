@@ -19,8 +19,9 @@ moments (total minus one row), so it costs one more batch of N "draws".
 
 :func:`bootstrap_refit` is the fallback for models outside that class (correlated
 disturbances, latent variables, constraints, non-recursive): it calls a ``refit(data)``
-function once per draw, in parallel, with per-draw seeds from
-``SeedSequence(seed).spawn(B)`` so the result does not depend on the worker count.
+function once per draw, in parallel (:func:`adoption.parallel.run_tasks`: local cores
+or a dask cluster), with per-draw seeds from ``SeedSequence(seed).spawn(B)`` so the
+result does not depend on the worker count or the backend.
 
 The interval functions (:func:`norm_inter`, :func:`percentile_interval`,
 :func:`bias_corrected_interval`, :func:`jackknife_acceleration`) are pure functions of
@@ -32,6 +33,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -880,7 +882,8 @@ def bootstrap_refit(data: pd.DataFrame, model: PathModel,
                     refit: Callable[[pd.DataFrame], Mapping | tuple[Mapping, Mapping]],
                     B: int = 1000, seed: int | None = 20261125, level: float = 0.95,
                     to: str = "endogenous", n_jobs: int = 2, backend: str = "loky",
-                    jackknife: bool = False, batches_per_job: int = 4) -> BootstrapEffects:
+                    jackknife: bool = False, batches_per_job: int = 4,
+                    scheduler: str | None = None) -> BootstrapEffects:
     """Bootstrap path effects by refitting the model on every draw (general route).
 
     Parameters
@@ -902,7 +905,7 @@ def bootstrap_refit(data: pd.DataFrame, model: PathModel,
     level : float
     to : {"endogenous", "outcomes"}
     n_jobs : int
-        Workers (joblib).
+        Local workers (see :func:`adoption.parallel.run_tasks`).
     backend : str
         joblib backend: ``"loky"`` (processes), ``"threading"`` or ``"sequential"``.
     jackknife : bool
@@ -910,13 +913,17 @@ def bootstrap_refit(data: pd.DataFrame, model: PathModel,
         without it those rows are NaN.
     batches_per_job : int
         Tasks per worker (fewer, larger tasks cut the scheduling overhead).
+    scheduler : str, optional
+        ``"tcp://host:8786"``: refit on that dask.distributed cluster instead of the
+        local cores (default ``$ADOPTION_DASK_SCHEDULER``; see
+        :func:`adoption.parallel.run_tasks`). The draws do not change.
 
     Returns
     -------
     BootstrapEffects
         Same intervals as :func:`bootstrap_effects` (:func:`summarise_draws`).
     """
-    from joblib import Parallel, delayed
+    from adoption.parallel import run_tasks
 
     t_start = time.perf_counter()
     defs = effect_definitions(model, to=to)
@@ -928,9 +935,9 @@ def bootstrap_refit(data: pd.DataFrame, model: PathModel,
     children = np.random.SeedSequence(seed).spawn(B)
     n_tasks = max(1, min(B, n_jobs * batches_per_job))
     split = np.array_split(np.arange(B), n_tasks)
-    par = Parallel(n_jobs=n_jobs, backend=backend)
-    parts = par(delayed(_refit_batch)(refit, data, [children[i] for i in s], edges)
-                for s in split if len(s))
+    run = partial(run_tasks, scheduler=scheduler, n_jobs=n_jobs, backend=backend)
+    parts = run(partial(_refit_batch, refit, data, edges=edges),
+                [[children[i] for i in s] for s in split if len(s)])
     res = [r for part in parts for r in part]
     coef = np.array([r[0] for r in res])
     std = np.array([r[1] for r in res])
@@ -939,8 +946,8 @@ def bootstrap_refit(data: pd.DataFrame, model: PathModel,
     jc = js = None
     if jackknife:
         n = len(data)
-        jparts = par(delayed(_refit_jack_batch)(refit, data, list(s), edges)
-                     for s in np.array_split(np.arange(n), n_tasks) if len(s))
+        jparts = run(partial(_refit_jack_batch, refit, data, edges=edges),
+                     [list(s) for s in np.array_split(np.arange(n), n_tasks) if len(s)])
         jres = [r for part in jparts for r in part]
         jc = np.array([r[0] for r in jres])
         js = np.array([r[1] for r in jres])
