@@ -139,6 +139,7 @@ def load_responses(path: str | Path, survey: Survey, *, sheet: str | None = None
     """
     p = Path(path)
     fmt = _check_path(p)
+    readers.check_size(p, fmt)
     data = p.read_bytes()
     if not data:
         raise InputError(f"{p}: the file is empty (0 bytes). Export the responses again.")

@@ -30,6 +30,16 @@ EXTENSIONS: dict[str, str] = {
 #: delimiters tried on text files, in order of preference on a tie
 DELIMITERS: tuple[str, ...] = (",", ";", "\t", "|")
 
+#: Limits that keep a hostile or broken file from hanging the loader or eating memory.
+#: A survey export is far below each of them (100,000 respondents x 500 columns is
+#: 50 million cells and a few hundred MB of text).
+MAX_FILE_BYTES = 1 << 30            # any export file: 1 GiB
+MAX_LINE_BYTES = 4 << 20            # one line of a text export: 4 MiB
+MAX_XLSX_UNCOMPRESSED = 512 << 20   # sum of the uncompressed parts of an .xlsx: 512 MiB
+MAX_XLSX_RATIO = 200                # uncompressed/compressed size of one part over 1 MiB
+MAX_CELLS = 50_000_000              # rows x columns of an Excel sheet
+EXCEL_MAX_ROWS = 1_048_576          # Excel's own limit; a row number past it is forged
+
 
 @dataclass
 class RawTable:
@@ -127,6 +137,35 @@ def _looks_like_text(head: bytes) -> bool:
         return False
     printable = sum(32 <= b < 127 or b in (9, 10, 13) or b >= 128 for b in head)
     return printable / len(head) > 0.95
+
+
+# -- size guards (before any parser sees the file) ----------------------------------------
+def check_size(path: Path, fmt: str) -> None:
+    """Refuse a file too big to be an export, or a text export with an absurdly long line.
+
+    The line scan streams the file in 1 MiB chunks, so a 200 MB file of one line is
+    refused after reading about 4 MiB, without holding the file in memory.
+    """
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise InputError(f"{path}: the file is {size / 2**20:,.0f} MiB, more than the loader reads "
+                         f"({MAX_FILE_BYTES / 2**20:,.0f} MiB). Split the export or drop unused columns.")
+    if fmt != "csv":
+        return
+    run, line = 0, 1  # length of the current line so far, its 1-based number
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            parts = chunk.split(b"\n")
+            for k, part in enumerate(parts):
+                if k:
+                    line += 1
+                    run = 0
+                run += len(part)
+                if run > MAX_LINE_BYTES:
+                    raise InputError(
+                        f"{path}: line {line} is longer than {MAX_LINE_BYTES >> 20} MiB; a survey "
+                        "export row is never that long. The file is not a CSV export or is "
+                        "corrupt: export it again.")
 
 
 # -- SPSS and Stata via pyreadstat --------------------------------------------------------
@@ -274,28 +313,73 @@ def _show(d: str) -> str:
 
 
 # -- Excel --------------------------------------------------------------------------------
+def check_xlsx_zip(path: Path) -> None:
+    """Refuse an .xlsx whose parts would inflate beyond reason (a "zip bomb").
+
+    Reads only the ZIP central directory (the sizes each part declares), before
+    openpyxl decompresses anything. A part that lies about its size cannot get past
+    this either: Python's zipfile stops at the declared size and fails the CRC check.
+    """
+    try:
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise InputError(f"{path}: cannot open this Excel file ({exc.__class__.__name__}: {exc}). "
+                         "It may be truncated or not a real .xlsx: save it again from Excel.") from None
+    total = sum(i.file_size for i in infos)
+    if total > MAX_XLSX_UNCOMPRESSED:
+        raise InputError(f"{path}: the workbook would unpack to {total / 2**20:,.0f} MiB (limit "
+                         f"{MAX_XLSX_UNCOMPRESSED >> 20} MiB); it is not a plain survey export. "
+                         "Export the responses as CSV instead.")
+    for i in infos:
+        if i.file_size > (1 << 20) and i.file_size > MAX_XLSX_RATIO * max(i.compress_size, 1):
+            raise InputError(f"{path}: part '{i.filename}' would inflate {i.file_size // max(i.compress_size, 1):,} "
+                             f"times (from {i.compress_size:,} to {i.file_size:,} bytes), like a zip bomb. "
+                             "Export the responses as CSV instead.")
+
+
 def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
     """Read one sheet of an .xlsx workbook (the first unless ``sheet`` names another).
 
     Cells are read as their stored values (``data_only=True``: formulas give their last
-    computed result). Entirely empty trailing rows and columns are ignored.
+    computed result; nothing is ever evaluated). Entirely empty trailing rows and
+    columns are ignored. The ZIP directory is checked first (:func:`check_xlsx_zip`), and
+    a sheet spanning more than :data:`MAX_CELLS` cells is refused while it is read.
     """
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
+    check_xlsx_zip(path)
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
         raise InputError(f"{path}: cannot open this Excel file ({exc.__class__.__name__}: {exc}). "
                          "It may be truncated or not a real .xlsx: save it again from Excel.") from None
+    except Exception as exc:  # a malformed part: openpyxl raises many kinds of error
+        raise InputError(f"{path}: cannot open this Excel file ({exc.__class__.__name__}). "
+                         "Save it again from Excel, or export it as CSV.") from None
     try:
         if sheet is None:
+            if not wb.worksheets:
+                raise InputError(f"{path}: the workbook has no worksheet. Save the responses in a sheet.")
             ws = wb.worksheets[0]
         elif sheet in wb.sheetnames:
             ws = wb[sheet]
         else:
             raise InputError(f"{path}: no sheet named '{sheet}' (sheets: {', '.join(wb.sheetnames)}).")
-        cells = [list(r) for r in ws.iter_rows(values_only=True)]
+        if hasattr(ws, "reset_dimensions"):
+            # ignore the declared <dimension>: openpyxl would pad every row to it
+            ws.reset_dimensions()
+        cells, width = [], 0
+        for r in ws.iter_rows(values_only=True):
+            width = max(width, len(r))
+            cells.append(r)
+            if len(cells) * width > MAX_CELLS or len(cells) > EXCEL_MAX_ROWS:
+                raise InputError(
+                    f"{path}: the sheet spans more than {MAX_CELLS:,} cells ({len(cells):,} rows x "
+                    f"{width:,} columns so far). Delete stray cells far below or right of the "
+                    "data, or export the responses as CSV.")
+        cells = [list(r) for r in cells]
     except InputError:
         raise
     except Exception as exc:
