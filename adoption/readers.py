@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -206,34 +207,77 @@ def read_readstat(path: Path, fmt: str) -> RawTable:
 
 
 # -- CSV ----------------------------------------------------------------------------------
-def decode_text(path: Path, data: bytes) -> tuple[str, str]:
-    """Decode a text export: BOM first (UTF-8, UTF-16), then UTF-8, then cp1252/latin-1.
+def decode_text(path: Path, data: bytes) -> tuple[str, str, list[tuple[str, str]]]:
+    """Decode a text export: BOM first (UTF-32, UTF-8, UTF-16), UTF-16 without a BOM,
+    then UTF-8, then cp1252/latin-1, and line by line for a file that mixes them.
 
-    Returns (text, encoding name). cp1252 is tried before latin-1 because Excel on
-    Windows writes it (curly quotes, the euro sign); latin-1 accepts any byte, so it is
-    the last resort. A file with NUL bytes and no UTF-16 BOM is refused as binary.
+    Returns (text, encoding name, notes to log). cp1252 is tried before latin-1 because
+    Excel on Windows writes it (curly quotes, the euro sign); latin-1 accepts any byte,
+    so it is the last resort. A file that is UTF-8 in some lines and not in others
+    (two exports pasted together) is decoded line by line, each line as UTF-8 if it can
+    be, and the other lines are logged. A file with NUL bytes that is not UTF-16 is
+    refused as binary.
     """
+    if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        return _decode(path, data, "utf-32"), "utf-32", []
     if data.startswith(b"\xef\xbb\xbf"):
-        return _decode(path, data, "utf-8-sig"), "utf-8-sig"
+        return _decode(path, data, "utf-8-sig"), "utf-8-sig", []
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return _decode(path, data, "utf-16"), "utf-16"
-    if b"\x00" in data[:4096]:
-        raise InputError(f"{path}: this file contains binary data (NUL bytes) and is not a CSV "
-                         "text file. Export the responses as CSV (UTF-8) again.")
-    for enc in ("utf-8", "cp1252", "latin-1"):
+        return _decode(path, data, "utf-16"), "utf-16", []
+    head = data[:4096]
+    if b"\x00" in head:
+        half = max(len(head) // 2, 1)
+        odd, even = head[1::2].count(0) / half, head[0::2].count(0) / half
+        enc = "utf-16-le" if odd > 0.3 and even < 0.05 else "utf-16-be" if even > 0.3 and odd < 0.05 else None
+        if enc is None or len(data) % 2:
+            raise InputError(f"{path}: this file contains binary data (NUL bytes) and is not a CSV "
+                             "text file. Export the responses as CSV (UTF-8) again.")
+        return (_decode(path, data, enc), enc,
+                [("encoding guessed", f"{enc.upper()} without a byte-order mark")])
+    try:
+        return data.decode("utf-8"), "utf-8", []
+    except UnicodeDecodeError:
+        pass
+    if _UTF8_MULTIBYTE.search(data):
+        return _decode_by_line(data)
+    for enc in ("cp1252", "latin-1"):
         try:
-            return data.decode(enc), enc
+            return data.decode(enc), enc, []
         except UnicodeDecodeError:
             continue
     raise AssertionError("latin-1 decodes any byte")  # pragma: no cover
+
+
+#: a well-formed multi-byte UTF-8 sequence (two to four bytes)
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+def _decode_by_line(data: bytes) -> tuple[str, str, list[tuple[str, str]]]:
+    """Each line as UTF-8 where it is valid, else cp1252 (else latin-1)."""
+    out, other = [], []
+    for i, line in enumerate(data.split(b"\n"), start=1):
+        try:
+            out.append(line.decode("utf-8"))
+            continue
+        except UnicodeDecodeError:
+            pass
+        try:
+            out.append(line.decode("cp1252"))
+        except UnicodeDecodeError:
+            out.append(line.decode("latin-1"))
+        other.append(i)
+    shown = ", ".join(map(str, other[:10])) + (f" and {len(other) - 10} more" if len(other) > 10 else "")
+    return "\n".join(out), "utf-8+cp1252", [
+        ("mixed encodings", f"the file is UTF-8 except line(s) {shown} of the file, read as cp1252 "
+                            "(Windows); check accented text there")]
 
 
 def _decode(path: Path, data: bytes, enc: str) -> str:
     try:
         return data.decode(enc)
     except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: the file starts with a {enc} byte-order mark but byte "
-                         f"{exc.start} is not valid {enc}. Save it again as UTF-8 CSV.") from None
+        raise InputError(f"{path}: the file looks like {enc} text but byte {exc.start} is not "
+                         f"valid {enc}. Save it again as UTF-8 CSV.") from None
 
 
 def sniff_delimiter(text: str) -> str:
@@ -270,7 +314,7 @@ def sniff_delimiter(text: str) -> str:
 
 def read_csv(path: Path, data: bytes) -> RawTable:
     """Read a CSV/TSV text export: every cell as text, blank cells as missing."""
-    text, enc = decode_text(path, data)
+    text, enc, notes = decode_text(path, data)
     delim = sniff_delimiter(text)
     try:
         records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=False))
@@ -280,7 +324,6 @@ def read_csv(path: Path, data: bytes) -> RawTable:
         raise InputError(f"{path}: a quoted field is never closed (it runs from data row "
                          f"{len(records) - 1} to the end of the file). The file may be truncated, "
                          "or a text answer contains a stray '\"': export it again.")
-    notes = []
     # A truly empty line is not a data row; a line of delimiters (",,,,") is one.
     blank = sum(1 for r in records if not r)
     records = [r for r in records if r]
