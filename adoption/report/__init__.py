@@ -1,0 +1,60 @@
+"""The report of a run: ``report.html`` (one self-contained file), ``report.docx`` and
+``figures/`` (SVG and PNG), all in APA style. Showing only: nothing here computes.
+
+    build.py         results.json -> Report (sections of paragraphs, tables, figures)
+    tables.py        the APA tables (numbers formatted here, and only here)
+    summary_text.py  the plain-language summary (associations, never causes)
+    html.py          Report -> report.html (Jinja2 template, plotly.js inlined once)
+    docx.py          Report -> report.docx (python-docx)
+
+Use :func:`write_report` as the run directory's ``extra`` callback::
+
+    write_run(out, results=results, ..., extra=lambda folder: write_report(folder, results))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from adoption.report.build import build_report
+
+__all__ = ["build_report", "write_report"]
+
+
+def write_report(run_dir: str | Path, results: Mapping[str, Any]) -> dict[str, Path]:
+    """Write ``report.html``, ``report.docx`` and ``figures/*.svg|png`` into ``run_dir``.
+
+    Parameters
+    ----------
+    run_dir : folder to write into (the run directory, or write_run's temporary folder).
+    results : the run's results, as written to ``results.json`` (plain values; numpy
+        values are accepted too). Every part is optional: what is absent shows
+        "not computed in this run".
+
+    Returns
+    -------
+    dict
+        Name (``"report.html"``, ``"report.docx"``, ``"figures/likert.svg"``, ...) -> path.
+        The tables' CSV files are the pipeline's, not written here.
+    """
+    from adoption.report.docx import write_docx
+    from adoption.report.html import write_html
+    from adoption.rundir import to_jsonable
+
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    report = build_report(to_jsonable(results))
+    written: dict[str, Path] = {}
+    figs = run_dir / "figures"
+    for f in report.figures():
+        for ext, data in (("svg", f.svg), ("png", f.png)):
+            if data:
+                figs.mkdir(exist_ok=True)
+                p = figs / f"{f.name}.{ext}"
+                p.write_bytes(data)
+                written[f"figures/{p.name}"] = p
+    written["report.html"] = write_html(report, run_dir / "report.html")
+    written["report.docx"] = write_docx(report, run_dir / "report.docx")
+    return written

@@ -1,0 +1,290 @@
+"""From ``results.json`` to a :class:`~adoption.report.content.Report` (sections in order).
+
+    1 Sample   2 Items   3 Measurement   4 Structural model   5 Summary   6 Methods
+
+Every section is optional: a part of the results that is absent shows "not computed in
+this run". Figures are drawn here (plotly for the web page, SVG and PNG via matplotlib for
+the Word file and ``figures/``); nothing is computed.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from adoption.figures.format import format_int, is_number
+from adoption.report import tables as T
+from adoption.report.content import NOT_COMPUTED, Code, Figure, Heading, Paragraph, Report, Section
+from adoption.report.summary_text import plain_summary
+
+#: Packages whose versions the methods section lists.
+PACKAGES = ("adoption", "semopy", "numpy", "scipy", "pandas")
+#: The structural models, in the order shown, and their names in the text.
+MODELS = {"composite": "composite path model", "latent": "latent-variable structural model"}
+
+
+def construct_labels(results: Mapping[str, Any]) -> dict[str, str]:
+    """Long construct names by code from ``results["constructs"]`` (any of the usual shapes).
+
+    Accepts ``{code: "Long name"}``, ``{code: {"label": ...}}`` or a list of
+    ``{"code"|"name": ..., "label": ...}``; returns {} when absent.
+    """
+    c = results.get("constructs")
+    out: dict[str, str] = {}
+    if isinstance(c, Mapping):
+        for k, v in c.items():
+            if isinstance(v, str):
+                out[str(k)] = v
+            elif isinstance(v, Mapping) and v.get("label"):
+                out[str(k)] = str(v["label"])
+    elif isinstance(c, list):
+        for v in c:
+            if isinstance(v, Mapping):
+                code = v.get("code") or v.get("name")
+                if code and v.get("label"):
+                    out[str(code)] = str(v["label"])
+    return out
+
+
+def package_versions(results: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Versions recorded in the run (``results["versions"]``) or, failing that, installed now."""
+    recorded = results.get("versions") or {}
+    out = []
+    for p in PACKAGES:
+        if p in recorded:
+            out.append((p, str(recorded[p])))
+            continue
+        try:
+            v = metadata.version(p)
+        except metadata.PackageNotFoundError:
+            v = results.get("adoption_version", "not installed") if p == "adoption" else "not installed"
+        out.append((p, f"{v} (at report time)"))
+    return out
+
+
+def _missing(what: str) -> Paragraph:
+    return Paragraph(f"{what}: {NOT_COMPUTED}.", "missing")
+
+
+def _add(blocks: list, table, what: str) -> None:
+    blocks.append(table if table is not None else _missing(what))
+
+
+# --------------------------------------------------------------------------- sections
+def sample_section(results: Mapping[str, Any]) -> Section:
+    b: list = []
+    _add(b, T.sample_flow(results.get("sample")), "Sample flow")
+    demo = (results.get("descriptives") or {}).get("demographics")
+    _add(b, T.demographics(demo, T.small_cell(results)), "Demographics")
+    return Section("sample", "Sample", tuple(b))
+
+
+def likert_figure_block(results: Mapping[str, Any], labels: Mapping[str, str]) -> Figure | Paragraph:
+    dist = (results.get("descriptives") or {}).get("distribution")
+    if not dist:
+        return _missing("Answer distribution")
+    from adoption.figures.likert import likert_figure, likert_png, likert_svg
+
+    df = pd.DataFrame(dist)
+    return Figure("likert", "Distribution of answers to each item, by construct",
+                  "Bars are centred on the neutral point: disagreement to the left, agreement to the "
+                  "right; percentages of each item's valid answers (below 7% not printed).",
+                  "likert", plotly=likert_figure(df, labels), svg=likert_svg(df, labels),
+                  png=likert_png(df, labels),
+                  alt="Diverging stacked bar chart of the answers to every item")
+
+
+def items_section(results: Mapping[str, Any], labels: Mapping[str, str]) -> Section:
+    b: list = []
+    _add(b, T.item_descriptives((results.get("descriptives") or {}).get("items")), "Item descriptives")
+    b.append(likert_figure_block(results, labels))
+    return Section("items", "Items", tuple(b))
+
+
+def measurement_section(results: Mapping[str, Any]) -> Section:
+    b: list = []
+    b.append(Heading("Reliability and convergent validity"))
+    _add(b, T.reliability(results.get("reliability")), "Reliability")
+    validity = results.get("validity") or {}
+    b.append(Heading("Discriminant validity"))
+    _add(b, T.htmt(validity.get("htmt")), "HTMT")
+    _add(b, T.fornell_larcker(validity.get("fornell_larcker")), "Fornell-Larcker criterion")
+    b.append(Heading("Sampling adequacy and normality"))
+    _add(b, T.sampling_adequacy(validity), "KMO, Bartlett and Mardia tests")
+    efa = results.get("efa") or {}
+    if is_number(efa.get("n_factors_parallel")):
+        b.append(Paragraph(
+            f"Parallel analysis (exploratory factor analysis) suggested {format_int(efa['n_factors_parallel'])} "
+            f"factors ({format_int(efa.get('n_components_parallel'))} components); the spec defines "
+            f"{len(results.get('reliability') or {})} constructs."))
+    b.append(Heading("Confirmatory factor analysis"))
+    cfa = results.get("cfa") or {}
+    _add(b, T.cfa_fit(cfa, results.get("common_method")), "CFA fit")
+    _add(b, T.loadings(cfa.get("estimates")), "CFA loadings")
+    b.append(Heading("Common-method variance"))
+    _add(b, T.common_method(results.get("common_method")), "Common-method checks")
+    return Section("measurement", "Measurement model", tuple(b))
+
+
+def path_figure_block(key: str, model: Mapping[str, Any], labels: Mapping[str, str]) -> Figure | Paragraph:
+    est = pd.DataFrame(model.get("estimates") or [])
+    if est.empty or "op" not in est or not (est["op"] == "~").any():
+        return _missing(f"Path diagram of the {MODELS.get(key, key)}")
+    from adoption.figures.pathdiagram import path_figure, path_png, path_svg
+
+    est = est.copy()
+    for c in ("est", "se", "z", "pvalue", "ci.lower", "ci.upper", "std.all"):
+        if c in est:
+            est[c] = pd.to_numeric(est[c], errors="coerce")
+        else:
+            est[c] = float("nan")
+    paths = est[est["op"].isin(["~", "~~"])].reset_index(drop=True)
+    r2 = {k: float(v) for k, v in (model.get("r2") or {}).items() if is_number(v)}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            fig = path_figure(paths, r2, labels)
+            svg = path_svg(paths, r2, labels)
+            png = path_png(paths, r2, labels)
+    except (ValueError, TypeError) as exc:
+        return Paragraph(f"The path diagram of the {MODELS.get(key, key)} could not be drawn: {exc}", "warning")
+    return Figure(f"path-{key}", f"Path diagram of the {MODELS.get(key, key)}",
+                  "Standardised coefficients (β) on the arrows, R² in the boxes of the outcomes. "
+                  "Hover an arrow for b, SE, z, p and the 95% CI.",
+                  f"path_{key}", plotly=fig, svg=svg, png=png,
+                  alt=f"Path diagram of the {MODELS.get(key, key)}")
+
+
+def model_blocks(key: str, model: Mapping[str, Any], labels: Mapping[str, str]) -> list:
+    name = MODELS.get(key, key)
+    b: list = [Heading(name[0].upper() + name[1:])]
+    facts = []
+    if model.get("estimator"):
+        facts.append(f"estimator {model['estimator']}")
+    if model.get("missing"):
+        facts.append(f"missing data: {model['missing']}")
+    if is_number(model.get("nobs")):
+        facts.append(f"N = {format_int(model['nobs'])}")
+    if facts:
+        b.append(Paragraph("Fitted with " + ", ".join(facts) + "."))
+    b.append(path_figure_block(key, model, labels))
+    _add(b, T.coefficients(model, key, name), f"Path coefficients of the {name}")
+    _add(b, T.r_squared(model, key, name, labels), "R²")
+    boot = model.get("bootstrap")
+    _add(b, T.effects(model.get("indirect"), f"indirect-{key}", f"Indirect effects in the {name}", boot),
+         "Indirect effects")
+    ti = T.effects(model.get("total_indirect"), f"total-indirect-{key}",
+                   f"Total indirect effects in the {name}", boot)
+    if ti is not None:
+        b.append(ti)
+    _add(b, T.effects(model.get("total"), f"total-{key}", f"Total effects in the {name}", boot),
+         "Total effects")
+    alt = T.alternatives(name[0].upper() + name[1:], model.get("fit"), model.get("alternatives"), key)
+    if alt is not None:
+        b.append(alt)
+    mi = T.modification_indices(model.get("modification_indices"), key)
+    if mi is not None:
+        b.append(mi)
+    for w in model.get("warnings") or []:
+        b.append(Paragraph(str(w), "warning"))
+    return b
+
+
+def structural_section(results: Mapping[str, Any], labels: Mapping[str, str]) -> Section:
+    st = results.get("structural")
+    if not isinstance(st, Mapping) or not any(isinstance(st.get(k), Mapping) for k in MODELS):
+        return Section("structural", "Structural model", (_missing("Structural model"),))
+    models = {k: st[k] for k in MODELS if isinstance(st.get(k), Mapping)}
+    b: list = []
+    _add(b, T.structural_fit({MODELS[k][0].upper() + MODELS[k][1:]: m for k, m in models.items()}),
+         "Fit of the structural models")
+    b.append(Heading("Hypotheses"))
+    _add(b, T.hypotheses(results.get("hypotheses")), "Hypothesis tests")
+    for k, m in models.items():
+        b.extend(model_blocks(k, m, labels))
+    return Section("structural", "Structural model", tuple(b))
+
+
+def summary_section(results: Mapping[str, Any], labels: Mapping[str, str]) -> Section:
+    return Section("summary", "Summary in plain language",
+                   tuple(Paragraph(p, "lead" if i == 0 else "text")
+                         for i, p in enumerate(plain_summary(results, labels))))
+
+
+def methods_section(results: Mapping[str, Any]) -> Section:
+    opts = results.get("options") or {}
+    spec = results.get("spec") or {}
+    inp = results.get("input") or {}
+    st = results.get("structural") if isinstance(results.get("structural"), Mapping) else {}
+    pairs: list[tuple[str, Any]] = [
+        ("Estimator (measurement model)", opts.get("estimator", T.MISSING)),
+        ("Missing data (spec)", spec.get("missing_method", T.MISSING)),
+    ]
+    for k, name in MODELS.items():
+        m = st.get(k) if isinstance(st.get(k), Mapping) else None
+        if not m:
+            continue
+        pairs.append((f"Estimator ({name})", m.get("estimator", T.MISSING)))
+        pairs.append((f"Missing data ({name})", m.get("missing", T.MISSING)))
+        pairs.append((f"N ({name})", format_int(m.get("nobs"))))
+        bt = m.get("bootstrap") or {}
+        if bt:
+            pairs.append((f"Bootstrap draws ({name})",
+                          f"{format_int(bt.get('B'))} (seed {bt.get('seed', T.MISSING)}, "
+                          f"{format_int(bt.get('failed') or 0)} failed)"))
+    if not any(k.startswith("Bootstrap") for k, _ in pairs):
+        pairs.append(("Bootstrap draws (requested)", f"{format_int(opts.get('bootstrap'))} (seed {opts.get('seed', T.MISSING)})"
+                      if is_number(opts.get("bootstrap")) else T.MISSING))
+    pairs += [
+        ("Input file", Path(str(inp.get("path", T.MISSING))).name),
+        ("Input format", f"{inp.get('format', T.MISSING)}, {format_int(inp.get('rows'))} rows, "
+                         f"encoding {inp.get('encoding', T.MISSING)}"),
+        ("Input SHA-256", inp.get("sha256", T.MISSING)),
+        ("Spec", Path(str(spec.get("path", T.MISSING))).name),
+        ("Small-cell threshold", T.small_cell(results)),
+    ]
+    pairs += [(f"Version of {p}", v) for p, v in package_versions(results)]
+    b: list = [T.key_values("methods", "Methods and reproducibility", pairs,
+                            "Re-running the same spec on a file with the same SHA-256, with the same "
+                            "seed and package versions, gives the same numbers.")]
+    b.append(T.key_values("spec", "Spec of the run", [(str(k), v) for k, v in spec.items()]))
+    cfa_model = (results.get("cfa") or {}).get("model")
+    if cfa_model:
+        b.append(Code(str(cfa_model), "Measurement model (lavaan syntax)"))
+    for k, name in MODELS.items():
+        m = st.get(k) if isinstance(st.get(k), Mapping) else None
+        syntax = (m or {}).get("syntax") or (m or {}).get("model")
+        if syntax:
+            b.append(Code(str(syntax), f"{name[0].upper() + name[1:]} (lavaan syntax)"))
+    warn = []
+    for stage, ws in (results.get("warnings") or {}).items():
+        warn += [f"{stage}: {w}" for w in (ws or [])]
+    if warn:
+        b.append(Heading("Warnings"))
+        b += [Paragraph(w, "warning") for w in warn]
+    return Section("methods", "Methods and reproducibility", tuple(b))
+
+
+def build_report(results: Mapping[str, Any]) -> Report:
+    """The whole report, section by section, from a run's results."""
+    labels = construct_labels(results)
+    title = str(results.get("title") or "Survey results")
+    s = results.get("sample") or {}
+    subtitle = (f"N = {format_int(s.get('rows_analysed'))} analysed of {format_int(s.get('rows_in'))} received"
+                if s else "")
+    return Report(title, subtitle, (
+        summary_section(results, labels),
+        sample_section(results),
+        items_section(results, labels),
+        measurement_section(results),
+        structural_section(results, labels),
+        methods_section(results),
+    ))
+
+
+__all__ = ["build_report", "construct_labels", "package_versions"]
