@@ -241,18 +241,24 @@ def _check_path(p: Path) -> str:
     return fmt
 
 
+#: characters that cannot be seen in a header: byte-order marks left inside the text
+#: (two files pasted together), zero-width spaces and joiners, soft hyphens
+_INVISIBLE = re.compile("[\ufeff\u200b\u200c\u200d\u2060\u00ad]")
+
+
 def _clean_header(p: Path, header: list[str], log: list[LogEntry]) -> list[str]:
-    """Strip surrounding spaces from column names; refuse names present twice."""
+    """Strip surrounding spaces and invisible characters from column names; refuse
+    names present twice."""
     out = []
     for j, h in enumerate(header):
-        s = str(h).strip()
+        s = _INVISIBLE.sub("", str(h)).strip()
         if not s:
             s = f"column_{j + 1}"
             log.append(LogEntry(STAGE, "unnamed column named", column=s,
                                 detail=f"column {j + 1} has no header; called '{s}'"))
         elif s != h:
             log.append(LogEntry(STAGE, "column name trimmed", column=s,
-                                detail=f"surrounding spaces removed from {h!r}"))
+                                detail=f"surrounding spaces or invisible characters removed from {h!r}"))
         out.append(s)
     seen: dict[str, int] = {}
     for j, h in enumerate(out):
