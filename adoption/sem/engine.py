@@ -17,9 +17,11 @@ Errors
   not raise: the returned :class:`ModelFit` has ``converged=False`` (or NaN standard
   errors) and says why in ``warnings``.
 
-Missing data: rows with a missing value in any model variable are deleted (listwise);
-the number deleted is reported in ``warnings``. FIML would replace
-:func:`_sample_moments` and the information/score functions.
+Missing data: by default rows with a missing value in any model variable are deleted
+(listwise); the number deleted is reported in ``warnings``. ``missing="fiml"`` fits by
+full-information ML instead (lavaan ``missing = "ml"``), with a mean structure; the
+casewise likelihood, its gradient, EM and the expected information are in
+:mod:`adoption.sem.fiml`.
 """
 
 from __future__ import annotations
@@ -35,13 +37,15 @@ import pandas as pd
 from scipy import stats
 
 from adoption.errors import InputError
+from adoption.sem import fiml
 from adoption.sem import fitmeasures as fm
 from adoption.sem import robust as rb
 from adoption.sem.syntax import ParTable, build_partable
-from adoption.vocabulary import (FIT_MEASURES, OP_COVARIANCE, OP_LOADING,
+from adoption.vocabulary import (FIT_MEASURES, OP_COVARIANCE, OP_INTERCEPT, OP_LOADING,
                                  OP_REGRESSION, PARAMETER_COLUMNS, ROBUST_FIT_MEASURES)
 
 ESTIMATORS = ("ML", "MLM", "MLR")
+MISSING = ("listwise", "fiml")
 ESTIMATE_COLUMNS = ("lhs", "op", "rhs", "label") + PARAMETER_COLUMNS[3:]
 _Z975 = stats.norm.ppf(0.975)
 
@@ -79,6 +83,12 @@ class ModelFit:
     partable : ParTable or None
         The parameter table that was fitted (free/fixed rows, fixed-x values), in the
         row order of ``estimates``; for :func:`sigma_jacobian` (modification indices).
+        Under FIML the ``~1`` rows of ``estimates`` follow the table's rows.
+    missing : str
+        "listwise" or "fiml".
+    sample_mean, implied_mean : np.ndarray or None
+        FIML only: the EM (saturated) means and the model-implied means, in the order
+        of ``observed``; ``sample_cov`` is then the EM covariance matrix.
     """
 
     estimates: pd.DataFrame
@@ -94,6 +104,9 @@ class ModelFit:
     vcov: pd.DataFrame
     timings: dict = field(default_factory=dict, compare=False)
     partable: ParTable | None = field(default=None, compare=False, repr=False)
+    missing: str = "listwise"
+    sample_mean: np.ndarray | None = field(default=None, compare=False, repr=False)
+    implied_mean: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 # --------------------------------------------------------------------------- input
@@ -234,7 +247,7 @@ def _fisher_scoring(model: _Model, theta, s, max_iter=200, tol=1e-10):
 
 # --------------------------------------------------------------------------- fitting
 def fit_model(syntax: str, data: pd.DataFrame, *, estimator: str = "ML",
-              fixed_x: bool = True) -> ModelFit:
+              fixed_x: bool = True, missing: str = "listwise") -> ModelFit:
     """Fit a lavaan-syntax model by maximum likelihood, reporting as lavaan does.
 
     Parameters
@@ -253,6 +266,17 @@ def fit_model(syntax: str, data: pd.DataFrame, *, estimator: str = "ML",
     fixed_x : bool
         Observed exogenous predictors' (co)variances fixed at their sample values, and
         excluded from df, baseline and likelihood (lavaan ``fixed.x = TRUE``, default).
+    missing : {"listwise", "fiml"}
+        "listwise": rows with any missing model variable are deleted (lavaan's default
+        ``missing = "listwise"``). "fiml": full-information ML, lavaan
+        ``missing = "ml"`` (estimator "ML" only for now): casewise likelihood with
+        intercepts of the observed variables free and latent means 0; SEs from the
+        observed information (lavaan's default there); rows with every model variable
+        missing are dropped. With ``fixed_x=True`` rows missing an exogenous predictor
+        are deleted, as lavaan 0.6-14 does (it warns "cases were deleted due to missing
+        values in exogenous variable(s), while fixed.x = TRUE"); ``fixed_x=False`` keeps
+        them and models x as random. The estimates table then ends with the ``~1`` rows
+        (intercepts; fixed-x means and latent means with se 0).
 
     Returns
     -------
@@ -261,12 +285,24 @@ def fit_model(syntax: str, data: pd.DataFrame, *, estimator: str = "ML",
     Raises
     ------
     InputError
-        Unknown estimator, bad syntax, model variables missing or non-numeric.
+        Unknown estimator or missing-data method, MLM or MLR with FIML, bad syntax,
+        model variables missing or non-numeric.
 
     Notes
     -----
     Agrees with lavaan 0.6-14 ``sem()``/``cfa()`` with the same estimator to about 1e-6
     in estimates and SEs (see ``tests/test_sem_*.py``).
+
+    Fit measures under FIML, as lavaan's ``fitMeasures()`` with ``missing = "ml"``:
+    logl is the casewise log-likelihood (minus the fixed-x block's); unrestricted.logl
+    that of the saturated moments estimated by EM exactly as
+    ``lav_mvnorm_missing_h1_estimate_moments`` (tolerance 1e-5);
+    chisq = 2 (unrestricted.logl - logl); df as with complete data (the means are
+    saturated in both models); the baseline keeps free means and variances (and the
+    exogenous-x block) and is fitted to the incomplete data; RMSEA uses N; SRMR is
+    Bentler's with the mean residuals, on the EM moments; GFI/AGFI use lavaan's
+    ``WLS.obs`` (available-case means, pairwise covariances times (N-1)/N) and the
+    expected information under missing data; AIC/BIC count the intercepts.
 
     Examples
     --------
@@ -279,12 +315,24 @@ def fit_model(syntax: str, data: pd.DataFrame, *, estimator: str = "ML",
         raise InputError(f"Unknown estimator '{estimator}'; use one of {', '.join(ESTIMATORS)}.")
     if not isinstance(data, pd.DataFrame):
         raise InputError("fit_model needs a pandas DataFrame of raw data.")
+    if missing not in MISSING:
+        raise InputError(f"Unknown missing-data method '{missing}'; use one of "
+                         f"{', '.join(MISSING)}.")
+    if missing == "fiml" and estimator == "MLM":
+        raise InputError("estimator='MLM' needs complete data (as in lavaan); with "
+                         "missing='fiml' use estimator='ML'.")
+    if missing == "fiml" and estimator == "MLR":
+        raise InputError("estimator='MLR' with missing='fiml' is not supported yet; use "
+                         "estimator='ML' with missing='fiml', or MLR with listwise deletion.")
     pt = build_partable(syntax, data.columns)
+    exo_declared = list(pt.exogenous_x)
     if not fixed_x:
         for row in pt.rows:
             if row.fixed_x:
                 row.free, row.fixed_x = True, False
         pt.exogenous_x = []
+    if missing == "fiml":
+        return _fit_fiml(pt, data, estimator, exo_declared, t0)
     x, s, n_deleted = _sample_moments(data, pt.observed)
     n, p = x.shape
     msgs = []
@@ -361,45 +409,7 @@ def fit_model(syntax: str, data: pd.DataFrame, *, estimator: str = "ML",
     timings["se"] = time.perf_counter() - t0
 
     # --------------------------------------------------------------- estimate table
-    est_rows = []
-    for row, nm in zip(pt.rows, sem_names):
-        if nm is None:
-            est, se = row.value, 0.0
-        else:
-            k = index_of[nm]
-            est, se = theta[k], math.sqrt(vc[k, k]) if vc[k, k] >= 0 else float("nan")
-        est_rows.append((row.lhs, row.op, row.rhs, row.label, float(est), float(se)))
-    est = pd.DataFrame(est_rows, columns=["lhs", "op", "rhs", "label", "est", "se"])
-    free = np.array([nm is not None for nm in sem_names])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(free, est["est"] / est["se"], np.nan)
-    est["z"] = z
-    est["pvalue"] = 2 * stats.norm.sf(np.abs(z))
-    est["ci.lower"] = est["est"] - _Z975 * est["se"]
-    est["ci.upper"] = est["est"] + _Z975 * est["se"]
-
-    total_var = _total_variances(model, theta, pt, sigma)
-    own = {(r.lhs, r.rhs): e for r, e in zip(pt.rows, est["est"]) if r.op == OP_COVARIANCE}
-    std = []
-    for r, e in zip(pt.rows, est["est"]):
-        if r.op == OP_LOADING:
-            std.append(e * _ratio_sqrt(total_var[r.lhs], total_var[r.rhs]))
-        elif r.op == OP_REGRESSION:
-            std.append(e * _ratio_sqrt(total_var[r.rhs], total_var[r.lhs]))
-        elif r.lhs == r.rhs:
-            std.append(e / total_var[r.lhs] if total_var[r.lhs] != 0 else float("nan"))
-        else:
-            va, vb = own.get((r.lhs, r.lhs)), own.get((r.rhs, r.rhs))
-            std.append(e / math.sqrt(va * vb) if va and vb and va * vb > 0 else float("nan"))
-    est["std.all"] = std
-    est = est[list(ESTIMATE_COLUMNS)]
-
-    endogenous = {r.rhs for r in pt.rows if r.op == OP_LOADING} | \
-                 {r.lhs for r in pt.rows if r.op == OP_REGRESSION}
-    r2 = {}
-    for v in pt.observed + pt.latent:
-        if v in endogenous and (v, v) in own:
-            r2[v] = float(1.0 - own[(v, v)] / total_var[v]) if total_var[v] else float("nan")
+    est, r2 = _estimate_table(pt, sem_names, index_of, theta, vc, model, sigma)
 
     # --------------------------------------------------------------- fit measures
     fit = _fit_measures(s, sigma, n, npar, df, x_idx, w)
@@ -462,6 +472,59 @@ def sigma_jacobian(partable: ParTable, sample_cov: np.ndarray, values) -> tuple:
         raise RuntimeError("semopy added parameters that are not in the parameter table.")
     sigma, delta = model.sigma_delta(theta)
     return sigma, delta[:, [model.active.index(nm) for nm in order]]
+
+
+def _estimate_table(pt: ParTable, sem_names, index_of, theta, vc, model: _Model, sigma,
+                    mean_rows=()):
+    """lavaan's ``parameterEstimates(standardized = TRUE)`` rows, and R-squared.
+
+    ``mean_rows``: extra ``~1`` rows (variable, est, se, free) appended after the
+    (co)variance rows, as lavaan lists intercepts and latent means last.
+    """
+    est_rows = []
+    for row, nm in zip(pt.rows, sem_names):
+        if nm is None:
+            est, se = row.value, 0.0
+        else:
+            k = index_of[nm]
+            est, se = theta[k], math.sqrt(vc[k, k]) if vc[k, k] >= 0 else float("nan")
+        est_rows.append((row.lhs, row.op, row.rhs, row.label, float(est), float(se)))
+    for v, e, se, _ in mean_rows:
+        est_rows.append((v, OP_INTERCEPT, "", "", float(e), float(se)))
+    est = pd.DataFrame(est_rows, columns=["lhs", "op", "rhs", "label", "est", "se"])
+    free = np.array([nm is not None for nm in sem_names] + [bool(m[3]) for m in mean_rows])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(free, est["est"] / est["se"], np.nan)
+    est["z"] = z
+    est["pvalue"] = 2 * stats.norm.sf(np.abs(z))
+    est["ci.lower"] = est["est"] - _Z975 * est["se"]
+    est["ci.upper"] = est["est"] + _Z975 * est["se"]
+
+    total_var = _total_variances(model, theta, pt, sigma)
+    own = {(r.lhs, r.rhs): e for r, e in zip(pt.rows, est["est"]) if r.op == OP_COVARIANCE}
+    std = []
+    for r, e in zip(pt.rows, est["est"]):
+        if r.op == OP_LOADING:
+            std.append(e * _ratio_sqrt(total_var[r.lhs], total_var[r.rhs]))
+        elif r.op == OP_REGRESSION:
+            std.append(e * _ratio_sqrt(total_var[r.rhs], total_var[r.lhs]))
+        elif r.lhs == r.rhs:
+            std.append(e / total_var[r.lhs] if total_var[r.lhs] != 0 else float("nan"))
+        else:
+            va, vb = own.get((r.lhs, r.lhs)), own.get((r.rhs, r.rhs))
+            std.append(e / math.sqrt(va * vb) if va and vb and va * vb > 0 else float("nan"))
+    for v, e, _, _ in mean_rows:  # intercepts and means: est / sd(v)
+        std.append(e / math.sqrt(total_var[v]) if total_var[v] > 0 else float("nan"))
+    est["std.all"] = std
+    est = est[list(ESTIMATE_COLUMNS)]
+
+    endogenous = {r.rhs for r in pt.rows if r.op == OP_LOADING} | \
+                 {r.lhs for r in pt.rows if r.op == OP_REGRESSION}
+    r2 = {}
+    for v in pt.observed + pt.latent:
+        if v in endogenous and (v, v) in own:
+            r2[v] = float(1.0 - own[(v, v)] / total_var[v]) if total_var[v] else float("nan")
+    return est, r2
 
 
 def _start_values(pt: ParTable, sem_names, model: _Model, s, obs_index) -> np.ndarray:
@@ -614,3 +677,331 @@ def _diagnose(pt: ParTable, est: pd.DataFrame, sigma) -> list[str]:
     if np.min(np.linalg.eigvalsh(sigma)) <= 0:
         msgs.append("The model-implied covariance matrix is not positive definite.")
     return msgs
+
+
+# --------------------------------------------------------------------------- FIML
+def _fiml_data(data: pd.DataFrame, pt: ParTable):
+    """Model columns as a float array with NaN, after lavaan's deletions under
+    ``missing = "ml"``: rows missing a fixed-x predictor, then rows missing everything."""
+    sub = data[pt.observed]
+    bad = [c for c in pt.observed if not pd.api.types.is_numeric_dtype(sub[c])]
+    if bad:
+        raise InputError(
+            "Model variable(s) are not numeric: " + ", ".join(bad)
+            + ". Recode them to numbers before fitting."
+        )
+    x = sub.to_numpy(dtype=float)
+    msgs = []
+    obs_index = {v: i for i, v in enumerate(pt.observed)}
+    x_idx = [obs_index[v] for v in pt.exogenous_x]
+    if x_idx:
+        miss_x = np.isnan(x[:, x_idx]).any(axis=1)
+        if miss_x.any():
+            msgs.append(f"{int(miss_x.sum())} row(s) with missing values in observed exogenous "
+                        f"predictor(s) ({', '.join(pt.exogenous_x)}) were deleted: with fixed "
+                        "x their values are conditioned on, as lavaan's missing = \"ml\" with "
+                        "fixed.x = TRUE does (fixed_x=False keeps them and models x).")
+            x = x[~miss_x]
+    empty = np.isnan(x).all(axis=1)
+    if empty.any():
+        msgs.append(f"{int(empty.sum())} row(s) with every model variable missing were "
+                    "deleted (as lavaan).")
+        x = x[~empty]
+    return x, x_idx, msgs
+
+
+def _dsigma(delta: np.ndarray, p: int) -> np.ndarray:
+    """k x p x p stack of dSigma/dtheta_k from Delta (vech rows)."""
+    r, c = rb.vech_index(p)
+    out = np.zeros((delta.shape[1], p, p))
+    out[:, r, c] = delta.T
+    out[:, c, r] = delta.T
+    return out
+
+
+def _fiml_optimise(model: _Model, pat, theta, mu, free_mu, tol=1e-9):
+    """Maximise the FIML log-likelihood over (theta, mu[free_mu]).
+
+    Fisher scoring first, (theta, mu) += I^-1 g with g the analytic FIML gradient and I
+    the expected information under MAR (:func:`adoption.sem.fiml.expected_information`);
+    it converges only linearly when the model misfits (observed and expected information
+    then differ), so after a few steps Newton steps with the observed information (the
+    Hessian, by differences of the analytic gradient) finish the job. Steps are halved
+    while the log-likelihood does not increase.
+    """
+    k = len(theta)
+    sig, _, _ = model.sigma(theta)
+    f0 = fiml.loglik(pat, mu, sig)
+    if not np.isfinite(f0):
+        return theta, mu, False
+
+    def line_search(step):
+        lam = 1.0
+        while True:
+            new_th = theta + lam * step[:k]
+            new_mu = mu.copy()
+            new_mu[free_mu] += lam * step[k:]
+            sn, _, _ = model.sigma(new_th)
+            f1 = fiml.loglik(pat, new_mu, sn)
+            if f1 >= f0 - 1e-12 * abs(f0) or lam < 1e-6:
+                return new_th, new_mu, f1, lam * np.max(np.abs(step), initial=0.0)
+            lam /= 2
+
+    for _ in range(8):  # Fisher scoring
+        sig, delta = model.sigma_delta(theta)
+        g_th, g_mu = _fiml_gradient(model, pat, theta, mu)
+        info_th, info_mu = fiml.expected_information(pat, sig, _dsigma(delta, pat.p))
+        try:
+            step = np.concatenate([np.linalg.solve(info_th, g_th),
+                                   np.linalg.solve(info_mu[np.ix_(free_mu, free_mu)],
+                                                   g_mu[free_mu])])
+        except np.linalg.LinAlgError:
+            return theta, mu, False
+        theta, mu, f0, size = line_search(step)
+        if size < tol:
+            return theta, mu, True
+    for _ in range(3):  # Newton, Hessian refreshed if 20 steps do not converge
+        info = _fiml_observed_information(model, pat, theta, mu, free_mu)
+        for _ in range(20):
+            g_th, g_mu = _fiml_gradient(model, pat, theta, mu)
+            try:
+                step = np.linalg.solve(info, np.concatenate([g_th, g_mu[free_mu]]))
+            except np.linalg.LinAlgError:
+                return theta, mu, False
+            theta, mu, f0, size = line_search(step)
+            if size < tol:
+                return theta, mu, True
+    return theta, mu, False
+
+
+def _fiml_gradient(model: _Model, pat, theta, mu):
+    """(d logl/d theta, d logl/d mu) of the FIML log-likelihood."""
+    r, c = rb.vech_index(pat.p)
+    sig, delta = model.sigma_delta(theta)
+    g_mu, big_m = fiml.gradient(pat, mu, sig)
+    return delta.T @ (big_m[r, c] * np.where(r == c, 0.5, 1.0)), g_mu
+
+
+def _fiml_observed_information(model: _Model, pat, theta, mu, free_mu, h=1e-6):
+    """Observed information (minus the Hessian of the FIML logl, total, not per case)
+    of (theta, mu[free_mu]): theta columns by central differences of the analytic
+    gradient, the mu-mu block analytic, sum_g n_g Sigma_oo^-1 (embedded)."""
+    k, m = len(theta), len(free_mu)
+    hess = np.zeros((k + m, k + m))
+    for j in range(k):
+        e = np.zeros(k)
+        e[j] = h * max(1.0, abs(theta[j]))
+        gp_th, gp_mu = _fiml_gradient(model, pat, theta + e, mu)
+        gm_th, gm_mu = _fiml_gradient(model, pat, theta - e, mu)
+        hess[:k, j] = (gp_th - gm_th) / (2 * e[j])
+        hess[k:, j] = (gp_mu - gm_mu)[free_mu] / (2 * e[j])
+    sig, _, _ = model.sigma(theta)
+    _, a = fiml.expected_information(pat, sig, np.zeros((0, pat.p, pat.p)))
+    hess[:k, k:] = hess[k:, :k].T
+    hess[k:, k:] = -a[np.ix_(free_mu, free_mu)]
+    info = -(hess + hess.T) / 2
+    return info
+
+
+def _row_values(pt: ParTable, sem_names, index_of, theta) -> list[float]:
+    return [float(row.value) if nm is None else float(theta[index_of[nm]])
+            for row, nm in zip(pt.rows, sem_names)]
+
+
+def _intercepts(pt: ParTable, values, mu) -> tuple[np.ndarray, np.ndarray]:
+    """lavaan's intercepts nu of the observed variables and means alpha (= 0) of the
+    latent ones, from the model-implied observed means ``mu``.
+
+    Notes
+    -----
+    Each variable's mean is its intercept plus its coefficients (loadings as
+    indicator <- factor, regressions) times its predictors' means, with latent
+    intercepts fixed at 0: the latent means m solve (I - B_LL) m = B_LO mu, and
+    nu = mu - B_OO mu - B_OL m.
+    """
+    obs, lat = pt.observed, pt.latent
+    names = obs + lat
+    pos = {v: i for i, v in enumerate(names)}
+    b = np.zeros((len(names), len(names)))
+    for row, v in zip(pt.rows, values):
+        if row.op == OP_LOADING:
+            b[pos[row.rhs], pos[row.lhs]] += v
+        elif row.op == OP_REGRESSION:
+            b[pos[row.lhs], pos[row.rhs]] += v
+    p = len(obs)
+    b_oo, b_ol = b[:p, :p], b[:p, p:]
+    b_lo, b_ll = b[p:, :p], b[p:, p:]
+    m_lat = np.linalg.solve(np.identity(len(lat)) - b_ll, b_lo @ mu) if lat else np.zeros(0)
+    return mu - b_oo @ mu - b_ol @ m_lat, m_lat
+
+
+def _fit_fiml(pt: ParTable, data: pd.DataFrame, estimator: str, exo_declared,
+              t0: float) -> ModelFit:
+    """FIML branch of :func:`fit_model` (``missing="fiml"``), lavaan's ``missing = "ml"``
+    with ``information = "observed"``."""
+    timings = {}
+    x, x_idx, msgs = _fiml_data(data, pt)
+    n, p = x.shape
+    if n < 2:
+        msgs.append(f"Only {n} usable rows: too few to fit.")
+        return _failed(pt, estimator, n, msgs)
+    never = [v for v, seen in zip(pt.observed, (~np.isnan(x)).any(axis=0)) if not seen]
+    if never:
+        msgs.append("Variable(s) with no observed value: " + ", ".join(never) + ".")
+        return _failed(pt, estimator, n, msgs)
+    pat = fiml.missing_patterns(x)
+    mu_h1, s_h1, _, em_ok = fiml.em_moments(pat)
+    if not em_ok:
+        msgs.append("The EM estimate of the saturated moments did not converge in 500 "
+                    "iterations; chi-square and SRMR are approximate.")
+    eig_s = np.linalg.eigvalsh(s_h1)
+    if eig_s.min() <= 1e-12 * max(eig_s.max(), 1.0):
+        msgs.append("The (EM) covariance matrix is not positive definite (a variable is "
+                    "constant or a linear combination of others).")
+        return _failed(pt, estimator, n, msgs, s_h1)
+
+    obs_index = {v: i for i, v in enumerate(pt.observed)}
+    if x_idx:  # fixed x: sample moments of the (complete) x columns
+        xx = x[:, x_idx]
+        dx = xx - xx.mean(axis=0)
+        s_xx = dx.T @ dx / n
+        mu_h1[x_idx] = xx.mean(axis=0)
+        s_h1[np.ix_(x_idx, x_idx)] = s_xx
+    for row in pt.rows:
+        if row.fixed_x:
+            row.value = float(s_h1[obs_index[row.lhs], obs_index[row.rhs]])
+    free_mu = [i for i in range(p) if i not in set(x_idx)]
+
+    desc, sem_names = _semopy_description(pt)
+    npar_cov = len({nm for nm in sem_names if nm is not None})
+    npar = npar_cov + len(free_mu)
+    df = fm.degrees_of_freedom(p, npar_cov, len(x_idx))
+    if df < 0:
+        msgs.append(f"The model is not identified: {npar_cov} free (co)variance-structure "
+                    f"parameters but only {npar_cov + df} sample (co)variances (df = {df}).")
+        return _failed(pt, estimator, n, msgs, s_h1)
+
+    try:
+        model = _Model(desc, s_h1, pt.observed)
+        # start: the complete-data ML fit to the EM moments, then FIML scoring
+        start = _start_values(pt, sem_names, model, s_h1, obs_index)
+        theta, ok_fs = _fisher_scoring(model, start, s_h1, max_iter=100)
+        if not ok_fs:
+            theta, _ = model.optimise()
+            theta, _ = _fisher_scoring(model, theta, s_h1)
+        theta, mu, converged = _fiml_optimise(model, pat, theta, mu_h1.copy(), free_mu)
+    except Exception as exc:  # noqa: BLE001 - semopy raises bare Exception; never leak it
+        msgs.append(f"The model could not be fitted ({type(exc).__name__}: {exc}).")
+        return _failed(pt, estimator, n, msgs, s_h1)
+    timings["optimise"] = time.perf_counter() - t0
+    if not converged:
+        msgs.append("The model did not converge: estimates are unreliable.")
+
+    index_of = {nm: model.active.index(nm) for nm in set(sem_names) if nm is not None}
+    sigma, delta = model.sigma_delta(theta)
+    k = len(theta)
+
+    # --------------------------------------------------------------- standard errors
+    vc_full = np.full((k + len(free_mu),) * 2, np.nan)
+    try:
+        info = _fiml_observed_information(model, pat, theta, mu, free_mu)
+        if np.linalg.cond(info) > 1e12:
+            raise np.linalg.LinAlgError
+        info_inv = np.linalg.inv(info)
+        vc_full = info_inv
+    except np.linalg.LinAlgError:
+        msgs.append("The information matrix is singular: the model is probably not "
+                    "identified (check fixed loadings / scaling of each factor); "
+                    "standard errors are not available.")
+        converged = False
+    # intercepts by the delta method: nu = nu(theta, mu) (identity at the optimum)
+    values = _row_values(pt, sem_names, index_of, theta)
+    nu, m_lat = _intercepts(pt, values, mu)
+    jac = np.zeros((len(free_mu), k + len(free_mu)))
+    for j in range(k + len(free_mu)):
+        th_p, th_m, mu_p, mu_m = theta.copy(), theta.copy(), mu.copy(), mu.copy()
+        if j < k:
+            h = 1e-6 * max(1.0, abs(theta[j]))
+            th_p[j] += h
+            th_m[j] -= h
+        else:
+            i = free_mu[j - k]
+            h = 1e-6 * max(1.0, abs(mu[i]))
+            mu_p[i] += h
+            mu_m[i] -= h
+        nu_p = _intercepts(pt, _row_values(pt, sem_names, index_of, th_p), mu_p)[0]
+        nu_m = _intercepts(pt, _row_values(pt, sem_names, index_of, th_m), mu_m)[0]
+        jac[:, j] = (nu_p - nu_m)[free_mu] / (2 * h)
+    j_full = np.vstack([np.hstack([np.identity(k), np.zeros((k, len(free_mu)))]), jac])
+    vc_full = j_full @ vc_full @ j_full.T
+    vc = vc_full[:k, :k]
+    timings["se"] = time.perf_counter() - t0
+
+    # --------------------------------------------------------------- estimate table
+    order_obs = [v for v in pt.observed if v not in exo_declared] + \
+        [v for v in pt.observed if v in exo_declared]
+    se_mu = {free_mu[i]: vc_full[k + i, k + i] for i in range(len(free_mu))}
+    mean_rows = []
+    for v in order_obs:
+        i = obs_index[v]
+        if i in se_mu:
+            mean_rows.append((v, nu[i], math.sqrt(se_mu[i]) if se_mu[i] >= 0 else float("nan"),
+                              True))
+        else:
+            mean_rows.append((v, nu[i], 0.0, False))
+    mean_rows += [(v, 0.0, 0.0, False) for v in pt.latent]
+    est, r2 = _estimate_table(pt, sem_names, index_of, theta, vc, model, sigma, mean_rows)
+
+    # --------------------------------------------------------------- fit measures
+    x_base = [obs_index[v] for v in exo_declared]  # saturated block of the baseline
+    fit = _fiml_fit_measures(pat, mu_h1, s_h1, mu, sigma, npar, df, x_idx, x_base)
+    if estimator != "ML":
+        fit.update({kk: float("nan") for kk in ROBUST_FIT_MEASURES})
+    timings["total"] = time.perf_counter() - t0
+
+    msgs += _diagnose(pt, est, sigma)
+    vnames, order = [], []
+    for row, nm in zip(pt.rows, sem_names):
+        if nm is not None and index_of[nm] not in order:
+            order.append(index_of[nm])
+            vnames.append(f"{row.lhs} {row.op} {row.rhs}")
+    for v in order_obs:  # intercepts in table order
+        if obs_index[v] in free_mu:
+            order.append(k + free_mu.index(obs_index[v]))
+            vnames.append(f"{v} {OP_INTERCEPT} ")
+    vcov = pd.DataFrame(vc_full[np.ix_(order, order)], index=vnames, columns=vnames)
+    return ModelFit(estimates=est, fit=fit, r2=r2, nobs=int(n), estimator=estimator,
+                    converged=converged, warnings=tuple(msgs), observed=tuple(pt.observed),
+                    sample_cov=s_h1, implied_cov=sigma, vcov=vcov, timings=timings,
+                    partable=pt, missing="fiml", sample_mean=mu_h1, implied_mean=mu)
+
+
+def _fiml_fit_measures(pat, mu_h1, s_h1, mu, sigma, npar, df, x_idx, x_base) -> dict:
+    """lavaan's fitMeasures() under missing = "ml" (see fit_model Notes). ``x_idx``:
+    fixed-x columns; ``x_base``: the observed exogenous predictors, whose block stays
+    saturated in the baseline model whether x is fixed or not (as lavaan)."""
+    n, p = pat.n, pat.p
+    q = len(x_idx)
+    ll_x = fm.loglik_x(s_h1, n, x_idx)
+    logl = fiml.loglik(pat, mu, sigma) - ll_x
+    logl_h1 = fiml.loglik(pat, mu_h1, s_h1) - ll_x
+    chisq = max(2 * (logl_h1 - logl), 0.0)
+    mu_b, s_b = fiml.independence_moments(pat, x_base)
+    chisq_b = max(2 * (logl_h1 - (fiml.loglik(pat, mu_b, s_b) - ll_x)), 0.0)
+    df_b = fm.baseline_df(p, len(x_base))
+    m_obs, s_obs = fiml.pairwise_moments(pat.x)
+    gfi = fiml.gfi(pat, m_obs, s_obs, mu, sigma, x_idx)
+    lo, hi = fm.rmsea_ci(chisq, df, n)
+    return {
+        "npar": float(npar), "chisq": chisq, "df": float(df),
+        "pvalue": fm.pvalue_chisq(chisq, df),
+        "baseline.chisq": chisq_b, "baseline.df": float(df_b),
+        "cfi": fm.cfi(chisq, df, chisq_b, df_b), "tli": fm.tli(chisq, df, chisq_b, df_b),
+        "nfi": fm.nfi(chisq, chisq_b),
+        "rmsea": fm.rmsea(chisq, df, n), "rmsea.ci.lower": lo, "rmsea.ci.upper": hi,
+        "rmsea.pvalue": fm.rmsea_pvalue(chisq, df, n),
+        "srmr": fm.srmr_bentler(s_h1, sigma, mean=mu_h1, implied_mean=mu),
+        "gfi": gfi, "agfi": fm.agfi(gfi, p, df, meanstructure=True),
+        "aic": fm.aic(logl, npar), "bic": fm.bic(logl, npar, n), "logl": logl,
+        "unrestricted.logl": logl_h1,
+    }

@@ -190,12 +190,21 @@ def rmsea_pvalue(chisq: float, df: float, n: int, close: float = 0.05) -> float:
     return float(stats.ncx2.sf(chisq, df, n * df * close ** 2))
 
 
-def srmr_bentler(s: np.ndarray, sigma: np.ndarray) -> float:
+def srmr_bentler(s: np.ndarray, sigma: np.ndarray, mean: np.ndarray | None = None,
+                 implied_mean: np.ndarray | None = None) -> float:
     """Standardised root mean square residual, lavaan's default (Bentler) version:
-    sqrt(mean_{i<=j} [(s_ij - sigma_ij) / sqrt(s_ii s_jj)]^2)."""
+    sqrt(mean_{i<=j} [(s_ij - sigma_ij) / sqrt(s_ii s_jj)]^2).
+
+    With a mean structure (``mean``, ``implied_mean`` given; lavaan under
+    ``missing = "ml"``, where S and the means are the EM estimates) the standardised mean
+    residuals (m_i - mu_i) / sqrt(s_ii) join the average: p(p+1)/2 + p terms.
+    """
     d = np.sqrt(np.diag(s))
     r = (s - sigma) / np.outer(d, d)
-    return float(math.sqrt(np.mean(r[vech_index(s.shape[0])] ** 2)))
+    terms = r[vech_index(s.shape[0])]
+    if mean is not None:
+        terms = np.concatenate([terms, (np.asarray(mean) - np.asarray(implied_mean)) / d])
+    return float(math.sqrt(np.mean(terms ** 2)))
 
 
 def gfi(s: np.ndarray, sigma: np.ndarray, w: np.ndarray, x_idx=()) -> float:
@@ -217,11 +226,12 @@ def gfi(s: np.ndarray, sigma: np.ndarray, w: np.ndarray, x_idx=()) -> float:
     return float(1.0 - (e @ w @ e) / (sv @ w @ sv))
 
 
-def agfi(gfi_value: float, p: int, df: float) -> float:
-    """Adjusted GFI = 1 - (p(p+1)/2 / df)(1 - GFI) (lavaan)."""
+def agfi(gfi_value: float, p: int, df: float, meanstructure: bool = False) -> float:
+    """Adjusted GFI = 1 - (nel / df)(1 - GFI), nel = p(p+1)/2, plus p with a mean
+    structure (lavaan: the length of its sample-statistics vector)."""
     if df <= 0:
         return 1.0
-    nel = p * (p + 1) / 2
+    nel = p * (p + 1) / 2 + (p if meanstructure else 0)
     return float(1.0 - nel / df * (1.0 - gfi_value))
 
 
