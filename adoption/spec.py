@@ -212,7 +212,27 @@ class Survey(_Frozen):
         return self.constructs[self.construct_of(item)].scale or self.scale
 
     def data_path(self) -> Path | None:
-        return None if self.data is None else (self.base_dir / self.data)
+        """The spec's ``data`` file, resolved against the spec's folder.
+
+        A spec may only name a file inside its own folder (or a subfolder): a shared or
+        downloaded spec must not make the pipeline read, and write a hash and results of,
+        a file elsewhere on the machine. ``--data`` on the command line is the user's own
+        choice and is not restricted.
+
+        Raises
+        ------
+        InputError
+            An absolute path, or one that leaves the folder (``..``, a symlink).
+        """
+        if self.data is None:
+            return None
+        p = self.base_dir / self.data
+        base = self.base_dir.resolve()
+        if Path(self.data).is_absolute() or not p.resolve().is_relative_to(base):
+            raise InputError(f"{base}: the spec's 'data: {self.data}' points outside the spec's folder; "
+                             "a spec may only name a file in its folder.\nMove the file there, or give "
+                             "it on the command line with --data FILE.")
+        return p
 
     def measurement_syntax(self) -> str:
         """The CFA of all constructs in lavaan syntax (``C =~ i1 + i2 + ...``)."""
