@@ -1,0 +1,64 @@
+"""The dashboard of a run directory: ``streamlit run dashboard/app.py``.
+
+Started by ``adoption dashboard [RUN_DIR or reports/]`` (see
+:mod:`adoption.dashboard_launch`), which passes the root folder in
+``$ADOPTION_DASHBOARD_ROOT`` and the run to open first in ``$ADOPTION_DASHBOARD_RUN``.
+The sidebar lists every run under the root (title, date, N); the choice is kept in the
+URL (``?run=NAME``) and checked against the root before anything is read.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+import streamlit as st  # noqa: E402
+
+import rundata  # noqa: E402
+
+st.set_page_config(page_title="adoption · dashboard", page_icon=":material/monitoring:",
+                   layout="wide")
+
+root = rundata.root_dir()
+runs = rundata.list_runs(str(root))
+requested = st.query_params.get("run")
+chosen = rundata.select_run(runs, requested, os.environ.get(rundata.ENV_RUN))
+
+with st.sidebar:
+    st.markdown("### Run")
+    if not runs:
+        st.warning(f"No run directory under `{root}`.")
+        st.session_state["run_path"] = None
+    else:
+        names = [r.name for r in runs]
+        captions = {r.name: r.caption for r in runs}
+        name = st.selectbox("Run directory", names, index=names.index(chosen.name),
+                            format_func=captions.__getitem__, key="run-select",
+                            help=f"Every run under {root}, newest first.")
+        if requested is not None and requested != name and requested not in names:
+            st.error("The run in the address is not a run under the dashboard's folder; "
+                     "showing the newest run instead.")
+        try:
+            st.session_state["run_path"] = str(rundata.resolve_run(root, name))
+        except rundata.RunNotFound as exc:
+            st.session_state["run_path"] = None
+            st.error(str(exc))
+        if name != requested:
+            st.query_params["run"] = name
+        st.caption(f"Folder: `{root}`")
+
+page = st.navigation([
+    st.Page(HERE / "views" / "overview.py", title="Overview", icon=":material/home:",
+            default=True),
+    st.Page(HERE / "views" / "measurement.py", title="Measurement", icon=":material/straighten:"),
+    st.Page(HERE / "views" / "model.py", title="Model", icon=":material/account_tree:"),
+    st.Page(HERE / "views" / "effects.py", title="Effects", icon=":material/linear_scale:"),
+    st.Page(HERE / "views" / "responses.py", title="Responses", icon=":material/bar_chart:"),
+    st.Page(HERE / "views" / "groups.py", title="Groups", icon=":material/groups:"),
+])
+page.run()

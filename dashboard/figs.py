@@ -1,0 +1,71 @@
+"""Figures of a run, built by ``adoption.figures`` from the run's tables and cached.
+
+The functions here only pick the table out of the run and call the pure figure builders;
+the cache key is the run's path, the mtime of its results.json and the options (the run
+object itself is not hashed).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import pandas as pd
+import streamlit as st
+
+from adoption.figures.pathdiagram import path_figure, path_png, path_svg
+
+_NUMERIC = ("est", "se", "z", "pvalue", "ci.lower", "ci.upper", "std.all")
+
+
+def _paths(model: dict) -> tuple[pd.DataFrame, dict[str, float]] | None:
+    est = pd.DataFrame(model.get("estimates") or [])
+    if est.empty or "op" not in est or not (est["op"] == "~").any():
+        return None
+    est = est.copy()
+    for c in _NUMERIC:
+        est[c] = pd.to_numeric(est[c], errors="coerce") if c in est else float("nan")
+    paths = est[est["op"].isin(["~", "~~"])].reset_index(drop=True)
+    r2 = {k: float(v) for k, v in (model.get("r2") or {}).items() if v is not None}
+    return paths, r2
+
+
+def _draw(drawer, run, form: str, standardized: bool, hide: bool):
+    got = _paths(run.structural.get(form) or {})
+    if got is None:
+        return None
+    paths, r2 = got
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return drawer(paths, r2, run.labels, standardized=standardized, hide_nonsignificant=hide)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _cached(kind: str, path: str, mtime: float, form: str, standardized: bool, hide: bool, _run):
+    drawer = {"figure": path_figure, "png": path_png, "svg": path_svg}[kind]
+    return _draw(drawer, _run, form, standardized, hide)
+
+
+def path_diagram(run, form: str, standardized: bool, hide: bool):
+    """The interactive path diagram (plotly) of one form of the model, or None."""
+    return _cached("figure", str(run.path), run.mtime, form, standardized, hide, run)
+
+
+def path_diagram_png(run, form: str, standardized: bool, hide: bool) -> bytes:
+    return _cached("png", str(run.path), run.mtime, form, standardized, hide, run)
+
+
+def path_diagram_svg(run, form: str, standardized: bool, hide: bool) -> bytes:
+    return _cached("svg", str(run.path), run.mtime, form, standardized, hide, run)
+
+
+def likert_by_group(by_group: pd.DataFrame) -> pd.DataFrame:
+    """Per-group answer rows reshaped for :func:`adoption.figures.likert.likert_figure`.
+
+    Each item becomes a heading (``construct``) and each of its groups a bar (``item`` =
+    "ITEM · group"), so the chart compares the groups item by item. Suppressed rows
+    (groups below the small-cell threshold) must have been removed by the caller.
+    """
+    d = by_group.copy()
+    d["construct"] = d["item"].astype(str)
+    d["item"] = d["item"].astype(str) + " · " + d["group_label"].astype(str)
+    return d[["item", "construct", "value", "label", "count", "share"]]

@@ -1,0 +1,293 @@
+"""The dashboard's one door to the data: list run directories, load one, cached.
+
+Everything the pages show comes from here, read from a run directory written by
+``adoption run``; nothing is refitted and the raw export is never opened.
+
+Privacy is enforced here, before any page sees a table:
+
+* ``responses.parquet`` (respondent-level) is read only to count answers per item, value
+  and group when the run has no ``tables/distribution_by_group.csv``; the rows are never
+  returned;
+* a group with fewer than ``results["privacy"]["small_cell"]`` respondents (default 5)
+  has its counts, shares and size removed (``suppressed`` is True) before a page gets it.
+
+Paths are guarded: :func:`resolve_run` opens only a run directory that lies under the
+root the dashboard was started with (the selector and the ``?run=`` URL parameter go
+through it).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from adoption.report.build import construct_labels
+from adoption.report.tables import SMALL_CELL, small_cell
+
+#: Environment variables set by :func:`adoption.dashboard_launch.launch`.
+ENV_ROOT = "ADOPTION_DASHBOARD_ROOT"
+ENV_RUN = "ADOPTION_DASHBOARD_RUN"
+RESULTS = "results.json"
+#: Columns of the per-group answer distribution.
+BY_GROUP_COLUMNS = ["group_column", "group_value", "group_label", "n_group", "item", "construct",
+                    "value", "label", "count", "share"]
+
+
+class RunNotFound(LookupError):
+    """A requested run directory is not a run under the root."""
+
+
+# --------------------------------------------------------------------------- where runs are
+def root_dir() -> Path:
+    """The folder whose runs the dashboard may open (``$ADOPTION_DASHBOARD_ROOT`` or ./reports)."""
+    return Path(os.environ.get(ENV_ROOT) or "reports").expanduser().resolve()
+
+
+def resolve_run(root: Path, name: str | os.PathLike) -> Path:
+    """The run directory ``name`` (relative to ``root``), only if it lies under ``root``.
+
+    ``name`` is resolved (symbolic links followed, ``..`` removed) and must be ``root``
+    itself or inside it and hold a ``results.json``; anything else raises
+    :class:`RunNotFound`, so a crafted selector value or URL cannot open other folders.
+    """
+    root = Path(root).resolve()
+    text = os.fspath(name)
+    if "\x00" in text:
+        raise RunNotFound("invalid run name")
+    path = (root / text).resolve()
+    if path != root and not path.is_relative_to(root):
+        raise RunNotFound(f"{text!r} is not under {root}")
+    if not (path / RESULTS).is_file():
+        raise RunNotFound(f"{text!r} is not a run directory (no {RESULTS})")
+    return path
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """One entry of the run selector."""
+
+    name: str            # path relative to the root ('.' for the root itself)
+    title: str
+    date: str            # when results.json was written, UTC
+    n: int | None        # rows analysed
+    mtime: float
+
+    @property
+    def caption(self) -> str:
+        n = f"N = {self.n:,}" if self.n is not None else "N unknown"
+        return f"{self.title} · {self.date} · {n} · {self.name}"
+
+
+def _info(root: Path, path: Path) -> RunInfo | None:
+    f = path / RESULTS
+    try:
+        mtime = f.stat().st_mtime
+        with f.open(encoding="utf-8") as fh:
+            r = json.load(fh)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(r, dict):
+        return None
+    n = (r.get("sample") or {}).get("rows_analysed")
+    name = path.relative_to(root).as_posix() or "."
+    date = _dt.datetime.fromtimestamp(mtime, _dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return RunInfo(name, str(r.get("title") or path.name), date,
+                   int(n) if isinstance(n, (int, float)) else None, mtime)
+
+
+@st.cache_data(ttl=10, show_spinner=False)
+def list_runs(root: str) -> list[RunInfo]:
+    """Run directories at ``root`` and up to two levels below it, newest first.
+
+    Hidden folders (a run being written, ``.name.tmp-*``) are skipped; folders whose
+    resolved path leaves the root (symbolic links) are skipped too.
+    """
+    base = Path(root).resolve()
+    if not base.is_dir():
+        return []
+    found = []
+    for pattern in (RESULTS, f"*/{RESULTS}", f"*/*/{RESULTS}"):
+        for f in base.glob(pattern):
+            rel = f.parent.relative_to(base)
+            if any(part.startswith(".") for part in rel.parts):
+                continue
+            try:
+                path = resolve_run(base, rel)
+            except RunNotFound:
+                continue
+            info = _info(base, path)
+            if info is not None:
+                found.append(info)
+    return sorted(found, key=lambda i: -i.mtime)
+
+
+# --------------------------------------------------------------------------- one run
+@dataclass(frozen=True)
+class Run:
+    """What the pages read: ``results.json`` and the aggregate tables of one run."""
+
+    path: Path
+    results: dict[str, Any]
+    labels: dict[str, str]
+    small_cell: int
+    distribution: pd.DataFrame
+    by_group: pd.DataFrame                  # privacy-safe: see :func:`suppress_small_groups`
+    group_names: dict[str, str] = field(default_factory=dict)   # column -> readable name
+    by_group_source: str = ""
+    mtime: float = 0.0                      # of results.json: part of every cache key
+
+    @property
+    def title(self) -> str:
+        return str(self.results.get("title") or self.path.name)
+
+    @property
+    def structural(self) -> dict[str, Any]:
+        """``{"composite": ..., "latent": ...}`` for the forms present (maybe empty)."""
+        st_ = self.results.get("structural")
+        if not isinstance(st_, dict):
+            return {}
+        return {k: st_[k] for k in ("composite", "latent") if isinstance(st_.get(k), dict)}
+
+
+def _unescape(df: pd.DataFrame) -> pd.DataFrame:
+    """Undo the run directory's CSV-injection escape (a leading apostrophe)."""
+    for c in df.columns:
+        if df[c].dtype == object:
+            df[c] = df[c].map(lambda v: v[1:] if isinstance(v, str) and v[:2] in
+                              ("'=", "'+", "'-", "'@", "'\t", "'\r") else v)
+    return df
+
+
+def count_by_group(responses: pd.DataFrame, items: dict[str, str], groups: dict[str, dict[str, str]],
+                   value_labels: dict[tuple[str, float], str]) -> pd.DataFrame:
+    """Answers counted per group column x group value x item x scale value (aggregates only).
+
+    Parameters
+    ----------
+    responses : respondent-level answers (read, never returned).
+    items : item -> construct.
+    groups : group column -> {value as text: label}.
+    value_labels : (item, value) -> label of the scale point.
+
+    Returns
+    -------
+    DataFrame with :data:`BY_GROUP_COLUMNS`; ``n_group`` is the number of respondents in
+    the group, ``share`` the share of the item's valid answers within the group.
+    """
+    parts = []
+    for col, labels in groups.items():
+        if col not in responses:
+            continue
+        keys = responses[col].astype("string").str.removesuffix(".0")
+        for value, rows in responses.groupby(keys, sort=True, dropna=True):
+            for item, construct in items.items():
+                if item not in rows:
+                    continue
+                counts = rows[item].value_counts(dropna=True).sort_index()
+                valid = int(counts.sum())
+                for v, c in counts.items():
+                    parts.append((col, str(value), labels.get(str(value), str(value)), len(rows),
+                                  item, construct, float(v), value_labels.get((item, float(v)), str(v)),
+                                  int(c), c / valid if valid else float("nan")))
+    return pd.DataFrame(parts, columns=BY_GROUP_COLUMNS)
+
+
+def suppress_small_groups(by_group: pd.DataFrame, k: int) -> pd.DataFrame:
+    """The per-group table with every group of fewer than ``k`` respondents emptied.
+
+    Rows of a small group keep their labels but lose ``n_group``, ``count`` and
+    ``share`` (set to missing) and get ``suppressed = True``; other rows get False.
+    """
+    out = by_group.copy()
+    n = pd.to_numeric(out["n_group"], errors="coerce")
+    small = n.isna() | (n < k)
+    for c in ("n_group", "count", "share"):
+        out[c] = pd.to_numeric(out[c], errors="coerce").astype(float).where(~small)
+    out["suppressed"] = small.to_numpy()
+    return out
+
+
+def _groups_from_results(results: dict) -> dict[str, dict[str, str]]:
+    """Demographic columns and their value labels, as the run described them."""
+    out: dict[str, dict[str, str]] = {}
+    for r in (results.get("descriptives") or {}).get("demographics") or []:
+        v = r.get("value")
+        if v is None or str(r.get("label")) == "missing":
+            continue
+        key = str(v).removesuffix(".0")
+        out.setdefault(str(r.get("variable")), {})[key] = str(r.get("label") or key)
+    return out
+
+
+def _read_by_group(path: Path, results: dict, distribution: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    table = path / "tables" / "distribution_by_group.csv"
+    if table.is_file():
+        df = _unescape(pd.read_csv(table, dtype={"group_value": str, "group_label": str}))
+        if "group_label" not in df:
+            df["group_label"] = df["group_value"]
+        return df[[c for c in BY_GROUP_COLUMNS if c in df]], "tables/distribution_by_group.csv"
+    parquet = path / "responses.parquet"
+    if not parquet.is_file() or distribution.empty:
+        return pd.DataFrame(columns=BY_GROUP_COLUMNS), ""
+    groups = _groups_from_results(results)
+    items = dict(zip(distribution["item"], distribution["construct"]))
+    value_labels = {(i, float(v)): str(lab) for i, v, lab in
+                    distribution[["item", "value", "label"]].itertuples(index=False)}
+    cols = [c for c in [*groups, *items] if c]
+    responses = pd.read_parquet(parquet, columns=None)
+    responses = responses[[c for c in cols if c in responses.columns]]
+    counted = count_by_group(responses, items, groups, value_labels)
+    del responses
+    return counted, "responses.parquet (counted in the dashboard)"
+
+
+@st.cache_data(show_spinner="Reading the run directory …", max_entries=8)
+def load_run(path: str, mtime: float) -> Run:
+    """Read one run directory (``mtime`` of its results.json is part of the cache key)."""
+    p = Path(path)
+    with (p / RESULTS).open(encoding="utf-8") as fh:
+        results = json.load(fh)
+    k = small_cell(results)
+    dist = pd.DataFrame((results.get("descriptives") or {}).get("distribution") or [])
+    by_group, source = _read_by_group(p, results, dist)
+    by_group = suppress_small_groups(by_group, k) if not by_group.empty else \
+        by_group.assign(suppressed=pd.Series(dtype=bool))
+    names = {c: c.replace("_", " ").capitalize() for c in by_group.get("group_column", pd.Series()).unique()}
+    return Run(path=p, results=results, labels=construct_labels(results), small_cell=k,
+               distribution=dist, by_group=by_group, group_names=names, by_group_source=source,
+               mtime=mtime)
+
+
+# --------------------------------------------------------------------------- the selection
+def select_run(runs: list[RunInfo], requested: str | None, default: str | None) -> RunInfo | None:
+    """The run to show: the requested one if listed, else the default, else the newest."""
+    by_name = {r.name: r for r in runs}
+    for name in (requested, default):
+        if name and name in by_name:
+            return by_name[name]
+    return runs[0] if runs else None
+
+
+def current() -> Run | None:
+    """The run chosen in the sidebar (set by ``app.py``), loaded through the cache."""
+    chosen = st.session_state.get("run_path")
+    if not chosen:
+        return None
+    p = Path(chosen)
+    try:
+        mtime = (p / RESULTS).stat().st_mtime
+    except OSError:
+        return None
+    return load_run(str(p), mtime)
+
+
+__all__ = ["ENV_ROOT", "ENV_RUN", "SMALL_CELL", "Run", "RunInfo", "RunNotFound", "root_dir",
+           "resolve_run", "list_runs", "load_run", "select_run", "current", "count_by_group",
+           "suppress_small_groups"]

@@ -1,0 +1,52 @@
+"""Overview: the key findings in plain language, the sample flow, the fit at a glance."""
+
+import streamlit as st
+
+from adoption.cutoffs import judge
+from adoption.figures.format import format_bounded, format_int
+from adoption.report import tables as T
+from adoption.report.content import Table
+from adoption.report.summary_text import plain_summary
+from ui import VERDICT, not_in_run, run_or_stop, table
+
+run = run_or_stop()
+r = run.results
+sample = r.get("sample") or {}
+
+st.title(run.title)
+st.caption(f"Run directory `{run.path.name}` · N = {format_int(sample.get('rows_analysed'))} "
+           f"analysed of {format_int(sample.get('rows_in'))} received · adoption "
+           f"{r.get('adoption_version', '–')}")
+
+st.header("Key findings")
+for paragraph in plain_summary(r, run.labels):
+    st.markdown(f"- {paragraph}")
+
+st.header("Sample")
+excluded = sum(e.get("count") or 0 for e in sample.get("excluded") or [])
+c1, c2, c3 = st.columns(3)
+c1.metric("Responses received", format_int(sample.get("rows_in")))
+c2.metric("Excluded by the quality checks", format_int(excluded))
+c3.metric("Analysed", format_int(sample.get("rows_analysed")))
+table(T.sample_flow(sample), "Sample flow")
+
+st.header("Fit at a glance")
+models = {"Measurement model (CFA)": (r.get("cfa") or {}).get("fit")}
+names = {"composite": "Composite path model", "latent": "Latent SEM"}
+for key, model in run.structural.items():
+    models[names[key]] = model.get("fit")
+if not run.structural:
+    not_in_run("Structural model")
+cols = st.columns(len(models))
+for col, (label, fit) in zip(cols, models.items()):
+    with col.container(border=True):
+        st.markdown(f"**{label}**")
+        if not fit:
+            st.markdown(":gray[not in this run]")
+            continue
+        for m, name in (("cfi", "CFI"), ("tli", "TLI"), ("rmsea", "RMSEA"), ("srmr", "SRMR")):
+            v = fit.get(m)
+            st.markdown(f"{name} **{format_bounded(v, 3)}** &nbsp; {VERDICT[judge(m, v)]}")
+rows = tuple(T.fit_row(label, fit) for label, fit in models.items() if fit)
+table(Table("fit-glance", "Fit of the models", T.FIT_COLUMNS, rows, T.fit_note())
+      if rows else None, "Model fit")

@@ -1,0 +1,91 @@
+"""Responses: Likert distributions per construct and item, optionally split by a group.
+
+Only aggregate counts are shown: a group with fewer respondents than the run's small-cell
+threshold shows "fewer than k" instead of numbers and gets no bar.
+"""
+
+import pandas as pd
+import streamlit as st
+
+from adoption.figures.format import format_int, format_percent
+from adoption.figures.likert import likert_figure, likert_png, likert_svg
+from adoption.report import tables as T
+from figs import likert_by_group
+from ui import dataframe, figure, not_in_run, run_or_stop, table
+
+ALL = "All constructs"
+NO_SPLIT = "No split"
+
+run = run_or_stop()
+r = run.results
+dist = run.distribution
+
+st.title("Responses")
+if dist.empty:
+    not_in_run("Answer distribution")
+    st.stop()
+
+constructs = list(dict.fromkeys(dist["construct"]))
+groups = list(run.group_names) if not run.by_group.empty else []
+c1, c2 = st.columns(2)
+split = c2.selectbox("Split by", [NO_SPLIT, *groups], key="resp-split",
+                     format_func=lambda g: run.group_names.get(g, g))
+options = constructs if split != NO_SPLIT else [ALL, *constructs]
+construct = c1.selectbox("Construct", options, key=f"resp-construct-{split != NO_SPLIT}",
+                         format_func=lambda c: c if c == ALL else
+                         f"{run.labels.get(c, c)} ({c})" if run.labels.get(c, c) != c else c)
+fewer = T.fewer_than(run.small_cell)
+
+if split == NO_SPLIT:
+    d = dist if construct == ALL else dist[dist["construct"] == construct]
+    name = "likert" if construct == ALL else f"likert_{construct}"
+    figure(likert_figure(d, run.labels), name, lambda: likert_png(d, run.labels),
+           lambda: likert_svg(d, run.labels), key=name,
+           title="Distribution of answers" + ("" if construct == ALL else f": {construct}"),
+           note="Bars are centred on the neutral point: disagreement to the left, agreement "
+                "to the right; percentages of each item's valid answers (below 7% not printed).")
+    answers = list(dict.fromkeys(d.sort_values("value")["label"]))
+    wide = d.pivot_table(index=["item", "construct"], columns="label", values="share",
+                         sort=False, aggfunc="sum").reindex(columns=answers)
+    n = d.groupby(["item", "construct"], sort=False)["count"].sum()
+    shown = pd.DataFrame({"Item": [i for i, _ in wide.index], "Construct": [c for _, c in wide.index],
+                          "n": [format_int(n[k]) for k in wide.index],
+                          **{f"{a} %": wide[a].map(format_percent).to_list() for a in answers}})
+    dataframe(shown, "Answers per item", f"answers_{construct}",
+              note="n = valid answers; percentages of the item's valid answers.")
+else:
+    g = run.by_group
+    g = g[(g["group_column"] == split) & (g["construct"] == construct)]
+    small = g[g["suppressed"]]
+    shown_groups = g[~g["suppressed"]]
+    group_title = run.group_names.get(split, split)
+    if not small.empty:
+        st.warning(f"{group_title}: " + ", ".join(dict.fromkeys(small["group_label"].astype(str)))
+                   + f" — {fewer} respondents; not shown, to protect their privacy.",
+                   icon=":material/visibility_off:")
+    if shown_groups.empty:
+        st.info(f"No group of {group_title.lower()} has at least {run.small_cell} respondents.")
+    else:
+        d = likert_by_group(shown_groups)
+        name = f"likert_{construct}_by_{split}"
+        figure(likert_figure(d), name, lambda: likert_png(d), lambda: likert_svg(d), key=name,
+               title=f"{run.labels.get(construct, construct)} by {group_title.lower()}",
+               note="One bar per group under each item; percentages of the group's valid "
+                    f"answers. Groups with {fewer} respondents are not shown.")
+    rows = []
+    for (gl, item), part in g.groupby(["group_label", "item"], sort=False):
+        if part["suppressed"].any():
+            rows.append((gl, item, "all answers", fewer, fewer, fewer))
+            continue
+        for rec in part.itertuples(index=False):
+            rows.append((gl, item, rec.label, format_int(rec.count), format_percent(rec.share),
+                         format_int(rec.n_group)))
+    shown = pd.DataFrame(rows, columns=[group_title, "Item", "Answer", "n", "%", "Group size"])
+    marks = shown.map(lambda v: "suppressed" if v == fewer else None)
+    dataframe(shown, f"Answers per item by {group_title.lower()}", f"answers_{construct}_by_{split}",
+              marks=marks,
+              note=f"Counts only. Groups with {fewer} respondents show \"{fewer}\" instead of numbers. "
+                   f"Source: {run.by_group_source}.")
+
+st.header("Who answered")
+table(T.demographics((r.get("descriptives") or {}).get("demographics"), run.small_cell), "Demographics")

@@ -1,0 +1,443 @@
+"""The dashboard (dashboard/): every page rendered with Streamlit's AppTest, the privacy
+rules (no respondent rows; groups below the small-cell threshold show "fewer than k"),
+the path guard of the run selector, and the launch command.
+
+The run is the example survey (tests/conftest.py's ``example_run``). While the pipeline
+does not yet write ``results["structural"]`` and ``results["hypotheses"]``, a second run
+gets a synthetic structural section shaped as the schema says (numbers near the example's
+population values), so the Model and Effects pages are tested on the shape they will read.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+pytest.importorskip("streamlit")
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+APP = REPO / "dashboard" / "app.py"
+PAGES = ["overview", "measurement", "model", "effects", "responses", "groups"]
+TIMEOUT = 60
+
+
+# --------------------------------------------------------------------------- fixtures
+_PATHS = [("COM", "EMP", .35), ("COM", "PRV", .25), ("COM", "ACC", .20),
+          ("TRU", "EMP", .25), ("TRU", "PRV", .30), ("TRU", "COM", .25),
+          ("WIL", "HAB", .38), ("WIL", "COM", .24), ("WIL", "EB", .17), ("WIL", "FC", .13),
+          ("WIL", "PU", .10), ("WIL", "TRU", .03), ("WIL", "STG", -.09)]
+
+
+def _p(z: float) -> float:
+    return math.erfc(abs(z) / math.sqrt(2))
+
+
+def synthetic_structural(results: dict) -> dict:
+    """``results`` with ``structural``, ``hypotheses``, ``constructs`` and ``privacy`` added."""
+    out = copy.deepcopy(results)
+    n = (out.get("sample") or {}).get("rows_analysed") or 500
+    if not out.get("constructs"):
+        out["constructs"] = {c: {"label": c, "items": [r["item"] for r in rel.get("items", [])]}
+                             for c, rel in (out.get("reliability") or {}).items()}
+    out.setdefault("privacy", {"small_cell": 5})
+
+    def form(scale: float, latent: bool) -> dict:
+        est = []
+        for lhs, rhs, beta in _PATHS:
+            beta *= scale
+            se = 0.045
+            b = 0.9 * beta
+            est.append({"lhs": lhs, "op": "~", "rhs": rhs, "label": "", "est": b, "se": se,
+                        "z": b / se, "pvalue": _p(b / se), "ci.lower": b - 1.96 * se,
+                        "ci.upper": b + 1.96 * se, "std.all": beta})
+        if latent:
+            for c, info in out["constructs"].items():
+                for it in info["items"]:
+                    est.append({"lhs": c, "op": "=~", "rhs": it, "label": "", "est": 1.0,
+                                "se": 0.06, "z": 12.0, "pvalue": 1e-30, "ci.lower": 0.9,
+                                "ci.upper": 1.1, "std.all": 0.75})
+        coef = {(r["lhs"], r["rhs"]): r for r in est if r["op"] == "~"}
+
+        def effect(path):
+            b = s = 1.0
+            for x, y in zip(path, path[1:]):
+                b *= coef[(y, x)]["est"]
+                s *= coef[(y, x)]["std.all"]
+            se = abs(b) * 0.35 + 0.004
+            return {"name": "_".join(path), "path": list(path), "est": b, "se": se, "z": b / se,
+                    "pvalue": _p(b / se), "ci.lower": b - 1.96 * se, "ci.upper": b + 1.96 * se,
+                    "ci_method": "percentile bootstrap", "std.all": s, "bca.lower": b - 1.9 * se,
+                    "bca.upper": b + 2.0 * se, "boot.se": se, "std.all.ci.lower": s - 1.96 * se,
+                    "std.all.ci.upper": s + 1.96 * se}
+
+        indirect = [effect(p) for p in (("EMP", "COM", "WIL"), ("PRV", "COM", "WIL"),
+                                        ("ACC", "COM", "WIL"), ("EMP", "TRU", "WIL"),
+                                        ("PRV", "TRU", "WIL"), ("COM", "TRU", "WIL"),
+                                        ("EMP", "COM", "TRU", "WIL"))]
+        return {
+            "estimator": "ML", "missing": "fiml", "nobs": n, "converged": True,
+            "syntax": "COM ~ EMP + PRV + ACC\nTRU ~ EMP + PRV + COM\n"
+                      "WIL ~ HAB + COM + EB + FC + PU + TRU + STG",
+            "fit": {"npar": 40, "chisq": 25.3, "df": 17, "pvalue": 0.088, "cfi": 0.985,
+                    "tli": 0.93, "rmsea": 0.071, "rmsea.ci.lower": 0.0, "rmsea.ci.upper": 0.09,
+                    "srmr": 0.041, "aic": 12345.6, "bic": 12500.1},
+            "estimates": est, "r2": {"COM": 0.21, "TRU": 0.28, "WIL": 0.39},
+            "direct": [effect((r["rhs"], r["lhs"])) for r in est if r["op"] == "~"],
+            "indirect": indirect, "total_indirect": indirect[:1],
+            "total": [dict(effect(("EMP", "COM")), name="EMP_COM_total"),
+                      dict(effect(("COM", "WIL")), name="COM_WIL_total")],
+            "modification_indices": [{"lhs": "WIL", "op": "~", "rhs": "EMP", "mi": 7.2,
+                                      "epc": 0.1, "sepc.all": 0.09}],
+            "alternatives": [{"name": "no_stigma", "syntax": "...",
+                              "fit": {"chisq": 29.1, "df": 18, "cfi": 0.98},
+                              "comparison": {"chisq.diff": 3.8, "df.diff": 1, "pvalue": 0.051}}],
+            "bootstrap": {"B": 200, "seed": 1, "failed": 0, "method": "percentile",
+                          "seconds": 1.2},
+            "warnings": [],
+        }
+
+    out["structural"] = {"composite": form(1.0, False), "latent": form(1.1, True)}
+    comp = {(r["lhs"], r["rhs"]): r for r in out["structural"]["composite"]["estimates"]}
+    lat = {(r["lhs"], r["rhs"]): r for r in out["structural"]["latent"]["estimates"]}
+    out["hypotheses"] = []
+    for i, (lhs, rhs, beta) in enumerate(_PATHS, 1):
+        c, la = comp[(lhs, rhs)], lat[(lhs, rhs)]
+        sign = "-" if beta < 0 else "+"
+        out["hypotheses"].append({
+            "id": f"H{i}", "lhs": lhs, "rhs": rhs, "path": f"{rhs} -> {lhs}",
+            "expected_sign": sign, "est": c["est"], "se": c["se"], "std.all": c["std.all"],
+            "pvalue": c["pvalue"], "ci.lower": c["ci.lower"], "ci.upper": c["ci.upper"],
+            "supported": bool(c["pvalue"] < .05 and (c["est"] > 0) == (sign == "+")),
+            "latent.std.all": la["std.all"], "latent.pvalue": la["pvalue"],
+            "latent.supported": bool(la["pvalue"] < .05), "note": ""})
+    return out
+
+
+def _copy_run(src: Path, dst: Path, title: str, change=None) -> Path:
+    shutil.copytree(src, dst)
+    p = dst / "results.json"
+    r = json.loads(p.read_text(encoding="utf-8"))
+    r["title"] = title
+    if change is not None:
+        r = change(r)
+    p.write_text(json.dumps(r), encoding="utf-8")
+    return dst
+
+
+@pytest.fixture(scope="session")
+def runs(example_run, tmp_path_factory):
+    """A root with three runs: 'example' (the run as the pipeline wrote it),
+    'structural' (with a structural section: the pipeline's own if it wrote one) and
+    'small' (a group of 3 respondents, counted from responses.parquet in the dashboard);
+    and a run 'outside' next to the root that must never be opened."""
+    base = tmp_path_factory.mktemp("dashboard")
+    root = base / "reports"
+    root.mkdir()
+    src = Path(example_run.out_dir)
+    _copy_run(src, root / "example", "Example as written")
+    has = "structural" in example_run.results and example_run.results.get("structural")
+    _copy_run(src, root / "structural", "Example with a structural model",
+              None if has else synthetic_structural)
+    small = _copy_run(src, root / "small", "Example with a small group")
+    (small / "tables" / "distribution_by_group.csv").unlink(missing_ok=True)
+    resp = pd.read_parquet(small / "responses.parquet")
+    third = resp.index[resp["gender"] == 3]
+    resp.loc[third[3:], "gender"] = 2          # 3 respondents left in group 3
+    resp.to_parquet(small / "responses.parquet")
+    _copy_run(src, base / "outside", "SECRET outside run")
+    return root
+
+
+def app(root: Path, monkeypatch, run: str | None = None, page: str = "overview") -> AppTest:
+    monkeypatch.setenv("ADOPTION_DASHBOARD_ROOT", str(root))
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    if run is not None:
+        at.query_params["run"] = run
+    at.run()
+    if page != "overview":
+        at.switch_page(f"views/{page}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def texts(at: AppTest) -> str:
+    parts = []
+    for kind in ("title", "header", "markdown", "caption", "info", "warning", "error"):
+        parts += [str(e.value) for e in getattr(at, kind)]
+    return "\n".join(parts)
+
+
+def plotly_charts(at: AppTest) -> list[dict]:
+    """The plotly figures on the page, as JSON."""
+    out = []
+    for e in at.get("plotly_chart"):
+        out.append(json.loads(e.proto.spec))
+    return out
+
+
+def tables(at: AppTest) -> list[pd.DataFrame]:
+    return [e.value for e in at.dataframe]
+
+
+# --------------------------------------------------------------------------- pages
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_on_every_run(runs, monkeypatch, page):
+    for run in ("example", "structural", "small"):
+        at = app(runs, monkeypatch, run, page)
+        assert at.title, f"{page} on {run} has no title"
+
+
+def test_overview(runs, monkeypatch):
+    at = app(runs, monkeypatch, "structural")
+    text = texts(at)
+    assert "Example with a structural model" in text
+    assert "Key findings" in text and "analysed after the quality checks" in text
+    assert [m.value for m in at.metric][:3] == ["601", "56", "545"] or len(at.metric) == 3
+    # the fit at a glance: every index judged, with the colour of its verdict
+    assert ":green[● good]" in text
+    assert "Fit at a glance" in text
+    flow = tables(at)[0]
+    assert flow.iloc[0, 0] == "Rows received" and flow.iloc[-1, 0] == "Rows analysed"
+    assert any(e.label.startswith("CSV") for e in at.get("download_button"))
+
+
+def test_overview_says_what_is_not_in_the_run(runs, monkeypatch, example_run):
+    if example_run.results.get("structural"):
+        pytest.skip("the pipeline writes the structural section now")
+    at = app(runs, monkeypatch, "example")
+    assert "Structural model: not computed in this run." in texts(at)
+    for page in ("model", "effects"):
+        at = app(runs, monkeypatch, "example", page)
+        assert "not computed in this run" in texts(at)
+        assert not plotly_charts(at)
+
+
+def test_measurement(runs, monkeypatch):
+    at = app(runs, monkeypatch, "structural", "measurement")
+    heads = [list(t.columns) for t in tables(at)]
+    assert ["Construct", "Items", "α", "95% CI", "ω", "CR", "AVE"] in heads
+    assert any(h[:2] == ["Construct", "Item"] and "λ" in h for h in heads)      # loadings
+    assert any(h[-1] == "Passes" for h in heads)                              # Fornell-Larcker
+    charts = plotly_charts(at)
+    assert [c["data"][0]["type"] for c in charts] == ["heatmap"]             # HTMT heat map
+    labels = [e.label for e in at.get("download_button")]
+    assert "PNG" in labels and "SVG" in labels and "CSV (unrounded)" in labels
+
+
+def test_model_page_toggles(runs, monkeypatch):
+    at = app(runs, monkeypatch, "structural", "model")
+    fig = plotly_charts(at)[0]
+    hover = [t for tr in fig["data"] if tr.get("name") == "paths" for t in tr["hovertext"]]
+    assert len(hover) == len(_PATHS)
+    assert all("b = " in h and "β = " in h and "SE = " in h and "95% CI" in h for h in hover)
+    heads = [list(t.columns) for t in tables(at)]
+    assert ["Path", "b", "SE", "β", "z", "p", "95% CI of b"] in heads
+    assert any("R²" in h for h in heads)
+    assert any(h[0] == "Hypothesis" for h in heads)
+    n_arrows = len(hover)
+    labels = " ".join(a["text"] for a in fig["layout"]["annotations"])
+    assert ".38***" in labels                                  # beta of HAB -> WIL
+
+    at.toggle(key="model-hide").set_value(True).run()
+    fig = plotly_charts(at)[0]
+    hidden = [t for tr in fig["data"] if tr.get("name") == "paths" for t in tr["hovertext"]]
+    assert 0 < len(hidden) < n_arrows                          # TRU -> WIL (p = .5) hidden
+
+    at.toggle(key="model-std").set_value(False).run()
+    labels = " ".join(a["text"] for a in plotly_charts(at)[0]["layout"]["annotations"])
+    assert "0.34***" in labels and ".38***" not in labels     # b instead of beta
+
+    at.button_group(key="model-form").set_value("latent").run()
+    assert not at.exception
+    assert "latent-variable" in texts(at)
+
+
+def test_effects_forest_plots(runs, monkeypatch):
+    at = app(runs, monkeypatch, "structural", "effects")
+    charts = plotly_charts(at)
+    assert len(charts) == 3                                    # indirect, total indirect, total
+    rows = [y for tr in charts[0]["data"] for y in tr["y"]]
+    assert "EMP → COM → WIL" in rows and len(rows) == 7
+    err = charts[0]["data"][0]["error_x"]
+    assert err["type"] == "data" and not err["symmetric"]
+    heads = [list(t.columns) for t in tables(at)]
+    assert all(h[:6] == ["Path", "b", "SE", "β", "p", "95% CI"] for h in heads)
+    at.toggle(key="effects-std").set_value(True).run()
+    assert "Standardised effect" in json.dumps(plotly_charts(at)[0]["layout"]["xaxis"])
+
+
+def test_responses_likert(runs, monkeypatch):
+    at = app(runs, monkeypatch, "structural", "responses")
+    chart = plotly_charts(at)[0]
+    assert {tr["type"] for tr in chart["data"]} == {"bar"}
+    wide = tables(at)[0]
+    assert list(wide.columns[:3]) == ["Item", "Construct", "n"] and len(wide) == 37
+    at.selectbox(key="resp-split").set_value("gender").run()
+    assert not at.exception
+    by = tables(at)[0]
+    assert set(by["Gender"]) == {"Male", "Female", "Non-binary or prefer not to say"}
+    assert not by.isin(["fewer than 5"]).any().any()           # every group has >= 5 here
+
+
+def test_groups_page_says_what_it_will_show(runs, monkeypatch):
+    at = app(runs, monkeypatch, "structural", "groups")
+    assert "measurement invariance" in texts(at)
+
+
+# --------------------------------------------------------------------------- privacy
+def test_small_group_shows_fewer_than_5_and_no_numbers(runs, monkeypatch):
+    at = app(runs, monkeypatch, "small", "responses")
+    at.selectbox(key="resp-split").set_value("gender").run()
+    assert not at.exception
+    assert "fewer than 5 respondents; not shown" in texts(at)
+    by = tables(at)[0]
+    small = by[by["Gender"] == "Non-binary or prefer not to say"]
+    assert len(small) > 0
+    assert (small[["n", "%", "Group size"]] == "fewer than 5").all().all()
+    assert (small["Answer"] == "all answers").all()
+    # the chart has no bar for the small group
+    bars = [y for tr in plotly_charts(at)[0]["data"] for y in tr["y"][1]]
+    assert bars and not any("Non-binary" in str(y) for y in bars)
+    assert any("Male" in str(y) for y in bars)
+
+
+def test_small_cell_threshold_is_read_from_the_results(runs, monkeypatch, tmp_path):
+    root = tmp_path / "r"
+    root.mkdir()
+    def strict(r):
+        r["privacy"] = {"small_cell": 40}               # group 3 of gender has 32
+        return r
+    _copy_run(runs / "example", root / "strict", "strict", strict)
+    at = app(root, monkeypatch, "strict", "responses")
+    at.selectbox(key="resp-split").set_value("gender").run()
+    by = tables(at)[0]
+    small = by[by["Gender"] == "Non-binary or prefer not to say"]
+    assert (small["n"] == "fewer than 40").all()
+    demo = tables(at)[-1]
+    assert "fewer than 40" in demo["n"].tolist()
+
+
+def test_suppress_small_groups_function():
+    import sys
+    sys.path.insert(0, str(REPO / "dashboard"))
+    from rundata import suppress_small_groups
+
+    df = pd.DataFrame({"group_column": "g", "group_value": ["a", "a", "b"], "group_label": ["A", "A", "B"],
+                       "n_group": [4, 4, 5], "item": "i", "construct": "c", "value": [1, 2, 1],
+                       "label": ["x", "y", "x"], "count": [1, 3, 5], "share": [.25, .75, 1.0]})
+    out = suppress_small_groups(df, 5)
+    assert out["suppressed"].tolist() == [True, True, False]
+    assert out.loc[out["suppressed"], ["n_group", "count", "share"]].isna().all().all()
+    assert out.loc[2, "count"] == 5
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_no_respondent_level_rows_on_any_page(runs, monkeypatch, example_run, page):
+    n = example_run.results["sample"]["rows_analysed"]
+    at = app(runs, monkeypatch, "small", page)
+    if page == "responses":
+        at.selectbox(key="resp-split").set_value("gender").run()
+    for df in tables(at):
+        assert "respondent" not in [str(c).lower() for c in df.columns]
+        assert len(df) < n
+    for chart in plotly_charts(at):
+        for tr in chart["data"]:
+            assert len(tr.get("x") or []) < n
+
+
+# --------------------------------------------------------------------------- the run selector
+def test_selector_lists_runs_newest_first_and_opens_the_newest(runs, monkeypatch):
+    at = app(runs, monkeypatch)
+    box = at.sidebar.selectbox(key="run-select")
+    # options are shown as "title · date · N · name"
+    assert {o.rsplit(" · ", 1)[-1] for o in box.options} == {"example", "structural", "small"}
+    assert "outside" not in " ".join(box.options) and "SECRET" not in " ".join(box.options)
+    assert at.title[0].value.startswith("Example")
+    # each entry shows the title, the date and N
+    import sys
+    sys.path.insert(0, str(REPO / "dashboard"))
+    from rundata import list_runs
+    infos = list_runs(str(runs))
+    assert [i.mtime for i in infos] == sorted((i.mtime for i in infos), reverse=True)
+    assert all("N = 545" in i.caption and "UTC" in i.caption for i in infos)
+
+
+@pytest.mark.parametrize("bad", ["../outside", "..", "/etc", "../../", "small/../../outside",
+                                 "%2e%2e/outside", "example\x00"])
+def test_url_cannot_open_a_folder_outside_the_root(runs, monkeypatch, bad):
+    at = app(runs, monkeypatch, bad)
+    assert "SECRET" not in texts(at)
+    assert at.title[0].value.startswith("Example")
+
+
+def test_resolve_run_guards_the_root(runs, tmp_path):
+    import sys
+    sys.path.insert(0, str(REPO / "dashboard"))
+    from rundata import RunNotFound, resolve_run
+
+    assert resolve_run(runs, "example") == (runs / "example").resolve()
+    for bad in ("../outside", str(runs.parent / "outside"), "/etc", "nonexistent", "..",
+                "example/../../outside"):
+        with pytest.raises(RunNotFound):
+            resolve_run(runs, bad)
+    link = runs / "link"
+    link.symlink_to(runs.parent / "outside")                  # a link that leaves the root
+    try:
+        with pytest.raises(RunNotFound):
+            resolve_run(runs, "link")
+        from rundata import list_runs
+        list_runs.clear()
+        assert "link" not in [i.name for i in list_runs(str(runs))]
+    finally:
+        link.unlink()
+        list_runs.clear()
+
+
+def test_a_run_directory_as_root_is_listed(runs, monkeypatch):
+    at = app(runs / "structural", monkeypatch)
+    options = at.sidebar.selectbox(key="run-select").options
+    assert len(options) == 1 and options[0].endswith(" · .")
+    assert at.title[0].value == "Example with a structural model"
+
+
+def test_empty_root_says_how_to_make_a_run(tmp_path, monkeypatch):
+    at = app(tmp_path, monkeypatch)
+    assert "adoption run" in texts(at)
+
+
+# --------------------------------------------------------------------------- launch
+def test_launch_command_binds_loopback_and_passes_the_root(runs):
+    from adoption.dashboard_launch import APP as LAUNCH_APP, ENV_ROOT, streamlit_command
+
+    cmd, env = streamlit_command(runs)
+    assert cmd[cmd.index("--server.address") + 1] == "127.0.0.1"
+    assert cmd[cmd.index("--browser.gatherUsageStats") + 1] == "false"
+    assert "--server.port" not in cmd
+    assert Path(cmd[cmd.index("run") + 1]) == LAUNCH_APP == APP
+    assert env[ENV_ROOT] == str(runs.resolve())
+    cmd, _ = streamlit_command(runs, "0.0.0.0", 8999)
+    assert cmd[cmd.index("--server.address") + 1] == "0.0.0.0"
+    assert cmd[cmd.index("--server.port") + 1] == "8999"
+
+
+def test_launch_refuses_a_missing_folder(tmp_path):
+    from adoption.dashboard_launch import launch
+    from adoption.errors import InputError
+
+    with pytest.raises(InputError, match="not a folder"):
+        launch(tmp_path / "nope")
+    with pytest.raises(InputError, match="--port"):
+        launch(tmp_path, port=70000)
+
+
+def test_nothing_in_the_package_imports_streamlit():
+    for p in (REPO / "adoption").rglob("*.py"):
+        text = p.read_text(encoding="utf-8")
+        assert "import streamlit" not in text and "from streamlit" not in text, p
