@@ -55,24 +55,35 @@ def to_jsonable(x: Any) -> Any:
     return x
 
 
+def _escape_cell(v: Any) -> Any:
+    if isinstance(v, str) and v.startswith(_FORMULA_START):
+        try:
+            float(v)
+            return v
+        except ValueError:
+            return "'" + v
+    return v
+
+
 def safe_csv_frame(df: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``df`` whose text cells cannot run as spreadsheet formulas.
 
     A text cell starting with ``= + - @`` (and not a plain number) gets a leading
-    apostrophe, as OWASP's CSV-injection advice says; numbers are left alone.
+    apostrophe, as OWASP's CSV-injection advice says; numbers are left alone. Column
+    names are escaped too (a header can come from the input file), and categorical
+    columns are escaped through their categories.
     """
     out = df.copy()
     for c in out.columns:
+        if isinstance(out[c].dtype, pd.CategoricalDtype):
+            out[c] = out[c].astype(object)
         if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
-            def esc(v):
-                if isinstance(v, str) and v.startswith(_FORMULA_START):
-                    try:
-                        float(v)
-                        return v
-                    except ValueError:
-                        return "'" + v
-                return v
-            out[c] = out[c].map(esc)
+            out[c] = out[c].map(_escape_cell)
+    if isinstance(out.columns, pd.MultiIndex):
+        out.columns = pd.MultiIndex.from_tuples(
+            [tuple(_escape_cell(x) for x in t) for t in out.columns])
+    else:
+        out.columns = [_escape_cell(c) for c in out.columns]
     return out
 
 
