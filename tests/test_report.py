@@ -416,8 +416,11 @@ def test_hypotheses_table(results, dom):
 def test_alternatives_and_modification_indices(results, dom):
     rows = table(dom, "alternatives-composite")
     assert rows[0][0].endswith("(hypothesised)") and rows[1][0] == "no_stigma"
-    close(rows[1][8], 6.3, 2)
-    p_ok(rows[1][10], stats.chi2.sf(6.3, 1))
+    assert heads(dom, "alternatives-composite")[6:9] == ["Δχ²", "Δdf", "p (Δχ²)"]
+    close(rows[1][6], 6.3, 2)
+    assert rows[1][7] == "1"
+    p_ok(rows[1][8], stats.chi2.sf(6.3, 1))
+    close(rows[1][9], -0.009, 3)
     mi = table(dom, "mi-composite")
     assert [r[0] for r in mi] == ["WIL ~ EMP", "TRU ~ ACC", "COM ~ HAB"]     # largest first
 

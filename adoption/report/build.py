@@ -154,8 +154,8 @@ def path_figure_block(key: str, model: Mapping[str, Any], labels: Mapping[str, s
     except (ValueError, TypeError) as exc:
         return Paragraph(f"The path diagram of the {MODELS.get(key, key)} could not be drawn: {exc}", "warning")
     return Figure(f"path-{key}", f"Path diagram of the {MODELS.get(key, key)}",
-                  "Standardised coefficients (β) on the arrows, R² in the boxes of the outcomes. "
-                  "Hover an arrow for b, SE, z, p and the 95% CI.",
+                  "Hover an arrow for b, SE, z, p and the 95% CI of its coefficient; the table "
+                  "below lists them all.",
                   f"path_{key}", plotly=fig, svg=svg, png=png,
                   alt=f"Path diagram of the {MODELS.get(key, key)}")
 

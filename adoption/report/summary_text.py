@@ -14,7 +14,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from adoption.cutoffs import judge
-from adoption.figures.format import format_bounded, format_int, format_number, format_p, is_number
+from adoption.figures.format import (
+    format_bounded,
+    format_int,
+    format_number,
+    format_p,
+    format_percent,
+    is_number,
+)
 from adoption.report.tables import cutoff_text
 
 __all__ = ["CAUSAL_WORDS", "ranked_paths", "fit_verdict", "primary_model", "plain_summary",
@@ -164,9 +171,10 @@ def plain_summary(results: Mapping[str, Any], labels: Mapping[str, str] | None =
             out.append(f"In the {what}, none of the {len(regs)} paths is significant at p < .05.")
         r2 = model.get("r2") or {}
         if r2:
-            out.append("The model accounts for " + ", ".join(
-                f"{format_bounded(v)} of the variance in {_name(k, labels)}" for k, v in r2.items()
-                if is_number(v)) + " (R²).")
+            parts = [f"{format_percent(v, 0)}% of the variance in {_name(k, labels)}"
+                     for k, v in r2.items() if is_number(v)]
+            if parts:
+                out.append("Together, the predictors account for " + ", ".join(parts) + " (R²).")
         ind = [r for r in model.get("indirect") or [] if is_number(r.get("ci.lower")) and is_number(r.get("ci.upper"))]
         if ind:
             nz = [r for r in ind if r["ci.lower"] > 0 or r["ci.upper"] < 0]

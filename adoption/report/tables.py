@@ -386,6 +386,14 @@ def _extra_intervals(rows: Sequence[Mapping[str, Any]]) -> list[str]:
     return out
 
 
+def interval(lo, hi, digits: int = 3, bounded: bool = False) -> str:
+    """``[lo, hi]``, or a dash when neither limit is known."""
+    if not is_number(lo) and not is_number(hi):
+        return MISSING
+    f = format_bounded if bounded else format_number
+    return f"[{f(lo, digits)}, {f(hi, digits)}]"
+
+
 def _path_text(r: Mapping[str, Any]) -> str:
     p = r.get("path")
     if isinstance(p, (list, tuple)) and p:
@@ -403,14 +411,13 @@ def effects(rows_in: Sequence[Mapping[str, Any]] | None, key: str, title: str,
     for r in rows_in:
         cells = [_path_text(r), format_number(r.get("est"), 3), format_number(r.get("se"), 3),
                  format_bounded(r.get("std.all"), 3), format_p_value(r.get("pvalue")),
-                 f"[{format_number(r.get('ci.lower'), 3)}, {format_number(r.get('ci.upper'), 3)}]"]
+                 interval(r.get("ci.lower"), r.get("ci.upper"))]
         lo, hi = r.get("ci.lower"), r.get("ci.upper")
         excludes_zero = is_number(lo) and is_number(hi) and (lo > 0 or hi < 0)
         cells[-1] = Cell(cells[-1], "strong" if excludes_zero else None)
         for x in extra:
-            f = format_bounded if x.startswith("std.all") else format_number
-            cells.append(f"[{f(r.get(x + '.lower'), 3)}, {f(r.get(x + '.upper'), 3)}]")
-        cells.append(str(r.get("ci_method") or MISSING))
+            cells.append(interval(r.get(x + ".lower"), r.get(x + ".upper"), bounded=x.startswith("std.all")))
+        cells.append(str(r.get("ci_method") or MISSING) if cells[5].text != MISSING else MISSING)
         rows.append(tuple(cells))
     heads = ("Path", "b", "SE", "β", "p", "95% CI", *[_INTERVAL_NAMES.get(x, f"95% CI ({x})") for x in extra],
              "CI method")
@@ -420,6 +427,8 @@ def effects(rows_in: Sequence[Mapping[str, Any]] | None, key: str, title: str,
                  f"{bootstrap.get('seed', MISSING)}")
         if is_number(bootstrap.get("failed")) and bootstrap.get("failed"):
             note += f", {format_int(bootstrap.get('failed'))} failed and left out"
+        if bootstrap.get("method"):
+            note += f"; {bootstrap['method']}"
         note += "."
     return Table(key, title, heads, tuple(rows), note, text=(len(heads) - 1,))
 
@@ -458,30 +467,38 @@ def hypotheses(rows_in: Sequence[Mapping[str, Any]] | None) -> Table | None:
         heads += ["β (latent)", "p (latent)", "Result (latent)"]
         note = ("β, p, CI and result from the composite path model; the last three columns from "
                 "the latent-variable model. " + note)
-    return Table("hypotheses", "Hypotheses", tuple(heads), tuple(rows), note, stub=2, text=(2,))
+    return Table("hypotheses", "Hypotheses", tuple(heads), tuple(rows), note, stub=2, text=(2, 6, 9))
 
 
 def alternatives(base_label: str, base_fit: Mapping[str, Any] | None,
                  alts: Sequence[Mapping[str, Any]] | None, key: str) -> Table | None:
-    """The hypothesised model against each alternative: fit and the comparison."""
+    """The hypothesised model against each alternative: fit and the comparison.
+
+    A comparison given as ``{"rows": [...]}`` (one row per model) is read from its last row.
+    """
     if not alts:
         return None
-    rows = [(base_label + " (hypothesised)", *fit_row("", base_fit)[1:8], "", "", "", "", "")]
+
+    def fit_cells(f):
+        r = fit_row("", f)
+        return (r[1], r[2], r[4], r[6], r[9] if len(r) > 9 else MISSING)   # χ², df, CFI, RMSEA, BIC
+
+    rows = [(base_label + " (hypothesised)", *fit_cells(base_fit), "", "", "", "", "")]
     for a in alts:
         c = a.get("comparison") or {}
         if isinstance(c.get("rows"), list) and c["rows"]:
             c = c["rows"][-1]
-        fr = fit_row("", a.get("fit"))
-        rows.append((str(a.get("name", "")), *fr[1:8],
+        rows.append((str(a.get("name", "")), *fit_cells(a.get("fit")),
                      format_number(c.get("chisq.diff")), format_int(c.get("df.diff")),
                      format_p_value(c.get("pvalue")), format_bounded(c.get("cfi.diff"), 3),
                      format_number(c.get("aic.diff"), 1)))
-    notes = [f"{a.get('name')}: {a['comparison']['note']}" for a in alts
+    notes = [f"{a.get('name')}: {a['comparison']['note']}." for a in alts
              if isinstance(a.get("comparison"), Mapping) and a["comparison"].get("note")]
     return Table(f"alternatives-{key}", "Alternative models compared",
-                 ("Model", "χ²", "df", "p", "CFI", "TLI", "RMSEA [90% CI]", "SRMR", "Δχ²", "Δdf",
-                  "p (Δχ²)", "ΔCFI", "ΔAIC"), tuple(rows),
-                 "Differences are alternative minus hypothesised model. " + " ".join(notes))
+                 ("Model", "χ²", "df", "CFI", "RMSEA [90% CI]", "BIC", "Δχ²", "Δdf", "p (Δχ²)",
+                  "ΔCFI", "ΔAIC"), tuple(rows),
+                 "Differences are alternative minus hypothesised model; a significant Δχ² means the "
+                 "alternative's constraints worsen fit. " + " ".join(notes))
 
 
 def modification_indices(rows_in: Sequence[Mapping[str, Any]] | None, key: str, top: int = 10) -> Table | None:
