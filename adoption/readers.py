@@ -423,6 +423,7 @@ def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
                     f"{width:,} columns so far). Delete stray cells far below or right of the "
                     "data, or export the responses as CSV.")
         cells = [list(r) for r in cells]
+        n_formulas = _count_formulas(path, getattr(ws, "_worksheet_path", None))
     except InputError:
         raise
     except Exception as exc:
@@ -447,4 +448,20 @@ def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
     header = ["" if v is None else str(v) for v in cells[0]]
     body = [[None if empty(v) else v for v in r] for r in cells[1:]]
     rows = pd.DataFrame(body, columns=range(width), dtype=object)
-    return RawTable(header=header, rows=rows, format="xlsx")
+    notes = [("formula cells read as stored values",
+              f"{n_formulas} cell(s) of the sheet hold formulas; each was read as the result Excel "
+              "stored with it (empty where none was stored) and never evaluated")] if n_formulas else []
+    return RawTable(header=header, rows=rows, format="xlsx", notes=notes)
+
+
+def _count_formulas(path: Path, part: str | None) -> int:
+    """Formula cells (``<f>`` elements) in one sheet part, counted by streaming the XML."""
+    if not part:
+        return 0
+    n, tail = 0, b""
+    with zipfile.ZipFile(path) as z, z.open(part.lstrip("/")) as f:
+        while chunk := f.read(1 << 20):
+            buf = tail + chunk
+            n += buf.count(b"<f>") + buf.count(b"<f ")
+            tail = buf[-2:]  # too short to hold a whole match: nothing is counted twice
+    return n
