@@ -149,7 +149,7 @@ def run_tasks(fn: Callable[[Any], T], tasks: Iterable[Any], *, scheduler: str | 
     ------
     InputError
         The scheduler cannot be reached (the message names the address and what to do),
-        or its address is malformed.
+        its address is malformed, or its workers cannot import ``fn``'s module.
 
     Examples
     --------
@@ -171,6 +171,11 @@ def run_tasks(fn: Callable[[Any], T], tasks: Iterable[Any], *, scheduler: str | 
         try:
             futures = client.map(fn, tasks, pure=False)
             return client.gather(futures)
+        except ImportError as exc:
+            raise InputError(f"the dask workers at {address} cannot import what the tasks "
+                             f"need ({exc}). Install the same version of adoption (and its "
+                             "dependencies) in the workers' environment, or leave out "
+                             "--scheduler to run on this machine's cores.") from None
         finally:
             client.close()
     if n_jobs == 1 or backend == "sequential" or len(tasks) <= 1:

@@ -60,7 +60,8 @@ from adoption.structural.paths import PathModel, parse_structural
 __all__ = [
     "PowerResults", "PowerDesign", "POWER_COLUMNS", "N80_COLUMNS", "DEFAULT_NS",
     "power_analysis", "power_design", "composite_population", "ordinal_item_covariance",
-    "batched_path_inference", "effect_gradients_batch", "n_for_power", "write_power",
+    "batched_path_inference", "effect_gradients_batch", "n_for_power", "power_summary",
+    "write_power",
     "power_figure", "power_svg", "power_png", "parse_ns", "run_power", "n80_label",
 ]
 
@@ -479,6 +480,27 @@ def n80_label(n80: float, status: str, ns: Sequence[int]) -> str:
     return f"{math.ceil(n80 - 1e-9)}"
 
 
+def power_summary(results: PowerResults) -> pd.DataFrame:
+    """One row per effect for a terminal or report table (numbers unrounded).
+
+    Returns
+    -------
+    DataFrame
+        ``name, effect, path, latent, population, population.std``, one column
+        ``power@N`` per sample size, ``n80`` and ``n80.label`` (:func:`n80_label`).
+    """
+    t = results.power
+    wide = t.pivot(index="name", columns="n", values="power")
+    wide.columns = [f"power@{n}" for n in wide.columns]
+    ns = results.settings.get("ns") or sorted(t["n"].unique())
+    out = results.n80[["name", "effect", "path", "latent", "population", "population.std"]]
+    out = out.merge(wide, left_on="name", right_index=True, how="left")
+    out["n80"] = results.n80["n80"].to_numpy()
+    out["n80.label"] = [n80_label(n, st, ns) for n, st in
+                        zip(results.n80["n80"], results.n80["n80.status"])]
+    return out.reset_index(drop=True)
+
+
 def _summarise(design: PowerDesign, popv: dict, ns: list[int], blocks: dict[int, list],
                alpha: float, level: float, target: float) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     defs = design.definitions
@@ -743,6 +765,10 @@ def _draw_static(results: PowerResults, fmt: str, dpi: float) -> bytes:
                     linestyle=styles[(i // 20) % 4], color=cmap(i % 20), label=_label(g))
         ax.axhline(s.get("target_power", 0.8), color="#555555", linestyle="--", linewidth=0.8)
         ax.axhline(s.get("alpha", 0.05), color="#999999", linestyle=":", linewidth=0.8)
+        ax.text(0.0, s.get("target_power", 0.8) + 0.01, f"target {s.get('target_power', 0.8)}",
+                transform=ax.get_yaxis_transform(), fontsize=7, color="#555555")
+        ax.text(0.0, s.get("alpha", 0.05) + 0.01, f"alpha {s.get('alpha', 0.05)}",
+                transform=ax.get_yaxis_transform(), fontsize=7, color="#999999")
         ax.set_ylim(0, 1.02)
         ax.set_title(_KIND_TITLES[kind], fontsize=10)
         ax.set_xlabel("N (complete respondents)", fontsize=9)

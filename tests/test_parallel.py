@@ -102,3 +102,12 @@ def test_bootstrap_refit_on_a_cluster_equals_serial(cluster):
     dask = bootstrap_refit(data, model, OLSRefit(model), B=60, seed=4, scheduler=cluster)
     pd.testing.assert_frame_equal(serial.draws, dask.draws, check_exact=True)
     pd.testing.assert_frame_equal(serial.table, dask.table, check_exact=True)
+
+
+def _needs_missing_module(x):
+    import adoption_module_that_is_not_installed  # noqa: F401
+
+
+def test_workers_that_cannot_import_are_an_input_error(cluster):
+    with pytest.raises(InputError, match="cannot import"):
+        run_tasks(_needs_missing_module, [1], scheduler=cluster)

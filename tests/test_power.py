@@ -30,6 +30,7 @@ from adoption.power import (
     parse_ns,
     power_analysis,
     power_design,
+    power_summary,
     run_power,
     write_power,
 )
@@ -162,6 +163,11 @@ def test_result_shape(survey):
     assert (res.power["reps"] == 30).all() and (res.power["n.ok"] == 30).all()
     assert len(res.replicates) == 2 * 30 * len(names)
     assert res.settings["ns"] == [80, 120] and res.settings["backend"] == "sequential"
+    wide = power_summary(res)
+    assert list(wide["name"]) == names
+    assert {"power@80", "power@120", "n80", "n80.label"} <= set(wide.columns)
+    row = res.power[(res.power["name"] == "direct_X_M") & (res.power["n"] == 120)]
+    assert wide.loc[0, "power@120"] == row["power"].item()
 
 
 def test_deterministic_for_a_seed(survey):
