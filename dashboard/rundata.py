@@ -202,15 +202,41 @@ def count_by_group(responses: pd.DataFrame, items: dict[str, str], groups: dict[
 def suppress_small_groups(by_group: pd.DataFrame, k: int) -> pd.DataFrame:
     """The per-group table with every group of fewer than ``k`` respondents emptied.
 
-    Rows of a small group keep their labels but lose ``n_group``, ``count`` and
-    ``share`` (set to missing) and get ``suppressed = True``; other rows get False.
+    Rows of a suppressed group keep their labels but lose ``n_group``, ``count`` and
+    ``share`` (set to missing); ``suppressed`` says why: ``"small"`` (fewer than ``k``
+    respondents), ``"secondary"`` or ``""`` (shown).
+
+    Secondary suppression: the answers of all groups of a column add up to the answers
+    of everyone, which the dashboard also shows; so a single small group could be
+    recovered by subtraction. When the small groups of a column hold fewer than ``k``
+    respondents together, or there is only one, the next smallest groups are suppressed
+    too until they hold at least ``k`` and number two or more (as the report's
+    demographics table does).
     """
     out = by_group.copy()
     n = pd.to_numeric(out["n_group"], errors="coerce")
-    small = n.isna() | (n < k)
+    reason = pd.Series("", index=out.index, dtype=object)
+    reason[n.isna() | (n < k)] = "small"
+    for col, rows in out.groupby("group_column", sort=False):
+        sizes = n[rows.index].groupby(out.loc[rows.index, "group_value"]).first().sort_values()
+        small = [g for g, v in sizes.items() if not (v >= k)]
+        if not small:
+            continue
+        hidden = list(small)
+        total = float(sizes[hidden].fillna(0).sum())
+        for g, v in sizes.items():
+            if len(hidden) >= 2 and total >= k:
+                break
+            if g in hidden:
+                continue
+            hidden.append(g)
+            total += float(v)
+        extra = rows.index[rows["group_value"].isin(hidden) & (reason[rows.index] == "")]
+        reason[extra] = "secondary"
+    hide = reason != ""
     for c in ("n_group", "count", "share"):
-        out[c] = pd.to_numeric(out[c], errors="coerce").astype(float).where(~small)
-    out["suppressed"] = small.to_numpy()
+        out[c] = pd.to_numeric(out[c], errors="coerce").astype(float).where(~hide)
+    out["suppressed"] = reason
     return out
 
 
@@ -258,7 +284,7 @@ def load_run(path: str, mtime: float) -> Run:
     dist = pd.DataFrame((results.get("descriptives") or {}).get("distribution") or [])
     by_group, source = _read_by_group(p, results, dist)
     by_group = suppress_small_groups(by_group, k) if not by_group.empty else \
-        by_group.assign(suppressed=pd.Series(dtype=bool))
+        by_group.assign(suppressed=pd.Series(dtype=object))
     names = {c: c.replace("_", " ").capitalize() for c in by_group.get("group_column", pd.Series()).unique()}
     return Run(path=p, results=results, labels=construct_labels(results), small_cell=k,
                distribution=dist, by_group=by_group, group_names=names, by_group_source=source,

@@ -145,7 +145,15 @@ def runs(example_run, tmp_path_factory):
     has = "structural" in example_run.results and example_run.results.get("structural")
     _copy_run(src, root / "structural", "Example with a structural model",
               None if has else synthetic_structural)
-    small = _copy_run(src, root / "small", "Example with a small group")
+    def three_left(r):
+        for d in r["descriptives"]["demographics"]:
+            if d["variable"] == "gender" and str(d["value"]) in ("3", "3.0"):
+                moved, d["count"] = d["count"] - 3, 3
+        for d in r["descriptives"]["demographics"]:
+            if d["variable"] == "gender" and str(d["value"]) in ("2", "2.0"):
+                d["count"] += moved
+        return r
+    small = _copy_run(src, root / "small", "Example with a small group", three_left)
     (small / "tables" / "distribution_by_group.csv").unlink(missing_ok=True)
     resp = pd.read_parquet(small / "responses.parquet")
     third = resp.index[resp["gender"] == 3]
@@ -302,10 +310,17 @@ def test_small_group_shows_fewer_than_5_and_no_numbers(runs, monkeypatch):
     assert len(small) > 0
     assert (small[["n", "%", "Group size"]] == "fewer than 5").all().all()
     assert (small["Answer"] == "all answers").all()
-    # the chart has no bar for the small group
+    # secondary suppression: the next smallest group (Male, 223) is hidden too, so the
+    # small group cannot be recovered as "everyone minus the other groups"
+    male = by[by["Gender"] == "Male"]
+    assert (male[["n", "%", "Group size"]] == "suppressed").all().all()
+    assert (by[by["Gender"] == "Female"]["n"] != "suppressed").all()
+    # the chart has bars only for the group shown
     bars = [y for tr in plotly_charts(at)[0]["data"] for y in tr["y"][1]]
-    assert bars and not any("Non-binary" in str(y) for y in bars)
-    assert any("Male" in str(y) for y in bars)
+    assert bars and all(str(y).endswith("· Female") for y in bars)
+    # the demographics table suppresses the small cell as well
+    demo = tables(at)[-1]
+    assert "fewer than 5" in demo["n"].tolist() and "3" not in demo["n"].tolist()
 
 
 def test_small_cell_threshold_is_read_from_the_results(runs, monkeypatch, tmp_path):
@@ -333,9 +348,22 @@ def test_suppress_small_groups_function():
                        "n_group": [4, 4, 5], "item": "i", "construct": "c", "value": [1, 2, 1],
                        "label": ["x", "y", "x"], "count": [1, 3, 5], "share": [.25, .75, 1.0]})
     out = suppress_small_groups(df, 5)
-    assert out["suppressed"].tolist() == [True, True, False]
-    assert out.loc[out["suppressed"], ["n_group", "count", "share"]].isna().all().all()
-    assert out.loc[2, "count"] == 5
+    # a (4) is small; b (5) is the only other group, hidden so a cannot be recovered
+    assert out["suppressed"].tolist() == ["small", "small", "secondary"]
+    assert out[["n_group", "count", "share"]].isna().all().all()
+
+    def groups(sizes):
+        return pd.DataFrame({"group_column": "g", "group_value": list(sizes), "group_label": list(sizes),
+                             "n_group": list(sizes.values()), "item": "i", "construct": "c",
+                             "value": 1, "label": "x", "count": list(sizes.values()), "share": 1.0})
+    out = suppress_small_groups(groups({"a": 2, "b": 40, "c": 9, "d": 100}), 5)
+    assert dict(zip(out["group_value"], out["suppressed"])) == {"a": "small", "b": "", "c": "secondary", "d": ""}
+    out = suppress_small_groups(groups({"a": 2, "b": 2, "c": 9, "d": 100}), 5)   # 2 + 2 < 5
+    assert dict(zip(out["group_value"], out["suppressed"])) == {"a": "small", "b": "small", "c": "secondary", "d": ""}
+    out = suppress_small_groups(groups({"a": 3, "b": 3, "c": 9}), 5)
+    assert dict(zip(out["group_value"], out["suppressed"])) == {"a": "small", "b": "small", "c": ""}
+    out = suppress_small_groups(groups({"a": 30, "b": 9}), 5)
+    assert (out["suppressed"] == "").all() and out["count"].tolist() == [30, 9]
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -56,12 +56,17 @@ if split == NO_SPLIT:
 else:
     g = run.by_group
     g = g[(g["group_column"] == split) & (g["construct"] == construct)]
-    small = g[g["suppressed"]]
-    shown_groups = g[~g["suppressed"]]
+    small = g[g["suppressed"] == "small"]
+    secondary = g[g["suppressed"] == "secondary"]
+    shown_groups = g[g["suppressed"] == ""]
     group_title = run.group_names.get(split, split)
     if not small.empty:
         st.warning(f"{group_title}: " + ", ".join(dict.fromkeys(small["group_label"].astype(str)))
-                   + f" — {fewer} respondents; not shown, to protect their privacy.",
+                   + f" — {fewer} respondents; not shown, to protect their privacy."
+                   + ("" if secondary.empty else " "
+                      + ", ".join(dict.fromkeys(secondary["group_label"].astype(str)))
+                      + " is not shown either, so that the small group cannot be worked out "
+                        "from the totals."),
                    icon=":material/visibility_off:")
     if shown_groups.empty:
         st.info(f"No group of {group_title.lower()} has at least {run.small_cell} respondents.")
@@ -74,18 +79,21 @@ else:
                     f"answers. Groups with {fewer} respondents are not shown.")
     rows = []
     for (gl, item), part in g.groupby(["group_label", "item"], sort=False):
-        if part["suppressed"].any():
-            rows.append((gl, item, "all answers", fewer, fewer, fewer))
+        why = part["suppressed"].iloc[0]
+        if why:
+            hidden = fewer if why == "small" else "suppressed"
+            rows.append((gl, item, "all answers", hidden, hidden, hidden))
             continue
         for rec in part.itertuples(index=False):
             rows.append((gl, item, rec.label, format_int(rec.count), format_percent(rec.share),
                          format_int(rec.n_group)))
     shown = pd.DataFrame(rows, columns=[group_title, "Item", "Answer", "n", "%", "Group size"])
-    marks = shown.map(lambda v: "suppressed" if v == fewer else None)
+    marks = shown.map(lambda v: "suppressed" if v in (fewer, "suppressed") else None)
     dataframe(shown, f"Answers per item by {group_title.lower()}", f"answers_{construct}_by_{split}",
               marks=marks,
-              note=f"Counts only. Groups with {fewer} respondents show \"{fewer}\" instead of numbers. "
-                   f"Source: {run.by_group_source}.")
+              note=f"Counts only. Groups with {fewer} respondents show \"{fewer}\" instead of numbers; "
+                   "where that alone would let them be worked out from the totals, the next "
+                   f"smallest group shows \"suppressed\". Source: {run.by_group_source}.")
 
 st.header("Who answered")
 table(T.demographics((r.get("descriptives") or {}).get("demographics"), run.small_cell), "Demographics")
