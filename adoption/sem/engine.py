@@ -164,11 +164,13 @@ def _semopy_description(pt: ParTable) -> tuple[str, list[str | None]]:
 class _Model:
     """Thin wrapper: semopy model matrices as functions of theta, in our variable order."""
 
-    def __init__(self, desc: str, s: np.ndarray, observed: list[str]):
+    def __init__(self, desc: str, s: np.ndarray, observed: list[str], starts: bool = True):
         import semopy  # the only semopy import in the project
 
         logging.getLogger("semopy").setLevel(logging.ERROR)
         self.m = semopy.Model(desc, cov_diag=True)
+        if not starts:  # semopy's start rules can loop on unidentified (extended) models
+            self.m.start_rules = [lambda *_: 0.0 for _ in self.m.start_rules]
         cov_df = pd.DataFrame(s, index=observed, columns=observed)
         self.m.load(cov=cov_df, n_samples=None)
         for p in self.m.parameters.values():  # lavaan does not bound variances
@@ -461,7 +463,13 @@ def sigma_jacobian(partable: ParTable, sample_cov: np.ndarray, values) -> tuple:
         parameter in order of its first row.
     """
     desc, names = _semopy_description(partable)
-    model = _Model(desc, sample_cov, partable.observed)
+    root = logging.getLogger()  # semopy warns about free first loadings on the root logger
+    level = root.level
+    try:
+        root.setLevel(logging.ERROR)
+        model = _Model(desc, sample_cov, partable.observed, starts=False)
+    finally:
+        root.setLevel(level)
     theta = np.zeros(len(model.active))
     order: list[str] = []
     for nm, v in zip(names, values):
