@@ -373,6 +373,9 @@ def test_structural_fit_and_coefficients(results, dom):
     r2 = {r[0]: r[2] for r in table(dom, "r2-composite")}
     for k, v in comp["r2"].items():
         close(r2[k], v, 2)
+    # the latent model's r2 also holds the items': only the structural outcomes are shown
+    assert len(results["structural"]["latent"]["r2"]) > 3
+    assert sorted(r[0] for r in table(dom, "r2-latent")) == ["COM", "TRU", "WIL"]
 
 
 def test_indirect_effects_with_bootstrap_intervals(results, dom):

@@ -144,7 +144,7 @@ def path_figure_block(key: str, model: Mapping[str, Any], labels: Mapping[str, s
         else:
             est[c] = float("nan")
     paths = est[est["op"].isin(["~", "~~"])].reset_index(drop=True)
-    r2 = {k: float(v) for k, v in (model.get("r2") or {}).items() if is_number(v)}
+    r2 = {k: float(v) for k, v in T.outcome_r2(model).items() if is_number(v)}
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)

@@ -22,7 +22,7 @@ from adoption.figures.format import (
     format_percent,
     is_number,
 )
-from adoption.report.tables import cutoff_text
+from adoption.report.tables import cutoff_text, outcome_r2
 
 __all__ = ["CAUSAL_WORDS", "ranked_paths", "fit_verdict", "primary_model", "plain_summary",
            "causal_words_in"]
@@ -169,7 +169,7 @@ def plain_summary(results: Mapping[str, Any], labels: Mapping[str, str] | None =
             out.append(text[0].upper() + text[1:])
         elif regs:
             out.append(f"In the {what}, none of the {len(regs)} paths is significant at p < .05.")
-        r2 = model.get("r2") or {}
+        r2 = outcome_r2(model)
         if r2:
             parts = [f"{format_percent(v, 0)}% of the variance in {_name(k, labels)}"
                      for k, v in r2.items() if is_number(v)]

@@ -360,10 +360,20 @@ def coefficients(model: Mapping[str, Any], key: str, label: str) -> Table | None
                  "* p < .05, ** p < .01, *** p < .001. Confidence intervals from the standard errors.")
 
 
+def outcome_r2(model: Mapping[str, Any]) -> dict[str, Any]:
+    """R² of the structural outcomes only (lhs of a regression), not of the items.
+
+    Without regression rows in ``estimates`` every R² given is kept.
+    """
+    r2 = dict(model.get("r2") or {})
+    outcomes = {r.get("lhs") for r in model.get("estimates") or [] if r.get("op") == "~"}
+    return {k: v for k, v in r2.items() if k in outcomes} if outcomes else r2
+
+
 def r_squared(model: Mapping[str, Any], key: str, label: str,
               labels: Mapping[str, str] | None = None) -> Table | None:
     """Variance explained (R²) in each endogenous variable."""
-    r2 = model.get("r2") or {}
+    r2 = outcome_r2(model)
     if not r2:
         return None
     labels = labels or {}
