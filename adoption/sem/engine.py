@@ -205,7 +205,7 @@ class _Model:
         grads = self.m.calc_sigma_grad(mm, cc)
         r, c = rb.vech_index(self.p)
         pr = np.array(self.perm)
-        delta = np.column_stack([np.asarray(g, dtype=float)[pr[r], pr[c]] for g in grads]) \
+        delta = np.asarray(grads, dtype=float)[:, pr[r], pr[c]].T \
             if grads else np.zeros((len(r), 0))
         return sig, delta
 
@@ -732,9 +732,10 @@ def _fiml_optimise(model: _Model, pat, theta, mu, free_mu, tol=1e-9):
 
     Fisher scoring first, (theta, mu) += I^-1 g with g the analytic FIML gradient and I
     the expected information under MAR (:func:`adoption.sem.fiml.expected_information`);
-    it converges only linearly when the model misfits (observed and expected information
-    then differ), so after a few steps Newton steps with the observed information (the
-    Hessian, by differences of the analytic gradient) finish the job. Steps are halved
+    it converges only linearly, slowly when the model misfits (observed and expected
+    information then differ), so once a step is more than 0.2 times the previous one,
+    Newton steps with the observed information (the Hessian, by differences of the
+    analytic gradient) finish the job. Steps are halved
     while the log-likelihood does not increase.
     """
     k = len(theta)
@@ -755,7 +756,8 @@ def _fiml_optimise(model: _Model, pat, theta, mu, free_mu, tol=1e-9):
                 return new_th, new_mu, f1, lam * np.max(np.abs(step), initial=0.0)
             lam /= 2
 
-    for _ in range(8):  # Fisher scoring
+    prev = math.inf
+    for it in range(50):  # Fisher scoring while it contracts fast
         sig, delta = model.sigma_delta(theta)
         g_th, g_mu = _fiml_gradient(model, pat, theta, mu)
         info_th, info_mu = fiml.expected_information(pat, sig, _dsigma(delta, pat.p))
@@ -768,6 +770,9 @@ def _fiml_optimise(model: _Model, pat, theta, mu, free_mu, tol=1e-9):
         theta, mu, f0, size = line_search(step)
         if size < tol:
             return theta, mu, True
+        if it >= 2 and size > 0.2 * prev:
+            break
+        prev = size
     for _ in range(3):  # Newton, Hessian refreshed if 20 steps do not converge
         info = _fiml_observed_information(model, pat, theta, mu, free_mu)
         for _ in range(20):

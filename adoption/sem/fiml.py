@@ -202,22 +202,26 @@ def expected_information(pat: Patterns, sigma: np.ndarray, dsigma: np.ndarray):
     """
     si = np.linalg.inv(sigma)
     k, p, _ = dsigma.shape
-    t = si @ dsigma  # Si D_k
-    info = pat.n / 2 * np.einsum("kij,lji->kl", t, t)
+    t = (si @ dsigma).reshape(k, p * p)  # Si D_k, flattened
+    tt = (si @ dsigma).transpose(0, 2, 1).reshape(k, p * p)
+    info = pat.n / 2 * (t @ tt.T)
     info_mu = pat.n * si
-    for mis, f in zip(pat.missing, pat.freq):
-        if len(mis) == 0:
+    d2 = dsigma.reshape(k * p, p)
+    for mis, freq, _, _ in pat.groups:  # all patterns with m missing at once
+        g, m = mis.shape
+        u = np.swapaxes(si[:, mis], 0, 1)  # g x p x m
+        c = np.linalg.inv(si[mis[:, :, None], mis[:, None, :]])  # g x m x m
+        info_mu -= np.einsum("g,gpm,gqm->pq", freq, u @ c, u)
+        if k == 0:
             continue
-        m = len(mis)
-        u = si[:, mis]
-        c = np.linalg.inv(si[np.ix_(mis, mis)])
-        pk = dsigma @ u  # k x p x m
-        sip = si @ pk
-        x_kl = (pk @ c).reshape(k, p * m) @ sip.reshape(k, p * m).T
-        qc = (u.T @ pk) @ c  # k x m x m
-        y_kl = qc.reshape(k, m * m) @ qc.transpose(0, 2, 1).reshape(k, m * m).T
-        info -= f / 2 * (2 * x_kl - y_kl)
-        info_mu -= f * (u @ c @ u.T)
+        pk = (d2 @ u.transpose(1, 0, 2).reshape(p, g * m)).reshape(k, p, g, m)
+        sip = np.einsum("ij,kjgm->kigm", si, pk, optimize=True)
+        pc = np.einsum("kigm,gmn,g->kign", pk, c, freq, optimize=True)
+        x_kl = pc.reshape(k, -1) @ sip.reshape(k, -1).T
+        qc = np.einsum("gia,kigb,gbc->kgac", u, pk, c, optimize=True)  # Q_k C
+        y_kl = np.einsum("g,kgab->kgab", freq, qc).reshape(k, -1) @ \
+            qc.transpose(0, 1, 3, 2).reshape(k, -1).T
+        info -= (2 * x_kl - y_kl) / 2
     return (info + info.T) / 2, info_mu
 
 

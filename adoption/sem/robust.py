@@ -19,11 +19,19 @@ lavaan 0.6-14 source: ``lav_model_information.R``, ``lav_mvnorm.R``,
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 
 def vech_index(p: int) -> tuple[np.ndarray, np.ndarray]:
     """Row and column indices of the lower triangle, column by column (lavaan's vech)."""
+    rows, cols = _vech_index(p)
+    return rows.copy(), cols.copy()
+
+
+@functools.lru_cache(maxsize=64)
+def _vech_index(p: int) -> tuple[np.ndarray, np.ndarray]:
     rows, cols = [], []
     for j in range(p):
         for i in range(j, p):
