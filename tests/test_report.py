@@ -577,6 +577,7 @@ def test_summary_ranks_paths_by_beta_among_significant(results):
 def test_fit_verdict_with_cutoffs():
     assert fit_verdict({"cfi": 0.97, "tli": 0.96, "rmsea": 0.04, "srmr": 0.03})[0] == "good"
     v, text = fit_verdict({"cfi": 0.93, "tli": 0.96, "rmsea": 0.04, "srmr": 0.03})
-    assert v == "acceptable" and "CFI = .930" in text and "CFI ≥ .95" in text
+    assert v == "acceptable" and "CFI = .930" in text and "CFI and TLI ≥ .95, acceptable ≥ .90; RMSEA ≤ .06" in text
+    assert text.endswith("the model fits the data acceptably.")
     assert fit_verdict({"cfi": 0.85, "rmsea": 0.12})[0] == "poor"
     assert fit_verdict({})[0] is None

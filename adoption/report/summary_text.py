@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from adoption.cutoffs import judge
+from adoption.cutoffs import CUTOFFS, judge
 from adoption.figures.format import (
     format_bounded,
     format_int,
@@ -22,7 +22,7 @@ from adoption.figures.format import (
     format_percent,
     is_number,
 )
-from adoption.report.tables import cutoff_text, outcome_r2
+from adoption.report.tables import outcome_r2
 
 __all__ = ["CAUSAL_WORDS", "ranked_paths", "fit_verdict", "primary_model", "plain_summary",
            "causal_words_in"]
@@ -34,6 +34,22 @@ CAUSAL_WORDS = ("cause", "causes", "caused", "causal", "causing", "lead to", "le
                 "impact", "impacts", "effect of", "results in", "produces", "boosts", "reduces")
 
 _ORDER = {"good": 0, "acceptable": 1, "poor": 2}
+
+
+def _fit_cutoffs() -> str:
+    """'CFI and TLI ≥ .95, acceptable ≥ .90; RMSEA ≤ .06, acceptable ≤ .08; SRMR ≤ .08'."""
+    def one(m: str) -> str:
+        direction, good, ok = CUTOFFS[m]
+        sign = "≥" if direction > 0 else "≤"
+        text = f"{sign} {format_bounded(good)}"
+        return text + (f", acceptable {sign} {format_bounded(ok)}" if ok != good else "")
+    return (f"CFI and TLI {one('cfi')}; RMSEA {one('rmsea')}; SRMR {one('srmr')}"
+            if CUTOFFS["cfi"] == CUTOFFS["tli"] else
+            "; ".join(f"{m.upper()} {one(m)}" for m in ("cfi", "tli", "rmsea", "srmr")))
+
+
+#: The fit cut-offs as the summary states them (Hu & Bentler, 1999).
+FIT_CUTOFFS = _fit_cutoffs()
 
 
 def causal_words_in(text: str) -> list[str]:
@@ -73,8 +89,7 @@ def fit_verdict(fit: Mapping[str, Any] | None) -> tuple[str | None, str]:
     worst = max(verdicts, key=_ORDER.__getitem__)
     word = {"good": "fits the data well", "acceptable": "fits the data acceptably",
             "poor": "does not fit the data well"}[worst]
-    cut = "; ".join(cutoff_text(m) for m in ("cfi", "tli", "rmsea", "srmr"))
-    return worst, f"{', '.join(parts)}: the model {word} by the usual cut-offs ({cut})."
+    return worst, f"{', '.join(parts)}; by the usual cut-offs ({FIT_CUTOFFS}), the model {word}."
 
 
 def primary_model(structural: Mapping[str, Any] | None) -> tuple[str, Mapping[str, Any]] | None:
