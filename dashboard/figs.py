@@ -67,5 +67,16 @@ def likert_by_group(by_group: pd.DataFrame) -> pd.DataFrame:
     """
     d = by_group.copy()
     d["construct"] = d["item"].astype(str)
-    d["item"] = d["item"].astype(str) + " · " + d["group_label"].astype(str)
+    # the chart keys bars by their text: the group's name, made unique per item by
+    # trailing zero-width spaces (invisible)
+    order = {item: i for i, item in enumerate(dict.fromkeys(d["construct"]))}
+    d["item"] = [f"{_short(g)}{chr(0x200B) * order[i]}"
+                 for g, i in zip(d["group_label"].astype(str), d["construct"])]
+    d["_order"] = d["construct"].map(order)
+    d = d.sort_values("_order", kind="stable")          # item by item, groups in table order
     return d[["item", "construct", "value", "label", "count", "share"]]
+
+
+def _short(label: str, width: int = 11) -> str:
+    """Long group names cut for the chart's axis (the static chart's margin is fixed)."""
+    return label if len(label) <= width else label[: width - 1].rstrip() + "…"

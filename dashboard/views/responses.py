@@ -77,23 +77,26 @@ else:
                title=f"{run.labels.get(construct, construct)} by {group_title.lower()}",
                note="One bar per group under each item; percentages of the group's valid "
                     f"answers. Groups with {fewer} respondents are not shown.")
+    answers = list(dict.fromkeys(run.distribution.sort_values("value")["label"]))
     rows = []
     for (gl, item), part in g.groupby(["group_label", "item"], sort=False):
         why = part["suppressed"].iloc[0]
         if why:
             hidden = fewer if why == "small" else "suppressed"
-            rows.append((gl, item, "all answers", hidden, hidden, hidden))
+            rows.append([gl, item, hidden, hidden, *[hidden] * len(answers)])
             continue
-        for rec in part.itertuples(index=False):
-            rows.append((gl, item, rec.label, format_int(rec.count), format_percent(rec.share),
-                         format_int(rec.n_group)))
-    shown = pd.DataFrame(rows, columns=[group_title, "Item", "Answer", "n", "%", "Group size"])
+        share = dict(zip(part["label"], part["share"]))
+        rows.append([gl, item, format_int(part["n_group"].iloc[0]), format_int(part["count"].sum()),
+                     *[format_percent(share.get(a, 0.0)) for a in answers]])
+    shown = pd.DataFrame(rows, columns=[group_title, "Item", "Group size", "n",
+                                        *[f"{a} %" for a in answers]])
     marks = shown.map(lambda v: "suppressed" if v in (fewer, "suppressed") else None)
     dataframe(shown, f"Answers per item by {group_title.lower()}", f"answers_{construct}_by_{split}",
               marks=marks,
-              note=f"Counts only. Groups with {fewer} respondents show \"{fewer}\" instead of numbers; "
-                   "where that alone would let them be worked out from the totals, the next "
-                   f"smallest group shows \"suppressed\". Source: {run.by_group_source}.")
+              note=f"n = valid answers in the group; percentages of them. Groups with {fewer} "
+                   f"respondents show \"{fewer}\" instead of numbers; where that alone would let "
+                   "them be worked out from the totals, the next smallest group shows "
+                   f"\"suppressed\". Source: {run.by_group_source}.")
 
 st.header("Who answered")
 table(T.demographics((r.get("descriptives") or {}).get("demographics"), run.small_cell), "Demographics")
