@@ -24,7 +24,7 @@ from numpy.testing import assert_allclose
 
 from adoption.errors import InputError
 from adoption.sem.compare import (ANOVA_COLUMNS, chisq_difference, compare_models,
-                                  satorra_bentler_2001)
+                                  net_nested, partable_syntax, satorra_bentler_2001)
 from adoption.sem.engine import fit_model
 
 FIX = Path(__file__).parent / "fixtures"
@@ -88,6 +88,51 @@ def test_difference_test_matches_lavtestlrt(row):
     for k in names:
         assert_allclose(res.differences[k], row[f"alt.{k}"] - row[f"base.{k}"],
                         rtol=RTOL, atol=DIFF_ATOL, err_msg=k)
+
+
+def test_reference_models_are_nested_by_net():
+    res = compare_models(_fit("base"), _fit("emp_wil"))
+    assert any("Nesting checked" in n for n in res.notes)
+    unchecked = compare_models(_fit("base"), _fit("emp_wil"), check_nesting=False)
+    assert unchecked.valid_test and any("assumed" in n for n in unchecked.notes)
+
+
+def test_net_finds_non_nested_models_with_different_df():
+    """base with WIL ~ 0*STG (df 15) vs base without WIL ~ PU, plus WIL ~ EMP + ACC
+    (df 13): the first frees PU, which the second fixes, so it is not nested."""
+    base = composite_model()
+    a = fit_model(base.replace("b_STG_WIL*STG", "0*STG"), composite_data())
+    b = fit_model(base.replace("b_PU_WIL*PU", "0*PU") + " + EMP + ACC", composite_data())
+    assert (a.fit["df"], b.fit["df"]) == (15, 13)
+    nested, chisq = net_nested(a, b)
+    assert nested is False and chisq > 1
+    res = compare_models(a, b)
+    assert not res.valid_test and np.isnan(res.pvalue) and res.method == "none"
+    assert np.isfinite(res.differences["aic"])
+    assert any("not nested" in n for n in res.notes)
+    # nested the right way round: the restricted model is reproduced exactly
+    nested, chisq = net_nested(_fit("no_stg"), _fit("base"))
+    assert nested is True and chisq < 1e-6
+
+
+def test_net_on_a_cfa():
+    """Orthogonal factors are nested in correlated ones, not the other way round."""
+    hs = pd.read_csv(FIX / "data" / "holzinger_swineford.csv")
+    model = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
+    free = fit_model(model, hs)
+    orth = fit_model(model + "\nvisual ~~ 0*textual", hs)
+    assert net_nested(orth, free)[0] is True
+    assert net_nested(free, orth)[0] is False
+    res = compare_models(free, orth)
+    assert res.valid_test and res.restricted == "alt" and res.chisq_diff > 0
+
+
+def test_partable_syntax_round_trip():
+    """Refitting the syntax rebuilt from a parameter table gives the same fit."""
+    fit = _fit("no_stg")
+    again = fit_model(partable_syntax(fit.partable), composite_data())
+    assert_allclose(again.fit["chisq"], fit.fit["chisq"], rtol=1e-8)
+    assert again.fit["df"] == fit.fit["df"]
 
 
 def test_anova_table_as_lavaan():

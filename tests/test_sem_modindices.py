@@ -172,3 +172,12 @@ def test_unconverged_fit_is_refused():
     fit = fit_model(composite_model(), data)
     with pytest.raises(InputError, match="converged"):
         modification_indices(fit)
+
+
+def test_fiml_fit_is_refused():
+    data = composite_data()
+    data.loc[data.index[:20], "WIL"] = np.nan  # the outcome missing for 20 rows
+    fit = fit_model(composite_model(), data, missing="fiml")
+    assert fit.converged
+    with pytest.raises(InputError, match="listwise"):
+        modification_indices(fit)

@@ -9,17 +9,20 @@
   ``satorra.bentler`` (MLM) and ``yuan.bentler.mplus`` (MLR) tests: the scaled
   difference of the two *unscaled* statistics (Satorra & Bentler, 2001);
 
-plus the differences in CFI, TLI, RMSEA, SRMR, AIC and BIC. Whether the comparison is a
-valid nested test is decided from what the two fits can show: the same observed
-variables, the same rows and missing-data method, and different degrees of freedom. That
-one model is a special case of the other cannot be read off two fits; it is assumed, and
-the notes say so. Models on different variables (or rows) have likelihoods of different
-data: neither the test nor the AIC/BIC difference is meaningful, and none is reported.
+plus the differences in CFI, TLI, RMSEA, SRMR, AIC and BIC. A difference test is
+reported only when it is valid: the same observed variables, rows and missing-data
+method, different degrees of freedom, and the model with more df nested in the other,
+which :func:`net_nested` checks by the NET procedure (Bentler & Satorra, 2010; lavaan
+itself does not check). Models on different variables (or rows) have likelihoods of
+different data: neither the test nor the AIC/BIC difference is meaningful, and none is
+reported. Non-nested models on the same data are compared by AIC/BIC only.
 
 References
 ----------
 Satorra, A., & Bentler, P. M. (2001). A scaled difference chi-square test statistic for
 moment structure analysis. *Psychometrika*, 66, 507-514.
+Bentler, P. M., & Satorra, A. (2010). Testing model nesting and equivalence.
+*Psychological Methods*, 15, 111-123.
 lavaan 0.6-14 source: ``lav_test_LRT.R`` (``lavTestLRT``), ``lav_test_diff.R``
 (``lav_test_diff_SatorraBentler2001``).
 """
@@ -33,7 +36,9 @@ import pandas as pd
 
 from adoption.errors import InputError
 from adoption.sem import fitmeasures as fm
-from adoption.sem.engine import ModelFit
+from adoption.sem.engine import ModelFit, fit_model
+from adoption.sem.syntax import ParTable
+from adoption.vocabulary import OP_LOADING
 
 #: Fit measures whose difference (alternative minus base) is reported.
 DIFF_MEASURES = ("chisq", "df", "npar", "cfi", "tli", "rmsea", "srmr", "aic", "bic")
@@ -103,6 +108,66 @@ def fit_differences(base: dict, alt: dict, names=DIFF_MEASURES) -> dict:
 
 
 # --------------------------------------------------------------------------- nesting
+def partable_syntax(pt: ParTable) -> str:
+    """lavaan syntax that rebuilds a parameter table row by row (free rows with their
+    labels, fixed rows with their values); fixed-x rows are left to ``fixed_x``."""
+    lines = []
+    first: set[str] = set()
+    for r in pt.rows:
+        if r.fixed_x:
+            continue
+        if not r.free:
+            mod = f"{r.value!r}*"
+        elif r.label:
+            mod = f"{r.label}*"
+        else:  # a free first loading must say so: lavaan would fix it
+            mod = "NA*" if r.op == OP_LOADING and r.lhs not in first else ""
+        if r.op == OP_LOADING:
+            first.add(r.lhs)
+        lines.append(f"{r.lhs} {r.op} {mod}{r.rhs}")
+    return "\n".join(lines)
+
+
+def _data_with_covariance(sigma: np.ndarray, n: int, names, seed: int = 1) -> pd.DataFrame:
+    """n rows whose covariance matrix (divisor n) is exactly ``sigma``."""
+    z = np.random.default_rng(seed).standard_normal((n, len(names)))
+    z -= z.mean(axis=0)
+    lz = np.linalg.cholesky(z.T @ z / n)
+    x = np.linalg.solve(lz, z.T).T @ np.linalg.cholesky(sigma).T
+    return pd.DataFrame(x, columns=list(names))
+
+
+def net_nested(restricted: ModelFit, larger: ModelFit, crit: float = 1e-4) -> tuple:
+    """Is ``restricted`` nested in ``larger``? The NET procedure (Bentler & Satorra, 2010).
+
+    ``larger`` is fitted by ML to data whose covariance matrix is exactly the one
+    ``restricted`` implies (same N). If ``larger`` reproduces it (chi-square below
+    ``crit``, as ``semTools::net``), every covariance matrix of the restricted model is
+    one of the larger model's: the models are nested (in their covariance structure).
+
+    Returns
+    -------
+    (nested, chisq) : (bool or None, float)
+        None when the check could not be made (no parameter table, no convergence).
+
+    References
+    ----------
+    Bentler, P. M., & Satorra, A. (2010). Testing model nesting and equivalence.
+    *Psychological Methods*, 15, 111-123.
+    """
+    if restricted.partable is None or larger.partable is None:
+        return None, float("nan")
+    fixed_x = any(r.fixed_x for r in larger.partable.rows)
+    data = _data_with_covariance(restricted.implied_cov, restricted.nobs,
+                                 restricted.observed)
+    fit = fit_model(partable_syntax(larger.partable), data, estimator="ML",
+                    fixed_x=fixed_x)
+    chisq = fit.fit["chisq"]
+    if not fit.converged or not np.isfinite(chisq):
+        return None, float(chisq)
+    return bool(chisq < crit), float(chisq)
+
+
 def comparability(base: ModelFit, alt: ModelFit) -> tuple[bool, bool, tuple[str, ...]]:
     """Can the two fits be compared, and by a nested test?
 
@@ -112,8 +177,9 @@ def comparability(base: ModelFit, alt: ModelFit) -> tuple[bool, bool, tuple[str,
         ``same_data``: the likelihoods are of the same data (same observed variables,
         rows and missing-data method), so AIC/BIC differences are meaningful.
         ``testable``: also different degrees of freedom, so the model with more df can be
-        a restricted version of the other and a difference test is defined.
-        ``notes``: why not, or what is assumed.
+        a restricted version of the other and a difference test is defined (whether it
+        is, :func:`net_nested` checks).
+        ``notes``: why not.
     """
     notes = []
     if set(base.observed) != set(alt.observed):
@@ -137,10 +203,6 @@ def comparability(base: ModelFit, alt: ModelFit) -> tuple[bool, bool, tuple[str,
         testable = False
         notes.append("The models have the same degrees of freedom: they are not nested "
                      "(or are equivalent); compare them by AIC/BIC only.")
-    elif same_data:
-        notes.append("The model with more degrees of freedom is assumed to be a "
-                     "restricted version of the other (nesting cannot be checked from "
-                     "the fits).")
     return same_data, testable, tuple(notes)
 
 
@@ -187,7 +249,8 @@ class ModelComparison:
     notes: tuple
 
 
-def compare_models(base: ModelFit, alt: ModelFit) -> ModelComparison:
+def compare_models(base: ModelFit, alt: ModelFit, *, check_nesting: bool = True
+                   ) -> ModelComparison:
     """Compare two fitted models as ``lavaan::lavTestLRT(base, alt)``.
 
     Parameters
@@ -195,6 +258,10 @@ def compare_models(base: ModelFit, alt: ModelFit) -> ModelComparison:
     base, alt : ModelFit
         Two fits of :func:`adoption.sem.engine.fit_model` with the same estimator, in
         either order (the test is of the model with more df against the other).
+    check_nesting : bool
+        Verify by :func:`net_nested` (one extra ML fit) that the model with more df is
+        nested in the other; if it is not, no difference test is reported. Without the
+        check, or when it cannot be made, nesting is assumed and the notes say so.
 
     Returns
     -------
@@ -241,6 +308,21 @@ def compare_models(base: ModelFit, alt: ModelFit) -> ModelComparison:
         restricted = "base" if base.fit["df"] > alt.fit["df"] else "alt"
         order = sorted([("base", base), ("alt", alt)], key=lambda t: t[1].fit["df"])
     (_, f1), (_, f0) = order
+    if testable:
+        nested, net_chisq = net_nested(f0, f1) if check_nesting else (None, float("nan"))
+        if nested is None:
+            notes.append("The model with more degrees of freedom is assumed to be a "
+                         "restricted version of the other (nesting was not checked).")
+        elif nested:
+            notes.append("Nesting checked (NET, Bentler & Satorra, 2010): the less "
+                         "restricted model reproduces the restricted model's implied "
+                         "covariances.")
+        else:
+            testable = False
+            notes.append("The models are not nested (NET, Bentler & Satorra, 2010: the "
+                         "model with fewer df does not reproduce the other's implied "
+                         f"covariances, chi-square {net_chisq:.4g}): a chi-square "
+                         "difference test is not valid; compare them by AIC/BIC.")
     nan = float("nan")
     d = ddf = p = cd = rmsea_d = nan
     method = "none"

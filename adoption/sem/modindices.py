@@ -174,7 +174,7 @@ def modification_indices(fit: ModelFit, *, sort: bool = True,
     Raises
     ------
     InputError
-        The fit did not converge or is not a ``fit_model`` result.
+        The fit did not converge, is not a ``fit_model`` result, or used FIML.
 
     Notes
     -----
@@ -196,6 +196,9 @@ def modification_indices(fit: ModelFit, *, sort: bool = True,
     if pt is None or not fit.converged:
         raise InputError("Modification indices need a converged model from fit_model; "
                          "this fit did not converge.")
+    if getattr(fit, "missing", "listwise") != "listwise":
+        raise InputError("Modification indices are implemented for complete data "
+                         "(missing='listwise') only; refit with listwise deletion.")
     est = fit.estimates
     # extended table: the model's rows (fixed ones freed at their values), then candidates
     rows, values, free = [], [], []
