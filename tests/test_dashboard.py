@@ -469,3 +469,40 @@ def test_nothing_in_the_package_imports_streamlit():
     for p in (REPO / "adoption").rglob("*.py"):
         text = p.read_text(encoding="utf-8")
         assert "import streamlit" not in text and "from streamlit" not in text, p
+
+
+# --------------------------------------------------------------------------- downloads
+def test_static_images_for_every_figure(runs):
+    """The PNG and SVG buttons' callables: matplotlib renderers, no browser."""
+    import sys
+    sys.path.insert(0, str(REPO / "dashboard"))
+    from figs import likert_by_group, path_diagram_png, path_diagram_svg
+    from rundata import load_run
+
+    from adoption.figures.forest import forest_png, forest_svg
+    from adoption.figures.heatmap import htmt_png, htmt_svg
+    from adoption.figures.likert import likert_png, likert_svg
+
+    p = runs / "structural"
+    run = load_run(str(p), (p / "results.json").stat().st_mtime)
+    pngs = [path_diagram_png(run, "composite", True, False), path_diagram_png(run, "latent", False, True),
+            forest_png(run.structural["composite"]["indirect"]),
+            forest_png(run.structural["composite"]["indirect"], standardized=True),
+            htmt_png(run.results["validity"]["htmt"]), likert_png(run.distribution),
+            likert_png(likert_by_group(run.by_group[(run.by_group["group_column"] == "gender")
+                                                    & (run.by_group["construct"] == "HAB")]))]
+    svgs = [path_diagram_svg(run, "composite", True, False),
+            forest_svg(run.structural["composite"]["total"]),
+            htmt_svg(run.results["validity"]["htmt"]), likert_svg(run.distribution)]
+    assert all(b[:8] == b"\x89PNG\r\n\x1a\n" and len(b) > 5000 for b in pngs)
+    assert all(b"<svg" in b[:2000] for b in svgs)
+
+
+def test_csv_download_is_escaped_and_readable():
+    import sys
+    sys.path.insert(0, str(REPO / "dashboard"))
+    from ui import csv_bytes
+
+    data = csv_bytes(pd.DataFrame({"Path": ["=HYPERLINK(1)", "EMP → COM"], "b": ["−0.1", "0.2"]}))
+    text = data.decode("utf-8-sig")
+    assert "'=HYPERLINK(1)" in text and "EMP → COM" in text and "−0.1" in text

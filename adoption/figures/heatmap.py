@@ -114,8 +114,7 @@ def _draw(g: HtmtGrid, fmt: str, dpi: float) -> bytes:
     (FigureCanvasSVG if fmt == "svg" else FigureCanvasAgg)(fig)
     ax = fig.add_axes((0.5 / (side + 1.0), 0.9 / (side + 0.6), (side - 0.6) / (side + 1.0),
                        (side - 0.6) / (side + 0.6)))
-    cmap = LinearSegmentedColormap.from_list("htmt", _SCALE)
-    cmap.set_bad("white")
+    cmap = LinearSegmentedColormap.from_list("htmt", _SCALE).with_extremes(bad="white")
     vals = g.values[1:, :-1]
     im = ax.imshow(np.ma.masked_invalid(np.clip(vals, 0, 1)), cmap=cmap, vmin=0, vmax=1)
     font = dict(family=FONT_FAMILY)
