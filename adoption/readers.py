@@ -71,6 +71,13 @@ class RawTable:
     notes: list[tuple[str, str]] = field(default_factory=list)
 
 
+def _reason(exc: BaseException) -> str:
+    """A library's error text fit for a one-line message: its first line, at most 200
+    characters (openpyxl and pyreadstat messages can run over several lines)."""
+    text = (str(exc).strip().splitlines() or [""])[0]
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
 # -- what the bytes say ------------------------------------------------------------------
 def sniff_kind(head: bytes) -> str | None:
     """The file kind its first bytes reveal, or None for plain text / unknown.
@@ -188,7 +195,7 @@ def read_readstat(path: Path, fmt: str) -> RawTable:
         else:
             df, meta = pyreadstat.read_por(str(path))
     except Exception as exc:  # pyreadstat raises ReadstatError/PyreadstatError and more
-        raise InputError(f"{path}: cannot read this .{fmt} file ({exc}). It is probably "
+        raise InputError(f"{path}: cannot read this .{fmt} file ({_reason(exc)}). It is probably "
                          "truncated or corrupt: export it again from the program that made it.") from None
     if meta.number_rows not in (None, -1) and meta.number_rows != len(df):
         raise InputError(f"{path}: the file header announces {meta.number_rows} rows but "
@@ -319,7 +326,7 @@ def read_csv(path: Path, data: bytes) -> RawTable:
     try:
         records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=False))
     except csv.Error as exc:
-        raise InputError(f"{path}: cannot parse the CSV ({exc}). Check quoting and export it again.") from None
+        raise InputError(f"{path}: cannot parse the CSV ({_reason(exc)}). Check quoting and export it again.") from None
     if text.count('"') % 2 and records and any("\n" in f for f in records[-1]):
         raise InputError(f"{path}: a quoted field is never closed (it runs from data row "
                          f"{len(records) - 1} to the end of the file). The file may be truncated, "
@@ -367,7 +374,7 @@ def check_xlsx_zip(path: Path) -> None:
         with zipfile.ZipFile(path) as z:
             infos = z.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise InputError(f"{path}: cannot open this Excel file ({exc.__class__.__name__}: {exc}). "
+        raise InputError(f"{path}: cannot open this Excel file ({exc.__class__.__name__}: {_reason(exc)}). "
                          "It may be truncated or not a real .xlsx: save it again from Excel.") from None
     total = sum(i.file_size for i in infos)
     if total > MAX_XLSX_UNCOMPRESSED:
@@ -396,7 +403,7 @@ def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
-        raise InputError(f"{path}: cannot open this Excel file ({exc.__class__.__name__}: {exc}). "
+        raise InputError(f"{path}: cannot open this Excel file ({exc.__class__.__name__}: {_reason(exc)}). "
                          "It may be truncated or not a real .xlsx: save it again from Excel.") from None
     except Exception as exc:  # a malformed part: openpyxl raises many kinds of error
         raise InputError(f"{path}: cannot open this Excel file ({exc.__class__.__name__}). "
@@ -427,7 +434,7 @@ def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
     except InputError:
         raise
     except Exception as exc:
-        raise InputError(f"{path}: cannot read the sheet ({exc.__class__.__name__}: {exc}). "
+        raise InputError(f"{path}: cannot read the sheet ({exc.__class__.__name__}: {_reason(exc)}). "
                          "Save the workbook again from Excel, or export it as CSV.") from None
     finally:
         wb.close()
