@@ -580,7 +580,7 @@ def power_analysis(survey: Survey, ns: Sequence[int] = DEFAULT_NS, reps: int = 1
         A spec with ``population`` (the data-generating values) and ``structural`` (the
         model whose paths are tested).
     ns : sequence of int
-        Sample sizes (complete, clean respondents).
+        Sample sizes (complete, clean respondents); sorted, duplicates dropped.
     reps : int
         Replicates per sample size.
     seed : int
