@@ -185,18 +185,31 @@ def read_readstat(path: Path, fmt: str) -> RawTable:
     :mod:`adoption.load` can count them per column before setting them to missing.
     (.por files carry no user-missing definitions that pyreadstat can read.)
     """
+    import warnings
+
     import pyreadstat
 
     try:
-        if fmt in ("sav", "zsav"):
-            df, meta = pyreadstat.read_sav(str(path), user_missing=True)
-        elif fmt == "dta":
-            df, meta = pyreadstat.read_dta(str(path), user_missing=True)
-        else:
-            df, meta = pyreadstat.read_por(str(path))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            if fmt in ("sav", "zsav"):
+                df, meta = pyreadstat.read_sav(str(path), user_missing=True)
+            elif fmt == "dta":
+                df, meta = pyreadstat.read_dta(str(path), user_missing=True)
+            else:
+                df, meta = pyreadstat.read_por(str(path))
     except Exception as exc:  # pyreadstat raises ReadstatError/PyreadstatError and more
         raise InputError(f"{path}: cannot read this .{fmt} file ({_reason(exc)}). It is probably "
                          "truncated or corrupt: export it again from the program that made it.") from None
+    notes = []
+    for w in caught:
+        text = str(w.message)
+        dup = re.search(r"column '(.*)' is duplicated", text)
+        if dup:
+            # pyreadstat renames the second copy; a CSV with the same header is refused
+            raise InputError(f"{path}: column '{dup.group(1)}' appears twice in the file. "
+                             "Rename or remove one of them and save the file again.")
+        notes.append(("reader warning", _reason(text)))
     if meta.number_rows not in (None, -1) and meta.number_rows != len(df):
         raise InputError(f"{path}: the file header announces {meta.number_rows} rows but "
                          f"{len(df)} could be read: the file is truncated. Export it again.")
@@ -210,6 +223,7 @@ def read_readstat(path: Path, fmt: str) -> RawTable:
         value_labels={c: dict(v) for c, v in (meta.variable_value_labels or {}).items()},
         missing_ranges=ranges,
         missing_user_values={c: list(v) for c, v in (getattr(meta, "missing_user_values", None) or {}).items()},
+        notes=notes,
     )
 
 
