@@ -2,7 +2,7 @@
 
 References: tests/fixtures/mi/*_modindices.csv, made by tests/fixtures/mi/make_mi_reference.R
 (written with 15 significant digits): HS CFA, the paperlike composite path model (ML and
-MLR), PoliticalDemocracy SEM, an HS MIMIC model and the 37-item paperlike latent SEM.
+MLR), the HS CFA with equal loadings, PoliticalDemocracy SEM, an HS MIMIC model and the 37-item paperlike latent SEM.
 
 Tolerances
 ----------
@@ -69,6 +69,10 @@ MIMIC_MODEL = """ visual =~ x1 + x2 + x3
 def _model_and_data(name):
     if name == "hs_cfa":
         return HS_MODEL, pd.read_csv(FIX / "data" / "holzinger_swineford.csv")
+    if name == "hs_cfa_equal":  # repeated labels: equal loadings
+        model = HS_MODEL.replace("x1 + x2 + x3", "x1 + a*x2 + a*x3").replace(
+            "x4 + x5 + x6", "x4 + b*x5 + b*x6")
+        return model, pd.read_csv(FIX / "data" / "holzinger_swineford.csv")
     if name == "hs_mimic":  # grade has a missing value: listwise, as lavaan
         return MIMIC_MODEL, pd.read_csv(FIX / "data" / "holzinger_swineford.csv")
     if name == "political_democracy":
@@ -96,9 +100,9 @@ def _case(name, estimator="ML"):
     return _CACHE[key]
 
 
-# CFA; path model of observed variables with fixed x; latent regressions with residual
+# CFA (free and with equality constraints); path model of observed variables with fixed x; latent regressions with residual
 # covariances; MIMIC (observed x -> factors, observed outcome); 37-item latent SEM.
-CASES = [("hs_cfa", "ML"), ("composite_path", "ML"), ("composite_path", "MLR"),
+CASES = [("hs_cfa", "ML"), ("hs_cfa_equal", "ML"), ("composite_path", "ML"), ("composite_path", "MLR"),
          ("political_democracy", "ML"), ("hs_mimic", "ML"), ("paperlike_latent", "ML")]
 
 
