@@ -581,3 +581,13 @@ def test_fit_verdict_with_cutoffs():
     assert text.endswith("the model fits the data acceptably.")
     assert fit_verdict({"cfi": 0.85, "rmsea": 0.12})[0] == "poor"
     assert fit_verdict({})[0] is None
+
+
+def test_suppressed_cells_complementary():
+    from adoption.report.tables import suppressed_cells
+
+    assert suppressed_cells([223, 319, 3]) == ({2}, {0})
+    assert suppressed_cells([541, 2, 2]) == ({1, 2}, set())
+    assert suppressed_cells([10, 20], threshold=5) == (set(), set())
+    assert suppressed_cells([4], threshold=5) == ({0}, set())
+    assert suppressed_cells([None, 3, 8]) == ({1}, {2})

@@ -87,6 +87,28 @@ def sample_flow(sample: Mapping[str, Any] | None) -> Table | None:
                  "first reason that applied.")
 
 
+def suppressed_cells(counts: Sequence[Any], threshold: int = SMALL_CELL) -> tuple[set[int], set[int]]:
+    """Which counts of one variable (or one group split) to hide.
+
+    Returns ``(primary, secondary)``: positions of counts below ``threshold``, and, when
+    exactly one count is that small, the position of the next smallest count, so that
+    the small one cannot be recovered from the total by subtraction (complementary
+    suppression). Use for every table that shows counts of people by category.
+
+    >>> suppressed_cells([223, 319, 3])
+    ({2}, {0})
+    >>> suppressed_cells([541, 2, 2])
+    ({1, 2}, set())
+    """
+    primary = {i for i, c in enumerate(counts) if is_number(c) and c < threshold}
+    secondary: set[int] = set()
+    if len(primary) == 1:
+        others = [i for i, c in enumerate(counts) if i not in primary and is_number(c)]
+        if others:
+            secondary.add(min(others, key=lambda i: counts[i]))
+    return primary, secondary
+
+
 def demographics(rows: Sequence[Mapping[str, Any]] | None, threshold: int = SMALL_CELL) -> Table | None:
     """Counts and percentages of each demographic category, small cells suppressed.
 
@@ -102,13 +124,8 @@ def demographics(rows: Sequence[Mapping[str, Any]] | None, threshold: int = SMAL
     out = []
     secondary = False
     for var, cats in by_var.items():
-        small = [i for i, r in enumerate(cats) if is_number(r.get("count")) and r["count"] < threshold]
-        hide2 = set()
-        if len(small) == 1:
-            others = [i for i in range(len(cats)) if i not in small and is_number(cats[i].get("count"))]
-            if others:
-                hide2.add(min(others, key=lambda i: cats[i]["count"]))
-                secondary = True
+        small, hide2 = suppressed_cells([r.get("count") for r in cats], threshold)
+        secondary = secondary or bool(hide2)
         for i, r in enumerate(cats):
             first = (var.replace("_", " ").capitalize() if i == 0 else "")
             label = str(r.get("label") if r.get("label") is not None else r.get("value"))
