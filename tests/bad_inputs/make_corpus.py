@@ -86,7 +86,8 @@ def rezip(data: bytes, change) -> bytes:
 def main() -> None:
     FILES.mkdir(exist_ok=True)
     for old in FILES.iterdir():
-        old.unlink()
+        if not old.name.startswith("fuzz_"):  # inputs found by fuzzing are kept as they are
+            old.unlink()
     rng = np.random.default_rng(7)
     df = base()
     ok_csv = csv_text(df)
@@ -171,6 +172,7 @@ def main() -> None:
     write("xlsx_renamed.csv", ok_xlsx)
     write("csv_renamed.sav", ok_csv)
     write("csv_renamed.xlsx", ok_csv)
+    write("duplicate_column.sav", ok_sav.replace(b"BI3", b"BI2"))
     write("truncated.sav", ok_sav[: len(ok_sav) // 2])
     write("truncated_header.sav", ok_sav[:300])
     bad = bytearray(ok_sav)
