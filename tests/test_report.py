@@ -591,3 +591,18 @@ def test_suppressed_cells_complementary():
     assert suppressed_cells([10, 20], threshold=5) == (set(), set())
     assert suppressed_cells([4], threshold=5) == ({0}, set())
     assert suppressed_cells([None, 3, 8]) == ({1}, {2})
+
+
+def test_rebuild_report_from_a_run_directory(example_run, tmp_path):
+    import shutil
+
+    from adoption.errors import InputError
+    from adoption.report import rebuild_report
+
+    run = tmp_path / "run"
+    shutil.copytree(example_run.out_dir, run)
+    files = rebuild_report(run)
+    assert (run / "report.html").is_file() and (run / "figures" / "likert.svg").is_file()
+    assert set(files) >= {"report.html", "report.docx", "figures/likert.png"}
+    with pytest.raises(InputError, match="no results.json"):
+        rebuild_report(tmp_path / "nowhere")

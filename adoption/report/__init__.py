@@ -20,7 +20,7 @@ from typing import Any
 
 from adoption.report.build import build_report
 
-__all__ = ["build_report", "write_report"]
+__all__ = ["build_report", "rebuild_report", "write_report"]
 
 
 def write_report(run_dir: str | Path, results: Mapping[str, Any]) -> dict[str, Path]:
@@ -58,3 +58,17 @@ def write_report(run_dir: str | Path, results: Mapping[str, Any]) -> dict[str, P
     written["report.html"] = write_html(report, run_dir / "report.html")
     written["report.docx"] = write_docx(report, run_dir / "report.docx")
     return written
+
+
+def rebuild_report(run_dir: str | Path) -> dict[str, Path]:
+    """Write the report again from a finished run directory's ``results.json``
+    (e.g. after a change to the report's layout; no model is refitted)."""
+    import json
+
+    run_dir = Path(run_dir)
+    results_file = run_dir / "results.json"
+    if not results_file.is_file():
+        from adoption.errors import InputError
+
+        raise InputError(f"{run_dir}: no results.json here; give the folder of a finished run.")
+    return write_report(run_dir, json.loads(results_file.read_text(encoding="utf-8")))
