@@ -149,9 +149,13 @@ def runs(example_run, tmp_path_factory):
         for d in r["descriptives"]["demographics"]:
             if d["variable"] == "gender" and str(d["value"]) in ("3", "3.0"):
                 moved, d["count"] = d["count"] - 3, 3
-        for d in r["descriptives"]["demographics"]:
-            if d["variable"] == "gender" and str(d["value"]) in ("2", "2.0"):
+        gender = [d for d in r["descriptives"]["demographics"] if d["variable"] == "gender"]
+        for d in gender:
+            if str(d["value"]) in ("2", "2.0"):
                 d["count"] += moved
+        total = sum(d["count"] for d in gender)
+        for d in gender:
+            d["share"] = d["count"] / total
         return r
     small = _copy_run(src, root / "small", "Example with a small group", three_left)
     (small / "tables" / "distribution_by_group.csv").unlink(missing_ok=True)
