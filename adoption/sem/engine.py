@@ -271,10 +271,12 @@ def fit_model(syntax: str, data: pd.DataFrame, *, estimator: str = "ML",
     missing : {"listwise", "fiml"}
         "listwise": rows with any missing model variable are deleted (lavaan's default
         ``missing = "listwise"``). "fiml": full-information ML, lavaan
-        ``missing = "ml"`` (estimator "ML" only for now): casewise likelihood with
+        ``missing = "ml"``, with estimator "ML" or "MLR": casewise likelihood with
         intercepts of the observed variables free and latent means 0; SEs from the
-        observed information (lavaan's default there); rows with every model variable
-        missing are dropped. With ``fixed_x=True`` rows missing an exogenous predictor
+        observed information (lavaan's default there; MLR: Huber-White sandwich with
+        the casewise scores, Yuan-Bentler "mplus" scaled test, robust CFI/TLI/RMSEA
+        from the FIML-corrected statistic as lavaan 0.6-14); rows with every model
+        variable missing are dropped. With ``fixed_x=True`` rows missing an exogenous predictor
         are deleted, as lavaan 0.6-14 does (it warns "cases were deleted due to missing
         values in exogenous variable(s), while fixed.x = TRUE"); ``fixed_x=False`` keeps
         them and models x as random. The estimates table then ends with the ``~1`` rows
@@ -287,7 +289,7 @@ def fit_model(syntax: str, data: pd.DataFrame, *, estimator: str = "ML",
     Raises
     ------
     InputError
-        Unknown estimator or missing-data method, MLM or MLR with FIML, bad syntax,
+        Unknown estimator or missing-data method, MLM with FIML, bad syntax,
         model variables missing or non-numeric.
 
     Notes
@@ -323,9 +325,6 @@ def fit_model(syntax: str, data: pd.DataFrame, *, estimator: str = "ML",
     if missing == "fiml" and estimator == "MLM":
         raise InputError("estimator='MLM' needs complete data (as in lavaan); with "
                          "missing='fiml' use estimator='ML'.")
-    if missing == "fiml" and estimator == "MLR":
-        raise InputError("estimator='MLR' with missing='fiml' is not supported yet; use "
-                         "estimator='ML' with missing='fiml', or MLR with listwise deletion.")
     pt = build_partable(syntax, data.columns)
     exo_declared = list(pt.exogenous_x)
     if not fixed_x:
@@ -916,12 +915,17 @@ def _fit_fiml(pt: ParTable, data: pd.DataFrame, estimator: str, exo_declared,
 
     # --------------------------------------------------------------- standard errors
     vc_full = np.full((k + len(free_mu),) * 2, np.nan)
+    info_inv = s0 = None
     try:
         info = _fiml_observed_information(model, pat, theta, mu, free_mu)
         if np.linalg.cond(info) > 1e12:
             raise np.linalg.LinAlgError
         info_inv = np.linalg.inv(info)
-        vc_full = info_inv
+        if estimator == "ML":
+            vc_full = info_inv
+        else:  # MLR: Huber-White sandwich with the casewise scores
+            s0 = _fiml_scores(model, pat, theta, mu, free_mu)
+            vc_full = info_inv @ (s0.T @ s0) @ info_inv
     except np.linalg.LinAlgError:
         msgs.append("The information matrix is singular: the model is probably not "
                     "identified (check fixed loadings / scaling of each factor); "
@@ -967,9 +971,19 @@ def _fit_fiml(pt: ParTable, data: pd.DataFrame, estimator: str, exo_declared,
 
     # --------------------------------------------------------------- fit measures
     x_base = [obs_index[v] for v in exo_declared]  # saturated block of the baseline
+    delta_full = np.zeros((p + delta.shape[0], k + len(free_mu)))  # d(mu, vech Sigma)
+    delta_full[p:, :k] = delta
+    delta_full[free_mu, k + np.arange(len(free_mu))] = 1.0
     fit = _fiml_fit_measures(pat, mu_h1, s_h1, mu, sigma, npar, df, x_idx, x_base)
     if estimator != "ML":
         fit.update({kk: float("nan") for kk in ROBUST_FIT_MEASURES})
+        if info_inv is not None:
+            try:
+                fit.update(_fiml_robust_fit(pat, mu_h1, s_h1, mu, sigma, delta_full, x_idx,
+                                            x_base, info_inv, s0, fit, n, df))
+            except np.linalg.LinAlgError:
+                msgs.append("The robust (scaled) test statistic could not be computed: an "
+                            "information matrix is singular.")
     timings["total"] = time.perf_counter() - t0
 
     msgs += _diagnose(pt, est, sigma)
@@ -1018,3 +1032,92 @@ def _fiml_fit_measures(pat, mu_h1, s_h1, mu, sigma, npar, df, x_idx, x_base) -> 
         "aic": fm.aic(logl, npar), "bic": fm.bic(logl, npar, n), "logl": logl,
         "unrestricted.logl": logl_h1,
     }
+
+
+def _fiml_scores(model: _Model, pat, theta, mu, free_mu) -> np.ndarray:
+    """Casewise scores d logl_i / d (theta, mu[free_mu]), N x (k + m)."""
+    sig, delta = model.sigma_delta(theta)
+    s_mu, s_sig = fiml.casewise_scores(pat, mu, sig)
+    return np.hstack([s_sig @ delta, s_mu[:, free_mu]])
+
+
+def _fiml_robust_fit(pat, mu_h1, s_h1, mu, sigma, delta_full, x_idx, x_base, info_inv, s0,
+                     fit, n, df) -> dict:
+    """MLR with FIML: lavaan's ``yuan.bentler.mplus`` scaled test and robust indices
+    under missing = "ml".
+
+    Scaled test: c = [tr(A1^-1 B1) - tr(E^-1 B0)] / df with A1, B1 the observed and
+    first-order information of the saturated moments at their EM estimates, E the fitted
+    model's observed information and B0 its casewise-score cross-product; the baseline
+    model's c_b likewise with its own E and B0 (means and variances, plus the x block
+    when x is random).
+
+    Robust CFI/TLI/RMSEA: lavaan (0.6-13+) uses under missing data the FIML-corrected
+    statistic of Zhang and Savalei (``lav_fit_fiml_corrected``, "V3"): XX3 is the
+    complete-data ML statistic of the FIML estimates against the EM moments, its
+    scaling factor c3 = k / df from :func:`adoption.sem.fiml.fiml_corrected_trace`
+    (likewise for the baseline); then the usual robust formulas with (XX3, c3). As in
+    lavaan 0.6-14, the complete-data information Wc has the exogenous-x block zeroed
+    even with fixed_x=False (lavaan refits with ``lavaan()``'s default fixed.x = TRUE).
+    """
+    p = pat.p
+    r, c = rb.vech_index(p)
+    a1, s1, keep = fiml.h1_informations(pat, mu_h1, s_h1, x_idx)
+    tr_h1 = float(np.sum(np.linalg.solve(a1[np.ix_(keep, keep)], s1[:, keep].T) * s1[:, keep].T))
+    tr = tr_h1 - float(np.sum(info_inv * (s0.T @ s0).T))
+    # baseline parameters as coordinates of (mu, vech Sigma)
+    xb = set(x_base)
+    coords = [j for j in range(p) if j not in xb]
+    coords += [p + kk for kk, (a, b) in enumerate(zip(r, c)) if a == b and a not in xb]
+    if x_base and not x_idx:  # random x: its block is saturated (free) in the baseline
+        coords += list(x_base)
+        coords += [p + kk for kk, (a, b) in enumerate(zip(r, c)) if a in xb and b in xb]
+    coords = sorted(coords)
+    mu_b, s_b = fiml.independence_moments(pat, x_base)
+    e_b = fiml.moment_observed_information(pat, mu_b, s_b, coords=coords)
+    sb = fiml.moment_scores(pat, mu_b, s_b)[:, coords]
+    tr_b = tr_h1 - float(np.sum(np.linalg.solve(e_b, sb.T) * sb.T))
+    df_b = fit["baseline.df"]
+    cc = tr / df if df > 0 else float("nan")
+    c_b = tr_b / df_b
+    chisq, chisq_b = fit["chisq"], fit["baseline.chisq"]
+    t = chisq / cc if df > 0 else chisq
+    t_b = chisq_b / c_b
+    lo, hi = fm.rmsea_ci(chisq, cc * df, n) if df > 0 else (0.0, 0.0)
+
+    # FIML-corrected (V3) statistics for the robust indices
+    wm, jm = a1 / n, s1.T @ s1 / n
+    wc = fiml.saturated_information(mu_h1, s_h1)
+    # lavaan refits the model to the EM moments with lavaan()'s default fixed.x = TRUE,
+    # so the x block of Wc is zeroed even when the model was fitted with random x
+    x_coords = fiml.fixed_x_coords(p, x_base)
+    wc[x_coords, :] = 0.0
+    wc[:, x_coords] = 0.0
+    xx3 = _complete_data_chisq(mu_h1, s_h1, mu, sigma, n)
+    xx3_b = _complete_data_chisq(mu_h1, s_h1, mu_b, s_b, n)
+    delta_b = np.zeros((len(wm), len(coords)))
+    delta_b[coords, np.arange(len(coords))] = 1.0
+    c3 = fiml.fiml_corrected_trace(wm, jm, wc, delta_full, keep) / df if df > 0 else 1.0
+    c3_b = fiml.fiml_corrected_trace(wm, jm, wc, delta_b, keep) / df_b
+    lo_r, hi_r = fm.rmsea_ci(xx3 / c3, df, n, c=c3) if df > 0 else (0.0, 0.0)
+    return {
+        "chisq.scaled": t, "df.scaled": float(df), "pvalue.scaled": fm.pvalue_chisq(t, df),
+        "chisq.scaling.factor": cc,
+        "baseline.chisq.scaled": t_b, "baseline.df.scaled": float(df_b),
+        "baseline.pvalue.scaled": fm.pvalue_chisq(t_b, df_b),
+        "baseline.chisq.scaling.factor": c_b,
+        "cfi.scaled": fm.cfi(t, df, t_b, df_b), "tli.scaled": fm.tli(t, df, t_b, df_b),
+        "cfi.robust": fm.cfi_robust(xx3, df, c3, xx3_b, df_b, c3_b),
+        "tli.robust": fm.tli_robust(xx3, df, c3, xx3_b, df_b, c3_b),
+        "rmsea.scaled": fm.rmsea(t, df, n), "rmsea.ci.lower.scaled": lo,
+        "rmsea.ci.upper.scaled": hi,
+        "rmsea.robust": fm.rmsea(xx3, df, n, c=c3) if df > 0 else 0.0,
+        "rmsea.ci.lower.robust": lo_r, "rmsea.ci.upper.robust": hi_r,
+    }
+
+
+def _complete_data_chisq(mean, cov, mu, sigma, n) -> float:
+    """N F_ML with a mean structure: N [log|Sigma| - log|S| + tr(S Sigma^-1) - p
+    + (m - mu)' Sigma^-1 (m - mu)]."""
+    d = mean - mu
+    return fm.chisq_ml(cov, sigma, n) + n * float(d @ np.linalg.solve(sigma, d))

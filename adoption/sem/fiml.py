@@ -363,3 +363,113 @@ def gfi(pat: Patterns, m_obs: np.ndarray, s_obs: np.ndarray, mu: np.ndarray,
             a[np.ix_(x_idx, x_idx)] = 0.0
     return 1.0 - gfi_quadratic_forms(pat, e_mu, e_sig, sigma) / \
         gfi_quadratic_forms(pat, o_mu, o_sig, sigma)
+
+
+def moment_gradient(pat: Patterns, mu: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+    """d logl / d (mu, vech Sigma): the stacked vector of length p + p* (lavaan's order:
+    means first, then vech by columns)."""
+    r, c = vech_index(pat.p)
+    g_mu, big_m = gradient(pat, mu, sigma)
+    return np.concatenate([g_mu, big_m[r, c] * np.where(r == c, 0.5, 1.0)])
+
+
+def moment_observed_information(pat: Patterns, mu: np.ndarray, sigma: np.ndarray,
+                                coords=None, h: float = 1e-6) -> np.ndarray:
+    """Observed information (minus the Hessian of :func:`loglik`, total over rows) of
+    (mu, vech Sigma), by central differences of :func:`moment_gradient`; only the columns
+    (and rows) ``coords`` when given (lavaan ``lav_mvnorm_missing_information_observed_
+    samplestats`` times N)."""
+    p = pat.p
+    r, c = vech_index(p)
+    n_all = p + len(r)
+    coords = np.arange(n_all) if coords is None else np.asarray(coords)
+    out = np.zeros((n_all, len(coords)))
+    for col, j in enumerate(coords):
+        mu_p, mu_m, s_p, s_m = mu.copy(), mu.copy(), sigma.copy(), sigma.copy()
+        if j < p:
+            step = h * max(1.0, abs(mu[j]))
+            mu_p[j] += step
+            mu_m[j] -= step
+        else:
+            a, b = r[j - p], c[j - p]
+            step = h * max(1.0, abs(sigma[a, b]))
+            for s, sign in ((s_p, 1.0), (s_m, -1.0)):
+                s[a, b] += sign * step
+                if a != b:
+                    s[b, a] += sign * step
+        out[:, col] = -(moment_gradient(pat, mu_p, s_p) - moment_gradient(pat, mu_m, s_m)) \
+            / (2 * step)
+    sub = out[coords]
+    out[coords] = (sub + sub.T) / 2
+    return out[coords]
+
+
+def moment_scores(pat: Patterns, mu: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+    """Casewise scores of (mu, vech Sigma), N x (p + p*) (:func:`casewise_scores`
+    stacked)."""
+    s_mu, s_sig = casewise_scores(pat, mu, sigma)
+    return np.hstack([s_mu, s_sig])
+
+
+def fixed_x_coords(p: int, x_idx) -> np.ndarray:
+    """Positions in (mu, vech Sigma) of the fixed-x means and (co)variances."""
+    r, c = vech_index(p)
+    xs = set(x_idx)
+    mean_part = [i for i in range(p) if i in xs]
+    cov_part = [p + k for k, (a, b) in enumerate(zip(r, c)) if a in xs and b in xs]
+    return np.array(mean_part + cov_part, dtype=int)
+
+
+def h1_informations(pat: Patterns, mu_h1: np.ndarray, s_h1: np.ndarray, x_idx=()):
+    """Observed information A1 (total) and casewise scores S1 of the saturated moments
+    (mu, vech Sigma) at their EM estimates (lavaan ``h1.information = "unstructured"``),
+    with the fixed-x rows and columns zeroed as lavaan does.
+
+    Returns
+    -------
+    a1 : np.ndarray
+        (p + p*) x (p + p*).
+    s1 : np.ndarray
+        N x (p + p*); B1 = s1's1 / N.
+    keep : np.ndarray
+        The coordinates that are not fixed x.
+    """
+    s1 = moment_scores(pat, mu_h1, s_h1)
+    keep = np.setdiff1d(np.arange(s1.shape[1]), fixed_x_coords(pat.p, x_idx))
+    a1 = np.zeros((s1.shape[1],) * 2)
+    a1[np.ix_(keep, keep)] = moment_observed_information(pat, mu_h1, s_h1, coords=keep)
+    s1[:, np.setdiff1d(np.arange(s1.shape[1]), keep)] = 0.0
+    return a1, s1, keep
+
+
+def saturated_information(mean: np.ndarray, cov: np.ndarray) -> np.ndarray:
+    """Complete-data information of (mu, vech Sigma) per observation at the saturated
+    estimates: blockdiag(S^-1, 1/2 D'(S^-1 (x) S^-1) D) (observed = expected there)."""
+    from adoption.sem.robust import ml_weight
+
+    p = len(mean)
+    w = ml_weight(cov)
+    out = np.zeros((p + w.shape[0],) * 2)
+    out[:p, :p] = np.linalg.inv(cov)
+    out[p:, p:] = w
+    return out
+
+
+def fiml_corrected_trace(wm: np.ndarray, jm: np.ndarray, wc: np.ndarray, delta: np.ndarray,
+                         keep: np.ndarray) -> float:
+    """k of Zhang and Savalei's FIML-corrected statistic, lavaan's
+    ``lav_fit_fiml_corrected(version = "V3")``: tr(U Wm^-1 Wc Wm^-1 U Gamma) with
+    U = Wm - Wm Delta (Delta' Wm Delta)^-1 Delta' Wm and Gamma = Wm^-1 Jm Wm^-1.
+
+    ``wm``, ``jm``: observed and first-order information of the saturated moments under
+    missing data (per case); ``wc``: complete-data information at the EM moments;
+    ``delta``: d(mu, vech Sigma)/d(parameters)'; ``keep``: the non-fixed-x coordinates
+    (the rest is zero and left out of the inverse).
+    """
+    sub = np.ix_(keep, keep)
+    wm, jm, wc, delta = wm[sub], jm[sub], wc[sub], delta[keep]
+    wmi = np.linalg.inv(wm)
+    wd = wm @ delta
+    u = wm - wd @ np.linalg.solve(delta.T @ wd, wd.T)
+    gamma = wmi @ jm @ wmi
+    return float(np.trace(u @ wmi @ wc @ wmi @ u @ gamma))
