@@ -387,7 +387,7 @@ def check_xlsx_zip(path: Path) -> None:
     try:
         with zipfile.ZipFile(path) as z:
             infos = z.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    except Exception as exc:  # BadZipFile, NotImplementedError (zip version), EOFError...
         raise InputError(f"{path}: cannot open this Excel file ({exc.__class__.__name__}: {_reason(exc)}). "
                          "It may be truncated or not a real .xlsx: save it again from Excel.") from None
     total = sum(i.file_size for i in infos)
