@@ -197,3 +197,21 @@ def test_pure_formulas():
     assert np.isnan(t) and np.isnan(cd) and np.isnan(p)
     t, m, cd, p = satorra_bentler_2001(12.0, 5, 1.2, 0.0, 0, 7.0)  # saturated: c1 = 1
     assert_allclose(cd, (6.0 - 0.0) / 5)
+
+
+@pytest.mark.parametrize("row", pd.read_csv(MI / "hs_cfa_compare.csv").to_dict("records"),
+                         ids=["ML", "MLM", "MLR"])
+def test_cfa_orthogonal_factors_match_lavtestlrt(row):
+    """HS CFA with correlated factors vs visual ~~ 0*textual (hs_cfa_compare.csv)."""
+    hs = pd.read_csv(FIX / "data" / "holzinger_swineford.csv")
+    model = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
+    est = row["estimator"]
+    res = compare_models(fit_model(model, hs, estimator=est),
+                         fit_model(model + "\nvisual ~~ 0*textual", hs, estimator=est))
+    assert res.valid_test and res.df_diff == row["df.diff"]
+    assert_allclose([res.chisq_diff, res.pvalue], [row["chisq.diff"], row["pvalue"]],
+                    rtol=RTOL)
+    if est == "ML":
+        assert_allclose(res.rmsea_diff, row["rmsea.diff"], rtol=RTOL)
+    else:
+        assert_allclose(res.scaling_factor, row["scaling.factor"], rtol=RTOL)
