@@ -15,10 +15,13 @@ never a half-written one.
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import json
 import math
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -131,8 +134,39 @@ def write_run(out_dir: str | Path, *, results: Mapping[str, Any],
     return out
 
 
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two existing paths in one atomic step (Linux ``renameat2(RENAME_EXCHANGE)``).
+
+    Returns False where the system cannot (not Linux, old kernel or libc, a file system
+    without support), so that the caller falls back to two renames.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.EXDEV):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
 def _replace_dir(new: Path, target: Path) -> None:
-    """Move ``new`` to ``target``; an existing ``target`` is swapped out, then removed."""
+    """Move ``new`` to ``target``; an existing ``target`` is swapped out, then removed.
+
+    Where the system can, the two folders are exchanged in one atomic step, so that a
+    process killed at any moment leaves the old run directory or the new one under
+    ``target``, never neither; the old one is then deleted from its hidden temporary
+    name (a leftover '.name.tmp-*' folder is harmless). Elsewhere the old directory is
+    renamed away first, which leaves a short window without ``target``.
+    """
+    if target.exists() and _exchange(new, target):
+        shutil.rmtree(new, ignore_errors=True)  # ``new`` now holds the previous run
+        return
     old = None
     if target.exists():
         old = target.with_name(f".{target.name}.old-{os.getpid()}")
