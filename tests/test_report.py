@@ -74,9 +74,12 @@ def _model_from_reference(block: dict, *, indirect_boot: list | None = None, B: 
                "ci_method": "delta", "std.all": r["std.all"]}
         if r["lhs"] in boot:
             b = boot[r["lhs"]]
+            scale = r["std.all"] / r["est"]     # the standardised interval, as the stage writes it
             row.update({"ci.lower": b["ci.lower"], "ci.upper": b["ci.upper"],
                         "ci_method": "bootstrap percentile", "bca.lower": b["bca.lower"],
-                        "bca.upper": b["bca.upper"], "boot.se": b["se"]})
+                        "bca.upper": b["bca.upper"], "boot.se": b["se"],
+                        "std.all.ci.lower": b["ci.lower"] * scale,
+                        "std.all.ci.upper": b["ci.upper"] * scale})
         indirect.append(row)
     direct = {(r["rhs"], r["lhs"]): r for r in est if r["op"] == "~"}
     total = []
@@ -116,12 +119,16 @@ def structural_fixture() -> tuple[dict, list]:
     latent = _model_from_reference(ref["latent_sem"])
     hyps = []
     regs = {(r["rhs"], r["lhs"]): r for r in composite["estimates"] if r["op"] == "~"}
+    lregs = {(r["rhs"], r["lhs"]): r for r in latent["estimates"] if r["op"] == "~"}
     for hid, x, y, sign in HYPOTHESES:
-        r = regs[(x, y)]
+        r, lr = regs[(x, y)], lregs[(x, y)]
         ok = r["pvalue"] < 0.05 and (r["est"] > 0) == (sign == "+")
-        hyps.append({"id": hid, "lhs": y, "rhs": x, "expected_sign": sign, "est": r["est"],
-                     "std.all": r["std.all"], "pvalue": r["pvalue"], "ci.lower": r["ci.lower"],
-                     "ci.upper": r["ci.upper"], "supported": bool(ok)})
+        lok = lr["pvalue"] < 0.05 and (lr["est"] > 0) == (sign == "+")
+        hyps.append({"id": hid, "lhs": y, "rhs": x, "path": f"{x} -> {y}", "expected_sign": sign,
+                     "est": r["est"], "se": r["se"], "std.all": r["std.all"], "pvalue": r["pvalue"],
+                     "ci.lower": r["ci.lower"], "ci.upper": r["ci.upper"], "supported": bool(ok),
+                     "latent.std.all": lr["std.all"], "latent.pvalue": lr["pvalue"],
+                     "latent.supported": bool(lok), "note": ""})
     return {"composite": composite, "latent": latent}, hyps
 
 
@@ -381,7 +388,7 @@ def test_structural_fit_and_coefficients(results, dom):
 def test_indirect_effects_with_bootstrap_intervals(results, dom):
     comp = results["structural"]["composite"]
     h = heads(dom, "indirect-composite")
-    assert h == ["Path", "b", "SE", "β", "p", "95% CI", "BCa 95% CI", "CI method"]
+    assert h == ["Path", "b", "SE", "β", "p", "95% CI", "BCa 95% CI", "95% CI of β", "CI method"]
     rows = table(dom, "indirect-composite")
     assert len(rows) == len(comp["indirect"]) == 9
     for row, r in zip(rows, comp["indirect"]):
@@ -392,7 +399,9 @@ def test_indirect_effects_with_bootstrap_intervals(results, dom):
         close(str(hi), r["ci.upper"], 3)
         blo, bhi = ci(row[6])
         close(str(blo), r["bca.lower"], 3)
-        assert row[7] == "bootstrap percentile"
+        slo, shi = ci(row[7])
+        close(str(shi), r["std.all.ci.upper"], 3)
+        assert row[8] == "bootstrap percentile"
     tbl = dom.get_element_by_id("tbl-indirect-composite")
     note = tbl.getparent().getparent().xpath(".//p[@class='note']")[0].text_content()
     assert "2,000 resamples" in note and "seed 7" in note
@@ -414,6 +423,12 @@ def test_hypotheses_table(results, dom):
     # STG -> WIL is negative and significant as H13 expects; TRU -> WIL (p = .08) is not
     assert rows["H13"][6] == "Supported" and rows["H13"][2] == "negative"
     assert rows["H12"][6] == "Not supported"
+    assert heads(dom, "hypotheses")[7:] == ["β (latent)", "p (latent)", "Result (latent)"]
+    for h in results["hypotheses"]:
+        r = rows[h["id"]]
+        close(r[7], h["latent.std.all"], 2)
+        p_ok(r[8], h["latent.pvalue"])
+        assert r[9] == ("Supported" if h["latent.supported"] else "Not supported")
 
 
 def test_alternatives_and_modification_indices(results, dom):
@@ -572,6 +587,10 @@ def test_summary_ranks_paths_by_beta_among_significant(results):
     strongest = summary[summary.index("The strongest"):]
     assert strongest.index("habit (HAB)") < strongest.index("perceived empathy of the AI (EMP)")
     assert "12 of 13 hypotheses are supported" in summary and "not supported: H12" in summary
+    lat = results["hypotheses"]
+    n_yes = sum(h["latent.supported"] for h in lat)
+    agree = sum(h["latent.supported"] == h["supported"] for h in lat)
+    assert f"In the latent-variable model, {n_yes} of 13 are supported, and {agree} of 13" in summary
 
 
 def test_fit_verdict_with_cutoffs():

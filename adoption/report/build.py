@@ -192,6 +192,9 @@ def model_blocks(key: str, model: Mapping[str, Any], labels: Mapping[str, str]) 
         b.append(mi)
     for w in model.get("warnings") or []:
         b.append(Paragraph(str(w), "warning"))
+    for a in model.get("alternatives") or []:
+        for w in a.get("warnings") or []:
+            b.append(Paragraph(f"Alternative model {a.get('name', '')}: {w}", "warning"))
     return b
 
 

@@ -115,8 +115,11 @@ def _name(code: str, labels: Mapping[str, str]) -> str:
 def _path_sentence(r: Mapping[str, Any], labels: Mapping[str, str]) -> str:
     beta = float(r["std.all"])
     direction = "higher" if beta > 0 else "lower"
+    y = r["lhs"]
+    long = labels.get(y)
+    target = f"{_lower_first(long)} ({y}; " if long and long != y else f"{y} ("
     return (f"higher {_name(r['rhs'], labels)} is associated with {direction} "
-            f"{_name(r['lhs'], labels)} (β = {format_bounded(beta)}, {format_p(r['pvalue'])})")
+            f"{target}β = {format_bounded(beta)}, {format_p(r['pvalue'])})")
 
 
 def plain_summary(results: Mapping[str, Any], labels: Mapping[str, str] | None = None) -> list[str]:
@@ -211,6 +214,12 @@ def plain_summary(results: Mapping[str, Any], labels: Mapping[str, str] | None =
             text += f" ({', '.join(str(h.get('id')) for h in yes)})"
         if no:
             text += f"; not supported: {', '.join(str(h.get('id')) for h in no)}"
+        lat = [h for h in hyp if h.get("latent.supported") is not None]
+        if lat:
+            same = sum(bool(h.get("latent.supported")) == bool(h.get("supported")) for h in lat)
+            n_yes = sum(bool(h.get("latent.supported")) for h in lat)
+            text += (f". In the latent-variable model, {n_yes} of {len(lat)} are supported, and "
+                     f"{same} of {len(lat)} verdicts agree with the composite model")
         out.append(text + ".")
     if pm is not None:
         out.append("The survey measured everything at one time, so these are associations: "
