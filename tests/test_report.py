@@ -256,7 +256,7 @@ def test_every_section_and_table_is_numbered(dom, written):
     labels = [p.text_content() for p in dom.xpath("//div[@class='apa-table']/p[@class='label']")]
     assert labels == [f"Table {i}" for i in range(1, len(labels) + 1)]
     figs = [p.text_content() for p in dom.xpath("//figure/p[@class='label']")]
-    assert figs == ["Figure 1", "Figure 2", "Figure 3"]
+    assert figs == ["Figure 1", "Figure 2", "Figure 3", "Figure 4"]
 
 
 # --------------------------------------------------------------------------- numbers
@@ -275,6 +275,17 @@ def test_sample_flow_and_demographics(results, dom):
         if d["count"] >= 5:
             assert num(row[2]) == d["count"]
             close(row[3], 100 * d["share"], 1)
+
+
+def test_flow_diagram_is_inline_svg(results, dom):
+    fig = dom.get_element_by_id("fig-flow-wrap")
+    svg = fig.xpath(".//*[local-name()='svg']")
+    assert len(svg) == 1
+    from adoption.report.flow import flow_lines
+
+    top, side, bottom = flow_lines(results["sample"])
+    assert side[0] == f"Excluded  n = {results['sample']['rows_in'] - results['sample']['rows_analysed']}"
+    assert len(side) == 1 + len(results["sample"]["excluded"])
 
 
 def test_item_table(results, dom):
@@ -527,12 +538,12 @@ def test_docx_opens_and_holds_the_same_tables(written, results):
     assert [r.cells[0].text for r in hyp.rows[1:]] == [h["id"] for h in results["hypotheses"]]
     text = "\n".join(p.text for p in doc.paragraphs)
     assert "Table 1" in text and "Figure 1" in text
-    assert len(doc.inline_shapes) == 3          # Likert chart and two path diagrams
+    assert len(doc.inline_shapes) == 4          # flow, Likert chart and two path diagrams
 
 
 def test_figures_written(written):
     out, files = written
-    for name in ("likert", "path_composite", "path_latent"):
+    for name in ("flow", "likert", "path_composite", "path_latent"):
         svg = (out / "figures" / f"{name}.svg").read_bytes()
         png = (out / "figures" / f"{name}.png").read_bytes()
         assert b"<svg" in svg[:2000] and png[:8] == b"\x89PNG\r\n\x1a\n"

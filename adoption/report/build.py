@@ -78,7 +78,14 @@ def _add(blocks: list, table, what: str) -> None:
 # --------------------------------------------------------------------------- sections
 def sample_section(results: Mapping[str, Any]) -> Section:
     b: list = []
-    _add(b, T.sample_flow(results.get("sample")), "Sample flow")
+    sample = results.get("sample")
+    if sample and is_number(sample.get("rows_in")):
+        from adoption.report.flow import flow_image
+
+        b.append(Figure("flow", "Flow of responses from rows received to rows analysed", "",
+                        "flow", svg=flow_image(sample, "svg"), png=flow_image(sample, "png"),
+                        alt="Flow diagram: rows received, excluded by reason, analysed"))
+    _add(b, T.sample_flow(sample), "Sample flow")
     demo = (results.get("descriptives") or {}).get("demographics")
     _add(b, T.demographics(demo, T.small_cell(results)), "Demographics")
     return Section("sample", "Sample", tuple(b))
