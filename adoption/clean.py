@@ -63,8 +63,10 @@ class CleanedResponses:
 
     Attributes
     ----------
-    data : analysed rows only (index ``row``, the 1-based row of the input file); item
-        columns recoded (reverse-keyed items flipped), missing as NaN.
+    data : analysed rows only (index ``row``, the 1-based row of the input file), and only
+        the columns the spec names (id, items, attention checks, time, groups,
+        demographics; other columns are left out and logged); item columns recoded
+        (reverse-keyed items flipped), missing as NaN.
     items : the spec's item columns, in questionnaire order.
     exclusions : one row per excluded input row: ``row``, ``id``, ``reason`` (primary),
         ``reasons`` (all, joined by '; ').
@@ -138,6 +140,18 @@ def _check_variance(data: pd.DataFrame, items: list[str], path: str) -> None:
                 "remove the item from the spec.")
 
 
+def _declared_columns(df: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, list]:
+    """Only the columns the spec names (id, items, attention checks, time, groups,
+    demographics): an undeclared column (a free-text comment, a timestamp, an e-mail
+    the PII check could not recognise inside a sentence) never reaches an output."""
+    s = survey.screening
+    keep = [survey.id, *survey.items, *(a.column for a in s.attention_checks), s.time_column,
+            *survey.group_columns, *survey.demographics]
+    keep = set(c for c in keep if c)
+    cols = [c for c in df.columns if c in keep]
+    return df[cols], [c for c in df.columns if c not in keep]
+
+
 def clean(loaded: LoadedResponses, survey: Survey) -> CleanedResponses:
     """Recode, screen and account for every row.
 
@@ -195,7 +209,11 @@ def clean(loaded: LoadedResponses, survey: Survey) -> CleanedResponses:
     counts = primary.value_counts()
     flow = Flow(rows_in=len(df), rows_analysed=int((~excluded_mask).sum()),
                 excluded=tuple((r, int(counts[r])) for r in REASON_ORDER if r in counts))
-    data = df.loc[~excluded_mask]
+    data, dropped = _declared_columns(df.loc[~excluded_mask], survey)
+    if dropped:
+        log.append(LogEntry("clean", "columns not in the spec left out", "", None, len(dropped),
+                            "not carried into the analysed responses (they may hold free text or "
+                            "personal data): " + ", ".join(map(str, dropped))))
     if flow.rows_analysed == 0:
         raise InputError(f"{path}: no row is left to analyse after screening "
                          f"({flow.rows_in} rows in). Check the screening thresholds in the spec.")
