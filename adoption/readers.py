@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
+import signal
+import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -177,6 +180,33 @@ def check_size(path: Path, fmt: str) -> None:
 
 
 # -- SPSS and Stata via pyreadstat --------------------------------------------------------
+def _crashes_in_child(read, timeout: float = 60.0) -> str | None:
+    """Run ``read()`` in a forked child process first: a corrupt header can crash the C
+    library behind pyreadstat (a segmentation fault kills the whole process, with no
+    message) or make it hang. Returns 'crashes' or 'hangs' (then the file must not be
+    read in this process), or None. Where ``os.fork`` is missing, returns None.
+    """
+    if not hasattr(os, "fork"):
+        return None
+    pid = os.fork()
+    if pid == 0:  # the child: read, and leave without running any cleanup
+        try:
+            read()
+        except BaseException:
+            pass
+        os._exit(0)
+    deadline = time.monotonic() + timeout
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return "crashes" if os.WIFSIGNALED(status) else None
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return "hangs"
+        time.sleep(0.005)
+
+
 def read_readstat(path: Path, fmt: str) -> RawTable:
     """Read .sav/.zsav/.por/.dta with pyreadstat, keeping labels and user-missing codes.
 
@@ -189,15 +219,21 @@ def read_readstat(path: Path, fmt: str) -> RawTable:
 
     import pyreadstat
 
+    def read():
+        if fmt in ("sav", "zsav"):
+            return pyreadstat.read_sav(str(path), user_missing=True)
+        if fmt == "dta":
+            return pyreadstat.read_dta(str(path), user_missing=True)
+        return pyreadstat.read_por(str(path))
+
+    crash = _crashes_in_child(read)
+    if crash:
+        raise InputError(f"{path}: this .{fmt} file {crash} the SPSS/Stata reader (it is "
+                         "corrupt). Export the file again from the program that made it.")
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            if fmt in ("sav", "zsav"):
-                df, meta = pyreadstat.read_sav(str(path), user_missing=True)
-            elif fmt == "dta":
-                df, meta = pyreadstat.read_dta(str(path), user_missing=True)
-            else:
-                df, meta = pyreadstat.read_por(str(path))
+            df, meta = read()
     except Exception as exc:  # pyreadstat raises ReadstatError/PyreadstatError and more
         raise InputError(f"{path}: cannot read this .{fmt} file ({_reason(exc)}). It is probably "
                          "truncated or corrupt: export it again from the program that made it.") from None
