@@ -189,8 +189,14 @@ def _crashes_in_child(read, timeout: float = 60.0) -> str | None:
     if not hasattr(os, "fork"):
         return None
     pid = os.fork()
-    if pid == 0:  # the child: read, and leave without running any cleanup
+    if pid == 0:  # the child: read silently, and leave without running any cleanup
         try:
+            import faulthandler
+
+            faulthandler.disable()  # a crash must not print a dump over the parent's output
+            quiet = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(quiet, 1)
+            os.dup2(quiet, 2)
             read()
         except BaseException:
             pass
