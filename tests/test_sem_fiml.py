@@ -209,3 +209,21 @@ def test_mlr_estimates_equal_ml_estimates():
     _, mlr = _fitted("hs_mlr")
     assert_allclose(mlr.estimates["est"], ml.estimates["est"], rtol=1e-12, atol=1e-14)
     assert (mlr.estimates["se"] != ml.estimates["se"]).any()
+
+
+def test_mimic_intercepts_and_fit_equal_lavaan():
+    # latent variables regressed on observed covariates (fixed x) and an indicator
+    # regressed on a factor: intercepts nu = mu - B mu - Lambda E[eta] with E[eta] != 0
+    ref = json.loads((FIX / "fiml" / "fiml_mimic_reference.json").read_text())
+    with _one_blas_thread():
+        fit = fit_model(ref["model"], _data("hs"), missing="fiml")
+    assert fit.converged and fit.nobs == ref["nobs"] == 301
+    exp = _ref_estimates(ref)
+    pd.testing.assert_frame_equal(fit.estimates[["lhs", "op", "rhs"]].reset_index(drop=True),
+                                  exp[["lhs", "op", "rhs"]])
+    for column in ("est", "se", "std.all"):
+        assert_allclose(fit.estimates[column].to_numpy(dtype=float),
+                        exp[column].to_numpy(dtype=float), rtol=EST_RTOL, atol=EST_ATOL,
+                        err_msg=column)
+    for measure, value in ref["fit"].items():
+        assert_allclose(fit.fit[measure], value, rtol=FIT_RTOL, atol=1e-12, err_msg=measure)
