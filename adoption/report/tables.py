@@ -10,7 +10,6 @@ by 1; ``< .001`` for small p values (APA, 2020, sections 6.36 and 6.38).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -30,14 +29,6 @@ from adoption.report.content import Cell, Table
 
 #: Default smallest group size shown; smaller counts are suppressed.
 SMALL_CELL = 5
-
-# fit columns: (lavaan name, head, formatter, cut-off measure or None)
-_B = format_bounded
-_N = format_number
-
-
-def _fit3(v):
-    return format_bounded(v, 3)
 
 
 def cutoff_text(measure: str) -> str:
@@ -547,7 +538,3 @@ def key_values(key: str, title: str, pairs: Sequence[tuple[str, Any]], note: str
     """A two-column table of labels and values (methods, reproducibility)."""
     rows = tuple((k, "" if v is None else str(v)) for k, v in pairs)
     return Table(key, title, ("Item", "Value"), rows, note, stub=2)
-
-
-def finite(x) -> bool:
-    return is_number(x) and math.isfinite(float(x))
