@@ -227,3 +227,20 @@ def test_mimic_intercepts_and_fit_equal_lavaan():
                         err_msg=column)
     for measure, value in ref["fit"].items():
         assert_allclose(fit.fit[measure], value, rtol=FIT_RTOL, atol=1e-12, err_msg=measure)
+
+
+@pytest.mark.parametrize("change,message", [
+    (lambda d: d.head(5), "too few"),
+    (lambda d: d.assign(x3=1.0), "constant"),
+    (lambda d: d.assign(x3=np.nan), "no observed value"),
+])
+def test_unfittable_data_returns_unconverged_fit(change, message):
+    fit = fit_model(REF["hs"]["model"], change(_data("hs")), missing="fiml")
+    assert not fit.converged
+    assert any(message in w for w in fit.warnings)
+    assert np.isnan(fit.fit["chisq"])
+
+
+def test_not_identified_returns_unconverged_fit():
+    fit = fit_model("f =~ x1 + x2", _data("hs"), missing="fiml")
+    assert not fit.converged and any("not identified" in w for w in fit.warnings)

@@ -854,12 +854,19 @@ def _fit_fiml(pt: ParTable, data: pd.DataFrame, estimator: str, exo_declared,
     timings = {}
     x, x_idx, msgs = _fiml_data(data, pt)
     n, p = x.shape
-    if n < 2:
-        msgs.append(f"Only {n} usable rows: too few to fit.")
+    if n < 2 or n <= p:
+        msgs.append(f"Only {n} usable rows for {p} observed variables: too few to fit.")
         return _failed(pt, estimator, n, msgs)
     never = [v for v, seen in zip(pt.observed, (~np.isnan(x)).any(axis=0)) if not seen]
     if never:
         msgs.append("Variable(s) with no observed value: " + ", ".join(never) + ".")
+        return _failed(pt, estimator, n, msgs)
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("ignore")
+        constant = [v for v, sd in zip(pt.observed, np.nanstd(x, axis=0)) if not sd > 0]
+    if constant:
+        msgs.append("Variable(s) with a single observed value (constant): "
+                    + ", ".join(constant) + ". Remove them from the model.")
         return _failed(pt, estimator, n, msgs)
     pat = fiml.missing_patterns(x)
     mu_h1, s_h1, _, em_ok = fiml.em_moments(pat)
@@ -1107,7 +1114,7 @@ def _fiml_robust_fit(pat, mu_h1, s_h1, mu, sigma, delta_full, x_idx, x_base, inf
         "baseline.pvalue.scaled": fm.pvalue_chisq(t_b, df_b),
         "baseline.chisq.scaling.factor": c_b,
         "cfi.scaled": fm.cfi(t, df, t_b, df_b), "tli.scaled": fm.tli(t, df, t_b, df_b),
-        "cfi.robust": fm.cfi_robust(xx3, df, c3, xx3_b, df_b, c3_b),
+        "cfi.robust": fm.cfi_robust(xx3, df, c3, xx3_b, df_b, c3_b) if df > 0 else 1.0,
         "tli.robust": fm.tli_robust(xx3, df, c3, xx3_b, df_b, c3_b),
         "rmsea.scaled": fm.rmsea(t, df, n), "rmsea.ci.lower.scaled": lo,
         "rmsea.ci.upper.scaled": hi,
