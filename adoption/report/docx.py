@@ -17,7 +17,7 @@ from adoption.report.html import numbering
 FONT = "Times New Roman"
 TABLE_FONT_PT = 9
 #: Widest table drawn in portrait; wider tables go into a landscape section.
-PORTRAIT_MAX_COLUMNS = 9
+PORTRAIT_MAX_COLUMNS = 11
 
 
 def _border(cell, **edges) -> None:
