@@ -128,10 +128,20 @@ def _casewise_terms(pat: Patterns, mu: np.ndarray, sigma: np.ndarray):
         u = np.swapaxes(si[:, mis], 0, 1)  # G x p x m
         uc = u @ c  # G x p x m
         w_m = np.take_along_axis(w[rows], mis[row_pat], axis=1)  # n x m
-        z[rows] -= np.einsum("nm,npm->np", w_m, uc[row_pat])
+        corr = w_m[:, :1] * uc[row_pat, :, 0]
+        for a in range(1, mis.shape[1]):
+            corr += w_m[:, a:a + 1] * uc[row_pat, :, a]
+        z[rows] -= corr
         row_ld[rows] += np.linalg.slogdet(s_mm)[1][row_pat]
-        a_sum -= np.einsum("g,gpm,gqm->pq", freq, uc, u)
+        a_sum -= _weighted_outer_sum(freq, uc, u)
     return d, z, row_ld, si, a_sum
+
+
+def _weighted_outer_sum(freq: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """sum_g freq_g a_g b_g' for stacks a, b of g x p x m matrices, as one product."""
+    g, p, m = a.shape
+    return (a * freq[:, None, None]).transpose(1, 0, 2).reshape(p, g * m) @ \
+        b.transpose(1, 0, 2).reshape(p, g * m).T
 
 
 def loglik(pat: Patterns, mu: np.ndarray, sigma: np.ndarray) -> float:
@@ -211,7 +221,7 @@ def expected_information(pat: Patterns, sigma: np.ndarray, dsigma: np.ndarray):
         g, m = mis.shape
         u = np.swapaxes(si[:, mis], 0, 1)  # g x p x m
         c = np.linalg.inv(si[mis[:, :, None], mis[:, None, :]])  # g x m x m
-        info_mu -= np.einsum("g,gpm,gqm->pq", freq, u @ c, u)
+        info_mu -= _weighted_outer_sum(freq, u @ c, u)
         if k == 0:
             continue
         pk = (d2 @ u.transpose(1, 0, 2).reshape(p, g * m)).reshape(k, p, g, m)
