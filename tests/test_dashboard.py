@@ -133,10 +133,11 @@ def _copy_run(src: Path, dst: Path, title: str, change=None) -> Path:
 
 @pytest.fixture(scope="session")
 def runs(example_run, tmp_path_factory):
-    """A root with three runs: 'example' (the run as the pipeline wrote it),
-    'structural' (with a structural section: the pipeline's own if it wrote one) and
-    'small' (a group of 3 respondents, counted from responses.parquet in the dashboard);
-    and a run 'outside' next to the root that must never be opened."""
+    """A root with four runs: 'example' (the run as the pipeline wrote it),
+    'structural' (with a structural section: the pipeline's own if it wrote one),
+    'bare' (no structural section) and 'small' (a group of 3 respondents, counted from
+    responses.parquet in the dashboard); and a run 'outside' next to the root that must
+    never be opened."""
     base = tmp_path_factory.mktemp("dashboard")
     root = base / "reports"
     root.mkdir()
@@ -163,6 +164,11 @@ def runs(example_run, tmp_path_factory):
     third = resp.index[resp["gender"] == 3]
     resp.loc[third[3:], "gender"] = 2          # 3 respondents left in group 3
     resp.to_parquet(small / "responses.parquet")
+    def bare(r):
+        for k in ("structural", "hypotheses"):
+            r.pop(k, None)
+        return r
+    _copy_run(src, root / "bare", "Example without a structural model", bare)
     _copy_run(src, base / "outside", "SECRET outside run")
     return root
 
@@ -201,7 +207,7 @@ def tables(at: AppTest) -> list[pd.DataFrame]:
 # --------------------------------------------------------------------------- pages
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_renders_on_every_run(runs, monkeypatch, page):
-    for run in ("example", "structural", "small"):
+    for run in ("example", "structural", "bare", "small"):
         at = app(runs, monkeypatch, run, page)
         assert at.title, f"{page} on {run} has no title"
 
@@ -220,13 +226,11 @@ def test_overview(runs, monkeypatch):
     assert any(e.label.startswith("CSV") for e in at.get("download_button"))
 
 
-def test_overview_says_what_is_not_in_the_run(runs, monkeypatch, example_run):
-    if example_run.results.get("structural"):
-        pytest.skip("the pipeline writes the structural section now")
-    at = app(runs, monkeypatch, "example")
+def test_pages_say_what_is_not_in_the_run(runs, monkeypatch):
+    at = app(runs, monkeypatch, "bare")
     assert "Structural model: not computed in this run." in texts(at)
     for page in ("model", "effects"):
-        at = app(runs, monkeypatch, "example", page)
+        at = app(runs, monkeypatch, "bare", page)
         assert "not computed in this run" in texts(at)
         assert not plotly_charts(at)
 
@@ -243,28 +247,40 @@ def test_measurement(runs, monkeypatch):
     assert "PNG" in labels and "SVG" in labels and "CSV (unrounded)" in labels
 
 
+def _results(root: Path, run: str) -> dict:
+    return json.loads((root / run / "results.json").read_text(encoding="utf-8"))
+
+
 def test_model_page_toggles(runs, monkeypatch):
+    from adoption.figures.format import format_bounded, format_number, stars
+
+    model = _results(runs, "structural")["structural"]["composite"]
+    regs = [e for e in model["estimates"] if e["op"] == "~"]
+    significant = [e for e in regs if e["pvalue"] < .05]
+    hab = next(e for e in regs if (e["lhs"], e["rhs"]) == ("WIL", "HAB"))
+    beta_label = format_bounded(hab["std.all"]) + stars(hab["pvalue"])
+    b_label = format_number(hab["est"]) + stars(hab["pvalue"])
+
     at = app(runs, monkeypatch, "structural", "model")
     fig = plotly_charts(at)[0]
     hover = [t for tr in fig["data"] if tr.get("name") == "paths" for t in tr["hovertext"]]
-    assert len(hover) == len(_PATHS)
+    assert len(hover) == len(regs)
     assert all("b = " in h and "β = " in h and "SE = " in h and "95% CI" in h for h in hover)
     heads = [list(t.columns) for t in tables(at)]
     assert ["Path", "b", "SE", "β", "z", "p", "95% CI of b"] in heads
     assert any("R²" in h for h in heads)
     assert any(h[0] == "Hypothesis" for h in heads)
-    n_arrows = len(hover)
-    labels = " ".join(a["text"] for a in fig["layout"]["annotations"])
-    assert ".38***" in labels                                  # beta of HAB -> WIL
+    labels = [a["text"] for a in fig["layout"]["annotations"]]
+    assert beta_label in labels                                # beta of HAB -> WIL
 
     at.toggle(key="model-hide").set_value(True).run()
     fig = plotly_charts(at)[0]
-    hidden = [t for tr in fig["data"] if tr.get("name") == "paths" for t in tr["hovertext"]]
-    assert 0 < len(hidden) < n_arrows                          # TRU -> WIL (p = .5) hidden
+    shown = [t for tr in fig["data"] if tr.get("name") == "paths" for t in tr["hovertext"]]
+    assert len(shown) == len(significant) < len(regs)
 
     at.toggle(key="model-std").set_value(False).run()
-    labels = " ".join(a["text"] for a in plotly_charts(at)[0]["layout"]["annotations"])
-    assert "0.34***" in labels and ".38***" not in labels     # b instead of beta
+    labels = [a["text"] for a in plotly_charts(at)[0]["layout"]["annotations"]]
+    assert b_label in labels and "Unstandardised" in " ".join(labels)   # b instead of beta
 
     at.button_group(key="model-form").set_value("latent").run()
     assert not at.exception
@@ -272,14 +288,18 @@ def test_model_page_toggles(runs, monkeypatch):
 
 
 def test_effects_forest_plots(runs, monkeypatch):
+    model = _results(runs, "structural")["structural"]["composite"]
+    indirect = [e for e in model["indirect"] if e.get("ci.lower") is not None]
     at = app(runs, monkeypatch, "structural", "effects")
     charts = plotly_charts(at)
-    assert len(charts) == 3                                    # indirect, total indirect, total
+    kinds = [k for k in ("indirect", "total_indirect", "total") if model.get(k)]
+    assert len(charts) == len(kinds)
     rows = [y for tr in charts[0]["data"] for y in tr["y"]]
-    assert "EMP → COM → WIL" in rows and len(rows) == 7
+    assert "EMP → COM → WIL" in rows and len(rows) == len(indirect)
     err = charts[0]["data"][0]["error_x"]
     assert err["type"] == "data" and not err["symmetric"]
     heads = [list(t.columns) for t in tables(at)]
+    assert len(heads) == len(kinds)
     assert all(h[:6] == ["Path", "b", "SE", "β", "p", "95% CI"] for h in heads)
     at.toggle(key="effects-std").set_value(True).run()
     assert "Standardised effect" in json.dumps(plotly_charts(at)[0]["layout"]["xaxis"])
@@ -389,7 +409,7 @@ def test_selector_lists_runs_newest_first_and_opens_the_newest(runs, monkeypatch
     at = app(runs, monkeypatch)
     box = at.sidebar.selectbox(key="run-select")
     # options are shown as "title · date · N · name"
-    assert {o.rsplit(" · ", 1)[-1] for o in box.options} == {"example", "structural", "small"}
+    assert {o.rsplit(" · ", 1)[-1] for o in box.options} == {"example", "structural", "bare", "small"}
     assert "outside" not in " ".join(box.options) and "SECRET" not in " ".join(box.options)
     assert at.title[0].value.startswith("Example")
     # each entry shows the title, the date and N

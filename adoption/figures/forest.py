@@ -163,7 +163,7 @@ def _draw(chart: ForestChart, fmt: str, dpi: float) -> bytes:
         ax.plot([r.lower, r.upper], [i, i], color=color, linewidth=1.4, solid_capstyle="butt")
         ax.plot([r.est], [i], marker="o", markersize=5, color=color,
                 markerfacecolor=color if r.excludes_zero else "white", markeredgewidth=1.4)
-    ax.axvline(0, color="#555555", linewidth=0.8, zorder=0)
+    ax.axvline(0, color="#555555", linewidth=0.8, zorder=1.5)
     ax.set_yticks(range(len(chart.rows)), [r.label for r in chart.rows], fontsize=7, **font)
     ax.set_ylim(n - 0.5, -0.5)
     ax.tick_params(axis="x", labelsize=7)

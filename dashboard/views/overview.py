@@ -50,3 +50,9 @@ for col, (label, fit) in zip(cols, models.items()):
 rows = tuple(T.fit_row(label, fit) for label, fit in models.items() if fit)
 table(Table("fit-glance", "Fit of the models", T.FIT_COLUMNS, rows, T.fit_note())
       if rows else None, "Model fit")
+
+warnings = [(stage, w) for stage, ws in (r.get("warnings") or {}).items() for w in ws or []]
+if warnings:
+    with st.expander(f"Warnings of this run ({len(warnings)})"):
+        for stage, w in warnings:
+            st.markdown(f"- **{stage}**: {w}")
