@@ -1,0 +1,255 @@
+"""Reproduce a run: rerun it from what its ``results.json`` recorded and compare.
+
+``results.json`` records the spec (``spec.path``), the input file (``input.path`` and
+``input.sha256``) and the options (``options``: estimator, bootstrap, seed).
+:func:`reproduce` checks that the input file is still the same bytes, reruns the
+pipeline with the same spec, input and options (without writing a run directory), and
+compares every value of the two results, numbers included, key by key.
+
+Relative paths in ``results.json`` are as the run was given them, so they are read from
+the current folder first (run ``adoption reproduce`` where the run was made), then from
+the folder that holds the run directory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from adoption.errors import InputError
+
+#: top-level keys whose values may differ between two runs of the same analysis
+VOLATILE_KEYS: frozenset[str] = frozenset({"adoption_version"})
+#: key names, at any depth, that hold clock times or durations (never the same twice)
+TIMING_KEYS: frozenset[str] = frozenset({"seconds", "elapsed", "elapsed_seconds", "duration",
+                                         "wall_time", "timestamp", "started", "finished",
+                                         "created", "written_at"})
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One value that differs: ``key`` is a path such as ``cfa.fit.cfi`` or
+    ``reliability[2].alpha``; a key present on one side only has ``None`` on the other
+    and ``missing`` set to 'recorded' or 'rerun'."""
+
+    key: str
+    recorded: Any
+    rerun: Any
+    missing: str | None = None
+
+
+@dataclass(frozen=True)
+class ReproduceReport:
+    """What :func:`reproduce` found.
+
+    Attributes
+    ----------
+    run_dir : the run directory reproduced.
+    spec_path, input_path : the files the rerun read.
+    input_sha256 : the input's hash, recorded and (necessarily) matched.
+    options : estimator, bootstrap, seed used for the rerun.
+    values_compared : leaves (numbers, strings, booleans, nulls) compared.
+    numbers_compared : of those, numbers.
+    differences : every leaf that differs, in document order.
+    version_recorded, version_now : adoption versions of the run and of the rerun.
+    """
+
+    run_dir: Path
+    spec_path: Path
+    input_path: Path
+    input_sha256: str
+    options: dict
+    values_compared: int
+    numbers_compared: int
+    differences: tuple[Difference, ...]
+    version_recorded: str | None = None
+    version_now: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when every value of the rerun equals the recorded one."""
+        return not self.differences
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file's bytes, read in 1 MiB blocks."""
+    h = hashlib.sha256()
+    with Path(path).open("rb") as f:
+        while block := f.read(1 << 20):
+            h.update(block)
+    return h.hexdigest()
+
+
+def compare_results(recorded: Any, rerun: Any, *, rtol: float = 0.0,
+                    ignore: frozenset[str] = VOLATILE_KEYS,
+                    timing: frozenset[str] = TIMING_KEYS) -> tuple[int, int, list[Difference]]:
+    """Walk two JSON documents together and list the leaves that differ.
+
+    Parameters
+    ----------
+    recorded, rerun : parsed JSON (dicts, lists, str, int, float, bool, None).
+    rtol : relative tolerance for numbers; 0 (the default) asks for the same number.
+        An integer and a float of equal value are the same number.
+    ignore : top-level keys not compared.
+    timing : key names not compared at any depth (clock times and durations).
+
+    Returns
+    -------
+    values_compared, numbers_compared, differences
+    """
+    diffs: list[Difference] = []
+    counts = [0, 0]
+
+    def same_number(a: float, b: float) -> bool:
+        if a == b:
+            return True
+        if rtol and math.isfinite(a) and math.isfinite(b):
+            return abs(a - b) <= rtol * max(abs(a), abs(b))
+        return False
+
+    def walk(a: Any, b: Any, key: str) -> None:
+        if isinstance(a, dict) and isinstance(b, dict):
+            for k in list(a) + [k for k in b if k not in a]:
+                sub = f"{key}.{k}" if key else str(k)
+                if (not key and k in ignore) or k in timing:
+                    continue
+                if k not in b:
+                    diffs.append(Difference(sub, a[k], None, missing="rerun"))
+                elif k not in a:
+                    diffs.append(Difference(sub, None, b[k], missing="recorded"))
+                else:
+                    walk(a[k], b[k], sub)
+            return
+        if isinstance(a, list) and isinstance(b, list):
+            for i in range(max(len(a), len(b))):
+                sub = f"{key}[{i}]"
+                if i >= len(b):
+                    diffs.append(Difference(sub, a[i], None, missing="rerun"))
+                elif i >= len(a):
+                    diffs.append(Difference(sub, None, b[i], missing="recorded"))
+                else:
+                    walk(a[i], b[i], sub)
+            return
+        counts[0] += 1
+        is_num = (lambda x: isinstance(x, (int, float)) and not isinstance(x, bool))
+        if is_num(a) and is_num(b):
+            counts[1] += 1
+            if not same_number(float(a), float(b)):
+                diffs.append(Difference(key, a, b))
+        elif type(a) is not type(b) or a != b:
+            diffs.append(Difference(key, a, b))
+
+    walk(recorded, rerun, "")
+    return counts[0], counts[1], diffs
+
+
+def _find(recorded: str, run_dir: Path, what: str) -> Path:
+    p = Path(recorded)
+    candidates = [p] if p.is_absolute() else [Path.cwd() / p, run_dir.parent / p]
+    for c in candidates:
+        if c.exists():
+            return c
+    raise InputError(f"{run_dir / 'results.json'}: the recorded {what} '{recorded}' is not found "
+                     f"(looked in {', '.join(str(c.parent) for c in candidates)}).\n"
+                     "Run reproduce from the folder the run was made in, or restore the file.")
+
+
+def read_recorded(run_dir: str | Path) -> dict:
+    """The run's ``results.json``, checked for the keys a rerun needs."""
+    d = Path(run_dir)
+    f = d / "results.json"
+    if not f.is_file():
+        raise InputError(f"{d}: no results.json here; give the folder of a finished run.")
+    try:
+        res = json.loads(f.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{f}: cannot read it as JSON ({exc.__class__.__name__}). "
+                         "The run directory is damaged: run the analysis again.") from None
+    need = {"input": ("path", "sha256"), "spec": ("path",), "options": ("estimator", "bootstrap", "seed")}
+    for section, keys in need.items():
+        sec = res.get(section) if isinstance(res, dict) else None
+        gone = [k for k in keys if not isinstance(sec, dict) or k not in sec]
+        if gone:
+            raise InputError(f"{f}: '{section}' lacks {', '.join(gone)}, so the run cannot be "
+                             "reproduced from it. Was it written by adoption run?")
+    return res
+
+
+def reproduce(run_dir: str | Path, *, rtol: float = 0.0) -> ReproduceReport:
+    """Rerun a finished run from its recorded spec, input and options, and compare.
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        A run directory written by ``adoption run`` (holding ``results.json``).
+    rtol : float
+        Relative tolerance for numbers (default 0: the very same number).
+
+    Returns
+    -------
+    ReproduceReport
+        ``ok`` is True when every value matches; ``differences`` lists the others.
+
+    Raises
+    ------
+    InputError
+        No or unreadable ``results.json``; the recorded spec or input not found; the
+        input file's SHA-256 no longer the recorded one (the data changed).
+
+    Examples
+    --------
+    >>> report = reproduce("reports/example")  # doctest: +SKIP
+    >>> report.ok, len(report.differences)  # doctest: +SKIP
+    (True, 0)
+    """
+    from adoption import __version__
+    from adoption.pipeline import RunOptions, run
+    from adoption.rundir import to_jsonable
+
+    d = Path(run_dir)
+    recorded = read_recorded(d)
+    spec_path = _find(recorded["spec"]["path"], d, "spec")
+    input_path = _find(recorded["input"]["path"], d, "input file")
+    want = str(recorded["input"]["sha256"]).lower()
+    now = file_sha256(input_path)
+    if now != want:
+        raise InputError(f"{input_path}: the input file has changed since the run (sha256 recorded "
+                         f"{want[:12]}..., now {now[:12]}...).\nRestore the original file to "
+                         "reproduce the run, or make a new run with the changed data.")
+    opts = recorded["options"]
+    options = RunOptions(estimator=str(opts["estimator"]), bootstrap=int(opts["bootstrap"]),
+                         seed=int(opts["seed"]))
+    result = run(spec_path, input_path, out=None, options=options)
+    rerun = json.loads(json.dumps(to_jsonable(result.results), allow_nan=False))
+    # the rerun was given the path as found; compare with the path as recorded
+    rerun.setdefault("input", {})["path"] = recorded["input"]["path"]
+    rerun.setdefault("spec", {})["path"] = recorded["spec"]["path"]
+    n_values, n_numbers, diffs = compare_results(recorded, rerun, rtol=rtol)
+    return ReproduceReport(
+        run_dir=d, spec_path=spec_path, input_path=input_path, input_sha256=now,
+        options={"estimator": options.estimator, "bootstrap": options.bootstrap, "seed": options.seed},
+        values_compared=n_values, numbers_compared=n_numbers, differences=tuple(diffs),
+        version_recorded=recorded.get("adoption_version"), version_now=__version__)
+
+
+def format_report(report: ReproduceReport, *, max_lines: int = 20) -> str:
+    """A few lines for the terminal: the verdict, then the first differing keys."""
+    head = (f"{report.run_dir}: input {report.input_path} unchanged (sha256 {report.input_sha256[:12]}...); "
+            f"rerun with {report.options}.")
+    if report.ok:
+        return head + f"\nreproduced: all {report.values_compared} values ({report.numbers_compared} numbers) match."
+    lines = [head, f"NOT reproduced: {len(report.differences)} of {report.values_compared} values differ:"]
+    for diff in report.differences[:max_lines]:
+        if diff.missing:
+            lines.append(f"  {diff.key}: only in the {'recorded run' if diff.missing == 'rerun' else 'rerun'}")
+        else:
+            lines.append(f"  {diff.key}: recorded {diff.recorded!r}, rerun {diff.rerun!r}")
+    if len(report.differences) > max_lines:
+        lines.append(f"  ... and {len(report.differences) - max_lines} more")
+    if report.version_recorded != report.version_now:
+        lines.append(f"(the run was made with adoption {report.version_recorded}; this is {report.version_now})")
+    return "\n".join(lines)
