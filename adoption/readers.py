@@ -194,6 +194,8 @@ def _crashes_in_child(read, timeout: float = 60.0) -> str | None:
             import faulthandler
 
             faulthandler.disable()  # a crash must not print a dump over the parent's output
+            for sig in (signal.SIGSEGV, signal.SIGBUS, signal.SIGFPE, signal.SIGILL, signal.SIGABRT):
+                signal.signal(sig, signal.SIG_DFL)  # die by the signal, whoever handled it
             quiet = os.open(os.devnull, os.O_WRONLY)
             os.dup2(quiet, 1)
             os.dup2(quiet, 2)
@@ -205,7 +207,8 @@ def _crashes_in_child(read, timeout: float = 60.0) -> str | None:
     while True:
         done, status = os.waitpid(pid, os.WNOHANG)
         if done:
-            return "crashes" if os.WIFSIGNALED(status) else None
+            # the child leaves with 0 after any Python exception: anything else is a crash
+            return "crashes" if os.WIFSIGNALED(status) or os.WEXITSTATUS(status) else None
         if time.monotonic() > deadline:
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
