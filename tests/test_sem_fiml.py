@@ -22,7 +22,6 @@ Tolerances
 
 from __future__ import annotations
 
-import contextlib
 import json
 from pathlib import Path
 
@@ -58,21 +57,10 @@ def _data(block):
     return pd.read_csv(FIX / "fiml" / REF[block]["data"])
 
 
-def _one_blas_thread():
-    # numbers do not change; multithreaded BLAS only slows these small matrices down
-    # (10x on a busy 2-core machine)
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
-
-
 def _fitted(name):
     if name not in _FITS:
         block, key, kw = CASES[name]
-        with _one_blas_thread():
-            fit = fit_model(REF[block]["model"], _data(block), missing="fiml", **kw)
+        fit = fit_model(REF[block]["model"], _data(block), missing="fiml", **kw)
         _FITS[name] = (REF[block][key], fit)
     return _FITS[name]
 
@@ -215,8 +203,7 @@ def test_mimic_intercepts_and_fit_equal_lavaan():
     # latent variables regressed on observed covariates (fixed x) and an indicator
     # regressed on a factor: intercepts nu = mu - B mu - Lambda E[eta] with E[eta] != 0
     ref = json.loads((FIX / "fiml" / "fiml_mimic_reference.json").read_text())
-    with _one_blas_thread():
-        fit = fit_model(ref["model"], _data("hs"), missing="fiml")
+    fit = fit_model(ref["model"], _data("hs"), missing="fiml")
     assert fit.converged and fit.nobs == ref["nobs"] == 301
     exp = _ref_estimates(ref)
     pd.testing.assert_frame_equal(fit.estimates[["lhs", "op", "rhs"]].reset_index(drop=True),

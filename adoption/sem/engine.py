@@ -26,6 +26,7 @@ casewise likelihood, its gradient, EM and the expected information are in
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import time
@@ -333,7 +334,8 @@ def fit_model(syntax: str, data: pd.DataFrame, *, estimator: str = "ML",
                 row.free, row.fixed_x = True, False
         pt.exogenous_x = []
     if missing == "fiml":
-        return _fit_fiml(pt, data, estimator, exo_declared, t0)
+        with _blas_one_thread():
+            return _fit_fiml(pt, data, estimator, exo_declared, t0)
     x, s, n_deleted = _sample_moments(data, pt.observed)
     n, p = x.shape
     msgs = []
@@ -687,6 +689,18 @@ def _diagnose(pt: ParTable, est: pd.DataFrame, sigma) -> list[str]:
 
 
 # --------------------------------------------------------------------------- FIML
+def _blas_one_thread():
+    """Single-threaded BLAS while fitting by FIML: its many small matrix products
+    (p x p, N x p) are slower with OpenBLAS threads (10x on a busy 2-core machine);
+    the numbers do not change. No-op without threadpoolctl (a scikit-learn dependency,
+    not one of this project's)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def _fiml_data(data: pd.DataFrame, pt: ParTable):
     """Model columns as a float array with NaN, after lavaan's deletions under
     ``missing = "ml"``: rows missing a fixed-x predictor, then rows missing everything."""
