@@ -15,6 +15,8 @@ from adoption.describe import Description, describe
 from adoption.errors import InputError
 from adoption.load import LoadedResponses, load_responses
 from adoption.measurement import MeasurementResults, measure
+from adoption.structural.stage import StructuralResults, fit_structural
+from adoption.report import write_report
 from adoption.rundir import write_run
 from adoption.spec import Survey, load_spec
 from adoption.audit import log_frame
@@ -41,6 +43,7 @@ class RunResult:
     cleaned: CleanedResponses
     description: Description
     measurement: MeasurementResults
+    structural: StructuralResults
     results: dict[str, Any]
     out_dir: Path | None = None
 
@@ -77,8 +80,11 @@ def run(spec: str | Path, data: str | Path | None = None, out: str | Path | None
     description = describe(cleaned, survey)
     step("measurement model: reliability, EFA, CFA")
     constructs = {name: list(c.items) for name, c in survey.constructs.items()}
-    measurement = measure(cleaned.data, constructs, estimator=options.estimator, seed=options.seed)
+    measurement = measure(cleaned.data, constructs, estimator=options.estimator, seed=options.seed,
+                          missing=survey.missing.method)
     mdict = measurement.to_dict()
+    structural = fit_structural(cleaned, survey, estimator=options.estimator,
+                                bootstrap=options.bootstrap, seed=options.seed, step=step)
 
     results = {
         "adoption_version": __version__,
@@ -97,23 +103,49 @@ def run(spec: str | Path, data: str | Path | None = None, out: str | Path | None
         "efa": mdict["efa"],
         "cfa": mdict["cfa"],
         "common_method": mdict["common_method"],
-        "warnings": {"measurement": mdict["warnings"]},
+        "structural": structural.to_dict(),
+        "hypotheses": structural.hypotheses,
+        "constructs": {n: {"label": c.label or n, "items": list(c.items)}
+                       for n, c in survey.constructs.items()},
+        "privacy": {"small_cell": survey.small_cell},
+        "warnings": {"measurement": mdict["warnings"],
+                     "composite": list(structural.composite.warnings),
+                     "latent": [] if structural.latent is None else list(structural.latent.warnings)},
     }
     out_dir = None
     if out is not None:
         step("writing the run directory")
         out_dir = write_run(
             out, results=results,
-            frames={"exclusions.csv": cleaned.exclusions, "log.csv": log_frame(cleaned.log),
+            frames={"exclusions.csv": cleaned.exclusions,
+                    "log.csv": log_frame(cleaned.log + structural.log),
                     "tables/items.csv": description.items,
                     "tables/distribution.csv": description.distribution,
                     "tables/demographics.csv": description.demographics,
+                    "tables/distribution_by_group.csv": description.distribution_by_group,
                     "tables/distribution_by_group.csv": description.distribution_by_group,
                     "tables/reliability.csv": measurement.reliability,
                     "tables/item_statistics.csv": measurement.item_statistics,
                     "tables/htmt.csv": measurement.htmt.reset_index(names="construct"),
                     "tables/fornell_larcker.csv": measurement.fornell_larcker,
-                    "tables/cfa_estimates.csv": measurement.cfa_estimates},
-            parquet={"responses.parquet": cleaned.data})
+                    "tables/cfa_estimates.csv": measurement.cfa_estimates,
+                    "tables/hypotheses.csv": structural.hypotheses,
+                    **_model_tables(structural)},
+            parquet={"responses.parquet": cleaned.data},
+            extra=lambda folder: write_report(folder, results))
     return RunResult(survey=survey, loaded=loaded, cleaned=cleaned, description=description,
-                     measurement=measurement, results=results, out_dir=out_dir)
+                     measurement=measurement, structural=structural, results=results,
+                     out_dir=out_dir)
+
+
+def _model_tables(structural: StructuralResults) -> dict:
+    """Estimates, effects, modification indices of each form as CSV tables."""
+    out = {}
+    for form in (structural.composite, structural.latent):
+        if form is None:
+            continue
+        eff = form.effects.assign(path=form.effects["path"].map(" -> ".join))
+        out[f"tables/{form.form}_estimates.csv"] = form.model_fit.estimates
+        out[f"tables/{form.form}_effects.csv"] = eff
+        out[f"tables/{form.form}_modification_indices.csv"] = form.modification_indices
+    return out

@@ -82,6 +82,39 @@ def fit_table(fits: dict[str, dict], title: str) -> Table:
     return t
 
 
+def hypotheses_table(hyp) -> Table:
+    t = Table(title="Hypotheses (composite model; latent model's beta beside it)", header_style="bold")
+    for c in ["", "path", "expected", "b", "SE", "beta", "p", "95% CI", "supported", "latent beta"]:
+        t.add_column(c, justify="left" if c in ("", "path", "supported") else "right")
+    for r in hyp.to_dict("records"):
+        sup = {True: "[green]yes[/green]", False: "[red]no[/red]", None: "-"}[r["supported"]]
+        t.add_row(r["id"], r["path"], r["expected_sign"] or "", num(r["est"]), num(r["se"]),
+                  num(r["std.all"], 3, False), _p(r["pvalue"]),
+                  f"[{num(r['ci.lower'])}, {num(r['ci.upper'])}]", sup,
+                  num(r["latent.std.all"], 3, False))
+    return t
+
+
+def effects_table(effects, title: str) -> Table:
+    """Indirect effects with their delta-method p and (bootstrap) CI."""
+    t = Table(title=title, header_style="bold")
+    for c in ["path", "est", "SE", "p", "95% CI", "beta"]:
+        t.add_column(c, justify="left" if c == "path" else "right")
+    rows = effects[effects["effect"] == "indirect"]
+    for r in rows.to_dict("records"):
+        t.add_row(" -> ".join(r["path"]), num(r["est"]), num(r["se"]), _p(r["pvalue"]),
+                  f"[{num(r['ci.lower'])}, {num(r['ci.upper'])}]", num(r["std.all"], 3, False))
+    if len(rows):
+        t.caption = f"CI: {rows['ci_method'].iloc[0]}"
+    return t
+
+
+def _p(p) -> str:
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "-"
+    return "<.001" if p < 0.001 else num(p, 3, False)
+
+
 def print_validation(console: Console, survey: Survey, loaded: LoadedResponses,
                      cleaned: CleanedResponses) -> None:
     src = loaded.source
@@ -104,5 +137,20 @@ def print_run(console: Console, result) -> None:
                              "one factor (common method)": m.one_factor_fit},
                             "Confirmatory factor analysis"))
     print_warnings(console, m.warnings)
+    st = result.structural
+    fits = {"composite path model": st.composite.model_fit.fit}
+    for a in st.composite.alternatives:
+        fits[f"  alternative: {a.name}"] = a.fit
+    if st.latent is not None:
+        fits["latent SEM"] = st.latent.model_fit.fit
+    console.print(fit_table(fits, f"Structural model ({st.composite.model_fit.estimator}, "
+                                  f"missing: {st.missing})"))
+    console.print(hypotheses_table(st.hypotheses))
+    console.print(effects_table(st.composite.effects, "Indirect effects (composite model)"))
+    r2 = ", ".join(f"{k} {num(v, 2, False)}" for k, v in st.composite.r2.items())
+    console.print(f"R-squared (composite): {r2}")
+    print_warnings(console, st.composite.warnings)
+    if st.latent is not None:
+        print_warnings(console, [f"latent: {w}" for w in st.latent.warnings])
     if result.out_dir is not None:
         console.print(f"run directory: {result.out_dir}")

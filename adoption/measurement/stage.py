@@ -224,7 +224,8 @@ def compare_fits(model_fit: dict, one_factor_fit: dict) -> pd.DataFrame:
 
 
 def measure(items: pd.DataFrame, constructs: dict[str, list[str]],
-            estimator: str = "ML", seed: int = 20261125) -> MeasurementResults:
+            estimator: str = "ML", seed: int = 20261125,
+            missing: str = "listwise") -> MeasurementResults:
     """Run the measurement stage.
 
     Parameters
@@ -238,6 +239,9 @@ def measure(items: pd.DataFrame, constructs: dict[str, list[str]],
         Estimator of the CFA, passed to ``adoption.sem.engine.fit_model``.
     seed : int
         Seed of parallel analysis.
+    missing : {"listwise", "fiml"}
+        Missing-data method of the CFAs (``fit_model``'s ``missing``). Alpha, HTMT, KMO
+        and the EFA use pairwise or complete data as their R counterparts do.
 
     Returns
     -------
@@ -278,9 +282,9 @@ def measure(items: pd.DataFrame, constructs: dict[str, list[str]],
     note("HTMT", ht.warnings)
 
     # CFA measurement model and the one-factor model
-    cfa_fit, est, s_obs = _fit("CFA", cfa_syntax(constructs), data, estimator, warns)
+    cfa_fit, est, s_obs = _fit("CFA", cfa_syntax(constructs), data, estimator, warns, missing)
     one_fit, _, _ = _fit("One-factor CFA", f"{COMMON_FACTOR} =~ {' + '.join(cols)}", data,
-                         estimator, warns)
+                         estimator, warns, missing)
     # s_obs: the engine's sample covariance (divisor N, listwise), lavaan's sampstat$cov
     if est.empty:
         cfa_rel = pd.DataFrame({"construct": list(constructs), "n_items":
@@ -364,7 +368,8 @@ def _check_input(items: pd.DataFrame, constructs: dict[str, list[str]]) -> None:
                          "to numbers in the cleaning step.")
 
 
-def _fit(label: str, syntax: str, data: pd.DataFrame, estimator: str, warns: list[str]):
+def _fit(label: str, syntax: str, data: pd.DataFrame, estimator: str, warns: list[str],
+         missing: str = "listwise"):
     """Fit ``syntax`` with the project engine.
 
     Returns (fit measures dict, estimates DataFrame, sample covariance DataFrame or None).
@@ -373,7 +378,7 @@ def _fit(label: str, syntax: str, data: pd.DataFrame, estimator: str, warns: lis
     """
     from adoption.sem.engine import fit_model
 
-    mf = fit_model(syntax, data, estimator=estimator)
+    mf = fit_model(syntax, data, estimator=estimator, missing=missing)
     warns.extend(f"{label}: {w}" for w in mf.warnings)
     s = pd.DataFrame(np.asarray(mf.sample_cov, dtype=float), index=list(mf.observed),
                      columns=list(mf.observed))

@@ -27,7 +27,7 @@ import pandas as pd
 from adoption.audit import LogEntry
 from adoption.clean import CleanedResponses
 from adoption.errors import InputError
-from adoption.sem.compare import compare_models
+from adoption.sem.compare import ModelComparison, compare_models
 from adoption.sem.engine import ModelFit, fit_model
 from adoption.sem.modindices import modification_indices
 from adoption.spec import Survey, formula_names, parse_hypothesis
@@ -209,19 +209,36 @@ def _merge_bootstrap(table: pd.DataFrame, boot: BootstrapEffects) -> pd.DataFram
     return out
 
 
+#: Under FIML, the batched bootstrap on the complete rows stands in for FIML refits
+#: when at most this share of the rows is incomplete (labelled as such in the results).
+COMPLETE_CASE_BOOTSTRAP_SHARE = 0.05
+
+
 def _bootstrap(model: PathModel, scores: pd.DataFrame, syntax: str, estimator: str,
-               missing: str, B: int, seed: int, n_jobs: int) -> tuple[BootstrapEffects, str]:
+               missing: str, B: int, seed: int, n_jobs: int) -> tuple[BootstrapEffects, str, list[str]]:
     """Fast batched bootstrap where it equals ML; otherwise refit every draw.
 
-    Returns the draws' summary and the method used.
+    Returns the draws' summary, the method used and warnings. The batched route
+    (equation-by-equation least squares on resampled moments, ML's own estimates for
+    this model class) needs complete rows. Under FIML with a few incomplete rows
+    (at most :data:`COMPLETE_CASE_BOOTSTRAP_SHARE`), it runs on the complete rows and
+    says so: 5000 FIML refits would take minutes for intervals that differ in the third
+    decimal. With more incomplete rows every draw is refitted by FIML.
     """
     vars_ = list(model.variables)
     data = scores[vars_]
     complete = data.dropna()
+    incomplete = len(data) - len(complete)
     fast_class = not model.residual_covariances
-    if fast_class and (missing == "listwise" or len(complete) == len(data)):
+    if fast_class and (missing == "listwise" or incomplete == 0):
         # ML = equation-by-equation OLS here (see bootstrap.py); listwise = complete rows
-        return bootstrap_effects(complete, model, B=B, seed=seed), "batched least squares"
+        return bootstrap_effects(complete, model, B=B, seed=seed), "batched least squares", []
+    if fast_class and incomplete <= COMPLETE_CASE_BOOTSTRAP_SHARE * len(data):
+        note = (f"bootstrap intervals use the {len(complete)} complete rows (batched least "
+                f"squares); {incomplete} row(s) with a missing composite enter the FIML "
+                "estimates but not the resampling.")
+        return (bootstrap_effects(complete, model, B=B, seed=seed),
+                f"batched least squares on complete rows ({len(complete)} of {len(data)})", [note])
 
     def refit(frame: pd.DataFrame):
         mf = _fit(syntax, frame, estimator, missing)
@@ -230,34 +247,66 @@ def _bootstrap(model: PathModel, scores: pd.DataFrame, syntax: str, estimator: s
         return coefficients_from_estimates(mf.estimates)
 
     return (bootstrap_refit(data, model, refit, B=B, seed=seed, n_jobs=n_jobs),
-            f"refit ({'FIML' if missing == 'fiml' else estimator})")
+            f"refit ({'FIML' if missing == 'fiml' else estimator})", [])
 
 
-def _fit_alternatives(survey: Survey, main_syntax: str, main: ModelFit,
-                      fit_syntax: Callable[[str], str], data: pd.DataFrame,
-                      estimator: str, missing: str) -> tuple[Alternative, ...]:
+def _free_paths(syntax: str) -> set[tuple[str, str]]:
+    """Regressions with a free coefficient (``0*X`` terms are fixed, so left out)."""
+    out = set()
+    for line in syntax.splitlines():
+        for lhs, op, names in formula_names(line, where="structural"):
+            if op != "~":
+                continue
+            terms = line.split("~", 1)[1].split("+")
+            for name, term in zip(names, terms):
+                if not term.strip().startswith("0*"):
+                    out.add((lhs, name))
+    return out
+
+
+def _fit_alternatives(survey: Survey, main: ModelFit, fit_syntax: Callable[[str], str],
+                      data: pd.DataFrame, estimator: str, missing: str) -> tuple[Alternative, ...]:
+    """Fit each alternative and compare it with the main model (``lavTestLRT``).
+
+    When one model's free paths are a subset of the other's (the usual case: a path
+    dropped or added), the models are nested by construction and the NET check is
+    skipped; otherwise :func:`~adoption.sem.compare.compare_models` checks nesting.
+    """
     out = []
+    main_paths = _free_paths(survey.structural)
     for name, alt in survey.alternatives.items():
-        nested = fit_syntax(nested_alternative(survey.structural, alt))
+        written = nested_alternative(survey.structural, alt)
+        nested = fit_syntax(written)
         mf = _fit(nested, data, estimator, missing)
-        warns = list(mf.warnings)
-        comparison = compare_models(main, mf) if mf.converged else {}
-        out.append(Alternative(name=name, syntax=nested, fit=mf.fit,
-                               comparison=_as_dict(comparison), warnings=tuple(warns)))
+        comparison: dict = {}
+        if mf.converged:
+            alt_paths = _free_paths(written)
+            by_construction = alt_paths <= main_paths or main_paths <= alt_paths
+            comparison = comparison_dict(compare_models(main, mf, check_nesting=not by_construction))
+        out.append(Alternative(name=name, syntax=nested, fit=mf.fit, comparison=comparison,
+                               warnings=tuple(mf.warnings)))
     return tuple(out)
 
 
-def _as_dict(x) -> dict:
-    if isinstance(x, pd.DataFrame):
-        return x.iloc[0].to_dict() if len(x) == 1 else {"rows": x.to_dict("records")}
-    if isinstance(x, pd.Series):
-        return x.to_dict()
-    return dict(x) if x else {}
+def comparison_dict(c: ModelComparison) -> dict:
+    """The comparison under plain names: ``chisq.diff, df.diff, pvalue, method,
+    scaling.factor, rmsea.diff`` and ``<measure>.diff`` (alternative minus main) for
+    CFI, TLI, RMSEA, SRMR, AIC, BIC..., ``valid_test``, ``restricted``, ``note``."""
+    out = {"chisq.diff": c.chisq_diff, "df.diff": c.df_diff, "pvalue": c.pvalue,
+           "method": c.method, "scaling.factor": c.scaling_factor,
+           "rmsea.diff.test": c.rmsea_diff, "valid_test": c.valid_test,
+           "restricted": c.restricted, "note": " ".join(c.notes)}
+    out.update({f"{k}.diff": v for k, v in c.differences.items()})
+    return out
 
 
-def _mi_table(mf: ModelFit) -> tuple[pd.DataFrame, list[str]]:
+def _mi_table(mf: ModelFit, missing: str) -> tuple[pd.DataFrame, list[str]]:
+    empty = pd.DataFrame(columns=["lhs", "op", "rhs", "mi", "epc", "sepc.all"])
     if not mf.converged:
-        return pd.DataFrame(columns=["lhs", "op", "rhs", "mi", "epc", "sepc.all"]), []
+        return empty, []
+    if missing == "fiml":
+        return empty, ["modification indices are not computed under FIML (missing: fiml); "
+                       "fit the model with missing: listwise to see them."]
     mi = modification_indices(mf).head(10).reset_index(drop=True)
     warns = [f"modification index {r['mi']:.1f} for {r['lhs']} {r['op']} {r['rhs']} "
              f"(expected change {r['epc']:.3f}): the model may miss this parameter."
@@ -265,12 +314,13 @@ def _mi_table(mf: ModelFit) -> tuple[pd.DataFrame, list[str]]:
     return mi, warns[:3]
 
 
-def _model_results(form: str, syntax: str, mf: ModelFit, model: PathModel,
+def _model_results(form: str, syntax: str, mf: ModelFit, model: PathModel, missing: str,
                    alternatives: tuple[Alternative, ...],
-                   boot: tuple[BootstrapEffects, str] | None,
+                   boot: tuple[BootstrapEffects, str, list[str]] | None,
                    extra_warnings: list[str]) -> ModelResults:
     warns = list(mf.warnings) + extra_warnings
-    boot, method = boot if boot is not None else (None, None)
+    boot, method, boot_warns = boot if boot is not None else (None, None, [])
+    warns += boot_warns
     if mf.converged:
         effects = _effects(model, mf)
         if boot is not None:
@@ -282,7 +332,7 @@ def _model_results(form: str, syntax: str, mf: ModelFit, model: PathModel,
         effects = pd.DataFrame(columns=["name", "effect", "source", "target", "path", "est",
                                         "se", "z", "pvalue", "ci.lower", "ci.upper", "std.all"])
         warns.append(f"the {form} model did not converge: no estimates are reported.")
-    mi, mi_warns = _mi_table(mf)
+    mi, mi_warns = _mi_table(mf, missing)
     bootstrap = None if boot is None else {
         "B": boot.B, "seed": boot.seed, "failed": boot.n_failed, "seconds": boot.seconds,
         "method": method, "ci": "percentile (ci.lower/ci.upper), BCa (bca.lower/bca.upper)"}
@@ -369,13 +419,13 @@ def fit_structural(cleaned: CleanedResponses, survey: Survey, *, estimator: str 
     step("structural model: composite scores")
     syntax = survey.structural
     mf = _fit(syntax, scores, estimator, missing)
-    alts = _fit_alternatives(survey, syntax, mf, lambda s: s, scores, estimator, missing) \
+    alts = _fit_alternatives(survey, mf, lambda s: s, scores, estimator, missing) \
         if mf.converged else ()
     boot = None
     if bootstrap > 0 and mf.converged:
         step(f"structural model: {bootstrap} bootstrap draws")
         boot = _bootstrap(model, scores, syntax, estimator, missing, bootstrap, seed, n_jobs)
-    composite = _model_results("composite", syntax, mf, model, alts, boot, [])
+    composite = _model_results("composite", syntax, mf, model, missing, alts, boot, [])
 
     latent_res = None
     if latent:
@@ -383,10 +433,9 @@ def fit_structural(cleaned: CleanedResponses, survey: Survey, *, estimator: str 
         lsyntax = survey.measurement_syntax() + "\n" + survey.structural
         items = cleaned.data[list(cleaned.items)]
         lmf = _fit(lsyntax, items, estimator, missing)
-        lalts = _fit_alternatives(survey, lsyntax, lmf,
-                                  lambda s: survey.measurement_syntax() + "\n" + s,
+        lalts = _fit_alternatives(survey, lmf, lambda s: survey.measurement_syntax() + "\n" + s,
                                   items, estimator, missing) if lmf.converged else ()
-        latent_res = _model_results("latent", lsyntax, lmf, model, lalts, None,
+        latent_res = _model_results("latent", lsyntax, lmf, model, missing, lalts, None,
                                     ["bootstrap intervals are computed for the composite "
                                      "model; the latent model's effects use the delta method."])
 
