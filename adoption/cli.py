@@ -81,6 +81,25 @@ def simulate(spec: Path = typer.Argument(..., help="Survey spec (YAML) with a 'p
     out.print(f"wrote {out_file} ({len(sim.data)} rows)")
 
 
+@app.command()
+def power(spec: Path = typer.Argument(..., help="Survey spec (YAML) with a 'population' section."),
+          n: str = typer.Option("150,200,300,500", "--n", help="Sample sizes, comma-separated."),
+          reps: int = typer.Option(1000, "--reps", help="Replicates per sample size."),
+          seed: int = typer.Option(20261125, "--seed", help="Random seed."),
+          out_dir: Optional[Path] = typer.Option(None, "--out", help="Folder for the results."),
+          scheduler: Optional[str] = typer.Option(
+              None, "--scheduler", help="dask.distributed scheduler (tcp://host:8786); "
+              "default: ADOPTION_DASK_SCHEDULER or the local cores."),
+          ) -> None:
+    """Monte Carlo power of each path and indirect effect at several sample sizes."""
+    from adoption.power import power_summary, run_power
+
+    with err.status(f"simulating {reps} replicates per sample size"):
+        res, files = run_power(spec, n, reps=reps, seed=seed, out_dir=out_dir, scheduler=scheduler)
+    summary.print_power(out, power_summary(res))
+    out.print(f"written: {', '.join(str(p) for p in files.values())}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the typer app, turning bad input into exit code 2."""
     try:

@@ -154,3 +154,17 @@ def print_run(console: Console, result) -> None:
         print_warnings(console, [f"latent: {w}" for w in st.latent.warnings])
     if result.out_dir is not None:
         console.print(f"run directory: {result.out_dir}")
+
+
+def print_power(console: Console, table) -> None:
+    """Power per effect and sample size, and the N that reaches 80%."""
+    ns = [c for c in table.columns if str(c).startswith("power@")]
+    t = Table(title="Monte Carlo power (share of replicates with p < .05)", header_style="bold")
+    t.add_column("effect")
+    for c in ns:
+        t.add_column(f"N = {str(c).removeprefix('power@')}", justify="right")
+    t.add_column("N for 80%", justify="right")
+    for r in table.to_dict("records"):
+        path = r["path"] if isinstance(r["path"], str) else " -> ".join(r["path"])
+        t.add_row(path, *[num(r[c], 2, False) for c in ns], str(r["n80.label"]))
+    console.print(t)

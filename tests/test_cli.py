@@ -62,3 +62,15 @@ def test_yaml_error_names_the_line(tmp_path):
 def test_main_returns_2_in_process(tmp_path, capsys):
     assert main(["validate", str(tmp_path / "x.yaml")]) == 2
     assert "not found" in capsys.readouterr().err
+
+
+def test_power_command(tmp_path):
+    proc = run_cli("power", str(EXAMPLE), "--n", "100,200", "--reps", "40", "--out", str(tmp_path / "pw"))
+    assert proc.returncode == 0, proc.stderr
+    assert "N for 80%" in proc.stdout and "HAB -> WIL" in proc.stdout
+    assert (tmp_path / "pw" / "power.json").is_file()
+
+
+def test_power_bad_sizes(tmp_path):
+    assert_clean_error(run_cli("power", str(EXAMPLE), "--n", "100,abc", "--out", str(tmp_path / "pw")),
+                       "--n")
