@@ -231,3 +231,8 @@ def test_unfittable_data_returns_unconverged_fit(change, message):
 def test_not_identified_returns_unconverged_fit():
     fit = fit_model("f =~ x1 + x2", _data("hs"), missing="fiml")
     assert not fit.converged and any("not identified" in w for w in fit.warnings)
+
+
+def test_failed_fit_still_says_fiml():
+    fit = fit_model(REF["hs"]["model"], _data("hs").head(5), missing="fiml")
+    assert fit.missing == "fiml" and not fit.converged

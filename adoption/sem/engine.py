@@ -31,7 +31,7 @@ import logging
 import math
 import time
 import warnings as _warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -861,6 +861,10 @@ def _intercepts(pt: ParTable, values, mu) -> tuple[np.ndarray, np.ndarray]:
     return mu - b_oo @ mu - b_ol @ m_lat, m_lat
 
 
+def _fiml_failed(pt, estimator, n, msgs, s=None) -> ModelFit:
+    return replace(_failed(pt, estimator, n, msgs, s), missing="fiml")
+
+
 def _fit_fiml(pt: ParTable, data: pd.DataFrame, estimator: str, exo_declared,
               t0: float) -> ModelFit:
     """FIML branch of :func:`fit_model` (``missing="fiml"``), lavaan's ``missing = "ml"``
@@ -870,18 +874,18 @@ def _fit_fiml(pt: ParTable, data: pd.DataFrame, estimator: str, exo_declared,
     n, p = x.shape
     if n < 2 or n <= p:
         msgs.append(f"Only {n} usable rows for {p} observed variables: too few to fit.")
-        return _failed(pt, estimator, n, msgs)
+        return _fiml_failed(pt, estimator, n, msgs)
     never = [v for v, seen in zip(pt.observed, (~np.isnan(x)).any(axis=0)) if not seen]
     if never:
         msgs.append("Variable(s) with no observed value: " + ", ".join(never) + ".")
-        return _failed(pt, estimator, n, msgs)
+        return _fiml_failed(pt, estimator, n, msgs)
     with _warnings.catch_warnings():
         _warnings.simplefilter("ignore")
         constant = [v for v, sd in zip(pt.observed, np.nanstd(x, axis=0)) if not sd > 0]
     if constant:
         msgs.append("Variable(s) with a single observed value (constant): "
                     + ", ".join(constant) + ". Remove them from the model.")
-        return _failed(pt, estimator, n, msgs)
+        return _fiml_failed(pt, estimator, n, msgs)
     pat = fiml.missing_patterns(x)
     mu_h1, s_h1, _, em_ok = fiml.em_moments(pat)
     if not em_ok:
@@ -891,7 +895,7 @@ def _fit_fiml(pt: ParTable, data: pd.DataFrame, estimator: str, exo_declared,
     if eig_s.min() <= 1e-12 * max(eig_s.max(), 1.0):
         msgs.append("The (EM) covariance matrix is not positive definite (a variable is "
                     "constant or a linear combination of others).")
-        return _failed(pt, estimator, n, msgs, s_h1)
+        return _fiml_failed(pt, estimator, n, msgs, s_h1)
 
     obs_index = {v: i for i, v in enumerate(pt.observed)}
     if x_idx:  # fixed x: sample moments of the (complete) x columns
@@ -912,7 +916,7 @@ def _fit_fiml(pt: ParTable, data: pd.DataFrame, estimator: str, exo_declared,
     if df < 0:
         msgs.append(f"The model is not identified: {npar_cov} free (co)variance-structure "
                     f"parameters but only {npar_cov + df} sample (co)variances (df = {df}).")
-        return _failed(pt, estimator, n, msgs, s_h1)
+        return _fiml_failed(pt, estimator, n, msgs, s_h1)
 
     try:
         model = _Model(desc, s_h1, pt.observed)
@@ -925,7 +929,7 @@ def _fit_fiml(pt: ParTable, data: pd.DataFrame, estimator: str, exo_declared,
         theta, mu, converged = _fiml_optimise(model, pat, theta, mu_h1.copy(), free_mu)
     except Exception as exc:  # noqa: BLE001 - semopy raises bare Exception; never leak it
         msgs.append(f"The model could not be fitted ({type(exc).__name__}: {exc}).")
-        return _failed(pt, estimator, n, msgs, s_h1)
+        return _fiml_failed(pt, estimator, n, msgs, s_h1)
     timings["optimise"] = time.perf_counter() - t0
     if not converged:
         msgs.append("The model did not converge: estimates are unreliable.")

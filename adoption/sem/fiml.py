@@ -21,12 +21,19 @@ The casewise (FIML) log-likelihood is sum_g logl_g (lavaan
     d logl / d mu = sum_g n_g Sigma_oo^-1 (ybar_g - mu_o)            (embedded in p)
     d logl = 1/2 tr(M dSigma),  M = sum_g n_g Sigma_oo^-1 (S*_g - Sigma_oo) Sigma_oo^-1.
 
+For MLR the casewise scores (:func:`casewise_scores`), the observed information of the
+saturated moments (:func:`moment_observed_information`) and Zhang and Savalei's
+FIML-corrected trace (:func:`fiml_corrected_trace`) give lavaan's sandwich SEs,
+Yuan-Bentler scaled test and robust CFI/TLI/RMSEA; the engine combines them.
+
 References
 ----------
 Arbuckle, J. L. (1996). Full information estimation in the presence of incomplete data.
 In *Advanced structural equation modeling*, 243-277.
 Savalei, V. (2010). Expected versus observed information in SEM with incomplete normal
 and nonnormal data. *Psychological Methods*, 15, 352-367.
+Zhang, X., & Savalei, V. (2023). New computations for RMSEA and CFI following FIML and
+TS estimation with missing data. *Psychological Methods*, 28, 263-283.
 lavaan 0.6-14 source: ``lav_mvnorm_missing.R`` (``lav_mvnorm_missing_h1_estimate_moments``,
 ``lav_mvnorm_missing_estep``, ``lav_mvnorm_missing_information_expected``),
 ``lav_data_patterns.R``.
