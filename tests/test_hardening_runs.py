@@ -79,8 +79,10 @@ def _check_complete(out: Path) -> dict:
 
 
 def test_killed_runs_leave_the_previous_run_or_a_complete_one(mini, tmp_path):
-    """SIGKILL `adoption run` at seeded moments spread over a run's length: the run
-    directory is always the previous run or a complete new one; leftovers are hidden."""
+    """SIGKILL `adoption run` at seeded moments: some while it computes, some while it
+    writes (just after its hidden temporary folder appears, when a non-atomic write would
+    be caught half done), and one run left to finish. The run directory is always the
+    previous run or a complete new one; leftovers are hidden ('.' folders)."""
     d, seconds = mini
     work = tmp_path / "work"
     shutil.copytree(d, work)
@@ -88,26 +90,36 @@ def test_killed_runs_leave_the_previous_run_or_a_complete_one(mini, tmp_path):
     previous = (out / "results.json").read_bytes()
     rng = random.Random(20261125)
     outcomes = []
-    for k in range(5):
-        delay = rng.uniform(0.3, 1.05) * seconds
+    modes = ["computing", "computing", "writing", "writing", "writing", "writing", "finish"]
+    for k, mode in enumerate(modes):
         proc = subprocess.Popen([sys.executable, "-m", "adoption", "run", "survey.yaml", "--data",
                                  "responses.csv", "--out", "run", "--bootstrap", "20",
                                  "--seed", str(100 + k)], cwd=work, env=ENV,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(delay)
+        if mode == "computing":
+            time.sleep(rng.uniform(0.2, 0.8) * seconds)
+        elif mode == "writing":
+            deadline = time.monotonic() + 10 * seconds + 60
+            while proc.poll() is None and not any(work.glob(".run.tmp-*")):
+                assert time.monotonic() < deadline
+                time.sleep(0.001)
+            time.sleep(rng.uniform(0, 0.03))
+        else:
+            proc.wait(timeout=10 * seconds + 60)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=60)
         res = _check_complete(out)
         now = (out / "results.json").read_bytes()
         if now == previous:
-            outcomes.append("previous")
+            outcomes.append((mode, "previous"))
         else:
             assert res["options"]["seed"] == 100 + k
-            outcomes.append("new")
+            outcomes.append((mode, "new"))
             previous = now
         visible = sorted(p.name for p in work.iterdir() if not p.name.startswith("."))
         assert visible == ["responses.csv", "run", "survey.yaml"], visible
-    assert len(outcomes) == 5
+    assert outcomes[-1] == ("finish", "new")
+    print("killed runs left:", outcomes)
 
 
 def test_failed_write_keeps_the_previous_run(tmp_path, monkeypatch):
