@@ -80,3 +80,13 @@ def likert_by_group(by_group: pd.DataFrame) -> pd.DataFrame:
 def _short(label: str, width: int = 11) -> str:
     """Long group names cut for the chart's axis (the static chart's margin is fixed)."""
     return label if len(label) <= width else label[: width - 1].rstrip() + "…"
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def flow_diagram(sample_json: str, fmt: str) -> bytes:
+    """The report's CONSORT-style sample-flow diagram (PNG or SVG) of ``results["sample"]``."""
+    import json
+
+    from adoption.report.flow import flow_image
+
+    return flow_image(json.loads(sample_json), fmt=fmt, dpi=150 if fmt == "png" else 72)

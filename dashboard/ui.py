@@ -113,6 +113,19 @@ def figure(fig, name: str, png: Callable[[], bytes], svg: Callable[[], bytes], *
                            on_click="ignore", icon=":material/image:")
 
 
+def image(png: bytes, name: str, svg: Callable[[], bytes], *, title: str = "",
+          caption: str = "", width: int | None = None) -> None:
+    """A static figure (PNG shown) with PNG and SVG downloads."""
+    if title:
+        st.markdown(f"**{title}**")
+    st.image(png, caption=caption or None, width=width or "content")
+    with st.container(horizontal=True, gap="small"):
+        st.download_button("PNG", png, f"{name}.png", "image/png", key=f"png-{name}",
+                           on_click="ignore", icon=":material/image:")
+        st.download_button("SVG", svg, f"{name}.svg", "image/svg+xml", key=f"svg-{name}",
+                           on_click="ignore", icon=":material/image:")
+
+
 def run_or_stop():
     """The selected run, or a message and the end of the page when there is none."""
     from rundata import current

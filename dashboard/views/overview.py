@@ -1,5 +1,7 @@
 """Overview: the key findings in plain language, the sample flow, the fit at a glance."""
 
+import json
+
 import streamlit as st
 
 from adoption.cutoffs import judge
@@ -7,7 +9,8 @@ from adoption.figures.format import format_bounded, format_int
 from adoption.report import tables as T
 from adoption.report.content import Table
 from adoption.report.summary_text import plain_summary
-from ui import VERDICT, not_in_run, run_or_stop, table
+from figs import flow_diagram
+from ui import VERDICT, image, not_in_run, run_or_stop, table
 
 run = run_or_stop()
 r = run.results
@@ -28,7 +31,14 @@ c1, c2, c3 = st.columns(3)
 c1.metric("Responses received", format_int(sample.get("rows_in")))
 c2.metric("Excluded by the quality checks", format_int(excluded))
 c3.metric("Analysed", format_int(sample.get("rows_analysed")))
-table(T.sample_flow(sample), "Sample flow")
+left, right = st.columns([2, 3])
+with left:
+    if sample:
+        flow = json.dumps(sample, sort_keys=True)
+        image(flow_diagram(flow, "png"), "flow", lambda: flow_diagram(flow, "svg"),
+              title="Sample flow", width=420)
+with right:
+    table(T.sample_flow(sample), "Sample flow")
 
 st.header("Fit at a glance")
 models = {"Measurement model (CFA)": (r.get("cfa") or {}).get("fit")}
