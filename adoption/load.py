@@ -244,6 +244,8 @@ def _check_path(p: Path) -> str:
 #: characters that cannot be seen in a header: byte-order marks left inside the text
 #: (two files pasted together), zero-width spaces and joiners, soft hyphens
 _INVISIBLE = re.compile("[\ufeff\u200b\u200c\u200d\u2060\u00ad]")
+#: control characters (C0, DEL, C1) and the Unicode line and paragraph separators
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def _clean_header(p: Path, header: list[str], log: list[LogEntry]) -> list[str]:
@@ -252,6 +254,12 @@ def _clean_header(p: Path, header: list[str], log: list[LogEntry]) -> list[str]:
     out = []
     for j, h in enumerate(header):
         s = _INVISIBLE.sub("", str(h)).strip()
+        if _CONTROL.search(s):
+            # a tab, line break or escape inside a name would break (or rewrite) the
+            # terminal line of any message that names the column: show it escaped
+            s = _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), s)
+            log.append(LogEntry(STAGE, "control characters in column name escaped", column=s,
+                                detail=f"column {j + 1}"))
         if not s:
             s = f"column_{j + 1}"
             log.append(LogEntry(STAGE, "unnamed column named", column=s,
