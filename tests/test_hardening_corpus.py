@@ -39,6 +39,7 @@ def assert_refused(code: int, err: str, pattern: str) -> None:
     """Exit code 2, no traceback, one or two lines, the message the manifest expects."""
     assert code == 2, err
     assert "Traceback" not in err
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", err), repr(err)  # no raw control characters
     lines = [ln for ln in err.strip().splitlines() if ln.strip()]
     assert 1 <= len(lines) <= 2, err
     assert lines[0].startswith("error: "), err
