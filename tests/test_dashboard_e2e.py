@@ -118,6 +118,18 @@ def _settle(drv, timeout: float = 20) -> None:
     raise AssertionError("the page did not finish rendering")
 
 
+def _wait_for(drv, texts: list[str], timeout: float = 20) -> str:
+    """The main area's text once it shows every one of ``texts`` (or at the timeout)."""
+    from selenium.webdriver.common.by import By
+
+    deadline = time.monotonic() + timeout
+    while True:
+        body = drv.find_element(By.CSS_SELECTOR, "[data-testid='stMain']").text
+        if all(t in body for t in texts) or time.monotonic() > deadline:
+            return body
+        time.sleep(0.2)
+
+
 def _shoot(drv, name: str, folder: Path) -> Path:
     height = drv.execute_script(
         "return document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
@@ -137,10 +149,11 @@ def test_every_page_in_chromium(server, browser, tmp_path):
     for page, expected in PAGES.items():
         browser.get(f"{server}/{page}?run=structural")
         _settle(browser)
-        body = browser.find_element(By.CSS_SELECTOR, "[data-testid='stMain']").text
+        body = _wait_for(browser, expected)
         assert not browser.find_elements(By.CSS_SELECTOR, "[data-testid='stException']"), body[:2000]
         for text in expected:
             assert text in body, f"{page or 'overview'}: {text!r} not visible"
+        _settle(browser)
         assert "Run directory" in browser.find_element(By.CSS_SELECTOR, "[data-testid='stSidebar']").text
         if page in ("model", "effects", "measurement", "responses"):
             assert browser.find_elements(By.CSS_SELECTOR, ".js-plotly-plot"), f"{page}: no figure"
