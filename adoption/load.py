@@ -769,8 +769,8 @@ def _group_labels_to_codes(s: pd.Series, col: str, labels: dict, log: list[LogEn
 
 
 def _maybe_numeric(s: pd.Series) -> pd.Series:
-    """Text columns whose every value is a number become numeric; text with leading zeros
-    ('007', postcodes) stays text."""
+    """Text columns whose every value is a number in plain decimal notation become
+    numeric; text with leading zeros ('007', postcodes) or exponents ('1E1') stays text."""
     if s.dtype != object and not isinstance(s.dtype, pd.StringDtype):
         return s
     vals = s.dropna()
@@ -782,6 +782,10 @@ def _maybe_numeric(s: pd.Series) -> pd.Series:
     texts = vals.astype(str).str.strip()
     if texts.str.match(r"^[+-]?0\d").any():
         return s
+    if not texts.str.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)").all():
+        # '1E1', 'inf', '1_000' are codes, not numbers: pd.to_numeric would turn an id
+        # '1E1' into 10.0, the same as an id '10'
+        return s.astype("str") if all(isinstance(v, str) for v in vals) else s
     conv = pd.to_numeric(texts, errors="coerce")
     if conv.isna().any():
         if all(isinstance(v, str) for v in vals):
