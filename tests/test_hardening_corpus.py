@@ -155,3 +155,15 @@ def test_zip_bomb_that_lies_about_its_size(tmp_path, capsys):
     p.write_bytes(_forge_sizes(bomb, "xl/worksheets/sheet1.xml", 4000))
     code = main(["validate", str(MINI), "--data", str(p)])
     assert_refused(code, capsys.readouterr().err, r"liar\.xlsx: cannot (open this Excel file|read the sheet)")
+
+
+def test_codes_that_look_like_exponents_stay_text(tmp_path):
+    """An id '1E1' is a code: read as a number it would equal the id '10'."""
+    from adoption.pipeline import prepare
+
+    text = (CORPUS / "files" / "ok.csv").read_text().replace("R001,", "1E1,", 1).replace("R002,", "10,", 1)
+    p = tmp_path / "ids.csv"
+    p.write_text(text)
+    _, loaded, cleaned = prepare(MINI, p)
+    assert loaded.data.loc[1, "id"] == "1E1" and loaded.data.loc[2, "id"] == "10"
+    assert cleaned.flow.rows_analysed == 40  # no false 'duplicate id'
