@@ -203,6 +203,17 @@ def main() -> None:
     write("formula_hyperlink.xlsx", xlsx_bytes(f_rows))
     write("zip_bomb.xlsx", rezip(ok_xlsx, lambda n, b: b.replace(b"<sheetData>", b"<sheetData>" + b" " * (8 << 20))
                                  if n.endswith("sheet1.xml") else b))
+    lol = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+           + "".join(f'<!ENTITY lol{i + 1} "{("&lol%s;" % (i if i else "")) * 10}">' for i in range(9))
+           + "]>").encode()
+
+    def entity_bomb(name: str, b: bytes) -> bytes:  # "billion laughs" in the sheet XML
+        if not name.endswith("sheet1.xml"):
+            return b
+        b = lol + b[b.find(b"<worksheet"):]
+        return b.replace(b"<t>comment</t>", b"<t>&lol9;</t>")
+
+    write("xml_entity_bomb.xlsx", rezip(ok_xlsx, entity_bomb))
     wb = openpyxl.load_workbook(io.BytesIO(ok_xlsx))
     wb.active["ZZ200000"] = "x"
     buf = io.BytesIO()
