@@ -167,3 +167,24 @@ def test_codes_that_look_like_exponents_stay_text(tmp_path):
     _, loaded, cleaned = prepare(MINI, p)
     assert loaded.data.loc[1, "id"] == "1E1" and loaded.data.loc[2, "id"] == "10"
     assert cleaned.flow.rows_analysed == 40  # no false 'duplicate id'
+
+
+def test_data_outside_the_spec_folder_is_fine_on_the_command_line(capsys):
+    """--data is the user's explicit choice: a spec whose own 'data:' escapes its folder
+    still validates when the file is given on the command line."""
+    spec = CORPUS / "specs" / "data_escape.yaml"
+    assert main(["validate", str(spec), "--data", str(CORPUS / "files" / "ok.csv")]) == 0, \
+        capsys.readouterr().err
+
+
+def test_data_symlink_leaving_the_spec_folder_is_refused(tmp_path, capsys):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.csv").write_text((CORPUS / "files" / "ok.csv").read_text())
+    folder = tmp_path / "survey"
+    folder.mkdir()
+    (folder / "link.csv").symlink_to(outside / "secret.csv")
+    (folder / "survey.yaml").write_text(MINI.read_text().replace(
+        "title: Bad-input corpus", "title: Bad-input corpus\ndata: link.csv"))
+    code = main(["validate", str(folder / "survey.yaml")])
+    assert_refused(code, capsys.readouterr().err, r"'data: link\.csv' points outside the spec's folder")
