@@ -82,6 +82,19 @@ def simulate(spec: Path = typer.Argument(..., help="Survey spec (YAML) with a 'p
 
 
 @app.command()
+def dashboard(path: Optional[Path] = typer.Argument(
+                  None, help="A run directory, or a folder of runs (default: reports/)."),
+              host: str = typer.Option("127.0.0.1", "--host",
+                                       help="Address to bind; loopback unless you say otherwise."),
+              port: Optional[int] = typer.Option(None, "--port", help="Port (default: Streamlit's)."),
+              ) -> None:
+    """Browse a run's results in the Streamlit dashboard (reads the run directory only)."""
+    from adoption.dashboard_launch import launch
+
+    raise typer.Exit(launch(path, host=host, port=port))
+
+
+@app.command()
 def power(spec: Path = typer.Argument(..., help="Survey spec (YAML) with a 'population' section."),
           n: str = typer.Option("150,200,300,500", "--n", help="Sample sizes, comma-separated."),
           reps: int = typer.Option(1000, "--reps", help="Replicates per sample size."),
