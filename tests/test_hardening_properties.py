@@ -159,6 +159,9 @@ def test_load_and_clean_end_in_a_result_or_an_input_error(table, odd_case):
             got = cleaned.data.loc[row, item]
             assert (np.isnan(want) and np.isnan(got)) or got == want, (item, row, kind, v, got)
 
+    for row in cleaned.data.index:  # the id is never changed either
+        assert cleaned.data.loc[row, "rid"] == ids[row - 1]
+
     actions = {(e.action, e.column) for e in cleaned.log}
     for item, col in cells.items():
         kinds = {k for k, _ in col}
