@@ -51,7 +51,8 @@ from scipy import stats
 from adoption.errors import InputError
 from adoption.sem import fitmeasures as fm
 from adoption.sem import robust as rb
-from adoption.sem.engine import _estimate_table, _Model, _semopy_description, _start_values
+from adoption.sem.engine import (_blas_one_thread, _diagnose, _estimate_table, _Model,
+                                 _semopy_description, _start_values)
 from adoption.sem.syntax import ParTable, build_partable
 from adoption.vocabulary import (OP_COVARIANCE, OP_INTERCEPT, OP_LOADING, OP_REGRESSION,
                                  PARAMETER_COLUMNS)
@@ -228,6 +229,7 @@ def _prepare(syntax: str, data: pd.DataFrame, group: str, groups=None) -> _Setup
     values = sorted(sub[group].unique()) if groups is None else list(groups)
     obs_index = {v: i for i, v in enumerate(obs)}
     out = []
+    shared = None  # without fixed x every group has the same semopy model: build it once
     for val in values:
         x = sub.loc[sub[group] == val, obs].to_numpy(dtype=float)
         n = x.shape[0]
@@ -240,8 +242,13 @@ def _prepare(syntax: str, data: pd.DataFrame, group: str, groups=None) -> _Setup
             if row.fixed_x:
                 row.value = float(s[obs_index[row.lhs], obs_index[row.rhs]])
         desc, names = _semopy_description(gpt)
-        out.append(_Group(val, n, np.atleast_2d(s), x.mean(axis=0), gpt, names,
-                          _Model(desc, s, obs), [obs_index[v] for v in pt.exogenous_x]))
+        if pt.exogenous_x or shared is None:
+            model = _Model(desc, s, obs)
+            shared = None if pt.exogenous_x else model
+        else:
+            model = shared
+        out.append(_Group(val, n, np.atleast_2d(s), x.mean(axis=0), gpt, names, model,
+                          [obs_index[v] for v in pt.exogenous_x]))
     return _Setup(pt, out, list(obs), list(pt.latent), msgs)
 
 
@@ -529,10 +536,17 @@ def fit_multigroup(syntax: str, data: pd.DataFrame, group: str, *, group_equal=(
     >>> metric = fit_multigroup(hs, data, "school", group_equal=["loadings"])  # doctest: +SKIP
     >>> metric.fit["chisq"], metric.fit["df"]                                 # doctest: +SKIP
     """
-    t0 = time.perf_counter()
     if estimator != "ML":
         raise InputError(f"Multi-group models are fitted by ML only (estimator "
                          f"'{estimator}' is not implemented for them).")
+    with _blas_one_thread():  # many small products: faster without BLAS threads
+        return _fit_multigroup(syntax, data, group, group_equal, group_partial, equal,
+                               groups, estimator, _setup)
+
+
+def _fit_multigroup(syntax, data, group, group_equal, group_partial, equal, groups,
+                    estimator, _setup) -> MultiGroupFit:
+    t0 = time.perf_counter()
     setup = _setup if _setup is not None else _prepare(syntax, data, group, groups)
     keys = _equal_keys(setup, tuple(group_equal), tuple(group_partial), tuple(equal))
     lm_free = "intercepts" in group_equal and bool(setup.latent)
@@ -557,7 +571,8 @@ def fit_multigroup(syntax: str, data: pd.DataFrame, group: str, *, group_equal=(
         msgs.append("The information matrix is singular: the model is probably not "
                     "identified; standard errors are not available.")
         ok = False
-    est, r2, group_fit, fit = _results(setup, reg, theta, vc)
+    est, r2, group_fit, fit, warns = _results(setup, reg, theta, vc)
+    msgs += warns
     return MultiGroupFit(
         estimates=est, fit=fit, groups=tuple(g.value for g in setup.groups),
         nobs=tuple(g.n for g in setup.groups), group_fit=group_fit, r2=r2,
@@ -570,7 +585,7 @@ def fit_multigroup(syntax: str, data: pd.DataFrame, group: str, *, group_equal=(
 def _results(setup: _Setup, reg: _Registry, theta, vc):
     obs, lat = setup.observed, setup.latent
     p = len(obs)
-    tables, r2s, gfit = [], {}, {}
+    tables, r2s, gfit, warns = [], {}, {}, []
     logl = logl_h1 = chisq_b = 0.0
     srmrs = []
     for g, grp in enumerate(setup.groups):
@@ -600,6 +615,11 @@ def _results(setup: _Setup, reg: _Registry, theta, vc):
                                   else float("nan"), True))
         est, r2 = _estimate_table(grp.pt, grp.names, index_of, local, vcl, model, sig,
                                   mean_rows)
+        warns += [f"Group {grp.value}: {m}" for m in _diagnose(grp.pt, est, sig)]
+        lv = _latent_cov(est, lat)
+        if lv.size and np.min(np.linalg.eigvalsh(lv)) < 0:
+            warns.append(f"Group {grp.value}: the covariance matrix of the latent variables "
+                         "is not positive definite (as lavaan warns).")
         est.insert(3, "group", grp.value)
         tables.append(est)
         r2s[grp.value] = r2
@@ -635,7 +655,17 @@ def _results(setup: _Setup, reg: _Registry, theta, vc):
         "aic": fm.aic(logl, npar), "bic": fm.bic(logl, npar, n), "logl": logl,
         "unrestricted.logl": logl_h1,
     }
-    return est, r2s, gfit, fit
+    return est, r2s, gfit, fit, warns
+
+
+def _latent_cov(est: pd.DataFrame, latent) -> np.ndarray:
+    """The latent (co)variance matrix of one group from its ``~~`` rows."""
+    pos = {f: i for i, f in enumerate(latent)}
+    m = np.zeros((len(latent), len(latent)))
+    rows = est[(est["op"] == OP_COVARIANCE) & est["lhs"].isin(pos) & est["rhs"].isin(pos)]
+    for lhs, rhs, e in zip(rows["lhs"], rows["rhs"], rows["est"]):
+        m[pos[lhs], pos[rhs]] = m[pos[rhs], pos[lhs]] = e
+    return m
 
 
 # --------------------------------------------------------------------------- score tests
@@ -659,6 +689,11 @@ def score_tests(fit: MultiGroupFit) -> pd.DataFrame:
     information) for the constraint ``.pA. == .pB.``; with more groups it frees the
     parameter in every group at once (lavaan's univariate tests free one pair).
     """
+    with _blas_one_thread():
+        return _score_tests(fit)
+
+
+def _score_tests(fit: MultiGroupFit) -> pd.DataFrame:
     setup, reg, theta, _ = fit._state
     rows = []
     n_groups = len(setup.groups)

@@ -1,0 +1,479 @@
+"""Stage: cleaned responses -> :class:`GroupResults` (group comparisons).
+
+For each column of the spec's ``groups``:
+
+1. **group sizes**; groups smaller than ``Survey.min_group_size`` are reported and left
+   out of the comparisons (never merged with another group);
+2. **measurement invariance** of the CFA of all constructs, in the usual sequence
+   configural -> metric (equal loadings) -> scalar (+ equal intercepts) -> strict
+   (+ equal residual variances), each a multi-group fit
+   (:func:`adoption.sem.multigroup.fit_multigroup`) compared with the previous level by
+   the chi-square difference test and the changes in CFI, RMSEA and SRMR (Chen, 2007);
+   when a level fails, **partial invariance**: the equality constraint with the largest
+   score test (lavaan's ``lavTestScore``) is released, one at a time, until the level
+   holds or no constraint is significant;
+3. **multi-group path model** on the construct mean scores: the path coefficients per
+   group, a chi-square difference test of each path held equal across groups, and the
+   omnibus test of all paths equal (lavaan ``group.equal = "regressions"``).
+
+Rows missing the group value or a model variable are left out (listwise): multi-group
+FIML is not implemented, and the warnings say so when the spec asks for FIML.
+
+References
+----------
+Chen, F. F. (2007). Sensitivity of goodness of fit indexes to lack of measurement
+invariance. *Structural Equation Modeling*, 14, 464-504.
+Cheung, G. W., & Rensvold, R. B. (2002). Evaluating goodness-of-fit indexes for testing
+measurement invariance. *Structural Equation Modeling*, 9, 233-255.
+Byrne, B. M., Shavelson, R. J., & Muthen, B. (1989). Testing for the equivalence of
+factor covariance and mean structures: the issue of partial measurement invariance.
+*Psychological Bulletin*, 105, 456-466.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from adoption.clean import CleanedResponses
+from adoption.errors import InputError
+from adoption.sem.compare import chisq_difference
+from adoption.sem.multigroup import (MultiGroupFit, _prepare, fit_multigroup,
+                                     score_tests)
+from adoption.spec import Survey
+from adoption.structural.stage import composite_scores
+
+#: Invariance levels: name -> lavaan ``group.equal``; each adds one set of constraints.
+LEVELS: dict[str, tuple[str, ...]] = {
+    "configural": (),
+    "metric": ("loadings",),
+    "scalar": ("loadings", "intercepts"),
+    "strict": ("loadings", "intercepts", "residuals"),
+}
+#: The constraints each level adds (the ones partial invariance may release).
+ADDED = {"metric": "loadings", "scalar": "intercepts", "strict": "residuals"}
+#: Chen (2007): non-invariance when CFI drops by more than .01, or RMSEA rises by more
+#: than .015, or SRMR rises by more than .03 (metric) / .01 (scalar, strict).
+DELTA_CFI = -0.01
+DELTA_RMSEA = 0.015
+DELTA_SRMR = {"metric": 0.03, "scalar": 0.01, "strict": 0.01}
+#: A score test must reach this p-value for its constraint to be released.
+RELEASE_P = 0.05
+
+PATH_COLUMNS = ("lhs", "op", "rhs", "group", "group.label", "est", "se", "pvalue",
+                "std.all")
+SIZE_COLUMNS = ("value", "label", "n", "included")
+DIFF_COLUMNS = ("lhs", "op", "rhs", "chisq.diff", "df.diff", "pvalue")
+_FIT_KEYS = ("npar", "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea.ci.lower",
+             "rmsea.ci.upper", "rmsea.pvalue", "srmr", "aic", "bic", "baseline.chisq",
+             "baseline.df", "logl")
+
+
+# --------------------------------------------------------------------------- formulas
+def invariance_decision(base: dict, restricted: dict, level: str) -> dict:
+    """Changes in fit from the less to the more constrained model, and Chen's verdict.
+
+    Parameters
+    ----------
+    base, restricted : dict
+        lavaan fit measures of the previous level and of this level.
+    level : "metric", "scalar" or "strict".
+
+    Returns
+    -------
+    dict
+        ``cfi.diff``, ``rmsea.diff``, ``srmr.diff`` (restricted minus base), the
+        cut-offs used, ``cfi.ok``, ``rmsea.ok``, ``srmr.ok`` and ``supported`` (all
+        three hold).
+
+    Notes
+    -----
+    Chen (2007): Delta CFI >= -.01, Delta RMSEA <= .015, Delta SRMR <= .03 for loadings
+    (.01 for intercepts and residuals). The chi-square difference test is reported
+    beside it but does not decide: with a few hundred respondents it flags trivial
+    differences.
+
+    >>> invariance_decision({"cfi": .95, "rmsea": .05, "srmr": .04},
+    ...                     {"cfi": .945, "rmsea": .052, "srmr": .05}, "metric")["supported"]
+    True
+    """
+    d_cfi = restricted["cfi"] - base["cfi"]
+    d_rmsea = restricted["rmsea"] - base["rmsea"]
+    d_srmr = restricted["srmr"] - base["srmr"]
+    cut_srmr = DELTA_SRMR[level]
+    ok = {"cfi.ok": bool(d_cfi >= DELTA_CFI), "rmsea.ok": bool(d_rmsea <= DELTA_RMSEA),
+          "srmr.ok": bool(d_srmr <= cut_srmr)}
+    return {"cfi.diff": float(d_cfi), "rmsea.diff": float(d_rmsea),
+            "srmr.diff": float(d_srmr),
+            "cutoffs": {"cfi.diff": DELTA_CFI, "rmsea.diff": DELTA_RMSEA,
+                        "srmr.diff": cut_srmr},
+            **ok, "supported": all(ok.values())}
+
+
+def strip_labels(syntax: str) -> str:
+    """lavaan syntax without ``:=`` lines and coefficient labels (``b1*X`` -> ``X``);
+    fixed values (``0*X``) are kept. In a multi-group model a label would hold the
+    coefficient equal across groups."""
+    lines = [ln for ln in syntax.splitlines() if ":=" not in ln]
+    return re.sub(r"\b(?![0-9])[A-Za-z_.][\w.]*\s*\*\s*", "", "\n".join(lines))
+
+
+# --------------------------------------------------------------------------- results
+@dataclass(frozen=True)
+class GroupComparison:
+    """The comparisons across the groups of one column.
+
+    Attributes
+    ----------
+    column, label : the grouping column and its label from the spec.
+    sizes : DataFrame ``value, label, n, included`` (rows with a group value).
+    excluded_groups : groups below ``min_group_size``: {value, label, n, reason}.
+    n_missing : rows without a group value.
+    invariance : one dict per level (configural, metric, scalar, strict): ``level``,
+        ``group.equal``, ``freed`` (released constraints), ``nobs`` per group, ``fit``
+        (lavaan names), ``converged``, and for metric on ``comparison`` with the
+        previous accepted level: ``vs``, ``chisq.diff``, ``df.diff``, ``pvalue``,
+        ``method``, the fit-index changes and Chen's verdict (see
+        :func:`invariance_decision`); ``supported`` (None when an earlier level
+        failed: not tested), ``partial``.
+    highest_level : the highest level supported ("configural" .. "strict", prefixed
+        "partial " when constraints were released), None if none could be fitted.
+    partial : released constraints: {level, parameter, X2, df, pvalue} in order.
+    paths : DataFrame of the path coefficients per group: ``lhs, op, rhs, group,
+        group.label, est, se, pvalue, std.all``.
+    path_differences : DataFrame ``lhs, op, rhs, chisq.diff, df.diff, pvalue``: each path
+        held equal across groups vs all free.
+    omnibus : the test of all paths equal: chisq.diff, df.diff, pvalue, and both fits.
+    warnings : plain-language problems.
+    timings : seconds per part.
+    """
+
+    column: str
+    label: str
+    sizes: pd.DataFrame
+    excluded_groups: tuple
+    n_missing: int
+    invariance: tuple
+    highest_level: str | None
+    partial: tuple
+    paths: pd.DataFrame
+    path_differences: pd.DataFrame
+    omnibus: dict
+    warnings: tuple
+    timings: dict = field(default_factory=dict, compare=False)
+
+    def to_dict(self) -> dict:
+        return {"column": self.column, "label": self.label, "sizes": self.sizes,
+                "excluded_groups": list(self.excluded_groups),
+                "n_missing": self.n_missing, "invariance": list(self.invariance),
+                "highest_level": self.highest_level, "partial": list(self.partial),
+                "paths": self.paths,
+                "path_differences": {"paths": self.path_differences,
+                                     "omnibus": self.omnibus},
+                "warnings": list(self.warnings)}
+
+
+@dataclass(frozen=True)
+class GroupResults:
+    """Result of :func:`run_groups`: one :class:`GroupComparison` per grouping column."""
+
+    comparisons: dict
+    estimator: str
+    min_group_size: int
+
+    def to_dict(self) -> dict:
+        return {col: c.to_dict() for col, c in self.comparisons.items()}
+
+
+# --------------------------------------------------------------------------- stage
+def run_groups(cleaned: CleanedResponses, survey: Survey, estimator: str = "ML",
+               step=lambda s: None) -> GroupResults:
+    """Compare the spec's groups: sizes, measurement invariance, multi-group paths.
+
+    Parameters
+    ----------
+    cleaned : the analysed responses (reverse-keyed items recoded).
+    survey : the spec: ``groups``, ``min_group_size``, ``constructs``, ``structural``.
+    estimator : the run's estimator. Multi-group models are fitted by ML only; with
+        "MLM" or "MLR" the tests are the unscaled ML ones and a warning says so.
+    step : progress callback.
+
+    Returns
+    -------
+    GroupResults
+        ``to_dict()`` gives, per grouping column, ``sizes``, ``excluded_groups``,
+        ``invariance``, ``highest_level``, ``partial``, ``paths``, ``path_differences``
+        (``paths`` and ``omnibus``) and ``warnings`` (see :class:`GroupComparison`).
+
+    Notes
+    -----
+    Fits agree with lavaan 0.6-14 (``cfa``/``sem`` with ``group``, ``group.equal`` and
+    ``group.partial``) to about 1e-6 in chi-square and fit indices
+    (``tests/test_multigroup.py``). The reference group (latent means fixed at 0) is
+    the first group value in sorted order.
+    """
+    out = {}
+    for g in survey.groups:
+        step(f"group comparisons: {g.label or g.column}")
+        out[g.column] = _compare(cleaned.data, survey, g, estimator)
+    return GroupResults(comparisons=out, estimator=estimator,
+                        min_group_size=survey.min_group_size)
+
+
+def _label(g, value) -> str:
+    for k, v in g.labels.items():
+        if str(k) == str(value) or (_num(k) is not None and _num(k) == _num(value)):
+            return v
+    return str(value)
+
+
+def _num(x):
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return None
+
+
+def _compare(data: pd.DataFrame, survey: Survey, g, estimator: str) -> GroupComparison:
+    col = g.column
+    warnings = []
+    empty = pd.DataFrame(columns=list(PATH_COLUMNS))
+    nodiff = pd.DataFrame(columns=list(DIFF_COLUMNS))
+    if col not in data.columns:
+        return GroupComparison(col, g.label or col, pd.DataFrame(columns=list(SIZE_COLUMNS)),
+                               (), 0, (), None, (), empty, nodiff, {},
+                               (f"The grouping column '{col}' is not in the cleaned data.",))
+    if estimator != "ML":
+        warnings.append(f"Multi-group models are fitted by ML: the chi-square tests are "
+                        f"not scaled for non-normality (estimator {estimator} is not "
+                        "implemented for them).")
+    if survey.missing.method != "listwise":
+        warnings.append("Multi-group models use the complete rows of each model "
+                        "(listwise deletion); multi-group FIML is not implemented.")
+    counts = data[col].value_counts(dropna=True).sort_index()
+    n_missing = int(data[col].isna().sum())
+    small = [v for v, n in counts.items() if n < survey.min_group_size]
+    sizes = pd.DataFrame({"value": [_py(v) for v in counts.index],
+                          "label": [_label(g, v) for v in counts.index],
+                          "n": counts.to_numpy(dtype=int),
+                          "included": [v not in small for v in counts.index]},
+                         columns=list(SIZE_COLUMNS))
+    excluded = [{"value": _py(v), "label": _label(g, v), "n": int(counts[v]),
+                 "analysis": "all",
+                 "reason": f"fewer than {survey.min_group_size} respondents "
+                           "(min_group_size)"} for v in small]
+    for e in excluded:
+        warnings.append(f"{g.label or col} = {e['label']} ({e['n']} respondents) is left "
+                        f"out: fewer than min_group_size = {survey.min_group_size}.")
+    keep = [v for v in counts.index if v not in small]
+    result = dict(invariance=(), highest_level=None, partial=(), paths=empty,
+                  path_differences=nodiff, omnibus={})
+    timings = {}
+    if len(keep) < 2:
+        warnings.append(f"Fewer than two groups of {g.label or col} have at least "
+                        f"{survey.min_group_size} respondents: no comparison.")
+    else:
+        sub = data[data[col].isin(keep)]
+        t0 = time.perf_counter()
+        inv_keep = _complete_groups(sub, list(survey.items), col, keep, survey, g,
+                                    "invariance", excluded, warnings)
+        if len(inv_keep) >= 2:
+            try:
+                inv, highest, partial, w = _invariance(sub, survey, col, inv_keep)
+                result.update(invariance=inv, highest_level=highest, partial=partial)
+                warnings += w
+            except InputError as exc:
+                warnings.append(f"Measurement invariance not tested: {exc}")
+        timings["invariance"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        if survey.structural.strip():
+            scores, _ = composite_scores(sub, survey)
+            scores[col] = sub[col]
+            path_keep = _complete_groups(scores, list(survey.constructs), col, keep, survey,
+                                         g, "paths", excluded, warnings)
+            if len(path_keep) >= 2:
+                try:
+                    paths, diffs, omni, w = _paths(scores, survey, g, col, path_keep)
+                    result.update(paths=paths, path_differences=diffs, omnibus=omni)
+                    warnings += w
+                except InputError as exc:
+                    warnings.append(f"Multi-group path model not fitted: {exc}")
+        timings["paths"] = time.perf_counter() - t0
+    return GroupComparison(col, g.label or col, sizes, tuple(excluded), n_missing,
+                           warnings=tuple(warnings), timings=timings, **result)
+
+
+def _py(v):
+    """A group value as a plain Python value (2.0 -> 2)."""
+    v = v.item() if isinstance(v, np.generic) else v
+    return int(v) if isinstance(v, float) and v.is_integer() else v
+
+
+def _complete_groups(frame, columns, col, keep, survey, g, analysis, excluded, warnings):
+    """The groups with at least ``min_group_size`` complete rows on ``columns`` (the
+    models are fitted listwise); the others are added to ``excluded``."""
+    complete = frame[columns].notna().all(axis=1)
+    out = []
+    what = {"invariance": "the CFA items", "paths": "the composite scores"}[analysis]
+    for v in keep:
+        n = int((complete & (frame[col] == v)).sum())
+        if n >= survey.min_group_size and n > len(columns):
+            out.append(v)
+            continue
+        why = (f"fewer than min_group_size = {survey.min_group_size}"
+               if n < survey.min_group_size else
+               f"not more than the {len(columns)} variables (singular covariance matrix)")
+        excluded.append({"value": _py(v), "label": _label(g, v), "n": n,
+                         "analysis": analysis,
+                         "reason": f"{n} complete rows on {what}: {why}"})
+        warnings.append(f"{g.label or col} = {_label(g, v)} is left out of the "
+                        f"{'invariance tests' if analysis == 'invariance' else 'path model'}: "
+                        f"only {n} rows are complete on {what} (listwise), {why}.")
+    if len(out) < 2:
+        warnings.append(f"Fewer than two groups of {g.label or col} are large enough for "
+                        f"the {'invariance tests' if analysis == 'invariance' else 'path model'}.")
+    return out
+
+
+def _fit_entry(level: str, fit: MultiGroupFit, freed) -> dict:
+    return {"level": level, "group.equal": list(LEVELS[level]), "freed": list(freed),
+            "nobs": [int(n) for n in fit.nobs], "converged": fit.converged,
+            "fit": {k: float(fit.fit[k]) for k in _FIT_KEYS}}
+
+
+def _comparison(prev_level: str, prev: MultiGroupFit, fit: MultiGroupFit, level: str):
+    d, ddf, p = chisq_difference(fit.fit["chisq"], fit.fit["df"], prev.fit["chisq"],
+                                 prev.fit["df"])
+    return {"vs": prev_level, "chisq.diff": d, "df.diff": ddf, "pvalue": p,
+            "method": "standard", **invariance_decision(prev.fit, fit.fit, level)}
+
+
+def _invariance(data: pd.DataFrame, survey: Survey, col: str, keep):
+    """The invariance sequence with partial invariance; see the module doc."""
+    syntax = survey.measurement_syntax()
+    setup = _prepare(syntax, data, col, keep)
+    warnings = []
+    fits = {}
+    entries = []
+    freed: list[str] = []
+    partial_log = []
+    highest = None
+    prev_level, prev = None, None
+    failed = False
+    for level, equal in LEVELS.items():
+        fit = fit_multigroup(syntax, data, col, group_equal=equal, group_partial=freed,
+                             groups=keep, _setup=setup)
+        entry = _fit_entry(level, fit, freed)
+        if not fit.converged:
+            warnings.append(f"The {level} model did not converge.")
+        if prev is None:
+            entry.update(comparison=None, supported=fit.converged, partial=False)
+            entries.append(entry)
+            if fit.converged:
+                highest, prev_level, prev = level, level, fit
+            else:
+                failed = True
+            fits[level] = fit
+            if failed:
+                break
+            continue
+        if failed:
+            entry.update(comparison=_comparison(prev_level, prev, fit, level),
+                         supported=None, partial=False)
+            entries.append(entry)
+            continue
+        comp = _comparison(prev_level, prev, fit, level)
+        level_freed = []
+        if not comp["supported"]:
+            fit, comp, level_freed = _release(syntax, data, col, keep, setup, level,
+                                              equal, freed, prev_level, prev, fit, comp)
+            freed = freed + [f["parameter"] for f in level_freed]
+            partial_log += level_freed
+            entry = _fit_entry(level, fit, freed)
+        supported = bool(comp["supported"] and fit.converged)
+        entry.update(comparison=comp, supported=supported, partial=bool(level_freed))
+        entries.append(entry)
+        if supported:
+            highest = ("partial " if freed else "") + level
+            prev_level, prev = level, fit
+        else:
+            failed = True
+            warnings.append(f"{level.capitalize()} invariance is not supported"
+                            + (" even after releasing " + ", ".join(
+                                f["parameter"] for f in level_freed) if level_freed else "")
+                            + ": higher levels are not tested (their fits are shown).")
+    return tuple(entries), highest, tuple(partial_log), warnings
+
+
+def _release(syntax, data, col, keep, setup, level, equal, freed, prev_level, prev, fit,
+             comp):
+    """Release the constraint of this level with the largest score test, refit, and
+    repeat while the level is not supported and a released constraint is significant.
+    At most half of the level's constraints are released (a partially invariant
+    level needs a majority of invariant parameters; Byrne et al., 1989)."""
+    category = ADDED[level]
+    op = {"loadings": "=~", "intercepts": "~1", "residuals": "~~"}[category]
+    released = []
+    n_constraints = None
+    while True:
+        sc = score_tests(fit)
+        sc = sc[(sc["op"] == op)]
+        if category == "residuals":
+            sc = sc[sc["lhs"] == sc["rhs"]]
+        if n_constraints is None:
+            n_constraints = len(sc)
+        if sc.empty or len(released) >= n_constraints // 2:
+            break
+        top = sc.iloc[0]
+        if not top["pvalue"] < RELEASE_P:
+            break
+        released.append({"level": level, "parameter": top["parameter"],
+                         "X2": float(top["X2"]), "df": float(top["df"]),
+                         "pvalue": float(top["pvalue"])})
+        fit = fit_multigroup(syntax, data, col, group_equal=equal,
+                             group_partial=freed + [r["parameter"] for r in released],
+                             groups=keep, _setup=setup)
+        comp = _comparison(prev_level, prev, fit, level)
+        if comp["supported"]:
+            break
+    return fit, comp, released
+
+
+def _paths(scores: pd.DataFrame, survey: Survey, g, col: str, keep):
+    """Multi-group composite path model: coefficients per group and equality tests."""
+    syntax = strip_labels(survey.structural)
+    setup = _prepare(syntax, scores, col, keep)
+    warnings = []
+    free = fit_multigroup(syntax, scores, col, groups=keep, _setup=setup)
+    if not free.converged:
+        warnings.append("The multi-group path model did not converge.")
+    est = free.estimates
+    paths = est[est["op"] == "~"].copy()
+    paths["group.label"] = [_label(g, v) for v in paths["group"]]
+    paths["group"] = [_py(v) for v in paths["group"]]
+    paths = paths[list(PATH_COLUMNS)].reset_index(drop=True)
+    rows = []
+    keys = paths[["lhs", "op", "rhs"]].drop_duplicates().itertuples(index=False)
+    for lhs, op, rhs in keys:
+        eq = fit_multigroup(syntax, scores, col, equal=[f"{lhs} ~ {rhs}"], groups=keep,
+                            _setup=setup)
+        d, ddf, p = chisq_difference(eq.fit["chisq"], eq.fit["df"], free.fit["chisq"],
+                                     free.fit["df"])
+        rows.append({"lhs": lhs, "op": op, "rhs": rhs, "chisq.diff": d, "df.diff": ddf,
+                     "pvalue": p})
+        if not eq.converged:
+            warnings.append(f"The model with {lhs} ~ {rhs} equal across groups did not "
+                            "converge.")
+    allfit = fit_multigroup(syntax, scores, col, group_equal=["regressions"], groups=keep,
+                            _setup=setup)
+    d, ddf, p = chisq_difference(allfit.fit["chisq"], allfit.fit["df"], free.fit["chisq"],
+                                 free.fit["df"])
+    omnibus = {"chisq.diff": d, "df.diff": ddf, "pvalue": p, "method": "standard",
+               "nobs": [int(n) for n in free.nobs],
+               "fit_free": {k: float(free.fit[k]) for k in _FIT_KEYS},
+               "fit_equal": {k: float(allfit.fit[k]) for k in _FIT_KEYS}}
+    return paths, pd.DataFrame(rows, columns=list(DIFF_COLUMNS)), omnibus, warnings

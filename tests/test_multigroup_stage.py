@@ -1,0 +1,146 @@
+"""The group-comparison stage (adoption.groups.run_groups).
+
+The multi-group fits themselves are checked against lavaan in test_multigroup.py; here
+the stage's decisions and bookkeeping, and its path tests against lavaan's lavTestLRT on
+the paperlike composites by gender (tests/fixtures/multigroup/paperlike_path_groups.json,
+made by make_multigroup_reference.R). Tolerances as in test_multigroup.py: chi-square
+differences 1e-6 relative, estimates 5e-4 (lavaan's optimiser tolerance).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose
+
+from adoption.clean import CleanedResponses, Flow
+from adoption.groups import invariance_decision, run_groups, strip_labels
+from adoption.spec import parse_spec
+
+FIX = Path(__file__).parent / "fixtures"
+PARAMS = json.loads((FIX / "reference" / "paperlike.params.json").read_text())
+PATH_REF = json.loads((FIX / "multigroup" / "paperlike_path_groups.json").read_text())
+HS_GROUPS = json.loads((FIX / "multigroup" / "holzinger_swineford_groups.json").read_text())
+HS_INV = json.loads((FIX / "reference" / "holzinger_swineford_invariance.json").read_text())
+
+
+def _cleaned(data: pd.DataFrame, survey) -> CleanedResponses:
+    data = data.copy()
+    data.index = pd.RangeIndex(1, len(data) + 1, name="row")
+    return CleanedResponses(data=data, items=tuple(survey.items), exclusions=pd.DataFrame(),
+                            flow=Flow(len(data), len(data), ()), log=(),
+                            screening_scores=pd.DataFrame())
+
+
+@pytest.fixture(scope="module")
+def paperlike():
+    survey = parse_spec({
+        "title": "paperlike",
+        "constructs": {c: {"items": its,
+                           "reverse": [i for i in its if i in PARAMS["reversed_items"]]}
+                       for c, its in PARAMS["items"].items()},
+        "structural": PATH_REF["model"],
+        "groups": {"gender": {"label": "Gender", "labels": {1: "Male", 2: "Female", 3: "Other"}}},
+    }, path=FIX / "reference" / "paperlike.yaml")
+    data = pd.read_csv(FIX / "reference" / "paperlike.csv")
+    for item in PARAMS["reversed_items"]:
+        data[item] = 6 - data[item]
+    cleaned = _cleaned(data, survey)
+    return survey, cleaned, run_groups(cleaned, survey)
+
+
+@pytest.fixture(scope="module")
+def holzinger():
+    survey = parse_spec({
+        "title": "HS",
+        "scale": {"min": 0, "max": 10},
+        "constructs": {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"],
+                       "speed": ["x7", "x8", "x9"]},
+        "groups": ["school"],
+    }, path=FIX / "multigroup" / "hs.yaml")
+    data = pd.read_csv(FIX / "multigroup" / "holzinger_swineford_school.csv")
+    return run_groups(_cleaned(data, survey), survey).comparisons["school"]
+
+
+def test_paths_per_group_match_lavaan(paperlike):
+    _, _, res = paperlike
+    c = res.comparisons["gender"]
+    ref = pd.DataFrame(PATH_REF["ML"]["free"]["estimates"])
+    ref = ref[ref["op"] == "~"]
+    m = ref.merge(c.paths, on=["lhs", "op", "rhs", "group"], suffixes=("_r", ""))
+    assert len(m) == len(ref) == len(c.paths) == 39
+    for col in ("est", "se", "std.all", "pvalue"):
+        assert_allclose(m[col], m[col + "_r"], rtol=5e-4, atol=1e-7, err_msg=col)
+    assert set(c.paths["group.label"]) == {"Male", "Female", "Other"}
+
+
+def test_path_differences_match_lavTestLRT(paperlike):
+    _, _, res = paperlike
+    c = res.comparisons["gender"]
+    one = PATH_REF["ML"]["lrt_one_path"]
+    row = c.path_differences.set_index(["lhs", "rhs"]).loc[("WIL", "HAB")]
+    assert_allclose(row["chisq.diff"], one["Chisq diff"][1], rtol=1e-6)
+    assert row["df.diff"] == one["Df diff"][1]
+    assert_allclose(row["pvalue"], one["Pr(>Chisq)"][1], rtol=1e-5)
+    omni = PATH_REF["ML"]["lrt_regressions"]
+    assert_allclose(c.omnibus["chisq.diff"], omni["Chisq diff"][1], rtol=1e-6)
+    assert c.omnibus["df.diff"] == omni["Df diff"][1]
+    assert len(c.path_differences) == 13
+
+
+def test_small_group_left_out_of_the_cfa_and_reported(paperlike):
+    _, _, res = paperlike
+    c = res.comparisons["gender"]
+    assert list(c.sizes["n"]) == [289, 276, 35] and all(c.sizes["included"])
+    # 35 rows for 36 items: too few for the CFA, enough for the path model
+    assert [(e["value"], e["analysis"]) for e in c.excluded_groups] == [(3, "invariance")]
+    assert all(e["nobs"] == [289, 276] for e in c.invariance)
+    d = res.to_dict()["gender"]
+    assert set(d) >= {"sizes", "excluded_groups", "invariance", "highest_level", "partial",
+                      "paths", "path_differences"}
+
+
+def test_min_group_size_excludes_a_group_everywhere(paperlike):
+    survey, cleaned, _ = paperlike
+    survey = survey.model_copy(update={"min_group_size": 40, "structural": ""})
+    c = run_groups(cleaned, survey).comparisons["gender"]
+    assert [(e["value"], e["analysis"]) for e in c.excluded_groups] == [(3, "all")]
+    assert list(c.sizes["included"]) == [True, True, False]
+    assert c.paths.empty
+
+
+def test_invariance_sequence_and_partial_scalar(holzinger):
+    c = holzinger
+    levels = [e["level"] for e in c.invariance]
+    assert levels == ["configural", "metric", "scalar", "strict"]
+    for e in c.invariance[:2]:
+        assert_allclose(e["fit"]["chisq"], HS_INV["fits"][e["level"]]["fit"]["chisq"], rtol=1e-6)
+    metric = c.invariance[1]
+    assert metric["supported"] and not metric["partial"]
+    assert_allclose(metric["comparison"]["chisq.diff"],
+                    HS_GROUPS["ML"]["lrt_metric"]["Chisq diff"][1], rtol=1e-6)
+    # full scalar invariance fails (CFI drops by .038): intercepts x3, then x7 released,
+    # which is lavaan's partial scalar model in the reference
+    scalar = c.invariance[2]
+    assert [p["parameter"] for p in c.partial] == ["x3 ~1", "x7 ~1"]
+    assert scalar["partial"] and scalar["supported"]
+    assert_allclose(scalar["fit"]["chisq"], HS_GROUPS["ML"]["partial_scalar"]["fit"]["chisq"],
+                    rtol=1e-6)
+    assert c.highest_level in ("partial scalar", "partial strict")
+
+
+def test_invariance_decision_cutoffs():
+    base = {"cfi": 0.95, "rmsea": 0.05, "srmr": 0.04}
+    assert not invariance_decision(base, {"cfi": 0.935, "rmsea": 0.05, "srmr": 0.04},
+                                   "metric")["supported"]
+    assert invariance_decision(base, {"cfi": 0.95, "rmsea": 0.05, "srmr": 0.065},
+                               "metric")["supported"]
+    assert not invariance_decision(base, {"cfi": 0.95, "rmsea": 0.05, "srmr": 0.055},
+                                   "scalar")["supported"]
+
+
+def test_strip_labels():
+    assert strip_labels("y ~ b1*x + 0*z + c.2 * w\nab := b1*b2") == "y ~ x + 0*z + w"
