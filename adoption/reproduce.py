@@ -1,7 +1,8 @@
 """Reproduce a run: rerun it from what its ``results.json`` recorded and compare.
 
-``results.json`` records the spec (``spec.path``), the input file (``input.path`` and
-``input.sha256``) and the options (``options``: estimator, bootstrap, seed).
+``results.json`` records the spec (``spec.path``, and ``spec.sha256`` where the run wrote
+it), the input file (``input.path`` and ``input.sha256``) and the options (``options``:
+estimator, bootstrap, seed).
 :func:`reproduce` checks that the input file is still the same bytes, reruns the
 pipeline with the same spec, input and options (without writing a run directory), and
 compares every value of the two results, numbers included, key by key.
@@ -198,7 +199,8 @@ def reproduce(run_dir: str | Path, *, rtol: float = 0.0) -> ReproduceReport:
     ------
     InputError
         No or unreadable ``results.json``; the recorded spec or input not found; the
-        input file's SHA-256 no longer the recorded one (the data changed).
+        input file's SHA-256 no longer the recorded one (the data changed); the same
+        for the spec when its SHA-256 was recorded.
 
     Examples
     --------
@@ -220,6 +222,10 @@ def reproduce(run_dir: str | Path, *, rtol: float = 0.0) -> ReproduceReport:
         raise InputError(f"{input_path}: the input file has changed since the run (sha256 recorded "
                          f"{want[:12]}..., now {now[:12]}...).\nRestore the original file to "
                          "reproduce the run, or make a new run with the changed data.")
+    spec_want = recorded["spec"].get("sha256")
+    if spec_want and file_sha256(spec_path) != str(spec_want).lower():
+        raise InputError(f"{spec_path}: the spec has changed since the run (its sha256 differs from "
+                         "the recorded one).\nRestore the spec to reproduce the run, or make a new run.")
     opts = recorded["options"]
     options = RunOptions(estimator=str(opts["estimator"]), bootstrap=int(opts["bootstrap"]),
                          seed=int(opts["seed"]))

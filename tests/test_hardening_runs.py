@@ -326,3 +326,16 @@ def test_results_are_json_and_parquet(mini):
     # Parquet files open without executing anything (pyarrow reads the columns only)
     for p in out.rglob("*.parquet"):
         assert np.all(pd.read_parquet(p).index >= 1)
+
+
+def test_reproduce_refuses_a_changed_spec_when_its_hash_was_recorded(mini, tmp_path, monkeypatch):
+    d, _ = mini
+    work = tmp_path / "w"
+    shutil.copytree(d, work)
+    res = json.loads((work / "run" / "results.json").read_text())
+    res["spec"]["sha256"] = file_sha256(work / "survey.yaml")
+    (work / "run" / "results.json").write_text(json.dumps(res))
+    (work / "survey.yaml").write_text((work / "survey.yaml").read_text() + "\n# edited\n")
+    monkeypatch.chdir(work)
+    with pytest.raises(InputError, match=r"survey\.yaml: the spec has changed since the run"):
+        reproduce("run")
