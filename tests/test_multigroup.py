@@ -25,6 +25,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from adoption.errors import InputError
+from adoption.sem.compare import satorra_bentler_2001
 from adoption.sem.multigroup import (fit_multigroup, parse_parameter, rmsea_multigroup,
                                      score_tests, srmr_multigroup)
 
@@ -145,7 +146,54 @@ def test_bad_input(hs):
         fit_multigroup(HS_REF["model"], hs, "sex")
     with pytest.raises(InputError, match="not a free parameter"):
         fit_multigroup(HS_REF["model"], hs, "school", equal=["visual =~ x4"])
-    with pytest.raises(InputError, match="ML only"):
-        fit_multigroup(HS_REF["model"], hs, "school", estimator="MLM")
+    with pytest.raises(InputError, match="estimator"):
+        fit_multigroup(HS_REF["model"], hs, "school", estimator="WLS")
     with pytest.raises(InputError, match="too few"):  # 4 Grant-White rows, 9 variables
         fit_multigroup(HS_REF["model"], hs.iloc[:160], "school")
+
+
+ROBUST_KEYS = ("chisq.scaled", "chisq.scaling.factor", "baseline.chisq.scaled",
+               "baseline.chisq.scaling.factor", "cfi.scaled", "tli.scaled", "rmsea.scaled",
+               "cfi.robust", "tli.robust", "rmsea.robust")
+
+
+def _robust_close(ours: dict, ref: dict):
+    # scaling factors are traces at the estimates: lavaan's optimiser tolerance (1e-4 in
+    # the estimates) moves them by about 1e-6 relative
+    for k in ROBUST_KEYS:
+        assert_allclose(ours[k], ref[k], rtol=1e-5, atol=1e-7, err_msg=k)
+
+
+@pytest.mark.parametrize("estimator", ["MLM", "MLR"])
+@pytest.mark.parametrize("level", list(LEVELS))
+def test_robust_invariance_matches_lavaan(hs, level, estimator):
+    ref = HS_GROUPS[estimator][level]
+    fit = fit_multigroup(HS_REF["model"], hs, "school", group_equal=LEVELS[level],
+                         groups=HS_ORDER, estimator=estimator)
+    _fit_close(fit.fit, ref["fit"])
+    _robust_close(fit.fit, ref["fit"])
+    _estimates_close(fit.estimates, ref["estimates"], HS_ORDER)
+
+
+@pytest.mark.parametrize("estimator", ["MLM", "MLR"])
+@pytest.mark.parametrize("name, kw", [("free", {}),
+                                      ("regressions", {"group_equal": ["regressions"]})])
+def test_robust_path_model_matches_lavaan(composites, estimator, name, kw):
+    ref = PATH_REF[estimator][name]
+    fit = fit_multigroup(PATH_REF["model"], composites, "gender", groups=[1, 2, 3],
+                         estimator=estimator, **kw)
+    _robust_close(fit.fit, ref["fit"])
+    _estimates_close(fit.estimates, ref["estimates"], [1, 2, 3])
+
+
+@pytest.mark.parametrize("estimator", ["MLM", "MLR"])
+def test_scaled_difference_matches_lavTestLRT(hs, estimator):
+    fits = [fit_multigroup(HS_REF["model"], hs, "school", group_equal=LEVELS[lv],
+                           groups=HS_ORDER, estimator=estimator) for lv in ("configural", "metric")]
+    c, m = (f.fit for f in fits)
+    t, df, _, p = satorra_bentler_2001(m["chisq"], m["df"], m["chisq.scaling.factor"],
+                                       c["chisq"], c["df"], c["chisq.scaling.factor"])
+    lrt = HS_GROUPS[estimator]["lrt_metric"]
+    assert_allclose(t, lrt["Chisq diff"][1], rtol=1e-5)
+    assert df == lrt["Df diff"][1]
+    assert_allclose(p, lrt["Pr(>Chisq)"][1], rtol=1e-4)

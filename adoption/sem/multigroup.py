@@ -3,7 +3,7 @@ equality constraints across groups (lavaan's ``group =``, ``group.equal =``,
 ``group.partial =``).
 
 :func:`fit_multigroup` reproduces ``lavaan::sem(model, data, group = g, group.equal =
-..., group.partial = ...)`` (lavaan 0.6-14, estimator ML) for models the engine fits:
+..., group.partial = ...)`` (lavaan 0.6-14, estimators ML, MLM, MLR) for models the engine fits:
 every group has its own parameters unless a constraint makes them one, a mean structure
 is always on (as in lavaan's multi-group models), and the likelihood is the sum of the
 groups' likelihoods. :func:`score_tests` gives the score test of releasing each
@@ -56,6 +56,14 @@ from adoption.sem.engine import (_blas_one_thread, _diagnose, _estimate_table, _
 from adoption.sem.syntax import ParTable, build_partable
 from adoption.vocabulary import (OP_COVARIANCE, OP_INTERCEPT, OP_LOADING, OP_REGRESSION,
                                  PARAMETER_COLUMNS)
+
+ESTIMATORS = ("ML", "MLM", "MLR")
+#: Scaled and robust fit measures of a multi-group fit under MLM/MLR.
+MULTIGROUP_ROBUST_MEASURES = (
+    "chisq.scaled", "df.scaled", "pvalue.scaled", "chisq.scaling.factor",
+    "baseline.chisq.scaled", "baseline.df.scaled", "baseline.pvalue.scaled",
+    "baseline.chisq.scaling.factor", "cfi.scaled", "tli.scaled", "cfi.robust",
+    "tli.robust", "rmsea.scaled", "rmsea.robust")
 
 #: lavaan's ``group.equal`` keywords supported here.
 GROUP_EQUAL = ("loadings", "intercepts", "means", "residuals", "residual.covariances",
@@ -152,6 +160,7 @@ class _Group:
     names: list
     model: object
     x_idx: list
+    x: np.ndarray | None = None
 
 
 @dataclass
@@ -248,7 +257,7 @@ def _prepare(syntax: str, data: pd.DataFrame, group: str, groups=None) -> _Setup
         else:
             model = shared
         out.append(_Group(val, n, np.atleast_2d(s), x.mean(axis=0), gpt, names, model,
-                          [obs_index[v] for v in pt.exogenous_x]))
+                          [obs_index[v] for v in pt.exogenous_x], x))
     return _Setup(pt, out, list(obs), list(pt.latent), msgs)
 
 
@@ -505,8 +514,11 @@ def fit_multigroup(syntax: str, data: pd.DataFrame, group: str, *, group_equal=(
         label vector ``c(b, b, b)*HAB``).
     groups : sequence, optional
         The group values to fit, in this order (default: every value, sorted).
-    estimator : {"ML"}
-        Only ML: robust (scaled) multi-group statistics are not implemented.
+    estimator : {"ML", "MLM", "MLR"}
+        "ML": expected-information SEs and the likelihood-ratio chisq. "MLM": robust.sem
+        SEs and the Satorra-Bentler scaled test (lavaan ``estimator = "MLM"``). "MLR":
+        Huber-White SEs from the observed information and the Yuan-Bentler (Mplus)
+        scaled test (lavaan ``estimator = "MLR"``). Estimates are the ML ones.
 
     Returns
     -------
@@ -515,8 +527,8 @@ def fit_multigroup(syntax: str, data: pd.DataFrame, group: str, *, group_equal=(
     Raises
     ------
     InputError
-        Unknown keyword or parameter, a variable missing or non-numeric, a group with too
-        few rows, or an estimator other than ML.
+        Unknown keyword, parameter or estimator, a variable missing or non-numeric, a
+        group with too few rows.
 
     Notes
     -----
@@ -527,8 +539,10 @@ def fit_multigroup(syntax: str, data: pd.DataFrame, group: str, *, group_equal=(
     RMSEA = sqrt(G) sqrt(max(chisq/(N df) - 1/N, 0)) with the total N (and its interval
     and p-value likewise); SRMR is each group's Bentler SRMR with the mean residuals,
     weighted by N_g / N; AIC/BIC from the summed log-likelihood, BIC with the total N.
-    Standard errors from the expected information. Agrees with lavaan to about 1e-6
-    (``tests/test_multigroup.py``).
+    Standard errors from the expected information (ML). Under MLM/MLR the scaled
+    statistics (:data:`MULTIGROUP_ROBUST_MEASURES`) are added, with lavaan's multi-group
+    traces (see :func:`_mlm`, :func:`_mlr`); rmsea.scaled and rmsea.robust carry the
+    sqrt(G) factor. Agrees with lavaan to about 1e-6 (``tests/test_multigroup.py``).
 
     Examples
     --------
@@ -536,9 +550,9 @@ def fit_multigroup(syntax: str, data: pd.DataFrame, group: str, *, group_equal=(
     >>> metric = fit_multigroup(hs, data, "school", group_equal=["loadings"])  # doctest: +SKIP
     >>> metric.fit["chisq"], metric.fit["df"]                                 # doctest: +SKIP
     """
-    if estimator != "ML":
-        raise InputError(f"Multi-group models are fitted by ML only (estimator "
-                         f"'{estimator}' is not implemented for them).")
+    if estimator not in ESTIMATORS:
+        raise InputError(f"Unknown estimator '{estimator}'; use one of "
+                         f"{', '.join(ESTIMATORS)}.")
     with _blas_one_thread():  # many small products: faster without BLAS threads
         return _fit_multigroup(syntax, data, group, group_equal, group_partial, equal,
                                groups, estimator, _setup)
@@ -573,6 +587,16 @@ def _fit_multigroup(syntax, data, group, group_equal, group_partial, equal, grou
         ok = False
     est, r2, group_fit, fit, warns = _results(setup, reg, theta, vc)
     msgs += warns
+    if estimator != "ML":
+        try:
+            robust, vc_r = (_mlm(setup, reg, theta, info, fit) if estimator == "MLM"
+                            else _mlr(setup, reg, theta, fit))
+            est, *_ = _results(setup, reg, theta, vc_r)
+            fit.update(robust)
+        except np.linalg.LinAlgError:
+            fit.update({k: float("nan") for k in MULTIGROUP_ROBUST_MEASURES})
+            msgs.append("The robust standard errors and scaled test could not be computed: "
+                        "an information matrix is singular.")
     return MultiGroupFit(
         estimates=est, fit=fit, groups=tuple(g.value for g in setup.groups),
         nobs=tuple(g.n for g in setup.groups), group_fit=group_fit, r2=r2,
@@ -725,3 +749,207 @@ def _expand(reg: _Registry, ereg: _Registry, theta) -> np.ndarray:
         for (i, k), (_, ke) in zip(reg.a_free[g], ereg.a_free[g]):
             out[ke] = theta[k]
     return out
+
+
+# --------------------------------------------------------------------------- MLM
+def gamma_meanstructure(x: np.ndarray, x_idx=()) -> np.ndarray:
+    """Asymptotic covariance of (means, vech S) from the raw data, N divisor.
+
+    Gamma = 1/N sum_i (z_i - zbar)(z_i - zbar)' with z_i = (x_i, vech(d_i d_i')),
+    d_i = x_i - xbar. With fixed x (``x_idx``) each non-x variable is replaced by its
+    residual from the OLS regression on x (and the x columns carry no variability), as
+    :func:`adoption.sem.robust.gamma_adf` does for the covariance part.
+    """
+    n, p = x.shape
+    r, c = rb.vech_index(p)
+    dc = x - x.mean(axis=0)
+    zm = dc.copy()
+    zc = dc[:, r] * dc[:, c]
+    x_idx = list(x_idx)
+    if x_idx:
+        y_idx = [j for j in range(p) if j not in set(x_idx)]
+        design = np.column_stack([np.ones(n), x[:, x_idx]])
+        coef, *_ = np.linalg.lstsq(design, x[:, y_idx], rcond=None)
+        xhat = x.copy()
+        xhat[:, y_idx] = design @ coef
+        hc = xhat - xhat.mean(axis=0)
+        zm = zm - hc
+        zc = zc - hc[:, r] * hc[:, c]
+    z = np.hstack([zm, zc])
+    z = z - z.mean(axis=0)
+    return z.T @ z / n
+
+
+def _moment_weight(sigma: np.ndarray) -> np.ndarray:
+    """Expected information of (mu, vech Sigma) per observation: diag(Sigma^-1, W)."""
+    p = sigma.shape[0]
+    w = rb.ml_weight(sigma)
+    out = np.zeros((p + w.shape[0],) * 2)
+    out[:p, :p] = np.linalg.inv(sigma)
+    out[p:, p:] = w
+    return out
+
+
+def _mlm(setup: _Setup, reg: _Registry, theta, info, fit: dict):
+    """Satorra-Bentler scaled test and robust.sem covariance of a multi-group fit.
+
+    Notes
+    -----
+    With f_g = N_g / N, W_g the expected information of (mu, vech Sigma) at the fitted
+    moments, Delta_g their Jacobian, Gamma_g the ADF covariance of the sample moments
+    and E = sum_g f_g Delta_g' W_g Delta_g (per observation):
+    tr(U Gamma) = sum_g tr[(W_g - f_g W_g Delta_g E^-1 Delta_g' W_g) Gamma_g],
+    c = tr(U Gamma) / df (lavaan ``lav_test_satorra_bentler_trace_original``); the
+    baseline's c_b likewise with its own parameters (per group: means and variances of
+    the non-x variables). vcov = E^-1 [sum_g f_g Delta_g' W_g Gamma_g W_g Delta_g] E^-1 / N
+    (lavaan ``se = "robust.sem"``).
+    """
+    n = sum(g.n for g in setup.groups)
+    p = len(setup.observed)
+    e_inv = np.linalg.inv(info / n)
+    trace = trace_b = 0.0
+    meat = np.zeros_like(info)
+    for g, grp in enumerate(setup.groups):
+        fg = grp.n / n
+        sig, mu, cols, ds, dm = _moments(setup, reg, g, theta)
+        delta = np.vstack([dm, ds])
+        w = _moment_weight(sig)
+        gamma = gamma_meanstructure(grp.x, grp.x_idx)
+        wd = w @ delta
+        u = w - fg * wd @ e_inv[np.ix_(cols, cols)] @ wd.T
+        trace += float(np.sum(u * gamma.T))
+        meat[np.ix_(cols, cols)] += fg * wd.T @ gamma @ wd
+        # baseline: free means and variances of the non-x variables
+        xs = set(grp.x_idx)
+        r, c = rb.vech_index(p)
+        coords = [i for i in range(p) if i not in xs]
+        coords += [p + k for k, (a, b) in enumerate(zip(r, c)) if a == b and a not in xs]
+        delta_b = np.zeros((delta.shape[0], len(coords)))
+        delta_b[coords, np.arange(len(coords))] = 1.0
+        w_b = _moment_weight(fm.baseline_sigma(grp.s, grp.x_idx))
+        trace_b += rb.satorra_bentler_trace(delta_b, w_b, gamma)
+    vc = e_inv @ meat @ e_inv / n
+    return _scaled_measures(setup, fit, trace, trace_b), vc
+
+
+def _scaled_measures(setup: _Setup, fit: dict, trace: float, trace_b: float) -> dict:
+    """lavaan's scaled and robust fit measures from the traces of U Gamma of the model
+    and of the baseline: c = trace / df, chisq.scaled = chisq / c, and the indices."""
+    n = sum(g.n for g in setup.groups)
+    df, df_b = fit["df"], fit["baseline.df"]
+    cc = trace / df if df > 0 else float("nan")
+    c_b = trace_b / df_b
+    chisq, chisq_b = fit["chisq"], fit["baseline.chisq"]
+    t = chisq / cc if df > 0 else chisq
+    t_b = chisq_b / c_b
+    n_groups = len(setup.groups)
+    return {
+        "chisq.scaled": t, "df.scaled": float(df), "pvalue.scaled": fm.pvalue_chisq(t, df),
+        "chisq.scaling.factor": cc,
+        "baseline.chisq.scaled": t_b, "baseline.df.scaled": float(df_b),
+        "baseline.pvalue.scaled": fm.pvalue_chisq(t_b, df_b),
+        "baseline.chisq.scaling.factor": c_b,
+        "cfi.scaled": fm.cfi(t, df, t_b, df_b), "tli.scaled": fm.tli(t, df, t_b, df_b),
+        "cfi.robust": fm.cfi_robust(chisq, df, cc, chisq_b, df_b, c_b) if df > 0 else 1.0,
+        "tli.robust": fm.tli_robust(chisq, df, cc, chisq_b, df_b, c_b),
+        "rmsea.scaled": rmsea_multigroup(t, df, n, n_groups),
+        "rmsea.robust": (math.sqrt(n_groups) * fm.rmsea(chisq, df, n, c=cc)
+                         if df > 0 else 0.0),
+    }
+
+
+# --------------------------------------------------------------------------- MLR
+def _casewise_scores(x: np.ndarray, mu: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+    """Casewise d logl_i / d (mu, vech Sigma) at (mu, Sigma): (N x (p + p*))."""
+    p = sigma.shape[0]
+    si = np.linalg.inv(sigma)
+    z = (x - mu) @ si
+    r, c = rb.vech_index(p)
+    cov = (z[:, r] * z[:, c] - si[r, c]) * np.where(r == c, 0.5, 1.0)
+    return np.hstack([z, cov])
+
+
+def _gradient(setup: _Setup, reg: _Registry, theta) -> np.ndarray:
+    """Gradient of the total log-likelihood (as :func:`_score_information`)."""
+    grad = np.zeros(reg.k)
+    for g, grp in enumerate(setup.groups):
+        sig, mu, cols, ds, dm = _moments(setup, reg, g, theta)
+        si = np.linalg.inv(sig)
+        d = grp.m - mu
+        grad[cols] += grp.n * (ds.T @ rb.ml_weight_times(si, grp.s + np.outer(d, d) - sig)
+                               + dm.T @ (si @ d))
+    return grad
+
+
+def _observed_information(setup: _Setup, reg: _Registry, theta, h=1e-6) -> np.ndarray:
+    """Observed information (total): minus the Jacobian of the analytic gradient, by
+    central differences (lavaan ``observed.information = "hessian"``)."""
+    k = reg.k
+    a = np.zeros((k, k))
+    for j in range(k):
+        e = np.zeros(k)
+        e[j] = h * max(1.0, abs(theta[j]))
+        a[:, j] = -(_gradient(setup, reg, theta + e) - _gradient(setup, reg, theta - e)) \
+            / (2 * e[j])
+    return (a + a.T) / 2
+
+
+def _x_coords(p: int, x_idx) -> np.ndarray:
+    """Positions of the fixed-x means and (co)variances in (mu, vech Sigma)."""
+    xs = set(x_idx)
+    r, c = rb.vech_index(p)
+    mean = [i in xs for i in range(p)]
+    cov = [(a in xs) and (b in xs) for a, b in zip(r, c)]
+    return np.array(mean + cov)
+
+
+def _mlr(setup: _Setup, reg: _Registry, theta, fit: dict):
+    """Yuan-Bentler (Mplus) scaled test and Huber-White covariance of a multi-group fit.
+
+    Notes
+    -----
+    With E the observed information per observation (total Hessian / N), and per group
+    A1_g, B1_g the saturated model's information and casewise-score cross-product at the
+    sample moments, B0_g = Delta_g' B1_g(fitted moments) Delta_g:
+    tr(U Gamma) = sum_g [tr(A1_g^-1 B1_g) - f_g tr(E^-1 B0_g)], c = tr / df
+    (lavaan ``lav_test_yuan_bentler_mplus_trace``); fixed-x elements are left out of
+    A1_g. The baseline likewise, group by group. vcov = E^-1 B E^-1 / N with
+    B = sum_g f_g B0_g (lavaan ``se = "robust.huber.white"``).
+    """
+    n = sum(g.n for g in setup.groups)
+    p = len(setup.observed)
+    e_obs = _observed_information(setup, reg, theta) / n
+    e_inv = np.linalg.inv(e_obs)
+    trace = trace_b = 0.0
+    meat = np.zeros_like(e_obs)
+    for g, grp in enumerate(setup.groups):
+        fg = grp.n / n
+        sig, mu, cols, ds, dm = _moments(setup, reg, g, theta)
+        delta = np.vstack([dm, ds])
+        xmask = _x_coords(p, grp.x_idx)
+        a1 = _moment_weight(grp.s)
+        a1[xmask, :] = 0.0
+        a1[:, xmask] = 0.0
+        s1 = _casewise_scores(grp.x, grp.m, grp.s)
+        b1 = s1.T @ s1 / grp.n
+        trace += rb.yuan_bentler_trace(a1, b1, np.zeros((0, 0)), np.zeros((0, 0)))
+        s0 = _casewise_scores(grp.x, mu, sig) @ delta
+        b0 = s0.T @ s0 / grp.n
+        trace -= fg * float(np.sum(e_inv[np.ix_(cols, cols)] * b0.T))
+        meat[np.ix_(cols, cols)] += fg * b0
+        # baseline: free means and variances of the non-x variables
+        xs = set(grp.x_idx)
+        r, c = rb.vech_index(p)
+        coords = [i for i in range(p) if i not in xs]
+        coords += [p + k for k, (a, b) in enumerate(zip(r, c)) if a == b and a not in xs]
+        delta_b = np.zeros((p + len(r), len(coords)))
+        delta_b[coords, np.arange(len(coords))] = 1.0
+        sb = fm.baseline_sigma(grp.s, grp.x_idx)
+        h_b = np.zeros((p + len(r),) * 2)
+        h_b[:p, :p] = np.linalg.inv(sb)
+        h_b[p:, p:] = rb.h1_observed_information(sb, grp.s)
+        e_b = delta_b.T @ h_b @ delta_b
+        sc_b = _casewise_scores(grp.x, grp.m, sb) @ delta_b
+        trace_b += rb.yuan_bentler_trace(a1, b1, sc_b.T @ sc_b / grp.n, np.linalg.inv(e_b))
+    vc = e_inv @ meat @ e_inv / n
+    return _scaled_measures(setup, fit, trace, trace_b), vc
