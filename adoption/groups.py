@@ -41,9 +41,9 @@ import pandas as pd
 
 from adoption.clean import CleanedResponses
 from adoption.errors import InputError
-from adoption.sem.compare import chisq_difference
-from adoption.sem.multigroup import (MultiGroupFit, _prepare, fit_multigroup,
-                                     score_tests)
+from adoption.sem.compare import chisq_difference, satorra_bentler_2001
+from adoption.sem.multigroup import (MULTIGROUP_ROBUST_MEASURES, MultiGroupFit, _prepare,
+                                     fit_multigroup, score_tests)
 from adoption.spec import Survey
 from adoption.structural.stage import composite_scores
 
@@ -198,8 +198,9 @@ def run_groups(cleaned: CleanedResponses, survey: Survey, estimator: str = "ML",
     ----------
     cleaned : the analysed responses (reverse-keyed items recoded).
     survey : the spec: ``groups``, ``min_group_size``, ``constructs``, ``structural``.
-    estimator : the run's estimator. Multi-group models are fitted by ML only; with
-        "MLM" or "MLR" the tests are the unscaled ML ones and a warning says so.
+    estimator : the run's estimator, "ML", "MLM" or "MLR". Under MLM/MLR the
+        difference tests are Satorra-Bentler (2001) scaled (lavaan's ``lavTestLRT``), the
+        SEs robust, and the invariance decision uses the robust CFI and RMSEA.
     step : progress callback.
 
     Returns
@@ -247,10 +248,6 @@ def _compare(data: pd.DataFrame, survey: Survey, g, estimator: str) -> GroupComp
         return GroupComparison(col, g.label or col, pd.DataFrame(columns=list(SIZE_COLUMNS)),
                                (), 0, (), None, (), empty, nodiff, {},
                                (f"The grouping column '{col}' is not in the cleaned data.",))
-    if estimator != "ML":
-        warnings.append(f"Multi-group models are fitted by ML: the chi-square tests are "
-                        f"not scaled for non-normality (estimator {estimator} is not "
-                        "implemented for them).")
     if survey.missing.method != "listwise":
         warnings.append("Multi-group models use the complete rows of each model "
                         "(listwise deletion); multi-group FIML is not implemented.")
@@ -283,7 +280,7 @@ def _compare(data: pd.DataFrame, survey: Survey, g, estimator: str) -> GroupComp
                                     "invariance", excluded, warnings)
         if len(inv_keep) >= 2:
             try:
-                inv, highest, partial, w = _invariance(sub, survey, col, inv_keep)
+                inv, highest, partial, w = _invariance(sub, survey, col, inv_keep, estimator)
                 result.update(invariance=inv, highest_level=highest, partial=partial)
                 warnings += w
             except InputError as exc:
@@ -297,7 +294,8 @@ def _compare(data: pd.DataFrame, survey: Survey, g, estimator: str) -> GroupComp
                                          g, "paths", excluded, warnings)
             if len(path_keep) >= 2:
                 try:
-                    paths, diffs, omni, w = _paths(scores, survey, g, col, path_keep)
+                    paths, diffs, omni, w = _paths(scores, survey, g, col, path_keep,
+                                                   estimator)
                     result.update(paths=paths, path_differences=diffs, omnibus=omni)
                     warnings += w
                 except InputError as exc:
@@ -339,20 +337,47 @@ def _complete_groups(frame, columns, col, keep, survey, g, analysis, excluded, w
     return out
 
 
+def _fit_dict(fit: MultiGroupFit) -> dict:
+    keys = _FIT_KEYS + (MULTIGROUP_ROBUST_MEASURES if fit.estimator != "ML" else ())
+    return {k: float(fit.fit[k]) for k in keys}
+
+
 def _fit_entry(level: str, fit: MultiGroupFit, freed) -> dict:
     return {"level": level, "group.equal": list(LEVELS[level]), "freed": list(freed),
             "nobs": [int(n) for n in fit.nobs], "converged": fit.converged,
-            "fit": {k: float(fit.fit[k]) for k in _FIT_KEYS}}
+            "fit": _fit_dict(fit)}
+
+
+def difference_test(restricted: MultiGroupFit, free: MultiGroupFit) -> dict:
+    """Chi-square difference test of two nested multi-group fits, as ``lavTestLRT``:
+    the plain difference under ML, the Satorra-Bentler (2001) scaled difference under
+    MLM/MLR. Returns chisq.diff, df.diff, pvalue, method (and scaling.factor)."""
+    r, f = restricted.fit, free.fit
+    if restricted.estimator == "ML":
+        d, ddf, p = chisq_difference(r["chisq"], r["df"], f["chisq"], f["df"])
+        return {"chisq.diff": d, "df.diff": ddf, "pvalue": p, "method": "standard"}
+    d, ddf, cd, p = satorra_bentler_2001(r["chisq"], r["df"], r["chisq.scaling.factor"],
+                                         f["chisq"], f["df"], f["chisq.scaling.factor"])
+    return {"chisq.diff": d, "df.diff": ddf, "pvalue": p, "scaling.factor": cd,
+            "method": "satorra.bentler.2001"}
+
+
+def _indices(fit: MultiGroupFit) -> dict:
+    """CFI, RMSEA, SRMR for the invariance decision: the robust versions under MLM/MLR
+    (Brosseau-Liard & Savalei), the ML ones otherwise."""
+    f = fit.fit
+    if fit.estimator == "ML":
+        return {"cfi": f["cfi"], "rmsea": f["rmsea"], "srmr": f["srmr"]}
+    return {"cfi": f["cfi.robust"], "rmsea": f["rmsea.robust"], "srmr": f["srmr"]}
 
 
 def _comparison(prev_level: str, prev: MultiGroupFit, fit: MultiGroupFit, level: str):
-    d, ddf, p = chisq_difference(fit.fit["chisq"], fit.fit["df"], prev.fit["chisq"],
-                                 prev.fit["df"])
-    return {"vs": prev_level, "chisq.diff": d, "df.diff": ddf, "pvalue": p,
-            "method": "standard", **invariance_decision(prev.fit, fit.fit, level)}
+    return {"vs": prev_level, **difference_test(fit, prev),
+            "indices": "ML" if fit.estimator == "ML" else "robust",
+            **invariance_decision(_indices(prev), _indices(fit), level)}
 
 
-def _invariance(data: pd.DataFrame, survey: Survey, col: str, keep):
+def _invariance(data: pd.DataFrame, survey: Survey, col: str, keep, estimator: str):
     """The invariance sequence with partial invariance; see the module doc."""
     syntax = survey.measurement_syntax()
     setup = _prepare(syntax, data, col, keep)
@@ -366,7 +391,7 @@ def _invariance(data: pd.DataFrame, survey: Survey, col: str, keep):
     failed = False
     for level, equal in LEVELS.items():
         fit = fit_multigroup(syntax, data, col, group_equal=equal, group_partial=freed,
-                             groups=keep, _setup=setup)
+                             groups=keep, estimator=estimator, _setup=setup)
         entry = _fit_entry(level, fit, freed)
         if not fit.converged:
             warnings.append(f"The {level} model did not converge.")
@@ -436,19 +461,24 @@ def _release(syntax, data, col, keep, setup, level, equal, freed, prev_level, pr
                          "pvalue": float(top["pvalue"])})
         fit = fit_multigroup(syntax, data, col, group_equal=equal,
                              group_partial=freed + [r["parameter"] for r in released],
-                             groups=keep, _setup=setup)
+                             groups=keep, estimator=fit.estimator, _setup=setup)
         comp = _comparison(prev_level, prev, fit, level)
         if comp["supported"]:
             break
     return fit, comp, released
 
 
-def _paths(scores: pd.DataFrame, survey: Survey, g, col: str, keep):
+def _paths(scores: pd.DataFrame, survey: Survey, g, col: str, keep, estimator: str):
     """Multi-group composite path model: coefficients per group and equality tests."""
     syntax = strip_labels(survey.structural)
     setup = _prepare(syntax, scores, col, keep)
     warnings = []
-    free = fit_multigroup(syntax, scores, col, groups=keep, _setup=setup)
+
+    def fit(**kw):
+        return fit_multigroup(syntax, scores, col, groups=keep, estimator=estimator,
+                              _setup=setup, **kw)
+
+    free = fit()
     if not free.converged:
         warnings.append("The multi-group path model did not converge.")
     est = free.estimates
@@ -459,21 +489,14 @@ def _paths(scores: pd.DataFrame, survey: Survey, g, col: str, keep):
     rows = []
     keys = paths[["lhs", "op", "rhs"]].drop_duplicates().itertuples(index=False)
     for lhs, op, rhs in keys:
-        eq = fit_multigroup(syntax, scores, col, equal=[f"{lhs} ~ {rhs}"], groups=keep,
-                            _setup=setup)
-        d, ddf, p = chisq_difference(eq.fit["chisq"], eq.fit["df"], free.fit["chisq"],
-                                     free.fit["df"])
-        rows.append({"lhs": lhs, "op": op, "rhs": rhs, "chisq.diff": d, "df.diff": ddf,
-                     "pvalue": p})
+        eq = fit(equal=[f"{lhs} ~ {rhs}"])
+        test = difference_test(eq, free)
+        rows.append({"lhs": lhs, "op": op, "rhs": rhs, "chisq.diff": test["chisq.diff"],
+                     "df.diff": test["df.diff"], "pvalue": test["pvalue"]})
         if not eq.converged:
             warnings.append(f"The model with {lhs} ~ {rhs} equal across groups did not "
                             "converge.")
-    allfit = fit_multigroup(syntax, scores, col, group_equal=["regressions"], groups=keep,
-                            _setup=setup)
-    d, ddf, p = chisq_difference(allfit.fit["chisq"], allfit.fit["df"], free.fit["chisq"],
-                                 free.fit["df"])
-    omnibus = {"chisq.diff": d, "df.diff": ddf, "pvalue": p, "method": "standard",
-               "nobs": [int(n) for n in free.nobs],
-               "fit_free": {k: float(free.fit[k]) for k in _FIT_KEYS},
-               "fit_equal": {k: float(allfit.fit[k]) for k in _FIT_KEYS}}
+    allfit = fit(group_equal=["regressions"])
+    omnibus = {**difference_test(allfit, free), "nobs": [int(n) for n in free.nobs],
+               "fit_free": _fit_dict(free), "fit_equal": _fit_dict(allfit)}
     return paths, pd.DataFrame(rows, columns=list(DIFF_COLUMNS)), omnibus, warnings

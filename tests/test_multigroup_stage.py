@@ -144,3 +144,21 @@ def test_invariance_decision_cutoffs():
 
 def test_strip_labels():
     assert strip_labels("y ~ b1*x + 0*z + c.2 * w\nab := b1*b2") == "y ~ x + 0*z + w"
+
+
+def test_scaled_tests_under_mlm(paperlike):
+    survey, cleaned, _ = paperlike
+    c = run_groups(cleaned, survey, estimator="MLM").comparisons["gender"]
+    omni = PATH_REF["MLM"]["lrt_regressions"]
+    assert c.omnibus["method"] == "satorra.bentler.2001"
+    assert_allclose(c.omnibus["chisq.diff"], omni["Chisq diff"][1], rtol=1e-5)
+    row = c.path_differences.set_index(["lhs", "rhs"]).loc[("WIL", "HAB")]
+    # the scaled difference divides by (df0 c0 - df1 c1) / (df0 - df1), which cancels
+    # the ~1e-6 relative error of lavaan's scaling factors: 1e-5 absolute
+    assert_allclose(row["chisq.diff"], PATH_REF["MLM"]["lrt_one_path"]["Chisq diff"][1],
+                    rtol=1e-5, atol=1e-5)
+    ref = pd.DataFrame(PATH_REF["MLM"]["free"]["estimates"])
+    ref = ref[ref["op"] == "~"]
+    m = ref.merge(c.paths, on=["lhs", "op", "rhs", "group"], suffixes=("_r", ""))
+    assert_allclose(m["se"], m["se_r"], rtol=5e-4)
+    assert c.invariance[1]["comparison"]["indices"] == "robust"
