@@ -139,3 +139,20 @@ def test_semopy_failure_becomes_warning(hs, monkeypatch):
     fit = fit_model(HS_MODEL, hs)
     assert not fit.converged
     assert any("could not be fitted" in w for w in fit.warnings)
+
+
+def test_fixed_x_false_baseline_keeps_x_covariances():
+    # lavaan keeps the exogenous predictors' covariances in the baseline model with
+    # fixed.x = FALSE too (tests/fixtures/fixedx/make_fixed_x_false.R); baseline chisq
+    # and df, CFI/TLI and the robust baseline must match it. Tolerance: closed forms of
+    # the converged fit (1e-6 relative).
+    ref = json.loads((FIX / "fixedx" / "fixed_x_false.json").read_text())
+    data = pd.read_csv(FIX / "reference" / "paperlike.csv")
+    params = json.loads((FIX / "reference" / "paperlike.params.json").read_text())
+    for item in params["reversed_items"]:
+        data[item] = 6 - data[item]
+    comp = pd.DataFrame({c: data[i].mean(axis=1) for c, i in params["items"].items()})
+    for est in ("ML", "MLM", "MLR"):
+        fit = fit_model(ref["model"], comp, estimator=est, fixed_x=False)
+        for name, value in ref[est].items():
+            assert_allclose(fit.fit[name], value, rtol=1e-6, err_msg=f"{est} {name}")

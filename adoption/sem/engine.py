@@ -314,7 +314,6 @@ def fit_model(syntax: str, data: pd.DataFrame, *, estimator: str = "ML",
     >>> fit = fit_model("visual =~ x1 + x2 + x3", hs_data)      # doctest: +SKIP
     >>> fit.fit["cfi"], fit.estimates[["lhs", "op", "rhs", "est", "se"]]  # doctest: +SKIP
     """
-    timings = {}
     t0 = time.perf_counter()
     if estimator not in ESTIMATORS:
         raise InputError(f"Unknown estimator '{estimator}'; use one of {', '.join(ESTIMATORS)}.")
@@ -326,6 +325,14 @@ def fit_model(syntax: str, data: pd.DataFrame, *, estimator: str = "ML",
     if missing == "fiml" and estimator == "MLM":
         raise InputError("estimator='MLM' needs complete data (as in lavaan); with "
                          "missing='fiml' use estimator='ML'.")
+    with _blas_one_thread():
+        return _fit_model(syntax, data, estimator, fixed_x, missing, t0)
+
+
+def _fit_model(syntax: str, data: pd.DataFrame, estimator: str, fixed_x: bool, missing: str,
+               t0: float) -> ModelFit:
+    """:func:`fit_model` after its input checks, under single-threaded BLAS."""
+    timings = {}
     pt = build_partable(syntax, data.columns)
     exo_declared = list(pt.exogenous_x)
     if not fixed_x:
@@ -334,8 +341,7 @@ def fit_model(syntax: str, data: pd.DataFrame, *, estimator: str = "ML",
                 row.free, row.fixed_x = True, False
         pt.exogenous_x = []
     if missing == "fiml":
-        with _blas_one_thread():
-            return _fit_fiml(pt, data, estimator, exo_declared, t0)
+        return _fit_fiml(pt, data, estimator, exo_declared, t0)
     x, s, n_deleted = _sample_moments(data, pt.observed)
     n, p = x.shape
     msgs = []
@@ -353,6 +359,7 @@ def fit_model(syntax: str, data: pd.DataFrame, *, estimator: str = "ML",
 
     obs_index = {v: i for i, v in enumerate(pt.observed)}
     x_idx = [obs_index[v] for v in pt.exogenous_x]
+    x_base = [obs_index[v] for v in exo_declared]  # saturated block of the baseline
     for row in pt.rows:
         if row.fixed_x:
             row.value = float(s[obs_index[row.lhs], obs_index[row.rhs]])
@@ -415,14 +422,14 @@ def fit_model(syntax: str, data: pd.DataFrame, *, estimator: str = "ML",
     est, r2 = _estimate_table(pt, sem_names, index_of, theta, vc, model, sigma)
 
     # --------------------------------------------------------------- fit measures
-    fit = _fit_measures(s, sigma, n, npar, df, x_idx, w)
+    fit = _fit_measures(s, sigma, n, npar, df, x_idx, w, x_base)
     if estimator != "ML":
         fit.update({k: float("nan") for k in ROBUST_FIT_MEASURES})
         try:
             if estimator == "MLR" and a_obs is None:
                 a_obs = _observed_information(model, theta, s)
             fit.update(_robust_fit(estimator, x, s, sigma, n, df, x_idx, delta, w, fit,
-                                   a_obs))
+                                   a_obs, x_base))
         except np.linalg.LinAlgError:
             msgs.append("The robust (scaled) test statistic could not be computed: an "
                         "information matrix is singular.")
@@ -585,15 +592,19 @@ def _total_variances(model: _Model, theta, pt: ParTable, sigma) -> dict:
     return tv
 
 
-def _fit_measures(s, sigma, n, npar, df, x_idx, w) -> dict:
+def _fit_measures(s, sigma, n, npar, df, x_idx, w, x_base=None) -> dict:
+    """lavaan's fitMeasures() with complete data. ``x_idx``: fixed-x columns;
+    ``x_base``: the observed exogenous predictors, whose block stays saturated in the
+    baseline model whether x is fixed or not (lavaan ``lav_partable_independence``
+    keeps the x covariances with ``fixed.x = FALSE`` too); default ``x_idx``."""
     p = s.shape[0]
-    q = len(x_idx)
+    x_base = x_idx if x_base is None else x_base
     logl = fm.loglik(s, sigma, n, x_idx)
     logl_h1 = fm.unrestricted_loglik(s, n, x_idx)
     chisq = max(2 * (logl_h1 - logl), 0.0)
-    sb = fm.baseline_sigma(s, x_idx)
+    sb = fm.baseline_sigma(s, x_base)
     chisq_b = fm.chisq_ml(s, sb, n)
-    df_b = fm.baseline_df(p, q)
+    df_b = fm.baseline_df(p, len(x_base))
     gfi = fm.gfi(s, sigma, w, x_idx)
     lo, hi = fm.rmsea_ci(chisq, df, n)
     return {
@@ -616,20 +627,25 @@ def _x_mask(p, x_idx):
     return np.array([(i in xs) and (j in xs) for i, j in zip(r, c)])
 
 
-def _baseline_delta(p, x_idx):
+def _baseline_delta(p, x_idx, x_random=()):
+    """Delta of the baseline model: variances of the non-x variables, plus the x block
+    (``x_random``) when x is random (saturated there, free)."""
     r, c = rb.vech_index(p)
-    xs = set(x_idx)
-    cols = [k for k, (i, j) in enumerate(zip(r, c)) if i == j and i not in xs]
+    xs, xr = set(x_idx), set(x_random)
+    cols = [k for k, (i, j) in enumerate(zip(r, c))
+            if (i == j and i not in xs and i not in xr) or (i in xr and j in xr)]
     d = np.zeros((len(r), len(cols)))
     for m, k in enumerate(cols):
         d[k, m] = 1.0
     return d
 
 
-def _robust_fit(estimator, x, s, sigma, n, df, x_idx, delta, w, fit, a_obs) -> dict:
+def _robust_fit(estimator, x, s, sigma, n, df, x_idx, delta, w, fit, a_obs,
+                x_base=None) -> dict:
     p = s.shape[0]
-    sb = fm.baseline_sigma(s, x_idx)
-    delta_b = _baseline_delta(p, x_idx)
+    x_base = x_idx if x_base is None else x_base
+    sb = fm.baseline_sigma(s, x_base)
+    delta_b = _baseline_delta(p, x_idx, [] if x_idx else x_base)
     w_b = rb.ml_weight(sb)
     df_b = fit["baseline.df"]
     if estimator == "MLM":
