@@ -49,10 +49,11 @@ import pandas as pd
 from scipy import stats
 
 from adoption.errors import InputError
+from adoption.sem import fiml
 from adoption.sem import fitmeasures as fm
 from adoption.sem import robust as rb
-from adoption.sem.engine import (_blas_one_thread, _diagnose, _estimate_table, _Model,
-                                 _semopy_description, _start_values)
+from adoption.sem.engine import (_blas_one_thread, _diagnose, _dsigma, _estimate_table,
+                                 _Model, _semopy_description, _start_values)
 from adoption.sem.syntax import ParTable, build_partable
 from adoption.vocabulary import (OP_COVARIANCE, OP_INTERCEPT, OP_LOADING, OP_REGRESSION,
                                  PARAMETER_COLUMNS)
@@ -161,6 +162,8 @@ class _Group:
     model: object
     x_idx: list
     x: np.ndarray | None = None
+    pat: object = None      # FIML: missing-data patterns (None: complete data)
+    ll_h1: float = 0.0      # FIML: log-likelihood of the EM (saturated) moments
 
 
 @dataclass
@@ -170,6 +173,7 @@ class _Setup:
     observed: list
     latent: list
     msgs: list
+    missing: str = "listwise"
 
 
 def _key(lhs, op, rhs) -> tuple:
@@ -218,34 +222,63 @@ def _category(key, observed, latent) -> str:
     return "lv.covariances" if lat else "residual.covariances"
 
 
-def _prepare(syntax: str, data: pd.DataFrame, group: str, groups=None) -> _Setup:
+def _prepare(syntax: str, data: pd.DataFrame, group: str, groups=None,
+             missing: str = "listwise") -> _Setup:
     if not isinstance(data, pd.DataFrame):
         raise InputError("fit_multigroup needs a pandas DataFrame of raw data.")
     if group not in data.columns:
         raise InputError(f"Grouping column '{group}' is not in the data.")
+    if missing not in ("listwise", "fiml"):
+        raise InputError(f"Unknown missing-data method '{missing}'; use listwise or fiml.")
     pt = build_partable(syntax, data.columns)
     obs = pt.observed
     bad = [c for c in obs if not pd.api.types.is_numeric_dtype(data[c])]
     if bad:
         raise InputError("Model variable(s) are not numeric: " + ", ".join(bad)
                          + ". Recode them to numbers before fitting.")
-    sub = data[obs + [group]].dropna()
-    msgs = []
-    n_del = len(data) - len(sub)
-    if n_del:
-        msgs.append(f"{n_del} row(s) with missing values in model variables or in "
-                    f"'{group}' were deleted (listwise).")
-    values = sorted(sub[group].unique()) if groups is None else list(groups)
     obs_index = {v: i for i, v in enumerate(obs)}
+    x_idx = [obs_index[v] for v in pt.exogenous_x]
+    msgs = []
+    sub = data.loc[data[group].notna(), obs + [group]]
+    if missing == "listwise":
+        keep = sub[obs].notna().all(axis=1)
+        what = "missing values in model variables (listwise)"
+    else:  # lavaan missing = "ml": rows missing a fixed x, then rows missing everything
+        keep = sub[[obs[i] for i in x_idx]].notna().all(axis=1) & sub[obs].notna().any(axis=1)
+        what = "a missing fixed-x predictor or every model variable missing"
+    n_del = int((~keep).sum())
+    sub = sub[keep]
+    if n_del:
+        msgs.append(f"{n_del} row(s) with {what} were deleted.")
+    if data[group].isna().any():
+        msgs.append(f"{int(data[group].isna().sum())} row(s) without a value of '{group}' "
+                    "were left out.")
+    values = sorted(sub[group].unique()) if groups is None else list(groups)
     out = []
     shared = None  # without fixed x every group has the same semopy model: build it once
     for val in values:
         x = sub.loc[sub[group] == val, obs].to_numpy(dtype=float)
         n = x.shape[0]
         if n <= len(obs):
-            raise InputError(f"Group {group} = {val!r} has {n} complete rows for "
+            raise InputError(f"Group {group} = {val!r} has {n} usable rows for "
                              f"{len(obs)} variables: too few to fit; leave it out.")
-        s = np.cov(x, rowvar=False, bias=True)
+        pat, ll_h1 = None, 0.0
+        if missing == "fiml":
+            pat = fiml.missing_patterns(x)
+            m, s, _, em_ok = fiml.em_moments(pat)
+            if not em_ok:
+                msgs.append(f"Group {val}: the EM estimate of the saturated moments did "
+                            "not converge; chi-square and SRMR are approximate.")
+            if x_idx:  # fixed x: complete-data moments of the x columns
+                xx = x[:, x_idx]
+                dx = xx - xx.mean(axis=0)
+                m[x_idx] = xx.mean(axis=0)
+                s[np.ix_(x_idx, x_idx)] = dx.T @ dx / n
+            ll_h1 = fiml.loglik(pat, m, s)
+        else:
+            s = np.cov(x, rowvar=False, bias=True)
+            m = x.mean(axis=0)
+        s = np.atleast_2d(s)
         gpt = copy.deepcopy(pt)
         for row in gpt.rows:
             if row.fixed_x:
@@ -256,9 +289,8 @@ def _prepare(syntax: str, data: pd.DataFrame, group: str, groups=None) -> _Setup
             shared = None if pt.exogenous_x else model
         else:
             model = shared
-        out.append(_Group(val, n, np.atleast_2d(s), x.mean(axis=0), gpt, names, model,
-                          [obs_index[v] for v in pt.exogenous_x], x))
-    return _Setup(pt, out, list(obs), list(pt.latent), msgs)
+        out.append(_Group(val, n, s, m, gpt, names, model, x_idx, x, pat, ll_h1))
+    return _Setup(pt, out, list(obs), list(pt.latent), msgs, missing)
 
 
 @dataclass
@@ -399,6 +431,9 @@ def _discrepancy(setup: _Setup, reg: _Registry, theta) -> float:
         sig, mu = _moments(setup, reg, g, theta, with_jacobian=False)
         if np.min(np.linalg.eigvalsh(sig)) <= 0:
             return math.inf
+        if grp.pat is not None:
+            total += 2 * (grp.ll_h1 - fiml.loglik(grp.pat, mu, sig))
+            continue
         d = grp.m - mu
         total += fm.chisq_ml(grp.s, sig, grp.n) + grp.n * float(d @ np.linalg.solve(sig, d))
     return total
@@ -411,6 +446,12 @@ def _score_information(setup: _Setup, reg: _Registry, theta):
     info = np.zeros((k, k))
     for g, grp in enumerate(setup.groups):
         sig, mu, cols, ds, dm = _moments(setup, reg, g, theta)
+        if grp.pat is not None:
+            grad[cols] += _fiml_group_gradient(grp.pat, mu, sig, ds, dm)
+            info_th, info_mu = fiml.expected_information(grp.pat, sig,
+                                                         _dsigma(ds, len(mu)))
+            info[np.ix_(cols, cols)] += info_th + dm.T @ info_mu @ dm
+            continue
         si = np.linalg.inv(sig)
         d = grp.m - mu
         gs = ds.T @ rb.ml_weight_times(si, grp.s + np.outer(d, d) - sig)
@@ -419,6 +460,13 @@ def _score_information(setup: _Setup, reg: _Registry, theta):
         blk = ds.T @ rb.ml_weight_times_delta(si, ds) + dm.T @ si @ dm
         info[np.ix_(cols, cols)] += grp.n * blk
     return grad, info
+
+
+def _fiml_group_gradient(pat, mu, sig, ds, dm) -> np.ndarray:
+    """Gradient of one group's FIML log-likelihood in the group's columns."""
+    r, c = rb.vech_index(len(mu))
+    g_mu, big_m = fiml.gradient(pat, mu, sig)
+    return ds.T @ (big_m[r, c] * np.where(r == c, 0.5, 1.0)) + dm.T @ g_mu
 
 
 def _start(setup: _Setup, reg: _Registry) -> np.ndarray:
@@ -491,6 +539,7 @@ def _equal_keys(setup: _Setup, group_equal, group_partial, equal) -> set:
 
 def fit_multigroup(syntax: str, data: pd.DataFrame, group: str, *, group_equal=(),
                    group_partial=(), equal=(), groups=None, estimator: str = "ML",
+                   missing: str = "listwise", se: bool = True,
                    _setup: _Setup | None = None) -> MultiGroupFit:
     """Fit a model in several groups at once by ML, as lavaan's multi-group ``sem()``.
 
@@ -514,6 +563,12 @@ def fit_multigroup(syntax: str, data: pd.DataFrame, group: str, *, group_equal=(
         label vector ``c(b, b, b)*HAB``).
     groups : sequence, optional
         The group values to fit, in this order (default: every value, sorted).
+    missing : {"listwise", "fiml"}
+        "listwise": complete rows only. "fiml": full-information ML (lavaan
+        ``missing = "ml"``) with the EM moments of each group as the saturated model, SEs
+        from the observed information (lavaan's default there); estimator ML only.
+    se : bool
+        Compute standard errors (False: NaN; faster, e.g. when only the fit is needed).
     estimator : {"ML", "MLM", "MLR"}
         "ML": expected-information SEs and the likelihood-ratio chisq. "MLM": robust.sem
         SEs and the Satorra-Bentler scaled test (lavaan ``estimator = "MLM"``). "MLR":
@@ -553,15 +608,25 @@ def fit_multigroup(syntax: str, data: pd.DataFrame, group: str, *, group_equal=(
     if estimator not in ESTIMATORS:
         raise InputError(f"Unknown estimator '{estimator}'; use one of "
                          f"{', '.join(ESTIMATORS)}.")
+    if missing == "fiml" and estimator != "ML":
+        raise InputError(f"Multi-group FIML is implemented with estimator ML only (not "
+                         f"{estimator}).")
     with _blas_one_thread():  # many small products: faster without BLAS threads
         return _fit_multigroup(syntax, data, group, group_equal, group_partial, equal,
-                               groups, estimator, _setup)
+                               groups, estimator, missing, se, _setup)
+
+
+class _NoSE(Exception):
+    """Standard errors not requested."""
 
 
 def _fit_multigroup(syntax, data, group, group_equal, group_partial, equal, groups,
-                    estimator, _setup) -> MultiGroupFit:
+                    estimator, missing, se, _setup) -> MultiGroupFit:
     t0 = time.perf_counter()
-    setup = _setup if _setup is not None else _prepare(syntax, data, group, groups)
+    setup = _setup if _setup is not None else _prepare(syntax, data, group, groups,
+                                                       missing)
+    if setup.missing != missing:
+        raise InputError("The prepared groups were made for another missing-data method.")
     keys = _equal_keys(setup, tuple(group_equal), tuple(group_partial), tuple(equal))
     lm_free = "intercepts" in group_equal and bool(setup.latent)
     reg = _registry(setup, keys, lm_free)
@@ -577,9 +642,15 @@ def _fit_multigroup(syntax, data, group, group_equal, group_partial, equal, grou
     t_opt = time.perf_counter() - t0
     _, info = _score_information(setup, reg, theta)
     try:
-        vc = np.linalg.inv(info)
-        if np.linalg.cond(info) > 1e12:
+        if not se:
+            raise _NoSE
+        # FIML: the observed information, lavaan's default with missing = "ml"
+        a = _observed_information(setup, reg, theta) if missing == "fiml" else info
+        vc = np.linalg.inv(a)
+        if np.linalg.cond(a) > 1e12:
             raise np.linalg.LinAlgError
+    except _NoSE:
+        vc = np.full((reg.k, reg.k), np.nan)
     except np.linalg.LinAlgError:
         vc = np.full((reg.k, reg.k), np.nan)
         msgs.append("The information matrix is singular: the model is probably not "
@@ -647,13 +718,20 @@ def _results(setup: _Setup, reg: _Registry, theta, vc):
         est.insert(3, "group", grp.value)
         tables.append(est)
         r2s[grp.value] = r2
-        d = grp.m - mu
-        ll = fm.loglik(grp.s, sig, grp.n, grp.x_idx) \
-            - grp.n / 2 * float(d @ np.linalg.solve(sig, d))
-        ll1 = fm.unrestricted_loglik(grp.s, grp.n, grp.x_idx)
+        if grp.pat is not None:
+            ll_x = fm.loglik_x(grp.s, grp.n, grp.x_idx)
+            ll = fiml.loglik(grp.pat, mu, sig) - ll_x
+            ll1 = grp.ll_h1 - ll_x
+            mu_b, s_b = fiml.independence_moments(grp.pat, grp.x_idx)
+            chisq_b += 2 * (grp.ll_h1 - fiml.loglik(grp.pat, mu_b, s_b))
+        else:
+            d = grp.m - mu
+            ll = fm.loglik(grp.s, sig, grp.n, grp.x_idx) \
+                - grp.n / 2 * float(d @ np.linalg.solve(sig, d))
+            ll1 = fm.unrestricted_loglik(grp.s, grp.n, grp.x_idx)
+            chisq_b += fm.chisq_ml(grp.s, fm.baseline_sigma(grp.s, grp.x_idx), grp.n)
         logl += ll
         logl_h1 += ll1
-        chisq_b += fm.chisq_ml(grp.s, fm.baseline_sigma(grp.s, grp.x_idx), grp.n)
         sr = fm.srmr_bentler(grp.s, sig, mean=grp.m, implied_mean=mu)
         srmrs.append(sr)
         gfit[grp.value] = {"chisq": max(2 * (ll1 - ll), 0.0), "srmr": sr}
@@ -874,6 +952,9 @@ def _gradient(setup: _Setup, reg: _Registry, theta) -> np.ndarray:
     grad = np.zeros(reg.k)
     for g, grp in enumerate(setup.groups):
         sig, mu, cols, ds, dm = _moments(setup, reg, g, theta)
+        if grp.pat is not None:
+            grad[cols] += _fiml_group_gradient(grp.pat, mu, sig, ds, dm)
+            continue
         si = np.linalg.inv(sig)
         d = grp.m - mu
         grad[cols] += grp.n * (ds.T @ rb.ml_weight_times(si, grp.s + np.outer(d, d) - sig)
