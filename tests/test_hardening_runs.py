@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -223,6 +224,9 @@ def _all_text(out: Path) -> dict[Path, str]:
             if p.suffix == ".parquet":
                 df = pd.read_parquet(p)
                 t += df.to_csv() + " ".join(map(str, df.columns))
+            elif zipfile.is_zipfile(p):  # report.docx and other zipped files: their parts
+                with zipfile.ZipFile(p) as z:
+                    t += " ".join(z.read(n).decode("utf-8", errors="replace") for n in z.namelist())
             texts[p] = t
     return texts
 
