@@ -35,7 +35,7 @@ CORPUS = HERE / "bad_inputs" / "files"
 HARNESS = HERE / "fuzz" / "fuzz_loader.py"
 FUZZ_SECONDS = int(os.environ.get("ADOPTION_FUZZ_SECONDS", "20"))
 SPEC = load_spec(HERE / "bad_inputs" / "specs" / "mini.yaml")
-SEEDS = sorted(p for p in CORPUS.iterdir() if p.suffix in (".csv", ".xlsx", ".sav"))
+SEEDS = sorted(p for p in CORPUS.iterdir() if p.suffix in (".csv", ".xlsx", ".sav", ".zsav", ".dta", ".por"))
 
 
 @pytest.mark.skipif(importlib.util.find_spec("atheris") is None, reason="atheris not installed")

@@ -181,6 +181,18 @@ def main() -> None:
     bad[180:260] = bytes(rng.integers(0, 256, 80, dtype=np.uint8))
     write("corrupted.sav", bytes(bad))
     write("random_bytes.sav", b"$FL2" + bytes(rng.integers(0, 256, 2000, dtype=np.uint8)))
+    stata = df.astype({c: float for c in ITEMS}).drop(columns=["comment"])
+    for ext, writer in ((".dta", pyreadstat.write_dta), (".por", pyreadstat.write_por),
+                        (".zsav", lambda d, f: pyreadstat.write_sav(d, f, compress=True))):
+        writer(stata, str(tmp / f"x{ext}"))
+        data = (tmp / f"x{ext}").read_bytes()
+        (tmp / f"x{ext}").unlink()
+        write(f"ok{ext}", data)
+        write(f"truncated{ext}", data[: len(data) // 2])
+        bad = bytearray(data)
+        for i in range(100, min(len(bad), 400), 7):
+            bad[i] ^= 0x5A
+        write(f"corrupted{ext}", bytes(bad))
     write("old_excel.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504)
     write("answers.json", '{"PE1": [1, 2]}')
 
