@@ -207,13 +207,25 @@ def srmr_bentler(s: np.ndarray, sigma: np.ndarray, mean: np.ndarray | None = Non
     return float(math.sqrt(np.mean(terms ** 2)))
 
 
-def gfi(s: np.ndarray, sigma: np.ndarray, w: np.ndarray, x_idx=()) -> float:
+def gfi(s: np.ndarray, sigma: np.ndarray, w: np.ndarray | None = None, x_idx=()) -> float:
     """Goodness-of-fit index, lavaan's generalised form GFI = 1 - e'We / s'Ws with
     e = vech(S - Sigma), s = vech(S), W = 1/2 D'(Sigma^-1 (x) Sigma^-1) D; rows and
     columns of W belonging to the fixed-x block are zeroed.
 
     Under ML without fixed x this equals 1 - tr[(Sigma^-1 S - I)^2] / tr[(Sigma^-1 S)^2].
+    Without ``w`` (the p* x p* matrix) the quadratic forms are computed as
+    vech(A)' W vech(A) = 1/2 tr(Sigma^-1 A Sigma^-1 A) on the matrices with the fixed-x
+    block zeroed (same value, no p* x p* matrix).
     """
+    if w is None:
+        si = np.linalg.inv(sigma)
+        e_m, s_m = s - sigma, s.copy()
+        x_idx = list(x_idx)
+        if x_idx:
+            e_m[np.ix_(x_idx, x_idx)] = 0.0
+            s_m[np.ix_(x_idx, x_idx)] = 0.0
+        q = lambda a: float(np.sum((si @ a) * (si @ a).T))  # noqa: E731 tr(SiA SiA)
+        return float(1.0 - q(e_m) / q(s_m))
     r, c = vech_index(s.shape[0])
     e = s[r, c] - sigma[r, c]
     sv = s[r, c]

@@ -840,18 +840,24 @@ def _refit_vector(refit: Callable, frame: pd.DataFrame, edges: tuple) -> tuple[n
 
 def _refit_batch(refit: Callable, data: pd.DataFrame, seeds: list, edges: tuple
                  ) -> list[tuple[np.ndarray, np.ndarray, str]]:
+    from adoption.sem.engine import _blas_one_thread  # small matrices: one BLAS thread
+
     n = len(data)
     out = []
-    for ss in seeds:
-        rows = np.random.default_rng(ss).integers(0, n, size=n)
-        out.append(_refit_vector(refit, data.iloc[rows].reset_index(drop=True), edges))
+    with _blas_one_thread():
+        for ss in seeds:
+            rows = np.random.default_rng(ss).integers(0, n, size=n)
+            out.append(_refit_vector(refit, data.iloc[rows].reset_index(drop=True), edges))
     return out
 
 
 def _refit_jack_batch(refit: Callable, data: pd.DataFrame, rows: list, edges: tuple
                       ) -> list[tuple[np.ndarray, np.ndarray, str]]:
-    return [_refit_vector(refit, data.drop(index=data.index[i]).reset_index(drop=True), edges)
-            for i in rows]
+    from adoption.sem.engine import _blas_one_thread
+
+    with _blas_one_thread():
+        return [_refit_vector(refit, data.drop(index=data.index[i]).reset_index(drop=True),
+                              edges) for i in rows]
 
 
 @dataclass(frozen=True)
