@@ -87,3 +87,36 @@ def test_hypothesis_fuzz_of_the_loader(seed, edits):
             return
     flow = cleaned.flow
     assert flow.rows_in == flow.rows_analysed + sum(c for _, c in flow.excluded)
+
+
+_SPEC_TEXT = (HERE / "bad_inputs" / "specs" / "mini.yaml").read_text(encoding="utf-8")
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.integers(0, 4), st.integers(0, 1 << 20), st.text(max_size=6)),
+                min_size=1, max_size=6))
+def test_hypothesis_fuzz_of_the_spec(edits):
+    """Edited specs (text inserted, cut, replaced, keys added) load or raise InputError."""
+    from adoption.spec import load_spec as load
+
+    t = _SPEC_TEXT
+    for kind, pos, txt in edits:
+        i = pos % (len(t) + 1)
+        if kind == 0:
+            t = t[:i] + txt + t[i:]
+        elif kind == 1:
+            t = t[:i] + t[i + len(txt) + 1:]
+        elif kind == 2:
+            t = t[:i]
+        elif kind == 3:
+            t = t.replace(t[i:i + 3], txt, 1) if t[i:i + 3] else t
+        else:
+            t = t[:i] + "\n" + txt + ": " + txt + "\n" + t[i:]
+    with tempfile.TemporaryDirectory() as tmp:
+        p = Path(tmp) / "survey.yaml"
+        p.write_bytes(t.encode("utf-8", "surrogatepass"))
+        try:
+            load(p)
+        except InputError as exc:
+            assert 1 <= len(str(exc).strip().splitlines()) <= 2, str(exc)
