@@ -16,8 +16,9 @@ For each column of the spec's ``groups``:
    group, a chi-square difference test of each path held equal across groups, and the
    omnibus test of all paths equal (lavaan ``group.equal = "regressions"``).
 
-Rows missing the group value or a model variable are left out (listwise): multi-group
-FIML is not implemented, and the warnings say so when the spec asks for FIML.
+Rows without a group value are left out. Missing answers are handled as the spec says:
+listwise deletion, or full-information ML (``missing: {method: fiml}``; lavaan
+``missing = "ml"``), which is fitted by ML only (no scaled tests).
 
 References
 ----------
@@ -248,9 +249,12 @@ def _compare(data: pd.DataFrame, survey: Survey, g, estimator: str) -> GroupComp
         return GroupComparison(col, g.label or col, pd.DataFrame(columns=list(SIZE_COLUMNS)),
                                (), 0, (), None, (), empty, nodiff, {},
                                (f"The grouping column '{col}' is not in the cleaned data.",))
-    if survey.missing.method != "listwise":
-        warnings.append("Multi-group models use the complete rows of each model "
-                        "(listwise deletion); multi-group FIML is not implemented.")
+    missing = survey.missing.method
+    if missing == "fiml" and estimator != "ML":
+        warnings.append(f"Multi-group FIML is fitted by ML: the tests are not scaled "
+                        f"for non-normality (estimator {estimator} with FIML is not "
+                        "implemented for multi-group models).")
+        estimator = "ML"
     counts = data[col].value_counts(dropna=True).sort_index()
     n_missing = int(data[col].isna().sum())
     small = [v for v, n in counts.items() if n < survey.min_group_size]
@@ -277,10 +281,11 @@ def _compare(data: pd.DataFrame, survey: Survey, g, estimator: str) -> GroupComp
         sub = data[data[col].isin(keep)]
         t0 = time.perf_counter()
         inv_keep = _complete_groups(sub, list(survey.items), col, keep, survey, g,
-                                    "invariance", excluded, warnings)
+                                    "invariance", excluded, warnings, missing)
         if len(inv_keep) >= 2:
             try:
-                inv, highest, partial, w = _invariance(sub, survey, col, inv_keep, estimator)
+                inv, highest, partial, w = _invariance(sub, survey, col, inv_keep, estimator,
+                                                   missing)
                 result.update(invariance=inv, highest_level=highest, partial=partial)
                 warnings += w
             except InputError as exc:
@@ -291,11 +296,11 @@ def _compare(data: pd.DataFrame, survey: Survey, g, estimator: str) -> GroupComp
             scores, _ = composite_scores(sub, survey)
             scores[col] = sub[col]
             path_keep = _complete_groups(scores, list(survey.constructs), col, keep, survey,
-                                         g, "paths", excluded, warnings)
+                                         g, "paths", excluded, warnings, missing)
             if len(path_keep) >= 2:
                 try:
                     paths, diffs, omni, w = _paths(scores, survey, g, col, path_keep,
-                                                   estimator)
+                                                   estimator, missing)
                     result.update(paths=paths, path_differences=diffs, omnibus=omni)
                     warnings += w
                 except InputError as exc:
@@ -311,10 +316,17 @@ def _py(v):
     return int(v) if isinstance(v, float) and v.is_integer() else v
 
 
-def _complete_groups(frame, columns, col, keep, survey, g, analysis, excluded, warnings):
-    """The groups with at least ``min_group_size`` complete rows on ``columns`` (the
-    models are fitted listwise); the others are added to ``excluded``."""
-    complete = frame[columns].notna().all(axis=1)
+def _complete_groups(frame, columns, col, keep, survey, g, analysis, excluded, warnings,
+                     missing):
+    """The groups with at least ``min_group_size`` usable rows on ``columns`` (complete
+    rows when the models are fitted listwise, rows with any value under FIML); the
+    others are added to ``excluded``."""
+    if missing == "fiml":
+        complete = frame[columns].notna().any(axis=1)
+        kind, how = "usable", "FIML"
+    else:
+        complete = frame[columns].notna().all(axis=1)
+        kind, how = "complete", "listwise"
     out = []
     what = {"invariance": "the CFA items", "paths": "the composite scores"}[analysis]
     for v in keep:
@@ -327,10 +339,10 @@ def _complete_groups(frame, columns, col, keep, survey, g, analysis, excluded, w
                f"not more than the {len(columns)} variables (singular covariance matrix)")
         excluded.append({"value": _py(v), "label": _label(g, v), "n": n,
                          "analysis": analysis,
-                         "reason": f"{n} complete rows on {what}: {why}"})
+                         "reason": f"{n} {kind} rows on {what} ({how}): {why}"})
         warnings.append(f"{g.label or col} = {_label(g, v)} is left out of the "
                         f"{'invariance tests' if analysis == 'invariance' else 'path model'}: "
-                        f"only {n} rows are complete on {what} (listwise), {why}.")
+                        f"only {n} {kind} rows on {what} ({how}), {why}.")
     if len(out) < 2:
         warnings.append(f"Fewer than two groups of {g.label or col} are large enough for "
                         f"the {'invariance tests' if analysis == 'invariance' else 'path model'}.")
@@ -377,10 +389,11 @@ def _comparison(prev_level: str, prev: MultiGroupFit, fit: MultiGroupFit, level:
             **invariance_decision(_indices(prev), _indices(fit), level)}
 
 
-def _invariance(data: pd.DataFrame, survey: Survey, col: str, keep, estimator: str):
+def _invariance(data: pd.DataFrame, survey: Survey, col: str, keep, estimator: str,
+                missing: str):
     """The invariance sequence with partial invariance; see the module doc."""
     syntax = survey.measurement_syntax()
-    setup = _prepare(syntax, data, col, keep)
+    setup = _prepare(syntax, data, col, keep, missing)
     warnings = []
     fits = {}
     entries = []
@@ -391,7 +404,8 @@ def _invariance(data: pd.DataFrame, survey: Survey, col: str, keep, estimator: s
     failed = False
     for level, equal in LEVELS.items():
         fit = fit_multigroup(syntax, data, col, group_equal=equal, group_partial=freed,
-                             groups=keep, estimator=estimator, _setup=setup)
+                             groups=keep, estimator=estimator, missing=missing,
+                             se=False, _setup=setup)
         entry = _fit_entry(level, fit, freed)
         if not fit.converged:
             warnings.append(f"The {level} model did not converge.")
@@ -461,24 +475,27 @@ def _release(syntax, data, col, keep, setup, level, equal, freed, prev_level, pr
                          "pvalue": float(top["pvalue"])})
         fit = fit_multigroup(syntax, data, col, group_equal=equal,
                              group_partial=freed + [r["parameter"] for r in released],
-                             groups=keep, estimator=fit.estimator, _setup=setup)
+                             groups=keep, estimator=fit.estimator, missing=setup.missing,
+                             se=False, _setup=setup)
         comp = _comparison(prev_level, prev, fit, level)
         if comp["supported"]:
             break
     return fit, comp, released
 
 
-def _paths(scores: pd.DataFrame, survey: Survey, g, col: str, keep, estimator: str):
+def _paths(scores: pd.DataFrame, survey: Survey, g, col: str, keep, estimator: str,
+           missing: str):
     """Multi-group composite path model: coefficients per group and equality tests."""
     syntax = strip_labels(survey.structural)
-    setup = _prepare(syntax, scores, col, keep)
+    setup = _prepare(syntax, scores, col, keep, missing)
     warnings = []
 
     def fit(**kw):
         return fit_multigroup(syntax, scores, col, groups=keep, estimator=estimator,
-                              _setup=setup, **kw)
+                              missing=missing, _setup=setup, **kw)
 
     free = fit()
+    warnings += [w for w in free.warnings if "deleted" in w]
     if not free.converged:
         warnings.append("The multi-group path model did not converge.")
     est = free.estimates

@@ -42,18 +42,18 @@ import copy
 import math
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import optimize, stats
 
 from adoption.errors import InputError
 from adoption.sem import fiml
 from adoption.sem import fitmeasures as fm
 from adoption.sem import robust as rb
 from adoption.sem.engine import (_blas_one_thread, _diagnose, _dsigma, _estimate_table,
-                                 _Model, _semopy_description, _start_values)
+                                 _Model, _semopy_description, _start_values, fit_model)
 from adoption.sem.syntax import ParTable, build_partable
 from adoption.vocabulary import (OP_COVARIANCE, OP_INTERCEPT, OP_LOADING, OP_REGRESSION,
                                  PARAMETER_COLUMNS)
@@ -174,6 +174,8 @@ class _Setup:
     latent: list
     msgs: list
     missing: str = "listwise"
+    syntax: str = ""
+    starts: list | None = None  # per-group single-group estimates (filled at first use)
 
 
 def _key(lhs, op, rhs) -> tuple:
@@ -290,7 +292,7 @@ def _prepare(syntax: str, data: pd.DataFrame, group: str, groups=None,
         else:
             model = shared
         out.append(_Group(val, n, s, m, gpt, names, model, x_idx, x, pat, ll_h1))
-    return _Setup(pt, out, list(obs), list(pt.latent), msgs, missing)
+    return _Setup(pt, out, list(obs), list(pt.latent), msgs, missing, syntax)
 
 
 @dataclass
@@ -469,26 +471,88 @@ def _fiml_group_gradient(pat, mu, sig, ds, dm) -> np.ndarray:
     return ds.T @ (big_m[r, c] * np.where(r == c, 0.5, 1.0)) + dm.T @ g_mu
 
 
+def _group_starts(setup: _Setup) -> list:
+    """Per group: the single-group fit's value of each semopy parameter (model.active
+    order) and of each intercept, or lavaan's simple starting values where that fit
+    fails. The configural model is the groups' separate models, so these are its
+    estimates; constrained models start from their averages."""
+    if setup.starts is not None:
+        return setup.starts
+    obs_index = {v: i for i, v in enumerate(setup.observed)}
+    out = []
+    for grp in setup.groups:
+        local = _start_values(grp.pt, grp.names, grp.model, grp.s, obs_index)
+        means = grp.m.copy()
+        try:
+            f = fit_model(setup.syntax, pd.DataFrame(grp.x, columns=setup.observed),
+                          missing=setup.missing)
+        except InputError:
+            f = None
+        if f is not None and f.converged:
+            est = f.estimates["est"].to_numpy()
+            for row, nm, e in zip(grp.pt.rows, grp.names, est):
+                if nm is not None:
+                    local[grp.model.active.index(nm)] = e
+            if setup.missing == "fiml":
+                ints = f.estimates[f.estimates["op"] == OP_INTERCEPT]
+                for v, e in zip(ints["lhs"], ints["est"]):
+                    if v in obs_index:
+                        means[obs_index[v]] = e
+        out.append((local, means))
+    setup.starts = out
+    return out
+
+
 def _start(setup: _Setup, reg: _Registry) -> np.ndarray:
-    """lavaan's simple starting values per group (engine), intercepts at the sample
-    means, latent means 0; a shared parameter starts at the mean of the groups'."""
+    """Starting values: each group's single-group estimates (:func:`_group_starts`),
+    latent means 0; a shared parameter starts at the mean of the groups' values."""
     acc = np.zeros(reg.k)
     cnt = np.zeros(reg.k)
-    obs_index = {v: i for i, v in enumerate(setup.observed)}
-    for g, grp in enumerate(setup.groups):
-        st = _start_values(grp.pt, grp.names, grp.model, grp.s, obs_index)
+    for g, (local, means) in enumerate(_group_starts(setup)):
         for c_local, k in enumerate(reg.cov_gid[g]):
-            acc[k] += st[c_local]
+            acc[k] += local[c_local]
             cnt[k] += 1
         for i, k in reg.a_free[g]:
             if i < len(setup.observed):
-                acc[k] += grp.m[i]
+                acc[k] += means[i]
             cnt[k] += 1
     return np.where(cnt > 0, acc / np.maximum(cnt, 1), 0.0)
 
 
 def _optimise(setup: _Setup, reg: _Registry, theta, max_iter=300, tol=1e-9):
-    """Fisher scoring, theta += I^-1 g, with step halving on chisq(theta)."""
+    """Fisher scoring, theta += I^-1 g, with step halving on chisq(theta).
+
+    Under FIML, first the complete-data fit to each group's EM moments (as the engine
+    does), then FIML scoring from there. If scoring stalls, L-BFGS with the analytic
+    gradient, then scoring again to polish.
+    """
+    if any(g.pat is not None for g in setup.groups):
+        complete = replace(setup, groups=[replace(g, pat=None) for g in setup.groups])
+        theta, _ = _scoring(complete, reg, theta, 100, tol)
+    theta, ok = _scoring(setup, reg, theta, max_iter, tol)
+    if ok:
+        return theta, ok
+    theta = _lbfgs(setup, reg, theta)
+    return _scoring(setup, reg, theta, max_iter, tol)
+
+
+def _lbfgs(setup: _Setup, reg: _Registry, theta):
+    """Minimise chisq(theta) by L-BFGS with the analytic gradient."""
+    def fun(th):
+        try:
+            f = _discrepancy(setup, reg, th)
+            g = -2 * _gradient(setup, reg, th) if np.isfinite(f) else np.zeros_like(th)
+        except np.linalg.LinAlgError:
+            f, g = math.inf, np.zeros_like(th)
+        return (f if np.isfinite(f) else 1e300), g
+
+    res = optimize.minimize(fun, theta, jac=True, method="L-BFGS-B",
+                            options={"maxiter": 10000, "ftol": 1e-15, "gtol": 1e-8,
+                                     "maxcor": 30})
+    return res.x if np.isfinite(res.fun) and res.fun < 1e300 else theta
+
+
+def _scoring(setup: _Setup, reg: _Registry, theta, max_iter, tol):
     f0 = _discrepancy(setup, reg, theta)
     if not np.isfinite(f0):
         return theta, False
@@ -505,7 +569,7 @@ def _optimise(setup: _Setup, reg: _Registry, theta, max_iter=300, tol=1e-9):
             if f1 <= f0 + 1e-10 * max(1.0, abs(f0)) or lam < 1e-6:
                 break
             lam /= 2
-        if not np.isfinite(f1):
+        if not np.isfinite(f1) or lam < 1e-6:  # no descent along the scoring direction
             return theta, False
         theta, f0 = new, f1
         if np.max(np.abs(lam * step)) < tol:
