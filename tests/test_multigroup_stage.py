@@ -162,3 +162,21 @@ def test_scaled_tests_under_mlm(paperlike):
     m = ref.merge(c.paths, on=["lhs", "op", "rhs", "group"], suffixes=("_r", ""))
     assert_allclose(m["se"], m["se_r"], rtol=5e-4)
     assert c.invariance[1]["comparison"]["indices"] == "robust"
+
+
+def test_fiml_when_the_spec_says_so():
+    fiml_ref = json.loads((FIX / "multigroup" / "holzinger_swineford_fiml_groups.json").read_text())
+    survey = parse_spec({
+        "title": "HS", "scale": {"min": 0, "max": 10},
+        "constructs": {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"],
+                       "speed": ["x7", "x8", "x9"]},
+        "groups": ["school"], "missing": {"method": "fiml"},
+    }, path=FIX / "multigroup" / "hs.yaml")
+    data = pd.read_csv(FIX / "multigroup" / "holzinger_swineford_school_missing.csv")
+    c = run_groups(_cleaned(data, survey), survey, estimator="MLR").comparisons["school"]
+    assert any("FIML is fitted by ML" in w for w in c.warnings)
+    for e in c.invariance[:2]:
+        assert e["nobs"] == [145, 156]  # sorted: Grant-White first
+        assert_allclose(e["fit"]["chisq"], fiml_ref[e["level"]]["fit"]["chisq"], rtol=1e-6)
+    # full scalar invariance fails here too; the stage reports the partial model
+    assert c.invariance[2]["partial"] and c.partial[0]["parameter"] == "x3 ~1"
