@@ -85,10 +85,62 @@ def mahalanobis(x: np.ndarray, reference: np.ndarray | None = None) -> tuple[np.
     mu = ref.mean(axis=0)
     cov = np.cov(ref, rowvar=False)
     obs = ~np.isnan(x)
-    # Rows share few missingness patterns: invert once per pattern.
+    answered = obs.sum(axis=1)
+    if np.linalg.matrix_rank(cov) == p:
+        d2 = _mahalanobis_partitioned(x, obs, mu, np.linalg.inv(cov))
+    else:
+        d2 = _mahalanobis_by_pattern(x, obs, mu, cov)
+    d2[answered == 0] = np.nan
+    ok = np.isfinite(d2)
+    pv[ok] = stats.chi2.sf(d2[ok], df=answered[ok])
+    return d2, pv
+
+
+#: Rows per block in :func:`_mahalanobis_partitioned` (bounds its memory).
+_BLOCK = 65_536
+
+
+def _mahalanobis_partitioned(x, obs, mu, prec) -> np.ndarray:
+    """d_o' (S_oo)^-1 d_o for every row from one inverse P = S^-1 of the full covariance.
+
+    With d zero where missing and w = P d: (S_oo)^-1 = P_oo - P_om (P_mm)^-1 P_mo, so
+    d2 = d'w - w_m' (P_mm)^-1 w_m; rows are grouped by their number of missing answers m
+    and the m x m systems solved in batches (no loop over missingness patterns, which a
+    large file has by the ten thousand).
+    """
+    n, p = x.shape
+    d = np.where(obs, x - mu, 0.0)
+    d2 = np.empty(n)
+    n_miss = p - obs.sum(axis=1)
+    for start in range(0, n, _BLOCK):
+        blk = slice(start, min(n, start + _BLOCK))
+        w = d[blk] @ prec
+        d2[blk] = np.einsum("ij,ij->i", d[blk], w)
+        nm = n_miss[blk]
+        for m in np.unique(nm):
+            if m == 0 or m == p:
+                continue
+            rows = np.flatnonzero(nm == m)
+            mis = np.nonzero(~obs[blk][rows])[1].reshape(len(rows), m)
+            pmm = prec[mis[:, :, None], mis[:, None, :]]
+            wm = np.take_along_axis(w[rows], mis, axis=1)
+            sol = np.linalg.solve(pmm, wm[:, :, None])[:, :, 0]
+            d2[start + rows] -= np.einsum("ij,ij->i", wm, sol)
+    return d2
+
+
+def _mahalanobis_by_pattern(x, obs, mu, cov) -> np.ndarray:
+    """The same distances, one sub-matrix per missingness pattern (for a singular
+    covariance, where a pattern's sub-matrix may still be invertible); NaN where it is
+    not."""
+    n = x.shape[0]
+    d2 = np.full(n, np.nan)
     patterns, inverse = np.unique(obs, axis=0, return_inverse=True)
+    inverse = np.asarray(inverse).ravel()
+    order = np.argsort(inverse, kind="stable")
+    bounds = np.searchsorted(inverse[order], np.arange(len(patterns) + 1))
     for k, pat in enumerate(patterns):
-        rows = np.flatnonzero(inverse.ravel() == k)
+        rows = order[bounds[k]:bounds[k + 1]]
         if not pat.any():
             continue
         sub = cov[np.ix_(pat, pat)]
@@ -96,8 +148,7 @@ def mahalanobis(x: np.ndarray, reference: np.ndarray | None = None) -> tuple[np.
             continue
         dev = x[np.ix_(rows, np.flatnonzero(pat))] - mu[pat]
         d2[rows] = np.einsum("ij,jk,ik->i", dev, np.linalg.inv(sub), dev)
-        pv[rows] = stats.chi2.sf(d2[rows], df=int(pat.sum()))
-    return d2, pv
+    return d2
 
 
 def scores(df: pd.DataFrame, survey: Survey) -> pd.DataFrame:
