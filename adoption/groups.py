@@ -395,7 +395,6 @@ def _invariance(data: pd.DataFrame, survey: Survey, col: str, keep, estimator: s
     syntax = survey.measurement_syntax()
     setup = _prepare(syntax, data, col, keep, missing)
     warnings = []
-    fits = {}
     entries = []
     freed: list[str] = []
     partial_log = []
@@ -416,7 +415,6 @@ def _invariance(data: pd.DataFrame, survey: Survey, col: str, keep, estimator: s
                 highest, prev_level, prev = level, level, fit
             else:
                 failed = True
-            fits[level] = fit
             if failed:
                 break
             continue

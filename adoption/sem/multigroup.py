@@ -3,11 +3,13 @@ equality constraints across groups (lavaan's ``group =``, ``group.equal =``,
 ``group.partial =``).
 
 :func:`fit_multigroup` reproduces ``lavaan::sem(model, data, group = g, group.equal =
-..., group.partial = ...)`` (lavaan 0.6-14, estimators ML, MLM, MLR) for models the engine fits:
-every group has its own parameters unless a constraint makes them one, a mean structure
-is always on (as in lavaan's multi-group models), and the likelihood is the sum of the
-groups' likelihoods. :func:`score_tests` gives the score test of releasing each
-equality constraint (lavaan's ``lavTestScore(fit, univariate = TRUE)``).
+..., group.partial = ...)`` (lavaan 0.6-14) for models the engine fits, with estimator ML,
+MLM or MLR on complete rows, or ML with full-information ML for missing values
+(``missing = "ml"``): every group has its own parameters unless a constraint makes them
+one, a mean structure is always on (as in lavaan's multi-group models), and the
+likelihood is the sum of the groups' likelihoods. :func:`score_tests` gives the score
+test of releasing each equality constraint (lavaan's ``lavTestScore(fit, univariate =
+TRUE)``).
 
 The covariance structure of each group comes from the engine's model matrices
 (:class:`adoption.sem.engine._Model`, semopy underneath); the mean structure, the
@@ -27,11 +29,14 @@ when intercepts are equal), and the sample means of fixed-x predictors.
                        + (m_g - mu_g)' Sigma_g^-1 (m_g - mu_g)]
 
 (lavaan's ML test statistic, 2 N F with F = sum_g (N_g / N) F_g / 2 and divisor N).
+Under FIML each group's term is 2 [logl_g(EM moments) - logl_g(mu_g, Sigma_g)] with the
+casewise likelihood of :mod:`adoption.sem.fiml`.
 
 References
 ----------
 lavaan 0.6-14 source: ``lav_model_objective.R``, ``lav_fit_measures.R``
-(``lav_fit_rmsea_lavobject``, ``lav_fit_srmr_lavobject``), ``lav_test_score.R``.
+(``lav_fit_rmsea_lavobject``, ``lav_fit_srmr_lavobject``), ``lav_test_score.R``,
+``lav_test_satorra_bentler.R``, ``lav_test_yuan_bentler.R``.
 Meredith, W. (1993). Measurement invariance, factor analysis and factorial invariance.
 *Psychometrika*, 58, 525-543.
 """
