@@ -248,6 +248,11 @@ _INVISIBLE = re.compile("[\ufeff\u200b\u200c\u200d\u2060\u00ad]")
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
+def _escape_controls(s: str) -> str:
+    """``s`` with control characters written as escapes ('\\x0b'), fit for one line."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), s)
+
+
 def _clean_header(p: Path, header: list[str], log: list[LogEntry]) -> list[str]:
     """Strip surrounding spaces and invisible characters from column names; refuse
     names present twice."""
@@ -257,7 +262,7 @@ def _clean_header(p: Path, header: list[str], log: list[LogEntry]) -> list[str]:
         if _CONTROL.search(s):
             # a tab, line break or escape inside a name would break (or rewrite) the
             # terminal line of any message that names the column: show it escaped
-            s = _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), s)
+            s = _escape_controls(s)
             log.append(LogEntry(STAGE, "control characters in column name escaped", column=s,
                                 detail=f"column {j + 1}"))
         if not s:
@@ -274,7 +279,8 @@ def _clean_header(p: Path, header: list[str], log: list[LogEntry]) -> list[str]:
         if key in seen:
             i = seen[key]
             raise InputError(
-                f"{p}: column '{header[j]}' (column {j + 1}) duplicates '{header[i]}' (column {i + 1}); "
+                f"{p}: column '{_escape_controls(str(header[j]))}' (column {j + 1}) duplicates "
+                f"'{_escape_controls(str(header[i]))}' (column {i + 1}); "
                 "names that differ only in case or spaces count as the same. Rename or remove one.")
         seen[key] = j
     return out
@@ -652,7 +658,7 @@ def _reconcile_value_labels(p: Path, s: pd.Series, col: str, file_labels: dict, 
     if not scale.labels:
         coded = {float(k): v for k, v in file_labels.items() if _is_number(k)}
         if _direction(coded) == -1:
-            desc = "; ".join(f"{_fmt(c)} = {t}" for c, t in sorted(coded.items()))
+            desc = "; ".join(f"{_fmt(c)} = {_escape_controls(str(t))}" for c, t in sorted(coded.items()))
             log.append(LogEntry(STAGE, "value labels not checked", column=col, count=0,
                                 detail=f"the file's labels run from agreeing to disagreeing ({desc}) "
                                        "and the spec's scale has no labels to compare them with; codes "
@@ -668,7 +674,7 @@ def _reconcile_value_labels(p: Path, s: pd.Series, col: str, file_labels: dict, 
     if not coded:
         return s, file_labels
     matches = {c: spec[_norm_label(t)] for c, t in coded.items() if _norm_label(t) in spec}
-    file_desc = "; ".join(f"{_fmt(c)} = {t}" for c, t in sorted(coded.items()))
+    file_desc = "; ".join(f"{_fmt(c)} = {_escape_controls(str(t))}" for c, t in sorted(coded.items()))
     spec_desc = "; ".join(f"{k} = {t}" for k, t in sorted(scale.labels.items()))
     if not matches:
         fd, sd = _direction(coded), _direction(scale.labels)
