@@ -114,6 +114,8 @@ def main() -> None:
     write("header_zero_width.csv", ok_csv.replace("PE1", "PE1\u200b", 1))
     write("header_nbsp.csv", ok_csv.replace("PE2", "\u00a0PE2\u00a0", 1))
     write("header_control_chars.csv", ok_csv.replace("gender", "ge\x0bnder\x1b[31m", 1))
+    write("header_control_chars_twice.csv", ok_csv.replace("comment", "n\x85\x1b[2Jote,N\x85\x1b[2JOTE", 1)
+          .replace("\n", ",x\n").replace(",x\n", "\n", 1))
     write("header_control_chars_ok.csv", ok_csv.replace("comment", "com\x0bment\x1b[31m", 1))
     write("missing_item_column.csv", csv_text(df.drop(columns=["BI3"])))
     write("item_renamed.csv", csv_text(df.rename(columns={"BI3": "B13"})))
