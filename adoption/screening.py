@@ -176,11 +176,10 @@ def reasons(df: pd.DataFrame, sc: pd.DataFrame, survey: Survey) -> pd.Series:
     """
     rules = survey.screening
     items = survey.items
-    out: dict = {r: [] for r in df.index}
+    flags: list[tuple[str, np.ndarray]] = []  # (reason, row mask) in rule order
 
     def flag(mask: pd.Series, reason: str) -> None:
-        for r in mask.index[mask.fillna(False).to_numpy(dtype=bool)]:
-            out[r].append(reason)
+        flags.append((reason, mask.fillna(False).to_numpy(dtype=bool)))
 
     flag(sc["n_missing"] == len(items), "no item answered")
     if rules.duplicate_ids and survey.id and survey.id in df:
@@ -210,11 +209,19 @@ def reasons(df: pd.DataFrame, sc: pd.DataFrame, survey: Survey) -> pd.Series:
     sc["mahalanobis_d2"] = np.nan
     sc["mahalanobis_p"] = np.nan
     if rules.mahalanobis_p is not None:
-        clean_rows = [r for r, rs in out.items() if not rs]
+        clean_rows = ~np.logical_or.reduce([m for _, m in flags]) if flags else \
+            np.ones(len(df), dtype=bool)
         x = df[items].to_numpy(dtype=float)
-        ref = df.loc[clean_rows, items].to_numpy(dtype=float)
-        d2, p = mahalanobis(x, reference=ref)
+        d2, p = mahalanobis(x, reference=x[clean_rows])
         sc["mahalanobis_d2"] = d2
         sc["mahalanobis_p"] = p
         flag(pd.Series(p < rules.mahalanobis_p, index=df.index), "multivariate outlier")
-    return pd.Series(out, dtype=object).reindex(df.index)
+    # a list per row (most empty): built for the flagged rows only
+    out: list[list[str]] = [[] for _ in range(len(df))]
+    if flags:
+        names = [r for r, _ in flags]
+        m = np.vstack([mk for _, mk in flags])
+        hit = np.flatnonzero(m.any(axis=0))
+        for i, col in zip(hit, m[:, hit].T):
+            out[i] = [names[k] for k in np.flatnonzero(col)]
+    return pd.Series(out, index=df.index, dtype=object)
