@@ -7,6 +7,8 @@ package (``longstring``, ``irv``, ``mahad``).
 
 from __future__ import annotations
 
+import gc
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -82,18 +84,32 @@ def mahalanobis(x: np.ndarray, reference: np.ndarray | None = None) -> tuple[np.
     pv = np.full(n, np.nan)
     if len(ref) <= p:
         return d2, pv
-    mu = ref.mean(axis=0)
-    cov = np.cov(ref, rowvar=False)
-    obs = ~np.isnan(x)
-    answered = obs.sum(axis=1)
-    if np.linalg.matrix_rank(cov) == p:
-        d2 = _mahalanobis_partitioned(x, obs, mu, np.linalg.inv(cov))
-    else:
-        d2 = _mahalanobis_by_pattern(x, obs, mu, cov)
+    with _blas_one_thread():
+        mu = ref.mean(axis=0)
+        cov = np.cov(ref, rowvar=False)
+        obs = ~np.isnan(x)
+        answered = obs.sum(axis=1)
+        if np.linalg.matrix_rank(cov) == p:
+            d2 = _mahalanobis_partitioned(x, obs, mu, np.linalg.inv(cov))
+        else:
+            d2 = _mahalanobis_by_pattern(x, obs, mu, cov)
     d2[answered == 0] = np.nan
     ok = np.isfinite(d2)
     pv[ok] = stats.chi2.sf(d2[ok], df=answered[ok])
     return d2, pv
+
+
+def _blas_one_thread():
+    """Single-threaded BLAS (threadpoolctl, if installed): the products here are thin
+    (N x 40 by 40 x 40), and OpenBLAS threads fighting for a busy machine's cores made
+    them several times slower; the numbers do not change."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover
+        import contextlib
+
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 #: Rows per block in :func:`_mahalanobis_partitioned` (bounds its memory).
@@ -109,19 +125,20 @@ def _mahalanobis_partitioned(x, obs, mu, prec) -> np.ndarray:
     large file has by the ten thousand).
     """
     n, p = x.shape
-    d = np.where(obs, x - mu, 0.0)
     d2 = np.empty(n)
-    n_miss = p - obs.sum(axis=1)
     for start in range(0, n, _BLOCK):
         blk = slice(start, min(n, start + _BLOCK))
-        w = d[blk] @ prec
-        d2[blk] = np.einsum("ij,ij->i", d[blk], w)
-        nm = n_miss[blk]
+        ob = obs[blk]
+        d = x[blk] - mu
+        d[~ob] = 0.0
+        w = d @ prec
+        d2[blk] = np.einsum("ij,ij->i", d, w)
+        nm = p - ob.sum(axis=1)
         for m in np.unique(nm):
             if m == 0 or m == p:
                 continue
             rows = np.flatnonzero(nm == m)
-            mis = np.nonzero(~obs[blk][rows])[1].reshape(len(rows), m)
+            mis = np.nonzero(~ob[rows])[1].reshape(len(rows), m)
             pmm = prec[mis[:, :, None], mis[:, None, :]]
             wm = np.take_along_axis(w[rows], mis, axis=1)
             sol = np.linalg.solve(pmm, wm[:, :, None])[:, :, 0]
@@ -217,7 +234,13 @@ def reasons(df: pd.DataFrame, sc: pd.DataFrame, survey: Survey) -> pd.Series:
         sc["mahalanobis_p"] = p
         flag(pd.Series(p < rules.mahalanobis_p, index=df.index), "multivariate outlier")
     # a list per row (most empty): built for the flagged rows only
-    out: list[list[str]] = [[] for _ in range(len(df))]
+    gc_was_on = gc.isenabled()
+    gc.disable()  # a million small lists would trigger full collections of a big heap
+    try:
+        out: list[list[str]] = [[] for _ in range(len(df))]
+    finally:
+        if gc_was_on:
+            gc.enable()
     if flags:
         names = [r for r, _ in flags]
         m = np.vstack([mk for _, mk in flags])
