@@ -42,6 +42,8 @@ MAX_LINE_BYTES = 4 << 20            # one line of a text export: 4 MiB
 MAX_XLSX_UNCOMPRESSED = 512 << 20   # sum of the uncompressed parts of an .xlsx: 512 MiB
 MAX_XLSX_RATIO = 200                # uncompressed/compressed size of one part over 1 MiB
 MAX_CELLS = 50_000_000              # rows x columns of an Excel sheet
+SPARSE_MIN_CELLS = 1_000_000        # a sheet spanning more cells than this must not be
+SPARSE_RATIO = 50                   # ... more than 50 times emptier than it is filled
 EXCEL_MAX_ROWS = 1_048_576          # Excel's own limit; a row number past it is forged
 
 
@@ -479,16 +481,25 @@ def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
         if hasattr(ws, "reset_dimensions"):
             # ignore the declared <dimension>: openpyxl would pad every row to it
             ws.reset_dimensions()
-        cells, width = [], 0
+        cells, width, filled, last = [], 0, 0, 0
         for r in ws.iter_rows(values_only=True):
             width = max(width, len(r))
             cells.append(r)
+            n = sum(v is not None for v in r)
+            if n:
+                filled, last = filled + n, len(cells)
             if len(cells) * width > MAX_CELLS or len(cells) > EXCEL_MAX_ROWS:
                 raise InputError(
                     f"{path}: the sheet spans more than {MAX_CELLS:,} cells ({len(cells):,} rows x "
                     f"{width:,} columns so far). Delete stray cells far below or right of the "
                     "data, or export the responses as CSV.")
-        cells = [list(r) for r in cells]
+        span = last * width
+        if span > SPARSE_MIN_CELLS and filled * SPARSE_RATIO < span:
+            raise InputError(
+                f"{path}: the sheet spans {last:,} rows x {width:,} columns but only {filled:,} cells "
+                "are filled: there are stray cells far below or right of the data. Delete them "
+                "(or copy the data to a new sheet), or export the responses as CSV.")
+        cells = [list(r) for r in cells[:last]]
         n_formulas = _count_formulas(path, getattr(ws, "_worksheet_path", None))
     except InputError:
         raise
