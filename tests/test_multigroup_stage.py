@@ -180,3 +180,17 @@ def test_fiml_when_the_spec_says_so():
         assert_allclose(e["fit"]["chisq"], fiml_ref[e["level"]]["fit"]["chisq"], rtol=1e-6)
     # full scalar invariance fails here too; the stage reports the partial model
     assert c.invariance[2]["partial"] and c.partial[0]["parameter"] == "x3 ~1"
+
+
+def test_no_groups_in_the_spec(paperlike):
+    survey, cleaned, _ = paperlike
+    res = run_groups(cleaned, survey.model_copy(update={"groups": ()}))
+    assert res.comparisons == {} and res.to_dict() == {}
+
+
+def test_unknown_group_column_is_reported(paperlike):
+    survey, cleaned, _ = paperlike
+    survey = parse_spec({"title": "t", "constructs": {"HAB": PARAMS["items"]["HAB"]},
+                         "groups": ["region"]}, path=FIX / "reference" / "paperlike.yaml")
+    c = run_groups(cleaned, survey).comparisons["region"]
+    assert c.invariance == () and "not in the cleaned data" in c.warnings[0]
