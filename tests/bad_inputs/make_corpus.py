@@ -233,6 +233,11 @@ def main() -> None:
     buf = io.BytesIO()
     wb.save(buf)
     write("sparse_giant_sheet.xlsx", buf.getvalue())
+    wb = openpyxl.load_workbook(io.BytesIO(ok_xlsx))
+    wb.active["AN1048000"] = "x"
+    buf = io.BytesIO()
+    wb.save(buf)
+    write("sparse_rows.xlsx", buf.getvalue())
     write("no_worksheet.xlsx", rezip(ok_xlsx, lambda n, b: b"<garbage" if n.endswith("workbook.xml") else b))
 
     # -- specs ------------------------------------------------------------------------------
