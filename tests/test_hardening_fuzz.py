@@ -44,7 +44,7 @@ def test_atheris_fuzz_of_the_loader(tmp_path):
     subprocess.run([sys.executable, str(HARNESS), "--make-seeds", str(CORPUS), str(seeds)], check=True)
     proc = subprocess.run(
         [sys.executable, str(HARNESS), str(seeds), f"-max_total_time={FUZZ_SECONDS}", "-seed=1",
-         "-timeout=20", "-rss_limit_mb=3000", f"-artifact_prefix={tmp_path}/"],
+         "-timeout=20", "-rss_limit_mb=1500", f"-artifact_prefix={tmp_path}/"],
         capture_output=True, text=True, timeout=FUZZ_SECONDS + 240, cwd=tmp_path)
     crashes = sorted(p.name for p in tmp_path.glob("crash-*")) + sorted(p.name for p in tmp_path.glob("oom-*"))
     tail = "\n".join(proc.stderr.splitlines()[-40:])
