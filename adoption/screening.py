@@ -100,16 +100,12 @@ def mahalanobis(x: np.ndarray, reference: np.ndarray | None = None) -> tuple[np.
 
 
 def _blas_one_thread():
-    """Single-threaded BLAS (threadpoolctl, if installed): the products here are thin
-    (N x 40 by 40 x 40), and OpenBLAS threads fighting for a busy machine's cores made
-    them several times slower; the numbers do not change."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover
-        import contextlib
+    """Single-threaded BLAS (the SEM engine's guard, threadpoolctl): the products here
+    are thin (N x 40 by 40 x 40), and OpenBLAS threads fighting for a busy machine's
+    cores made them several times slower; the numbers do not change."""
+    from adoption.sem.engine import _blas_one_thread as guard
 
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
+    return guard()
 
 
 #: Rows per block in :func:`_mahalanobis_partitioned` (bounds its memory).
