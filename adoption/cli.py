@@ -82,6 +82,19 @@ def simulate(spec: Path = typer.Argument(..., help="Survey spec (YAML) with a 'p
 
 
 @app.command()
+def reproduce(run_dir: Path = typer.Argument(..., help="A run directory written by 'adoption run'."),
+              rtol: float = typer.Option(0.0, "--rtol", help="Relative tolerance (default: exact)."),
+              ) -> None:
+    """Rerun a run from its recorded spec, input (checked by sha256) and seed; compare every number."""
+    from adoption.reproduce import format_report, reproduce as rerun
+
+    report = rerun(run_dir, rtol=rtol)
+    (out if report.ok else err).print(format_report(report), soft_wrap=True)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
 def dashboard(path: Optional[Path] = typer.Argument(
                   None, help="A run directory, or a folder of runs (default: reports/)."),
               host: str = typer.Option("127.0.0.1", "--host",

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -46,6 +47,16 @@ class RunResult:
     structural: StructuralResults
     results: dict[str, Any]
     out_dir: Path | None = None
+
+
+def survey_path(spec: str | Path) -> Path:
+    """The spec file itself (a folder means its survey.yaml)."""
+    p = Path(spec)
+    return p / "survey.yaml" if p.is_dir() else p
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def resolve_data(survey: Survey, data: str | Path | None, spec_path: Path) -> Path:
@@ -92,7 +103,8 @@ def run(spec: str | Path, data: str | Path | None = None, out: str | Path | None
         "input": {"path": loaded.source.path, "sha256": loaded.source.sha256,
                   "format": loaded.source.format, "rows": loaded.source.rows,
                   "encoding": loaded.source.encoding},
-        "spec": {"path": str(Path(spec)), "missing_method": survey.missing.method},
+        "spec": {"path": str(Path(spec)), "sha256": _sha256(survey_path(spec)),
+                 "missing_method": survey.missing.method},
         "options": {"estimator": options.estimator, "bootstrap": options.bootstrap,
                     "seed": options.seed},
         "sample": cleaned.flow.to_dict(),
