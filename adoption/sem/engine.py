@@ -1,12 +1,17 @@
 """The SEM engine: the one module that imports semopy.
 
 ``fit_model(syntax, data, estimator=...)`` parses lavaan syntax into a lavaan-style
-parameter table (:mod:`adoption.sem.syntax`), lets semopy find the ML estimates, polishes
-them with Fisher scoring to lavaan's precision, and computes standard errors, robust
-corrections (:mod:`adoption.sem.robust`) and fit measures
+parameter table (:mod:`adoption.sem.syntax`), finds the ML estimates from lavaan's simple
+start values by Fisher scoring, finished by BFGS with the analytic gradient
+tr(G dSigma/dtheta) (semopy's SLSQP only as a fallback), and computes standard errors,
+robust corrections (:mod:`adoption.sem.robust`) and fit measures
 (:mod:`adoption.sem.fitmeasures`) itself, the way lavaan 0.6 does. semopy is used for
-the model matrices, their derivatives and the optimiser only; its own statistics
-(``calc_stats``, ``inspect`` SEs) are not used because they differ from lavaan's.
+the model matrices, their derivatives and the fallback optimiser only; its own
+statistics (``calc_stats``, ``inspect`` SEs) are not used because they differ from
+lavaan's. Every fit runs with single-threaded BLAS (threadpoolctl).
+
+:class:`LeanRefit` refits a fitted model's estimates to bootstrap draws, warm-started
+and without standard errors or fit measures.
 
 Errors
 ------
@@ -1384,9 +1389,11 @@ class LeanRefit:
                 dict(zip(keys, reg["std.all"].astype(float))))
 
     def __call__(self, frame: pd.DataFrame) -> tuple[dict, dict]:
-        """Refit to ``frame`` (call it under single-threaded BLAS, as
-        :func:`~adoption.structural.bootstrap.bootstrap_refit` does: threadpoolctl costs
-        milliseconds per switch)."""
+        """Refit to ``frame``: ``({(lhs, rhs): est}, {(lhs, rhs): std.all})``."""
+        with _blas_one_thread():
+            return self._refit(frame)
+
+    def _refit(self, frame: pd.DataFrame) -> tuple[dict, dict]:
         prep = self._prepare(frame.columns)
         sub = frame[prep.pt.observed].to_numpy(dtype=float)
         if self.missing == "listwise":
