@@ -159,12 +159,12 @@ def main() -> None:
     boot = []
     for run in range(2):  # first run starts the worker processes
         t = time.perf_counter()
-        refit = LeanRefit.from_fit(syntax, fits["listwise"], data)
+        refit = LeanRefit.from_fit(syntax, fits["listwise"])
         res = bootstrap_refit(data, model, refit, B=args.B, seed=run + 1, n_jobs=2)
         boot.append(time.perf_counter() - t)
         print(f"ours  bootstrap B={args.B} listwise, 2 workers, run {run + 1}: {boot[-1]:.2f} s "
               f"({res.n_failed} failed)")
-    refit_f = LeanRefit.from_fit(syntax, fits["fiml"], data)
+    refit_f = LeanRefit.from_fit(syntax, fits["fiml"])
     t = time.perf_counter()
     bootstrap_refit(data, model, refit_f, B=args.fiml_B, seed=1, n_jobs=2)
     boot_fiml = (time.perf_counter() - t) * args.B / args.fiml_B

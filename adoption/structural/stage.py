@@ -255,7 +255,7 @@ def _bootstrap_latent(syntax: str, mf: ModelFit, items: pd.DataFrame, model: Pat
                       ) -> tuple[BootstrapEffects, str, list[str]]:
     """Bootstrap the latent SEM's effects by refitting it to every draw, warm-started
     from the full-sample estimates (no SEs or fit measures per draw)."""
-    refit = LeanRefit.from_fit(syntax, mf, items)
+    refit = LeanRefit.from_fit(syntax, mf)
     boot = bootstrap_refit(items, model, refit, B=B, seed=seed, n_jobs=n_jobs,
                            scheduler=scheduler)
     return boot, f"refit ({'FIML' if missing == 'fiml' else 'ML'}, warm-started)", []
