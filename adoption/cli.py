@@ -38,6 +38,8 @@ def run(spec: Optional[Path] = typer.Argument(None, help="Survey spec (YAML). De
         estimator: str = typer.Option("ML", "--estimator", help="ML, MLM or MLR."),
         bootstrap: int = typer.Option(5000, "--bootstrap", help="Bootstrap draws for indirect effects."),
         seed: int = typer.Option(20261125, "--seed", help="Random seed (bootstrap)."),
+        groups: bool = typer.Option(True, "--groups/--no-groups",
+                                    help="Group comparisons for the spec's 'groups'."),
         ) -> None:
     """Load, clean, describe and model a survey; write a run directory."""
     spec = spec or pipeline.EXAMPLE_SPEC
@@ -49,7 +51,8 @@ def run(spec: Optional[Path] = typer.Argument(None, help="Survey spec (YAML). De
     target = out_dir or _default_out(spec)
     with err.status("starting") as status:
         result = pipeline.run(spec, data, target,
-                              pipeline.RunOptions(estimator=est, bootstrap=bootstrap, seed=seed),
+                              pipeline.RunOptions(estimator=est, bootstrap=bootstrap, seed=seed,
+                                                  groups=groups),
                               step=lambda s: status.update(s + " ..."))
     summary.print_run(out, result)
 

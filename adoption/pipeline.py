@@ -14,6 +14,7 @@ from adoption import __version__
 from adoption.clean import CleanedResponses, clean
 from adoption.describe import Description, describe
 from adoption.errors import InputError
+from adoption.groups import GroupResults, run_groups
 from adoption.load import LoadedResponses, load_responses
 from adoption.measurement import MeasurementResults, measure
 from adoption.structural.stage import StructuralResults, fit_structural
@@ -33,6 +34,7 @@ class RunOptions:
     estimator: str = "ML"
     bootstrap: int = 5000
     seed: int = 20261125
+    groups: bool = True
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,7 @@ class RunResult:
     description: Description
     measurement: MeasurementResults
     structural: StructuralResults
+    groups: GroupResults | None
     results: dict[str, Any]
     out_dir: Path | None = None
 
@@ -96,6 +99,8 @@ def run(spec: str | Path, data: str | Path | None = None, out: str | Path | None
     mdict = measurement.to_dict()
     structural = fit_structural(cleaned, survey, estimator=options.estimator,
                                 bootstrap=options.bootstrap, seed=options.seed, step=step)
+    groups = (run_groups(cleaned, survey, estimator=options.estimator, step=step)
+              if options.groups and survey.groups else None)
 
     results = {
         "adoption_version": __version__,
@@ -106,7 +111,7 @@ def run(spec: str | Path, data: str | Path | None = None, out: str | Path | None
         "spec": {"path": str(Path(spec)), "sha256": _sha256(survey_path(spec)),
                  "missing_method": survey.missing.method},
         "options": {"estimator": options.estimator, "bootstrap": options.bootstrap,
-                    "seed": options.seed},
+                    "seed": options.seed, "groups": options.groups},
         "sample": cleaned.flow.to_dict(),
         "descriptives": description.to_dict(),
         "normality": {"univariate": mdict["normality"], "mardia": mdict["validity"]["mardia"]},
@@ -117,6 +122,7 @@ def run(spec: str | Path, data: str | Path | None = None, out: str | Path | None
         "common_method": mdict["common_method"],
         "structural": structural.to_dict(),
         "hypotheses": structural.hypotheses,
+        "groups": None if groups is None else groups.to_dict(),
         "constructs": {n: {"label": c.label or n, "items": list(c.items)}
                        for n, c in survey.constructs.items()},
         "privacy": {"small_cell": survey.small_cell},
@@ -146,7 +152,8 @@ def run(spec: str | Path, data: str | Path | None = None, out: str | Path | None
             parquet={"responses.parquet": cleaned.data},
             extra=lambda folder: write_report(folder, results))
     return RunResult(survey=survey, loaded=loaded, cleaned=cleaned, description=description,
-                     measurement=measurement, structural=structural, results=results,
+                     measurement=measurement, structural=structural, groups=groups,
+                     results=results,
                      out_dir=out_dir)
 
 

@@ -228,7 +228,7 @@ def reproduce(run_dir: str | Path, *, rtol: float = 0.0) -> ReproduceReport:
                          "the recorded one).\nRestore the spec to reproduce the run, or make a new run.")
     opts = recorded["options"]
     options = RunOptions(estimator=str(opts["estimator"]), bootstrap=int(opts["bootstrap"]),
-                         seed=int(opts["seed"]))
+                         seed=int(opts["seed"]), groups=bool(opts.get("groups", True)))
     result = run(spec_path, input_path, out=None, options=options)
     rerun = json.loads(json.dumps(to_jsonable(result.results), allow_nan=False))
     # the rerun was given the path as found; compare with the path as recorded
@@ -237,7 +237,8 @@ def reproduce(run_dir: str | Path, *, rtol: float = 0.0) -> ReproduceReport:
     n_values, n_numbers, diffs = compare_results(recorded, rerun, rtol=rtol)
     return ReproduceReport(
         run_dir=d, spec_path=spec_path, input_path=input_path, input_sha256=now,
-        options={"estimator": options.estimator, "bootstrap": options.bootstrap, "seed": options.seed},
+        options={"estimator": options.estimator, "bootstrap": options.bootstrap, "seed": options.seed,
+                 "groups": options.groups},
         values_compared=n_values, numbers_compared=n_numbers, differences=tuple(diffs),
         version_recorded=recorded.get("adoption_version"), version_now=__version__)
 

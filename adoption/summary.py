@@ -115,6 +115,21 @@ def _p(p) -> str:
     return "<.001" if p < 0.001 else num(p, 3, False)
 
 
+def groups_table(groups: dict) -> Table:
+    """Per grouping column: group sizes, highest invariance level, paths equal or not."""
+    t = Table(title="Group comparisons", header_style="bold")
+    for c in ["grouping", "groups (n)", "invariance", "all paths equal: chisq diff (df)", "p"]:
+        t.add_column(c, justify="right" if c in ("p",) else "left")
+    for col, g in groups.items():
+        sizes = ", ".join(f"{s['label']} {s['n']}" + ("" if s.get("included", True) else " (left out)")
+                          for s in g.get("sizes", []))
+        om = (g.get("path_differences") or {}).get("omnibus") or {}
+        t.add_row(col, sizes, str(g.get("highest_level") or "-"),
+                  f"{num(om.get('chisq.diff'), 2)} ({num(om.get('df.diff'), 0)})",
+                  _p(om.get("pvalue")))
+    return t
+
+
 def print_validation(console: Console, survey: Survey, loaded: LoadedResponses,
                      cleaned: CleanedResponses) -> None:
     src = loaded.source
@@ -152,6 +167,8 @@ def print_run(console: Console, result) -> None:
     print_warnings(console, st.composite.warnings)
     if st.latent is not None:
         print_warnings(console, [f"latent: {w}" for w in st.latent.warnings])
+    if result.groups is not None:
+        console.print(groups_table(result.groups.to_dict()))
     if result.out_dir is not None:
         console.print(f"run directory: {result.out_dir}")
 
