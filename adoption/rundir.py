@@ -18,7 +18,6 @@ from __future__ import annotations
 import ctypes
 import errno
 import json
-import math
 import os
 import shutil
 import sys
@@ -26,36 +25,13 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-import numpy as np
 import pandas as pd
 
 from adoption.errors import InputError
+from adoption.jsonable import to_jsonable  # noqa: F401  (re-exported)
 
 #: Characters that make a spreadsheet treat a cell as a formula (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def to_jsonable(x: Any) -> Any:
-    """Plain JSON types from numpy/pandas values; NaN and infinities become None."""
-    if isinstance(x, Mapping):
-        return {str(k): to_jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [to_jsonable(v) for v in x]
-    if isinstance(x, pd.DataFrame):
-        return [to_jsonable(r) for r in x.to_dict(orient="records")]
-    if isinstance(x, np.ndarray):
-        return to_jsonable(x.tolist())
-    if isinstance(x, (np.bool_, bool)):
-        return bool(x)
-    if isinstance(x, (np.integer,)):
-        return int(x)
-    if isinstance(x, (float, np.floating)):
-        return None if not math.isfinite(float(x)) else float(x)
-    if x is pd.NA or x is pd.NaT or x is None:
-        return None
-    if isinstance(x, Path):
-        return str(x)
-    return x
 
 
 def _escape_cell(v: Any) -> Any:

@@ -14,7 +14,6 @@ Nothing here rounds. Problems that make a number undefined give NaN and a senten
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,6 +21,7 @@ import pandas as pd
 from scipy import stats
 
 from adoption.errors import InputError
+from adoption.jsonable import to_jsonable
 from adoption.measurement.efa import EFAResult, ParallelResult, efa, parallel_analysis
 from adoption.measurement.items import item_descriptives
 from adoption.measurement.normality import MardiaResult, mardia, univariate_normality
@@ -176,7 +176,7 @@ class MeasurementResults:
             },
             "warnings": list(self.warnings),
         }
-        return _jsonable(out)
+        return to_jsonable(out)
 
 
 def cfa_syntax(constructs: dict[str, list[str]]) -> str:
@@ -399,19 +399,3 @@ def _factor_correlations(est: pd.DataFrame, names: list[str]) -> pd.DataFrame:
         v = r[col] if col else np.nan
         phi.loc[r["lhs"], r["rhs"]] = phi.loc[r["rhs"], r["lhs"]] = v
     return phi
-
-
-def _jsonable(x):
-    if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, (np.bool_, bool)):
-        return bool(x)
-    if isinstance(x, (np.integer,)):
-        return int(x)
-    if isinstance(x, (float, np.floating)):
-        return None if not math.isfinite(float(x)) else float(x)
-    if x is pd.NA or x is pd.NaT:
-        return None
-    return x
