@@ -252,11 +252,13 @@ def test_every_section_and_table_is_numbered(dom, written):
     out, _ = written
     h2 = [h.text_content() for h in dom.xpath("//h2")]
     assert h2 == ["1. Summary in plain language", "2. Sample", "3. Items", "4. Measurement model",
-                  "5. Structural model", "6. Methods and reproducibility"]
+                  "5. Structural model", "6. Group comparisons", "7. Methods and reproducibility"]
     labels = [p.text_content() for p in dom.xpath("//div[@class='apa-table']/p[@class='label']")]
     assert labels == [f"Table {i}" for i in range(1, len(labels) + 1)]
     figs = [p.text_content() for p in dom.xpath("//figure/p[@class='label']")]
-    assert figs == ["Figure 1", "Figure 2", "Figure 3", "Figure 4"]
+    # flow, Likert chart, two path diagrams, then one diagram per group (group section)
+    assert len(figs) == 4 + len(dom.xpath("//section[@id='sec-groups']//figure"))
+    assert figs == [f"Figure {i}" for i in range(1, len(figs) + 1)]
 
 
 # --------------------------------------------------------------------------- numbers
@@ -538,7 +540,8 @@ def test_docx_opens_and_holds_the_same_tables(written, results):
     assert [r.cells[0].text for r in hyp.rows[1:]] == [h["id"] for h in results["hypotheses"]]
     text = "\n".join(p.text for p in doc.paragraphs)
     assert "Table 1" in text and "Figure 1" in text
-    assert len(doc.inline_shapes) == 4          # flow, Likert chart and two path diagrams
+    # flow, Likert chart, two path diagrams and one diagram per group
+    assert len(doc.inline_shapes) == len(report.figures())
 
 
 def test_figures_written(written):

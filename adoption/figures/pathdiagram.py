@@ -372,12 +372,17 @@ def path_figure(
     ...     "ci.upper": [0.7], "std.all": [0.45]})
     >>> fig = path_figure(pe, {"Y": 0.2})
     """
-    import plotly.graph_objects as go
-
     prep = prepare_path_diagram(paths, r2, labels, standardized=standardized,
                                 hide_nonsignificant=hide_nonsignificant, alpha=alpha,
                                 show_items=show_items, loadings=loadings,
                                 show_covariances=show_covariances)
+    return _draw_plotly(prep)
+
+
+def _draw_plotly(prep: PreparedDiagram):
+    """The plotly figure of a prepared diagram (see :func:`path_figure`)."""
+    import plotly.graph_objects as go
+
     lay = prep.layout
     W, H = lay.width, lay.height + prep.note_height
     px = PX_PER_INCH / 72.0  # points -> px

@@ -1,6 +1,7 @@
 """From ``results.json`` to a :class:`~adoption.report.content.Report` (sections in order).
 
-    1 Sample   2 Items   3 Measurement   4 Structural model   5 Summary   6 Methods
+    1 Summary   2 Sample   3 Items   4 Measurement   5 Structural model
+    6 Group comparisons   7 Methods
 
 Every section is optional: a part of the results that is absent shows "not computed in
 this run". Figures are drawn here (plotly for the web page, SVG and PNG via matplotlib for
@@ -9,6 +10,7 @@ the Word file and ``figures/``); nothing is computed.
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Mapping
 from importlib import metadata
@@ -226,6 +228,96 @@ def summary_section(results: Mapping[str, Any], labels: Mapping[str, str]) -> Se
                          for i, p in enumerate(plain_summary(results, labels))))
 
 
+def group_figure_blocks(col: str, comp: Mapping[str, Any], labels: Mapping[str, str],
+                        threshold: int) -> list:
+    """One path diagram per group of ``col``, side by side; paths that differ in orange.
+
+    Static (SVG inlined in the page) so that two fit side by side and shrink with the
+    page; the table above gives every number.
+
+    A group with fewer than ``threshold`` respondents gets no diagram (a line says so).
+    """
+    paths = [p for p in comp.get("paths") or [] if p.get("op") == "~"]
+    if not paths:
+        return []
+    from adoption.figures.groupdiagram import (differing_paths, group_path_png, group_path_svg,
+                                               group_paths)
+
+    differing = differing_paths((comp.get("path_differences") or {}).get("paths"))
+    small = T.small_groups(comp, threshold)
+    name = comp.get("label") or col
+    out: list = []
+    for g, glabel in dict.fromkeys((str(p.get("group")), T.group_label(p)) for p in paths):
+        if g in small:
+            out.append(Paragraph(f"{name} = {glabel}: {T.fewer_than(threshold)} respondents; "
+                                 "no diagram is shown.", "missing"))
+            continue
+        df = group_paths(paths, g)
+        stem = re.sub(r"[^A-Za-z0-9]+", "_", f"groups_{col}_{g}").strip("_")
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                svg = group_path_svg(df, differing, labels)
+                png = group_path_png(df, differing, labels)
+        except (ValueError, TypeError) as exc:
+            out.append(Paragraph(f"The path diagram of {name} = {glabel} could not be drawn: {exc}",
+                                 "warning"))
+            continue
+        out.append(Figure(f"groups-{stem}", f"Path diagram: {name} = {glabel}",
+                          "Standardised coefficients (β) in this group; dashed: p ≥ .05. " + (
+                              "Orange, thicker arrows: paths whose equality test across groups has "
+                              "p < .05." if differing else
+                              "No path differs across groups at p < .05."),
+                          stem, svg=svg, png=png, side=True,
+                          alt=f"Path diagram of the group {glabel} of {name}"))
+    return out
+
+
+def groups_section(results: Mapping[str, Any], labels: Mapping[str, str]) -> Section:
+    """Per grouping column: sizes (small groups suppressed), measurement invariance,
+    partial invariance, path coefficients by group with their equality tests, the
+    omnibus test and one path diagram per group."""
+    groups = results.get("groups")
+    if not isinstance(groups, Mapping) or not groups:
+        return Section("groups", "Group comparisons", (_missing("Group comparisons"),))
+    k = T.small_cell(results)
+    b: list = []
+    for col, comp in groups.items():
+        if not isinstance(comp, Mapping):
+            continue
+        name = str(comp.get("label") or col)
+        key = re.sub(r"[^A-Za-z0-9]+", "-", str(col)).strip("-").lower() or "group"
+        b.append(Heading(f"By {name}"))
+        _add(b, T.group_sizes(comp, key, k), f"Group sizes of {name}")
+        for e in comp.get("excluded_groups") or []:
+            b.append(Paragraph(T.redact_small_counts(
+                f"Left out of the {dict(all='comparisons', invariance='invariance tests', paths='path model').get(str(e.get('analysis')), e.get('analysis'))}: "
+                f"{T.group_label(e)} ({e.get('reason', '')}).", comp, k), "missing"))
+        _add(b, T.invariance(comp, key), f"Measurement invariance across {name}")
+        highest = comp.get("highest_level")
+        if comp.get("invariance"):
+            partial = comp.get("partial") or []
+            text = (f"Highest level of invariance supported: {highest}." if highest
+                    else "No level of invariance is supported.")
+            if partial:
+                text += (" Partial invariance: released " + ", ".join(
+                    f"{p.get('parameter')} ({p.get('level')})" for p in partial) + ".")
+            b.append(Paragraph(text))
+        pt = T.partial_invariance(comp, key)
+        if pt is not None:
+            b.append(pt)
+        _add(b, T.group_paths_table(comp, key, k), f"Path coefficients by {name}")
+        omni = T.omnibus_text(comp)
+        if omni:
+            b.append(Paragraph(omni))
+        b.extend(group_figure_blocks(str(col), comp, labels, k))
+        for w in comp.get("warnings") or []:
+            if " is left out" in str(w) and comp.get("excluded_groups"):
+                continue    # said above, with the reason
+            b.append(Paragraph(T.redact_small_counts(str(w), comp, k), "warning"))
+    return Section("groups", "Group comparisons", tuple(b))
+
+
 def methods_section(results: Mapping[str, Any]) -> Section:
     opts = results.get("options") or {}
     spec = results.get("spec") or {}
@@ -293,8 +385,9 @@ def build_report(results: Mapping[str, Any]) -> Report:
         items_section(results, labels),
         measurement_section(results),
         structural_section(results, labels),
+        groups_section(results, labels),
         methods_section(results),
     ))
 
 
-__all__ = ["build_report", "construct_labels", "package_versions"]
+__all__ = ["build_report", "construct_labels", "groups_section", "package_versions"]

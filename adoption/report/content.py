@@ -77,6 +77,7 @@ class Figure:
     """A figure: an interactive plotly figure for the web page and static images.
 
     ``name`` is the file stem under ``figures/`` (``<name>.svg`` and ``<name>.png``).
+    ``side``: set beside the neighbouring ``side`` figures (one diagram per group).
     """
 
     key: str
@@ -87,6 +88,7 @@ class Figure:
     svg: bytes | None = None
     png: bytes | None = None
     alt: str = ""
+    side: bool = False
 
 
 Block = Union[Paragraph, Heading, Table, Figure, Code]

@@ -538,3 +538,218 @@ def key_values(key: str, title: str, pairs: Sequence[tuple[str, Any]], note: str
     """A two-column table of labels and values (methods, reproducibility)."""
     rows = tuple((k, "" if v is None else str(v)) for k, v in pairs)
     return Table(key, title, ("Item", "Value"), rows, note, stub=2)
+
+
+# --------------------------------------------------------------------------- groups
+#: Invariance levels in order, as named in the tables.
+INVARIANCE_LEVELS = {"configural": "Configural", "metric": "Metric (loadings)",
+                     "scalar": "Scalar (+ intercepts)", "strict": "Strict (+ residuals)"}
+
+
+def group_label(row: Mapping[str, Any]) -> str:
+    """A group's label, falling back to its value."""
+    label = row.get("label", row.get("group.label"))
+    return str(label if label is not None else row.get("value", row.get("group")))
+
+
+def small_groups(comparison: Mapping[str, Any], threshold: int = SMALL_CELL) -> set[str]:
+    """The values (as text) of the groups of one column with fewer than ``threshold``
+    respondents (in ``sizes`` or in ``excluded_groups``): their numbers are not shown."""
+    out = {str(s.get("value")) for s in comparison.get("sizes") or []
+           if is_number(s.get("n")) and s["n"] < threshold}
+    out |= {str(e.get("value")) for e in comparison.get("excluded_groups") or []
+            if is_number(e.get("n")) and e["n"] < threshold}
+    return out
+
+
+def redact_small_counts(text: str, comparison: Mapping[str, Any], threshold: int = SMALL_CELL) -> str:
+    """A pipeline message with the counts of small groups replaced by "fewer than k".
+
+    The group stage's warnings and exclusion reasons name the count of a group left out
+    ("(3 respondents)", "only 3 complete rows"); below the privacy threshold that count
+    is not shown.
+    """
+    import re
+
+    for e in comparison.get("excluded_groups") or []:
+        n = e.get("n")
+        if not (is_number(n) and n < threshold) or str(group_label(e)) not in text:
+            continue
+        n = int(n)
+        text = re.sub(rf"\({n} respondents\)", f"({fewer_than(threshold)} respondents)", text)
+        text = re.sub(rf"\bonly {n} ", f"{fewer_than(threshold)} ", text)
+        text = re.sub(rf"^{n} (complete|usable) rows", rf"{fewer_than(threshold)} \1 rows", text)
+    return text
+
+
+def group_sizes(comparison: Mapping[str, Any], key: str, threshold: int = SMALL_CELL) -> Table | None:
+    """Respondents per group of one column, and whether each group was compared.
+
+    Counts below ``threshold`` show "fewer than k"; when only one count is that small the
+    next smallest is suppressed too (see :func:`suppressed_cells`). Groups left out of an
+    analysis (fewer than ``min_group_size`` usable rows) are listed as such.
+    """
+    sizes = list(comparison.get("sizes") or [])
+    if not sizes:
+        return None
+    small, hide2 = suppressed_cells([s.get("n") for s in sizes], threshold)
+    left_out: dict[str, list[str]] = {}
+    for e in comparison.get("excluded_groups") or []:
+        what = {"all": "all comparisons", "invariance": "invariance tests",
+                "paths": "path model"}.get(str(e.get("analysis")), str(e.get("analysis")))
+        left_out.setdefault(str(e.get("value")), []).append(what)
+    rows = []
+    for i, s in enumerate(sizes):
+        if i in small:
+            n = Cell(fewer_than(threshold), "suppressed")
+        elif i in hide2:
+            n = Cell("suppressed", "suppressed")
+        else:
+            n = format_int(s.get("n"))
+        out = left_out.get(str(s.get("value")))
+        status = "Left out of " + ", ".join(out) if out else "Compared"
+        rows.append((group_label(s), n, status))
+    if is_number(comparison.get("n_missing")) and comparison["n_missing"] > 0:
+        nm = comparison["n_missing"]
+        rows.append(("No value", Cell(fewer_than(threshold), "suppressed") if nm < threshold
+                     else format_int(nm), "Left out"))
+    note = (f"Groups with fewer than {threshold} respondents show \"{fewer_than(threshold)}\", "
+            "to protect their privacy. Groups below the spec's min_group_size are left out "
+            "of the comparisons, never merged with another group.")
+    if hide2:
+        note += " The next smallest group is suppressed too, so the small count cannot be recovered."
+    return Table(f"group-sizes-{key}", f"Group sizes: {comparison.get('label') or key}",
+                 ("Group", "n", "Status"), tuple(rows), note, text=(2,))
+
+
+def _delta(comp: Mapping[str, Any], name: str, digits: int = 3) -> Cell | str:
+    v = comp.get(f"{name}.diff")
+    if not is_number(v):
+        return MISSING
+    ok = comp.get(f"{name}.ok")
+    return Cell(format_bounded(v, digits), "poor" if ok is False else None)
+
+
+def invariance(comparison: Mapping[str, Any], key: str) -> Table | None:
+    """Measurement invariance: the fit of each level and its change from the previous one.
+
+    Columns: level, χ², df, CFI, RMSEA, SRMR, Δχ² (df) and its p, ΔCFI, ΔRMSEA, ΔSRMR
+    (changes beyond Chen's (2007) cut-offs marked), supported, constraints released.
+    """
+    entries = list(comparison.get("invariance") or [])
+    if not entries:
+        return None
+    rows = []
+    robust = False
+    cutoffs: dict[str, dict] = {}
+    for e in entries:
+        f = e.get("fit") or {}
+        c = e.get("comparison") or {}
+        robust = robust or c.get("indices") == "robust"
+        if c.get("cutoffs"):
+            cutoffs[str(e.get("level"))] = c["cutoffs"]
+        sup = e.get("supported")
+        if c or e.get("level") == "configural":
+            sup_cell = (Cell("not tested", "suppressed") if sup is None else
+                        Cell("Yes" + (" (partial)" if e.get("partial") else ""), "good") if sup
+                        else Cell("No", "poor"))
+        else:
+            sup_cell = MISSING
+        freed = ", ".join(str(x) for x in e.get("freed") or []) or "–"
+        chi = (f"{format_number(c.get('chisq.diff'))} ({format_int(c.get('df.diff'))})"
+               if c else "–")
+        rows.append((INVARIANCE_LEVELS.get(str(e.get("level")), str(e.get("level"))),
+                     format_number(f.get("chisq")), format_int(f.get("df")),
+                     format_bounded(f.get("cfi"), 3), format_bounded(f.get("rmsea"), 3),
+                     format_bounded(f.get("srmr"), 3), chi,
+                     format_p_value(c.get("pvalue")) if c else "–",
+                     _delta(c, "cfi") if c else "–", _delta(c, "rmsea") if c else "–",
+                     _delta(c, "srmr") if c else "–", sup_cell, freed))
+    cut = []
+    for lvl, cu in cutoffs.items():
+        cut.append(f"{lvl}: ΔCFI ≥ {format_bounded(cu.get('cfi.diff'), 3)}, "
+                   f"ΔRMSEA ≤ {format_bounded(cu.get('rmsea.diff'), 3)}, "
+                   f"ΔSRMR ≤ {format_bounded(cu.get('srmr.diff'), 3)}")
+    methods = {str((e.get("comparison") or {}).get("method")) for e in entries if e.get("comparison")}
+    note = ("Each level adds equality constraints across groups and is compared with the "
+            "previous supported level. A level is supported when the changes in fit stay "
+            "within the cut-offs of Chen (2007)" + (" (" + "; ".join(cut) + ")" if cut else "")
+            + "; changes beyond them are marked. The χ² difference test is shown but does not "
+            "decide" + (" (Satorra-Bentler scaled)" if "satorra.bentler.2001" in methods else "")
+            + ". Released: constraints freed for partial invariance (largest score test first).")
+    if robust:
+        note += " CFI and RMSEA changes use the robust indices."
+    return Table(f"invariance-{key}", f"Measurement invariance across {comparison.get('label') or key}",
+                 ("Level", "χ²", "df", "CFI", "RMSEA", "SRMR", "Δχ² (Δdf)", "p", "ΔCFI", "ΔRMSEA",
+                  "ΔSRMR", "Supported", "Released"), tuple(rows), note, text=(12,))
+
+
+def partial_invariance(comparison: Mapping[str, Any], key: str) -> Table | None:
+    """The constraints released for partial invariance, with their score tests."""
+    rows = [(str(p.get("level", "")).capitalize(), str(p.get("parameter")),
+             format_number(p.get("X2")), format_int(p.get("df")), format_p_value(p.get("pvalue")))
+            for p in comparison.get("partial") or []]
+    if not rows:
+        return None
+    return Table(f"partial-{key}", f"Constraints released for partial invariance across "
+                 f"{comparison.get('label') or key}", ("Level", "Parameter", "Score χ²", "df", "p"),
+                 tuple(rows), "Score test (lavaan lavTestScore) of each released equality "
+                 "constraint, in the order released.", stub=2)
+
+
+def group_paths_table(comparison: Mapping[str, Any], key: str, threshold: int = SMALL_CELL,
+                      alpha: float = 0.05) -> Table | None:
+    """Path coefficients (β) per group side by side, with each path's equality test.
+
+    A path whose equality test across groups has p < ``alpha`` is marked. The
+    coefficients of a group with fewer than ``threshold`` respondents are not shown.
+    """
+    paths = [p for p in comparison.get("paths") or [] if p.get("op") == "~"]
+    if not paths:
+        return None
+    small = small_groups(comparison, threshold)
+    groups: dict[str, str] = {}
+    for p in paths:
+        groups.setdefault(str(p.get("group")), group_label(p))
+    by = {(str(p.get("lhs")), str(p.get("rhs")), str(p.get("group"))): p for p in paths}
+    tests = {(str(d.get("lhs")), str(d.get("rhs"))): d
+             for d in (comparison.get("path_differences") or {}).get("paths") or []}
+    rows = []
+    for lhs, rhs in dict.fromkeys((str(p.get("lhs")), str(p.get("rhs"))) for p in paths):
+        d = tests.get((lhs, rhs), {})
+        differs = is_number(d.get("pvalue")) and d["pvalue"] < alpha
+        cells: list = [Cell(arrow(lhs, rhs), "strong") if differs else arrow(lhs, rhs)]
+        for g in groups:
+            p = by.get((lhs, rhs, g))
+            if g in small:
+                cells.append(Cell(fewer_than(threshold), "suppressed"))
+            elif p is None:
+                cells.append(MISSING)
+            else:
+                cells.append(format_bounded(p.get("std.all")) + stars(p.get("pvalue")))
+        cells += [f"{format_number(d.get('chisq.diff'))} ({format_int(d.get('df.diff'))})" if d else MISSING,
+                  Cell(format_p_value(d.get("pvalue")), "poor") if differs else
+                  (format_p_value(d.get("pvalue")) if d else MISSING)]
+        rows.append(tuple(cells))
+    heads = ("Path", *[f"β {label}" for label in groups.values()], "Δχ² (Δdf)", "p (equal)")
+    note = ("β = standardised coefficient (std.all) in each group, from the multi-group path "
+            "model on the construct scores; * p < .05, ** p < .01, *** p < .001. Δχ²: the path "
+            "held equal across groups against all paths free; paths that differ "
+            f"(p < {format_bounded(alpha)}) are marked.")
+    if small & set(groups):
+        note += f" Groups with fewer than {threshold} respondents are not shown."
+    return Table(f"group-paths-{key}", f"Path coefficients by {comparison.get('label') or key}",
+                 heads, tuple(rows), note)
+
+
+def omnibus_text(comparison: Mapping[str, Any]) -> str | None:
+    """The test of all paths equal across groups, in one sentence (APA)."""
+    o = (comparison.get("path_differences") or {}).get("omnibus") or {}
+    if not is_number(o.get("chisq.diff")):
+        return None
+    p = o.get("pvalue")
+    verdict = ("the paths differ across groups as a set" if is_number(p) and p < 0.05
+               else "no evidence that the paths differ across groups as a set")
+    return (f"Omnibus test of all paths equal across {comparison.get('label') or 'groups'}: "
+            f"Δχ²({format_int(o.get('df.diff'))}) = {format_number(o.get('chisq.diff'))}, "
+            f"{format_p(p)}; {verdict}.")
