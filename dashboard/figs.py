@@ -90,3 +90,24 @@ def flow_diagram(sample_json: str, fmt: str) -> bytes:
     from adoption.report.flow import flow_image
 
     return flow_image(json.loads(sample_json), fmt=fmt, dpi=150 if fmt == "png" else 72)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _group_cached(fmt: str, path: str, mtime: float, column: str, group: str, _run):
+    from adoption.figures.groupdiagram import (differing_paths, group_path_png, group_path_svg,
+                                               group_paths)
+
+    comp = (_run.results.get("groups") or {}).get(column) or {}
+    paths = group_paths([p for p in comp.get("paths") or [] if p.get("op") == "~"], group)
+    if paths.empty:
+        return None
+    differing = differing_paths((comp.get("path_differences") or {}).get("paths"))
+    drawer = {"png": lambda *a: group_path_png(*a, dpi=150), "svg": group_path_svg}[fmt]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return drawer(paths, differing, _run.labels)
+
+
+def group_diagram(run, column: str, group: str, fmt: str = "png") -> bytes | None:
+    """One group's path diagram (PNG or SVG), paths that differ across groups in orange."""
+    return _group_cached(fmt, str(run.path), run.mtime, column, str(group), run)
