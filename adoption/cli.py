@@ -38,6 +38,8 @@ def run(spec: Optional[Path] = typer.Argument(None, help="Survey spec (YAML). De
         estimator: str = typer.Option("ML", "--estimator", help="ML, MLM or MLR."),
         bootstrap: int = typer.Option(5000, "--bootstrap", help="Bootstrap draws for indirect effects."),
         seed: int = typer.Option(20261125, "--seed", help="Random seed (bootstrap)."),
+        bootstrap_latent: int = typer.Option(0, "--bootstrap-latent",
+                                             help="Bootstrap refits of the latent SEM (0: delta method)."),
         groups: bool = typer.Option(True, "--groups/--no-groups",
                                     help="Group comparisons for the spec's 'groups'."),
         ) -> None:
@@ -46,13 +48,13 @@ def run(spec: Optional[Path] = typer.Argument(None, help="Survey spec (YAML). De
     est = estimator.upper()
     if est not in {"ML", "MLM", "MLR"}:
         raise InputError(f"--estimator {estimator}: choose ML, MLM or MLR.")
-    if bootstrap < 0:
+    if bootstrap < 0 or bootstrap_latent < 0:
         raise InputError(f"--bootstrap {bootstrap}: give 0 (none) or a positive number of draws.")
     target = out_dir or _default_out(spec)
     with err.status("starting") as status:
         result = pipeline.run(spec, data, target,
                               pipeline.RunOptions(estimator=est, bootstrap=bootstrap, seed=seed,
-                                                  groups=groups),
+                                                  groups=groups, bootstrap_latent=bootstrap_latent),
                               step=lambda s: status.update(s + " ..."))
     summary.print_run(out, result)
 

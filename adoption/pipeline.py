@@ -35,6 +35,7 @@ class RunOptions:
     bootstrap: int = 5000
     seed: int = 20261125
     groups: bool = True
+    bootstrap_latent: int = 0
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,8 @@ def run(spec: str | Path, data: str | Path | None = None, out: str | Path | None
                           missing=survey.missing.method)
     mdict = measurement.to_dict()
     structural = fit_structural(cleaned, survey, estimator=options.estimator,
-                                bootstrap=options.bootstrap, seed=options.seed, step=step)
+                                bootstrap=options.bootstrap, seed=options.seed, step=step,
+                                bootstrap_latent=options.bootstrap_latent)
     groups = (run_groups(cleaned, survey, estimator=options.estimator, step=step)
               if options.groups and survey.groups else None)
 
@@ -111,7 +113,8 @@ def run(spec: str | Path, data: str | Path | None = None, out: str | Path | None
         "spec": {"path": str(Path(spec)), "sha256": _sha256(survey_path(spec)),
                  "missing_method": survey.missing.method},
         "options": {"estimator": options.estimator, "bootstrap": options.bootstrap,
-                    "seed": options.seed, "groups": options.groups},
+                    "seed": options.seed, "groups": options.groups,
+                    "bootstrap_latent": options.bootstrap_latent},
         "sample": cleaned.flow.to_dict(),
         "descriptives": description.to_dict(),
         "normality": {"univariate": mdict["normality"], "mardia": mdict["validity"]["mardia"]},
