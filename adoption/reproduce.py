@@ -239,7 +239,7 @@ def reproduce(run_dir: str | Path, *, rtol: float = 0.0) -> ReproduceReport:
     return ReproduceReport(
         run_dir=d, spec_path=spec_path, input_path=input_path, input_sha256=now,
         options={"estimator": options.estimator, "bootstrap": options.bootstrap, "seed": options.seed,
-                 "groups": options.groups},
+                 "groups": options.groups, "bootstrap_latent": options.bootstrap_latent},
         values_compared=n_values, numbers_compared=n_numbers, differences=tuple(diffs),
         version_recorded=recorded.get("adoption_version"), version_now=__version__)
 

@@ -149,7 +149,8 @@ def test_reproduce_a_run(mini, monkeypatch):
     report = reproduce("run")
     assert report.ok, format_report(report)
     assert report.numbers_compared > 100
-    assert report.options == {"estimator": "ML", "bootstrap": 20, "seed": 7}
+    assert report.options == {"estimator": "ML", "bootstrap": 20, "seed": 7, "groups": True,
+                              "bootstrap_latent": 0}
     assert "reproduced: all" in format_report(report)
 
 
