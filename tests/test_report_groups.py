@@ -115,9 +115,14 @@ def test_invariance_table_matches_the_run(results, dom):
                 close(r[9], c["rmsea.diff"], 3)
                 close(r[10], c["srmr.diff"], 3)
             assert r[11].startswith({True: "Yes", False: "No", None: "not tested"}[e["supported"]])
-            assert r[12] == (", ".join(e["freed"]) or "–")
+            if any(x["freed"] for x in g["invariance"]):
+                assert r[12] == (", ".join(e["freed"]) or "–")
+            else:
+                assert len(r) == 12            # no Released column without partial invariance
         note = dom.get_element_by_id(f"tbl-invariance-{key}-wrap").text_content()
         assert "Chen (2007)" in note and "ΔCFI ≥ −.010" in note
+        if not g["partial"]:
+            assert "No equality constraint was released" in note
         text = dom.get_element_by_id("sec-groups").text_content()
         if g["highest_level"]:
             assert f"Highest level of invariance supported: {g['highest_level']}." in text
@@ -260,3 +265,20 @@ def test_no_groups_shows_not_computed(results, tmp_path):
     res.pop("groups")
     d, _ = render(res, tmp_path)
     assert "not computed in this run" in d.get_element_by_id("sec-groups").text_content()
+
+
+def test_partial_invariance_lists_what_was_released(results, tmp_path):
+    res = copy.deepcopy(results)
+    g = res["groups"]["year_level"]
+    g["invariance"][2]["freed"] = ["x1~1"]
+    g["invariance"][2]["partial"] = True
+    g["invariance"][3]["freed"] = ["x1~1"]
+    g["partial"] = [{"level": "scalar", "parameter": "x1~1", "X2": 9.5, "df": 1.0, "pvalue": 0.002}]
+    g["highest_level"] = "partial strict"
+    d, _ = render(res, tmp_path)
+    body = rows(d, "invariance-year-level")
+    assert [r[12] for r in body] == ["–", "–", "x1~1", "x1~1"]
+    assert body[2][11] == "Yes (partial)"
+    assert rows(d, "partial-year-level") == [["Scalar", "x1~1", "9.50", "1", ".002"]]
+    text = d.get_element_by_id("sec-groups").text_content()
+    assert "Highest level of invariance supported: partial strict. Partial invariance: released x1~1 (scalar)." in text

@@ -634,7 +634,8 @@ def invariance(comparison: Mapping[str, Any], key: str) -> Table | None:
     """Measurement invariance: the fit of each level and its change from the previous one.
 
     Columns: level, χ², df, CFI, RMSEA, SRMR, Δχ² (df) and its p, ΔCFI, ΔRMSEA, ΔSRMR
-    (changes beyond Chen's (2007) cut-offs marked), supported, constraints released.
+    (changes beyond Chen's (2007) cut-offs marked), supported, and the constraints
+    released (only when some were: partial invariance).
     """
     entries = list(comparison.get("invariance") or [])
     if not entries:
@@ -670,18 +671,23 @@ def invariance(comparison: Mapping[str, Any], key: str) -> Table | None:
         cut.append(f"{lvl}: ΔCFI ≥ {format_bounded(cu.get('cfi.diff'), 3)}, "
                    f"ΔRMSEA ≤ {format_bounded(cu.get('rmsea.diff'), 3)}, "
                    f"ΔSRMR ≤ {format_bounded(cu.get('srmr.diff'), 3)}")
+    heads = ("Level", "χ²", "df", "CFI", "RMSEA", "SRMR", "Δχ² (Δdf)", "p", "ΔCFI", "ΔRMSEA",
+             "ΔSRMR", "Supported", "Released")
+    released = any(e.get("freed") for e in entries)
+    if not released:        # no partial invariance: the column would be all dashes
+        heads, rows = heads[:-1], [r[:-1] for r in rows]
     methods = {str((e.get("comparison") or {}).get("method")) for e in entries if e.get("comparison")}
     note = ("Each level adds equality constraints across groups and is compared with the "
             "previous supported level. A level is supported when the changes in fit stay "
             "within the cut-offs of Chen (2007)" + (" (" + "; ".join(cut) + ")" if cut else "")
             + "; changes beyond them are marked. The χ² difference test is shown but does not "
             "decide" + (" (Satorra-Bentler scaled)" if "satorra.bentler.2001" in methods else "")
-            + ". Released: constraints freed for partial invariance (largest score test first).")
+            + (". Released: constraints freed for partial invariance (largest score test first)."
+               if released else ". No equality constraint was released (no partial invariance)."))
     if robust:
         note += " CFI and RMSEA changes use the robust indices."
     return Table(f"invariance-{key}", f"Measurement invariance across {comparison.get('label') or key}",
-                 ("Level", "χ²", "df", "CFI", "RMSEA", "SRMR", "Δχ² (Δdf)", "p", "ΔCFI", "ΔRMSEA",
-                  "ΔSRMR", "Supported", "Released"), tuple(rows), note, text=(12,))
+                 heads, tuple(rows), note, text=(12,) if released else ())
 
 
 def partial_invariance(comparison: Mapping[str, Any], key: str) -> Table | None:
