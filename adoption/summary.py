@@ -12,6 +12,7 @@ from rich.table import Table
 
 from adoption.clean import CleanedResponses, Flow
 from adoption.cutoffs import describe_cutoff, judge
+from adoption.jsonable import to_jsonable
 from adoption.load import LoadedResponses
 from adoption.spec import Survey
 
@@ -168,7 +169,7 @@ def print_run(console: Console, result) -> None:
     if st.latent is not None:
         print_warnings(console, [f"latent: {w}" for w in st.latent.warnings])
     if result.groups is not None:
-        console.print(groups_table(result.groups.to_dict()))
+        console.print(groups_table(to_jsonable(result.groups.to_dict())))
     if result.out_dir is not None:
         console.print(f"run directory: {result.out_dir}")
 

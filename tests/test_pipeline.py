@@ -49,3 +49,20 @@ def test_measurement_section(example_run):
     assert fit["df"] == 574  # 37 items, 11 factors: 703 moments - 129 parameters
     row = res["cfa"]["estimates"][0]
     assert {"lhs", "op", "rhs", "est", "se", "z", "pvalue", "ci.lower", "ci.upper", "std.all"} <= set(row)
+
+
+def test_terminal_summary_of_the_example_run(example_run):
+    """The summary `adoption run` prints: every section, from the run's own values."""
+    import io
+
+    from rich.console import Console
+
+    from adoption.summary import print_run
+
+    buf = io.StringIO()
+    print_run(Console(file=buf, width=160), example_run)
+    text = buf.getvalue()
+    for heading in ["Sample flow", "Reliability", "Confirmatory factor analysis",
+                    "Structural model", "Hypotheses", "Indirect effects", "Group comparisons"]:
+        assert heading in text, heading
+    assert "analysed" in text and str(example_run.cleaned.flow.rows_analysed) in text
