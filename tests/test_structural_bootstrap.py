@@ -12,8 +12,6 @@ and the ML fit ``sem(labelled, data = comp)`` (composite_path$ML).
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -33,25 +31,15 @@ from adoption.structural.bootstrap import (
     norm_inter,
     percentile_interval,
 )
+from paperlike import load_composite_reference
+
 from adoption.structural.paths import parse_structural
 
-REF = Path(__file__).parent / "fixtures" / "reference"
-
-
-def load_reference():
-    """(composite_path section of the reference, composites as the R script made them)."""
-    ref = json.loads((REF / "paperlike_survey.json").read_text())
-    params = json.loads((REF / "paperlike.params.json").read_text())
-    d = pd.read_csv(REF / "paperlike.csv")
-    for r in params["reversed_items"]:
-        d[r] = 6 - d[r]
-    comp = pd.DataFrame({c: d[it].mean(axis=1) for c, it in params["items"].items()})
-    return ref["composite_path"], comp
 
 
 @pytest.fixture(scope="module")
 def reference():
-    return load_reference()
+    return load_composite_reference()
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,6 @@ The ``:=`` rows are lavaan's delta method (numerical Jacobian) on lavaan's own v
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -31,24 +29,15 @@ from adoption.structural.effects import (
     evaluate_effects,
     path_effects,
 )
+from paperlike import load_composite_reference
+
 from adoption.structural.paths import indirect_paths, parse_structural, path_name
 
-REF = Path(__file__).parent / "fixtures" / "reference"
-
-
-def load_reference():
-    ref = json.loads((REF / "paperlike_survey.json").read_text())
-    params = json.loads((REF / "paperlike.params.json").read_text())
-    d = pd.read_csv(REF / "paperlike.csv")
-    for r in params["reversed_items"]:
-        d[r] = 6 - d[r]
-    comp = pd.DataFrame({c: d[it].mean(axis=1) for c, it in params["items"].items()})
-    return ref["composite_path"], comp
 
 
 @pytest.fixture(scope="module")
 def reference():
-    return load_reference()
+    return load_composite_reference()
 
 
 @pytest.fixture(scope="module")
