@@ -29,6 +29,7 @@ from adoption.measurement.reliability import (
 from adoption.measurement.validity import (
     bartlett_sphericity, fornell_larcker, htmt, kmo,
 )
+from paperlike import load_recoded_items
 
 REF = Path(__file__).parent / "fixtures" / "reference"
 RTOL = 1e-6  # reference JSON has 8 significant digits
@@ -45,11 +46,8 @@ def params():
 
 
 @pytest.fixture(scope="module")
-def data(params):
-    d = pd.read_csv(REF / "paperlike.csv")
-    for r in params["reversed_items"]:
-        d[r] = 6 - d[r]
-    return d
+def data():
+    return load_recoded_items()
 
 
 @pytest.fixture(scope="module")

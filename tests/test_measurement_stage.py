@@ -21,6 +21,7 @@ from numpy.testing import assert_allclose
 
 from adoption.errors import InputError
 from adoption.measurement.stage import MeasurementResults, cfa_syntax, compare_fits, measure
+from paperlike import load_recoded_items
 
 REF = Path(__file__).parent / "fixtures" / "reference"
 RTOL_CLOSED = 1e-6
@@ -38,11 +39,8 @@ def params():
 
 
 @pytest.fixture(scope="module")
-def data(params):
-    d = pd.read_csv(REF / "paperlike.csv")
-    for r in params["reversed_items"]:
-        d[r] = 6 - d[r]
-    return d
+def data():
+    return load_recoded_items()
 
 
 @pytest.fixture(scope="module")
