@@ -116,15 +116,16 @@ def partable_syntax(pt: ParTable) -> str:
     for r in pt.rows:
         if r.fixed_x:
             continue
-        if not r.free:
-            mod = f"{r.value!r}*"
-        elif r.label:
-            mod = f"{r.label}*"
-        else:  # a free first loading must say so: lavaan would fix it
-            mod = "NA*" if r.op == OP_LOADING and r.lhs not in first else ""
+        label = pt.parameter_label(r)
+        free_first = r.free and r.op == OP_LOADING and r.lhs not in first
         if r.op == OP_LOADING:
             first.add(r.lhs)
-        lines.append(f"{r.lhs} {r.op} {mod}{r.rhs}")
+        if not r.free:
+            terms = [f"{r.value!r}*{r.rhs}"]
+        else:  # a free first loading must say so (NA*): lavaan would fix it
+            terms = (["NA*" + r.rhs] if free_first else []) + \
+                    ([f"{label}*{r.rhs}"] if label else [] if free_first else [r.rhs])
+        lines.append(f"{r.lhs} {r.op} " + " + ".join(terms))
     return "\n".join(lines)
 
 

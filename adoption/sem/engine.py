@@ -154,7 +154,7 @@ def _semopy_description(pt: ParTable) -> tuple[str, list[str | None]]:
     for row in pt.rows:
         if row.free:
             if row.label:
-                name = f"L__{row.label}"
+                name = f"L__{pt.parameter_label(row)}"
             else:
                 k += 1
                 name = f"P__{k}"

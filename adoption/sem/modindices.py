@@ -215,13 +215,13 @@ def modification_indices(fit: ModelFit, *, sort: bool = True,
         values.append(0.0)
         free.append(False)
     ext = ParTable(rows=rows, observed=list(pt.observed), latent=list(pt.latent),
-                   exogenous_x=list(pt.exogenous_x))
+                   exogenous_x=list(pt.exogenous_x), equal=dict(pt.equal))
     sigma, delta = sigma_jacobian(ext, fit.sample_cov, values)
 
     # one column of delta per free parameter of ext: rows sharing a label share a column
     col_of, col, col_free = [], {}, []
     for i, row in enumerate(rows):
-        key = ("label", row.label) if row.label else ("row", i)
+        key = ("label", ext.parameter_label(row)) if row.label else ("row", i)
         if key not in col:
             col[key] = len(col)
             col_free.append(free[i])

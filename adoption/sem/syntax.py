@@ -1,16 +1,33 @@
-"""lavaan model syntax -> a parameter table with lavaan's defaults.
+"""lavaan model syntax: one parser for the whole project, and the parameter table it implies.
 
-The table built here is the project's own, independent of semopy: it lists every
-parameter lavaan's ``sem()``/``cfa()`` would list (user rows first, in syntax order, then
-the automatic ones), which of them are free, their labels and fixed values. The engine
-hands the free part to semopy and maps the results back onto these rows.
+:func:`parse_model` reads lavaan model syntax with lavaan's rules (``lavParseModelString``
+of lavaan 0.6-14) into a :class:`ParsedModel`: one :class:`Formula` per element of
+lavaan's "flat" table (``lhs, op, rhs`` plus the modifiers ``fixed``, ``start``,
+``label``, each one value for all groups or one per group), and the ``:=`` definitions
+and ``==``/``<``/``>`` constraints as written. Every module that reads lavaan syntax
+(the spec checks, the structural stage, the simulator, the engine, multi-group models)
+calls it; none splits syntax itself.
 
-Defaults reproduced (lavaan 0.6, ``sem()``/``cfa()``): ``auto.fix.first`` (first loading
-of each factor fixed to 1), ``auto.var`` (residual variances of every endogenous or
-indicator variable and variances of latent variables), ``auto.cov.lv.x`` (exogenous
-latent variables covary), ``auto.cov.y`` (residuals of endogenous variables that predict
-nothing covary), ``fixed.x`` (variances and covariances of observed exogenous
-predictors are fixed at their sample values).
+Rules (as lavaan's):
+
+* statements are separated by newlines and ``;``; ``#`` and ``!`` start a comment;
+* a line without an operator continues the statement before it (``y ~ x1 +`` then
+  ``x2``, or ``+ x2`` on the next line);
+* operators ``=~ ~ ~~ := == < >``; ``y ~ 1`` is an intercept (op ``~1``);
+  ``<~``, ``~*~``, ``|`` (thresholds), ``%`` and ``group:``/``level:`` blocks are refused
+  as not supported;
+* a left-hand side may list several variables (``y1 + y2 ~ x``: the modifiers apply to
+  each, so a label there makes the coefficients equal);
+* a right-hand side is a sum of terms ``modifier*variable``; a modifier is a number
+  (``0.5``, ``-0.1``, ``1e+0``: a fixed value), ``NA`` (free), a label (``a``,
+  ``"a"``, ``label("a")``, ``equal("a")``), ``start(0.5)``, or ``c(...)`` of those (one
+  value per group); the same variable written twice in one statement merges its
+  modifiers (``a*x + start(0.5)*x``); ``X:Z`` is an interaction term.
+
+Where lavaan silently drops part of a line (``a*0.5*x`` keeps only ``a``;
+``a*(x1 + x2)`` keeps only ``x1``; ``a*x + b*x`` keeps only ``a``) this parser refuses
+it, naming the line. Every refusal is an :class:`~adoption.errors.InputError` that names
+the line and says what is not supported.
 """
 
 from __future__ import annotations
@@ -19,12 +36,408 @@ import re
 from dataclasses import dataclass, field
 
 from adoption.errors import InputError
-from adoption.vocabulary import OP_COVARIANCE, OP_DEFINED, OP_LOADING, OP_REGRESSION
+from adoption.vocabulary import (OP_COVARIANCE, OP_DEFINED, OP_INTERCEPT, OP_LOADING,
+                                 OP_REGRESSION)
 
+__all__ = ["Formula", "ParsedModel", "parse_model", "expression_names", "OP_EQUAL",
+           "OP_LESS", "OP_GREATER", "ParRow", "ParTable", "build_partable"]
+
+OP_EQUAL, OP_LESS, OP_GREATER = "==", "<", ">"
+#: lavaan's operators, in the order lavaan looks for them in a statement.
+_OPERATORS = ("=~", "<~", "~*~", "~~", "~", "==", "<", ">", ":=", ":", "|", "%")
+_UNSUPPORTED_OPS = {
+    "<~": "composites ('<~')",
+    "~*~": "scaling factors ('~*~')",
+    "|": "thresholds ('|'), which need ordinal (categorical) variables",
+    "%": "the '%' operator",
+    ":": "'group:' / 'level:' blocks (give groups with the group option instead)",
+}
 _NAME = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")
-_OPS = (OP_DEFINED, OP_LOADING, OP_COVARIANCE, OP_REGRESSION)
+_TOKEN = re.compile(r"""\s*(?:
+    (?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)
+  | (?P<name>[A-Za-z_.][A-Za-z0-9_.]*)
+  | (?P<str>"[^"]*"|'[^']*')
+  | (?P<sym>[-+*(),:^/]))""", re.VERBOSE)
+_LABEL_CALLS = ("label", "lab", "equal")
 
 
+@dataclass(frozen=True)
+class Formula:
+    """One element of a lavaan model: a row of lavaan's flat parameter table.
+
+    Attributes
+    ----------
+    lhs, op, rhs : str
+        As lavaan's ``lhs, op, rhs``: op one of ``=~ ~ ~~ ~1 := == < >``; rhs is ``""``
+        for ``~1`` (intercepts); for ``:=``, ``==``, ``<`` and ``>`` lhs and rhs are the
+        expressions with their whitespace removed (as lavaan stores them).
+    fixed : tuple of (float or None)
+        Fixed values: ``()`` none written, one value for every group, or one per group;
+        ``None`` is ``NA`` (free, e.g. ``NA*x1`` frees a first loading).
+    label : tuple of str
+        Labels, likewise (``""``: no label in that group).
+    start : tuple of (float or None)
+        Starting values from ``start()``, likewise.
+    line : int
+        1-based line of the syntax where the statement starts (for messages).
+    interaction : bool
+        ``rhs`` is an interaction term ``X:Z``.
+    """
+
+    lhs: str
+    op: str
+    rhs: str
+    fixed: tuple = ()
+    label: tuple = ()
+    start: tuple = ()
+    line: int = 0
+    interaction: bool = False
+
+    @property
+    def text(self) -> str:
+        """``lhs op rhs`` as lavaan prints it (``y ~1`` for an intercept)."""
+        return f"{self.lhs} {self.op} {self.rhs}".rstrip()
+
+    def in_group(self, what: str, g: int = 0, ngroups: int = 1):
+        """The ``fixed``, ``label`` or ``start`` modifier of group ``g`` (0-based).
+
+        Returns ``None`` (fixed/start) or ``""`` (label) when none was written.
+
+        Raises
+        ------
+        InputError
+            A per-group modifier (``c(...)``) whose length is not ``ngroups``.
+        """
+        vals = getattr(self, what)
+        if not vals:
+            return "" if what == "label" else None
+        if len(vals) == 1:
+            return vals[0]
+        if len(vals) != ngroups:
+            raise InputError(f"Model syntax, line {self.line}: '{self.text}' has {len(vals)} "
+                             f"{what} values (c(...)) but the model has {ngroups} group(s); "
+                             "give one value per group.")
+        return vals[g]
+
+
+@dataclass(frozen=True)
+class ParsedModel:
+    """A lavaan model as written: its formulas, definitions and constraints.
+
+    Attributes
+    ----------
+    formulas : tuple of Formula
+        ``=~``, ``~``, ``~~`` and ``~1`` elements in syntax order (a multi-variable
+        left-hand side or right-hand side gives one element per variable).
+    defined : tuple of Formula
+        ``name := expression`` (lhs the name, rhs the expression), in syntax order.
+    constraints : tuple of Formula
+        ``==``, ``<`` and ``>`` constraints (lhs and rhs expressions).
+    """
+
+    formulas: tuple[Formula, ...]
+    defined: tuple[Formula, ...] = ()
+    constraints: tuple[Formula, ...] = ()
+
+    def of(self, *ops: str) -> tuple[Formula, ...]:
+        """The formulas with one of the operators ``ops``."""
+        return tuple(f for f in self.formulas if f.op in ops)
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """Every label written on a formula, in order of first appearance."""
+        out: list[str] = []
+        for f in self.formulas:
+            out += [lab for lab in f.label if lab and lab not in out]
+        return tuple(out)
+
+
+# --------------------------------------------------------------------------- statements
+def _statements(syntax: str, where: str) -> list[tuple[int, str]]:
+    """(line, text) of each statement: comments cut, ``;`` split, continuations joined."""
+    pieces: list[tuple[int, str]] = []
+    for lineno, raw in enumerate(str(syntax).splitlines(), 1):
+        line = re.split(r"[#!]", raw, maxsplit=1)[0]
+        pieces += [(lineno, p.strip()) for p in line.split(";") if p.strip()]
+    out: list[tuple[int, str]] = []
+    for lineno, text in pieces:
+        if _find_operator(text) is not None or not out:
+            if _find_operator(text) is None:
+                raise InputError(f"{where}, line {lineno}: cannot read '{text}': it has no "
+                                 "lavaan operator (=~, ~, ~~, :=, ==, <, >). Write formulas as "
+                                 "'Y ~ X1 + X2' or 'F =~ x1 + x2'.")
+            out.append((lineno, text))
+        else:  # lavaan: a line without an operator continues the statement before it
+            out[-1] = (out[-1][0], out[-1][1] + " " + text)
+    return out
+
+
+def _find_operator(text: str) -> str | None:
+    for op in _OPERATORS:
+        if op in text:
+            return op
+    return None
+
+
+# --------------------------------------------------------------------------- tokens
+def _tokens(text: str, where: str) -> list[tuple[str, str]]:
+    out, pos = [], 0
+    text = text.rstrip()
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if not m or m.end() == pos:
+            raise InputError(f"{where}: cannot read '{text[pos:].strip()}'.")
+        kind = m.lastgroup
+        out.append((kind, m.group(kind)))
+        pos = m.end()
+    return out
+
+
+class _Reader:
+    """Recursive descent over the tokens of one right-hand side."""
+
+    def __init__(self, text: str, where: str):
+        self.where, self.text = where, text
+        self.toks = _tokens(text, where)
+        self.i = 0
+
+    def peek(self, k: int = 0):
+        j = self.i + k
+        return self.toks[j] if j < len(self.toks) else ("end", "")
+
+    def take(self):
+        tok = self.peek()
+        self.i += 1
+        return tok
+
+    def fail(self, why: str):
+        raise InputError(f"{self.where}: {why}")
+
+    def expect(self, sym: str):
+        if self.take() != ("sym", sym):
+            self.fail(f"cannot read '{self.text}' (expected '{sym}').")
+
+    def value(self):
+        """A modifier value: signed number, NA, name, string, or a call."""
+        kind, tok = self.peek()
+        if (kind, tok) in (("sym", "-"), ("sym", "+")) and self.peek(1)[0] == "num":
+            self.take()
+            return ("num", float(tok + self.take()[1]))
+        if kind == "num":
+            self.take()
+            return ("num", float(tok))
+        if kind == "str":
+            self.take()
+            return ("name", tok[1:-1])
+        if kind == "name":
+            self.take()
+            if self.peek() == ("sym", "("):
+                self.take()
+                args = [self.value()]
+                while self.peek() == ("sym", ","):
+                    self.take()
+                    args.append(self.value())
+                self.expect(")")
+                return ("call", tok, args)
+            return ("na", None) if tok == "NA" else ("name", tok)
+        if (kind, tok) == ("sym", "("):
+            self.fail(f"'{self.text}': a modifier applied to a sum in parentheses is not "
+                      "supported (lavaan would keep only the first term); write it on each "
+                      "term, e.g. a*x1 + a*x2.")
+        self.fail(f"cannot read '{self.text}' at '{tok or 'the end'}'.")
+
+    def terms(self) -> list[tuple[list, tuple]]:
+        """[(modifiers, variable)] of a sum; variable ("var", name) or ("num", 1.0)."""
+        out = []
+        while True:
+            factors = [self.value()]
+            while self.peek() == ("sym", "*"):
+                self.take()
+                factors.append(self.value())
+            var = factors[-1]
+            if var[0] == "name" and self.peek() == ("sym", ":"):
+                names = [var[1]]
+                while self.peek() == ("sym", ":"):
+                    self.take()
+                    nxt = self.value()
+                    if nxt[0] != "name":
+                        self.fail(f"cannot read the interaction in '{self.text}'.")
+                    names.append(nxt[1])
+                var = ("inter", ":".join(names))
+            out.append((factors[:-1], var))
+            kind, tok = self.take()
+            if kind == "end":
+                return out
+            if (kind, tok) == ("sym", "-"):
+                self.fail(f"'{self.text}': a minus between terms is not lavaan syntax; write "
+                          "a negative fixed value as '+ -0.1*X'.")
+            if (kind, tok) != ("sym", "+"):
+                self.fail(f"cannot read '{self.text}' at '{tok}'.")
+
+
+# --------------------------------------------------------------------------- modifiers
+def _modifier(mod, where: str) -> tuple[str, tuple]:
+    """One parsed modifier -> (kind, values): kind "fixed", "label" or "start"."""
+    kind = mod[0]
+    if kind == "num":
+        return "fixed", (mod[1],)
+    if kind == "na":
+        return "fixed", (None,)
+    if kind == "name":
+        if not _NAME.match(mod[1]):
+            raise InputError(f"{where}: the label '{mod[1]}' is not a valid name.")
+        return "label", (mod[1],)
+    name, args = mod[1], mod[2]
+    if name == "c":
+        kinds = {a[0] for a in args}
+        if kinds <= {"num", "na"}:
+            return "fixed", tuple(a[1] for a in args)
+        if kinds <= {"name", "na"}:
+            return "label", tuple(a[1] or "" for a in args)
+        raise InputError(f"{where}: c(...) mixes numbers and labels; give one kind.")
+    if name == "start":
+        if len(args) == 1 and args[0][0] == "call":
+            kind, vals = _modifier(args[0], where)
+            if kind == "fixed":
+                return "start", vals
+        elif len(args) == 1 and args[0][0] == "num":
+            return "start", (args[0][1],)
+        raise InputError(f"{where}: start() needs a number or c(numbers).")
+    if name in _LABEL_CALLS and len(args) == 1 and args[0][0] == "name" \
+            and _NAME.match(args[0][1]):
+        return "label", (args[0][1],)
+    raise InputError(f"{where}: the modifier '{name}(...)' is not supported (supported: "
+                     "numbers, NA, labels, c(...), start(), label(), equal(\"label\")).")
+
+
+def _merge(mods: dict, kind: str, vals: tuple, where: str) -> None:
+    if kind in mods and mods[kind] != vals:
+        raise InputError(f"{where}: two different {kind} modifiers for the same parameter "
+                         "(lavaan would silently keep one); write one.")
+    mods[kind] = vals
+
+
+# --------------------------------------------------------------------------- parse
+def parse_model(syntax: str, *, where: str = "Model syntax") -> ParsedModel:
+    """Parse lavaan model syntax (see the module docstring for the rules).
+
+    Parameters
+    ----------
+    syntax : str
+        lavaan model syntax.
+    where : str
+        How messages name the syntax ("Model syntax", "spec.yaml: structural", ...).
+
+    Returns
+    -------
+    ParsedModel
+
+    Raises
+    ------
+    InputError
+        On anything lavaan would refuse, anything lavaan would silently misread, and
+        operators this project does not support; the message names the line.
+
+    Examples
+    --------
+    >>> m = parse_model("visual =~ x1 + a*x2 + start(0.5)*x3 ; x1 ~~ x2  # comment")
+    >>> [(f.lhs, f.op, f.rhs, f.label, f.start) for f in m.formulas][1:3]
+    [('visual', '=~', 'x2', ('a',), ()), ('visual', '=~', 'x3', (), (0.5,))]
+    """
+    formulas: list[Formula] = []
+    defined: list[Formula] = []
+    constraints: list[Formula] = []
+    seen: dict[tuple, int] = {}
+    for lineno, stmt in _statements(syntax, where):
+        here = f"{where}, line {lineno}"
+        op = _find_operator(stmt)
+        if op in _UNSUPPORTED_OPS:
+            raise InputError(f"{here}: '{stmt}': {_UNSUPPORTED_OPS[op]} not supported.")
+        lhs_text, rhs_text = (s.strip() for s in stmt.split(op, 1))
+        if op in (OP_DEFINED, OP_EQUAL, OP_LESS, OP_GREATER):
+            lhs, rhs = "".join(lhs_text.split()), "".join(rhs_text.split())
+            if not lhs or not rhs:
+                raise InputError(f"{here}: '{stmt}' needs an expression on both sides.")
+            for side in (lhs, rhs):
+                expression_names(side, here)  # readable?
+            if op == OP_DEFINED:
+                if not _NAME.match(lhs):
+                    raise InputError(f"{here}: '{lhs}' is not a name for a defined parameter.")
+                defined.append(Formula(lhs, op, rhs, label=(lhs,), line=lineno))
+            else:
+                constraints.append(Formula(lhs, op, rhs, line=lineno))
+            continue
+        lhs_names = [s.strip() for s in lhs_text.split("+")]
+        bad = [s for s in lhs_names if not _NAME.match(s)]
+        if bad:
+            raise InputError(f"{here}: '{bad[0]}' on the left of '{op}' in '{stmt}' is not a "
+                             "variable name.")
+        if not rhs_text:
+            raise InputError(f"{here}: '{stmt}' has nothing on the right of '{op}'.")
+        terms = _Reader(rhs_text, f"{here}").terms()
+        merged: dict[tuple, dict] = {}
+        for mods, var in terms:
+            if len(mods) > 1:
+                raise InputError(f"{here}: several modifiers on one term in '{stmt}' are not "
+                                 "supported (lavaan would keep only one); write each as its "
+                                 "own term, e.g. a*x + start(0.5)*x.")
+            if var[0] == "num":
+                if op != OP_REGRESSION or var[1] != 1.0:
+                    raise InputError(f"{here}: cannot read '{stmt}': a number can only stand "
+                                     "alone as the intercept, 'y ~ 1'.")
+                key = (OP_INTERCEPT, "", False)
+            elif var[0] in ("name", "inter"):
+                if var[0] == "name" and var[1] == "NA":
+                    raise InputError(f"{here}: 'NA' in '{stmt}' must multiply a variable.")
+                key = (op, var[1], var[0] == "inter")
+            else:
+                raise InputError(f"{here}: cannot read '{stmt}'.")
+            slot = merged.setdefault(key, {})
+            for mod in mods:
+                _merge(slot, *_modifier(mod, f"{here}: '{stmt}'"), f"{here}: '{stmt}'")
+        for lhs in lhs_names:
+            for (fop, rhs, inter), mods in merged.items():
+                elem = (lhs, fop, rhs)
+                if fop == OP_COVARIANCE and (rhs, fop, lhs) in seen:
+                    elem = (rhs, fop, lhs)
+                if elem in seen:
+                    raise InputError(f"{here}: '{lhs} {fop} {rhs}'".rstrip() + " is specified "
+                                     f"twice (also on line {seen[elem]}); lavaan refuses a "
+                                     "duplicate model element. Keep one.")
+                seen[elem] = lineno
+                formulas.append(Formula(lhs, fop, rhs, mods.get("fixed", ()),
+                                        mods.get("label", ()), mods.get("start", ()),
+                                        lineno, inter))
+    return ParsedModel(tuple(formulas), tuple(defined), tuple(constraints))
+
+
+_EXPR_TOKEN = re.compile(r"\s*(?:(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)"
+                         r"|(?P<name>[A-Za-z_.][A-Za-z0-9_.]*)|(?P<sym>[-+*/^(),]))")
+
+
+def expression_names(expr: str, where: str = "Model syntax") -> tuple[str, ...]:
+    """The names an expression (``:=``, ``==`` side) uses, function names excluded.
+
+    Raises
+    ------
+    InputError
+        A character that is not part of an arithmetic expression.
+    """
+    names, pos = [], 0
+    expr = expr.strip()
+    while pos < len(expr):
+        m = _EXPR_TOKEN.match(expr, pos)
+        if not m or m.end() == pos:
+            raise InputError(f"{where}: cannot read the expression '{expr}' at "
+                             f"'{expr[pos:]}'.")
+        pos = m.end()
+        if m.lastgroup == "name" and not expr[pos:].lstrip().startswith("("):
+            if m.group("name") not in names:
+                names.append(m.group("name"))
+    return tuple(names)
+
+
+# --------------------------------------------------------------------------- partable
 @dataclass
 class ParRow:
     """One row of the parameter table."""
@@ -37,135 +450,143 @@ class ParRow:
     value: float | None = None  # fixed value (None: set later, e.g. fixed-x sample value)
     user: bool = True
     fixed_x: bool = False
+    start: float | None = None  # start() of the syntax
 
 
 @dataclass
 class ParTable:
-    """Parameter table plus the variable classification it implies."""
+    """Parameter table plus the variable classification it implies.
+
+    ``equal`` maps a label to the label it is constrained equal to; ``defined`` holds the ``:=`` formulas, ``constraints`` the ``==`` constraints the
+    table does not already impose by a shared label, ``intercepts`` the ``~1`` formulas
+    (the engine decides what it can fit), ``notes`` what lavaan would warn about.
+    """
 
     rows: list[ParRow]
     observed: list[str]
     latent: list[str]
     exogenous_x: list[str]
-    defined: list[str] = field(default_factory=list)
+    defined: list[Formula] = field(default_factory=list)
+    constraints: list[Formula] = field(default_factory=list)
+    intercepts: list[Formula] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    equal: dict[str, str] = field(default_factory=dict)
+
+    def parameter_label(self, row: ParRow) -> str:
+        """The label naming ``row``'s parameter: its own, or the label an ``==``
+        constraint makes it equal to (``a == b``: rows labelled b are parameter a)."""
+        return self.equal.get(row.label, row.label)
 
 
-def _split_terms(rhs: str, line: str) -> list[tuple[str, str | None]]:
-    out = []
-    for term in rhs.split("+"):
-        term = term.strip()
-        if not term:
-            raise InputError(f"Model syntax: empty term in line '{line}'.")
-        if "*" in term:
-            mod, var = (t.strip() for t in term.split("*", 1))
-        else:
-            mod, var = None, term
-        if not _NAME.match(var):
-            raise InputError(f"Model syntax: '{var}' in line '{line}' is not a variable name.")
-        out.append((var, mod))
-    return out
+def _classify(formulas, data_columns):
+    latent: list[str] = []
+    for f in formulas:
+        if f.op == OP_LOADING and f.lhs not in latent:
+            latent.append(f.lhs)
+    observed: list[str] = []  # in order of appearance (lavaan's ov order)
+    for f in formulas:
+        for v in ((f.rhs,) if f.op == OP_LOADING else (f.lhs, f.rhs)):
+            if v and v not in latent and v not in observed:
+                observed.append(v)
+    missing = [v for v in observed if v not in set(data_columns)]
+    if missing:
+        raise InputError("Model syntax names variable(s) not in the data: " + ", ".join(missing)
+                         + ". Check the spelling or add the column(s).")
+    return latent, observed
 
 
-def parse(syntax: str) -> list[tuple[str, str, str, str | None]]:
-    """Split lavaan syntax into (lhs, op, rhs, modifier) formulas; ``:=`` lines are kept
-    with op ``:=`` and the whole right-hand side as rhs."""
-    formulas = []
-    for raw in re.split(r"[\n;]", syntax):
-        line = raw.split("#", 1)[0].split("!", 1)[0].strip()
-        if not line:
-            continue
-        op = next((o for o in _OPS if o in line), None)
-        if op is None:
-            raise InputError(
-                f"Model syntax: no operator (=~, ~, ~~, :=) in line '{line}'."
-            )
-        lhs, rhs = (s.strip() for s in line.split(op, 1))
-        if op == OP_DEFINED:
-            formulas.append((lhs, op, rhs, None))
-            continue
-        if rhs.strip() == "1":
-            raise InputError(
-                f"Model syntax: intercepts ('{line}') are not supported by this engine yet."
-            )
-        lhs_names = [s.strip() for s in lhs.split("+")]
-        for left in lhs_names:
-            if not _NAME.match(left):
-                raise InputError(f"Model syntax: '{left}' in line '{line}' is not a variable name.")
-            for var, mod in _split_terms(rhs, line):
-                formulas.append((left, op, var, mod))
-    return formulas
+def _row(f: Formula, first: bool, g: int, ngroups: int) -> ParRow:
+    fixed = f.in_group("fixed", g, ngroups)
+    label = f.in_group("label", g, ngroups) or ""
+    start = f.in_group("start", g, ngroups)
+    if fixed is None and first and not f.fixed:
+        # auto.fix.first: fixed at 1, or at its start() value as lavaan does; a label
+        # does not free it, NA* does (f.fixed == (None,))
+        fixed = 1.0 if start is None else start
+    return ParRow(f.lhs, f.op, f.rhs, label, fixed is None, fixed, start=start)
 
 
-def _modifier(mod: str | None, line: str) -> tuple[str, bool, float | None]:
-    """-> (label, free, fixed value)."""
-    if mod is None:
-        return "", True, None
-    try:
-        return "", False, float(mod)
-    except ValueError:
-        pass
-    if mod.upper() == "NA":
-        return "", True, None
-    if not _NAME.match(mod):
-        raise InputError(f"Model syntax: modifier '{mod}' in '{line}' is neither a number nor a label.")
-    return mod, True, None
+def _check_labels(pt: ParTable, parsed: ParsedModel) -> None:
+    """Unknown labels in ``:=`` and constraints are refused, as lavaan does."""
+    known = {r.label for r in pt.rows if r.label}
+    for d in parsed.defined:
+        unknown = [n for n in expression_names(d.rhs) if n not in known]
+        if unknown:
+            raise InputError(f"Model syntax, line {d.line}: unknown label(s) in variable "
+                             f"definition(s): {', '.join(unknown)} (in '{d.lhs} := {d.rhs}'). "
+                             "Label the parameters with 'label*x' first.")
+        known.add(d.lhs)
+    for c in parsed.constraints:
+        here = f"Model syntax, line {c.line}: '{c.lhs} {c.op} {c.rhs}'"
+        unknown = [n for n in expression_names(c.lhs) + expression_names(c.rhs)
+                   if n not in known]
+        if unknown:
+            raise InputError(f"{here}: unknown label(s) in constraint: {', '.join(unknown)}.")
+        if c.op != OP_EQUAL:
+            raise InputError(f"{here}: inequality constraints ('<', '>') are not supported by "
+                             "this engine.")
+        if not (_NAME.match(c.lhs) and _NAME.match(c.rhs)):
+            raise InputError(f"{here}: only an equality of two labels ('a == b') is supported; "
+                             "constraints with expressions or numbers are not supported.")
+        if c.lhs in {d.lhs for d in parsed.defined} or c.rhs in {d.lhs for d in parsed.defined}:
+            raise InputError(f"{here}: constraints on defined (':=') parameters are not "
+                             "supported.")
+        pt.equal[c.rhs] = pt.equal.get(c.lhs, c.lhs)  # a == b: one parameter
 
 
-def build_partable(syntax: str, data_columns) -> ParTable:
-    """Parameter table of ``syntax`` with lavaan's ``sem()`` defaults (see module doc).
+def build_partable(syntax: str | ParsedModel, data_columns, *, group: int = 0,
+                   ngroups: int = 1) -> ParTable:
+    """Parameter table of ``syntax`` with lavaan's ``sem()`` defaults.
+
+    Defaults reproduced (lavaan 0.6, ``sem()``/``cfa()``): ``auto.fix.first`` (first
+    loading of each factor fixed to 1 unless written ``NA*``), ``auto.var`` (residual
+    variances of every endogenous or indicator variable and variances of latent
+    variables), ``auto.cov.lv.x`` (exogenous latent variables covary), ``auto.cov.y``
+    (residuals of endogenous variables that predict nothing covary), ``fixed.x``
+    (variances and covariances of observed exogenous predictors are fixed at their
+    sample values; a predictor the syntax gives a (co)variance becomes random, with
+    lavaan's note).
+
+    Parameters
+    ----------
+    syntax : str or ParsedModel
+    data_columns : iterable of str
+    group, ngroups : int
+        Which group's modifiers (``c(...)``) to take, and how many groups there are.
 
     Raises
     ------
     InputError
-        Unparseable syntax, or an observed variable missing from ``data_columns``.
+        Unparseable or unsupported syntax, an observed variable missing from
+        ``data_columns``, unknown labels in ``:=`` or constraints.
     """
-    formulas = parse(syntax)
-    defined = [f[0] for f in formulas if f[1] == OP_DEFINED]
-    formulas = [f for f in formulas if f[1] != OP_DEFINED]
+    parsed = syntax if isinstance(syntax, ParsedModel) else parse_model(syntax)
+    inter = [f for f in parsed.formulas if f.interaction]
+    if inter:
+        raise InputError(f"Model syntax, line {inter[0].line}: the interaction term "
+                         f"'{inter[0].rhs}' is not supported; add the product as a column of "
+                         "the data and use it as a variable.")
+    formulas = parsed.of(OP_LOADING, OP_REGRESSION, OP_COVARIANCE)
     if not formulas:
         raise InputError("Model syntax: no =~, ~ or ~~ formula found.")
-
-    latent: list[str] = []
-    for lhs, op, _, _ in formulas:
-        if op == OP_LOADING and lhs not in latent:
-            latent.append(lhs)
-    # observed variables in order of appearance (lavaan's ov order)
-    observed: list[str] = []
-    for lhs, op, rhs, _ in formulas:
-        for v in ((rhs,) if op == OP_LOADING else (lhs, rhs)):
-            if v not in latent and v not in observed:
-                observed.append(v)
-    missing = [v for v in observed if v not in set(data_columns)]
-    if missing:
-        raise InputError(
-            "Model syntax names variable(s) not in the data: " + ", ".join(missing)
-            + ". Check the spelling or add the column(s)."
-        )
-
-    indicators = {rhs for lhs, op, rhs, _ in formulas if op == OP_LOADING}
-    dependent = {lhs for lhs, op, _, _ in formulas if op == OP_REGRESSION}
-    predictors = {rhs for lhs, op, rhs, _ in formulas if op == OP_REGRESSION}
-    endogenous = indicators | dependent
-    exo_x = [v for v in observed if v not in endogenous]
-    # observed variables that appear only in ~~ are not "x" in lavaan's sense
-    exo_x = [v for v in exo_x if v in predictors]
+    latent, observed = _classify(formulas, data_columns)
+    indicators = {f.rhs for f in formulas if f.op == OP_LOADING}
+    dependent = {f.lhs for f in formulas if f.op == OP_REGRESSION}
+    predictors = {f.rhs for f in formulas if f.op == OP_REGRESSION}
+    # observed predictors that are never dependent; those the syntax gives a (co)variance
+    # or intercept become random (lavaan's warning in lav_partable_vnames)
+    exo_x = [v for v in observed if v not in indicators | dependent and v in predictors]
+    named = {v for f in parsed.of(OP_COVARIANCE, OP_INTERCEPT) for v in (f.lhs, f.rhs)}
+    random_x = [v for v in exo_x if v in named]
+    exo_x = [v for v in exo_x if v not in named]
 
     rows: list[ParRow] = []
-    first_loading_seen: set[str] = set()
-    seen: set[tuple[str, str, str]] = set()
-    for lhs, op, rhs, mod in formulas:
-        label, free, value = _modifier(mod, f"{lhs} {op} {rhs}")
-        key = (lhs, op, rhs)
-        if op == OP_COVARIANCE and (rhs, op, lhs) in seen:
-            key = (rhs, op, lhs)
-        if key in seen:
-            raise InputError(f"Model syntax: '{lhs} {op} {rhs}' is specified twice.")
-        if op == OP_LOADING and lhs not in first_loading_seen:
-            first_loading_seen.add(lhs)
-            if mod is None:
-                free, value = False, 1.0
-        seen.add(key)
-        rows.append(ParRow(lhs, op, rhs, label, free, value if not free else None))
+    first_seen: set[str] = set()
+    for f in formulas:
+        first = f.op == OP_LOADING and f.lhs not in first_seen
+        first_seen.add(f.lhs) if f.op == OP_LOADING else None
+        rows.append(_row(f, first, group, ngroups))
+    seen = {(r.lhs, r.op, r.rhs) for r in rows}
 
     def has_cov(a, b):
         return (a, OP_COVARIANCE, b) in seen or (b, OP_COVARIANCE, a) in seen
@@ -174,34 +595,26 @@ def build_partable(syntax: str, data_columns) -> ParTable:
         seen.add((a, OP_COVARIANCE, b))
         rows.append(ParRow(a, OP_COVARIANCE, b, user=False, **kw))
 
-    # auto.var: residual variances of observed non-x variables, then latent variances
-    for v in observed:
-        if v not in exo_x and not has_cov(v, v):
-            add(v, v)
-    for v in latent:
+    for v in [v for v in observed if v not in exo_x] + latent:  # auto.var
         if not has_cov(v, v):
             add(v, v)
-    # auto.cov.lv.x: exogenous latent variables covary
-    exo_lv = [v for v in latent if v not in dependent]
-    for i, a in enumerate(exo_lv):
-        for b in exo_lv[i + 1:]:
-            if not has_cov(a, b):
-                add(a, b)
-    # auto.cov.y: residuals of endogenous variables that predict nothing covary
-    pure_y = [v for v in latent + observed
+    exo_lv = [v for v in latent if v not in dependent]  # auto.cov.lv.x
+    pure_y = [v for v in latent + observed  # auto.cov.y
               if v in dependent and v not in predictors and v not in indicators]
-    for i, a in enumerate(pure_y):
-        for b in pure_y[i + 1:]:
-            if not has_cov(a, b):
-                add(a, b)
-    # fixed.x: x variances/covariances fixed at sample values
-    for i, a in enumerate(exo_x):
+    for block in (exo_lv, pure_y):
+        for i, a in enumerate(block):
+            for b in block[i + 1:]:
+                if not has_cov(a, b):
+                    add(a, b)
+    for i, a in enumerate(exo_x):  # fixed.x: x (co)variances at their sample values
         for b in exo_x[i:]:
-            if has_cov(a, b):
-                raise InputError(
-                    f"Model syntax: '{a} ~~ {b}' is a (co)variance of observed exogenous "
-                    "predictors, which are fixed at their sample values (fixed.x); remove it."
-                )
             add(a, b, free=False, fixed_x=True)
-    return ParTable(rows=rows, observed=observed, latent=latent, exogenous_x=exo_x,
-                    defined=defined)
+    pt = ParTable(rows=rows, observed=observed, latent=latent, exogenous_x=exo_x,
+                  defined=list(parsed.defined), constraints=list(parsed.constraints),
+                  intercepts=list(parsed.of(OP_INTERCEPT)))
+    if random_x:
+        pt.notes.append(f"The syntax gives (co)variances or intercepts of the exogenous "
+                        f"predictor(s) {', '.join(random_x)}: they are treated as random "
+                        "(free parameters), not fixed at their sample values, as lavaan does.")
+    _check_labels(pt, parsed)
+    return pt
