@@ -46,6 +46,7 @@ from adoption.errors import InputError
 from adoption.sem import fiml
 from adoption.sem import fitmeasures as fm
 from adoption.sem import robust as rb
+from adoption.sem.defined import defined_parameters
 from adoption.sem.syntax import ParTable, build_partable
 from adoption.vocabulary import (FIT_MEASURES, OP_COVARIANCE, OP_INTERCEPT, OP_LOADING,
                                  OP_REGRESSION, PARAMETER_COLUMNS, ROBUST_FIT_MEASURES)
@@ -393,6 +394,7 @@ def _fit_model(syntax: str, data: pd.DataFrame, estimator: str, fixed_x: bool, m
     """:func:`fit_model` after its input checks, under single-threaded BLAS."""
     timings = {}
     pt = build_partable(syntax, data.columns)
+    _check_intercepts(pt, missing)
     exo_declared = list(pt.exogenous_x)
     if not fixed_x:
         for row in pt.rows:
@@ -481,6 +483,7 @@ def _fit_model(syntax: str, data: pd.DataFrame, estimator: str, fixed_x: bool, m
 
     # --------------------------------------------------------------- estimate table
     est, r2 = _estimate_table(pt, sem_names, index_of, theta, vc, model, sigma)
+    est = _with_defined(pt, est, sem_names, index_of, vc)
 
     # --------------------------------------------------------------- fit measures
     fit = _fit_measures(s, sigma, n, npar, df, x_idx, w, x_base)
@@ -497,7 +500,7 @@ def _fit_model(syntax: str, data: pd.DataFrame, estimator: str, fixed_x: bool, m
     timings["total"] = time.perf_counter() - t0
 
     # --------------------------------------------------------------- warnings
-    msgs += _diagnose(pt, est, sigma)
+    msgs += pt.notes + _diagnose(pt, est, sigma)
     vnames, order = [], []
     for row, nm in zip(pt.rows, sem_names):  # free parameters in table order
         if nm is not None and index_of[nm] not in order:
@@ -605,6 +608,42 @@ def _estimate_table(pt: ParTable, sem_names, index_of, theta, vc, model: _Model,
     return est, r2
 
 
+def _check_intercepts(pt: ParTable, missing: str) -> None:
+    """``y ~ 1`` lines: the mean structure exists only under FIML, where every observed
+    intercept is free and latent means are 0; refuse anything else, naming the line."""
+    for f in pt.intercepts:
+        here = f"Model syntax, line {f.line}: '{f.lhs} ~ 1'"
+        if missing != "fiml":
+            raise InputError(f"{here}: intercepts (a mean structure) are not supported with "
+                             "missing='listwise'; use missing='fiml', which estimates every "
+                             "intercept, or remove the line.")
+        latent_default = f.lhs in pt.latent and f.fixed == (0.0,) and not f.label
+        plain = f.lhs in pt.observed and f.lhs not in pt.exogenous_x and not (
+            f.fixed or f.label or f.start)
+        if not (plain or latent_default):
+            raise InputError(f"{here}: fixed, labelled or latent intercepts are not supported "
+                             "(under FIML observed intercepts are free and latent means 0).")
+
+
+def _with_defined(pt: ParTable, est: pd.DataFrame, sem_names, index_of, vc) -> pd.DataFrame:
+    """``est`` with lavaan's ``:=`` rows appended (delta-method SEs from ``vc``)."""
+    if not pt.defined:
+        return est
+    values, std, idx = {}, {}, []
+    for i, (row, nm) in enumerate(zip(pt.rows, sem_names)):
+        if row.label and row.label not in values:
+            values[row.label] = float(est["est"].iat[i])
+            std[row.label] = float(est["std.all"].iat[i])
+            idx.append(index_of[nm] if nm is not None else None)
+    v = np.zeros((len(idx), len(idx)))
+    for a, ia in enumerate(idx):
+        for b, ib in enumerate(idx):
+            if ia is not None and ib is not None:
+                v[a, b] = vc[ia, ib]
+    rows = defined_parameters([(d.lhs, d.rhs) for d in pt.defined], values, v, std)
+    return pd.concat([est, rows[list(ESTIMATE_COLUMNS)]], ignore_index=True)
+
+
 def _start_values(pt: ParTable, sem_names, model: _Model, s, obs_index) -> np.ndarray:
     """lavaan's "simple" starting values: loadings 1, regressions and covariances 0,
     residual variances half the observed variance, latent variances 0.05."""
@@ -613,7 +652,9 @@ def _start_values(pt: ParTable, sem_names, model: _Model, s, obs_index) -> np.nd
         if nm is None:
             continue
         k = model.active.index(nm)
-        if row.op == OP_LOADING:
+        if row.start is not None:  # start() of the syntax
+            theta[k] = row.start
+        elif row.op == OP_LOADING:
             theta[k] = 1.0
         elif row.op == OP_COVARIANCE and row.lhs == row.rhs:
             theta[k] = 0.5 * s[obs_index[row.lhs], obs_index[row.lhs]] \
@@ -1078,6 +1119,7 @@ def _fit_fiml(pt: ParTable, data: pd.DataFrame, estimator: str, exo_declared,
             mean_rows.append((v, nu[i], 0.0, False))
     mean_rows += [(v, 0.0, 0.0, False) for v in pt.latent]
     est, r2 = _estimate_table(pt, sem_names, index_of, theta, vc, model, sigma, mean_rows)
+    est = _with_defined(pt, est, sem_names, index_of, vc)
 
     # --------------------------------------------------------------- fit measures
     x_base = [obs_index[v] for v in exo_declared]  # saturated block of the baseline
@@ -1096,7 +1138,7 @@ def _fit_fiml(pt: ParTable, data: pd.DataFrame, estimator: str, exo_declared,
                             "information matrix is singular.")
     timings["total"] = time.perf_counter() - t0
 
-    msgs += _diagnose(pt, est, sigma)
+    msgs += pt.notes + _diagnose(pt, est, sigma)
     vnames, order = [], []
     for row, nm in zip(pt.rows, sem_names):
         if nm is not None and index_of[nm] not in order:

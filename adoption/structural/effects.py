@@ -23,9 +23,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from adoption.errors import InputError
+from adoption.sem.defined import delta_method_se, wald_table
 from adoption.structural.paths import PathModel, indirect_paths, path_name
 
 __all__ = [
@@ -199,52 +199,6 @@ def effect_gradients(definitions: tuple[EffectDefinition, ...] | list[EffectDefi
                 others = [f for i, f in enumerate(term) if i != k]
                 G[j, e] += np.prod(coef[others]) if others else 1.0
     return G
-
-
-def delta_method_se(gradient: np.ndarray, vcov: np.ndarray) -> np.ndarray:
-    """Delta-method standard errors of smooth functions of estimates.
-
-    Parameters
-    ----------
-    gradient : ndarray, shape (n_functions, n_parameters)
-        Jacobian ``G`` of the functions at the estimates.
-    vcov : ndarray, shape (n_parameters, n_parameters)
-        Covariance matrix ``V`` of the estimates.
-
-    Returns
-    -------
-    ndarray, shape (n_functions,)
-        ``sqrt(diag(G V G'))``.
-
-    Notes
-    -----
-    First-order delta method (Sobel, 1982, for a product ``a*b`` gives
-    ``sqrt(b^2 var(a) + a^2 var(b) + 2ab cov(a, b))``). lavaan computes the ``:=`` SEs
-    the same way, with a numerical Jacobian (``lav_func_jacobian_complex``); here the
-    Jacobian is exact.
-    """
-    G = np.asarray(gradient, dtype=float)
-    V = np.asarray(vcov, dtype=float)
-    var = np.einsum("ij,jk,ik->i", G, V, G)
-    return np.sqrt(np.clip(var, 0.0, None))
-
-
-def wald_table(est: np.ndarray, se: np.ndarray, level: float = 0.95) -> pd.DataFrame:
-    """z, two-sided p-value and normal-theory interval, as ``parameterEstimates``.
-
-    Returns
-    -------
-    DataFrame with columns ``est, se, z, pvalue, ci.lower, ci.upper``:
-    ``z = est/se``, ``pvalue = 2 (1 - Phi(|z|))``,
-    ``ci = est -+ qnorm((1 + level)/2) se``.
-    """
-    est = np.asarray(est, dtype=float)
-    se = np.asarray(se, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(se > 0, est / se, np.nan)
-    q = stats.norm.ppf((1 + level) / 2)
-    return pd.DataFrame({"est": est, "se": se, "z": z, "pvalue": 2 * stats.norm.sf(np.abs(z)),
-                         "ci.lower": est - q * se, "ci.upper": est + q * se})
 
 
 def coefficient_vector(model: PathModel, coefficients: Mapping[tuple[str, str], float],
