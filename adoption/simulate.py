@@ -55,7 +55,6 @@ written as the spec's missing codes (99, -9) instead of blank.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,7 +63,9 @@ import pandas as pd
 from scipy import stats
 
 from adoption.errors import InputError
+from adoption.sem.syntax import parse_model
 from adoption.spec import Survey
+from adoption.vocabulary import OP_REGRESSION
 
 #: Contamination rates used when the spec's ``population.contamination`` omits a key.
 #: Shares of the ``n`` respondents, except ``missing`` (share of item answers in clean
@@ -174,38 +175,18 @@ class SimulatedExport:
 
 # -- the population model ------------------------------------------------------------
 
-_NUM_TERM = re.compile(r"^([-+]?\s*[0-9.]+(?:[eE][-+]?\d+)?)\s*\*\s*([A-Za-z_.][\w.]*)$")
-_NAME = re.compile(r"^[A-Za-z_.][\w.]*$")
-
-
 def parse_paths(syntax: str, *, default: float = 0.2, where: str = "population.paths") -> dict[str, dict[str, float]]:
     """Regressions with numeric multipliers, ``"Y ~ 0.3*X1 + -0.1*X2"`` -> ``{Y: {X1: .3, X2: -.1}}``.
 
-    A term without a number gets ``default``; ``a - 0.1*X`` is read as ``a + -0.1*X``.
-    Comments (``#``) and non-regression lines (``=~``, ``~~``, ``:=``) are skipped.
+    Read by the one lavaan parser (:func:`adoption.sem.syntax.parse_model`); a term
+    without a fixed value gets ``default``. Lines other than regressions (``=~``, ``~~``,
+    ``:=``, ``~ 1``) are skipped. As in lavaan, a negative value is written ``+ -0.1*X``
+    (``a - 0.1*X`` is refused, naming the line).
     """
     out: dict[str, dict[str, float]] = {}
-    for lineno, raw in enumerate(syntax.splitlines(), 1):
-        line = raw.split("#", 1)[0].strip()
-        if not line or ":=" in line or "=~" in line or "~~" in line or "~" not in line:
-            continue
-        lhs, rhs = (s.strip() for s in line.split("~", 1))
-        if not _NAME.match(lhs):
-            raise InputError(f"{where}, line {lineno}: cannot read '{line}'.")
-        rhs = re.sub(r"(?<=[\w.\s])-\s*(?=[0-9.])", "+ -", rhs)
-        terms = out.setdefault(lhs, {})
-        for term in rhs.split("+"):
-            term = term.strip()
-            if not term or term == "1":
-                continue
-            m = _NUM_TERM.match(term)
-            if m:
-                terms[m.group(2)] = float(m.group(1).replace(" ", ""))
-            elif _NAME.match(term):
-                terms[term] = default
-            else:
-                raise InputError(f"{where}, line {lineno}: cannot read the term '{term}'. "
-                                 "Write terms as '0.3*X'.")
+    for f in parse_model(syntax, where=where).of(OP_REGRESSION):
+        value = f.in_group("fixed")
+        out.setdefault(f.lhs, {})[f.rhs] = default if value is None else float(value)
     return out
 
 

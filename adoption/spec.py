@@ -19,6 +19,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from adoption.errors import InputError
+from adoption.sem.syntax import parse_model
+from adoption.vocabulary import OP_INTERCEPT
 
 
 class _Frozen(BaseModel):
@@ -243,43 +245,16 @@ class Survey(_Frozen):
         return [g.column for g in self.groups]
 
 
-# lavaan-style formula: "LHS ~ a*X + Y" ; we only need the names on each side.
-_FORMULA = re.compile(r"^\s*([A-Za-z_.][\w.]*)\s*(=~|~~|~)\s*(.+)$")
-_TERM = re.compile(r"^(?:[-+0-9.eE]+\*|[A-Za-z_]\w*\*)?\s*([A-Za-z_.][\w.]*)$")
-
-
 def formula_names(syntax: str, *, where: str) -> list[tuple[str, str, list[str]]]:
-    """Split lavaan-style model syntax into (lhs, op, [rhs names]).
+    """The (lhs, op, [rhs names]) of each ``=~``, ``~`` and ``~~`` element of lavaan syntax.
 
-    Comments (``#``), blank lines, ``:=`` definitions and ``~ 1`` intercepts are skipped;
-    multipliers such as ``0.3*X`` or ``a*X`` are stripped. Raises InputError naming
-    ``where`` on a line it cannot read.
+    Read by the one parser (:func:`adoption.sem.syntax.parse_model`): comments, ``;``,
+    continuation lines and modifiers (``0.3*X``, ``a*X``) as lavaan reads them;
+    ``:=`` definitions, constraints and ``~ 1`` intercepts are left out. Raises
+    InputError naming ``where`` and the line on syntax it cannot read.
     """
-    out = []
-    for lineno, raw in enumerate(syntax.splitlines(), 1):
-        line = raw.split("#", 1)[0].strip()
-        if not line or ":=" in line:
-            continue
-        for part in line.split(";"):
-            part = part.strip()
-            if not part:
-                continue
-            m = _FORMULA.match(part)
-            if not m:
-                raise InputError(f"{where}, line {lineno}: cannot read '{part}'. "
-                                 "Write formulas as 'Y ~ X1 + X2' (lavaan syntax).")
-            lhs, op, rhs = m.groups()
-            names = []
-            for term in rhs.split("+"):
-                term = term.strip()
-                if term == "1":
-                    continue
-                t = _TERM.match(term)
-                if not t:
-                    raise InputError(f"{where}, line {lineno}: cannot read the term '{term}'.")
-                names.append(t.group(1))
-            out.append((lhs, op, names))
-    return out
+    parsed = parse_model(syntax, where=where)
+    return [(f.lhs, f.op, [f.rhs]) for f in parsed.formulas if f.op != OP_INTERCEPT]
 
 
 def _yaml_error(path: Path, exc: yaml.YAMLError) -> InputError:

@@ -99,7 +99,7 @@ def test_parse_syntax_details():
 @pytest.mark.parametrize("syntax, words", [
     ("Y ~ X\nX ~ M\nM ~ Y", ["not recursive", "cycle"]),
     ("Y ~ Y + X", ["regressed on itself"]),
-    ("Y ~ X + X", ["twice"]),
+    ("Y ~ X\nY ~ X", ["twice"]),
     ("Y ~ 2X", ["cannot read the term"]),
     ("X =~ a + b", ["no regression"]),
 ])

@@ -59,7 +59,7 @@ from adoption.sem import fitmeasures as fm
 from adoption.sem import robust as rb
 from adoption.sem.engine import (_blas_one_thread, _diagnose, _dsigma, _estimate_table,
                                  _Model, _semopy_description, _start_values, fit_model)
-from adoption.sem.syntax import ParTable, build_partable
+from adoption.sem.syntax import ParTable, build_partable, parse_model
 from adoption.vocabulary import (OP_COVARIANCE, OP_INTERCEPT, OP_LOADING, OP_REGRESSION,
                                  PARAMETER_COLUMNS)
 
@@ -193,9 +193,6 @@ def _key_name(key) -> str:
     return f"{key[0]} {key[1]} {key[2]}".strip()
 
 
-_PARAM = re.compile(r"^\s*([A-Za-z_.][A-Za-z0-9_.]*)\s*(=~|~~|~1|~)\s*([A-Za-z0-9_.]*)\s*$")
-
-
 def parse_parameter(text: str) -> tuple:
     """"visual =~ x2", "x3 ~ 1" or "x3 ~1" -> (lhs, op, rhs) key.
 
@@ -204,15 +201,30 @@ def parse_parameter(text: str) -> tuple:
     InputError
         Not a parameter in lavaan notation.
     """
-    t = re.sub(r"~\s*1\s*$", "~1", str(text).strip())
-    mm = _PARAM.match(t)
-    if not mm:
-        raise InputError(f"'{text}' is not a parameter in lavaan notation (e.g. 'F =~ x2', "
-                         "'x3 ~ 1', 'y ~ x').")
-    lhs, op, rhs = mm.groups()
-    if op == OP_INTERCEPT:
-        rhs = ""
-    return _key(lhs, op, rhs)
+    bad = InputError(f"'{text}' is not a parameter in lavaan notation (e.g. 'F =~ x2', "
+                     "'x3 ~ 1', 'y ~ x').")
+    t = re.sub(r"~\s*1\s*$", "~ 1", str(text).strip())
+    try:
+        parsed = parse_model(t, where=f"'{text}'")
+    except InputError:
+        raise bad from None
+    f = parsed.formulas
+    if len(f) != 1 or parsed.defined or parsed.constraints or f[0].fixed or f[0].label \
+            or f[0].start:
+        raise bad
+    return _key(f[0].lhs, f[0].op, f[0].rhs)
+
+
+def _check_syntax(pt: ParTable) -> None:
+    """Refuse, naming the line, what the multi-group fit would otherwise ignore."""
+    for f in pt.defined:
+        raise InputError(f"Model syntax, line {f.line}: defined parameters (':=') are not "
+                         "supported in multi-group models yet.")
+    for f in pt.intercepts:
+        if f.fixed or f.label or f.start or f.lhs not in pt.observed:
+            raise InputError(f"Model syntax, line {f.line}: '{f.lhs} ~ 1' with a modifier or "
+                             "on a latent variable is not supported in multi-group models "
+                             "(intercepts are free; use group_equal for equal ones).")
 
 
 def _category(key, observed, latent) -> str:
@@ -238,6 +250,7 @@ def _prepare(syntax: str, data: pd.DataFrame, group: str, groups=None,
     if missing not in ("listwise", "fiml"):
         raise InputError(f"Unknown missing-data method '{missing}'; use listwise or fiml.")
     pt = build_partable(syntax, data.columns)
+    _check_syntax(pt)
     obs = pt.observed
     bad = [c for c in obs if not pd.api.types.is_numeric_dtype(data[c])]
     if bad:
@@ -346,7 +359,7 @@ def _registry(setup: _Setup, equal_keys: set, latent_means_free: bool) -> _Regis
                 tag = ("eq", key)
                 shared.add(key)
             elif row.label:
-                tag = ("lab", (row.label, "", ""), g)
+                tag = ("lab", (grp.pt.parameter_label(row), "", ""), g)
             else:
                 tag = ("g", key, g)
             k = gid(tag, g)

@@ -244,7 +244,7 @@ class _Reader:
             self.fail(f"'{self.text}': a modifier applied to a sum in parentheses is not "
                       "supported (lavaan would keep only the first term); write it on each "
                       "term, e.g. a*x1 + a*x2.")
-        self.fail(f"cannot read '{self.text}' at '{tok or 'the end'}'.")
+        self.fail(f"cannot read the term at '{tok or 'the end'}' in '{self.text}'.")
 
     def terms(self) -> list[tuple[list, tuple]]:
         """[(modifiers, variable)] of a sum; variable ("var", name) or ("num", 1.0)."""
@@ -272,7 +272,8 @@ class _Reader:
                 self.fail(f"'{self.text}': a minus between terms is not lavaan syntax; write "
                           "a negative fixed value as '+ -0.1*X'.")
             if (kind, tok) != ("sym", "+"):
-                self.fail(f"cannot read '{self.text}' at '{tok}'.")
+                self.fail(f"cannot read the term at '{tok}' in '{self.text}'; terms are "
+                          "joined by '+' and modifiers by '*' (e.g. 0.5*x).")
 
 
 # --------------------------------------------------------------------------- modifiers

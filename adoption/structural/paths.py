@@ -13,10 +13,11 @@ The syntax is user input, so every problem is raised as
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from adoption.errors import InputError
+from adoption.sem.syntax import parse_model
+from adoption.vocabulary import OP_COVARIANCE, OP_REGRESSION
 
 __all__ = [
     "Regression",
@@ -26,11 +27,6 @@ __all__ = [
     "indirect_paths",
     "path_name",
 ]
-
-_NAME = r"[A-Za-z_.][\w.]*"
-_LINE = re.compile(rf"^\s*({_NAME})\s*(=~|~~|~)\s*(.+?)\s*$")
-_TERM = re.compile(rf"^(?:({_NAME}|[-+]?[0-9.]+(?:[eE][-+]?\d+)?|NA)\s*\*\s*)?({_NAME})$")
-
 
 @dataclass(frozen=True)
 class Regression:
@@ -44,7 +40,7 @@ class Regression:
         Its predictors, in syntax order.
     labels : tuple of str or None
         The lavaan label of each coefficient (``b`` in ``b*X``), ``None`` if unlabelled.
-        A numeric multiplier (``0.3*X``, a fixed value) is kept as its text.
+        A fixed value (``0.3*X``) is kept as its text (``"0.3"``).
     """
 
     lhs: str
@@ -191,48 +187,21 @@ def parse_structural(syntax: str) -> PathModel:
         if v not in order:
             order.append(v)
 
-    for lineno, raw in enumerate(syntax.splitlines(), 1):
-        line = raw.split("#", 1)[0].split("!", 1)[0]
-        for stmt in line.split(";"):
-            stmt = stmt.strip()
-            if not stmt or ":=" in stmt or "==" in stmt or "<" in stmt or ">" in stmt:
-                continue
-            m = _LINE.match(stmt)
-            if not m:
-                raise InputError(f"model syntax, line {lineno}: cannot read '{stmt}'. "
-                                 "Write regressions as 'Y ~ X1 + b*X2' (lavaan syntax).")
-            lhs, op, rhs_text = m.groups()
-            if op == "=~":
-                continue
-            terms = [t.strip() for t in rhs_text.split("+")]
-            if op == "~" and terms == ["1"]:
-                continue
-            parsed = []
-            for t in terms:
-                if t == "1" and op == "~":
-                    continue
-                tm = _TERM.match(t.replace(" ", ""))
-                if not tm:
-                    raise InputError(f"model syntax, line {lineno}: cannot read the term "
-                                     f"'{t}' in '{stmt}'. Write 'X' or 'label*X'.")
-                parsed.append((tm.group(2), tm.group(1)))
-            if op == "~~":
-                for rhs, _ in parsed:
-                    if rhs != lhs:
-                        covs.append((lhs, rhs))
-                continue
-            see(lhs)
-            rhs_list, labels = eqs.setdefault(lhs, ([], []))
-            for rhs, lab in parsed:
-                if rhs == lhs:
-                    raise InputError(f"model syntax, line {lineno}: '{lhs}' is regressed "
-                                     "on itself. Remove it from the right-hand side.")
-                if rhs in rhs_list:
-                    raise InputError(f"model syntax, line {lineno}: '{rhs}' appears twice "
-                                     f"as a predictor of '{lhs}'. Keep one.")
-                see(rhs)
-                rhs_list.append(rhs)
-                labels.append(lab)
+    parsed = parse_model(syntax, where="model syntax")
+    for f in parsed.formulas:
+        if f.op == OP_COVARIANCE and f.rhs != f.lhs:
+            covs.append((f.lhs, f.rhs))
+        if f.op != OP_REGRESSION:
+            continue
+        if f.rhs == f.lhs:
+            raise InputError(f"model syntax, line {f.line}: '{f.lhs}' is regressed on itself. "
+                             "Remove it from the right-hand side.")
+        see(f.lhs)
+        rhs_list, labels = eqs.setdefault(f.lhs, ([], []))
+        see(f.rhs)
+        rhs_list.append(f.rhs)
+        fixed = f.in_group("fixed")
+        labels.append(f.in_group("label") or (repr(fixed) if fixed is not None else None))
     if not eqs:
         raise InputError("model syntax: no regression ('Y ~ X') found; the structural "
                          "model needs at least one.")

@@ -30,10 +30,12 @@ from adoption.errors import InputError
 from adoption.sem.compare import ModelComparison, compare_models
 from adoption.sem.engine import LeanRefit, ModelFit, fit_model
 from adoption.sem.modindices import modification_indices
+from adoption.sem.syntax import parse_model
 from adoption.spec import Survey, formula_names, parse_hypothesis
 from adoption.structural.bootstrap import BootstrapEffects, bootstrap_effects, bootstrap_refit
 from adoption.structural.effects import coefficients_from_estimates, path_effects
 from adoption.structural.paths import PathModel, parse_structural
+from adoption.vocabulary import OP_REGRESSION
 
 #: A modification index at or above this is worth a warning (a chi-square of 1 df at
 #: p < .0016); lavaan users often screen at 3.84, which flags noise in large samples.
@@ -262,17 +264,9 @@ def _bootstrap_latent(syntax: str, mf: ModelFit, items: pd.DataFrame, model: Pat
 
 
 def _free_paths(syntax: str) -> set[tuple[str, str]]:
-    """Regressions with a free coefficient (``0*X`` terms are fixed, so left out)."""
-    out = set()
-    for line in syntax.splitlines():
-        for lhs, op, names in formula_names(line, where="structural"):
-            if op != "~":
-                continue
-            terms = line.split("~", 1)[1].split("+")
-            for name, term in zip(names, terms):
-                if not term.strip().startswith("0*"):
-                    out.add((lhs, name))
-    return out
+    """Regressions with a free coefficient (fixed ones such as ``0*X`` are left out)."""
+    return {(f.lhs, f.rhs) for f in parse_model(syntax, where="structural").formulas
+            if f.op == OP_REGRESSION and f.in_group("fixed") is None}
 
 
 def _fit_alternatives(survey: Survey, main: ModelFit, fit_syntax: Callable[[str], str],
