@@ -580,6 +580,14 @@ def build_partable(syntax: str | ParsedModel, data_columns, *, group: int = 0,
     named = {v for f in parsed.of(OP_COVARIANCE, OP_INTERCEPT) for v in (f.lhs, f.rhs)}
     random_x = [v for v in exo_x if v in named]
     exo_x = [v for v in exo_x if v not in named]
+    if random_x and exo_x:
+        line = next(f.line for f in parsed.of(OP_COVARIANCE, OP_INTERCEPT)
+                    if f.lhs in random_x or f.rhs in random_x)
+        raise InputError(f"Model syntax, line {line}: a (co)variance or intercept of the "
+                         f"exogenous predictor(s) {', '.join(random_x)} but not of "
+                         f"{', '.join(exo_x)} is not supported (lavaan would make the first "
+                         "random and keep the others fixed, uncorrelated with them); give "
+                         "them all, or none, or fit with fixed_x=False.")
 
     rows: list[ParRow] = []
     first_seen: set[str] = set()
