@@ -90,11 +90,18 @@ def test_constant_column_not_positive_definite(hs):
     assert any("not positive definite" in w for w in fit.warnings)
 
 
-def test_defined_parameters_ignored_and_labels_kept(hs):
+def test_defined_parameters_computed_and_labels_kept(hs):
+    """':=' rows come last, as lavaan's parameterEstimates() (they used to be dropped
+    without a word); lavaan's numbers: tests/test_syntax_conformance.py."""
     fit = fit_model("x4 ~ a*x1\nx7 ~ b*x4\nab := a*b", hs)
-    assert list(fit.estimates["label"].iloc[:2]) == ["a", "b"]
-    assert ":=" not in set(fit.estimates["op"])
+    est = fit.estimates
+    assert list(est["label"].iloc[:2]) == ["a", "b"]
+    last = est.iloc[-1]
+    assert (last["lhs"], last["op"], last["rhs"], last["label"]) == ("ab", ":=", "a*b", "ab")
+    assert last["est"] == pytest.approx(est["est"].iloc[0] * est["est"].iloc[1], rel=1e-12)
     assert list(fit.vcov.index[:2]) == ["x4 ~ x1", "x7 ~ x4"]
+    with pytest.raises(InputError, match=r"unknown label\(s\) in variable definition\(s\): q"):
+        fit_model("x4 ~ a*x1\nab := a*q", hs)
 
 
 def test_fixed_x_false_frees_x_moments_same_fit():

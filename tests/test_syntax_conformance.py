@@ -28,6 +28,10 @@ from numpy.testing import assert_allclose
 
 from adoption.errors import InputError
 from adoption.sem.engine import fit_model
+from adoption.sem.syntax import build_partable, parse_model
+from adoption.simulate import parse_paths
+from adoption.spec import formula_names
+from adoption.structural.paths import parse_structural
 
 FIX = Path(__file__).parent / "fixtures"
 CASES = json.loads((FIX / "syntax" / "syntax_cases.json").read_text())["cases"]
@@ -93,3 +97,52 @@ def test_refusals(case):
     with pytest.raises(InputError, match=case["refuse"]):
         fit_model(case["model"], _data(case["data"]), estimator=case["estimator"],
                   missing=case["missing"])
+
+
+# ------------------------------------------------------------------ one parser, every reader
+READERS = {
+    "spec": lambda s: {(lhs, r) for lhs, op, names in formula_names(s, where="spec")
+                       if op == "~" for r in names},
+    "structural": lambda s: set(parse_structural(s).edges),
+    "simulator": lambda s: {(y, x) for y, xs in parse_paths(s).items() for x in xs},
+    "engine": lambda s: {(r.lhs, r.rhs) for r in build_partable(s, ["M", "X", "Y", "Z"]).rows
+                         if r.op == "~"},
+}
+
+
+@pytest.mark.parametrize("reader", READERS)
+@pytest.mark.parametrize("syntax", [
+    "M ~ X; Y ~ M + X",              # refused by one of the old tokenisers
+    "M ~ X ! comment\nY ~ M + X",    # '!' comments were read by two
+    "M ~ 0.3*X\nY ~ M +\n  X",       # continuation after a trailing '+'
+    "M ~ 1e+0*X\nY ~ a*M + c(b)*X",  # 1e+0 was split at its '+'
+])
+def test_every_reader_reads_the_same_model(reader, syntax):
+    assert READERS[reader](syntax) == {("M", "X"), ("Y", "M"), ("Y", "X")}
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_every_reader_refuses_a_minus_between_terms(reader):
+    """lavaan refuses 'Y ~ 0.3*X - 0.1*Z' ("I'm confused parsing this line"); one old
+    tokeniser read it as + -0.1*Z, the others refused it in different words."""
+    with pytest.raises(InputError, match="line 1.*minus between terms"):
+        READERS[reader]("Y ~ 0.3*X - 0.1*Z")
+
+
+def test_parsed_representation():
+    """The flat rows the engine and the multi-group fit build on (lavaan's FLAT table)."""
+    m = parse_model("y1 + y2 ~ c(a, b)*x + start(0.5)*x + NA*z + 1\n"
+                    "f =~ NA*u1 + 0.8*u2 + u3\nab := a*b\na == b")
+    rows = {(f.lhs, f.op, f.rhs): f for f in m.formulas}
+    assert len(m.formulas) == 6 + 3
+    x = rows[("y2", "~", "x")]
+    assert (x.label, x.start, x.fixed) == (("a", "b"), (0.5,), ())
+    assert [x.in_group("label", g, 2) for g in (0, 1)] == ["a", "b"]
+    with pytest.raises(InputError, match="2 label values .* 1 group"):
+        x.in_group("label", 0, 1)
+    assert rows[("y1", "~", "z")].fixed == (None,)        # NA: free
+    assert rows[("y1", "~1", "")].op == "~1"
+    assert rows[("f", "=~", "u2")].in_group("fixed") == 0.8
+    assert [(d.lhs, d.rhs, d.line) for d in m.defined] == [("ab", "a*b", 3)]
+    assert [(c.lhs, c.op, c.rhs) for c in m.constraints] == [("a", "==", "b")]
+    assert m.labels == ("a", "b")

@@ -316,9 +316,13 @@ def fit_model(syntax: str, data: pd.DataFrame, *, estimator: str = "ML",
     Parameters
     ----------
     syntax : str
-        lavaan model syntax with ``=~``, ``~``, ``~~`` and modifiers (``a*x`` labels,
-        ``1*x`` fixed values). ``:=`` lines are accepted and ignored. Labels that repeat
-        impose equality, as in lavaan.
+        lavaan model syntax, read by :func:`adoption.sem.syntax.parse_model`: ``=~``,
+        ``~``, ``~~``, modifiers (``a*x`` labels, ``1*x`` fixed values, ``NA*x``,
+        ``start(0.5)*x``), ``a == b`` (one parameter), ``name := expression`` (defined
+        parameters: rows with op ``:=`` at the end of ``estimates``, delta-method SEs),
+        ``y ~ 1`` under FIML. Labels that repeat impose equality, as in lavaan. What the
+        engine cannot fit (``<``, ``>``, thresholds, interactions, ...) is refused with
+        an InputError naming the line.
     data : pd.DataFrame
         Raw data, one row per respondent; other columns are ignored.
     estimator : {"ML", "MLM", "MLR"}
