@@ -185,6 +185,9 @@ def parse_paths(syntax: str, *, default: float = 0.2, where: str = "population.p
     """
     out: dict[str, dict[str, float]] = {}
     for f in parse_model(syntax, where=where).of(OP_REGRESSION):
+        if f.interaction:
+            raise InputError(f"{where}, line {f.line}: the interaction term '{f.rhs}' is not "
+                             "supported by the simulator.")
         value = f.in_group("fixed")
         out.setdefault(f.lhs, {})[f.rhs] = default if value is None else float(value)
     return out

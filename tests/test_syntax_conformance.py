@@ -146,3 +146,21 @@ def test_parsed_representation():
     assert [(d.lhs, d.rhs, d.line) for d in m.defined] == [("ab", "a*b", 3)]
     assert [(c.lhs, c.op, c.rhs) for c in m.constraints] == [("a", "==", "b")]
     assert m.labels == ("a", "b")
+
+
+@pytest.mark.parametrize("reader", ["structural", "simulator", "engine"])
+def test_every_reader_refuses_an_interaction(reader):
+    with pytest.raises(InputError, match="line 2.*interaction term 'X:Z'.* not supported"):
+        READERS[reader]("M ~ X\nY ~ M + X:Z")
+
+
+def test_multigroup_refuses_what_it_would_ignore():
+    """Per-group labels and ':=' in a multi-group fit are refused (they were ignored);
+    lavaan's behaviour for them is the multi-group item of issue 19."""
+    from adoption.sem.multigroup import fit_multigroup
+
+    hs = _data("hs")
+    with pytest.raises(InputError, match="line 1.*per-group modifiers"):
+        fit_multigroup("visual =~ x1 + c(a, b)*x2 + x3", hs, "school")
+    with pytest.raises(InputError, match=r"line 2.*defined parameters \(':='\)"):
+        fit_multigroup("visual =~ x1 + a*x2 + b*x3\nab := a*b", hs, "school")

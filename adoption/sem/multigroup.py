@@ -217,9 +217,9 @@ def parse_parameter(text: str) -> tuple:
 
 def _check_syntax(pt: ParTable) -> None:
     """Refuse, naming the line, what the multi-group fit would otherwise ignore."""
-    for f in pt.defined:
-        raise InputError(f"Model syntax, line {f.line}: defined parameters (':=') are not "
-                         "supported in multi-group models yet.")
+    if pt.defined:
+        raise InputError(f"Model syntax, line {pt.defined[0].line}: defined parameters (':=') "
+                         "are not supported in multi-group models yet.")
     for f in pt.intercepts:
         if f.fixed or f.label or f.start or f.lhs not in pt.observed:
             raise InputError(f"Model syntax, line {f.line}: '{f.lhs} ~ 1' with a modifier or "
@@ -249,7 +249,12 @@ def _prepare(syntax: str, data: pd.DataFrame, group: str, groups=None,
         raise InputError(f"Grouping column '{group}' is not in the data.")
     if missing not in ("listwise", "fiml"):
         raise InputError(f"Unknown missing-data method '{missing}'; use listwise or fiml.")
-    pt = build_partable(syntax, data.columns)
+    parsed = parse_model(syntax)
+    for f in parsed.formulas:
+        if max(len(f.fixed), len(f.label), len(f.start)) > 1:
+            raise InputError(f"Model syntax, line {f.line}: per-group modifiers (c(...)) on "
+                             f"'{f.text}' are not supported in multi-group models yet.")
+    pt = build_partable(parsed, data.columns)
     _check_syntax(pt)
     obs = pt.observed
     bad = [c for c in obs if not pd.api.types.is_numeric_dtype(data[c])]

@@ -193,6 +193,9 @@ def parse_structural(syntax: str) -> PathModel:
             covs.append((f.lhs, f.rhs))
         if f.op != OP_REGRESSION:
             continue
+        if f.interaction:
+            raise InputError(f"model syntax, line {f.line}: the interaction term '{f.rhs}' is "
+                             "not supported in the structural model.")
         if f.rhs == f.lhs:
             raise InputError(f"model syntax, line {f.line}: '{f.lhs}' is regressed on itself. "
                              "Remove it from the right-hand side.")
