@@ -28,7 +28,8 @@ from numpy.testing import assert_allclose
 
 from adoption.errors import InputError
 from adoption.sem.engine import fit_model
-from adoption.sem.syntax import build_partable, parse_model
+from adoption.sem.partable import build_partable
+from adoption.sem.syntax import parse_model
 from adoption.simulate import parse_paths
 from adoption.spec import formula_names
 from adoption.structural.paths import parse_structural

@@ -37,7 +37,7 @@ import pandas as pd
 from adoption.errors import InputError
 from adoption.sem import fitmeasures as fm
 from adoption.sem.engine import ModelFit, fit_model
-from adoption.sem.syntax import ParTable
+from adoption.sem.partable import ParTable
 from adoption.vocabulary import OP_LOADING
 
 #: Fit measures whose difference (alternative minus base) is reported.

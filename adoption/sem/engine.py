@@ -47,7 +47,7 @@ from adoption.sem import fiml
 from adoption.sem import fitmeasures as fm
 from adoption.sem import robust as rb
 from adoption.sem.defined import defined_parameters
-from adoption.sem.syntax import ParTable, build_partable
+from adoption.sem.partable import ParTable, build_partable
 from adoption.vocabulary import (FIT_MEASURES, OP_COVARIANCE, OP_INTERCEPT, OP_LOADING,
                                  OP_REGRESSION, PARAMETER_COLUMNS, ROBUST_FIT_MEASURES)
 

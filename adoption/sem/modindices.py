@@ -35,7 +35,7 @@ import pandas as pd
 from adoption.errors import InputError
 from adoption.sem import robust as rb
 from adoption.sem.engine import ModelFit, sigma_jacobian
-from adoption.sem.syntax import ParRow, ParTable
+from adoption.sem.partable import ParRow, ParTable
 from adoption.vocabulary import OP_COVARIANCE, OP_LOADING, OP_REGRESSION
 
 MI_COLUMNS = ("lhs", "op", "rhs", "mi", "epc", "sepc.lv", "sepc.all", "sepc.nox")

@@ -59,7 +59,8 @@ from adoption.sem import fitmeasures as fm
 from adoption.sem import robust as rb
 from adoption.sem.engine import (_blas_one_thread, _diagnose, _dsigma, _estimate_table,
                                  _Model, _semopy_description, _start_values, fit_model)
-from adoption.sem.syntax import ParTable, build_partable, parse_model
+from adoption.sem.partable import ParTable, build_partable
+from adoption.sem.syntax import parse_model
 from adoption.vocabulary import (OP_COVARIANCE, OP_INTERCEPT, OP_LOADING, OP_REGRESSION,
                                  PARAMETER_COLUMNS)
 
