@@ -33,7 +33,6 @@ factor covariance and mean structures: the issue of partial measurement invarian
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass, field
 
@@ -45,6 +44,7 @@ from adoption.errors import InputError
 from adoption.sem.compare import chisq_difference, satorra_bentler_2001
 from adoption.sem.multigroup import (MULTIGROUP_ROBUST_MEASURES, MultiGroupFit, _prepare,
                                      fit_multigroup, score_tests)
+from adoption.sem.syntax import parse_model, write_formulas
 from adoption.spec import Survey
 from adoption.structural.stage import composite_scores
 
@@ -116,11 +116,11 @@ def invariance_decision(base: dict, restricted: dict, level: str) -> dict:
 
 
 def strip_labels(syntax: str) -> str:
-    """lavaan syntax without ``:=`` lines and coefficient labels (``b1*X`` -> ``X``);
-    fixed values (``0*X``) are kept. In a multi-group model a label would hold the
-    coefficient equal across groups."""
-    lines = [ln for ln in syntax.splitlines() if ":=" not in ln]
-    return re.sub(r"\b(?![0-9])[A-Za-z_.][\w.]*\s*\*\s*", "", "\n".join(lines))
+    """lavaan syntax without ``:=`` definitions, constraints and coefficient labels
+    (``b1*X`` -> ``X``); fixed values (``0*X``) and start values are kept. In a
+    multi-group model a label would hold the coefficient equal across groups. Read and
+    written by the one parser (:mod:`adoption.sem.syntax`)."""
+    return write_formulas(parse_model(syntax, where="structural").formulas, labels=False)
 
 
 # --------------------------------------------------------------------------- results

@@ -144,6 +144,9 @@ def test_invariance_decision_cutoffs():
 
 def test_strip_labels():
     assert strip_labels("y ~ b1*x + 0*z + c.2 * w\nab := b1*b2") == "y ~ x + 0*z + w"
+    # one statement with a ':=' after ';' used to drop the whole line; a constraint
+    # between the stripped labels used to be left behind
+    assert strip_labels("m ~ a*x; ab := a*b\ny ~ b*m\na == b") == "m ~ x\ny ~ m"
 
 
 def test_scaled_tests_under_mlm(paperlike):

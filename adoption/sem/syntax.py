@@ -39,8 +39,8 @@ from dataclasses import dataclass
 from adoption.errors import InputError
 from adoption.vocabulary import OP_COVARIANCE, OP_DEFINED, OP_INTERCEPT, OP_REGRESSION
 
-__all__ = ["Formula", "ParsedModel", "parse_model", "expression_names", "is_name", "OP_EQUAL",
-           "OP_LESS", "OP_GREATER"]
+__all__ = ["Formula", "ParsedModel", "parse_model", "expression_names", "is_name",
+           "write_formulas", "OP_EQUAL", "OP_LESS", "OP_GREATER"]
 
 OP_EQUAL, OP_LESS, OP_GREATER = "==", "<", ">"
 #: lavaan's operators, in the order lavaan looks for them in a statement.
@@ -451,6 +451,47 @@ def expression_names(expr: str, where: str = "Model syntax") -> tuple[str, ...]:
 def is_name(text: str) -> bool:
     """Whether ``text`` is a variable name or label as lavaan reads one."""
     return bool(_NAME.match(text))
+
+
+def _number(v: float | None) -> str:
+    if v is None:
+        return "NA"
+    text = repr(float(v))
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _term(f: Formula, labels: bool) -> list[str]:
+    var = "1" if f.op == OP_INTERCEPT else f.rhs
+    out = []
+    for what, show in (("fixed", _number), ("start", _number), ("label", str)):
+        vals = getattr(f, what)
+        if not vals or (what == "label" and not labels):
+            continue
+        text = ", ".join(show(v) for v in vals) if what != "label" else ", ".join(vals)
+        text = f"c({text})" if len(vals) > 1 else text
+        out.append(f"start({text})*{var}" if what == "start" else f"{text}*{var}")
+    return out or [var]
+
+
+def write_formulas(formulas, *, labels: bool = True) -> str:
+    """lavaan syntax that :func:`parse_model` reads back into ``formulas``.
+
+    Consecutive elements of one statement (same line, left-hand side and operator) are
+    written as one statement, ``y ~ 0*z + w``; ``labels=False`` leaves the labels out.
+
+    Examples
+    --------
+    >>> write_formulas(parse_model("y ~ b1*x + 0*z + start(0.5)*w + 1").formulas, labels=False)
+    'y ~ x + 0*z + start(0.5)*w + 1'
+    """
+    lines: list[tuple[tuple, list[str]]] = []
+    for f in formulas:
+        op = OP_REGRESSION if f.op == OP_INTERCEPT else f.op
+        key = (f.line, f.lhs, op)
+        if not lines or lines[-1][0] != key:
+            lines.append((key, []))
+        lines[-1][1].extend(_term(f, labels))
+    return "\n".join(f"{lhs} {op} " + " + ".join(terms) for (_, lhs, op), terms in lines)
 
 
 def __getattr__(name: str):
