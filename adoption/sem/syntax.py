@@ -46,11 +46,13 @@ OP_EQUAL, OP_LESS, OP_GREATER = "==", "<", ">"
 #: lavaan's operators, in the order lavaan looks for them in a statement.
 _OPERATORS = ("=~", "<~", "~*~", "~~", "~", "==", "<", ">", ":=", ":", "|", "%")
 _UNSUPPORTED_OPS = {
-    "<~": "composites ('<~')",
-    "~*~": "scaling factors ('~*~')",
-    "|": "thresholds ('|'), which need ordinal (categorical) variables",
-    "%": "the '%' operator",
-    ":": "'group:' / 'level:' blocks (give groups with the group option instead)",
+    "<~": "composites ('<~') are not supported.",
+    "~*~": "scaling factors ('~*~') are not supported.",
+    "|": "thresholds ('|') are not supported (they need ordinal variables and a "
+         "categorical estimator).",
+    "%": "'%' formulas are not supported.",
+    ":": "'group:' / 'level:' blocks are not supported; give the grouping column as the "
+         "group option instead.",
 }
 _NAME = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")
 _TOKEN = re.compile(r"""\s*(?:
@@ -353,7 +355,7 @@ def parse_model(syntax: str, *, where: str = "Model syntax") -> ParsedModel:
         here = f"{where}, line {lineno}"
         op = _find_operator(stmt)
         if op in _UNSUPPORTED_OPS:
-            raise InputError(f"{here}: '{stmt}': {_UNSUPPORTED_OPS[op]} not supported.")
+            raise InputError(f"{here}: '{stmt}': {_UNSUPPORTED_OPS[op]}")
         lhs_text, rhs_text = (s.strip() for s in stmt.split(op, 1))
         if op not in (OP_DEFINED, OP_EQUAL, OP_LESS, OP_GREATER):
             formulas += _formulas(lhs_text, op, rhs_text, lineno, here, stmt, seen)
