@@ -150,6 +150,11 @@ def build_partable(syntax: str | ParsedModel, data_columns, *, group: int = 0,
     formulas = parsed.of(OP_LOADING, OP_REGRESSION, OP_COVARIANCE)
     if not formulas:
         raise InputError("Model syntax: no =~, ~ or ~~ formula found.")
+    for f in formulas:
+        if f.op != OP_COVARIANCE and f.lhs == f.rhs:
+            raise InputError(f"Model syntax, line {f.line}: '{f.text}': a variable cannot "
+                             f"{'load on' if f.op == OP_LOADING else 'be regressed on'} "
+                             "itself.")
     latent, observed = _classify(formulas, data_columns)
     indicators = {f.rhs for f in formulas if f.op == OP_LOADING}
     dependent = {f.lhs for f in formulas if f.op == OP_REGRESSION}

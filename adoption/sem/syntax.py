@@ -246,7 +246,8 @@ class _Reader:
             self.fail(f"'{self.text}': a modifier applied to a sum in parentheses is not "
                       "supported (lavaan would keep only the first term); write it on each "
                       "term, e.g. a*x1 + a*x2.")
-        self.fail(f"cannot read the term at '{tok or 'the end'}' in '{self.text}'.")
+        at = f"at '{tok}'" if tok else "at the end"
+        self.fail(f"cannot read the term {at} in '{self.text}'.")
 
     def terms(self) -> list[tuple[list, tuple]]:
         """[(modifiers, variable)] of a sum; variable ("var", name) or ("num", 1.0)."""
@@ -415,9 +416,10 @@ def _formulas(lhs_text, op, rhs_text, lineno, here, stmt, seen) -> list[Formula]
             if fop == OP_COVARIANCE and (rhs, fop, lhs) in seen:
                 elem = (rhs, fop, lhs)
             if elem in seen:
-                raise InputError(f"{here}: '{lhs} {fop} {rhs}'".rstrip() + " is specified "
-                                 f"twice (also on line {seen[elem]}); lavaan refuses a "
-                                 "duplicate model element. Keep one.")
+                text = f"{lhs} {fop} {rhs}".rstrip()
+                raise InputError(f"{here}: '{text}' is specified twice (also on line "
+                                 f"{seen[elem]}); lavaan refuses a duplicate model element. "
+                                 "Keep one.")
             seen[elem] = lineno
             out.append(Formula(lhs, fop, rhs, mods.get("fixed", ()), mods.get("label", ()),
                                mods.get("start", ()), lineno, inter))
