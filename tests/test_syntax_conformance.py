@@ -165,3 +165,17 @@ def test_multigroup_refuses_what_it_would_ignore():
         fit_multigroup("visual =~ x1 + c(a, b)*x2 + x3", hs, "school")
     with pytest.raises(InputError, match=r"line 2.*defined parameters \(':='\)"):
         fit_multigroup("visual =~ x1 + a*x2 + b*x3\nab := a*b", hs, "school")
+
+
+def test_equality_constraint_is_one_parameter_everywhere():
+    """'a == b' is the same model as one shared label: same fit and the same
+    modification indices (whose extended table keeps the constraint)."""
+    from adoption.sem.modindices import modification_indices
+
+    base = "visual =~ x1 + a*x2 + {}*x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
+    shared = fit_model(base.format("a"), _data("hs"))
+    constrained = fit_model(base.format("b") + "\na == b", _data("hs"))
+    assert_allclose(constrained.fit["chisq"], shared.fit["chisq"], rtol=1e-10)
+    assert constrained.fit["df"] == shared.fit["df"]
+    assert_allclose(modification_indices(constrained)["mi"],
+                    modification_indices(shared)["mi"], rtol=1e-8)
