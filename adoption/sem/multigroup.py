@@ -505,7 +505,7 @@ def _group_starts(setup: _Setup) -> list:
     obs_index = {v: i for i, v in enumerate(setup.observed)}
     out = []
     for grp in setup.groups:
-        local = _start_values(grp.pt, grp.names, grp.model, grp.s, obs_index)
+        local = _start_values(grp.pt, grp.names, grp.model, grp.s)
         means = grp.m.copy()
         try:
             f = fit_model(setup.syntax, pd.DataFrame(grp.x, columns=setup.observed),
@@ -837,7 +837,7 @@ def _results(setup: _Setup, reg: _Registry, theta, vc):
         "pvalue": fm.pvalue_chisq(chisq, df),
         "baseline.chisq": chisq_b, "baseline.df": float(df_b),
         "cfi": fm.cfi(chisq, df, chisq_b, df_b), "tli": fm.tli(chisq, df, chisq_b, df_b),
-        "nfi": fm.nfi(chisq, chisq_b),
+        "nfi": fm.nfi(chisq, df, chisq_b, df_b),
         "rmsea": rmsea_multigroup(chisq, df, n, n_groups),
         "rmsea.ci.lower": lo, "rmsea.ci.upper": hi,
         "rmsea.pvalue": rmsea_pvalue_multigroup(chisq, df, n, n_groups),
