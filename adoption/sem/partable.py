@@ -187,7 +187,9 @@ def build_partable(syntax: str | ParsedModel, data_columns, *, group: int = 0,
     for v in [v for v in observed if v not in exo_x] + latent:  # auto.var
         if not has_cov(v, v):
             add(v, v)
-    exo_lv = [v for v in latent if v not in dependent]  # auto.cov.lv.x
+    # auto.cov.lv.x: exogenous latent variables covary; a factor that loads on a
+    # higher-order factor is endogenous (its variance is a residual variance)
+    exo_lv = [v for v in latent if v not in dependent and v not in indicators]
     pure_y = [v for v in latent + observed  # auto.cov.y
               if v in dependent and v not in predictors and v not in indicators]
     for block in (exo_lv, pure_y):
