@@ -97,6 +97,8 @@ class ModelFit:
     sample_mean, implied_mean : np.ndarray or None
         FIML only: the EM (saturated) means and the model-implied means, in the order
         of ``observed``; ``sample_cov`` is then the EM covariance matrix.
+    std_lv : bool
+        The model was fitted with ``std_lv=True``.
     """
 
     estimates: pd.DataFrame
@@ -115,6 +117,7 @@ class ModelFit:
     missing: str = "listwise"
     sample_mean: np.ndarray | None = field(default=None, compare=False, repr=False)
     implied_mean: np.ndarray | None = field(default=None, compare=False, repr=False)
+    std_lv: bool = False
 
 
 # --------------------------------------------------------------------------- input
@@ -316,7 +319,8 @@ def _fisher_scoring(model: _Model, theta, s, max_iter=200, tol=1e-10, switch=Non
 
 # --------------------------------------------------------------------------- fitting
 def fit_model(syntax: str, data: pd.DataFrame, *, estimator: str = "ML",
-              fixed_x: bool = True, missing: str = "listwise") -> ModelFit:
+              fixed_x: bool = True, missing: str = "listwise",
+              std_lv: bool = False) -> ModelFit:
     """Fit a lavaan-syntax model by maximum likelihood, reporting as lavaan does.
 
     Parameters
@@ -339,6 +343,10 @@ def fit_model(syntax: str, data: pd.DataFrame, *, estimator: str = "ML",
     fixed_x : bool
         Observed exogenous predictors' (co)variances fixed at their sample values, and
         excluded from df, baseline and likelihood (lavaan ``fixed.x = TRUE``, default).
+    std_lv : bool
+        Scale each latent variable by fixing its (residual) variance at 1 and freeing its
+        first loading (lavaan ``std.lv = TRUE``; rules in
+        :func:`adoption.sem.syntax.build_partable`). Default: the first loading is 1.
     missing : {"listwise", "fiml"}
         "listwise": rows with any missing model variable are deleted (lavaan's default
         ``missing = "listwise"``). "fiml": full-information ML, lavaan
@@ -396,14 +404,14 @@ def fit_model(syntax: str, data: pd.DataFrame, *, estimator: str = "ML",
         raise InputError("estimator='MLM' needs complete data (as in lavaan); with "
                          "missing='fiml' use estimator='ML'.")
     with _blas_one_thread():
-        return _fit_model(syntax, data, estimator, fixed_x, missing, t0)
+        return _fit_model(syntax, data, estimator, fixed_x, missing, t0, std_lv)
 
 
 def _fit_model(syntax: str, data: pd.DataFrame, estimator: str, fixed_x: bool, missing: str,
-               t0: float) -> ModelFit:
+               t0: float, std_lv: bool = False) -> ModelFit:
     """:func:`fit_model` after its input checks, under single-threaded BLAS."""
     timings = {}
-    pt = build_partable(syntax, data.columns)
+    pt = build_partable(syntax, data.columns, std_lv=std_lv)
     _check_intercepts(pt, missing)
     exo_declared = list(pt.exogenous_x)
     if not fixed_x:
@@ -412,7 +420,7 @@ def _fit_model(syntax: str, data: pd.DataFrame, estimator: str, fixed_x: bool, m
                 row.free, row.fixed_x = True, False
         pt.exogenous_x = []
     if missing == "fiml":
-        return _fit_fiml(pt, data, estimator, exo_declared, t0)
+        return _fit_fiml(pt, data, estimator, exo_declared, t0, std_lv)
     x, s, n_deleted = _sample_moments(data, pt.observed)
     n, p = x.shape
     msgs = []
@@ -520,7 +528,7 @@ def _fit_model(syntax: str, data: pd.DataFrame, estimator: str, fixed_x: bool, m
     return ModelFit(estimates=est, fit=fit, r2=r2, nobs=int(n), estimator=estimator,
                     converged=converged, warnings=tuple(msgs), observed=tuple(pt.observed),
                     sample_cov=s, implied_cov=sigma, vcov=vcov, timings=timings,
-                    partable=pt)
+                    partable=pt, std_lv=std_lv)
 
 
 def sigma_jacobian(partable: ParTable, sample_cov: np.ndarray, values) -> tuple:
@@ -1002,7 +1010,7 @@ def _fiml_failed(pt, estimator, n, msgs, s=None) -> ModelFit:
 
 
 def _fit_fiml(pt: ParTable, data: pd.DataFrame, estimator: str, exo_declared,
-              t0: float) -> ModelFit:
+              t0: float, std_lv: bool = False) -> ModelFit:
     """FIML branch of :func:`fit_model` (``missing="fiml"``), lavaan's ``missing = "ml"``
     with ``information = "observed"``."""
     timings = {}
@@ -1162,7 +1170,8 @@ def _fit_fiml(pt: ParTable, data: pd.DataFrame, estimator: str, exo_declared,
     return ModelFit(estimates=est, fit=fit, r2=r2, nobs=int(n), estimator=estimator,
                     converged=converged, warnings=tuple(msgs), observed=tuple(pt.observed),
                     sample_cov=s_h1, implied_cov=sigma, vcov=vcov, timings=timings,
-                    partable=pt, missing="fiml", sample_mean=mu_h1, implied_mean=mu)
+                    partable=pt, missing="fiml", sample_mean=mu_h1, implied_mean=mu,
+                    std_lv=std_lv)
 
 
 def _fiml_fit_measures(pat, mu_h1, s_h1, mu, sigma, npar, df, x_idx, x_base) -> dict:
@@ -1323,6 +1332,7 @@ class LeanRefit:
     syntax: str
     missing: str = "listwise"
     fixed_x: bool = True
+    std_lv: bool = False
     start: tuple = ()  # free parameters, one per distinct free row, in row order
     start_mu: tuple = ()  # FIML: model-implied means of the observed variables
     #: inverse Hessian (per observation) at the full-sample optimum, semopy's order
@@ -1347,8 +1357,8 @@ class LeanRefit:
                 seen.add(nm)
                 start.append(float(e))
         mu = () if fit.implied_mean is None else tuple(map(float, fit.implied_mean))
-        out = cls(syntax=syntax, missing=fit.missing, fixed_x=fixed_x, start=tuple(start),
-                  start_mu=mu)
+        out = cls(syntax=syntax, missing=fit.missing, fixed_x=fixed_x, std_lv=fit.std_lv,
+                  start=tuple(start), start_mu=mu)
         if data is None:
             return out
         with _blas_one_thread():
@@ -1376,11 +1386,11 @@ class LeanRefit:
         return theta
 
     def _prepare(self, columns) -> _Prepared:
-        key = (self.syntax, self.missing, self.fixed_x, tuple(columns))
+        key = (self.syntax, self.missing, self.fixed_x, self.std_lv, tuple(columns))
         prep = _PREPARED.get(key)
         if prep is not None:
             return prep
-        pt = build_partable(self.syntax, columns)
+        pt = build_partable(self.syntax, columns, std_lv=self.std_lv)
         if not self.fixed_x:
             for row in pt.rows:
                 if row.fixed_x:
@@ -1428,7 +1438,8 @@ class LeanRefit:
         return out
 
     def _cold(self, frame: pd.DataFrame) -> tuple[dict, dict]:
-        mf = fit_model(self.syntax, frame, fixed_x=self.fixed_x, missing=self.missing)
+        mf = fit_model(self.syntax, frame, fixed_x=self.fixed_x, missing=self.missing,
+                       std_lv=self.std_lv)
         if not mf.converged:
             raise RuntimeError("did not converge")
         reg = mf.estimates[mf.estimates["op"] == OP_REGRESSION]
