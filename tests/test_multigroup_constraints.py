@@ -1,7 +1,7 @@
 """Equality constraints across groups against lavaan 0.6-14 (issue 19): labels in
 multi-group models (a plain label is one parameter in every group, ``c(a1, a2)`` one per
-group, ``c(a, a)`` one for both), every ``group.equal`` keyword, ``group.partial``, and
-the refusals.
+group, ``c(a, a)`` one for both), per-group fixed values (``c(NA, 0.6)``), every
+``group.equal`` keyword, ``group.partial``, and the refusals.
 
 Reference values: ``tests/fixtures/engine/multigroup_cases.json``, made by
 ``tests/fixtures/engine/make_engine_reference.R`` (HS by school, lavaan's group order
