@@ -1,8 +1,8 @@
 """The SEM engine: the one module that imports semopy.
 
 ``fit_model(syntax, data, estimator=...)`` parses lavaan syntax into a lavaan-style
-parameter table (:mod:`adoption.sem.syntax`), finds the ML estimates from lavaan's simple
-start values by Fisher scoring, finished by BFGS with the analytic gradient
+parameter table (:mod:`adoption.sem.syntax`), finds the ML estimates from lavaan's default
+start values (:mod:`adoption.sem.start`) by Fisher scoring, finished by BFGS with the analytic gradient
 tr(G dSigma/dtheta) (semopy's SLSQP only as a fallback), and computes standard errors,
 robust corrections (:mod:`adoption.sem.robust`) and fit measures
 (:mod:`adoption.sem.fitmeasures`) itself, the way lavaan 0.6 does. semopy is used for
@@ -453,9 +453,9 @@ def _fit_model(syntax: str, data: pd.DataFrame, estimator: str, fixed_x: bool, m
 
     try:
         model = _Model(desc, s, pt.observed)
-        # Fisher scoring from semopy's starting values (fast, as lavaan's default
+        # Fisher scoring from lavaan's starting values (fast, as lavaan's default
         # optimiser reaches the same optimum); if it fails, semopy's SLSQP with a tight
-        # tolerance, then Fisher scoring again to polish.
+        # tolerance from the same values, then Fisher scoring again to polish.
         start = _start_values(pt, sem_names, model, s)
         theta, ok_fs = _fisher_scoring(model, start, s, max_iter=100, switch=1e-3)
         if not ok_fs:
