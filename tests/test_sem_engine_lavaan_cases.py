@@ -24,7 +24,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from adoption.sem.engine import fit_model
+from adoption.sem.engine import LeanRefit, fit_model
 from adoption.sem.start import fabin3_loadings, start_values, three_indicator_loadings
 from adoption.sem.partable import build_partable
 
@@ -109,6 +109,16 @@ def test_std_lv_matches_lavaan(data, case):
                                & (fit.estimates["lhs"] == fit.estimates["rhs"])
                                & fit.estimates["lhs"].isin(fit.partable.latent)]
     assert (latent_var["est"] == 1.0).all() and (latent_var["se"] == 0.0).all()
+
+
+def test_lean_refit_keeps_std_lv(data):
+    """Bootstrap refits of a std_lv fit are std_lv fits: refitted to the same data they
+    return the fit's regressions (rtol 1e-6: both optimisers stop within 1e-10)."""
+    fit, ref = _fit("pd_std_lv", data)
+    coef, _ = LeanRefit.from_fit(ref["model"], fit)(data["PD"])
+    reg = fit.estimates[fit.estimates["op"] == "~"]
+    for lhs, rhs, e in zip(reg["lhs"], reg["rhs"], reg["est"]):
+        assert_allclose(coef[(lhs, rhs)], e, rtol=1e-6, err_msg=f"{lhs} ~ {rhs}")
 
 
 def test_std_lv_rules_for_written_variances(data):
