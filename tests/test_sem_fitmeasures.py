@@ -21,7 +21,7 @@ CHISQ, DF, N, CHISQ_B, DF_B = 85.305522, 24, 301, 918.851589, 36
 def test_incremental_indices_match_lavaan():
     assert_allclose(fm.cfi(CHISQ, DF, CHISQ_B, DF_B), 0.930560, atol=1e-6)
     assert_allclose(fm.tli(CHISQ, DF, CHISQ_B, DF_B), 0.895839, atol=1e-6)
-    assert_allclose(fm.nfi(CHISQ, CHISQ_B), 0.907161, atol=1e-6)
+    assert_allclose(fm.nfi(CHISQ, DF, CHISQ_B, DF_B), 0.907161, atol=1e-6)
 
 
 def test_cfi_is_clipped_and_tli_is_not():

@@ -1,8 +1,8 @@
 """The SEM engine: the one module that imports semopy.
 
 ``fit_model(syntax, data, estimator=...)`` parses lavaan syntax into a lavaan-style
-parameter table (:mod:`adoption.sem.syntax`), finds the ML estimates from lavaan's simple
-start values by Fisher scoring, finished by BFGS with the analytic gradient
+parameter table (:mod:`adoption.sem.syntax`), finds the ML estimates from lavaan's default
+start values (:mod:`adoption.sem.start`) by Fisher scoring, finished by BFGS with the analytic gradient
 tr(G dSigma/dtheta) (semopy's SLSQP only as a fallback), and computes standard errors,
 robust corrections (:mod:`adoption.sem.robust`) and fit measures
 (:mod:`adoption.sem.fitmeasures`) itself, the way lavaan 0.6 does. semopy is used for
@@ -48,6 +48,7 @@ from adoption.sem import fitmeasures as fm
 from adoption.sem import robust as rb
 from adoption.sem.defined import defined_parameters
 from adoption.sem.partable import ParTable, build_partable
+from adoption.sem.start import start_values
 from adoption.vocabulary import (FIT_MEASURES, OP_COVARIANCE, OP_INTERCEPT, OP_LOADING,
                                  OP_REGRESSION, PARAMETER_COLUMNS, ROBUST_FIT_MEASURES)
 
@@ -96,6 +97,8 @@ class ModelFit:
     sample_mean, implied_mean : np.ndarray or None
         FIML only: the EM (saturated) means and the model-implied means, in the order
         of ``observed``; ``sample_cov`` is then the EM covariance matrix.
+    std_lv : bool
+        The model was fitted with ``std_lv=True``.
     """
 
     estimates: pd.DataFrame
@@ -114,6 +117,7 @@ class ModelFit:
     missing: str = "listwise"
     sample_mean: np.ndarray | None = field(default=None, compare=False, repr=False)
     implied_mean: np.ndarray | None = field(default=None, compare=False, repr=False)
+    std_lv: bool = False
 
 
 # --------------------------------------------------------------------------- input
@@ -171,13 +175,20 @@ def _semopy_description(pt: ParTable) -> tuple[str, list[str | None]]:
 class _Model:
     """Thin wrapper: semopy model matrices as functions of theta, in our variable order."""
 
-    def __init__(self, desc: str, s: np.ndarray, observed: list[str], starts: bool = True):
+    def __init__(self, desc: str, s: np.ndarray, observed: list[str]):
         import semopy  # the only semopy import in the project
 
         logging.getLogger("semopy").setLevel(logging.ERROR)
-        self.m = semopy.Model(desc, cov_diag=True)
-        if not starts:  # semopy's start rules can loop on unidentified (extended) models
-            self.m.start_rules = [lambda *_: 0.0 for _ in self.m.start_rules]
+        root = logging.getLogger()  # semopy warns about free first loadings on the root logger
+        level = root.level
+        try:
+            root.setLevel(logging.ERROR)
+            self.m = semopy.Model(desc, cov_diag=True)
+        finally:
+            root.setLevel(level)
+        # semopy's start rules are not used (the engine's are lavaan's, adoption.sem.start)
+        # and can loop forever (a factor with every loading free and its variance fixed)
+        self.m.start_rules = [lambda *_: 0.0 for _ in self.m.start_rules]
         cov_df = pd.DataFrame(s, index=observed, columns=observed)
         self.m.load(cov=cov_df, n_samples=None)
         for p in self.m.parameters.values():  # lavaan does not bound variances
@@ -189,14 +200,12 @@ class _Model:
         self.p = len(observed)
         self._gterms = None
 
-    def start(self) -> np.ndarray:
-        return np.array(self.m.param_vals, dtype=float)
-
-    def optimise(self, ftol=1e-12):
+    def optimise(self, theta0, ftol=1e-12):
+        """semopy's SLSQP from ``theta0`` (the fallback optimiser)."""
         from semopy.solver import Solver
 
         fun, grad = self.m.get_objective("MLW")
-        solver = Solver("SLSQP", fun, grad, self.m.param_vals, constrs=[],
+        solver = Solver("SLSQP", fun, grad, np.asarray(theta0, dtype=float), constrs=[],
                         bounds=self.m.get_bounds(), options={"ftol": ftol, "maxiter": 10000})
         with _warnings.catch_warnings():
             _warnings.simplefilter("ignore")
@@ -310,7 +319,8 @@ def _fisher_scoring(model: _Model, theta, s, max_iter=200, tol=1e-10, switch=Non
 
 # --------------------------------------------------------------------------- fitting
 def fit_model(syntax: str, data: pd.DataFrame, *, estimator: str = "ML",
-              fixed_x: bool = True, missing: str = "listwise") -> ModelFit:
+              fixed_x: bool = True, missing: str = "listwise",
+              std_lv: bool = False) -> ModelFit:
     """Fit a lavaan-syntax model by maximum likelihood, reporting as lavaan does.
 
     Parameters
@@ -333,6 +343,10 @@ def fit_model(syntax: str, data: pd.DataFrame, *, estimator: str = "ML",
     fixed_x : bool
         Observed exogenous predictors' (co)variances fixed at their sample values, and
         excluded from df, baseline and likelihood (lavaan ``fixed.x = TRUE``, default).
+    std_lv : bool
+        Scale each latent variable by fixing its (residual) variance at 1 and freeing its
+        first loading (lavaan ``std.lv = TRUE``; rules in
+        :func:`adoption.sem.syntax.build_partable`). Default: the first loading is 1.
     missing : {"listwise", "fiml"}
         "listwise": rows with any missing model variable are deleted (lavaan's default
         ``missing = "listwise"``). "fiml": full-information ML, lavaan
@@ -390,14 +404,14 @@ def fit_model(syntax: str, data: pd.DataFrame, *, estimator: str = "ML",
         raise InputError("estimator='MLM' needs complete data (as in lavaan); with "
                          "missing='fiml' use estimator='ML'.")
     with _blas_one_thread():
-        return _fit_model(syntax, data, estimator, fixed_x, missing, t0)
+        return _fit_model(syntax, data, estimator, fixed_x, missing, t0, std_lv)
 
 
 def _fit_model(syntax: str, data: pd.DataFrame, estimator: str, fixed_x: bool, missing: str,
-               t0: float) -> ModelFit:
+               t0: float, std_lv: bool = False) -> ModelFit:
     """:func:`fit_model` after its input checks, under single-threaded BLAS."""
     timings = {}
-    pt = build_partable(syntax, data.columns)
+    pt = build_partable(syntax, data.columns, std_lv=std_lv)
     _check_intercepts(pt, missing)
     exo_declared = list(pt.exogenous_x)
     if not fixed_x:
@@ -406,7 +420,7 @@ def _fit_model(syntax: str, data: pd.DataFrame, estimator: str, fixed_x: bool, m
                 row.free, row.fixed_x = True, False
         pt.exogenous_x = []
     if missing == "fiml":
-        return _fit_fiml(pt, data, estimator, exo_declared, t0)
+        return _fit_fiml(pt, data, estimator, exo_declared, t0, std_lv)
     x, s, n_deleted = _sample_moments(data, pt.observed)
     n, p = x.shape
     msgs = []
@@ -439,13 +453,13 @@ def _fit_model(syntax: str, data: pd.DataFrame, estimator: str, fixed_x: bool, m
 
     try:
         model = _Model(desc, s, pt.observed)
-        # Fisher scoring from semopy's starting values (fast, as lavaan's default
+        # Fisher scoring from lavaan's starting values (fast, as lavaan's default
         # optimiser reaches the same optimum); if it fails, semopy's SLSQP with a tight
-        # tolerance, then Fisher scoring again to polish.
-        start = _start_values(pt, sem_names, model, s, obs_index)
+        # tolerance from the same values, then Fisher scoring again to polish.
+        start = _start_values(pt, sem_names, model, s)
         theta, ok_fs = _fisher_scoring(model, start, s, max_iter=100, switch=1e-3)
         if not ok_fs:
-            theta, _ = model.optimise()
+            theta, _ = model.optimise(start)
             theta, ok_fs = _fisher_scoring(model, theta, s)
     except Exception as exc:  # noqa: BLE001 - semopy raises bare Exception; never leak it
         msgs.append(f"The model could not be fitted ({type(exc).__name__}: {exc}).")
@@ -514,7 +528,7 @@ def _fit_model(syntax: str, data: pd.DataFrame, estimator: str, fixed_x: bool, m
     return ModelFit(estimates=est, fit=fit, r2=r2, nobs=int(n), estimator=estimator,
                     converged=converged, warnings=tuple(msgs), observed=tuple(pt.observed),
                     sample_cov=s, implied_cov=sigma, vcov=vcov, timings=timings,
-                    partable=pt)
+                    partable=pt, std_lv=std_lv)
 
 
 def sigma_jacobian(partable: ParTable, sample_cov: np.ndarray, values) -> tuple:
@@ -539,13 +553,7 @@ def sigma_jacobian(partable: ParTable, sample_cov: np.ndarray, values) -> tuple:
         parameter in order of its first row.
     """
     desc, names = _semopy_description(partable)
-    root = logging.getLogger()  # semopy warns about free first loadings on the root logger
-    level = root.level
-    try:
-        root.setLevel(logging.ERROR)
-        model = _Model(desc, sample_cov, partable.observed, starts=False)
-    finally:
-        root.setLevel(level)
+    model = _Model(desc, sample_cov, partable.observed)
     theta = np.zeros(len(model.active))
     order: list[str] = []
     for nm, v in zip(names, values):
@@ -608,7 +616,7 @@ def _estimate_table(pt: ParTable, sem_names, index_of, theta, vc, model: _Model,
     r2 = {}
     for v in pt.observed + pt.latent:
         if v in endogenous and (v, v) in own:
-            r2[v] = float(1.0 - own[(v, v)] / total_var[v]) if total_var[v] else float("nan")
+            r2[v] = r_squared(own[(v, v)], total_var[v])
     return est, r2
 
 
@@ -648,21 +656,27 @@ def _with_defined(pt: ParTable, est: pd.DataFrame, sem_names, index_of, vc) -> p
     return pd.concat([est, rows[list(ESTIMATE_COLUMNS)]], ignore_index=True)
 
 
-def _start_values(pt: ParTable, sem_names, model: _Model, s, obs_index) -> np.ndarray:
-    """lavaan's "simple" starting values: loadings 1, regressions and covariances 0,
-    residual variances half the observed variance, latent variances 0.05."""
+def r_squared(residual_variance: float, total_variance: float) -> float:
+    """R-squared of an endogenous variable, 1 - residual variance / total variance.
+
+    NaN where lavaan gives NA (``lavInspect(fit, "r2")``): when the value exceeds 1 (a
+    negative residual variance, a Heywood case) or the total variance is 0.
+    """
+    if not total_variance:
+        return float("nan")
+    r2 = 1.0 - residual_variance / total_variance
+    return float(r2) if r2 <= 1.0 else float("nan")
+
+
+def _start_values(pt: ParTable, sem_names, model: _Model, s) -> np.ndarray:
+    """lavaan's default starting values (:func:`adoption.sem.start.start_values`) as a
+    parameter vector in semopy's order (a label shared by rows: its first row's)."""
     theta = np.zeros(len(model.active))
-    for row, nm in zip(pt.rows, sem_names):
-        if nm is None:
-            continue
-        k = model.active.index(nm)
-        if row.start is not None:  # start() of the syntax
-            theta[k] = row.start
-        elif row.op == OP_LOADING:
-            theta[k] = 1.0
-        elif row.op == OP_COVARIANCE and row.lhs == row.rhs:
-            theta[k] = 0.5 * s[obs_index[row.lhs], obs_index[row.lhs]] \
-                if row.lhs in obs_index else 0.05
+    seen = set()
+    for nm, v in zip(sem_names, start_values(pt, s)):
+        if nm is not None and nm not in seen:
+            seen.add(nm)
+            theta[model.active.index(nm)] = v
     return theta
 
 
@@ -719,7 +733,7 @@ def _fit_measures(s, sigma, n, npar, df, x_idx, w, x_base=None) -> dict:
         "pvalue": fm.pvalue_chisq(chisq, df),
         "baseline.chisq": chisq_b, "baseline.df": float(df_b),
         "cfi": fm.cfi(chisq, df, chisq_b, df_b), "tli": fm.tli(chisq, df, chisq_b, df_b),
-        "nfi": fm.nfi(chisq, chisq_b),
+        "nfi": fm.nfi(chisq, df, chisq_b, df_b),
         "rmsea": fm.rmsea(chisq, df, n), "rmsea.ci.lower": lo, "rmsea.ci.upper": hi,
         "rmsea.pvalue": fm.rmsea_pvalue(chisq, df, n),
         "srmr": fm.srmr_bentler(s, sigma), "gfi": gfi, "agfi": fm.agfi(gfi, p, df),
@@ -996,7 +1010,7 @@ def _fiml_failed(pt, estimator, n, msgs, s=None) -> ModelFit:
 
 
 def _fit_fiml(pt: ParTable, data: pd.DataFrame, estimator: str, exo_declared,
-              t0: float) -> ModelFit:
+              t0: float, std_lv: bool = False) -> ModelFit:
     """FIML branch of :func:`fit_model` (``missing="fiml"``), lavaan's ``missing = "ml"``
     with ``information = "observed"``."""
     timings = {}
@@ -1051,10 +1065,10 @@ def _fit_fiml(pt: ParTable, data: pd.DataFrame, estimator: str, exo_declared,
     try:
         model = _Model(desc, s_h1, pt.observed)
         # start: the complete-data ML fit to the EM moments, then FIML scoring
-        start = _start_values(pt, sem_names, model, s_h1, obs_index)
+        start = _start_values(pt, sem_names, model, s_h1)
         theta, ok_fs = _fisher_scoring(model, start, s_h1, max_iter=100)
         if not ok_fs:
-            theta, _ = model.optimise()
+            theta, _ = model.optimise(start)
             theta, _ = _fisher_scoring(model, theta, s_h1)
         theta, mu, converged = _fiml_optimise(model, pat, theta, mu_h1.copy(), free_mu)
     except Exception as exc:  # noqa: BLE001 - semopy raises bare Exception; never leak it
@@ -1156,7 +1170,8 @@ def _fit_fiml(pt: ParTable, data: pd.DataFrame, estimator: str, exo_declared,
     return ModelFit(estimates=est, fit=fit, r2=r2, nobs=int(n), estimator=estimator,
                     converged=converged, warnings=tuple(msgs), observed=tuple(pt.observed),
                     sample_cov=s_h1, implied_cov=sigma, vcov=vcov, timings=timings,
-                    partable=pt, missing="fiml", sample_mean=mu_h1, implied_mean=mu)
+                    partable=pt, missing="fiml", sample_mean=mu_h1, implied_mean=mu,
+                    std_lv=std_lv)
 
 
 def _fiml_fit_measures(pat, mu_h1, s_h1, mu, sigma, npar, df, x_idx, x_base) -> dict:
@@ -1180,7 +1195,7 @@ def _fiml_fit_measures(pat, mu_h1, s_h1, mu, sigma, npar, df, x_idx, x_base) -> 
         "pvalue": fm.pvalue_chisq(chisq, df),
         "baseline.chisq": chisq_b, "baseline.df": float(df_b),
         "cfi": fm.cfi(chisq, df, chisq_b, df_b), "tli": fm.tli(chisq, df, chisq_b, df_b),
-        "nfi": fm.nfi(chisq, chisq_b),
+        "nfi": fm.nfi(chisq, df, chisq_b, df_b),
         "rmsea": fm.rmsea(chisq, df, n), "rmsea.ci.lower": lo, "rmsea.ci.upper": hi,
         "rmsea.pvalue": fm.rmsea_pvalue(chisq, df, n),
         "srmr": fm.srmr_bentler(s_h1, sigma, mean=mu_h1, implied_mean=mu),
@@ -1317,6 +1332,7 @@ class LeanRefit:
     syntax: str
     missing: str = "listwise"
     fixed_x: bool = True
+    std_lv: bool = False
     start: tuple = ()  # free parameters, one per distinct free row, in row order
     start_mu: tuple = ()  # FIML: model-implied means of the observed variables
     #: inverse Hessian (per observation) at the full-sample optimum, semopy's order
@@ -1341,8 +1357,8 @@ class LeanRefit:
                 seen.add(nm)
                 start.append(float(e))
         mu = () if fit.implied_mean is None else tuple(map(float, fit.implied_mean))
-        out = cls(syntax=syntax, missing=fit.missing, fixed_x=fixed_x, start=tuple(start),
-                  start_mu=mu)
+        out = cls(syntax=syntax, missing=fit.missing, fixed_x=fixed_x, std_lv=fit.std_lv,
+                  start=tuple(start), start_mu=mu)
         if data is None:
             return out
         with _blas_one_thread():
@@ -1370,11 +1386,11 @@ class LeanRefit:
         return theta
 
     def _prepare(self, columns) -> _Prepared:
-        key = (self.syntax, self.missing, self.fixed_x, tuple(columns))
+        key = (self.syntax, self.missing, self.fixed_x, self.std_lv, tuple(columns))
         prep = _PREPARED.get(key)
         if prep is not None:
             return prep
-        pt = build_partable(self.syntax, columns)
+        pt = build_partable(self.syntax, columns, std_lv=self.std_lv)
         if not self.fixed_x:
             for row in pt.rows:
                 if row.fixed_x:
@@ -1385,13 +1401,7 @@ class LeanRefit:
             if row.fixed_x:
                 row.value = 0.0  # placeholder: such models are refitted cold
         desc, names = _semopy_description(pt)
-        root = logging.getLogger()
-        level = root.level
-        try:
-            root.setLevel(logging.ERROR)
-            model = _Model(desc, np.identity(len(pt.observed)), pt.observed, starts=False)
-        finally:
-            root.setLevel(level)
+        model = _Model(desc, np.identity(len(pt.observed)), pt.observed)
         index_of = {nm: model.active.index(nm) for nm in set(names) if nm is not None}
         # theta is in the order of first appearance; semopy's is model.active
         order = list(dict.fromkeys(nm for nm in names if nm is not None))
@@ -1428,7 +1438,8 @@ class LeanRefit:
         return out
 
     def _cold(self, frame: pd.DataFrame) -> tuple[dict, dict]:
-        mf = fit_model(self.syntax, frame, fixed_x=self.fixed_x, missing=self.missing)
+        mf = fit_model(self.syntax, frame, fixed_x=self.fixed_x, missing=self.missing,
+                       std_lv=self.std_lv)
         if not mf.converged:
             raise RuntimeError("did not converge")
         reg = mf.estimates[mf.estimates["op"] == OP_REGRESSION]

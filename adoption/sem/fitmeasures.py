@@ -118,9 +118,17 @@ def tli(chisq: float, df: float, chisq_b: float, df_b: float) -> float:
     return float((chisq_b / df_b - chisq / df) / (chisq_b / df_b - 1.0))
 
 
-def nfi(chisq: float, chisq_b: float) -> float:
-    """Normed fit index NFI = (chisq_b - chisq) / chisq_b."""
-    return float((chisq_b - chisq) / chisq_b)
+def nfi(chisq: float, df: float, chisq_b: float, df_b: float) -> float:
+    """Normed fit index (Bentler & Bonett, 1980; lavaan ``lav_fit_nfi``):
+    NFI = (chisq_b - chisq) / chisq_b; NaN when df > df_b or chisq_b = 0 (lavaan's NA),
+    1 when df = 0."""
+    if any(math.isnan(v) for v in (chisq, df, chisq_b, df_b)):
+        return float("nan")
+    if df > df_b or math.isclose(chisq_b, 0.0, abs_tol=1.5e-8):
+        return float("nan")
+    if df > 0:
+        return float((chisq_b - chisq) / chisq_b)
+    return 1.0
 
 
 def cfi_robust(chisq: float, df: float, c: float, chisq_b: float, df_b: float,

@@ -43,7 +43,6 @@ Meredith, W. (1993). Measurement invariance, factor analysis and factorial invar
 
 from __future__ import annotations
 
-import copy
 import math
 import re
 import time
@@ -59,6 +58,9 @@ from adoption.sem import fitmeasures as fm
 from adoption.sem import robust as rb
 from adoption.sem.engine import (_blas_one_thread, _diagnose, _dsigma, _estimate_table,
                                  _Model, _semopy_description, _start_values, fit_model)
+from adoption.sem.compare import partable_syntax
+from adoption.sem.groupequal import (GROUP_EQUAL, PLAIN_LABEL_WARNING, category,
+                                     check_group_equal, latent_means_free, parameter_name)
 from adoption.sem.partable import ParTable, build_partable
 from adoption.sem.syntax import parse_model
 from adoption.vocabulary import (OP_COVARIANCE, OP_INTERCEPT, OP_LOADING, OP_REGRESSION,
@@ -72,9 +74,11 @@ MULTIGROUP_ROBUST_MEASURES = (
     "baseline.chisq.scaling.factor", "cfi.scaled", "tli.scaled", "cfi.robust",
     "tli.robust", "rmsea.scaled", "rmsea.robust")
 
-#: lavaan's ``group.equal`` keywords supported here.
-GROUP_EQUAL = ("loadings", "intercepts", "means", "residuals", "residual.covariances",
-               "lv.variances", "lv.covariances", "regressions")
+__all__ = ["GROUP_EQUAL", "MULTIGROUP_ROBUST_MEASURES", "MULTIGROUP_FIT_MEASURES",
+           "MULTIGROUP_ESTIMATE_COLUMNS", "SCORE_COLUMNS", "MultiGroupFit", "fit_multigroup",
+           "score_tests", "parse_parameter", "rmsea_multigroup", "rmsea_ci_multigroup",
+           "rmsea_pvalue_multigroup", "srmr_multigroup", "gamma_meanstructure"]
+
 #: Fit measures of a multi-group fit (lavaan ``fitMeasures()`` names).
 MULTIGROUP_FIT_MEASURES = ("npar", "chisq", "df", "pvalue", "baseline.chisq", "baseline.df",
                            "cfi", "tli", "nfi", "rmsea", "rmsea.ci.lower", "rmsea.ci.upper",
@@ -228,20 +232,6 @@ def _check_syntax(pt: ParTable) -> None:
                              "(intercepts are free; use group_equal for equal ones).")
 
 
-def _category(key, observed, latent) -> str:
-    lhs, op, rhs = key
-    if op == OP_LOADING:
-        return "loadings"
-    if op == OP_REGRESSION:
-        return "regressions"
-    if op == OP_INTERCEPT:
-        return "intercepts" if lhs in observed else "means"
-    lat = lhs in latent
-    if lhs == rhs:
-        return "lv.variances" if lat else "residuals"
-    return "lv.covariances" if lat else "residual.covariances"
-
-
 def _prepare(syntax: str, data: pd.DataFrame, group: str, groups=None,
              missing: str = "listwise") -> _Setup:
     if not isinstance(data, pd.DataFrame):
@@ -251,11 +241,9 @@ def _prepare(syntax: str, data: pd.DataFrame, group: str, groups=None,
     if missing not in ("listwise", "fiml"):
         raise InputError(f"Unknown missing-data method '{missing}'; use listwise or fiml.")
     parsed = parse_model(syntax)
-    for f in parsed.formulas:
-        if max(len(f.fixed), len(f.label), len(f.start)) > 1:
-            raise InputError(f"Model syntax, line {f.line}: per-group modifiers (c(...)) on "
-                             f"'{f.text}' are not supported in multi-group models yet.")
-    pt = build_partable(parsed, data.columns)
+    # the variables do not depend on the group: classify them with any group's modifiers
+    width = max([len(v) for f in parsed.formulas for v in (f.fixed, f.label, f.start)] + [1])
+    pt = build_partable(parsed, data.columns, group=0, ngroups=width)
     _check_syntax(pt)
     obs = pt.observed
     bad = [c for c in obs if not pd.api.types.is_numeric_dtype(data[c])]
@@ -280,9 +268,12 @@ def _prepare(syntax: str, data: pd.DataFrame, group: str, groups=None,
         msgs.append(f"{int(data[group].isna().sum())} row(s) without a value of '{group}' "
                     "were left out.")
     values = sorted(sub[group].unique()) if groups is None else list(groups)
+    plain = sorted({f.label[0] for f in parsed.formulas if len(f.label) == 1 and f.label[0]})
+    if plain and len(values) > 1:
+        msgs.append(PLAIN_LABEL_WARNING.format(labels=", ".join(plain)))
     out = []
-    shared = None  # without fixed x every group has the same semopy model: build it once
-    for val in values:
+    models = {}  # groups with the same semopy description share one model
+    for g, val in enumerate(values):
         x = sub.loc[sub[group] == val, obs].to_numpy(dtype=float)
         n = x.shape[0]
         if n <= len(obs):
@@ -305,18 +296,16 @@ def _prepare(syntax: str, data: pd.DataFrame, group: str, groups=None,
             s = np.cov(x, rowvar=False, bias=True)
             m = x.mean(axis=0)
         s = np.atleast_2d(s)
-        gpt = copy.deepcopy(pt)
+        gpt = build_partable(parsed, data.columns, group=g, ngroups=len(values))
         for row in gpt.rows:
             if row.fixed_x:
                 row.value = float(s[obs_index[row.lhs], obs_index[row.rhs]])
         desc, names = _semopy_description(gpt)
-        if pt.exogenous_x or shared is None:
-            model = _Model(desc, s, obs)
-            shared = None if pt.exogenous_x else model
-        else:
-            model = shared
+        if desc not in models:
+            models[desc] = _Model(desc, s, obs)
+        model = models[desc]
         out.append(_Group(val, n, s, m, gpt, names, model, x_idx, x, pat, ll_h1))
-    return _Setup(pt, out, list(obs), list(pt.latent), msgs, missing, syntax)
+    return _Setup(out[0].pt, out, list(obs), list(pt.latent), msgs, missing, syntax)
 
 
 @dataclass
@@ -335,13 +324,20 @@ class _Registry:
 
 
 def _registry(setup: _Setup, equal_keys: set, latent_means_free: bool) -> _Registry:
+    """Stacked parameter vector: each free row's parameter named by lavaan's rule
+    (:func:`adoption.sem.groupequal.parameter_name`; rows of one name are one
+    coordinate). Refuses a name that is fixed in one row and free in another, or fixed at
+    different values (lavaan would fix the free ones; not supported here)."""
     gids: dict = {}
     names = []
+    groups_of: dict = {}  # gid -> groups using it
+    fixed_at: dict = {}  # parameter name -> fixed values
 
     def gid(tag, g):
         if tag not in gids:
             gids[tag] = len(names)
             names.append((tag[1], g))
+        groups_of.setdefault(gids[tag], set()).add(g)
         return gids[tag]
 
     obs, lat = setup.observed, setup.latent
@@ -354,21 +350,20 @@ def _registry(setup: _Setup, equal_keys: set, latent_means_free: bool) -> _Regis
         bf, bx, af, ax = [], [], [], []
         for row, nm in zip(grp.pt.rows, grp.names):
             key = _key(row.lhs, row.op, row.rhs)
+            label = grp.pt.parameter_label(row) if row.label else ""
+            tag = parameter_name(key, label, g, equal_keys)
             if nm is None:
                 val = float(row.value)
+                if not row.fixed_x:
+                    fixed_at.setdefault(tag, set()).add(val)
                 if row.op == OP_LOADING:
                     bx.append((pos[row.rhs], pos[row.lhs], val))
                 elif row.op == OP_REGRESSION:
                     bx.append((pos[row.lhs], pos[row.rhs], val))
                 continue
-            if key in equal_keys:
-                tag = ("eq", key)
-                shared.add(key)
-            elif row.label:
-                tag = ("lab", (grp.pt.parameter_label(row), "", ""), g)
-            else:
-                tag = ("g", key, g)
             k = gid(tag, g)
+            if tag == ("key", key):
+                shared.add(key)
             cg[active.index(nm)] = k
             if row.op == OP_LOADING:
                 bf.append((pos[row.rhs], pos[row.lhs], k))
@@ -380,11 +375,9 @@ def _registry(setup: _Setup, equal_keys: set, latent_means_free: bool) -> _Regis
                 ax.append((i, float(grp.m[i])))
                 continue
             key = (v, OP_INTERCEPT, "")
-            if key in equal_keys:
-                tag = ("eq", key)
+            tag = parameter_name(key, "", g, equal_keys)
+            if tag == ("key", key):
                 shared.add(key)
-            else:
-                tag = ("g", key, g)
             af.append((i, gid(tag, g)))
         for f in lat:
             key = (f, OP_INTERCEPT, "")
@@ -403,8 +396,27 @@ def _registry(setup: _Setup, equal_keys: set, latent_means_free: bool) -> _Regis
         b_fixed.append(bx)
         a_free.append(af)
         a_fixed.append(ax)
+    _check_fixed_and_free(fixed_at, gids)
+    # held equal: a group.equal key whose parameter more than one group uses
+    shared = {key for key in shared if len(groups_of[gids[("key", key)]]) > 1}
     return _Registry(len(names), cov_gid, b_free, b_fixed, a_free, a_fixed, names,
                      sorted(shared), latent_means_free)
+
+
+def _check_fixed_and_free(fixed_at: dict, gids: dict) -> None:
+    """Refuse a parameter that is fixed in one place and free in another, or fixed at
+    different values, by one label or one ``group.equal`` constraint."""
+    for tag, vals in fixed_at.items():
+        what = f"label '{tag[1]}'" if tag[0] == "label" else f"'{_key_name(tag[1])}'"
+        if tag in gids:
+            raise InputError(f"The {what} is fixed in one group (or row) and free in another "
+                             "while held equal across them (by a label or group_equal); this "
+                             "is not supported: fix it in every group or free it in every "
+                             "group, or release it with group_partial.")
+        if len(vals) > 1:
+            raise InputError(f"The {what} is fixed at different values ({', '.join(map(repr, sorted(vals)))}) "
+                             "while held equal across groups; this is not supported: release it "
+                             "with group_partial or fix it at one value.")
 
 
 # --------------------------------------------------------------------------- moments
@@ -505,10 +517,11 @@ def _group_starts(setup: _Setup) -> list:
     obs_index = {v: i for i, v in enumerate(setup.observed)}
     out = []
     for grp in setup.groups:
-        local = _start_values(grp.pt, grp.names, grp.model, grp.s, obs_index)
+        local = _start_values(grp.pt, grp.names, grp.model, grp.s)
         means = grp.m.copy()
         try:
-            f = fit_model(setup.syntax, pd.DataFrame(grp.x, columns=setup.observed),
+            # the group's own table (its c(...) modifiers), as syntax
+            f = fit_model(partable_syntax(grp.pt), pd.DataFrame(grp.x, columns=setup.observed),
                           missing=setup.missing)
         except InputError:
             f = None
@@ -603,20 +616,18 @@ def _scoring(setup: _Setup, reg: _Registry, theta, max_iter, tol):
 
 # --------------------------------------------------------------------------- fitting
 def _equal_keys(setup: _Setup, group_equal, group_partial, equal) -> set:
-    unknown = [e for e in group_equal if e not in GROUP_EQUAL]
-    if unknown:
-        raise InputError(f"Unknown group.equal keyword(s) {', '.join(unknown)}; use "
-                         f"{', '.join(GROUP_EQUAL)}.")
-    keys = set()
-    rows = [_key(r.lhs, r.op, r.rhs) for r in setup.pt.rows if r.free]
-    rows += [(v, OP_INTERCEPT, "") for v in setup.observed if v not in setup.pt.exogenous_x]
-    rows += [(f, OP_INTERCEPT, "") for f in setup.latent]
-    for key in rows:
-        if _category(key, setup.observed, setup.latent) in group_equal:
-            keys.add(key)
+    """Keys held equal across groups: those of group 1's rows (and intercepts and latent
+    means) whose ``group.equal`` category is requested, plus ``equal``, minus
+    ``group_partial`` (lavaan ``lav_partable_labels``)."""
+    group_equal = check_group_equal(group_equal)
+    nox = [v for v in setup.observed if v not in setup.pt.exogenous_x]
+    free = [_key(r.lhs, r.op, r.rhs) for r in setup.pt.rows if r.free]
+    rows = [_key(r.lhs, r.op, r.rhs) for r in setup.pt.rows]
+    means = [(v, OP_INTERCEPT, "") for v in nox] + [(f, OP_INTERCEPT, "") for f in setup.latent]
+    keys = {key for key in rows + means if category(key, nox, setup.latent) in group_equal}
     for text in equal:
         key = parse_parameter(text) if isinstance(text, str) else _key(*text)
-        if key not in rows:
+        if key not in free + means:
             raise InputError(f"'{_key_name(key)}' is not a free parameter of the model.")
         keys.add(key)
     for text in group_partial:
@@ -634,15 +645,20 @@ def fit_multigroup(syntax: str, data: pd.DataFrame, group: str, *, group_equal=(
     Parameters
     ----------
     syntax : str
-        lavaan model syntax (as :func:`adoption.sem.engine.fit_model`).
+        lavaan model syntax (as :func:`adoption.sem.engine.fit_model`). As in lavaan, a
+        plain label (``a*x2``) names one parameter in every group (with lavaan's warning),
+        ``c(a1, a2)*x2`` one label per group, and ``c(1, NA)*x2`` fixes it in group 1
+        only (:mod:`adoption.sem.groupequal`).
     data : pd.DataFrame
         Raw data with the model variables and the grouping column.
     group : str
         The grouping column; rows with it missing are left out.
     group_equal : sequence of str
         lavaan ``group.equal`` keywords (:data:`GROUP_EQUAL`): "loadings",
-        "intercepts" (then the latent means are free in groups 2..G, as lavaan),
-        "residuals", "regressions", ...
+        "intercepts" (then the latent means are free in groups 2..G unless "means" is
+        also given, as lavaan), "means", "residuals", "residual.covariances",
+        "lv.variances", "lv.covariances", "regressions"; "thresholds" is refused (no
+        ordinal indicators). A user label wins over them, as in lavaan.
     group_partial : sequence of str
         Parameters exempt from ``group_equal`` ("visual =~ x2", "x3 ~ 1"), lavaan
         ``group.partial``.
@@ -670,8 +686,10 @@ def fit_multigroup(syntax: str, data: pd.DataFrame, group: str, *, group_equal=(
     Raises
     ------
     InputError
-        Unknown keyword, parameter or estimator, a variable missing or non-numeric, a
-        group with too few rows.
+        Unknown or unsupported keyword, parameter or estimator, a variable missing or
+        non-numeric, a group with too few rows, a label vector ``c(...)`` of the wrong
+        length, a parameter held equal across groups but fixed in one and free in another
+        (lavaan would fix it everywhere).
 
     Notes
     -----
@@ -716,7 +734,7 @@ def _fit_multigroup(syntax, data, group, group_equal, group_partial, equal, grou
     if setup.missing != missing:
         raise InputError("The prepared groups were made for another missing-data method.")
     keys = _equal_keys(setup, tuple(group_equal), tuple(group_partial), tuple(equal))
-    lm_free = "intercepts" in group_equal and bool(setup.latent)
+    lm_free = latent_means_free(group_equal) and bool(setup.latent)
     reg = _registry(setup, keys, lm_free)
     msgs = list(setup.msgs)
     theta = _start(setup, reg)
@@ -837,7 +855,7 @@ def _results(setup: _Setup, reg: _Registry, theta, vc):
         "pvalue": fm.pvalue_chisq(chisq, df),
         "baseline.chisq": chisq_b, "baseline.df": float(df_b),
         "cfi": fm.cfi(chisq, df, chisq_b, df_b), "tli": fm.tli(chisq, df, chisq_b, df_b),
-        "nfi": fm.nfi(chisq, chisq_b),
+        "nfi": fm.nfi(chisq, df, chisq_b, df_b),
         "rmsea": rmsea_multigroup(chisq, df, n, n_groups),
         "rmsea.ci.lower": lo, "rmsea.ci.upper": hi,
         "rmsea.pvalue": rmsea_pvalue_multigroup(chisq, df, n, n_groups),

@@ -76,13 +76,13 @@ def _classify(formulas, data_columns):
     return latent, observed
 
 
-def _row(f: Formula, first: bool, g: int, ngroups: int) -> ParRow:
+def _row(f: Formula, auto_fix: bool, g: int, ngroups: int) -> ParRow:
     fixed = f.in_group("fixed", g, ngroups)
     label = f.in_group("label", g, ngroups) or ""
     start = f.in_group("start", g, ngroups)
-    if fixed is None and first and not f.fixed:
-        # auto.fix.first: fixed at 1, or at its start() value as lavaan does; a label
-        # does not free it, NA* does (f.fixed == (None,))
+    if fixed is None and auto_fix and not f.fixed:
+        # auto.fix.first (or std.lv's latent variances): fixed at 1, or at its start()
+        # value as lavaan does; a label does not free it, NA* does (f.fixed == (None,))
         fixed = 1.0 if start is None else start
     return ParRow(f.lhs, f.op, f.rhs, label, fixed is None, fixed, start=start)
 
@@ -116,7 +116,7 @@ def _check_labels(pt: ParTable, parsed: ParsedModel) -> None:
 
 
 def build_partable(syntax: str | ParsedModel, data_columns, *, group: int = 0,
-                   ngroups: int = 1) -> ParTable:
+                   ngroups: int = 1, std_lv: bool = False) -> ParTable:
     """Parameter table of ``syntax`` with lavaan's ``sem()`` defaults.
 
     Defaults reproduced (lavaan 0.6, ``sem()``/``cfa()``): ``auto.fix.first`` (first
@@ -134,6 +134,11 @@ def build_partable(syntax: str | ParsedModel, data_columns, *, group: int = 0,
     data_columns : iterable of str
     group, ngroups : int
         Which group's modifiers (``c(...)``) to take, and how many groups there are.
+    std_lv : bool
+        lavaan's ``std.lv = TRUE``: no first loading is fixed automatically; instead the
+        (residual) variance of every latent variable is fixed at 1, or, when the syntax
+        writes it, at its fixed or ``start()`` value (a label does not free it, ``NA*``
+        does), as lavaan 0.6-14 does.
 
     Raises
     ------
@@ -179,7 +184,11 @@ def build_partable(syntax: str | ParsedModel, data_columns, *, group: int = 0,
     for f in formulas:
         first = f.op == OP_LOADING and f.lhs not in first_seen
         first_seen.add(f.lhs) if f.op == OP_LOADING else None
-        rows.append(_row(f, first, group, ngroups))
+        # lavaan fixes these unless written NA* (at their fixed or start() value, else 1):
+        # first loadings (auto.fix.first), or with std.lv the latent variances instead
+        auto_fix = (first and not std_lv) or (std_lv and f.op == OP_COVARIANCE
+                                              and f.lhs == f.rhs and f.lhs in latent)
+        rows.append(_row(f, auto_fix, group, ngroups))
     seen = {(r.lhs, r.op, r.rhs) for r in rows}
 
     def has_cov(a, b):
@@ -191,8 +200,13 @@ def build_partable(syntax: str | ParsedModel, data_columns, *, group: int = 0,
 
     for v in [v for v in observed if v not in exo_x] + latent:  # auto.var
         if not has_cov(v, v):
-            add(v, v)
-    exo_lv = [v for v in latent if v not in dependent]  # auto.cov.lv.x
+            if std_lv and v in latent:
+                add(v, v, free=False, value=1.0)
+            else:
+                add(v, v)
+    # auto.cov.lv.x: exogenous latent variables covary; a factor that loads on a
+    # higher-order factor is endogenous (its variance is a residual variance)
+    exo_lv = [v for v in latent if v not in dependent and v not in indicators]
     pure_y = [v for v in latent + observed  # auto.cov.y
               if v in dependent and v not in predictors and v not in indicators]
     for block in (exo_lv, pure_y):
