@@ -19,7 +19,7 @@ from adoption.errors import InputError
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Survey pipeline for research on the adoption of AI.")
 err = Console(stderr=True, highlight=False)
-out = Console(highlight=False)
+out = summary.stdout_console()
 
 REPO = Path(__file__).resolve().parent.parent
 

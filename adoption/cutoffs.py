@@ -50,3 +50,18 @@ def describe_cutoff(measure: str) -> str:
     f = lambda x: f"{x:.2f}".lstrip("0")  # noqa: E731
     extra = f" ({f(ok)})" if ok != good else ""
     return f"{measure.upper()} {sign} {f(good)}{extra}"
+
+
+def hypothesis_result(supported: bool | None, expected_sign: str | None) -> str | None:
+    """The word for a tested path: 'supported' / 'not supported' when the hypothesis
+    states a sign, 'significant' / 'not significant' when it does not (a path with no
+    expected direction cannot support a directional claim). None when not tested.
+
+    >>> hypothesis_result(True, "+"), hypothesis_result(True, None), hypothesis_result(False, "")
+    ('supported', 'significant', 'not significant')
+    """
+    if supported is None or (isinstance(supported, float) and math.isnan(supported)):
+        return None
+    signed = isinstance(expected_sign, str) and expected_sign.strip() != ""
+    word = "supported" if signed else "significant"
+    return word if supported else f"not {word}"

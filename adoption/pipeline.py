@@ -14,6 +14,7 @@ from adoption import __version__
 from adoption.clean import CleanedResponses, clean
 from adoption.describe import Description, describe
 from adoption.errors import InputError
+from adoption.fitview import fit_measures_frame, run_fits
 from adoption.groups import GroupResults, run_groups
 from adoption.load import LoadedResponses, load_responses
 from adoption.measurement import MeasurementResults, measure
@@ -151,6 +152,7 @@ def run(spec: str | Path, data: str | Path | None = None, out: str | Path | None
                     "tables/fornell_larcker.csv": measurement.fornell_larcker,
                     "tables/cfa_estimates.csv": measurement.cfa_estimates,
                     "tables/hypotheses.csv": structural.hypotheses,
+                    "tables/fit_measures.csv": fit_measures_frame(run_fits(results)),
                     **_model_tables(structural)},
             parquet={"responses.parquet": cleaned.data},
             extra=lambda folder: write_report(folder, results))

@@ -6,18 +6,34 @@ Numbers are rounded here, for the screen only; the run directory keeps them whol
 from __future__ import annotations
 
 import math
+import os
 
 from rich.console import Console
 from rich.table import Table
 
 from adoption.clean import CleanedResponses, Flow
-from adoption.cutoffs import describe_cutoff, judge
+from adoption.cutoffs import describe_cutoff, hypothesis_result, judge
+from adoption.fitview import plain_note, shown_fit
 from adoption.jsonable import to_jsonable
 from adoption.load import LoadedResponses
 from adoption.spec import Survey
 
 _STYLE = {"good": "green", "acceptable": "yellow", "poor": "red", None: ""}
 _MARK = {"good": "", "acceptable": " (~)", "poor": " (!)", None: ""}
+
+
+#: Columns of the summary when it goes to a file or a pipe: wide enough for every table
+#: (rich would otherwise cut at 80 columns and truncate cells with "…").
+FILE_WIDTH = 200
+
+
+def stdout_console() -> Console:
+    """The console for the summary: the terminal's width on a terminal; when output goes
+    to a file or pipe, $COLUMNS if set, else :data:`FILE_WIDTH`."""
+    console = Console(highlight=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console = Console(highlight=False, width=FILE_WIDTH)
+    return console
 
 
 def num(x, digits: int = 3, leading_zero: bool = True) -> str:
@@ -64,31 +80,41 @@ def reliability_table(reliability) -> Table:
 
 
 def fit_table(fits: dict[str, dict], title: str) -> Table:
-    """Fit measures of one or more models side by side, with cut-offs marked."""
-    t = Table(title=title, header_style="bold")
+    """Fit measures of one or more models side by side, with cut-offs marked.
+
+    Under a robust estimator the scaled test and robust indices are shown (see
+    :func:`adoption.fitview.shown_fit`), the ML values in the caption."""
+    shown = {name: shown_fit(f) for name, f in fits.items()}
+    robust = any(s.robust for s in shown.values())
+    t = Table(title=title, header_style="bold", caption_justify="left")
     t.add_column("model")
-    for c in ["chisq", "df", "p", "CFI", "TLI", "RMSEA [90% CI]", "SRMR"]:
+    heads = (["chisq (scaled)", "df", "p", "CFI (robust)", "TLI (robust)", "RMSEA (robust) [90% CI]"]
+             if robust else ["chisq", "df", "p", "CFI", "TLI", "RMSEA [90% CI]"])
+    for c in heads + ["SRMR"]:
         t.add_column(c, justify="right")
-    for name, f in fits.items():
-        if not f:
+    for name, f in shown.items():
+        if not fits[name]:
             t.add_row(name, *["-"] * 7)
             continue
-        t.add_row(name, num(f.get("chisq"), 2), num(f.get("df"), 0), num(f.get("pvalue"), 3, False),
+        t.add_row(name, num(f.get("chisq"), 2), num(f.get("df"), 0), _p(f.get("pvalue")),
                   marked("cfi", f.get("cfi")), marked("tli", f.get("tli")),
                   f"{marked('rmsea', f.get('rmsea'))} [{num(f.get('rmsea.ci.lower'), 3, False)}, "
                   f"{num(f.get('rmsea.ci.upper'), 3, False)}]",
                   marked("srmr", f.get("srmr")))
     t.caption = ", ".join(describe_cutoff(m) for m in ["cfi", "tli", "rmsea", "srmr"]) + \
         "; (~) acceptable, (!) poor"
+    if robust:
+        t.caption += ". " + plain_note(shown, num, lambda x, d: num(x, d, False))
     return t
 
 
 def hypotheses_table(hyp) -> Table:
     t = Table(title="Hypotheses (composite model; latent model's beta beside it)", header_style="bold")
-    for c in ["", "path", "expected", "b", "SE", "beta", "p", "95% CI", "supported", "latent beta"]:
-        t.add_column(c, justify="left" if c in ("", "path", "supported") else "right")
+    for c in ["", "path", "expected", "b", "SE", "beta", "p", "95% CI", "result", "latent beta"]:
+        t.add_column(c, justify="left" if c in ("", "path", "result") else "right")
     for r in hyp.to_dict("records"):
-        sup = {True: "[green]yes[/green]", False: "[red]no[/red]", None: "-"}[r["supported"]]
+        word = hypothesis_result(r["supported"], r["expected_sign"])
+        sup = "-" if word is None else f"[red]{word}[/red]" if word.startswith("not") else f"[green]{word}[/green]"
         t.add_row(r["id"], r["path"], r["expected_sign"] or "", num(r["est"]), num(r["se"]),
                   num(r["std.all"], 3, False), _p(r["pvalue"]),
                   f"[{num(r['ci.lower'])}, {num(r['ci.upper'])}]", sup,

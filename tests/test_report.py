@@ -201,14 +201,16 @@ def p_ok(text: str, p: float) -> None:
 
 # --------------------------------------------------------------------------- formatting
 @pytest.mark.parametrize("value, digits, text", [
-    (0.384, 2, ".38"), (-0.09, 2, "−.09"), (1.0, 2, "1.00"), (-0.0001, 2, ".00"),
-    (None, 2, "–"), (float("nan"), 3, "–")])
+    (0.384, 2, ".38"), (-0.09, 2, "−.09"), (1.0, 2, "1.00"), (-0.0001, 2, "−.00"),
+    (0.0001, 2, ".00"), (None, 2, "–"), (float("nan"), 3, "–")])
 def test_format_bounded(value, digits, text):
     assert format_bounded(value, digits) == text
 
 
 def test_format_helpers():
     assert format_number(-0.0312, 3) == "−0.031"
+    # a negative value that rounds to zero keeps its sign (issue 17: "[0.000" lost it)
+    assert format_number(-0.0004, 3) == "−0.000" and format_number(0.0004, 3) == "0.000"
     assert format_p_value(0.0004) == "< .001" and format_p_value(0.0123) == ".012"
     assert format_p_value(0.0) == "< .001"
     assert format_p(0.05) == "p = .050" and format_p(1e-9) == "p < .001"

@@ -36,7 +36,9 @@ def is_number(value) -> bool:
 
 
 def _signed(value: float, text: str) -> str:
-    return (MINUS if value < 0 and float(text) != 0 else "") + text
+    """``text`` (the rounded absolute value) with a minus when ``value`` is negative, also
+    when it rounds to zero: a CI limit of -0.0004 is "−0.000", not "0.000"."""
+    return (MINUS if value < 0 else "") + text
 
 
 def format_bounded(value: float, digits: int = 2) -> str:

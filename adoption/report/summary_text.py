@@ -22,6 +22,7 @@ from adoption.figures.format import (
     format_percent,
     is_number,
 )
+from adoption.fitview import shown_fit
 from adoption.report.tables import outcome_r2
 
 __all__ = ["CAUSAL_WORDS", "ranked_paths", "fit_verdict", "primary_model", "plain_summary",
@@ -72,13 +73,15 @@ def fit_verdict(fit: Mapping[str, Any] | None) -> tuple[str | None, str]:
     """The worst judgement among CFI, TLI, RMSEA and SRMR, and a sentence saying why.
 
     Returns ``(verdict, text)`` with verdict 'good', 'acceptable', 'poor' or None when no
-    index is known.
+    index is known. Under MLM/MLR the robust indices are judged (:func:`adoption.fitview.shown_fit`).
     """
-    fit = fit or {}
+    shown = shown_fit(fit)
     parts, verdicts = [], []
     names = {"cfi": "CFI", "tli": "TLI", "rmsea": "RMSEA", "srmr": "SRMR"}
+    if shown.robust:
+        names = {m: n + (" (robust)" if m != "srmr" else "") for m, n in names.items()}
     for m in ("cfi", "tli", "rmsea", "srmr"):
-        v = fit.get(m)
+        v = shown.get(m)
         j = judge(m, v if is_number(v) else None)
         if j is None:
             continue

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from adoption.cutoffs import CUTOFFS, judge
+from adoption.cutoffs import CUTOFFS, hypothesis_result, judge
 from adoption.figures.format import (
     MISSING,
     format_bounded,
@@ -25,6 +25,7 @@ from adoption.figures.format import (
     is_number,
     stars,
 )
+from adoption.fitview import is_robust, plain_note, robust_caption, shown_fit
 from adoption.report.content import Cell, Table
 
 #: Default smallest group size shown; smaller counts are suppressed.
@@ -253,35 +254,58 @@ def sampling_adequacy(validity: Mapping[str, Any] | None) -> Table | None:
 
 
 def fit_row(label: str, f: Mapping[str, Any] | None) -> tuple:
-    """One row of a fit table: χ², df, p, CFI, TLI, RMSEA [90% CI], SRMR, AIC, BIC."""
-    f = f or {}
+    """One row of a fit table: χ², df, p, CFI, TLI, RMSEA [90% CI], SRMR, AIC, BIC.
+
+    Under a robust estimator the scaled test and the robust indices
+    (:func:`adoption.fitview.shown_fit`), marked by the cut-offs on those values."""
     if not f:
         return (label, *[MISSING] * 9)
-    rmsea = marked("rmsea", f.get("rmsea"))
-    ci = f"[{format_bounded(f.get('rmsea.ci.lower'), 3)}, {format_bounded(f.get('rmsea.ci.upper'), 3)}]"
-    return (label, format_number(f.get("chisq")), format_int(f.get("df")),
-            format_p_value(f.get("pvalue")), marked("cfi", f.get("cfi")), marked("tli", f.get("tli")),
-            Cell(f"{rmsea.text} {ci}", rmsea.mark), marked("srmr", f.get("srmr")),
-            format_number(f.get("aic"), 1), format_number(f.get("bic"), 1))
+    s = shown_fit(f)
+    rmsea = marked("rmsea", s.get("rmsea"))
+    ci = f"[{format_bounded(s.get('rmsea.ci.lower'), 3)}, {format_bounded(s.get('rmsea.ci.upper'), 3)}]"
+    return (label, format_number(s.get("chisq")), format_int(s.get("df")),
+            format_p_value(s.get("pvalue")), marked("cfi", s.get("cfi")), marked("tli", s.get("tli")),
+            Cell(f"{rmsea.text} {ci}", rmsea.mark), marked("srmr", s.get("srmr")),
+            format_number(s.get("aic"), 1), format_number(s.get("bic"), 1))
 
 
 FIT_COLUMNS = ("Model", "χ²", "df", "p", "CFI", "TLI", "RMSEA [90% CI]", "SRMR", "AIC", "BIC")
+#: The heads of a fit table whose models were fitted with a robust estimator.
+ROBUST_FIT_COLUMNS = ("Model", "χ² (scaled)", "df", "p", "CFI (robust)", "TLI (robust)",
+                      "RMSEA (robust) [90% CI]", "SRMR", "AIC", "BIC")
 
 
-def fit_note() -> str:
-    return ("Cut-offs (Hu & Bentler, 1999): " + "; ".join(cutoff_text(m) for m in ("cfi", "tli", "rmsea", "srmr"))
+def fit_columns(fits: Sequence[Mapping[str, Any] | None]) -> tuple:
+    """The heads of a fit table: robust ones when any of ``fits`` is robust."""
+    return ROBUST_FIT_COLUMNS if any(is_robust(f) for f in fits) else FIT_COLUMNS
+
+
+def fit_note(fits: Mapping[str, Mapping[str, Any] | None] | None = None) -> str:
+    """Cut-offs; under a robust estimator, which values are shown and the ML ones."""
+    note = ("Cut-offs (Hu & Bentler, 1999): " + "; ".join(cutoff_text(m) for m in ("cfi", "tli", "rmsea", "srmr"))
             + ". Values beyond the acceptable cut-off are marked.")
+    shown = {label: shown_fit(f) for label, f in (fits or {}).items() if f}
+    if any(s.robust for s in shown.values()):
+        note += " " + robust_caption() + " " + plain_note(shown, format_number, format_bounded)
+    return note
+
+
+def fit_table(key: str, title: str, fits: Mapping[str, Mapping[str, Any] | None]) -> Table | None:
+    """A fit table of the models in ``fits`` (label -> fit measures) that have a fit."""
+    fits = {label: f for label, f in fits.items() if f}
+    if not fits:
+        return None
+    return Table(key, title, fit_columns(list(fits.values())),
+                 tuple(fit_row(label, f) for label, f in fits.items()), fit_note(fits))
 
 
 def cfa_fit(cfa: Mapping[str, Any] | None, common_method: Mapping[str, Any] | None = None) -> Table | None:
     """Fit of the measurement model (and of the one-factor model, when computed)."""
     if not cfa or not cfa.get("fit"):
         return None
-    rows = [fit_row("Measurement model (CFA)", cfa.get("fit"))]
-    one = (common_method or {}).get("one_factor_fit")
-    if one:
-        rows.append(fit_row("One factor (common method)", one))
-    return Table("cfa-fit", "Fit of the confirmatory factor analysis", FIT_COLUMNS, tuple(rows), fit_note())
+    return fit_table("cfa-fit", "Fit of the confirmatory factor analysis",
+                     {"Measurement model (CFA)": cfa.get("fit"),
+                      "One factor (common method)": (common_method or {}).get("one_factor_fit")})
 
 
 def loadings(estimates: Sequence[Mapping[str, Any]] | None) -> Table | None:
@@ -344,10 +368,8 @@ def arrow(lhs: str, rhs: str) -> str:
 
 def structural_fit(models: Mapping[str, Mapping[str, Any]]) -> Table | None:
     """Fit of each structural model present (composite path model, latent SEM)."""
-    rows = [fit_row(label, m.get("fit")) for label, m in models.items() if m]
-    if not rows:
-        return None
-    return Table("structural-fit", "Fit of the structural models", FIT_COLUMNS, tuple(rows), fit_note())
+    return fit_table("structural-fit", "Fit of the structural models",
+                     {label: (m or {}).get("fit") for label, m in models.items()})
 
 
 def coefficients(model: Mapping[str, Any], key: str, label: str) -> Table | None:
@@ -461,10 +483,11 @@ def hypotheses(rows_in: Sequence[Mapping[str, Any]] | None) -> Table | None:
         return None
     latent = any(is_number(r.get("latent.std.all")) for r in rows_in)
 
-    def verdict(sup):
-        if sup is None:
+    def verdict(sup, sign):
+        word = hypothesis_result(sup, sign)
+        if word is None:
             return Cell(MISSING)
-        return Cell("Supported", "good") if sup else Cell("Not supported", "poor")
+        return Cell(word.capitalize(), "poor" if word.startswith("not") else "good")
 
     rows = []
     for r in rows_in:
@@ -473,14 +496,15 @@ def hypotheses(rows_in: Sequence[Mapping[str, Any]] | None) -> Table | None:
         cells = [str(r.get("id", "")), arrow(r.get("lhs"), r.get("rhs")), sign,
                  format_bounded(r.get("std.all")) + stars(r.get("pvalue")), format_p_value(r.get("pvalue")),
                  f"[{format_number(r.get('ci.lower'), 3)}, {format_number(r.get('ci.upper'), 3)}]",
-                 verdict(r.get("supported"))]
+                 verdict(r.get("supported"), raw)]
         if latent:
             cells += [format_bounded(r.get("latent.std.all")) + stars(r.get("latent.pvalue")),
-                      format_p_value(r.get("latent.pvalue")), verdict(r.get("latent.supported"))]
+                      format_p_value(r.get("latent.pvalue")), verdict(r.get("latent.supported"), raw)]
         rows.append(tuple(cells))
     heads = ["Hypothesis", "Path", "Expected", "β", "p", "95% CI of b", "Result"]
     note = ("A hypothesis is supported when its path is significant (p < .05) with the expected "
-            "sign. * p < .05, ** p < .01, *** p < .001.")
+            "sign; a path without an expected sign is only called significant or not. "
+            "* p < .05, ** p < .01, *** p < .001.")
     if latent:
         heads += ["β (latent)", "p (latent)", "Result (latent)"]
         note = ("β, p, CI and result from the composite path model; the last three columns from "
@@ -493,30 +517,51 @@ def alternatives(base_label: str, base_fit: Mapping[str, Any] | None,
     """The hypothesised model against each alternative: fit and the comparison.
 
     A comparison given as ``{"rows": [...]}`` (one row per model) is read from its last row.
+    Δχ² is the test of the restricted model (more df) against the larger one, so it is
+    positive for nested models; a negative statistic is shown without a p value.
+    Under MLM/MLR the fit is the robust one and ΔCFI the difference of ``cfi.robust``.
     """
     if not alts:
         return None
+    robust = any(is_robust(f) for f in [base_fit, *(a.get("fit") for a in alts)])
+    cfi_name = "cfi.robust" if robust else "cfi"
 
     def fit_cells(f):
         r = fit_row("", f)
         return (r[1], r[2], r[4], r[6], r[9] if len(r) > 9 else MISSING)   # χ², df, CFI, RMSEA, BIC
 
     rows = [(base_label + " (hypothesised)", *fit_cells(base_fit), "", "", "", "", "")]
+    larger_alt = False
     for a in alts:
         c = a.get("comparison") or {}
         if isinstance(c.get("rows"), list) and c["rows"]:
             c = c["rows"][-1]
+        d, p = c.get("chisq.diff"), c.get("pvalue")
+        chi = format_number(d)
+        if is_number(d) and c.get("restricted") == "base":
+            chi += "†"
+            larger_alt = True
         rows.append((str(a.get("name", "")), *fit_cells(a.get("fit")),
-                     format_number(c.get("chisq.diff")), format_int(c.get("df.diff")),
-                     format_p_value(c.get("pvalue")), format_bounded(c.get("cfi.diff"), 3),
+                     chi, format_int(c.get("df.diff")),
+                     format_p_value(p) if is_number(d) and d >= 0 else MISSING,
+                     format_bounded(c.get(f"{cfi_name}.diff"), 3),
                      format_number(c.get("aic.diff"), 1)))
     notes = [f"{a.get('name')}: {a['comparison']['note']}." for a in alts
              if isinstance(a.get("comparison"), Mapping) and a["comparison"].get("note")]
+    heads = fit_columns([base_fit])
+    note = ("Δχ² tests the model with more degrees of freedom (the restricted one) against the "
+            "other; a significant Δχ² means the restriction worsens fit. ΔCFI and ΔAIC are "
+            "alternative minus hypothesised model.")
+    if larger_alt:
+        note += (" † The alternative is the larger model: the hypothesised model is the "
+                 "restricted one.")
+    if robust:
+        note += (" Under a robust estimator Δχ² is the Satorra-Bentler (2001) scaled difference "
+                 "and ΔCFI the difference of the robust CFI.")
     return Table(f"alternatives-{key}", "Alternative models compared",
-                 ("Model", "χ²", "df", "CFI", "RMSEA [90% CI]", "BIC", "Δχ²", "Δdf", "p (Δχ²)",
-                  "ΔCFI", "ΔAIC"), tuple(rows),
-                 "Differences are alternative minus hypothesised model; a significant Δχ² means the "
-                 "alternative's constraints worsen fit. " + " ".join(notes))
+                 ("Model", heads[1], heads[2], heads[4], heads[6], "BIC", "Δχ²", "Δdf",
+                  "p (Δχ²)", "ΔCFI (robust)" if robust else "ΔCFI", "ΔAIC"), tuple(rows),
+                 note + " " + " ".join(notes))
 
 
 def modification_indices(rows_in: Sequence[Mapping[str, Any]] | None, key: str, top: int = 10) -> Table | None:
@@ -644,7 +689,7 @@ def invariance(comparison: Mapping[str, Any], key: str) -> Table | None:
     robust = False
     cutoffs: dict[str, dict] = {}
     for e in entries:
-        f = e.get("fit") or {}
+        f = shown_fit(e.get("fit"))     # scaled chi-square, robust CFI/RMSEA under MLM/MLR
         c = e.get("comparison") or {}
         robust = robust or c.get("indices") == "robust"
         if c.get("cutoffs"):
@@ -684,8 +729,9 @@ def invariance(comparison: Mapping[str, Any], key: str) -> Table | None:
             "decide" + (" (Satorra-Bentler scaled)" if "satorra.bentler.2001" in methods else "")
             + (". Released: constraints freed for partial invariance (largest score test first)."
                if released else ". No equality constraint was released (no partial invariance)."))
-    if robust:
-        note += " CFI and RMSEA changes use the robust indices."
+    if robust or any(is_robust(e.get("fit")) for e in entries):
+        note += (" χ² is the scaled statistic, CFI and RMSEA and their changes the robust "
+                 "indices.")
     return Table(f"invariance-{key}", f"Measurement invariance across {comparison.get('label') or key}",
                  heads, tuple(rows), note, text=(12,) if released else ())
 

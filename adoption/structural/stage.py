@@ -294,14 +294,17 @@ def _fit_alternatives(survey: Survey, main: ModelFit, fit_syntax: Callable[[str]
 
 
 def comparison_dict(c: ModelComparison) -> dict:
-    """The comparison under plain names: ``chisq.diff, df.diff, pvalue, method,
-    scaling.factor, rmsea.diff`` and ``<measure>.diff`` (alternative minus main) for
+    """The comparison under plain names: the test's ``chisq.diff, df.diff, pvalue`` (of
+    the restricted model, more df, against the other: ``df.diff`` > 0), ``method,
+    scaling.factor, rmsea.diff.test``, ``<measure>.diff`` (alternative minus main) for
     CFI, TLI, RMSEA, SRMR, AIC, BIC..., ``valid_test``, ``restricted``, ``note``."""
-    out = {"chisq.diff": c.chisq_diff, "df.diff": c.df_diff, "pvalue": c.pvalue,
-           "method": c.method, "scaling.factor": c.scaling_factor,
-           "rmsea.diff.test": c.rmsea_diff, "valid_test": c.valid_test,
-           "restricted": c.restricted, "note": " ".join(c.notes)}
-    out.update({f"{k}.diff": v for k, v in c.differences.items()})
+    # The test's chisq.diff and df.diff (restricted minus larger model, never a negative
+    # df) take the place of the raw chisq and df differences (alternative minus main).
+    out = {f"{k}.diff": v for k, v in c.differences.items() if k not in ("chisq", "df")}
+    out.update({"chisq.diff": c.chisq_diff, "df.diff": c.df_diff, "pvalue": c.pvalue,
+                "method": c.method, "scaling.factor": c.scaling_factor,
+                "rmsea.diff.test": c.rmsea_diff, "valid_test": c.valid_test,
+                "restricted": c.restricted, "note": " ".join(c.notes)})
     return out
 
 

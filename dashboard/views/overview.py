@@ -6,8 +6,8 @@ import streamlit as st
 
 from adoption.cutoffs import judge
 from adoption.figures.format import format_bounded, format_int
+from adoption.fitview import shown_fit
 from adoption.report import tables as T
-from adoption.report.content import Table
 from adoption.report.summary_text import plain_summary
 from figs import flow_diagram
 from ui import VERDICT, image, not_in_run, run_or_stop, table
@@ -54,12 +54,12 @@ for col, (label, fit) in zip(cols, models.items()):
         if not fit:
             st.markdown(":gray[not in this run]")
             continue
+        shown = shown_fit(fit)
         for m, name in (("cfi", "CFI"), ("tli", "TLI"), ("rmsea", "RMSEA"), ("srmr", "SRMR")):
-            v = fit.get(m)
-            st.markdown(f"{name} **{format_bounded(v, 3)}** &nbsp; {VERDICT[judge(m, v)]}")
-rows = tuple(T.fit_row(label, fit) for label, fit in models.items() if fit)
-table(Table("fit-glance", "Fit of the models", T.FIT_COLUMNS, rows, T.fit_note())
-      if rows else None, "Model fit")
+            v = shown.get(m)
+            robust = " (robust)" if shown.measures[m].endswith(".robust") else ""
+            st.markdown(f"{name}{robust} **{format_bounded(v, 3)}** &nbsp; {VERDICT[judge(m, v)]}")
+table(T.fit_table("fit-glance", "Fit of the models", models), "Model fit")
 
 warnings = [(stage, w) for stage, ws in (r.get("warnings") or {}).items() for w in ws or []]
 if warnings:

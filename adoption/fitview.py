@@ -1,0 +1,163 @@
+"""Which fit values a display shows: the robust ones under MLM/MLR, the ML ones otherwise.
+
+Every place that shows a model's fit (terminal summary, report, dashboard, the fit
+table in ``tables/``) takes its numbers from :func:`shown_fit`, so that a robust run
+never prints the normal-theory chi-square and indices next to "Estimator MLR".
+
+Under a robust estimator lavaan's ``summary(fit, fit.measures = TRUE)`` reads the
+scaled test (``chisq.scaled``, ``df.scaled``, ``pvalue.scaled``, with
+``chisq.scaling.factor``) and the robust indices of Brosseau-Liard, Savalei and Li
+(2012) and Brosseau-Liard and Savalei (2014) (``cfi.robust``, ``tli.robust``,
+``rmsea.robust`` and its CI). SRMR, AIC and BIC have no robust version.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+#: What a display shows, by role, and the lavaan measure it reads under ML and under
+#: a robust estimator (MLM, MLR).
+SHOWN_MEASURES: dict[str, tuple[str, str]] = {
+    "chisq": ("chisq", "chisq.scaled"),
+    "df": ("df", "df.scaled"),
+    "pvalue": ("pvalue", "pvalue.scaled"),
+    "cfi": ("cfi", "cfi.robust"),
+    "tli": ("tli", "tli.robust"),
+    "rmsea": ("rmsea", "rmsea.robust"),
+    "rmsea.ci.lower": ("rmsea.ci.lower", "rmsea.ci.lower.robust"),
+    "rmsea.ci.upper": ("rmsea.ci.upper", "rmsea.ci.upper.robust"),
+    "srmr": ("srmr", "srmr"),
+    "aic": ("aic", "aic"),
+    "bic": ("bic", "bic"),
+}
+
+#: The normal-theory values a robust display gives in its note.
+PLAIN_IN_NOTE: tuple[str, ...] = ("chisq", "df", "cfi", "tli", "rmsea")
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def is_robust(fit: Mapping[str, Any] | None) -> bool:
+    """Whether ``fit`` comes from a robust estimator: it carries a finite ``chisq.scaled``
+    (lavaan reports the scaled test only under MLM, MLR and their kin)."""
+    return bool(fit) and _is_number(fit.get("chisq.scaled"))
+
+
+@dataclass(frozen=True)
+class ShownFit:
+    """The fit values to show for one model.
+
+    Attributes
+    ----------
+    values : role -> value (roles are the keys of :data:`SHOWN_MEASURES`); under a robust
+        estimator the scaled and robust values, never a fallback to the ML ones.
+    measures : role -> the lavaan name of the value shown (e.g. ``cfi`` -> ``cfi.robust``).
+    robust : whether the values are the scaled/robust ones.
+    scaling_factor : lavaan's ``chisq.scaling.factor`` (None under ML).
+    plain : role -> the normal-theory (ML) value, for the note of a robust display.
+    """
+
+    values: dict[str, Any]
+    measures: dict[str, str]
+    robust: bool
+    scaling_factor: float | None = None
+    plain: dict[str, Any] = field(default_factory=dict)
+
+    def get(self, role: str, default: Any = None) -> Any:
+        return self.values.get(role, default)
+
+
+def shown_fit(fit: Mapping[str, Any] | None) -> ShownFit:
+    """Pick the fit values to show for the estimator that produced ``fit``.
+
+    Parameters
+    ----------
+    fit : a model's fit measures under lavaan's ``fitMeasures()`` names.
+
+    Returns
+    -------
+    ShownFit
+        Under ML the plain values; under MLM/MLR the scaled test and the robust indices
+        (lavaan's ``.scaled`` test and ``.robust`` indices), with the plain ones in
+        ``plain``. A robust value lavaan would not report is shown as missing, not
+        replaced by the ML value.
+
+    Examples
+    --------
+    >>> shown_fit({"chisq": 10.0, "cfi": .9, "chisq.scaled": 8.0, "cfi.robust": .93}).get("cfi")
+    0.93
+    """
+    fit = fit or {}
+    robust = is_robust(fit)
+    measures = {role: names[1 if robust else 0] for role, names in SHOWN_MEASURES.items()}
+    values = {role: fit.get(name) for role, name in measures.items()}
+    plain = {role: fit.get(SHOWN_MEASURES[role][0]) for role in PLAIN_IN_NOTE} if robust else {}
+    sf = fit.get("chisq.scaling.factor") if robust else None
+    return ShownFit(values, measures, robust, sf if _is_number(sf) else None, plain)
+
+
+def robust_caption(estimator: str | None = None) -> str:
+    """The sentence that says which values a robust fit table shows."""
+    est = f" ({estimator})" if estimator else ""
+    return (f"Robust estimator{est}: χ², df and p are the scaled test (lavaan chisq.scaled, "
+            "scaling factor given); CFI, TLI and RMSEA [90% CI] are the robust indices "
+            "(cfi.robust, tli.robust, rmsea.robust); cut-offs are judged on these.")
+
+
+def plain_note(models: Mapping[str, ShownFit], number, bounded) -> str:
+    """The scaling factor and the normal-theory values of each robust model, as text.
+
+    ``number(x, digits)`` and ``bounded(x, digits)`` are the display's formatters (values
+    are rounded where they are shown). Empty when no model is robust.
+    """
+    parts = []
+    for label, s in models.items():
+        if not s.robust:
+            continue
+        p = s.plain
+        parts.append(f"{label.strip()}: scaling factor {number(s.scaling_factor, 3)}; ML χ² = "
+                     f"{number(p.get('chisq'), 2)} (df {number(p.get('df'), 0)}), CFI = "
+                     f"{bounded(p.get('cfi'), 3)}, TLI = {bounded(p.get('tli'), 3)}, RMSEA = "
+                     f"{bounded(p.get('rmsea'), 3)}")
+    return ("Normal-theory (ML) values, not used for the verdicts: " + "; ".join(parts) + ".") if parts else ""
+
+
+def run_fits(results: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    """Every model fit of a run's results, by model name: ``cfa``, ``one_factor``,
+    ``composite``, ``composite: <alternative>``, ``latent``, ``latent: <alternative>``."""
+    out: dict[str, Mapping[str, Any]] = {}
+    out["cfa"] = (results.get("cfa") or {}).get("fit") or {}
+    out["one_factor"] = (results.get("common_method") or {}).get("one_factor_fit") or {}
+    structural = results.get("structural") or {}
+    for form in ("composite", "latent"):
+        model = structural.get(form) or {}
+        if not model:
+            continue
+        out[form] = model.get("fit") or {}
+        for alt in model.get("alternatives") or []:
+            out[f"{form}: {alt.get('name')}"] = alt.get("fit") or {}
+    return {name: fit for name, fit in out.items() if fit}
+
+
+def fit_measures_frame(fits: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
+    """The fit measures of each model as a long table for ``tables/fit_measures.csv``.
+
+    Returns
+    -------
+    DataFrame with columns ``model``, ``measure`` (lavaan's ``fitMeasures()`` name),
+    ``value`` (unrounded) and ``shown`` (True for the values the report and summary show
+    for the model's estimator: the scaled test and robust indices under MLM/MLR).
+    """
+    rows = []
+    for model, fit in fits.items():
+        shown = set(shown_fit(fit).measures.values())
+        rows += [{"model": model, "measure": m, "value": v, "shown": m in shown}
+                 for m, v in fit.items()]
+    return pd.DataFrame(rows, columns=["model", "measure", "value", "shown"])
