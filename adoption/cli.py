@@ -36,10 +36,12 @@ def run(spec: Optional[Path] = typer.Argument(None, help="Survey spec (YAML). De
         data: Optional[Path] = typer.Option(None, "--data", help="Export file; default: the spec's 'data'."),
         out_dir: Optional[Path] = typer.Option(None, "--out", help="Run directory to write."),
         estimator: str = typer.Option("ML", "--estimator", help="ML, MLM or MLR."),
-        bootstrap: int = typer.Option(5000, "--bootstrap", help="Bootstrap draws for indirect effects."),
+        bootstrap: int = typer.Option(5000, "--bootstrap", help="Bootstrap draws for indirect effects "
+                                      f"(0 to {pipeline.MAX_BOOTSTRAP:,})."),
         seed: int = typer.Option(20261125, "--seed", help="Random seed (bootstrap)."),
         bootstrap_latent: int = typer.Option(0, "--bootstrap-latent",
-                                             help="Bootstrap refits of the latent SEM (0: delta method)."),
+                                             help="Bootstrap refits of the latent SEM (0: delta method; "
+                                                  f"at most {pipeline.MAX_BOOTSTRAP_LATENT:,})."),
         groups: bool = typer.Option(True, "--groups/--no-groups",
                                     help="Group comparisons for the spec's 'groups'."),
         ) -> None:
@@ -50,6 +52,11 @@ def run(spec: Optional[Path] = typer.Argument(None, help="Survey spec (YAML). De
         raise InputError(f"--estimator {estimator}: choose ML, MLM or MLR.")
     if bootstrap < 0 or bootstrap_latent < 0:
         raise InputError(f"--bootstrap {bootstrap}: give 0 (none) or a positive number of draws.")
+    for name, value, cap in (("--bootstrap", bootstrap, pipeline.MAX_BOOTSTRAP),
+                             ("--bootstrap-latent", bootstrap_latent, pipeline.MAX_BOOTSTRAP_LATENT)):
+        if value > cap:
+            raise InputError(f"{name} {value}: at most {cap:,} draws (more would not change "
+                             "the intervals and may not finish); give a smaller number.")
     target = out_dir or _default_out(spec)
     with err.status("starting") as status:
         result = pipeline.run(spec, data, target,
@@ -143,13 +150,28 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except typer.Exit as exc:  # --help and friends
         return exc.exit_code
-    except Exception as exc:  # click's usage errors
-        import click
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            return 2
-        raise
+    except _usage_errors() as exc:
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+        if exc.format_message():        # empty after the help shown for no arguments
+            err.print(f"error: {exc.format_message()}{hint}", soft_wrap=True, markup=False)
+        return 2
     return 0
+
+
+def _usage_errors() -> tuple[type[BaseException], ...]:
+    """The exception classes of a usage error (unknown option or command, a value of the
+    wrong type): typer >= 0.26 vendors click and raises its own ``TyperException``
+    subclasses; click's own class is kept for a typer that uses the click package."""
+    classes: list[type[BaseException]] = []
+    if isinstance(getattr(typer, "TyperException", None), type):
+        classes.append(typer.TyperException)
+    try:
+        import click
+        classes.append(click.ClickException)
+    except ImportError:  # pragma: no cover - click is not a dependency of typer >= 0.26
+        pass
+    return tuple(classes)
 
 
 if __name__ == "__main__":  # pragma: no cover

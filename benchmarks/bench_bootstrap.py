@@ -1,6 +1,6 @@
 """Time the batched path-model bootstrap against per-draw baselines.
 
-    /work/venv/bin/python benchmarks/bench_bootstrap.py [--B 5000] [--runs 5]
+    .venv/bin/python benchmarks/bench_bootstrap.py [--B 5000] [--runs 5]
 
 Data: the paperlike composites of tests/fixtures/reference (600 rows, 11 composites,
 3 equations, 13 coefficients). The timed call is the whole of

@@ -1,6 +1,6 @@
 """Time every dashboard page rendered from a run directory (Streamlit's AppTest).
 
-    /work/venv/bin/python benchmarks/bench_dashboard.py [RUN_DIR] [--runs 7]
+    .venv/bin/python benchmarks/bench_dashboard.py [RUN_DIR] [--runs 7]
 
 Without RUN_DIR the example survey is run into a temporary folder (200 bootstrap draws);
 a run without a structural section gets the synthetic one of tests/test_dashboard.py, so

@@ -1,6 +1,6 @@
 """Time the latent SEM of the example (one fit, and B bootstrap refits) against lavaan.
 
-    /work/venv/bin/python benchmarks/bench_latent.py [--reps 5] [--B 1000]
+    .venv/bin/python benchmarks/bench_latent.py [--reps 5] [--B 1000]
         [--lavaan-B 1000] [--no-r] [--no-semopy]
 
 Model: the example survey's measurement model plus its structural formulas

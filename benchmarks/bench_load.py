@@ -1,6 +1,6 @@
 """Time loading and cleaning a large SPSS file: 1,000,000 respondents x 40 items.
 
-    /work/venv/bin/python benchmarks/bench_load.py [--rows 1000000] [--keep DIR]
+    .venv/bin/python benchmarks/bench_load.py [--rows 1000000] [--keep DIR]
 
 Writes, into a temporary folder, a .sav made with numpy in chunks (40 five-point items
 in 8 constructs, an id, an attention check and a completion time; value labels on the

@@ -1,6 +1,6 @@
 """Time the Monte Carlo power analysis against per-replicate baselines.
 
-    /work/venv/bin/python benchmarks/bench_power.py [--reps 1000] [--runs 3] [--jobs 2]
+    .venv/bin/python benchmarks/bench_power.py [--reps 1000] [--runs 3] [--jobs 2]
 
 Spec: surveys/ai_mental_health (37 items, 11 composites, 3 equations, 13 paths, 12
 indirect effects). The timed call is the whole of ``power_analysis(survey, ns=[150, 200,

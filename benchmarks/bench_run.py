@@ -1,6 +1,6 @@
 """Time `adoption run` on the bundled example end to end, with B = 5000, stage by stage.
 
-    /work/venv/bin/python benchmarks/bench_run.py [--B 5000] [--runs 3]
+    .venv/bin/python benchmarks/bench_run.py [--B 5000] [--runs 3]
 
 Each run is a fresh Python process (imports included, as on the command line) calling
 ``adoption.pipeline.run(EXAMPLE_SPEC, out=<temp dir>, RunOptions(bootstrap=B))``, the

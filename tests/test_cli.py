@@ -74,3 +74,48 @@ def test_power_command(tmp_path):
 def test_power_bad_sizes(tmp_path):
     assert_clean_error(run_cli("power", str(EXAMPLE), "--n", "100,abc", "--out", str(tmp_path / "pw")),
                        "--n")
+
+
+# -- usage errors (issue 17): the installed typer vendors click and raises its own classes --
+@pytest.mark.parametrize("args, fragment", [
+    (("run", "--frobnicate"), "No such option: --frobnicate"),
+    (("run", "--bootstrap", "1.5"), "'--bootstrap'"),
+    (("frob",), "No such command 'frob'"),
+    (("dashboard", "reports", "--port", "abc"), "'--port'"),
+    (("validate",), "Missing argument"),
+])
+def test_usage_errors_end_in_one_line_and_exit_2(tmp_path, args, fragment):
+    proc = run_cli(*args, cwd=tmp_path)
+    assert_clean_error(proc, fragment, "--help")
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert not list(tmp_path.iterdir())          # nothing written
+
+
+@pytest.mark.parametrize("option, value, cap", [("--bootstrap", "1000000000", "100,000"),
+                                                ("--bootstrap-latent", "10001", "10,000")])
+def test_bootstrap_above_the_cap_is_refused(tmp_path, option, value, cap):
+    proc = run_cli("run", str(EXAMPLE), option, value, "--out", str(tmp_path / "r"))
+    assert_clean_error(proc, f"{option} {value}", f"at most {cap}")
+    assert not (tmp_path / "r").exists()
+    assert cap in " ".join(run_cli("run", "--help").stdout.split())
+
+
+def test_summary_is_not_cut_at_80_columns_in_a_file(tmp_path):
+    """Output to a file (no terminal, no COLUMNS): a wide table at its full width, no '…'."""
+    code = """
+import numpy as np, pandas as pd
+from adoption.summary import hypotheses_table, stdout_console
+row = dict(id="H1", path="PERFORMANCE_EXPECTANCY -> BEHAVIOURAL_INTENTION", expected_sign="+",
+           est=0.2991, se=0.0401, pvalue=1e-6, supported=True, **{"std.all": 0.289,
+           "ci.lower": -0.0004, "ci.upper": 0.377, "latent.std.all": 0.369})
+stdout_console().print(hypotheses_table(pd.DataFrame([row])))
+"""
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    with open(tmp_path / "log.txt", "w") as log:
+        proc = subprocess.run([sys.executable, "-c", code], stdout=log, stderr=subprocess.PIPE,
+                              text=True, env=env, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    text = (tmp_path / "log.txt").read_text()
+    assert "…" not in text and "PERFORMANCE_EXPECTANCY -> BEHAVIOURAL_INTENTION" in text
+    assert "[-0.000, 0.377]" in text              # the sign of a bound that rounds to zero
+    assert max(len(line) for line in text.splitlines()) > 80
