@@ -27,6 +27,26 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+#: Construct and item names: they are written into lavaan model syntax, so only
+#: letters, digits, '_' and '.', starting with a letter or '_' (no spaces, operators,
+#: newlines).
+NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
+NAME_RULE = ("use only letters (A-Z, a-z), digits, '_' and '.', starting with a letter or '_' "
+             "(names go into the model's lavaan syntax)")
+
+
+def check_names(names, what: str) -> None:
+    """Raise ValueError naming the first of ``names`` that is not a valid name (:data:`NAME`)."""
+    for n in names:
+        if not isinstance(n, str) or not NAME.fullmatch(n):
+            raise ValueError(f"{what} name {str(n)!r} is not allowed: {NAME_RULE}")
+
+
+#: Most points a response scale may have (a 0-100 slider has 101); more is a mistyped
+#: scale, and tables, charts and recodes are sized by the number of points.
+MAX_SCALE_POINTS = 101
+
+
 class Scale(_Frozen):
     """A Likert response scale: integer points ``min..max`` with optional text labels."""
 
@@ -38,6 +58,10 @@ class Scale(_Frozen):
     def _check(self) -> "Scale":
         if self.max <= self.min:
             raise ValueError(f"scale max ({self.max}) must be greater than min ({self.min})")
+        if self.max - self.min + 1 > MAX_SCALE_POINTS:
+            raise ValueError(f"scale {self.min}..{self.max} has {self.max - self.min + 1:,} points; "
+                             f"at most {MAX_SCALE_POINTS} are allowed (a 0-100 slider). Check min "
+                             "and max")
         bad = [k for k in self.labels if not self.min <= k <= self.max]
         if bad:
             raise ValueError(f"scale labels {bad} lie outside {self.min}..{self.max}")
@@ -61,9 +85,11 @@ class Construct(_Frozen):
     def _items_as_mapping(cls, v: Any) -> Any:
         # A plain list of column names is allowed; wording is then unknown.
         if isinstance(v, (list, tuple)):
-            return {str(code): "" for code in v}
+            v = {str(code): "" for code in v}
+        elif isinstance(v, dict):
+            v = {str(k): ("" if t is None else str(t)) for k, t in v.items()}
         if isinstance(v, dict):
-            return {str(k): ("" if t is None else str(t)) for k, t in v.items()}
+            check_names(v, "item")
         return v
 
 
@@ -185,6 +211,7 @@ class Survey(_Frozen):
     def _constructs(cls, v: Any) -> Any:
         # "PE: [PE1, PE2]" is shorthand for "PE: {items: [PE1, PE2]}".
         if isinstance(v, dict):
+            check_names(v, "construct")
             return {k: ({"items": c} if isinstance(c, (list, tuple)) else c) for k, c in v.items()}
         return v
 
@@ -329,6 +356,13 @@ def _check_cross_keys(s: Survey, path: Path) -> None:
                 raise InputError(f"{path}: hypothesis {hid} names '{n}', which is not a construct.")
     if s.id and s.id in seen:
         raise InputError(f"{path}: the id column '{s.id}' is also an item.")
+    for key, columns in (("groups", s.group_columns), ("demographics", s.demographics),
+                         ("pii", s.pii)):
+        for col in columns:
+            if col in seen:
+                raise InputError(f"{path}: key '{key}': column '{col}' is also an item of construct "
+                                 f"'{seen[col]}'; a column may play one role. Remove it from "
+                                 f"'{key}' or from the construct.")
 
 
 def parse_hypothesis(text: str) -> tuple[str, str, str | None]:

@@ -119,3 +119,17 @@ stdout_console().print(hypotheses_table(pd.DataFrame([row])))
     assert "…" not in text and "PERFORMANCE_EXPECTANCY -> BEHAVIOURAL_INTENTION" in text
     assert "[-0.000, 0.377]" in text              # the sign of a bound that rounds to zero
     assert max(len(line) for line in text.splitlines()) > 80
+
+
+def test_lavaan_syntax_in_a_construct_name_is_refused(tmp_path):
+    import yaml
+
+    raw = yaml.safe_load((REPO / "tests" / "bad_inputs" / "specs" / "mini.yaml").read_text())
+    raw["constructs"]["Q =~ PE3\nBI ~~ 0.05*BI\nQQ"] = raw["constructs"].pop("PE")
+    raw["structural"] = "BI ~ PE"
+    (tmp_path / "survey.yaml").write_text(yaml.safe_dump(raw))
+    data = REPO / "tests" / "bad_inputs" / "files" / "ok.csv"
+    assert_clean_error(run_cli("run", str(tmp_path / "survey.yaml"), "--data", str(data),
+                               "--out", str(tmp_path / "r")),
+                       "survey.yaml", "key 'constructs'", "letters (A-Z, a-z), digits, '_' and '.'")
+    assert not (tmp_path / "r").exists()

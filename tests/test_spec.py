@@ -38,6 +38,13 @@ def test_good_spec_loads(tmp_path):
     assert load_spec(tmp_path) == s  # a folder means its survey.yaml
 
 
+def test_names_with_dots_and_a_slider_scale_load(tmp_path):
+    s = load_spec(write(tmp_path, GOOD.replace("B1, B2, B3", "B.1, B_2, _B3").replace(
+        "scale: {min: 1, max: 7}", "scale: {min: 0, max: 100}")))
+    assert s.constructs["B"].items == {"B.1": "", "B_2": "", "_B3": ""}
+    assert len(s.scale_of("B.1").points) == 101
+
+
 def test_construct_as_plain_list(tmp_path):
     s = load_spec(write(tmp_path, "title: t\nconstructs:\n  PE: [PE1, PE2]\n  EE: [EE1, EE2]\n"))
     assert s.items == ["PE1", "PE2", "EE1", "EE2"]
@@ -61,6 +68,19 @@ def test_example_spec_loads():
     (GOOD.replace('"A -> B (+)"', '"A causes B"'), "should read like 'HAB -> WIL"),
     ("- just\n- a list\n", "must be a YAML mapping"),
     ("a: &x [1, 2]\nb: *x\n", "aliases"),
+    # issue 17: names go into lavaan syntax; a column plays one role; no huge scales
+    (GOOD.replace("  B: {items:", '  "Q =~ A1\\nB ~~ 0.05*B\\nQQ": {items: [Q1, Q2]}\n  B: {items:'),
+     r"key 'constructs': construct name 'Q =~ A1\\nB ~~ 0\.05\*B\\nQQ' is not allowed: use only "
+     r"letters \(A-Z, a-z\), digits, '_' and '\.'"),
+    (GOOD.replace("items: [B1, B2, B3]", "items: [B1, B2, B3 + A1]"),
+     r"key 'constructs\.B\.items': item name 'B3 \+ A1' is not allowed"),
+    (GOOD.replace("items: [B1, B2, B3]", "items: [B1, B2, 3B]"), "item name '3B' is not allowed"),
+    (GOOD.replace("groups: [gender]", "groups: [B2]"),
+     "key 'groups': column 'B2' is also an item of construct 'B'; a column may play one role"),
+    (GOOD + "demographics: [age, A1]\n", "key 'demographics': column 'A1' is also an item"),
+    (GOOD.replace("{min: 1, max: 5,", "{min: -1000000, max: 1000000,"),
+     "scale -1000000..1000000 has 2,000,001 points; at most 101"),
+    (GOOD.replace("scale: {min: 1, max: 7}", "scale: {min: 0, max: 101}"), "has 102 points"),
 ])
 def test_bad_specs(tmp_path, text, message):
     with pytest.raises(InputError, match=message) as exc:
