@@ -64,6 +64,8 @@ class LoadedResponses:
     log : what loading changed (user-missing codes, labels mapped, PII dropped).
     variable_labels : column -> question text, where the file has them.
     value_labels : column -> {code: label}, where the file has them.
+    recodes : column -> the rule applied (``c -> 6 - c``) where the file's value labels
+        ran differently from the spec's scale and the codes were recoded by them.
     """
 
     data: pd.DataFrame
@@ -71,6 +73,30 @@ class LoadedResponses:
     log: tuple[LogEntry, ...] = ()
     variable_labels: dict[str, str] = field(default_factory=dict)
     value_labels: dict[str, dict] = field(default_factory=dict)
+    recodes: dict[str, str] = field(default_factory=dict)
+
+
+def label_recodes(recodes: dict[str, str]) -> list[dict]:
+    """The columns recoded by value labels, grouped by rule, in column order:
+    ``[{"rule": "c -> 6 - c", "columns": ["PE1", "PE2"]}, ...]``."""
+    groups: dict[str, list[str]] = {}
+    for col, rule in recodes.items():
+        groups.setdefault(rule, []).append(col)
+    return [{"rule": rule, "columns": cols} for rule, cols in groups.items()]
+
+
+def recode_warnings(recodes: dict[str, str]) -> list[str]:
+    """One sentence per rule for the screen, results.json and the report, e.g. "3
+    column(s) recoded c -> 6 - c because the file's value labels run the other way from
+    the spec's scale: PE1, PE2, PE3"."""
+    out = []
+    for g in label_recodes(recodes):
+        why = ("the file's value labels run the other way from the spec's scale"
+               if re.fullmatch(r"c -> \S+ - c", g["rule"]) else
+               "the file's value labels differ from the spec's scale labels")
+        out.append(f"{len(g['columns'])} column(s) recoded {g['rule']} because {why} (so that "
+                   f"the numbers mean what the spec's labels say): {', '.join(g['columns'])}")
+    return out
 
 
 #: text that means "no answer" in a numeric (item) column of a text export
@@ -193,6 +219,7 @@ def load_responses(path: str | Path, survey: Survey, *, sheet: str | None = None
     df = _drop_pii(df, survey, log)
     _check_spec_columns(p, df, survey)
 
+    recodes: dict[str, str] = {}
     answer_cols = list(dict.fromkeys(
         [*survey.items, *(a.column for a in survey.screening.attention_checks)]))
     for col in answer_cols:
@@ -201,7 +228,8 @@ def load_responses(path: str | Path, survey: Survey, *, sheet: str | None = None
                                       log_numeric_text=raw.format != "csv")
         if col in value_labels:
             df[col], value_labels[col] = _reconcile_value_labels(
-                p, df[col], col, value_labels[col], scale, missing_ranges.get(col, []), log)
+                p, df[col], col, value_labels[col], scale, missing_ranges.get(col, []), log,
+                recodes)
     for col in df.columns:
         if col not in answer_cols:
             df[col] = _maybe_numeric(df[col])
@@ -216,6 +244,7 @@ def load_responses(path: str | Path, survey: Survey, *, sheet: str | None = None
         data=df, source=source, log=tuple(log),
         variable_labels={c: t for c, t in variable_labels.items() if c in keep and t},
         value_labels={c: v for c, v in value_labels.items() if c in keep and v},
+        recodes=recodes,
     )
 
 
@@ -652,9 +681,11 @@ def _is_number(k) -> bool:
 
 
 def _reconcile_value_labels(p: Path, s: pd.Series, col: str, file_labels: dict, scale: Scale,
-                            missing_ranges, log: list[LogEntry]) -> tuple[pd.Series, dict]:
+                            missing_ranges, log: list[LogEntry],
+                            recodes: dict[str, str] | None = None) -> tuple[pd.Series, dict]:
     """Make the file's numeric codes mean what the spec's labels say (see
-    :func:`load_responses`, Notes). Returns the column and its re-keyed value labels."""
+    :func:`load_responses`, Notes). Returns the column and its re-keyed value labels; a
+    recode is logged and its rule put in ``recodes[col]``."""
     if not scale.labels:
         coded = {float(k): v for k, v in file_labels.items() if _is_number(k)}
         if _direction(coded) == -1:
@@ -743,6 +774,8 @@ def _reconcile_value_labels(p: Path, s: pd.Series, col: str, file_labels: dict, 
     pairs = ", ".join(f"{_fmt(c)}->{_fmt(remap(c))}" for c in sorted(coded) if remap(c) != c)
     unmatched_labels = [t for c, t in sorted(coded.items()) if c not in matches]
     note = f"; file labels not in the spec: {', '.join(unmatched_labels)}" if unmatched_labels else ""
+    if recodes is not None:
+        recodes[col] = rule
     log.append(LogEntry(STAGE, "recoded by value labels", column=col, count=changed,
                         detail=f"file labels {file_desc} run differently from the spec's ({spec_desc}); "
                                f"recoded {rule} ({pairs}) so that the numbers mean what the spec says"

@@ -16,7 +16,7 @@ from adoption.describe import Description, describe
 from adoption.errors import InputError
 from adoption.fitview import fit_measures_frame, run_fits
 from adoption.groups import GroupResults, run_groups
-from adoption.load import LoadedResponses, load_responses
+from adoption.load import LoadedResponses, label_recodes, load_responses, recode_warnings
 from adoption.measurement import MeasurementResults, measure
 from adoption.structural.stage import StructuralResults, fit_structural
 from adoption.report import write_report
@@ -119,7 +119,8 @@ def run(spec: str | Path, data: str | Path | None = None, out: str | Path | None
         "title": survey.title,
         "input": {"path": loaded.source.path, "sha256": loaded.source.sha256,
                   "format": loaded.source.format, "rows": loaded.source.rows,
-                  "encoding": loaded.source.encoding},
+                  "encoding": loaded.source.encoding,
+                  "recoded_by_labels": label_recodes(loaded.recodes)},
         "spec": {"path": str(Path(spec)), "sha256": _sha256(survey_path(spec)),
                  "missing_method": survey.missing.method},
         "options": {"estimator": options.estimator, "bootstrap": options.bootstrap,
@@ -139,7 +140,8 @@ def run(spec: str | Path, data: str | Path | None = None, out: str | Path | None
         "constructs": {n: {"label": c.label or n, "items": list(c.items)}
                        for n, c in survey.constructs.items()},
         "privacy": {"small_cell": survey.small_cell},
-        "warnings": {"measurement": mdict["warnings"],
+        "warnings": {"loading": recode_warnings(loaded.recodes),
+                     "measurement": mdict["warnings"],
                      "composite": list(structural.composite.warnings),
                      "latent": [] if structural.latent is None else list(structural.latent.warnings)},
     }

@@ -15,7 +15,7 @@ from adoption.clean import CleanedResponses, Flow
 from adoption.cutoffs import describe_cutoff, hypothesis_result, judge
 from adoption.fitview import plain_note, shown_fit
 from adoption.jsonable import to_jsonable
-from adoption.load import LoadedResponses
+from adoption.load import LoadedResponses, recode_warnings
 from adoption.spec import Survey
 
 _STYLE = {"good": "green", "acceptable": "yellow", "poor": "red", None: ""}
@@ -162,6 +162,7 @@ def print_validation(console: Console, survey: Survey, loaded: LoadedResponses,
     src = loaded.source
     console.print(f"{src.path}: {src.format}, {src.rows} rows; spec '{survey.title}': "
                   f"{len(survey.constructs)} constructs, {len(survey.items)} items: OK")
+    print_warnings(console, recode_warnings(loaded.recodes))
     console.print(flow_table(cleaned.flow))
 
 
@@ -173,6 +174,7 @@ def print_warnings(console: Console, warnings) -> None:
 def print_run(console: Console, result) -> None:
     """Flow table, measurement and structural sections, then where it was written."""
     console.print(flow_table(result.cleaned.flow))
+    print_warnings(console, recode_warnings(result.loaded.recodes))
     m = result.measurement
     console.print(reliability_table(m.reliability))
     console.print(fit_table({"measurement model (CFA)": m.cfa_fit,

@@ -342,6 +342,11 @@ def methods_section(results: Mapping[str, Any]) -> Section:
     if not any(k.startswith("Bootstrap") for k, _ in pairs):
         pairs.append(("Bootstrap draws (requested)", f"{format_int(opts.get('bootstrap'))} (seed {opts.get('seed', T.MISSING)})"
                       if is_number(opts.get("bootstrap")) else T.MISSING))
+    for g in inp.get("recoded_by_labels") or []:
+        pairs.append((f"Recoded by value labels ({g.get('rule')})",
+                      f"{', '.join(map(str, g.get('columns') or []))}: the file's value labels "
+                      "differ from the spec's scale, so the codes were recoded to mean what the "
+                      "spec's labels say"))
     pairs += [
         ("Input file", Path(str(inp.get("path", T.MISSING))).name),
         ("Input format", f"{inp.get('format', T.MISSING)}, {format_int(inp.get('rows'))} rows, "
