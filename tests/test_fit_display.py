@@ -199,3 +199,23 @@ def test_alternatives_table_never_shows_a_negative_statistic_with_a_p():
     assert str(row["extra_path"][8]) == ".164"
     assert "alternative is the larger model" in t.note
     assert str(row["odd"][6]) == "−1.20" and str(row["odd"][8]) == "–"
+
+
+def test_common_method_comparison_is_robust_under_mlr(mlr_run):
+    """The one-factor against the measurement model: the scaled difference test and the
+    robust indices, as lavTestLRT and fitMeasures under MLR."""
+    from adoption.sem.compare import satorra_bentler_2001
+    from adoption.report.tables import common_method
+
+    r = mlr_run.results
+    m, one = r["cfa"]["fit"], r["common_method"]["one_factor_fit"]
+    comp = {row["measure"]: row["difference"] for row in r["common_method"]["comparison"]}
+    d, ddf, _, p = satorra_bentler_2001(one["chisq"], one["df"], one["chisq.scaling.factor"],
+                                        m["chisq"], m["df"], m["chisq.scaling.factor"])
+    np.testing.assert_allclose([comp["chisq.diff"], comp["pvalue.diff"]], [d, p], rtol=1e-12)
+    np.testing.assert_allclose(comp["cfi.robust"], one["cfi.robust"] - m["cfi.robust"], rtol=1e-12)
+    rows = {str(row[0]): row for row in common_method(r["common_method"]).rows}
+    assert "χ² difference (Satorra-Bentler scaled), one factor − measurement model" in rows
+    cfi = rows["CFI (robust): measurement model vs one factor"]
+    assert str(cfi[1]) == (f"{format_bounded(m['cfi.robust'], 3)} vs "
+                           f"{format_bounded(one['cfi.robust'], 3)}")

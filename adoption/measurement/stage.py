@@ -21,7 +21,9 @@ import pandas as pd
 from scipy import stats
 
 from adoption.errors import InputError
+from adoption.fitview import is_robust
 from adoption.jsonable import to_jsonable
+from adoption.sem.compare import satorra_bentler_2001
 from adoption.measurement.efa import EFAResult, ParallelResult, efa, parallel_analysis
 from adoption.measurement.items import item_descriptives
 from adoption.measurement.normality import MardiaResult, mardia, univariate_normality
@@ -35,6 +37,8 @@ __all__ = ["MeasurementResults", "measure", "cfa_syntax", "compare_fits"]
 
 #: Fit measures shown side by side for the common-method comparison.
 COMPARED_FIT = ("npar", "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr", "aic", "bic")
+#: Also compared under a robust estimator.
+ROBUST_COMPARED_FIT = ("chisq.scaled", "cfi.robust", "tli.robust", "rmsea.robust")
 
 #: Name of the single factor of the common-method CFA.
 COMMON_FACTOR = "CMV"
@@ -195,8 +199,9 @@ def compare_fits(model_fit: dict, one_factor_fit: dict) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        One row per measure in :data:`COMPARED_FIT` plus ``chisq.diff``, ``df.diff`` and
-        ``pvalue.diff``: columns ``measure``, ``measurement_model``, ``one_factor``,
+        One row per measure in :data:`COMPARED_FIT` (and :data:`ROBUST_COMPARED_FIT` under
+        MLM/MLR) plus ``chisq.diff``, ``df.diff`` and ``pvalue.diff`` (the Satorra-Bentler
+        scaled difference under MLM/MLR): columns ``measure``, ``measurement_model``, ``one_factor``,
         ``difference`` (one factor minus measurement model).
 
     Notes
@@ -209,14 +214,20 @@ def compare_fits(model_fit: dict, one_factor_fit: dict) -> pd.DataFrame:
     common-method factor explaining the covariances (Podsakoff et al. 2003).
     """
     rows = []
-    for m in COMPARED_FIT:
+    robust = is_robust(model_fit) and is_robust(one_factor_fit)
+    for m in COMPARED_FIT + (ROBUST_COMPARED_FIT if robust else ()):
         a, b = model_fit.get(m, np.nan), one_factor_fit.get(m, np.nan)
         rows.append({"measure": m, "measurement_model": a, "one_factor": b,
                      "difference": b - a})
-    dchi = one_factor_fit.get("chisq", np.nan) - model_fit.get("chisq", np.nan)
-    ddf = one_factor_fit.get("df", np.nan) - model_fit.get("df", np.nan)
-    p = float(stats.chi2.sf(dchi, ddf)) if (np.isfinite(dchi) and np.isfinite(ddf) and ddf > 0) \
-        else np.nan
+    if robust:      # Satorra-Bentler (2001) scaled difference, as lavTestLRT under MLM/MLR
+        dchi, ddf, _, p = satorra_bentler_2001(
+            one_factor_fit["chisq"], one_factor_fit["df"], one_factor_fit["chisq.scaling.factor"],
+            model_fit["chisq"], model_fit["df"], model_fit["chisq.scaling.factor"])
+    else:
+        dchi = one_factor_fit.get("chisq", np.nan) - model_fit.get("chisq", np.nan)
+        ddf = one_factor_fit.get("df", np.nan) - model_fit.get("df", np.nan)
+        p = float(stats.chi2.sf(dchi, ddf)) if (np.isfinite(dchi) and np.isfinite(ddf) and ddf > 0) \
+            else np.nan
     for m, v in (("chisq.diff", dchi), ("df.diff", ddf), ("pvalue.diff", p)):
         rows.append({"measure": m, "measurement_model": np.nan, "one_factor": np.nan,
                      "difference": v})

@@ -340,12 +340,16 @@ def common_method(cm: Mapping[str, Any] | None) -> Table | None:
         rows.append(("Harman's single factor: variance explained", f"{format_percent(h.get('share'))}%",
                      Cell("exceeds 50%", "poor") if h.get("exceeds_half") else "below 50%"))
     comp = {r.get("measure"): r for r in cm.get("comparison") or []}
+    scaled = " (Satorra-Bentler scaled)" if "chisq.scaled" in comp else ""
     if "chisq.diff" in comp:
-        rows.append(("χ² difference, one factor − measurement model",
+        rows.append((f"χ² difference{scaled}, one factor − measurement model",
                      f"Δχ²({format_int(comp.get('df.diff', {}).get('difference'))}) = "
                      f"{format_number(comp['chisq.diff'].get('difference'))}",
                      format_p(comp.get("pvalue.diff", {}).get("difference"))))
+    shown = shown_fit(cm.get("one_factor_fit")).measures    # robust indices under MLM/MLR
     for m, name in (("cfi", "CFI"), ("rmsea", "RMSEA"), ("srmr", "SRMR")):
+        m = shown[m] if shown[m] in comp else m
+        name += " (robust)" if m.endswith(".robust") else ""
         if m in comp:
             r = comp[m]
             rows.append((f"{name}: measurement model vs one factor",
