@@ -115,7 +115,7 @@ def hypotheses_table(hyp) -> Table:
     for r in hyp.to_dict("records"):
         word = hypothesis_result(r["supported"], r["expected_sign"])
         sup = "-" if word is None else f"[red]{word}[/red]" if word.startswith("not") else f"[green]{word}[/green]"
-        t.add_row(r["id"], r["path"], r["expected_sign"] or "", num(r["est"]), num(r["se"]),
+        t.add_row(r["id"], r["path"], r["expected_sign"] if isinstance(r["expected_sign"], str) else "", num(r["est"]), num(r["se"]),
                   num(r["std.all"], 3, False), _p(r["pvalue"]),
                   f"[{num(r['ci.lower'])}, {num(r['ci.upper'])}]", sup,
                   num(r["latent.std.all"], 3, False))

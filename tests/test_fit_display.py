@@ -219,3 +219,30 @@ def test_common_method_comparison_is_robust_under_mlr(mlr_run):
     cfi = rows["CFI (robust): measurement model vs one factor"]
     assert str(cfi[1]) == (f"{format_bounded(m['cfi.robust'], 3)} vs "
                            f"{format_bounded(one['cfi.robust'], 3)}")
+
+
+# -- hypotheses without an expected sign -------------------------------------------------
+HYP = [{"id": "H1", "lhs": "B", "rhs": "A", "path": "A -> B", "expected_sign": "+", "est": 0.3,
+        "se": 0.1, "std.all": 0.3, "pvalue": 0.003, "ci.lower": 0.1, "ci.upper": 0.5,
+        "supported": True, "latent.std.all": np.nan, "latent.pvalue": np.nan,
+        "latent.supported": None},
+       {"id": "P2", "lhs": "C", "rhs": "B", "path": "B -> C", "expected_sign": None, "est": -0.2,
+        "se": 0.05, "std.all": -0.2, "pvalue": 0.0001, "ci.lower": -0.3, "ci.upper": -0.0004,
+        "supported": True, "latent.std.all": np.nan, "latent.pvalue": np.nan,
+        "latent.supported": None}]
+
+
+def test_a_path_without_expected_sign_is_significant_not_supported():
+    from adoption.report.summary_text import plain_summary
+    from adoption.report.tables import hypotheses
+    from adoption.summary import hypotheses_table
+
+    rows = {r[0]: r for r in hypotheses(HYP).rows}
+    assert str(rows["H1"][6]) == "Supported" and str(rows["P2"][6]) == "Significant"
+    assert str(rows["P2"][5]) == "[−0.300, −0.000]"        # the sign of a bound near zero
+    buf = io.StringIO()
+    Console(file=buf, width=200).print(hypotheses_table(pd.DataFrame(HYP)))
+    line = next(ln for ln in buf.getvalue().splitlines() if "P2" in ln)
+    assert "significant" in line and "supported" not in line and "-0.000]" in line
+    text = " ".join(plain_summary({"hypotheses": [HYP[1]]}))
+    assert "1 of 1 paths are significant" in text and "supported" not in text

@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from adoption.cutoffs import CUTOFFS, judge
+from adoption.cutoffs import CUTOFFS, hypothesis_result, judge
 from adoption.figures.format import (
     format_bounded,
     format_int,
@@ -212,16 +212,20 @@ def plain_summary(results: Mapping[str, Any], labels: Mapping[str, str] | None =
     if hyp:
         yes = [h for h in hyp if h.get("supported")]
         no = [h for h in hyp if not h.get("supported")]
-        text = f"{len(yes)} of {len(hyp)} hypotheses are supported by the data"
+        # without any expected sign a path can only be significant, not "support" a claim
+        signed = any(hypothesis_result(True, h.get("expected_sign")) == "supported" for h in hyp)
+        word = "supported" if signed else "significant"
+        what = "hypotheses are supported by the data" if signed else "paths are significant"
+        text = f"{len(yes)} of {len(hyp)} {what}"
         if yes:
             text += f" ({', '.join(str(h.get('id')) for h in yes)})"
         if no:
-            text += f"; not supported: {', '.join(str(h.get('id')) for h in no)}"
+            text += f"; not {word}: {', '.join(str(h.get('id')) for h in no)}"
         lat = [h for h in hyp if h.get("latent.supported") is not None]
         if lat:
             same = sum(bool(h.get("latent.supported")) == bool(h.get("supported")) for h in lat)
             n_yes = sum(bool(h.get("latent.supported")) for h in lat)
-            text += (f". In the latent-variable model, {n_yes} of {len(lat)} are supported, and "
+            text += (f". In the latent-variable model, {n_yes} of {len(lat)} are {word}, and "
                      f"{same} of {len(lat)} verdicts agree with the composite model")
         out.append(text + ".")
     if pm is not None:
