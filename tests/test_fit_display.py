@@ -246,3 +246,23 @@ def test_a_path_without_expected_sign_is_significant_not_supported():
     assert "significant" in line and "supported" not in line and "-0.000]" in line
     text = " ".join(plain_summary({"hypotheses": [HYP[1]]}))
     assert "1 of 1 paths are significant" in text and "supported" not in text
+
+
+def test_dashboard_overview_shows_robust_values(mlr_run, monkeypatch):
+    pytest.importorskip("streamlit")
+    from streamlit.testing.v1 import AppTest
+
+    from pathlib import Path
+
+    monkeypatch.setenv("ADOPTION_DASHBOARD_ROOT", str(mlr_run.out_dir))
+    at = AppTest.from_file(str(Path(__file__).parent.parent / "dashboard" / "app.py"),
+                           default_timeout=60)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    f = latent_fit(mlr_run)
+    text = "\n".join(str(e.value) for e in at.markdown)
+    assert f"CFI (robust) **{format_bounded(f['cfi.robust'], 3)}**" in text
+    assert f"RMSEA (robust) **{format_bounded(f['rmsea.robust'], 3)}**" in text
+    glance = next(t.value for t in at.dataframe if "χ² (scaled)" in t.value.columns)
+    row = glance[glance.iloc[:, 0].astype(str).str.startswith("Latent")].iloc[0]
+    assert row["χ² (scaled)"] == format_number(f["chisq.scaled"])
