@@ -1,0 +1,12 @@
+"""PLS-SEM (partial least squares path modelling), with seminr's definitions.
+
+* :mod:`.model` - the model: blocks of items (mode A or B) and the inner paths;
+* :mod:`.algorithm` - the PLS algorithm on stacks of item correlation matrices;
+* :mod:`.estimate` - :func:`estimate_pls` -> :class:`PLSResult` (weights, loadings,
+  scores, paths, R-squared, f-squared, effects; PLSc on request).
+"""
+
+from adoption.pls.estimate import PLSResult, estimate_pls
+from adoption.pls.model import MODES, Block, PLSModel, pls_model
+
+__all__ = ["MODES", "Block", "PLSModel", "PLSResult", "estimate_pls", "pls_model"]
