@@ -54,6 +54,8 @@ class Layout:
         For each construct, the indices of its items.
     mode_b : tuple of int
         Constructs estimated in mode B (with more than one item).
+    owner : ndarray of int, shape (p,)
+        The construct of each item.
     """
 
     member: np.ndarray
@@ -61,6 +63,7 @@ class Layout:
     predictors: tuple[np.ndarray, ...]
     blocks: tuple[np.ndarray, ...]
     mode_b: tuple[int, ...]
+    owner: np.ndarray
 
 
 def layout(model: PLSModel) -> Layout:
@@ -82,7 +85,7 @@ def layout(model: PLSModel) -> Layout:
         preds[pos[target]].append(pos[source])
     mode_b = tuple(j for j, b in enumerate(model.blocks) if b.mode == "B" and len(b.items) > 1)
     return Layout(member, adjacent, tuple(np.array(p, dtype=int) for p in preds),
-                  tuple(blocks), mode_b)
+                  tuple(blocks), mode_b, member.argmax(axis=1))
 
 
 def without_path(lay: Layout, source: int, target: int) -> Layout:
@@ -91,19 +94,26 @@ def without_path(lay: Layout, source: int, target: int) -> Layout:
     adjacent[source, target] = adjacent[target, source] = False
     preds = list(lay.predictors)
     preds[target] = preds[target][preds[target] != source]
-    return Layout(lay.member, adjacent, tuple(preds), lay.blocks, lay.mode_b)
+    return Layout(lay.member, adjacent, tuple(preds), lay.blocks, lay.mode_b, lay.owner)
 
 
-def _scale(W: np.ndarray, S: np.ndarray) -> np.ndarray:
-    """Rescale the columns of ``W`` (B, p, J) to unit construct variance ``w' S w``."""
-    var = np.einsum("bpj,bpq,bqj->bj", W, S, W)
+def _scaled(w: np.ndarray, S: np.ndarray, lay: Layout) -> tuple[np.ndarray, np.ndarray]:
+    """Compact weights ``w`` (B, p) rescaled to unit construct variance, and ``S W`` (B, p, J).
+
+    ``W = w[:, :, None] * member``; ``S W`` is computed as ``(S * w) @ member``, one matrix
+    product with a constant matrix instead of a batched product with a sparse one.
+    """
+    M = lay.member.astype(float)
+    SW = (S * w[:, None, :]) @ M
+    var = (w * np.take_along_axis(SW, lay.owner[None, :, None], axis=2)[..., 0]) @ M
     with np.errstate(invalid="ignore", divide="ignore"):
-        return W / np.sqrt(var)[:, None, :]
+        f = 1.0 / np.sqrt(var)
+    return w * f[:, lay.owner], SW * f[:, None, :]
 
 
 def construct_correlations(S: np.ndarray, W: np.ndarray) -> np.ndarray:
     """Construct correlations ``W' S W`` of shape (B, J, J) (unit-variance weights)."""
-    return np.einsum("bpi,bpq,bqj->bij", W, S, W)
+    return np.swapaxes(W, 1, 2) @ (S @ W)
 
 
 def _inner_weights(C: np.ndarray, lay: Layout, scheme: str) -> np.ndarray:
@@ -119,7 +129,8 @@ def _inner_weights(C: np.ndarray, lay: Layout, scheme: str) -> np.ndarray:
 
 
 def outer_weights(S: np.ndarray, lay: Layout, scheme: str = "path", max_iter: int = 300,
-                  tol: float = 1e-7) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                  tol: float = 1e-7, init: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Converged outer weights of a stack of item correlation matrices.
 
     Parameters
@@ -133,6 +144,9 @@ def outer_weights(S: np.ndarray, lay: Layout, scheme: str = "path", max_iter: in
         Iteration cap (seminr's ``maxIt = 300``).
     tol : float
         Stop when ``max |W - W_old| < tol`` (seminr's ``stopCriterion = 7``).
+    init : ndarray, shape (B, p, J), optional
+        Starting weights (a warm start, e.g. the full model's weights when refitting
+        without one path); default unit weights, as seminr.
 
     Returns
     -------
@@ -147,28 +161,33 @@ def outer_weights(S: np.ndarray, lay: Layout, scheme: str = "path", max_iter: in
     Each matrix stops at its own iteration: once converged its weights are frozen, so
     the result for one matrix does not depend on the others in the stack.
     """
-    B = S.shape[0]
-    W = _scale(np.broadcast_to(lay.member, (B,) + lay.member.shape).astype(float), S)
+    B, p, _ = S.shape
+    start = np.ones((B, p)) if init is None else init.sum(axis=2)
+    w, SW = _scaled(start, S, lay)
+    M = lay.member.astype(float)
+    cols = np.arange(p)
     iterations = np.zeros(B, dtype=int)
     active = np.ones(B, dtype=bool)
     for it in range(1, max_iter + 1):
         idx = np.flatnonzero(active)
         if idx.size == 0:
             break
-        Sa, Wa = S[idx], W[idx]
-        E = _inner_weights(construct_correlations(Sa, Wa), lay, scheme)
-        cov = Sa @ Wa @ E
-        new = cov * lay.member
+        full = idx.size == B
+        Sa, wa, SWa = (S, w, SW) if full else (S[idx], w[idx], SW[idx])
+        E = _inner_weights(M.T @ (wa[:, :, None] * SWa), lay, scheme)
+        cov = SWa @ E
+        new = cov[:, cols, lay.owner]
         for j in lay.mode_b:
             b = lay.blocks[j]
-            new[:, b, j] = np.linalg.solve(Sa[:, b[:, None], b[None, :]], cov[:, b, j][..., None])[..., 0]
-        new = _scale(new, Sa)
-        change = np.abs(new - Wa).max(axis=(1, 2))
-        W[idx] = new
+            new[:, b] = np.linalg.solve(Sa[:, b[:, None], b[None, :]], cov[:, b, j][..., None])[..., 0]
+        new, SWn = _scaled(new, Sa, lay)
+        change = np.abs(new - wa).max(axis=1)
+        w[idx] = new
+        SW[idx] = SWn
         iterations[idx] = it
         done = ~(change >= tol)  # NaN counts as done: reported by the caller
         active[idx[done]] = False
-    return W, iterations, ~active
+    return w[:, :, None] * M, iterations, ~active
 
 
 def rho_a(S: np.ndarray, W: np.ndarray, lay: Layout) -> np.ndarray:
@@ -289,13 +308,13 @@ def consistent_loadings(W: np.ndarray, rho: np.ndarray, lay: Layout,
 
 
 def fit(S: np.ndarray, lay: Layout, corrected: np.ndarray, scheme: str = "path",
-        max_iter: int = 300, tol: float = 1e-7) -> Fit:
+        max_iter: int = 300, tol: float = 1e-7, init: np.ndarray | None = None) -> Fit:
     """The whole PLS (or PLSc) estimate of every matrix in ``S`` (B, p, p).
 
     ``corrected`` (bool, shape (J,)) marks the blocks treated as common factors (PLSc);
-    all False gives ordinary PLS.
+    all False gives ordinary PLS; ``init`` warm-starts :func:`outer_weights`.
     """
-    W, its, conv = outer_weights(S, lay, scheme, max_iter, tol)
+    W, its, conv = outer_weights(S, lay, scheme, max_iter, tol, init)
     C = construct_correlations(S, W)
     rho = rho_a(S, W, lay)
     L = (S @ W) * lay.member

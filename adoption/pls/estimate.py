@@ -134,7 +134,8 @@ def _outer_table(model: PLSModel, W: np.ndarray, L: np.ndarray) -> pd.DataFrame:
 
 
 def f_squared(S: np.ndarray, lay: alg.Layout, corrected: np.ndarray, r2: np.ndarray,
-              scheme: str = "path", max_iter: int = 300, tol: float = 1e-7) -> np.ndarray:
+              scheme: str = "path", max_iter: int = 300, tol: float = 1e-7,
+              init: np.ndarray | None = None) -> np.ndarray:
     """Cohen's f-squared of every inner path, shape (B, J, J) (NaN where no path).
 
     Parameters
@@ -146,6 +147,9 @@ def f_squared(S: np.ndarray, lay: alg.Layout, corrected: np.ndarray, r2: np.ndar
         PLSc blocks.
     r2 : ndarray, shape (B, J)
         R-squared of the full model.
+    init : ndarray, shape (B, p, J), optional
+        Warm start of the refits (the full model's weights: the bootstrap uses it, the
+        point estimate starts from unit weights as seminr does).
 
     Notes
     -----
@@ -158,7 +162,7 @@ def f_squared(S: np.ndarray, lay: alg.Layout, corrected: np.ndarray, r2: np.ndar
     out = np.full((B, J, J), np.nan)
     for j, p in enumerate(lay.predictors):
         for i in p:
-            reduced = alg.fit(S, alg.without_path(lay, int(i), j), corrected, scheme, max_iter, tol)
+            reduced = alg.fit(S, alg.without_path(lay, int(i), j), corrected, scheme, max_iter, tol, init)
             r2x = np.nan_to_num(reduced.r2[:, j])  # no predictor left: R2 = 0
             out[:, i, j] = (r2[:, j] - r2x) / (1 - r2[:, j])
     return out
