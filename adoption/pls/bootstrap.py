@@ -96,7 +96,7 @@ def statistic_labels(model: PLSModel, f2: bool = True) -> pd.DataFrame:
     for kind in ("loading", "weight"):
         rows += [(kind, i, b.name, f"{i} -> {b.name}") for b in model.blocks for i in b.items]
     names = model.constructs
-    rows += [("htmt", names[i], names[j], f"{names[i]} -> {names[j]}")
+    rows += [("htmt", names[j], names[i], f"{names[j]} -> {names[i]}")
              for j in range(len(names)) for i in range(j + 1, len(names))]
     rows += [(d.effect, d.source, d.target, d.name) for d in effect_definitions(model.structure)
              if d.effect != "direct"]
@@ -107,8 +107,8 @@ def statistic_labels(model: PLSModel, f2: bool = True) -> pd.DataFrame:
 
 def correlation_stack(cov: np.ndarray) -> np.ndarray:
     """Correlation matrices from a (B, p, p) stack of covariance matrices."""
-    d = np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
     with np.errstate(invalid="ignore", divide="ignore"):
+        d = np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
         return cov / (d[:, :, None] * d[:, None, :])
 
 
