@@ -29,7 +29,7 @@ B_OURS, B_SEMINR, Z = 5000, 5000, 5.0
 
 @pytest.fixture(scope="module")
 def boot():
-    return bootstrap_pls(mobi(), ecsi_model(), B=B_OURS, seed=7, f2=False)
+    return bootstrap_pls(mobi(), ecsi_model(), B=B_OURS, seed=7, f2=None)
 
 
 def _compare(mine, ref):
@@ -78,8 +78,8 @@ def test_t_and_p_and_bca(boot):
 
 
 def test_conventions_and_seed():
-    a = bootstrap_pls(mobi(), ecsi_model(), B=300, seed=3, f2=False, bca=False)
-    b = bootstrap_pls(mobi(), ecsi_model(), B=300, seed=3, f2=False, bca=False,
+    a = bootstrap_pls(mobi(), ecsi_model(), B=300, seed=3, f2=None, bca=False)
+    b = bootstrap_pls(mobi(), ecsi_model(), B=300, seed=3, f2=None, bca=False,
                       conventions="smartpls", chunk=70)
     # same draws whatever the chunk; the SD divisor B vs B - 1 is the only difference
     assert_allclose(a.draws, b.draws, rtol=1e-10, atol=1e-12)
@@ -110,7 +110,7 @@ def test_failed_draws_are_counted():
     d = mobi()
     d["CUSCO"] = 0.0
     d.loc[0, "CUSCO"] = 1.0
-    b = bootstrap_pls(d, ecsi_model(), B=400, seed=5, f2=False, bca=False)
+    b = bootstrap_pls(d, ecsi_model(), B=400, seed=5, f2=None, bca=False)
     # P(row 0 not drawn) = (1 - 1/250)^250 = 0.367: about 147 of 400 fail
     assert 100 < b.failed < 200
     assert b.draws.shape[0] == 400 - b.failed

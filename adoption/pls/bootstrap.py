@@ -24,7 +24,7 @@ from scipy import stats
 
 from adoption.errors import InputError
 from adoption.pls import algorithm as alg
-from adoption.pls.estimate import check_data, corrected_blocks, f_squared
+from adoption.pls.estimate import F2_METHODS, check_data, corrected_blocks, f_squared, f_squared_fixed
 from adoption.pls.model import PLSModel
 from adoption.pls.quality import htmt_stack
 from adoption.structural.bootstrap import (
@@ -90,7 +90,7 @@ class PLSBootstrap:
         return t[(t.quantity == quantity) & (t["ci.type"] == ci_type)].reset_index(drop=True)
 
 
-def statistic_labels(model: PLSModel, f2: bool = True) -> pd.DataFrame:
+def statistic_labels(model: PLSModel, f2: str | None = "refit") -> pd.DataFrame:
     """Labels of the statistic vector of :func:`_statistics`, in order."""
     rows = [("path", s, t, f"{s} -> {t}") for t, s in model.edges]
     for kind in ("loading", "weight"):
@@ -113,7 +113,7 @@ def correlation_stack(cov: np.ndarray) -> np.ndarray:
 
 
 def _statistics(S: np.ndarray, model: PLSModel, lay: alg.Layout, corrected: np.ndarray,
-                scheme: str, f2: bool, defs: tuple) -> tuple[np.ndarray, np.ndarray]:
+                scheme: str, f2: str | None, defs: tuple) -> tuple[np.ndarray, np.ndarray]:
     """Statistic vectors (B, K) of a stack of correlation matrices, and which converged."""
     f = alg.fit(S, lay, corrected, scheme)
     pos = {c: j for j, c in enumerate(model.constructs)}
@@ -126,8 +126,10 @@ def _statistics(S: np.ndarray, model: PLSModel, lay: alg.Layout, corrected: np.n
     J = len(lay.blocks)
     hi, hj = np.array([(i, j) for j in range(J) for i in range(j + 1, J)]).T
     parts = [coef, f.L[:, items, owner], f.W[:, items, owner], H[:, hi, hj], evaluate_effects(defs, coef)]
-    if f2:
+    if f2 == "refit":
         parts.append(f_squared(S, lay, corrected, f.r2, scheme, init=f.W)[:, src, tgt])
+    elif f2 == "fixed":
+        parts.append(f_squared_fixed(f.C, lay)[:, src, tgt])
     return np.concatenate(parts, axis=1), f.converged
 
 
@@ -151,7 +153,7 @@ def _safe_statistics(S, model, lay, corrected, scheme, f2, defs):
 
 def bootstrap_pls(data: pd.DataFrame, model: PLSModel, B: int = 10_000,
                   seed: int | None = 20261125, scheme: str = "path", consistent: bool = False,
-                  level: float = 0.95, conventions: str = "seminr", f2: bool = True,
+                  level: float = 0.95, conventions: str = "seminr", f2: str | None = "refit",
                   bca: bool = True, chunk: int = 1000) -> PLSBootstrap:
     """Nonparametric bootstrap of a PLS model (seminr's ``bootstrap_model``), batched.
 
@@ -170,8 +172,10 @@ def bootstrap_pls(data: pd.DataFrame, model: PLSModel, B: int = 10_000,
         Confidence level of the intervals.
     conventions : {"seminr", "smartpls"}
         Bootstrap SD with divisor B - 1 (seminr) or B (SmartPLS).
-    f2 : bool
-        Also bootstrap f-squared (one PLS refit per path and draw).
+    f2 : {"refit", "fixed"} or None
+        Also bootstrap f-squared: ``"refit"`` as seminr (one warm-started PLS refit per
+        path and draw: the slow part), ``"fixed"`` as ADANCO (scores held fixed), None
+        to skip it.
     bca : bool
         Also BCa intervals (n jackknife fits).
     chunk : int
@@ -193,6 +197,8 @@ def bootstrap_pls(data: pd.DataFrame, model: PLSModel, B: int = 10_000,
                          f"not {conventions!r}.")
     if B < 2:
         raise InputError("PLS bootstrap: at least 2 draws are needed.")
+    if f2 is not None and f2 not in F2_METHODS:
+        raise InputError(f"PLS bootstrap: f2 must be one of {', '.join(F2_METHODS)} or None.")
     X = check_data(data, model).to_numpy()
     n, p = X.shape
     Zc = (X - X.mean(axis=0)) / X.std(axis=0, ddof=1)

@@ -18,7 +18,8 @@ from adoption.pls import algorithm as alg
 from adoption.pls.model import PLSModel
 from adoption.structural.effects import effect_definitions, evaluate_effects
 
-__all__ = ["PLSResult", "estimate_pls", "standardize", "check_data", "f_squared", "corrected_blocks"]
+__all__ = ["PLSResult", "estimate_pls", "standardize", "check_data", "f_squared", "f_squared_fixed",
+           "F2_METHODS", "corrected_blocks"]
 
 
 @dataclass(frozen=True)
@@ -168,8 +169,40 @@ def f_squared(S: np.ndarray, lay: alg.Layout, corrected: np.ndarray, r2: np.ndar
     return out
 
 
+def f_squared_fixed(C: np.ndarray, lay: alg.Layout) -> np.ndarray:
+    """Cohen's f-squared with the construct scores held fixed (ADANCO's definition).
+
+    Parameters
+    ----------
+    C : ndarray, shape (B, J, J)
+        Construct correlations (disattenuated for PLSc).
+    lay : Layout
+
+    Returns
+    -------
+    ndarray, shape (B, J, J)
+        ``(R2_incl - R2_excl) / (1 - R2_incl)`` with ``R2_excl`` from the same equation
+        without the predictor, on the same correlations (ADANCO 2.2.1's "Cohen's f2";
+        seminr refits the whole model instead, :func:`f_squared`).
+    """
+    B, J, _ = C.shape
+    out = np.full((B, J, J), np.nan)
+    _, r2 = alg.path_coefficients(C, lay)
+    for j, p in enumerate(lay.predictors):
+        for i in p:
+            _, r2x = alg.path_coefficients(C, alg.without_path(lay, int(i), j))
+            out[:, i, j] = (r2[:, j] - np.nan_to_num(r2x[:, j])) / (1 - r2[:, j])
+    return out
+
+
+#: f-squared definitions: "refit" (seminr: re-estimate the model without the path),
+#: "fixed" (ADANCO: drop the predictor from its equation, scores held fixed).
+F2_METHODS: tuple[str, ...] = ("refit", "fixed")
+
+
 def estimate_pls(data: pd.DataFrame, model: PLSModel, scheme: str = "path",
-                 consistent: bool = False, max_iter: int = 300, tol: float = 1e-7) -> PLSResult:
+                 consistent: bool = False, max_iter: int = 300, tol: float = 1e-7,
+                 f2_method: str = "refit") -> PLSResult:
     """Estimate a PLS path model (seminr's ``estimate_pls``).
 
     Parameters
@@ -184,6 +217,8 @@ def estimate_pls(data: pd.DataFrame, model: PLSModel, scheme: str = "path",
         disattenuate their correlations with rhoA (seminr ``reflective()``).
     max_iter, tol
         Iteration cap and stopping rule of :func:`adoption.pls.algorithm.outer_weights`.
+    f2_method : {"refit", "fixed"}
+        f-squared as seminr (:func:`f_squared`) or as ADANCO (:func:`f_squared_fixed`).
 
     Returns
     -------
@@ -194,6 +229,8 @@ def estimate_pls(data: pd.DataFrame, model: PLSModel, scheme: str = "path",
     InputError
         Unusable data (:func:`check_data`), an unknown scheme, no convergence.
     """
+    if f2_method not in F2_METHODS:
+        raise InputError(f"PLS: unknown f2_method {f2_method!r}; use one of {', '.join(F2_METHODS)}.")
     if scheme not in alg.SCHEMES:
         raise InputError(f"PLS: unknown inner weighting scheme {scheme!r}; use one of "
                          f"{', '.join(alg.SCHEMES)}.")
@@ -207,7 +244,8 @@ def estimate_pls(data: pd.DataFrame, model: PLSModel, scheme: str = "path",
         raise InputError(f"PLS: the algorithm did not converge in {max_iter} iterations "
                          f"(weights still changing by {tol} or more); check the model "
                          "(tiny blocks, near-collinear items) or raise max_iter.")
-    f2 = f_squared(S, lay, corrected, f.r2, scheme, max_iter, tol)
+    f2 = (f_squared(S, lay, corrected, f.r2, scheme, max_iter, tol) if f2_method == "refit"
+          else f_squared_fixed(f.C, lay))
     return _result(model, Z, f.W[0], f.L[0], f.C[0], f.beta[0], f.r2[0], f2[0], f.rho[0], S[0],
                    scheme, consistent, int(f.iterations[0]))
 
