@@ -116,3 +116,15 @@ def test_failed_draws_are_counted():
     assert b.draws.shape[0] == 400 - b.failed
     assert f"{b.failed} of 400 draws failed" in b.warnings[0]
     assert np.isfinite(b.table[["est", "se", "ci.lower", "ci.upper"]].to_numpy()).all()
+
+
+def test_plsc_bootstrap_estimates_equal_plsc():
+    """Under consistent=True every draw is a PLSc fit: the full-sample row equals estimate_pls."""
+    b = bootstrap_pls(mobi(), ecsi_model(), B=50, seed=2, consistent=True, f2="fixed", bca=False)
+    r = estimate_pls(mobi(), ecsi_model(), consistent=True, f2_method="fixed")
+    p = b.of("path").set_index("name")
+    est = r.paths.assign(name=lambda t: t.rhs + " -> " + t.lhs).set_index("name")
+    assert_allclose(p.loc[est.index, "est"], est.est, rtol=1e-10)
+    assert_allclose(b.of("f2").set_index("name").loc[est.index, "est"], est.f2, rtol=1e-10)
+    lo = b.of("loading").assign(k=lambda t: t.source).set_index("k")
+    assert_allclose(lo.loc[r.outer.item, "est"], r.outer.loading.to_numpy(), rtol=1e-10)

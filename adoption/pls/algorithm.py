@@ -159,13 +159,17 @@ def outer_weights(S: np.ndarray, lay: Layout, scheme: str = "path", max_iter: in
     Notes
     -----
     Each matrix stops at its own iteration: once converged its weights are frozen, so
-    the result for one matrix does not depend on the others in the stack.
+    the result for one matrix does not depend on the others in the stack. A construct
+    without inner paths (left when f-squared removes its only path) has no inner proxy:
+    it keeps its starting weights and does not affect the others, as when seminr
+    re-estimates the model without it.
     """
     B, p, _ = S.shape
     start = np.ones((B, p)) if init is None else init.sum(axis=2)
     w, SW = _scaled(start, S, lay)
     M = lay.member.astype(float)
     cols = np.arange(p)
+    keep = ~lay.adjacent.any(axis=0)[lay.owner]
     iterations = np.zeros(B, dtype=int)
     active = np.ones(B, dtype=bool)
     for it in range(1, max_iter + 1):
@@ -177,6 +181,8 @@ def outer_weights(S: np.ndarray, lay: Layout, scheme: str = "path", max_iter: in
         E = _inner_weights(M.T @ (wa[:, :, None] * SWa), lay, scheme)
         cov = SWa @ E
         new = cov[:, cols, lay.owner]
+        if keep.any():  # a construct without inner paths keeps its weights
+            new[:, keep] = wa[:, keep]
         for j in lay.mode_b:
             b = lay.blocks[j]
             new[:, b] = np.linalg.solve(Sa[:, b[:, None], b[None, :]], cov[:, b, j][..., None])[..., 0]
