@@ -128,3 +128,16 @@ def test_plsc_bootstrap_estimates_equal_plsc():
     assert_allclose(b.of("f2").set_index("name").loc[est.index, "est"], est.f2, rtol=1e-10)
     lo = b.of("loading").assign(k=lambda t: t.source).set_index("k")
     assert_allclose(lo.loc[r.outer.item, "est"], r.outer.loading.to_numpy(), rtol=1e-10)
+
+
+def test_collinear_mode_b_draws_fail():
+    """IMAG5 equals IMAG4 except in row 0: every draw without row 0 has a singular mode-B
+    block and is counted as failed (not turned into huge, finite weights)."""
+    d = mobi()
+    d["IMAG5"] = d["IMAG4"].astype(float)
+    d.loc[0, "IMAG5"] += 3
+    b = bootstrap_pls(d, ecsi_model({"Image": "B"}), B=200, seed=1, f2=None, bca=False, chunk=100)
+    counts = np.bincount((np.random.default_rng(1).integers(0, 250, size=(200, 250)) == 0).sum(axis=1) > 0,
+                         minlength=2)
+    assert b.failed == counts[0]  # draws that never picked row 0
+    assert np.all(np.abs(b.of("weight")["boot.mean"]) < 5)

@@ -32,6 +32,7 @@ import numpy as np
 from adoption.pls.model import PLSModel
 
 __all__ = ["SCHEMES", "Fit", "Layout", "fit", "layout", "outer_weights", "construct_correlations", "consistent_loadings", "without_path",
+           "mode_b_singular",
            "rho_a", "consistent_correlations", "path_coefficients"]
 
 #: Inner weighting schemes.
@@ -194,6 +195,22 @@ def outer_weights(S: np.ndarray, lay: Layout, scheme: str = "path", max_iter: in
         done = ~(change >= tol)  # NaN counts as done: reported by the caller
         active[idx[done]] = False
     return w[:, :, None] * M, iterations, ~active
+
+
+def mode_b_singular(S: np.ndarray, lay: Layout, tol: float = 1e-10) -> np.ndarray:
+    """Which matrices have a (numerically) singular mode-B block, bool shape (B,).
+
+    A mode-B block regresses the inner proxy on its items, so its item correlation
+    matrix must be invertible; rounding makes an exactly collinear block merely
+    ill-conditioned, so the smallest eigenvalue is compared with ``tol``.
+    """
+    bad = np.zeros(S.shape[0], dtype=bool)
+    for j in lay.mode_b:
+        b = lay.blocks[j]
+        with np.errstate(invalid="ignore"):
+            ev = np.linalg.eigvalsh(np.nan_to_num(S[:, b[:, None], b[None, :]]))
+        bad |= ~(ev[:, 0] > tol)
+    return bad
 
 
 def rho_a(S: np.ndarray, W: np.ndarray, lay: Layout) -> np.ndarray:

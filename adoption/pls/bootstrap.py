@@ -130,7 +130,7 @@ def _statistics(S: np.ndarray, model: PLSModel, lay: alg.Layout, corrected: np.n
         parts.append(f_squared(S, lay, corrected, f.r2, scheme, init=f.W)[:, src, tgt])
     elif f2 == "fixed":
         parts.append(f_squared_fixed(f.C, lay)[:, src, tgt])
-    return np.concatenate(parts, axis=1), f.converged
+    return np.concatenate(parts, axis=1), f.converged & ~alg.mode_b_singular(S, lay)
 
 
 def _safe_statistics(S, model, lay, corrected, scheme, f2, defs):
