@@ -4,7 +4,9 @@ The model-implied indicator correlations (Dijkstra & Henseler, 2015; Henseler, 2
 cSEM ``fit()``, ADANCO "Goodness of model fit"):
 
 * within a block: the empirical correlations for a composite; ``l l'`` (with 1 on the
-  diagonal) for a common factor (PLSc), ``l`` its consistent loadings;
+  diagonal) for a common factor (PLSc), ``l`` its consistent loadings, also in the
+  estimated model, where the implied variance of an endogenous factor may differ from 1
+  (ADANCO does the same);
 * between blocks i and j: ``l_i c_ij l_j'`` with ``l`` the loadings (for a composite
   ``S_ii w_i``) and ``c_ij`` the construct correlation: observed in the *saturated*
   model, implied by the path coefficients in the *estimated* model.
@@ -72,7 +74,10 @@ def implied_correlations(result: PLSResult, saturated: bool = True) -> pd.DataFr
     pos = {i: k for k, i in enumerate(items)}
     for j, b in enumerate(model.blocks):
         idx = np.array([pos[i] for i in b.items])
-        if not common[j]:
+        if common[j]:
+            lam = L[idx, j]
+            sigma[np.ix_(idx, idx)] = np.outer(lam, lam)
+        else:
             sigma[np.ix_(idx, idx)] = S[np.ix_(idx, idx)]
     np.fill_diagonal(sigma, 1.0)
     return pd.DataFrame(sigma, index=items, columns=items)
