@@ -20,7 +20,6 @@ R_LIBS_USER), seminr timed in this script on this machine (``estimate_pls`` x 20
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import subprocess
 import sys
