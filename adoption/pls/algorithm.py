@@ -101,11 +101,10 @@ def without_path(lay: Layout, source: int, target: int) -> Layout:
 def _scaled(w: np.ndarray, S: np.ndarray, lay: Layout) -> tuple[np.ndarray, np.ndarray]:
     """Compact weights ``w`` (B, p) rescaled to unit construct variance, and ``S W`` (B, p, J).
 
-    ``W = w[:, :, None] * member``; ``S W`` is computed as ``(S * w) @ member``, one matrix
-    product with a constant matrix instead of a batched product with a sparse one.
+    ``W = w[:, :, None] * member`` (zero outside a block).
     """
     M = lay.member.astype(float)
-    SW = (S * w[:, None, :]) @ M
+    SW = S @ (w[:, :, None] * M)
     var = (w * np.take_along_axis(SW, lay.owner[None, :, None], axis=2)[..., 0]) @ M
     with np.errstate(invalid="ignore", divide="ignore"):
         f = 1.0 / np.sqrt(var)
