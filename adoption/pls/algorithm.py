@@ -103,9 +103,9 @@ def _scaled(w: np.ndarray, S: np.ndarray, lay: Layout) -> tuple[np.ndarray, np.n
 
     ``W = w[:, :, None] * member`` (zero outside a block).
     """
-    M = lay.member.astype(float)
-    SW = S @ (w[:, :, None] * M)
-    var = (w * np.take_along_axis(SW, lay.owner[None, :, None], axis=2)[..., 0]) @ M
+    W = w[:, :, None] * lay.member
+    SW = S @ W
+    var = (W * SW).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         f = 1.0 / np.sqrt(var)
     return w * f[:, lay.owner], SW * f[:, None, :]
