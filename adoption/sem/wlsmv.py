@@ -1,0 +1,348 @@
+"""Ordinal SEM: DWLS (WLSMV) and ULS (ULSMV) fits of ordered-category items, as lavaan 0.6.
+
+Public entry point::
+
+    fit_ordinal(model, data, ordered=None, estimator="WLSMV", parameterization="delta")
+        -> adoption.sem.engine.ModelFit
+
+``model`` is lavaan syntax (or a :class:`~adoption.sem.partable.ParTable` from
+:func:`~adoption.sem.partable.build_partable`); every observed variable of the model must
+be ordinal (``ordered=None`` means all of them). The result has the engine's shape:
+``estimates`` with lavaan's ``parameterEstimates(standardized=TRUE)`` columns, including
+the thresholds (op ``|``, ``x1 | t1``), the (computed, fixed) residual variances of the
+latent responses, the scaling factors (op ``~*~``); ``fit`` with lavaan's
+``fitMeasures()`` names (:mod:`adoption.sem.ordinal_fit`); ``r2`` of the latent responses
+and endogenous factors; ``sample_cov`` the polychoric matrix, ``implied_cov`` the model's.
+
+What is computed (lavaan 0.6-14's ``estimator = "WLSMV"``/``"ULSMV"``):
+
+1. Sample statistics (:mod:`adoption.sem.polychoric`): thresholds, polychorics, and their
+   asymptotic covariance Gamma (NACOV).
+2. Estimates minimise F = (s - sigma(x))' W (s - sigma(x)), W = diag(Gamma)^-1 (DWLS) or
+   I (ULS), by Gauss-Newton with the analytic Jacobian Delta of the implied statistics
+   (LISREL matrices Lambda, B, Psi, Theta). Delta parameterization: the latent responses
+   have unit variance, residual variances are 1 - diag(Lambda C Lambda'); theta
+   parameterization: residual variances are 1 and the implied thresholds and
+   correlations are rescaled by diag(Sigma*)^-1/2.
+3. Robust (sandwich) covariance of the estimates: (D'WD)^-1 D'W Gamma W D (D'WD)^-1 / N.
+4. The test and fit measures (:mod:`adoption.sem.ordinal_fit`).
+
+Only single-group models of ordinal indicators with latent variables (CFA, latent SEM)
+are handled here; observed variables in regressions, continuous indicators and groups
+raise :class:`~adoption.errors.InputError`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from adoption.errors import InputError
+from adoption.sem.engine import ESTIMATE_COLUMNS, ModelFit
+from adoption.sem.ordinal_fit import ordinal_fit_measures
+from adoption.sem.partable import ParTable, build_partable
+from adoption.sem.polychoric import OrdinalStatistics, ordinal_statistics
+from adoption.sem.start import start_values
+from adoption.vocabulary import OP_COVARIANCE, OP_LOADING, OP_REGRESSION
+
+__all__ = ["ESTIMATORS", "PARAMETERIZATIONS", "fit_ordinal"]
+
+ESTIMATORS = ("WLSMV", "ULSMV")
+PARAMETERIZATIONS = ("delta", "theta")
+OP_THRESHOLD = "|"
+OP_SCALE = "~*~"
+_Z975 = stats.norm.ppf(0.975)
+
+
+class _Model:
+    """LISREL matrices of a parameter table and the implied ordinal statistics."""
+
+    def __init__(self, pt: ParTable, st: OrdinalStatistics, theta: bool):
+        self.pt, self.st, self.theta = pt, st, theta
+        self.ov, self.lv = list(st.items), list(pt.latent)
+        p, m = len(self.ov), len(self.lv)
+        oi, li = {v: k for k, v in enumerate(self.ov)}, {v: k for k, v in enumerate(self.lv)}
+        self.mats = {"L": np.zeros((p, m)), "B": np.zeros((m, m)), "P": np.zeros((m, m)),
+                     "T": np.eye(p) if theta else np.zeros((p, p))}
+        slots, names, self.row_slot = [], {}, []
+        for r in pt.rows:
+            if r.op == OP_LOADING:
+                if r.rhs not in oi:
+                    raise InputError(f"Model syntax: '{r.lhs} =~ {r.rhs}': ordinal estimation "
+                                     "here needs observed indicators (no higher-order factors).")
+                slot = ("L", oi[r.rhs], li[r.lhs])
+            elif r.op == OP_REGRESSION:
+                if r.lhs not in li or r.rhs not in li:
+                    raise InputError(f"Model syntax: '{r.lhs} ~ {r.rhs}': ordinal estimation "
+                                     "here supports regressions among latent variables only.")
+                slot = ("B", li[r.lhs], li[r.rhs])
+            elif r.op == OP_COVARIANCE and r.lhs in li:
+                slot = ("P", li[r.lhs], li[r.rhs])
+            elif r.op == OP_COVARIANCE and r.lhs == r.rhs:
+                slot = ("D", oi[r.lhs], oi[r.lhs])  # residual variance: computed or 1
+            else:
+                slot = ("T", oi[r.lhs], oi[r.rhs])
+            self.row_slot.append(slot)
+            if slot[0] == "D":
+                continue
+            if r.free:
+                key = pt.parameter_label(r) or f"{r.lhs}{r.op}{r.rhs}"
+                names.setdefault(key, len(names))
+                slots.append((slot, names[key]))
+            else:
+                self._set(self.mats, slot, 0.0 if r.value is None else r.value)
+        self.slots = slots
+        self.nfree = len(names)
+        self.nth = len(st.thresholds)
+
+    @staticmethod
+    def _set(mats, slot, v):
+        kind, r, c = slot
+        mats[kind][r, c] = v
+        if kind in "PT":
+            mats[kind][c, r] = v
+
+    def matrices(self, x):
+        mats = {k: v.copy() for k, v in self.mats.items()}
+        for slot, k in self.slots:
+            self._set(mats, slot, x[k])
+        return mats
+
+    def sigma(self, x):
+        """(Sigma*, Sigma0 = Lambda C Lambda', C, A) at structural parameters x."""
+        mt = self.matrices(x)
+        a = np.linalg.inv(np.eye(len(self.lv)) - mt["B"])
+        c = a @ mt["P"] @ a.T
+        s0 = mt["L"] @ c @ mt["L"].T
+        t = mt["T"].copy()
+        if not self.theta:
+            np.fill_diagonal(t, 1.0 - np.diag(s0))
+        return s0 + t, s0, c, a, mt
+
+    def implied(self, x_all, jacobian=True):
+        """Implied statistics (thresholds, correlations) and their Jacobian."""
+        tau, x = x_all[:self.nth], x_all[self.nth:]
+        sig, s0, c, a, mt = self.sigma(x)
+        i, j = self.st.pair_i, self.st.pair_j
+        d = 1.0 / np.sqrt(np.diag(sig)) if self.theta else np.ones(len(self.ov))
+        ti = self.st.threshold_item
+        out = np.concatenate([tau * d[ti], sig[i, j] * d[i] * d[j]])
+        if not jacobian:
+            return out, None
+        lam = mt["L"]
+        dsig = np.zeros((len(self.slots), len(self.ov), len(self.ov)))
+        lc = lam @ c
+        for s, ((kind, r, cc), _) in enumerate(self.slots):
+            if kind == "L":
+                dsig[s, r, :] += lc[:, cc]
+                dsig[s, :, r] += lc[:, cc]
+                continue
+            if kind == "T":
+                dsig[s, r, cc] = dsig[s, cc, r] = 1.0
+                continue
+            if kind == "P":
+                dc = np.outer(a[:, r], a[:, cc])
+                dc = dc + dc.T if r != cc else dc
+            else:  # B
+                dc = np.outer(a[:, r], c[cc, :])
+                dc = dc + dc.T
+            dsig[s] = lam @ dc @ lam.T
+        if not self.theta:  # diagonal of Sigma* fixed at 1
+            dsig[:, np.arange(len(self.ov)), np.arange(len(self.ov))] = 0.0
+        jac = np.zeros((len(out), self.nth + self.nfree))
+        jac[np.arange(self.nth), np.arange(self.nth)] = d[ti]
+        dcor = dsig[:, i, j] * (d[i] * d[j])
+        if self.theta:
+            ddiag = np.diagonal(dsig, axis1=1, axis2=2) / np.diag(sig)  # dlog Sigma_ii
+            dcor = dcor - 0.5 * (sig[i, j] * d[i] * d[j]) * (ddiag[:, i] + ddiag[:, j])
+            dtau = -0.5 * (tau * d[ti]) * ddiag[:, ti]
+        for s, (_, k) in enumerate(self.slots):
+            jac[self.nth:, self.nth + k] += dcor[s]
+            if self.theta:
+                jac[:self.nth, self.nth + k] += dtau[s]
+        return out, jac
+
+
+def _start(model: _Model, pt: ParTable) -> np.ndarray:
+    r = model.st.correlation.loc[pt.observed, pt.observed].to_numpy()
+    sv = start_values(pt, r)
+    x = np.zeros(model.nth + model.nfree)
+    k_of = {}
+    for row, v, slot in zip(pt.rows, sv, model.row_slot):
+        if row.free and slot[0] != "D":
+            key = pt.parameter_label(row) or f"{row.lhs}{row.op}{row.rhs}"
+            k_of.setdefault(key, v)
+    x[model.nth:] = list(k_of.values())
+    x[:model.nth] = model.st.thresholds
+    if model.theta:
+        sig = model.sigma(x[model.nth:])[0]
+        x[:model.nth] *= np.sqrt(np.diag(sig))[model.st.threshold_item]
+    return x
+
+
+def _gauss_newton(model: _Model, s, w, x, tol=1e-10, max_iter=300):
+    """Minimise (s - sigma(x))' W (s - sigma(x)) by damped Gauss-Newton."""
+    sig, jac = model.implied(x)
+    f = float(((s - sig) ** 2 * w).sum())
+    for it in range(max_iter):
+        jw = jac.T * w
+        step = np.linalg.solve(jw @ jac, jw @ (s - sig))
+        t = 1.0
+        while True:
+            xn = x + t * step
+            try:
+                sn, _ = model.implied(xn, jacobian=False)
+                fn = float(((s - sn) ** 2 * w).sum())
+            except np.linalg.LinAlgError:
+                fn = np.inf
+            if fn <= f or t < 1e-4:
+                break
+            t *= 0.5
+        x = xn
+        sig, jac = model.implied(x)
+        done = np.max(np.abs(t * step)) < tol or abs(f - fn) < 1e-16
+        f = fn
+        if done:
+            return x, f, True
+    return x, f, False
+
+
+def fit_ordinal(model, data: pd.DataFrame, *, ordered=None, estimator: str = "WLSMV",
+                parameterization: str = "delta", std_lv: bool = False) -> ModelFit:
+    """Fit a model to ordinal items by WLSMV or ULSMV, as lavaan 0.6-14.
+
+    Parameters
+    ----------
+    model : str or ParTable
+        lavaan model syntax, or a parameter table built from it.
+    data : pd.DataFrame
+        The items (integer or ordered codes). Rows with a missing model variable are
+        deleted (listwise), as lavaan's default under WLSMV; the count is in ``warnings``.
+    ordered : list of str or None
+        Ordinal variables; None or all observed model variables (the only case handled).
+    estimator : {"WLSMV", "ULSMV"}
+    parameterization : {"delta", "theta"}
+    std_lv : bool
+        lavaan's ``std.lv = TRUE``.
+
+    Returns
+    -------
+    ModelFit
+        See the module docstring; ``estimator`` is "WLSMV" or "ULSMV".
+
+    Raises
+    ------
+    InputError
+        Unknown estimator or parameterization, a model variable not ordinal, bad items
+        (see :mod:`adoption.sem.polychoric`).
+    """
+    t0 = time.perf_counter()
+    estimator = str(estimator).upper()
+    if estimator not in ESTIMATORS:
+        raise InputError(f"Unknown ordinal estimator {estimator!r}; use one of {', '.join(ESTIMATORS)}.")
+    if parameterization not in PARAMETERIZATIONS:
+        raise InputError(f"Unknown parameterization {parameterization!r}; use 'delta' or 'theta'.")
+    pt = model if isinstance(model, ParTable) else build_partable(model, data.columns, std_lv=std_lv)
+    if pt.exogenous_x:
+        raise InputError("Ordinal estimation here does not take observed exogenous predictors "
+                         f"({', '.join(pt.exogenous_x)}).")
+    cont = [v for v in pt.observed if ordered is not None and v not in ordered]
+    if cont:
+        raise InputError(f"Items {', '.join(cont)} are not declared ordinal; mixed continuous and "
+                         "ordinal indicators are not supported by this estimator yet.")
+    sub = data[pt.observed]
+    keep = sub.notna().all(axis=1)
+    warn = [] if keep.all() else [f"{int((~keep).sum())} rows with missing values deleted (listwise)."]
+    st = ordinal_statistics(sub[keep])
+    t1 = time.perf_counter()
+    m = _Model(pt, st, parameterization == "theta")
+    s = st.vector
+    w_dwls = 1.0 / np.diag(st.nacov)
+    w = w_dwls if estimator == "WLSMV" else np.ones_like(s)
+    x, f, ok = _gauss_newton(m, s, w, _start(m, pt))
+    if not ok:
+        warn.append("The DWLS iterations did not converge.")
+    sig, jac = m.implied(x)
+    n = st.nobs
+    bread = np.linalg.inv((jac.T * w) @ jac)
+    meat = (jac.T * w) @ st.nacov @ (jac * w[:, None])
+    vc = bread @ meat @ bread / (n - 1)  # lavaan's N - 1 under WLS-family estimators
+    fit = ordinal_fit_measures(s, sig, st, jac, w, bread, n, estimator)
+    t2 = time.perf_counter()
+    est, r2, sig_star = _estimate_table(m, pt, x, vc)
+    names = [f"{a} {b} {c}" for a, b, c in est.loc[_free_rows(est), ["lhs", "op", "rhs"]].itertuples(index=False)]
+    return ModelFit(estimates=est, fit=fit, r2=r2, nobs=n, estimator=estimator, converged=ok,
+                    warnings=tuple(warn), observed=tuple(st.items),
+                    sample_cov=st.correlation.to_numpy(), implied_cov=sig_star,
+                    vcov=pd.DataFrame(vc, index=names[:len(vc)], columns=names[:len(vc)]),
+                    timings={"sample_statistics": t1 - t0, "fit": t2 - t1}, partable=pt,
+                    std_lv=std_lv)
+
+
+def _free_rows(est: pd.DataFrame) -> np.ndarray:
+    return est["free_index"].to_numpy() >= 0 if "free_index" in est else est["se"].to_numpy() > 0
+
+
+def _estimate_table(m: _Model, pt: ParTable, x, vc):
+    """Parameter rows in lavaan's order: user rows, thresholds, variances, covariances,
+    scaling factors; with std.all on the latent-response scale, and R-squared."""
+    tau, xs = x[:m.nth], x[m.nth:]
+    sig, s0, c, a, mt = m.sigma(xs)
+    se_all = np.sqrt(np.clip(np.diag(vc), 0, None))
+    ov_var = dict(zip(m.ov, np.diag(sig)))
+    lv_var = dict(zip(m.lv, np.diag(c)))
+    tot = {**ov_var, **lv_var}
+    rows = []
+    own = {}
+    k_of = {sl: k for sl, k in m.slots}
+    for r, slot in zip(pt.rows, m.row_slot):
+        if slot[0] == "D":
+            e, k = (1.0 if m.theta else sig[slot[1], slot[1]] - s0[slot[1], slot[1]]), -1
+        elif slot in k_of:
+            k = m.nth + k_of[slot]
+            e = x[k]
+        else:
+            e, k = mt[slot[0]][slot[1], slot[2]], -1
+        rows.append((r.lhs, r.op, r.rhs, r.label, e, k))
+        if r.op == OP_COVARIANCE:
+            own[(r.lhs, r.rhs)] = e
+    first = sum(1 for r in pt.rows if r.user)
+    th_rows = [(nm.split("|")[0], OP_THRESHOLD, nm.split("|")[1], "", tau[t], t)
+               for t, nm in enumerate(m.st.threshold_names)]
+    d = 1.0 / np.sqrt(np.diag(sig)) if m.theta else np.ones(len(m.ov))
+    scale_rows = [(v, OP_SCALE, v, "", d[q], -1) for q, v in enumerate(m.ov)]
+    rows = rows[:first] + th_rows + rows[first:] + scale_rows
+    est = pd.DataFrame(rows, columns=["lhs", "op", "rhs", "label", "est", "free_index"])
+    k = est["free_index"].to_numpy()
+    est["se"] = np.where(k >= 0, se_all[np.maximum(k, 0)], 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        est["z"] = np.where(k >= 0, est["est"] / est["se"], np.nan)
+    est["pvalue"] = 2 * stats.norm.sf(np.abs(est["z"]))
+    est["ci.lower"] = est["est"] - _Z975 * est["se"]
+    est["ci.upper"] = est["est"] + _Z975 * est["se"]
+    est["std.all"] = [_std_all(row, tot, own) for row in est.itertuples(index=False)]
+    est = est[list(ESTIMATE_COLUMNS)]
+    r2 = {v: 1.0 - own[(v, v)] / tot[v] for v in m.ov if (v, v) in own}
+    endo = {r.lhs for r in pt.rows if r.op == OP_REGRESSION}
+    r2.update({v: 1.0 - own[(v, v)] / tot[v] for v in m.lv if v in endo and (v, v) in own})
+    return est, r2, sig
+
+
+def _std_all(row, tot, own) -> float:
+    e = row.est
+    if row.op == OP_LOADING:
+        return e * math.sqrt(tot[row.lhs] / tot[row.rhs])
+    if row.op == OP_REGRESSION:
+        return e * math.sqrt(tot[row.rhs] / tot[row.lhs])
+    if row.op == OP_THRESHOLD:
+        return e / math.sqrt(tot[row.lhs])
+    if row.op == OP_SCALE:
+        return 1.0
+    if row.lhs == row.rhs:
+        return e / tot[row.lhs]
+    va, vb = own.get((row.lhs, row.lhs)), own.get((row.rhs, row.rhs))
+    return e / math.sqrt(va * vb) if va and vb and va * vb > 0 else float("nan")
