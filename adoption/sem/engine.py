@@ -844,6 +844,9 @@ def _blas_one_thread():
 
 _CONTROLLER = None
 
+#: Public name of the single-threaded-BLAS context, for the other estimators' modules.
+blas_one_thread = _blas_one_thread
+
 
 def _fiml_data(data: pd.DataFrame, pt: ParTable):
     """Model columns as a float array with NaN, after lavaan's deletions under

@@ -13,7 +13,7 @@ import numpy as np
 
 from adoption.sem import fitmeasures as fm
 
-__all__ = ["scaled_shifted", "ordinal_fit_measures"]
+__all__ = ["scaled_shifted", "catml_robust", "ordinal_fit_measures"]
 
 
 def scaled_shifted(chisq: float, df: float, ugamma: np.ndarray) -> tuple[float, float, float]:
@@ -43,7 +43,65 @@ def scaled_shifted(chisq: float, df: float, ugamma: np.ndarray) -> tuple[float, 
     return a * chisq + b, 1.0 / a, b
 
 
-def ordinal_fit_measures(s, sigma, st, jac, w, bread, n: int, estimator: str) -> dict:
+def catml_robust(r: np.ndarray, sigma: np.ndarray, pair_i, pair_j, jac_cor: np.ndarray,
+                 w_cor: np.ndarray, bread: np.ndarray, gamma_cor: np.ndarray, n: int,
+                 df: float) -> dict:
+    """Robust CFI/TLI/RMSEA of a categorical fit by lavaan's "catML" route (Savalei, 2021;
+    lavaan ``lav_fit_catml_dwls``).
+
+    Parameters
+    ----------
+    r, sigma : np.ndarray
+        Polychoric and model-implied correlation matrices (p x p).
+    pair_i, pair_j : np.ndarray
+        Indices of the correlations in the statistics vector.
+    jac_cor : np.ndarray
+        Rows of Delta for the correlations (all free parameters as columns).
+    w_cor : np.ndarray
+        The estimator's weights of the correlations.
+    bread : np.ndarray
+        (Delta' W Delta)^-1 of the fit.
+    gamma_cor : np.ndarray
+        Gamma of the correlations.
+    n : int
+    df : float
+
+    Returns
+    -------
+    dict
+        cfi.robust, tli.robust, rmsea.robust (NaN when the polychoric matrix is not
+        positive definite, as lavaan).
+
+    Notes
+    -----
+    The ML discrepancy of the correlation structure at the estimates gives
+    X3 = N [log|Sigma| - log|R| + tr(R Sigma^-1) - p], and of the independence model
+    X3_0 = -N log|R|. With V the expected ML information of the correlations at Sigma
+    (V_(ij),(kl) = s^ik s^jl + s^il s^jk, s = Sigma^-1) and
+    M = I - Delta_c (Delta' W Delta)^-1 Delta_c' W_c: c = tr(M' V M Gamma_c) / df,
+    c_0 = tr(Gamma_c) / df_0; then lavaan's robust CFI, TLI and RMSEA (N - 1) of
+    (X3, c, X3_0, c_0).
+    """
+    nan = {"cfi.robust": float("nan"), "tli.robust": float("nan"), "rmsea.robust": float("nan")}
+    if np.linalg.eigvalsh(r).min() < math.sqrt(np.finfo(float).eps) or df <= 0:
+        return nan
+    p = r.shape[0]
+    si = np.linalg.inv(sigma)
+    x3 = n * (np.linalg.slogdet(sigma)[1] - np.linalg.slogdet(r)[1] + np.trace(r @ si) - p)
+    x3_0 = -n * np.linalg.slogdet(r)[1]
+    i, j = pair_i, pair_j
+    v = si[np.ix_(i, i)] * si[np.ix_(j, j)] + si[np.ix_(i, j)] * si[np.ix_(j, i)]
+    m = np.eye(len(w_cor)) - (jac_cor @ bread @ jac_cor.T) * w_cor[None, :]
+    c = float(np.trace(m.T @ v @ m @ gamma_cor)) / df
+    df0 = len(w_cor)
+    c0 = float(np.trace(gamma_cor)) / df0
+    return {"cfi.robust": fm.cfi_robust(x3, df, c, x3_0, df0, c0),
+            "tli.robust": fm.tli_robust(x3, df, c, x3_0, df0, c0),
+            "rmsea.robust": fm.rmsea(x3, df, n - 1, c)}
+
+
+def ordinal_fit_measures(s, sigma, st, jac, w, bread, n: int, estimator: str,
+                         implied_cor: np.ndarray | None = None) -> dict:
     """lavaan ``fitMeasures()`` of a WLSMV/ULSMV fit.
 
     Parameters
@@ -61,6 +119,9 @@ def ordinal_fit_measures(s, sigma, st, jac, w, bread, n: int, estimator: str) ->
     n : int
         Rows used.
     estimator : str
+    implied_cor : np.ndarray, optional
+        Model-implied correlation matrix of the latent responses; gives the robust
+        measures (:func:`catml_robust`).
 
     Returns
     -------
@@ -111,4 +172,7 @@ def ordinal_fit_measures(s, sigma, st, jac, w, bread, n: int, estimator: str) ->
     }
     out["rmsea.ci.lower"], out["rmsea.ci.upper"] = fm.rmsea_ci(chisq, df, nm1)
     out["rmsea.ci.lower.scaled"], out["rmsea.ci.upper.scaled"] = fm.rmsea_ci(chisq_s, df, nm1)
+    if implied_cor is not None:
+        out.update(catml_robust(st.correlation.to_numpy(), implied_cor, st.pair_i, st.pair_j,
+                                jac[nth:], wc, bread, gamma[nth:, nth:], n, df))
     return out

@@ -134,23 +134,48 @@ class _Pairs:
     dprob: np.ndarray  # dP/drho
 
 
+def _grid_cdf(a, b, rho):
+    """Phi2 on the corner grid of every pair: a (npair, K+1), b (npair, K+1) thresholds
+    with a[:, 0] = b[:, 0] = -inf and a[:, -1] = b[:, -1] = +inf (stored as -+BIG); the
+    infinite rows and columns are exact (0, Phi(b), Phi(a)), the interior by the
+    Drezner-Wesolowsky integral of :func:`bvn_cdf` (Gauss-Legendre nodes per pair)."""
+    npair, k1 = a.shape
+    x, w = (_GL_X, _GL_W) if np.all(np.abs(rho) < 0.925) else np.polynomial.legendre.leggauss(200)
+    asr = np.arcsin(rho)
+    t = 0.5 * asr[:, None] * (x + 1.0)  # (npair, nq)
+    sn, c2 = np.sin(t), np.cos(t) ** 2
+    h, k = a[:, 1:-1, None, None], b[:, None, 1:-1, None]
+    sn, c2 = sn[:, None, None, :], c2[:, None, None, :]
+    f = np.exp((h * k * sn - 0.5 * (h * h + k * k)) / c2)
+    inner = (f @ w) * (0.5 * asr / (2.0 * np.pi))[:, None, None]
+    pa, pb = special.ndtr(a), special.ndtr(b)
+    grid = np.zeros((npair, k1, k1))
+    grid[:, 1:-1, 1:-1] = pa[:, 1:-1, None] * pb[:, None, 1:-1] + inner
+    grid[:, -1, :] = pb
+    grid[:, :, -1] = pa
+    grid[:, 0, :] = 0.0
+    grid[:, :, 0] = 0.0
+    return grid
+
+
 def _pair_cells(tab, i, j, rho, counts=None):
-    a, b = tab[i], tab[j]  # (npair, K+1)
+    """Cell probabilities and dP/drho from the (K+1) x (K+1) grid of corner values."""
+    a, b = tab[i], tab[j]
     r = rho[:, None, None]
-    up = lambda x: x[:, 1:]
-    lo = lambda x: x[:, :-1]
-    cdf = lambda ha, kb: bvn_cdf(ha[:, :, None], kb[:, None, :], r)
-    pdf = lambda ha, kb: bvn_pdf(ha[:, :, None], kb[:, None, :], r)
-    prob = cdf(up(a), up(b)) - cdf(lo(a), up(b)) - cdf(up(a), lo(b)) + cdf(lo(a), lo(b))
-    dprob = pdf(up(a), up(b)) - pdf(lo(a), up(b)) - pdf(up(a), lo(b)) + pdf(lo(a), lo(b))
-    return _Pairs(i, j, counts, np.maximum(prob, 1e-300), dprob)
+    cdf = _grid_cdf(a, b, rho)
+    pdf = bvn_pdf(a[:, :, None], b[:, None, :], r)
+    rect = lambda g: g[:, 1:, 1:] - g[:, :-1, 1:] - g[:, 1:, :-1] + g[:, :-1, :-1]
+    return _Pairs(i, j, counts, np.maximum(rect(cdf), 1e-300), rect(pdf))
 
 
 def _pair_counts(codes, i, j, kmax):
-    cell = codes[:, i] * kmax + codes[:, j]  # (n, npair)
-    off = np.arange(len(i)) * kmax * kmax
-    flat = np.bincount((cell + off).ravel(), minlength=len(i) * kmax * kmax)
-    return flat.reshape(len(i), kmax, kmax).astype(float)
+    """(npair, K, K) two-way tables of all pairs, from one product of one-hot codes."""
+    n, p = codes.shape
+    onehot = np.zeros((n, p, kmax))
+    onehot[np.arange(n)[:, None], np.arange(p)[None, :], codes] = 1.0
+    z = onehot.reshape(n, p * kmax)
+    tables = (z.T @ z).reshape(p, kmax, p, kmax)
+    return tables[i, :, j, :]
 
 
 def _fit_rho(codes, tab, ncat, names, tol=1e-10, max_iter=100):

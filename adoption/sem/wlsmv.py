@@ -42,7 +42,7 @@ import pandas as pd
 from scipy import stats
 
 from adoption.errors import InputError
-from adoption.sem.engine import ESTIMATE_COLUMNS, ModelFit
+from adoption.sem.engine import ESTIMATE_COLUMNS, ModelFit, blas_one_thread
 from adoption.sem.ordinal_fit import ordinal_fit_measures
 from adoption.sem.partable import ParTable, build_partable
 from adoption.sem.polychoric import OrdinalStatistics, ordinal_statistics
@@ -240,8 +240,12 @@ def fit_ordinal(model, data: pd.DataFrame, *, ordered=None, estimator: str = "WL
         Unknown estimator or parameterization, a model variable not ordinal, bad items
         (see :mod:`adoption.sem.polychoric`).
     """
+    with blas_one_thread():
+        return _fit_ordinal(model, data, ordered, str(estimator).upper(), parameterization, std_lv)
+
+
+def _fit_ordinal(model, data, ordered, estimator, parameterization, std_lv) -> ModelFit:
     t0 = time.perf_counter()
-    estimator = str(estimator).upper()
     if estimator not in ESTIMATORS:
         raise InputError(f"Unknown ordinal estimator {estimator!r}; use one of {', '.join(ESTIMATORS)}.")
     if parameterization not in PARAMETERIZATIONS:
@@ -271,20 +275,22 @@ def fit_ordinal(model, data: pd.DataFrame, *, ordered=None, estimator: str = "WL
     bread = np.linalg.inv((jac.T * w) @ jac)
     meat = (jac.T * w) @ st.nacov @ (jac * w[:, None])
     vc = bread @ meat @ bread / (n - 1)  # lavaan's N - 1 under WLS-family estimators
-    fit = ordinal_fit_measures(s, sig, st, jac, w, bread, n, estimator)
+    fit = ordinal_fit_measures(s, sig, st, jac, w, bread, n, estimator,
+                               implied_cor=_implied_correlation(m, x))
     t2 = time.perf_counter()
-    est, r2, sig_star = _estimate_table(m, pt, x, vc)
-    names = [f"{a} {b} {c}" for a, b, c in est.loc[_free_rows(est), ["lhs", "op", "rhs"]].itertuples(index=False)]
+    est, r2, sig_star, names = _estimate_table(m, pt, x, vc)
     return ModelFit(estimates=est, fit=fit, r2=r2, nobs=n, estimator=estimator, converged=ok,
                     warnings=tuple(warn), observed=tuple(st.items),
                     sample_cov=st.correlation.to_numpy(), implied_cov=sig_star,
-                    vcov=pd.DataFrame(vc, index=names[:len(vc)], columns=names[:len(vc)]),
+                    vcov=pd.DataFrame(vc, index=names, columns=names),
                     timings={"sample_statistics": t1 - t0, "fit": t2 - t1}, partable=pt,
                     std_lv=std_lv)
 
 
-def _free_rows(est: pd.DataFrame) -> np.ndarray:
-    return est["free_index"].to_numpy() >= 0 if "free_index" in est else est["se"].to_numpy() > 0
+def _implied_correlation(m: _Model, x) -> np.ndarray:
+    sig = m.sigma(x[m.nth:])[0]
+    d = 1.0 / np.sqrt(np.diag(sig))
+    return sig * np.outer(d, d)
 
 
 def _estimate_table(m: _Model, pt: ParTable, x, vc):
@@ -325,11 +331,15 @@ def _estimate_table(m: _Model, pt: ParTable, x, vc):
     est["ci.lower"] = est["est"] - _Z975 * est["se"]
     est["ci.upper"] = est["est"] + _Z975 * est["se"]
     est["std.all"] = [_std_all(row, tot, own) for row in est.itertuples(index=False)]
+    names = [""] * len(x)
+    for row in est.itertuples(index=False):
+        if row.free_index >= 0 and not names[row.free_index]:
+            names[row.free_index] = f"{row.lhs} {row.op} {row.rhs}"
     est = est[list(ESTIMATE_COLUMNS)]
     r2 = {v: 1.0 - own[(v, v)] / tot[v] for v in m.ov if (v, v) in own}
     endo = {r.lhs for r in pt.rows if r.op == OP_REGRESSION}
     r2.update({v: 1.0 - own[(v, v)] / tot[v] for v in m.lv if v in endo and (v, v) in own})
-    return est, r2, sig
+    return est, r2, sig, names
 
 
 def _std_all(row, tot, own) -> float:
