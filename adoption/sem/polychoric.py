@@ -202,9 +202,10 @@ def _fit_rho(codes, tab, ncat, names, tol=1e-10, max_iter=100):
     bad = np.abs(rho) > 0.9995
     if bad.any():
         which = ", ".join(f"{names[a]}-{names[b]}" for a, b in zip(i[bad], j[bad]))
-        raise InputError(f"The polychoric correlation of {which} is +-1 (an empty cell in the "
-                         "two-way table leaves no finite estimate; lavaan would warn and "
-                         "carry on with a boundary value): merge sparse categories or drop an item.")
+        raise InputError(f"The polychoric correlation of {which} is +-1: an empty cell in "
+                         "the two-way table leaves no finite estimate (lavaan adds 0.5 to the "
+                         "empty cells of a 2 x 2 table and otherwise reports a correlation at "
+                         "the boundary); merge sparse categories or drop one of the items.")
     return i, j, rho, _pair_cells(tab, i, j, rho, counts)
 
 

@@ -1,0 +1,145 @@
+"""Ordinal estimation (polychorics, WLSMV, ULSMV) against lavaan 0.6-14.
+
+Reference values: tests/fixtures/ordinal/ (see its README; made by
+make_ordinal_reference.R with lavaan 0.6-14).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from adoption.errors import InputError
+from adoption.sem.polychoric import bvn_cdf, ordinal_statistics, polychoric, thresholds
+from adoption.sem.wlsmv import fit_ordinal
+from paperlike import load_recoded_items
+
+ORD = Path(__file__).parent / "fixtures" / "ordinal"
+HS = json.loads((ORD / "holzinger_swineford_ordinal.json").read_text())
+PL = json.loads((ORD / "paperlike_ordinal.json").read_text())
+
+# Thresholds are closed form (qnorm of proportions) and the polychorics a 1-D ML
+# maximum that lavaan's optimiser finds to ~1e-8: 1e-6 absolute.
+CLOSED_FORM = 1e-6
+# Iterative fits: both optima are found to ~1e-7 or better; lavaan's theta-parameterization
+# run stops ~1e-5 short (its thresholds differ from the exact optimum by 1.3e-5 relative),
+# so 1e-4 relative as the issue asks.
+RTOL = 1e-4
+# The R script rounded fit measures to 8 decimals.
+FIT_ATOL = 5e-9 + 1e-12
+
+
+@pytest.fixture(scope="module")
+def hs_data():
+    return pd.read_csv(ORD / "hs_ordinal.csv")
+
+
+@pytest.fixture(scope="module")
+def pl_data():
+    return load_recoded_items()
+
+
+def _items(ref):
+    return list(dict.fromkeys(k.split("|")[0] for k in ref["thresholds"]))
+
+
+@pytest.mark.parametrize("ref,loader", [(HS, "hs_data"), (PL, "pl_data")])
+def test_thresholds_and_polychorics_equal_lavcor(ref, loader, request):
+    data = request.getfixturevalue(loader)[_items(ref)]
+    th = thresholds(data)
+    assert list(th) == list(ref["thresholds"])
+    np.testing.assert_allclose(list(th.values()), list(ref["thresholds"].values()),
+                               rtol=0, atol=CLOSED_FORM)
+    np.testing.assert_allclose(polychoric(data).to_numpy(), np.array(ref["polychoric"]),
+                               rtol=0, atol=CLOSED_FORM)
+
+
+def test_bvn_cdf_equals_scipy():
+    rng = np.random.default_rng(1)
+    h, k = rng.normal(size=20), rng.normal(size=20)
+    for r in (-0.95, -0.5, 0.0, 0.3, 0.8, 0.97):
+        mine = bvn_cdf(h, k, np.full(20, r))
+        mvn = stats.multivariate_normal([0, 0], [[1, r], [r, 1]])
+        ref = [mvn.cdf([a, b]) for a, b in zip(h, k)]
+        np.testing.assert_allclose(mine, ref, atol=1e-7)  # scipy's own accuracy ~1e-8
+
+
+def _compare(fit, ref):
+    est = fit.estimates.set_index(["lhs", "op", "rhs"])
+    n = 0
+    for row in ref["estimates"]:
+        key = (row["lhs"], row["op"], row["rhs"])
+        if row["op"] == "~1":  # lavaan lists the zero intercepts of the delta model
+            assert row["est"] == 0
+            continue
+        if row["op"] == "r2":
+            np.testing.assert_allclose(fit.r2[row["lhs"]], row["est"], rtol=RTOL, err_msg=str(key))
+            continue
+        for col in ("est", "se", "std.all"):
+            np.testing.assert_allclose(est.loc[key, col], row[col], rtol=RTOL, atol=1e-10,
+                                       err_msg=f"{key} {col}")
+        n += 1
+    assert n == len(fit.estimates)  # every row of ours is one of lavaan's
+    for name, value in ref["fit"].items():
+        mine = fit.fit[name]
+        if value is None:  # lavaan's NA (ULS has no p-value of the unscaled statistic)
+            assert math.isnan(mine), name
+            continue
+        np.testing.assert_allclose(mine, value, rtol=RTOL, atol=FIT_ATOL, err_msg=name)
+
+
+@pytest.mark.parametrize("which,kw", [("WLSMV", {}), ("ULSMV", {"estimator": "ULSMV"}),
+                                      ("WLSMV_theta", {"parameterization": "theta"})])
+def test_hs_cfa_equals_lavaan(hs_data, which, kw):
+    fit = fit_ordinal(HS["model"], hs_data, **kw)
+    assert fit.converged and fit.nobs == HS[which]["nobs"]
+    _compare(fit, HS[which])
+
+
+@pytest.mark.parametrize("which", ["cfa_WLSMV", "sem_WLSMV"])
+def test_paperlike_models_equal_lavaan(pl_data, which):
+    syntax = PL["measurement"] + ("\n" + PL["structural"] if which == "sem_WLSMV" else "")
+    fit = fit_ordinal(syntax, pl_data)
+    assert fit.converged
+    _compare(fit, PL[which])
+
+
+def test_nacov_is_symmetric_and_scaled_by_n(hs_data):
+    st = ordinal_statistics(hs_data[[f"x{i}" for i in range(1, 10)]])
+    np.testing.assert_allclose(st.nacov, st.nacov.T, atol=1e-12)
+    # a threshold's asymptotic variance is p(1-p)/phi(tau)^2 (delta method)
+    p1 = stats.norm.cdf(st.thresholds[0])
+    np.testing.assert_allclose(st.nacov[0, 0], p1 * (1 - p1) / stats.norm.pdf(st.thresholds[0]) ** 2,
+                               rtol=1e-10)
+
+
+def test_single_category_item_is_refused():
+    d = pd.DataFrame({"a": [1, 2, 3, 1, 2, 3], "b": [2] * 6})
+    with pytest.raises(InputError, match="'b' has a single observed category"):
+        ordinal_statistics(d)
+
+
+def test_too_many_categories_refused():
+    d = pd.DataFrame({"a": list(range(12)) * 2, "b": [1, 2] * 12})
+    with pytest.raises(InputError, match="'a' has 12 categories"):
+        thresholds(d)
+
+
+def test_empty_cell_making_polychoric_infinite_is_refused():
+    d = pd.DataFrame({"a": [1, 1, 1, 2, 2, 2, 1, 2], "b": [1, 1, 1, 2, 2, 2, 1, 2],
+                      "c": [1, 2, 1, 2, 1, 2, 2, 1]})
+    with pytest.raises(InputError, match="polychoric correlation of b-a is"):
+        polychoric(d)
+
+
+def test_unknown_estimator_and_continuous_items_refused(hs_data):
+    with pytest.raises(InputError, match="Unknown ordinal estimator"):
+        fit_ordinal(HS["model"], hs_data, estimator="ML")
+    with pytest.raises(InputError, match="x1 are not declared ordinal"):
+        fit_ordinal(HS["model"], hs_data, ordered=[f"x{i}" for i in range(2, 10)])
