@@ -91,8 +91,11 @@ def catml_robust(r: np.ndarray, sigma: np.ndarray, pair_i, pair_j, jac_cor: np.n
     x3_0 = -n * np.linalg.slogdet(r)[1]
     i, j = pair_i, pair_j
     v = si[np.ix_(i, i)] * si[np.ix_(j, j)] + si[np.ix_(i, j)] * si[np.ix_(j, i)]
-    m = np.eye(len(w_cor)) - (jac_cor @ bread @ jac_cor.T) * w_cor[None, :]
-    c = float(np.trace(m.T @ v @ m @ gamma_cor)) / df
+    # M = I - Delta_c B Delta_c' W_c: M Gamma M' by low-rank updates, tr(V M Gamma M')
+    db = jac_cor @ bread
+    mg = gamma_cor - db @ (jac_cor.T @ (w_cor[:, None] * gamma_cor))
+    mgm = mg - ((mg * w_cor[None, :]) @ jac_cor) @ db.T
+    c = float((v * mgm.T).sum()) / df
     df0 = len(w_cor)
     c0 = float(np.trace(gamma_cor)) / df0
     return {"cfi.robust": fm.cfi_robust(x3, df, c, x3_0, df0, c0),
@@ -145,8 +148,8 @@ def ordinal_fit_measures(s, sigma, st, jac, w, bread, n: int, estimator: str,
     nm1 = n - 1  # lavaan uses N - 1 in the statistic, the RMSEA and the SEs here
     chisq = nm1 * float((resid ** 2 * w).sum())
     wj = jac * w[:, None]
-    u = np.diag(w) - wj @ bread @ wj.T
-    chisq_s, c, shift = scaled_shifted(chisq, df, u @ gamma)
+    ugamma = w[:, None] * gamma - wj @ (bread @ (wj.T @ gamma))  # U Gamma, U = W - W D B D' W
+    chisq_s, c, shift = scaled_shifted(chisq, df, ugamma)
     nth = len(st.thresholds)
     wc = w[nth:]
     chisq_b = nm1 * float((s[nth:] ** 2 * wc).sum())
