@@ -16,6 +16,7 @@ import pytest
 from scipy import stats
 
 from adoption.errors import InputError
+from adoption.sem.ordinal_reliability import omega_from_fit, ordinal_alpha
 from adoption.sem.polychoric import bvn_cdf, ordinal_statistics, polychoric, thresholds
 from adoption.sem.wlsmv import fit_ordinal
 from paperlike import load_recoded_items
@@ -102,12 +103,15 @@ def test_hs_cfa_equals_lavaan(hs_data, which, kw):
     _compare(fit, HS[which])
 
 
-@pytest.mark.parametrize("which", ["cfa_WLSMV", "sem_WLSMV"])
-def test_paperlike_models_equal_lavaan(pl_data, which):
-    syntax = PL["measurement"] + ("\n" + PL["structural"] if which == "sem_WLSMV" else "")
-    fit = fit_ordinal(syntax, pl_data)
+def test_paperlike_cfa_equals_lavaan(pl_cfa):
+    assert pl_cfa.converged
+    _compare(pl_cfa, PL["cfa_WLSMV"])
+
+
+def test_paperlike_latent_sem_equals_lavaan(pl_data):
+    fit = fit_ordinal(PL["measurement"] + "\n" + PL["structural"], pl_data)
     assert fit.converged
-    _compare(fit, PL[which])
+    _compare(fit, PL["sem_WLSMV"])
 
 
 def test_nacov_is_symmetric_and_scaled_by_n(hs_data):
@@ -143,3 +147,21 @@ def test_unknown_estimator_and_continuous_items_refused(hs_data):
         fit_ordinal(HS["model"], hs_data, estimator="ML")
     with pytest.raises(InputError, match="x1 are not declared ordinal"):
         fit_ordinal(HS["model"], hs_data, ordered=[f"x{i}" for i in range(2, 10)])
+
+
+@pytest.fixture(scope="module")
+def pl_cfa(pl_data):
+    return fit_ordinal(PL["measurement"], pl_data)
+
+
+def test_ordinal_alpha_and_categorical_omega_equal_r(pl_data, pl_cfa):
+    r = polychoric(pl_data[list(pl_cfa.observed)])
+    omega = omega_from_fit(pl_cfa)
+    assert set(omega) == set(PL["omega_categorical"])
+    for factor, ref in PL["omega_categorical"].items():
+        items = list(pl_cfa.estimates.query("op == '=~' and lhs == @factor")["rhs"])
+        # alpha is closed form in the polychorics (1e-6 away from lavCor's): 1e-6
+        np.testing.assert_allclose(ordinal_alpha(r.loc[items, items].to_numpy()),
+                                   PL["ordinal_alpha"][factor], atol=1e-6)
+        # omega is a smooth function of the WLSMV estimates (matched to ~1e-6): 1e-5
+        np.testing.assert_allclose(omega[factor], ref, rtol=1e-5, err_msg=factor)

@@ -34,7 +34,7 @@ from scipy import special, stats
 from adoption.errors import InputError
 
 __all__ = ["MAX_CATEGORIES", "OrdinalStatistics", "bvn_cdf", "thresholds", "polychoric",
-           "ordinal_statistics", "ordinal_alpha"]
+           "ordinal_statistics"]
 
 MAX_CATEGORIES = 10
 _BIG = 10.0  # stands for +-infinity in thresholds: Phi(10) = 1 - 7.6e-24
@@ -359,11 +359,3 @@ def _nacov(codes, tab, ncat, th_item, th_k, i, j, rho, cells):
     if_rho = (sc_rho - if_th @ a21.T) / a22
     infl = np.hstack([if_th, if_rho])
     return n * (infl.T @ infl)
-
-
-def ordinal_alpha(correlation: np.ndarray) -> float:
-    """Ordinal alpha: standardized alpha of a polychoric matrix (Zumbo, Gadermann &
-    Zeisser, 2007): p / (p - 1) (1 - p / sum(R))."""
-    r = np.asarray(correlation, float)
-    p = r.shape[0]
-    return float(p / (p - 1) * (1.0 - p / r.sum()))
