@@ -165,3 +165,23 @@ def test_ordinal_alpha_and_categorical_omega_equal_r(pl_data, pl_cfa):
                                    PL["ordinal_alpha"][factor], atol=1e-6)
         # omega is a smooth function of the WLSMV estimates (matched to ~1e-6): 1e-5
         np.testing.assert_allclose(omega[factor], ref, rtol=1e-5, err_msg=factor)
+
+
+CASES = json.loads((ORD / "wlsmv_cases.json").read_text())  # make_wlsmv_cases.R
+
+
+@pytest.mark.parametrize("case", CASES["cases"],
+                         ids=lambda c: f"{c['parameterization']}-std_lv={c['std_lv']}")
+def test_residual_covariance_label_regression_std_lv_equal_lavaan(hs_data, case):
+    fit = fit_ordinal(CASES["model"], hs_data, parameterization=case["parameterization"],
+                      std_lv=case["std_lv"])
+    est = fit.estimates.set_index(["lhs", "op", "rhs"])
+    for row in case["estimates"]:
+        if row["op"] == "~1":
+            continue
+        key = (row["lhs"], row["op"], row["rhs"])
+        for col in ("est", "se", "std.all"):
+            np.testing.assert_allclose(est.loc[key, col], row[col], rtol=RTOL, atol=1e-9,
+                                       err_msg=f"{key} {col}")
+    for name, value in case["fit"].items():
+        np.testing.assert_allclose(fit.fit[name], value, rtol=RTOL, atol=1e-10, err_msg=name)

@@ -195,10 +195,12 @@ def _gauss_newton(model: _Model, s, w, x, tol=1e-10, max_iter=300):
         while True:
             xn = x + t * step
             try:
-                sn, _ = model.implied(xn, jacobian=False)
+                with np.errstate(invalid="ignore"):  # theta: a step may leave diag(Sigma*) > 0
+                    sn, _ = model.implied(xn, jacobian=False)
                 fn = float(((s - sn) ** 2 * w).sum())
             except np.linalg.LinAlgError:
                 fn = np.inf
+            fn = fn if np.isfinite(fn) else np.inf
             if fn <= f or t < 1e-4:
                 break
             t *= 0.5
