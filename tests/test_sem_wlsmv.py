@@ -185,3 +185,17 @@ def test_residual_covariance_label_regression_std_lv_equal_lavaan(hs_data, case)
                                        err_msg=f"{key} {col}")
     for name, value in case["fit"].items():
         np.testing.assert_allclose(fit.fit[name], value, rtol=RTOL, atol=1e-10, err_msg=name)
+
+
+def test_unidentified_model_is_not_fitted_and_says_why(hs_data):
+    # a factor with its first loading freed and its variance free: not identified
+    fit = fit_ordinal("f =~ NA*x1 + x2 + x3\ng =~ x4 + x5 + x6", hs_data)
+    assert not fit.converged
+    assert "not identified" in fit.warnings[-1]
+
+
+def test_fit_reports_every_ordinal_measure(hs_data):
+    from adoption.sem.ordinal_fit import ORDINAL_FIT_MEASURES
+    fit = fit_ordinal(HS["model"], hs_data)
+    assert set(fit.fit) == set(ORDINAL_FIT_MEASURES)
+    assert all(np.isfinite(v) for v in fit.fit.values())

@@ -13,7 +13,17 @@ import numpy as np
 
 from adoption.sem import fitmeasures as fm
 
-__all__ = ["scaled_shifted", "catml_robust", "ordinal_fit_measures"]
+__all__ = ["ORDINAL_FIT_MEASURES", "scaled_shifted", "catml_robust", "ordinal_fit_measures"]
+
+#: The ``fitMeasures()`` names an ordinal fit reports (lavaan's, for WLSMV/ULSMV).
+ORDINAL_FIT_MEASURES: tuple[str, ...] = (
+    "npar", "chisq", "df", "pvalue", "chisq.scaled", "df.scaled", "pvalue.scaled",
+    "chisq.scaling.factor", "chisq.shift.parameters", "baseline.chisq", "baseline.df",
+    "baseline.chisq.scaled", "baseline.df.scaled", "baseline.pvalue.scaled",
+    "baseline.chisq.scaling.factor", "cfi", "tli", "cfi.scaled", "tli.scaled", "cfi.robust",
+    "tli.robust", "rmsea", "rmsea.ci.lower", "rmsea.ci.upper", "rmsea.scaled",
+    "rmsea.ci.lower.scaled", "rmsea.ci.upper.scaled", "rmsea.robust", "srmr", "wrmr",
+)
 
 
 def scaled_shifted(chisq: float, df: float, ugamma: np.ndarray) -> tuple[float, float, float]:

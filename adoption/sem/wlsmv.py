@@ -43,7 +43,7 @@ from scipy import stats
 
 from adoption.errors import InputError
 from adoption.sem.engine import ESTIMATE_COLUMNS, ModelFit, blas_one_thread
-from adoption.sem.ordinal_fit import ordinal_fit_measures
+from adoption.sem.ordinal_fit import ORDINAL_FIT_MEASURES, ordinal_fit_measures
 from adoption.sem.partable import ParTable, build_partable
 from adoption.sem.polychoric import OrdinalStatistics, ordinal_statistics
 from adoption.sem.start import start_values
@@ -269,12 +269,21 @@ def _fit_ordinal(model, data, ordered, estimator, parameterization, std_lv) -> M
     s = st.vector
     w_dwls = 1.0 / np.diag(st.nacov)
     w = w_dwls if estimator == "WLSMV" else np.ones_like(s)
-    x, f, ok = _gauss_newton(m, s, w, _start(m, pt))
+    n = st.nobs
+    if m.nth + m.nfree > len(s):
+        return _failed(pt, st, estimator, warn + [
+            f"The model has {m.nth + m.nfree} free parameters but the data give only {len(s)} "
+            "thresholds and polychoric correlations: it is not identified."])
+    try:
+        x, f, ok = _gauss_newton(m, s, w, _start(m, pt))
+        sig, jac = m.implied(x)
+        bread = np.linalg.inv((jac.T * w) @ jac)
+    except np.linalg.LinAlgError:
+        return _failed(pt, st, estimator, warn + [
+            "The information matrix is singular: the model is not identified (fix a loading "
+            "or a variance per factor, check equality labels)."])
     if not ok:
         warn.append("The DWLS iterations did not converge.")
-    sig, jac = m.implied(x)
-    n = st.nobs
-    bread = np.linalg.inv((jac.T * w) @ jac)
     meat = (jac.T * w) @ st.nacov @ (jac * w[:, None])
     vc = bread @ meat @ bread / (n - 1)  # lavaan's N - 1 under WLS-family estimators
     fit = ordinal_fit_measures(s, sig, st, jac, w, bread, n, estimator,
@@ -287,6 +296,16 @@ def _fit_ordinal(model, data, ordered, estimator, parameterization, std_lv) -> M
                     vcov=pd.DataFrame(vc, index=names, columns=names),
                     timings={"sample_statistics": t1 - t0, "fit": t2 - t1}, partable=pt,
                     std_lv=std_lv)
+
+
+def _failed(pt: ParTable, st: OrdinalStatistics, estimator: str, msgs) -> ModelFit:
+    """A fit that could not be made: no estimates, NaN fit measures, the reason in warnings."""
+    p = len(st.items)
+    return ModelFit(estimates=pd.DataFrame(columns=list(ESTIMATE_COLUMNS)),
+                    fit={k: float("nan") for k in ORDINAL_FIT_MEASURES}, r2={},
+                    nobs=st.nobs, estimator=estimator, converged=False, warnings=tuple(msgs),
+                    observed=tuple(st.items), sample_cov=st.correlation.to_numpy(),
+                    implied_cov=np.full((p, p), np.nan), vcov=pd.DataFrame(), partable=pt)
 
 
 def _implied_correlation(m: _Model, x) -> np.ndarray:
