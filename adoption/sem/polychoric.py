@@ -185,6 +185,8 @@ def _pair_counts(codes, i, j, kmax):
 
 
 def _fit_rho(codes, tab, ncat, names, tol=1e-9, max_iter=100):
+    """ML polychorics of all pairs given the thresholds: Fisher scoring, vectorised over
+    pairs, from the Pearson correlations of the codes. Returns (i, j, rho, cells)."""
     p = codes.shape[1]
     j, i = np.triu_indices(p, 1)  # i > j, ordered column by column of the lower triangle
     kmax = int(ncat.max())
@@ -203,6 +205,11 @@ def _fit_rho(codes, tab, ncat, names, tol=1e-9, max_iter=100):
         if done:
             break
     bad = np.abs(rho) > 0.9995
+    slow = ~bad & (np.abs(step) > 1e-6)
+    if slow.any():
+        which = ", ".join(f"{names[a]}-{names[b]}" for a, b in zip(i[slow], j[slow]))
+        raise InputError(f"The polychoric correlation of {which} did not converge in "
+                         f"{max_iter} iterations; check the two-way table for sparse cells.")
     if bad.any():
         which = ", ".join(f"{names[a]}-{names[b]}" for a, b in zip(i[bad], j[bad]))
         raise InputError(f"The polychoric correlation of {which} is +-1: an empty cell in "
@@ -308,15 +315,13 @@ def ordinal_statistics(data: pd.DataFrame, *, nacov: bool = True) -> OrdinalStat
 
 
 def _threshold_scores(codes, tab, th_item, th_k):
-    """(n, nth) casewise d log P(y_c) / d tau (univariate)."""
-    lo = tab[th_item, th_k - 1]
-    prob_of = lambda v: special.ndtr(tab[v, codes[:, v] + 1]) - special.ndtr(tab[v, codes[:, v]])
+    """(n, nth) casewise d log P(y_c) / d tau_k (univariate): phi(tau_k) / P(y_c) when
+    y_c is the category below tau_k, minus that when it is the category above."""
     sc = np.zeros((codes.shape[0], len(th_item)))
     for t, (v, k) in enumerate(zip(th_item, th_k)):
-        pv = prob_of(v)
-        d = _phi(tab[v, k])
-        sc[:, t] = np.where(codes[:, v] == k - 1, d / pv, 0) - np.where(codes[:, v] == k, d / pv, 0)
-    del lo
+        pv = special.ndtr(tab[v, codes[:, v] + 1]) - special.ndtr(tab[v, codes[:, v]])
+        g = _phi(tab[v, k]) / pv
+        sc[:, t] = np.where(codes[:, v] == k - 1, g, 0.0) - np.where(codes[:, v] == k, g, 0.0)
     return sc
 
 
