@@ -4,6 +4,11 @@
 imports semopy. Fit indices live in :mod:`adoption.sem.fitmeasures`, information
 matrices and robust corrections in :mod:`adoption.sem.robust`, the lavaan-syntax
 parameter table in :mod:`adoption.sem.syntax`.
+
+Ordered-category items (WLSMV, ULSMV): :func:`adoption.sem.wlsmv.fit_ordinal`, with the
+thresholds, polychorics and their NACOV in :mod:`adoption.sem.polychoric`, the
+scaled-shifted test and fit measures in :mod:`adoption.sem.ordinal_fit`, and ordinal
+alpha / categorical omega in :mod:`adoption.sem.ordinal_reliability`.
 """
 
 from adoption.sem.engine import ModelFit, fit_model
