@@ -199,3 +199,27 @@ def test_fit_reports_every_ordinal_measure(hs_data):
     fit = fit_ordinal(HS["model"], hs_data)
     assert set(fit.fit) == set(ORDINAL_FIT_MEASURES)
     assert all(np.isfinite(v) for v in fit.fit.values())
+
+
+def test_pairwise_missing_equals_lavaan(hs_data):
+    ref = json.loads((ORD / "pairwise_case.json").read_text())  # make_pairwise_case.R
+    d = hs_data.copy()
+    r = np.arange(1, len(d) + 1)
+    for k in range(1, 10):  # the R script's deletion rule
+        d.loc[(r * k) % 17 == 3, f"x{k}"] = np.nan
+    with pytest.raises(InputError, match="missing='pairwise'"):
+        ordinal_statistics(d[[f"x{k}" for k in range(1, 10)]])
+    fit = fit_ordinal(ref["model"], d, missing="pairwise")
+    assert fit.nobs == ref["nobs"]
+    np.testing.assert_allclose(fit.sample_cov, np.array(ref["polychoric"]), atol=CLOSED_FORM)
+    est = fit.estimates.set_index(["lhs", "op", "rhs"])
+    for row in ref["estimates"]:
+        if row["op"] != "~1":
+            key = (row["lhs"], row["op"], row["rhs"])
+            np.testing.assert_allclose(est.loc[key, ["est", "se", "std.all"]].to_numpy(float),
+                                       [row["est"], row["se"], row["std.all"]], rtol=RTOL,
+                                       atol=1e-9, err_msg=str(key))
+    for name, value in ref["fit"].items():
+        np.testing.assert_allclose(fit.fit[name], value, rtol=RTOL, err_msg=name)
+    listwise = fit_ordinal(ref["model"], d)
+    assert listwise.nobs < fit.nobs and "deleted (listwise)" in listwise.warnings[0]

@@ -75,10 +75,13 @@ def bvn_pdf(h, k, rho):
 
 
 def _codes(data: pd.DataFrame) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Integer codes 0..K-1 of each column (sorted observed values) and the values."""
+    """Integer codes 0..K-1 of each column (sorted observed values; -1 for missing) and
+    the values."""
     cols, levels = [], []
     for name in data.columns:
-        vals, codes = np.unique(data[name].to_numpy(), return_inverse=True)
+        col = data[name]
+        vals = np.unique(col.dropna().to_numpy())
+        codes = np.where(col.isna(), -1, np.searchsorted(vals, col.fillna(vals[0] if len(vals) else 0)))
         if len(vals) < 2:
             raise InputError(f"Ordinal item {name!r} has a single observed category ({vals[0]!r}); "
                              "a threshold model needs two or more (lavaan stops here too): "
@@ -94,12 +97,13 @@ def _codes(data: pd.DataFrame) -> tuple[np.ndarray, list[np.ndarray]]:
 
 def _threshold_table(codes: np.ndarray, ncat: np.ndarray) -> np.ndarray:
     """(p, kmax + 1) padded thresholds [-BIG, tau_1, ..., tau_K-1, BIG, BIG, ...]."""
-    n, p = codes.shape
+    p = codes.shape[1]
     kmax = int(ncat.max())
     tab = np.full((p, kmax + 1), _BIG)
     tab[:, 0] = -_BIG
     for i in range(p):
-        cum = np.cumsum(np.bincount(codes[:, i], minlength=ncat[i]))[:-1] / n
+        seen = codes[codes[:, i] >= 0, i]
+        cum = np.cumsum(np.bincount(seen, minlength=ncat[i]))[:-1] / len(seen)
         tab[i, 1:ncat[i]] = special.ndtri(cum)
     return tab
 
@@ -178,7 +182,8 @@ def _pair_counts(codes, i, j, kmax):
     """(npair, K, K) two-way tables of all pairs, from one product of one-hot codes."""
     n, p = codes.shape
     onehot = np.zeros((n, p, kmax))
-    onehot[np.arange(n)[:, None], np.arange(p)[None, :], codes] = 1.0
+    rows, cols = np.nonzero(codes >= 0)  # a missing answer adds to no cell
+    onehot[rows, cols, codes[rows, cols]] = 1.0
     z = onehot.reshape(n, p * kmax)
     tables = (z.T @ z).reshape(p, kmax, p, kmax)
     return tables[i, :, j, :]
@@ -191,8 +196,10 @@ def _fit_rho(codes, tab, ncat, names, tol=1e-9, max_iter=100):
     j, i = np.triu_indices(p, 1)  # i > j, ordered column by column of the lower triangle
     kmax = int(ncat.max())
     counts = _pair_counts(codes, i, j, kmax)
-    n = codes.shape[0]
-    rho = np.clip(np.corrcoef(codes, rowvar=False)[i, j], -0.9, 0.9)  # Pearson start
+    n = counts.sum((1, 2))  # rows observed on both items
+    filled = np.where(codes >= 0, codes, np.nan)
+    filled = np.where(np.isnan(filled), np.nanmean(filled, axis=0), filled)
+    rho = np.clip(np.corrcoef(filled, rowvar=False)[i, j], -0.9, 0.9)  # Pearson start
     for _ in range(max_iter):
         cells = _pair_cells(tab, i, j, rho, counts)
         valid = cells.prob > 1e-290
@@ -274,15 +281,20 @@ class OrdinalStatistics:
         return np.concatenate([self.thresholds, r[self.pair_i, self.pair_j]])
 
 
-def ordinal_statistics(data: pd.DataFrame, *, nacov: bool = True) -> OrdinalStatistics:
+def ordinal_statistics(data: pd.DataFrame, *, nacov: bool = True,
+                       missing: str = "listwise") -> OrdinalStatistics:
     """Thresholds, polychorics and (optionally) their NACOV, as lavaan's ``muthen1984``.
 
     Parameters
     ----------
     data : pd.DataFrame
-        Complete rows of the ordinal items (missing values must be removed first).
+        The ordinal items (complete rows unless ``missing="pairwise"``).
     nacov : bool
         Also compute the asymptotic covariance matrix (Gamma).
+    missing : {"listwise", "pairwise"}
+        "pairwise" (lavaan ``missing = "pairwise"``): thresholds from each item's answers,
+        each polychoric from the rows answering both items, a missing answer scores 0
+        in the casewise scores; N is the number of rows.
 
     Returns
     -------
@@ -295,8 +307,9 @@ def ordinal_statistics(data: pd.DataFrame, *, nacov: bool = True) -> OrdinalStat
     A22 = diag(sum s_rho^2) and A21[pair, tau of its items] = sum s_rho ds_log P_kl/dtau,
     B^-1 = [[A11^-1, 0], [-A22^-1 A21 A11^-1, A22^-1]] and NACOV = N B^-1 (sum s s') B^-T.
     """
-    if data.isna().any().any():
-        raise InputError("Ordinal statistics need complete rows; remove missing values first.")
+    if missing == "listwise" and data.isna().any().any():
+        raise InputError("Ordinal statistics need complete rows under missing='listwise'; "
+                         "remove missing values first or use missing='pairwise'.")
     names = [str(c) for c in data.columns]
     codes, levels = _codes(data)
     ncat = np.array([len(v) for v in levels])
@@ -318,8 +331,9 @@ def _threshold_scores(codes, tab, th_item, th_k):
     """(n, nth) casewise d log P(y_c) / d tau_k (univariate): phi(tau_k) / P(y_c) when
     y_c is the category below tau_k, minus that when it is the category above."""
     sc = np.zeros((codes.shape[0], len(th_item)))
+    safe = np.maximum(codes, 0)  # missing answers (-1) score 0 below
     for t, (v, k) in enumerate(zip(th_item, th_k)):
-        pv = special.ndtr(tab[v, codes[:, v] + 1]) - special.ndtr(tab[v, codes[:, v]])
+        pv = special.ndtr(tab[v, safe[:, v] + 1]) - special.ndtr(tab[v, safe[:, v]])
         g = _phi(tab[v, k]) / pv
         sc[:, t] = np.where(codes[:, v] == k - 1, g, 0.0) - np.where(codes[:, v] == k, g, 0.0)
     return sc
@@ -331,7 +345,9 @@ def _nacov(codes, tab, ncat, th_item, th_k, i, j, rho, cells):
     # casewise rho scores: dP/drho / P of each case's cell
     cell_score = cells.dprob / cells.prob  # (npair, K, K)
     pair = np.arange(len(i))
-    sc_rho = cell_score[pair[None, :], codes[:, i], codes[:, j]]  # (n, npair)
+    ci, cj = codes[:, i], codes[:, j]
+    sc_rho = np.where((ci >= 0) & (cj >= 0),
+                      cell_score[pair[None, :], np.maximum(ci, 0), np.maximum(cj, 0)], 0.0)
     sc_th = _threshold_scores(codes, tab, th_item, th_k)
     # d log P_kl / d a_m (thresholds of item i of the pair) and of b_m (item j), per cell
     s = np.sqrt(1.0 - rho * rho)[:, None, None]

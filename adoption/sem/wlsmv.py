@@ -53,6 +53,7 @@ __all__ = ["ESTIMATORS", "PARAMETERIZATIONS", "fit_ordinal"]
 
 ESTIMATORS = ("WLSMV", "ULSMV")
 PARAMETERIZATIONS = ("delta", "theta")
+MISSING = ("listwise", "pairwise")
 OP_THRESHOLD = "|"
 OP_SCALE = "~*~"
 _Z975 = stats.norm.ppf(0.975)
@@ -214,7 +215,8 @@ def _gauss_newton(model: _Model, s, w, x, tol=1e-10, max_iter=300):
 
 
 def fit_ordinal(model, data: pd.DataFrame, *, ordered=None, estimator: str = "WLSMV",
-                parameterization: str = "delta", std_lv: bool = False) -> ModelFit:
+                parameterization: str = "delta", std_lv: bool = False,
+                missing: str = "listwise") -> ModelFit:
     """Fit a model to ordinal items by WLSMV or ULSMV, as lavaan 0.6-14.
 
     Parameters
@@ -230,6 +232,9 @@ def fit_ordinal(model, data: pd.DataFrame, *, ordered=None, estimator: str = "WL
     parameterization : {"delta", "theta"}
     std_lv : bool
         lavaan's ``std.lv = TRUE``.
+    missing : {"listwise", "pairwise"}
+        lavaan's ``missing``: delete incomplete rows, or use every item's and every
+        pair's available answers (rows with no answer at all are deleted).
 
     Returns
     -------
@@ -243,10 +248,11 @@ def fit_ordinal(model, data: pd.DataFrame, *, ordered=None, estimator: str = "WL
         (see :mod:`adoption.sem.polychoric`).
     """
     with blas_one_thread():
-        return _fit_ordinal(model, data, ordered, str(estimator).upper(), parameterization, std_lv)
+        return _fit_ordinal(model, data, ordered, str(estimator).upper(), parameterization,
+                            std_lv, missing)
 
 
-def _fit_ordinal(model, data, ordered, estimator, parameterization, std_lv) -> ModelFit:
+def _fit_ordinal(model, data, ordered, estimator, parameterization, std_lv, missing) -> ModelFit:
     t0 = time.perf_counter()
     if estimator not in ESTIMATORS:
         raise InputError(f"Unknown ordinal estimator {estimator!r}; use one of {', '.join(ESTIMATORS)}.")
@@ -260,10 +266,13 @@ def _fit_ordinal(model, data, ordered, estimator, parameterization, std_lv) -> M
     if cont:
         raise InputError(f"Items {', '.join(cont)} are not declared ordinal; mixed continuous and "
                          "ordinal indicators are not supported by this estimator yet.")
+    if missing not in MISSING:
+        raise InputError(f"Unknown missing-data option {missing!r} for {estimator}; use "
+                         "'listwise' or 'pairwise' (FIML is an ML method).")
     sub = data[pt.observed]
-    keep = sub.notna().all(axis=1)
-    warn = [] if keep.all() else [f"{int((~keep).sum())} rows with missing values deleted (listwise)."]
-    st = ordinal_statistics(sub[keep])
+    keep = sub.notna().all(axis=1) if missing == "listwise" else sub.notna().any(axis=1)
+    warn = [] if keep.all() else [f"{int((~keep).sum())} rows with missing values deleted ({missing})."]
+    st = ordinal_statistics(sub[keep], missing=missing)
     t1 = time.perf_counter()
     m = _Model(pt, st, parameterization == "theta")
     s = st.vector
