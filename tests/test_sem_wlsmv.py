@@ -223,3 +223,16 @@ def test_pairwise_missing_equals_lavaan(hs_data):
         np.testing.assert_allclose(fit.fit[name], value, rtol=RTOL, err_msg=name)
     listwise = fit_ordinal(ref["model"], d)
     assert listwise.nobs < fit.nobs and "deleted (listwise)" in listwise.warnings[0]
+
+
+def test_defined_indirect_and_total_effects_equal_lavaan(hs_data):
+    ref = json.loads((ORD / "defined_case.json").read_text())  # make_defined_case.R
+    fit = fit_ordinal(ref["model"], hs_data)
+    est = fit.estimates.set_index(["lhs", "op", "rhs"])
+    for row in ref["estimates"]:
+        if row["op"] != "~1":
+            key = (row["lhs"], row["op"], row["rhs"])
+            np.testing.assert_allclose(est.loc[key, ["est", "se", "std.all"]].to_numpy(float),
+                                       [row["est"], row["se"], row["std.all"]], rtol=RTOL,
+                                       atol=1e-9, err_msg=str(key))
+    assert list(fit.estimates["op"]).count(":=") == 2

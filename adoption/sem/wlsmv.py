@@ -27,9 +27,14 @@ What is computed (lavaan 0.6-14's ``estimator = "WLSMV"``/``"ULSMV"``):
 3. Robust (sandwich) covariance of the estimates: (D'WD)^-1 D'W Gamma W D (D'WD)^-1 / N.
 4. The test and fit measures (:mod:`adoption.sem.ordinal_fit`).
 
+Labelled parameters may be shared (equality) and ``:=`` rows (indirect and total effects)
+get delta-method SEs from the robust covariance matrix, as lavaan. Missing answers:
+listwise by default, ``missing="pairwise"`` as lavaan's.
+
 Only single-group models of ordinal indicators with latent variables (CFA, latent SEM)
-are handled here; observed variables in regressions, continuous indicators and groups
-raise :class:`~adoption.errors.InputError`.
+are handled here; observed variables in regressions, continuous indicators, ``==``
+constraints and groups raise :class:`~adoption.errors.InputError`; a model that is not
+identified comes back with ``converged=False`` and the reason in ``warnings``.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ import pandas as pd
 from scipy import stats
 
 from adoption.errors import InputError
+from adoption.sem.defined import defined_parameters
 from adoption.sem.engine import ESTIMATE_COLUMNS, ModelFit, blas_one_thread
 from adoption.sem.ordinal_fit import ORDINAL_FIT_MEASURES, ordinal_fit_measures
 from adoption.sem.partable import ParTable, build_partable
@@ -259,6 +265,9 @@ def _fit_ordinal(model, data, ordered, estimator, parameterization, std_lv, miss
     if parameterization not in PARAMETERIZATIONS:
         raise InputError(f"Unknown parameterization {parameterization!r}; use 'delta' or 'theta'.")
     pt = model if isinstance(model, ParTable) else build_partable(model, data.columns, std_lv=std_lv)
+    if pt.constraints or pt.intercepts:
+        raise InputError("Ordinal estimation here takes no '==' constraints and no '~ 1' "
+                         "lines (a shared label fixes parameters equal; intercepts are 0).")
     if pt.exogenous_x:
         raise InputError("Ordinal estimation here does not take observed exogenous predictors "
                          f"({', '.join(pt.exogenous_x)}).")
@@ -361,6 +370,7 @@ def _estimate_table(m: _Model, pt: ParTable, x, vc):
     est["ci.lower"] = est["est"] - _Z975 * est["se"]
     est["ci.upper"] = est["est"] + _Z975 * est["se"]
     est["std.all"] = [_std_all(row, tot, own) for row in est.itertuples(index=False)]
+    est = _with_defined(pt, est, vc)
     names = [""] * len(x)
     for row in est.itertuples(index=False):
         if row.free_index >= 0 and not names[row.free_index]:
@@ -370,6 +380,25 @@ def _estimate_table(m: _Model, pt: ParTable, x, vc):
     endo = {r.lhs for r in pt.rows if r.op == OP_REGRESSION}
     r2.update({v: 1.0 - own[(v, v)] / tot[v] for v in m.lv if v in endo and (v, v) in own})
     return est, r2, sig, names
+
+
+def _with_defined(pt: ParTable, est: pd.DataFrame, vc) -> pd.DataFrame:
+    """``est`` with lavaan's ``:=`` rows appended (delta-method SEs from ``vc``)."""
+    if not pt.defined:
+        return est
+    values, std, idx = {}, {}, []
+    for label, e, sa, k in est[["label", "est", "std.all", "free_index"]].itertuples(index=False):
+        if label and label not in values:
+            values[label], std[label] = float(e), float(sa)
+            idx.append(int(k))
+    v = np.zeros((len(idx), len(idx)))
+    for a, ia in enumerate(idx):
+        for b, ib in enumerate(idx):
+            if ia >= 0 and ib >= 0:
+                v[a, b] = vc[ia, ib]
+    rows = defined_parameters([(d.lhs, d.rhs) for d in pt.defined], values, v, std)
+    rows["free_index"] = -1
+    return pd.concat([est, rows[list(est.columns)]], ignore_index=True)
 
 
 def _std_all(row, tot, own) -> float:
