@@ -236,3 +236,14 @@ def test_defined_indirect_and_total_effects_equal_lavaan(hs_data):
                                        [row["est"], row["se"], row["std.all"]], rtol=RTOL,
                                        atol=1e-9, err_msg=str(key))
     assert list(fit.estimates["op"]).count(":=") == 2
+
+
+def test_ordered_categorical_follows_category_order_and_text_is_refused():
+    labels = ["disagree", "neutral", "agree"]  # alphabetical order would differ
+    a = pd.Series([0, 1, 2, 2, 1, 0, 2, 1, 2, 0])
+    b = pd.Series([0, 1, 2, 1, 1, 0, 2, 2, 2, 1])
+    codes = pd.DataFrame({"a": a, "b": b})
+    cat = pd.DataFrame({k: pd.Categorical.from_codes(v, labels, ordered=True) for k, v in codes.items()})
+    np.testing.assert_allclose(list(thresholds(cat).values()), list(thresholds(codes).values()))
+    with pytest.raises(InputError, match="'a' is not numeric"):
+        thresholds(cat.astype(str))

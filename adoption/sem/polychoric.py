@@ -80,6 +80,14 @@ def _codes(data: pd.DataFrame) -> tuple[np.ndarray, list[np.ndarray]]:
     cols, levels = [], []
     for name in data.columns:
         col = data[name]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            if not col.cat.ordered:
+                raise InputError(f"Ordinal item {name!r} is an unordered categorical; give its "
+                                 "categories an order (or numeric codes).")
+            col = col.cat.codes.where(col.notna())  # category order, NaN for missing
+        elif not pd.api.types.is_numeric_dtype(col):
+            raise InputError(f"Ordinal item {name!r} is not numeric; recode its answers as "
+                             "ordered numbers (1 = lowest) or an ordered categorical.")
         vals = np.unique(col.dropna().to_numpy())
         codes = np.where(col.isna(), -1, np.searchsorted(vals, col.fillna(vals[0] if len(vals) else 0)))
         if len(vals) < 2:
