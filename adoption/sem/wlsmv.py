@@ -252,6 +252,17 @@ def fit_ordinal(model, data: pd.DataFrame, *, ordered=None, estimator: str = "WL
     InputError
         Unknown estimator or parameterization, a model variable not ordinal, bad items
         (see :mod:`adoption.sem.polychoric`).
+
+    Notes
+    -----
+    Agrees with ``lavaan::cfa/sem(model, data, ordered = items, estimator = "WLSMV")``
+    (lavaan 0.6-14) to about 1e-5 relative in every estimate, SE, std.all and fit
+    measure (tests/test_sem_wlsmv.py).
+
+    Examples
+    --------
+    >>> fit = fit_ordinal("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6", hs)  # doctest: +SKIP
+    >>> fit.fit["chisq.scaled"], fit.estimates.query("op == '|'").head(3)   # doctest: +SKIP
     """
     with blas_one_thread():
         return _fit_ordinal(model, data, ordered, str(estimator).upper(), parameterization,
