@@ -44,13 +44,14 @@ from scipy import stats
 
 from adoption.errors import InputError
 from adoption.sem import fiml
+from adoption.sem import fitdict as fd
 from adoption.sem import fitmeasures as fm
 from adoption.sem import robust as rb
 from adoption.sem.defined import defined_parameters
 from adoption.sem.partable import ParTable, build_partable
 from adoption.sem.start import start_values
-from adoption.vocabulary import (FIT_MEASURES, OP_COVARIANCE, OP_INTERCEPT, OP_LOADING,
-                                 OP_REGRESSION, PARAMETER_COLUMNS, ROBUST_FIT_MEASURES)
+from adoption.vocabulary import (OP_COVARIANCE, OP_INTERCEPT, OP_LOADING, OP_REGRESSION,
+                                 PARAMETER_COLUMNS)
 
 ESTIMATORS = ("ML", "MLM", "MLR")
 MISSING = ("listwise", "fiml")
@@ -69,8 +70,10 @@ class ModelFit:
         lhs, op, rhs, label, est, se, z, pvalue, ci.lower, ci.upper, std.all. Fixed
         parameters (first loadings, fixed-x (co)variances) have se 0 and z/pvalue NaN.
     fit : dict
-        lavaan ``fitMeasures()`` names -> float: every name in ``FIT_MEASURES``, plus
-        ``unrestricted.logl``, plus ``ROBUST_FIT_MEASURES`` under MLM/MLR.
+        lavaan ``fitMeasures()`` names -> float: every name lavaan returns for the fit
+        (``fit.measures = "all"``; :func:`adoption.sem.fitdict.fit_measures`), which
+        includes ``FIT_MEASURES``, ``unrestricted.logl`` and, under MLM/MLR,
+        ``ROBUST_FIT_MEASURES``.
     r2 : dict
         R-squared of every endogenous variable (indicators and dependent variables).
     nobs : int
@@ -136,18 +139,22 @@ def _sample_moments(data: pd.DataFrame, observed: list[str]):
     return x, np.atleast_2d(s), len(sub) - n
 
 
-def _failed(pt: ParTable | None, estimator, n, msgs, s=None) -> ModelFit:
-    names = list(FIT_MEASURES) + ["unrestricted.logl"]
-    if estimator != "ML":
-        names += list(ROBUST_FIT_MEASURES)
+def _failed(pt: ParTable | None, estimator, n, msgs, s=None, missing="listwise") -> ModelFit:
+    nan = float("nan")
+    scaled, robust = _nan_robust(estimator)
+    fit = fd.fit_measures(npar=nan, n=n, chisq=nan, df=nan, chisq_b=nan, df_b=nan,
+                          logl=nan, logl_h1=nan, residuals=fd.nan_residuals(), gfi=nan,
+                          nel=0, scaled=scaled if estimator != "ML" else None,
+                          robust=robust if estimator != "ML" or missing == "fiml" else None)
+    fit = {k: (nan if k != "ntotal" else float(n)) for k in fit}
     obs = tuple(pt.observed) if pt else ()
     p = len(obs)
     return ModelFit(
         estimates=pd.DataFrame(columns=list(ESTIMATE_COLUMNS)),
-        fit={k: float("nan") for k in names}, r2={}, nobs=int(n), estimator=estimator,
+        fit=fit, r2={}, nobs=int(n), estimator=estimator,
         converged=False, warnings=tuple(msgs), observed=obs,
         sample_cov=s if s is not None else np.full((p, p), np.nan),
-        implied_cov=np.full((p, p), np.nan), vcov=pd.DataFrame(),
+        implied_cov=np.full((p, p), np.nan), vcov=pd.DataFrame(), missing=missing,
     )
 
 
@@ -504,17 +511,19 @@ def _fit_model(syntax: str, data: pd.DataFrame, estimator: str, fixed_x: bool, m
     est = _with_defined(pt, est, sem_names, index_of, vc)
 
     # --------------------------------------------------------------- fit measures
-    fit = _fit_measures(s, sigma, n, npar, df, x_idx, w, x_base)
+    tests = _test_statistics(s, sigma, n, x_idx, x_base)
+    scaled = robust = None
     if estimator != "ML":
-        fit.update({k: float("nan") for k in ROBUST_FIT_MEASURES})
         try:
             if estimator == "MLR" and a_obs is None:
                 a_obs = _observed_information(model, theta, s)
-            fit.update(_robust_fit(estimator, x, s, sigma, n, df, x_idx, delta, w, fit,
-                                   a_obs, x_base))
+            scaled, robust = _robust_fit(estimator, x, s, sigma, n, df, x_idx, delta, w,
+                                         tests, a_obs, x_base, npar)
         except np.linalg.LinAlgError:
+            scaled, robust = _nan_robust(estimator)
             msgs.append("The robust (scaled) test statistic could not be computed: an "
                         "information matrix is singular.")
+    fit = _fit_measures(s, sigma, n, npar, df, x_idx, w, tests, scaled, robust)
     timings["total"] = time.perf_counter() - t0
 
     # --------------------------------------------------------------- warnings
@@ -713,33 +722,38 @@ def _total_variances(model: _Model, theta, pt: ParTable, sigma) -> dict:
     return tv
 
 
-def _fit_measures(s, sigma, n, npar, df, x_idx, w, x_base=None) -> dict:
-    """lavaan's fitMeasures() with complete data. ``x_idx``: fixed-x columns;
-    ``x_base``: the observed exogenous predictors, whose block stays saturated in the
-    baseline model whether x is fixed or not (lavaan ``lav_partable_independence``
-    keeps the x covariances with ``fixed.x = FALSE`` too); default ``x_idx``."""
+def _test_statistics(s, sigma, n, x_idx, x_base=None) -> dict:
+    """Log-likelihoods and chi-square statistics of the model and the baseline with
+    complete data. ``x_idx``: fixed-x columns; ``x_base``: the observed exogenous
+    predictors, whose block stays saturated in the baseline model whether x is fixed or
+    not (lavaan ``lav_partable_independence`` keeps the x covariances with
+    ``fixed.x = FALSE`` too); default ``x_idx``."""
     p = s.shape[0]
     x_base = x_idx if x_base is None else x_base
     logl = fm.loglik(s, sigma, n, x_idx)
     logl_h1 = fm.unrestricted_loglik(s, n, x_idx)
-    chisq = max(2 * (logl_h1 - logl), 0.0)
-    sb = fm.baseline_sigma(s, x_base)
-    chisq_b = fm.chisq_ml(s, sb, n)
-    df_b = fm.baseline_df(p, len(x_base))
-    gfi = fm.gfi(s, sigma, w, x_idx)
-    lo, hi = fm.rmsea_ci(chisq, df, n)
-    return {
-        "npar": float(npar), "chisq": chisq, "df": float(df),
-        "pvalue": fm.pvalue_chisq(chisq, df),
-        "baseline.chisq": chisq_b, "baseline.df": float(df_b),
-        "cfi": fm.cfi(chisq, df, chisq_b, df_b), "tli": fm.tli(chisq, df, chisq_b, df_b),
-        "nfi": fm.nfi(chisq, df, chisq_b, df_b),
-        "rmsea": fm.rmsea(chisq, df, n), "rmsea.ci.lower": lo, "rmsea.ci.upper": hi,
-        "rmsea.pvalue": fm.rmsea_pvalue(chisq, df, n),
-        "srmr": fm.srmr_bentler(s, sigma), "gfi": gfi, "agfi": fm.agfi(gfi, p, df),
-        "aic": fm.aic(logl, npar), "bic": fm.bic(logl, npar, n), "logl": logl,
-        "unrestricted.logl": logl_h1,
-    }
+    return {"logl": logl, "logl_h1": logl_h1, "chisq": max(2 * (logl_h1 - logl), 0.0),
+            "chisq_b": fm.chisq_ml(s, fm.baseline_sigma(s, x_base), n),
+            "df_b": fm.baseline_df(p, len(x_base))}
+
+
+def _fit_measures(s, sigma, n, npar, df, x_idx, w, tests: dict, scaled=None,
+                  robust=None) -> dict:
+    """lavaan's fitMeasures() with complete data (:func:`adoption.sem.fitdict.fit_measures`;
+    no mean structure, as lavaan's single-group default)."""
+    p = s.shape[0]
+    return fd.fit_measures(
+        npar=npar, n=n, chisq=tests["chisq"], df=df, chisq_b=tests["chisq_b"],
+        df_b=tests["df_b"], logl=tests["logl"], logl_h1=tests["logl_h1"],
+        residuals=fm.residual_measures(s, sigma), gfi=fm.gfi(s, sigma, w, x_idx),
+        nel=fm.n_moments(p), scaled=scaled, robust=robust)
+
+
+def _nan_robust(estimator: str):
+    """Scaled test and robust basis of a fit whose robust statistics failed (NaN)."""
+    nan = float("nan")
+    h = nan if estimator == "MLR" else None
+    return fd.ScaledTest(nan, nan, h, h), fd.RobustBasis(nan, nan, nan, nan)
 
 
 def _x_mask(p, x_idx):
@@ -761,14 +775,17 @@ def _baseline_delta(p, x_idx, x_random=()):
     return d
 
 
-def _robust_fit(estimator, x, s, sigma, n, df, x_idx, delta, w, fit, a_obs,
-                x_base=None) -> dict:
+def _robust_fit(estimator, x, s, sigma, n, df, x_idx, delta, w, tests, a_obs,
+                x_base=None, npar=None):
+    """Scaled test (Satorra-Bentler under MLM, Yuan-Bentler under MLR) of the model and
+    the baseline with complete data: (:class:`ScaledTest`, :class:`RobustBasis`)."""
     p = s.shape[0]
     x_base = x_idx if x_base is None else x_base
     sb = fm.baseline_sigma(s, x_base)
     delta_b = _baseline_delta(p, x_idx, [] if x_idx else x_base)
     w_b = rb.ml_weight(sb)
-    df_b = fit["baseline.df"]
+    df_b = tests["df_b"]
+    h1 = h0 = None
     if estimator == "MLM":
         gamma = rb.gamma_adf(x, x_idx)
         tr = rb.satorra_bentler_trace(delta, w, gamma)
@@ -786,28 +803,15 @@ def _robust_fit(estimator, x, s, sigma, n, df, x_idx, delta, w, fit, a_obs,
         s_b = rb.casewise_h1_scores(x, sb) @ delta_b
         e_b = delta_b.T @ rb.h1_observed_information(sb, s) @ delta_b
         tr_b = rb.yuan_bentler_trace(a1, b1, s_b.T @ s_b / n, np.linalg.inv(e_b))
+        # lavaan's scaling.factor.h1/.h0: the two parts of the trace, per statistic
+        # and per parameter
+        tr_h1 = rb.yuan_bentler_trace(a1, b1, np.zeros((0, 0)), np.zeros((0, 0)))
+        h1 = tr_h1 / int(np.sum(np.diag(a1) != 0))
+        h0 = (tr_h1 - tr) / npar
     c = tr / df if df > 0 else float("nan")
     c_b = tr_b / df_b
-    chisq, chisq_b = fit["chisq"], fit["baseline.chisq"]
-    t = chisq / c if df > 0 else chisq
-    t_b = chisq_b / c_b
-    # lavaan: the "scaled" interval is that of the unscaled chisq on df' = c df
-    lo, hi = fm.rmsea_ci(chisq, c * df, n) if df > 0 else (0.0, 0.0)
-    lo_r, hi_r = fm.rmsea_ci(t, df, n, c=c) if df > 0 else (0.0, 0.0)
-    return {
-        "chisq.scaled": t, "df.scaled": float(df), "pvalue.scaled": fm.pvalue_chisq(t, df),
-        "chisq.scaling.factor": c,
-        "baseline.chisq.scaled": t_b, "baseline.df.scaled": float(df_b),
-        "baseline.pvalue.scaled": fm.pvalue_chisq(t_b, df_b),
-        "baseline.chisq.scaling.factor": c_b,
-        "cfi.scaled": fm.cfi(t, df, t_b, df_b), "tli.scaled": fm.tli(t, df, t_b, df_b),
-        "cfi.robust": fm.cfi_robust(chisq, df, c, chisq_b, df_b, c_b),
-        "tli.robust": fm.tli_robust(chisq, df, c, chisq_b, df_b, c_b),
-        "rmsea.scaled": fm.rmsea(t, df, n), "rmsea.ci.lower.scaled": lo,
-        "rmsea.ci.upper.scaled": hi,
-        "rmsea.robust": fm.rmsea(chisq, df, n, c=c) if df > 0 else 0.0,
-        "rmsea.ci.lower.robust": lo_r, "rmsea.ci.upper.robust": hi_r,
-    }
+    return (fd.ScaledTest(c, c_b, h1, h0),
+            fd.RobustBasis(tests["chisq"], c, tests["chisq_b"], c_b))
 
 
 def _diagnose(pt: ParTable, est: pd.DataFrame, sigma) -> list[str]:
@@ -1009,7 +1013,7 @@ def _intercepts(pt: ParTable, values, mu) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _fiml_failed(pt, estimator, n, msgs, s=None) -> ModelFit:
-    return replace(_failed(pt, estimator, n, msgs, s), missing="fiml")
+    return _failed(pt, estimator, n, msgs, s, missing="fiml")
 
 
 def _fit_fiml(pt: ParTable, data: pd.DataFrame, estimator: str, exo_declared,
@@ -1147,16 +1151,24 @@ def _fit_fiml(pt: ParTable, data: pd.DataFrame, estimator: str, exo_declared,
     delta_full = np.zeros((p + delta.shape[0], k + len(free_mu)))  # d(mu, vech Sigma)
     delta_full[p:, :k] = delta
     delta_full[free_mu, k + np.arange(len(free_mu))] = 1.0
-    fit = _fiml_fit_measures(pat, mu_h1, s_h1, mu, sigma, npar, df, x_idx, x_base)
-    if estimator != "ML":
-        fit.update({kk: float("nan") for kk in ROBUST_FIT_MEASURES})
+    tests = _fiml_test_statistics(pat, mu_h1, s_h1, mu, sigma, x_idx, x_base)
+    scaled = robust = None
+    try:
+        if estimator != "ML" and info_inv is None:  # no information matrix: no scaled test
+            raise np.linalg.LinAlgError
+        h1 = fiml.h1_informations(pat, mu_h1, s_h1, x_idx)
+        if estimator != "ML":
+            scaled = _fiml_scaled_test(pat, h1, x_idx, x_base, info_inv, s0, tests, df, npar)
+        robust = _fiml_corrected(pat, h1, mu_h1, s_h1, mu, sigma, delta_full, x_idx, x_base,
+                                 tests, n, df, "V6" if estimator == "ML" else "V3")
+    except np.linalg.LinAlgError:
+        scaled, robust = _nan_robust(estimator)
+        scaled = None if estimator == "ML" else scaled
         if info_inv is not None:
-            try:
-                fit.update(_fiml_robust_fit(pat, mu_h1, s_h1, mu, sigma, delta_full, x_idx,
-                                            x_base, info_inv, s0, fit, n, df))
-            except np.linalg.LinAlgError:
-                msgs.append("The robust (scaled) test statistic could not be computed: an "
-                            "information matrix is singular.")
+            msgs.append("The robust (scaled) test statistic could not be computed: an "
+                        "information matrix is singular.")
+    fit = _fiml_fit_measures(pat, mu_h1, s_h1, mu, sigma, npar, df, x_idx, tests, scaled,
+                             robust)
     timings["total"] = time.perf_counter() - t0
 
     msgs += pt.notes + _diagnose(pt, est, sigma)
@@ -1177,35 +1189,34 @@ def _fit_fiml(pt: ParTable, data: pd.DataFrame, estimator: str, exo_declared,
                     std_lv=std_lv)
 
 
-def _fiml_fit_measures(pat, mu_h1, s_h1, mu, sigma, npar, df, x_idx, x_base) -> dict:
-    """lavaan's fitMeasures() under missing = "ml" (see fit_model Notes). ``x_idx``:
-    fixed-x columns; ``x_base``: the observed exogenous predictors, whose block stays
-    saturated in the baseline model whether x is fixed or not (as lavaan)."""
+def _fiml_test_statistics(pat, mu_h1, s_h1, mu, sigma, x_idx, x_base) -> dict:
+    """Log-likelihoods and chi-square statistics of the model and the baseline under
+    missing = "ml". ``x_idx``: fixed-x columns; ``x_base``: the observed exogenous
+    predictors, whose block stays saturated in the baseline model whether x is fixed or
+    not (as lavaan)."""
     n, p = pat.n, pat.p
-    q = len(x_idx)
     ll_x = fm.loglik_x(s_h1, n, x_idx)
     logl = fiml.loglik(pat, mu, sigma) - ll_x
     logl_h1 = fiml.loglik(pat, mu_h1, s_h1) - ll_x
-    chisq = max(2 * (logl_h1 - logl), 0.0)
     mu_b, s_b = fiml.independence_moments(pat, x_base)
     chisq_b = max(2 * (logl_h1 - (fiml.loglik(pat, mu_b, s_b) - ll_x)), 0.0)
-    df_b = fm.baseline_df(p, len(x_base))
+    return {"logl": logl, "logl_h1": logl_h1, "chisq": max(2 * (logl_h1 - logl), 0.0),
+            "chisq_b": chisq_b, "df_b": fm.baseline_df(p, len(x_base)),
+            "mu_b": mu_b, "s_b": s_b}
+
+
+def _fiml_fit_measures(pat, mu_h1, s_h1, mu, sigma, npar, df, x_idx, tests: dict,
+                       scaled=None, robust=None) -> dict:
+    """lavaan's fitMeasures() under missing = "ml" (see fit_model Notes), with the mean
+    structure lavaan has there: residual indices of the EM moments with their means;
+    GFI from lavaan's pairwise sample statistics (:func:`adoption.sem.fiml.gfi`)."""
     m_obs, s_obs = fiml.pairwise_moments(pat.x)
-    gfi = fiml.gfi(pat, m_obs, s_obs, mu, sigma, x_idx)
-    lo, hi = fm.rmsea_ci(chisq, df, n)
-    return {
-        "npar": float(npar), "chisq": chisq, "df": float(df),
-        "pvalue": fm.pvalue_chisq(chisq, df),
-        "baseline.chisq": chisq_b, "baseline.df": float(df_b),
-        "cfi": fm.cfi(chisq, df, chisq_b, df_b), "tli": fm.tli(chisq, df, chisq_b, df_b),
-        "nfi": fm.nfi(chisq, df, chisq_b, df_b),
-        "rmsea": fm.rmsea(chisq, df, n), "rmsea.ci.lower": lo, "rmsea.ci.upper": hi,
-        "rmsea.pvalue": fm.rmsea_pvalue(chisq, df, n),
-        "srmr": fm.srmr_bentler(s_h1, sigma, mean=mu_h1, implied_mean=mu),
-        "gfi": gfi, "agfi": fm.agfi(gfi, p, df, meanstructure=True),
-        "aic": fm.aic(logl, npar), "bic": fm.bic(logl, npar, n), "logl": logl,
-        "unrestricted.logl": logl_h1,
-    }
+    return fd.fit_measures(
+        npar=npar, n=pat.n, chisq=tests["chisq"], df=df, chisq_b=tests["chisq_b"],
+        df_b=tests["df_b"], logl=tests["logl"], logl_h1=tests["logl_h1"],
+        residuals=fm.residual_measures(s_h1, sigma, mu_h1, mu),
+        gfi=fiml.gfi(pat, m_obs, s_obs, mu, sigma, x_idx),
+        nel=fm.n_moments(pat.p, meanstructure=True), scaled=scaled, robust=robust)
 
 
 def _fiml_scores(model: _Model, pat, theta, mu, free_mu) -> np.ndarray:
@@ -1215,79 +1226,70 @@ def _fiml_scores(model: _Model, pat, theta, mu, free_mu) -> np.ndarray:
     return np.hstack([s_sig @ delta, s_mu[:, free_mu]])
 
 
-def _fiml_robust_fit(pat, mu_h1, s_h1, mu, sigma, delta_full, x_idx, x_base, info_inv, s0,
-                     fit, n, df) -> dict:
-    """MLR with FIML: lavaan's ``yuan.bentler.mplus`` scaled test and robust indices
-    under missing = "ml".
-
-    Scaled test: c = [tr(A1^-1 B1) - tr(E^-1 B0)] / df with A1, B1 the observed and
-    first-order information of the saturated moments at their EM estimates, E the fitted
-    model's observed information and B0 its casewise-score cross-product; the baseline
-    model's c_b likewise with its own E and B0 (means and variances, plus the x block
-    when x is random).
-
-    Robust CFI/TLI/RMSEA: lavaan (0.6-13+) uses under missing data the FIML-corrected
-    statistic of Zhang and Savalei (``lav_fit_fiml_corrected``, "V3"): XX3 is the
-    complete-data ML statistic of the FIML estimates against the EM moments, its
-    scaling factor c3 = k / df from :func:`adoption.sem.fiml.fiml_corrected_trace`
-    (likewise for the baseline); then the usual robust formulas with (XX3, c3). As in
-    lavaan 0.6-14, the complete-data information Wc has the exogenous-x block zeroed
-    even with fixed_x=False (lavaan refits with ``lavaan()``'s default fixed.x = TRUE).
-    """
-    p = pat.p
+def _baseline_coords(p, x_idx, x_base) -> list:
+    """Parameters of the baseline model as coordinates of (mu, vech Sigma): means and
+    variances of the non-x variables, plus the x block when x is random (saturated)."""
     r, c = rb.vech_index(p)
-    a1, s1, keep = fiml.h1_informations(pat, mu_h1, s_h1, x_idx)
-    tr_h1 = float(np.sum(np.linalg.solve(a1[np.ix_(keep, keep)], s1[:, keep].T) * s1[:, keep].T))
-    tr = tr_h1 - float(np.sum(info_inv * (s0.T @ s0).T))
-    # baseline parameters as coordinates of (mu, vech Sigma)
     xb = set(x_base)
     coords = [j for j in range(p) if j not in xb]
     coords += [p + kk for kk, (a, b) in enumerate(zip(r, c)) if a == b and a not in xb]
     if x_base and not x_idx:  # random x: its block is saturated (free) in the baseline
         coords += list(x_base)
         coords += [p + kk for kk, (a, b) in enumerate(zip(r, c)) if a in xb and b in xb]
-    coords = sorted(coords)
-    mu_b, s_b = fiml.independence_moments(pat, x_base)
+    return sorted(coords)
+
+
+def _fiml_scaled_test(pat, h1, x_idx, x_base, info_inv, s0, tests, df,
+                      npar) -> fd.ScaledTest:
+    """MLR with FIML: lavaan's ``yuan.bentler.mplus`` scaled test under missing = "ml".
+
+    c = [tr(A1^-1 B1) - tr(E^-1 B0)] / df with A1, B1 the observed and first-order
+    information of the saturated moments at their EM estimates, E the fitted model's
+    observed information and B0 its casewise-score cross-product; the baseline model's
+    c_b likewise with its own E and B0 (means and variances, plus the x block when x is
+    random). scaling.factor.h1 = tr(A1^-1 B1) / (number of non-x moments),
+    scaling.factor.h0 = tr(E^-1 B0) / npar. ``h1``: :func:`adoption.sem.fiml.h1_informations`.
+    """
+    a1, s1, keep = h1
+    tr_h1 = float(np.sum(np.linalg.solve(a1[np.ix_(keep, keep)], s1[:, keep].T) * s1[:, keep].T))
+    tr_h0 = float(np.sum(info_inv * (s0.T @ s0).T))
+    coords = _baseline_coords(pat.p, x_idx, x_base)
+    mu_b, s_b = tests["mu_b"], tests["s_b"]
     e_b = fiml.moment_observed_information(pat, mu_b, s_b, coords=coords)
     sb = fiml.moment_scores(pat, mu_b, s_b)[:, coords]
     tr_b = tr_h1 - float(np.sum(np.linalg.solve(e_b, sb.T) * sb.T))
-    df_b = fit["baseline.df"]
-    cc = tr / df if df > 0 else float("nan")
-    c_b = tr_b / df_b
-    chisq, chisq_b = fit["chisq"], fit["baseline.chisq"]
-    t = chisq / cc if df > 0 else chisq
-    t_b = chisq_b / c_b
-    lo, hi = fm.rmsea_ci(chisq, cc * df, n) if df > 0 else (0.0, 0.0)
+    cc = (tr_h1 - tr_h0) / df if df > 0 else float("nan")
+    return fd.ScaledTest(cc, tr_b / tests["df_b"], tr_h1 / len(keep), tr_h0 / npar)
 
-    # FIML-corrected (V3) statistics for the robust indices
+
+def _fiml_corrected(pat, h1, mu_h1, s_h1, mu, sigma, delta_full, x_idx, x_base, tests, n,
+                    df, version: str) -> fd.RobustBasis:
+    """Statistics behind lavaan's robust CFI/TLI/RMSEA under missing = "ml" (0.6-13+):
+    the FIML-corrected statistic of Zhang and Savalei (``lav_fit_fiml_corrected``),
+    version "V3" with a scaled test (MLR), "V6" without (ML). XX3 is the complete-data
+    ML statistic of the FIML estimates against the EM moments, its scaling factor
+    c3 = k / df from :func:`adoption.sem.fiml.fiml_corrected_trace` (likewise for the
+    baseline). As in lavaan 0.6-14, the complete-data information Wc has the
+    exogenous-x block zeroed even with fixed_x=False (lavaan refits with ``lavaan()``'s
+    default fixed.x = TRUE).
+    """
+    p = pat.p
+    a1, s1, keep = h1
     wm, jm = a1 / n, s1.T @ s1 / n
     wc = fiml.saturated_information(mu_h1, s_h1)
-    # lavaan refits the model to the EM moments with lavaan()'s default fixed.x = TRUE,
-    # so the x block of Wc is zeroed even when the model was fitted with random x
     x_coords = fiml.fixed_x_coords(p, x_base)
     wc[x_coords, :] = 0.0
     wc[:, x_coords] = 0.0
-    xx3 = _complete_data_chisq(mu_h1, s_h1, mu, sigma, n)
-    xx3_b = _complete_data_chisq(mu_h1, s_h1, mu_b, s_b, n)
+    coords = _baseline_coords(p, x_idx, x_base)
     delta_b = np.zeros((len(wm), len(coords)))
     delta_b[coords, np.arange(len(coords))] = 1.0
-    c3 = fiml.fiml_corrected_trace(wm, jm, wc, delta_full, keep) / df if df > 0 else 1.0
-    c3_b = fiml.fiml_corrected_trace(wm, jm, wc, delta_b, keep) / df_b
-    lo_r, hi_r = fm.rmsea_ci(xx3 / c3, df, n, c=c3) if df > 0 else (0.0, 0.0)
-    return {
-        "chisq.scaled": t, "df.scaled": float(df), "pvalue.scaled": fm.pvalue_chisq(t, df),
-        "chisq.scaling.factor": cc,
-        "baseline.chisq.scaled": t_b, "baseline.df.scaled": float(df_b),
-        "baseline.pvalue.scaled": fm.pvalue_chisq(t_b, df_b),
-        "baseline.chisq.scaling.factor": c_b,
-        "cfi.scaled": fm.cfi(t, df, t_b, df_b), "tli.scaled": fm.tli(t, df, t_b, df_b),
-        "cfi.robust": fm.cfi_robust(xx3, df, c3, xx3_b, df_b, c3_b) if df > 0 else 1.0,
-        "tli.robust": fm.tli_robust(xx3, df, c3, xx3_b, df_b, c3_b),
-        "rmsea.scaled": fm.rmsea(t, df, n), "rmsea.ci.lower.scaled": lo,
-        "rmsea.ci.upper.scaled": hi,
-        "rmsea.robust": fm.rmsea(xx3, df, n, c=c3) if df > 0 else 0.0,
-        "rmsea.ci.lower.robust": lo_r, "rmsea.ci.upper.robust": hi_r,
-    }
+    df_b = tests["df_b"]
+    c3 = fiml.fiml_corrected_trace(wm, jm, wc, delta_full, keep, version) / df \
+        if df > 0 else 1.0
+    c3_b = fiml.fiml_corrected_trace(wm, jm, wc, delta_b, keep, version) / df_b
+    return fd.RobustBasis(_complete_data_chisq(mu_h1, s_h1, mu, sigma, n), c3,
+                          _complete_data_chisq(mu_h1, s_h1, tests["mu_b"], tests["s_b"], n),
+                          c3_b)
 
 
 def _complete_data_chisq(mean, cov, mu, sigma, n) -> float:

@@ -472,21 +472,25 @@ def saturated_information(mean: np.ndarray, cov: np.ndarray) -> np.ndarray:
     return out
 
 
-def fiml_corrected_trace(wm: np.ndarray, jm: np.ndarray, wc: np.ndarray, delta: np.ndarray,
-                         keep: np.ndarray) -> float:
+def fiml_corrected_trace(wm: np.ndarray, jm: np.ndarray | None, wc: np.ndarray,
+                         delta: np.ndarray, keep: np.ndarray, version: str = "V3") -> float:
     """k of Zhang and Savalei's FIML-corrected statistic, lavaan's
-    ``lav_fit_fiml_corrected(version = "V3")``: tr(U Wm^-1 Wc Wm^-1 U Gamma) with
-    U = Wm - Wm Delta (Delta' Wm Delta)^-1 Delta' Wm and Gamma = Wm^-1 Jm Wm^-1.
+    ``lav_fit_fiml_corrected``: version "V3" (lavaan's choice with a scaled test, MLR)
+    tr(U Wm^-1 Wc Wm^-1 U Gamma) with Gamma = Wm^-1 Jm Wm^-1; version "V6" (lavaan's
+    choice without one, ML) tr(Wc Wm^-1 U Wm^-1); both with
+    U = Wm - Wm Delta (Delta' Wm Delta)^-1 Delta' Wm.
 
     ``wm``, ``jm``: observed and first-order information of the saturated moments under
-    missing data (per case); ``wc``: complete-data information at the EM moments;
-    ``delta``: d(mu, vech Sigma)/d(parameters)'; ``keep``: the non-fixed-x coordinates
-    (the rest is zero and left out of the inverse).
+    missing data (per case; ``jm`` unused by V6); ``wc``: complete-data information at
+    the EM moments; ``delta``: d(mu, vech Sigma)/d(parameters)'; ``keep``: the
+    non-fixed-x coordinates (the rest is zero and left out of the inverse).
     """
     sub = np.ix_(keep, keep)
-    wm, jm, wc, delta = wm[sub], jm[sub], wc[sub], delta[keep]
+    wm, wc, delta = wm[sub], wc[sub], delta[keep]
     wmi = np.linalg.inv(wm)
     wd = wm @ delta
     u = wm - wd @ np.linalg.solve(delta.T @ wd, wd.T)
-    gamma = wmi @ jm @ wmi
+    if version == "V6":
+        return float(np.trace(wc @ wmi @ u @ wmi))
+    gamma = wmi @ jm[sub] @ wmi
     return float(np.trace(u @ wmi @ wc @ wmi @ u @ gamma))

@@ -96,33 +96,101 @@ def pvalue_chisq(chisq: float, df: float) -> float:
     return float(stats.chi2.sf(chisq, df))
 
 
-def cfi(chisq: float, df: float, chisq_b: float, df_b: float) -> float:
-    """Comparative fit index (Bentler, 1990), clipped to [0, 1] as lavaan.
+def fmin(chisq: float, n: int) -> float:
+    """Minimum of lavaan's ML objective (``fmin``): F = chisq / (2 N).
 
-    CFI = 1 - max(chisq - df, 0) / max(chisq - df, chisq_b - df_b, 0).
+    lavaan minimises F = 1/2 [log|Sigma| + tr(S Sigma^-1) - log|S| - p] (per group,
+    weighted by N_g / N; under FIML 1/2 of minus twice the log-likelihood ratio per
+    case), and its test statistic is 2 N F, so fmin = chisq / (2 N).
     """
-    t1 = max(chisq - df, 0.0)
-    t2 = max(chisq - df, chisq_b - df_b, 0.0)
-    if t2 == 0:
-        return 1.0
-    return float(min(max(1.0 - t1 / t2, 0.0), 1.0))
+    return float(chisq / (2 * n))
 
 
-def tli(chisq: float, df: float, chisq_b: float, df_b: float) -> float:
-    """Tucker-Lewis index (not clipped, as lavaan).
+def _robust_pair(df: float, c: float, c_b: float) -> tuple[float, float]:
+    """lavaan's rule for (c, c_b) in ``lav_fit_cfi``/``tli``/``rni``: the scaling factors
+    are used only when df > 0 and both differ from 1; otherwise (1, 1)."""
+    if df > 0 and c != 1 and c_b != 1:
+        return c, c_b
+    return 1.0, 1.0
 
-    TLI = (chisq_b/df_b - chisq/df) / (chisq_b/df_b - 1); 1 when df = 0.
+
+def _any_nan(*values) -> bool:
+    return any(v is None or (isinstance(v, float) and math.isnan(v)) for v in values)
+
+
+def cfi(chisq: float, df: float, chisq_b: float, df_b: float, c: float = 1.0,
+        c_b: float = 1.0) -> float:
+    """Comparative fit index (Bentler, 1990; lavaan ``lav_fit_cfi``).
+
+    CFI = 1 - max(chisq - c df, 0) / max(chisq - c df, chisq_b - c_b df_b, 0); 1 when
+    both are 0; NaN when an input is NaN. With the unscaled statistics and the scaling
+    factors c, c_b this is ``cfi.robust`` (Brosseau-Liard & Savalei, 2014), used only
+    when df > 0 and c, c_b both differ from 1 (lavaan's rule).
     """
-    if df <= 0:
+    if _any_nan(chisq, df, chisq_b, df_b, c, c_b):
+        return float("nan")
+    c, c_b = _robust_pair(df, c, c_b)
+    t1 = max(chisq - c * df, 0.0)
+    t2 = max(chisq - c * df, chisq_b - c_b * df_b, 0.0)
+    if math.isclose(t1, 0.0, abs_tol=1.5e-8) and math.isclose(t2, 0.0, abs_tol=1.5e-8):
         return 1.0
-    return float((chisq_b / df_b - chisq / df) / (chisq_b / df_b - 1.0))
+    return float(1.0 - t1 / t2)
+
+
+def tli(chisq: float, df: float, chisq_b: float, df_b: float, c: float = 1.0,
+        c_b: float = 1.0) -> float:
+    """Tucker-Lewis index = non-normed fit index (``tli`` = ``nnfi``; lavaan
+    ``lav_fit_tli``/``lav_fit_nnfi``), not clipped.
+
+    TLI = 1 - [(chisq - c df) df_b] / [(chisq_b - c_b df_b) df]; 1 when df = 0 or the
+    denominator is 0. With the unscaled statistics and scaling factors c, c_b (df > 0,
+    both != 1) it is ``tli.robust``/``nnfi.robust``.
+    """
+    if _any_nan(chisq, df, chisq_b, df_b, c, c_b):
+        return float("nan")
+    c, c_b = _robust_pair(df, c, c_b)
+    t1 = (chisq - c * df) * df_b
+    t2 = (chisq_b - c_b * df_b) * df
+    if df > 0 and abs(t2) > 0:
+        return float(1.0 - t1 / t2)
+    if not (math.isfinite(t1) and math.isfinite(t2)):
+        return float("nan")
+    return 1.0
+
+
+def rni(chisq: float, df: float, chisq_b: float, df_b: float, c: float = 1.0,
+        c_b: float = 1.0) -> float:
+    """Relative noncentrality index (McDonald & Marsh, 1990; lavaan ``lav_fit_rni``):
+    RNI = 1 - (chisq - c df) / (chisq_b - c_b df_b), CFI without the clipping; NaN when
+    the denominator is 0. ``rni.robust`` with the scaling factors (as :func:`cfi`)."""
+    if _any_nan(chisq, df, chisq_b, df_b, c, c_b):
+        return float("nan")
+    c, c_b = _robust_pair(df, c, c_b)
+    t1, t2 = chisq - c * df, chisq_b - c_b * df_b
+    if math.isclose(t2, 0.0, abs_tol=1.5e-8) or not math.isfinite(t1 + t2):
+        return float("nan")
+    return float(1.0 - t1 / t2)
+
+
+def cfi_robust(chisq: float, df: float, c: float, chisq_b: float, df_b: float,
+               c_b: float) -> float:
+    """Robust CFI (lavaan ``cfi.robust``): :func:`cfi` of the unscaled statistics with
+    their scaling factors c, c_b."""
+    return cfi(chisq, df, chisq_b, df_b, c, c_b)
+
+
+def tli_robust(chisq: float, df: float, c: float, chisq_b: float, df_b: float,
+               c_b: float) -> float:
+    """Robust TLI (lavaan ``tli.robust`` = ``nnfi.robust``): :func:`tli` of the unscaled
+    statistics with their scaling factors c, c_b."""
+    return tli(chisq, df, chisq_b, df_b, c, c_b)
 
 
 def nfi(chisq: float, df: float, chisq_b: float, df_b: float) -> float:
     """Normed fit index (Bentler & Bonett, 1980; lavaan ``lav_fit_nfi``):
     NFI = (chisq_b - chisq) / chisq_b; NaN when df > df_b or chisq_b = 0 (lavaan's NA),
     1 when df = 0."""
-    if any(math.isnan(v) for v in (chisq, df, chisq_b, df_b)):
+    if _any_nan(chisq, df, chisq_b, df_b):
         return float("nan")
     if df > df_b or math.isclose(chisq_b, 0.0, abs_tol=1.5e-8):
         return float("nan")
@@ -131,91 +199,231 @@ def nfi(chisq: float, df: float, chisq_b: float, df_b: float) -> float:
     return 1.0
 
 
-def cfi_robust(chisq: float, df: float, c: float, chisq_b: float, df_b: float,
-               c_b: float) -> float:
-    """Robust CFI (Brosseau-Liard & Savalei, 2014; lavaan ``cfi.robust``), from the
-    unscaled statistics and the scaling factors c, c_b:
-    1 - max(chisq - c df, 0) / max(chisq - c df, chisq_b - c_b df_b, 0)."""
-    t1 = max(chisq - c * df, 0.0)
-    t2 = max(chisq - c * df, chisq_b - c_b * df_b, 0.0)
-    if t2 == 0:
+def rfi(chisq: float, df: float, chisq_b: float, df_b: float) -> float:
+    """Relative fit index (Bollen, 1986; lavaan ``lav_fit_rfi``):
+    RFI = (chisq_b/df_b - chisq/df) / (chisq_b/df_b); NaN when df > df_b; 1 when df = 0
+    or df_b = 0, or when either term is negative (lavaan's rule)."""
+    if _any_nan(chisq, df, chisq_b, df_b):
+        return float("nan")
+    if df > df_b:
+        return float("nan")
+    if not (df > 0 and df_b > 0):
         return 1.0
-    return float(min(max(1.0 - t1 / t2, 0.0), 1.0))
-
-
-def tli_robust(chisq: float, df: float, c: float, chisq_b: float, df_b: float,
-               c_b: float) -> float:
-    """Robust TLI (lavaan ``tli.robust``): 1 - [(chisq - c df)/df] / [(chisq_b - c_b df_b)/df_b]."""
-    if df <= 0:
+    t1 = chisq_b / df_b - chisq / df
+    t2 = chisq_b / df_b
+    if not (math.isfinite(t1) and math.isfinite(t2)):
+        return float("nan")
+    if t1 < 0 or t2 < 0:
         return 1.0
-    return float(1.0 - ((chisq - c * df) / df) / ((chisq_b - c_b * df_b) / df_b))
+    return float(t1 / t2)
 
 
-def rmsea(chisq: float, df: float, n: int, c: float = 1.0) -> float:
-    """RMSEA with lavaan's N (not N - 1): sqrt(max(chisq/(N df) - c/N, 0)).
+def pnfi(chisq: float, df: float, chisq_b: float, df_b: float) -> float:
+    """Parsimony normed fit index (James, Mulaik & Brett, 1982; lavaan ``lav_fit_pnfi``):
+    PNFI = (df / df_b) (chisq_b - chisq) / chisq_b; NaN unless df_b > 0 and chisq_b > 0."""
+    if _any_nan(chisq, df, chisq_b, df_b):
+        return float("nan")
+    if df_b > 0 and chisq_b > 0:
+        return float(df / df_b * (chisq_b - chisq) / chisq_b)
+    return float("nan")
+
+
+def ifi(chisq: float, df: float, chisq_b: float, df_b: float) -> float:
+    """Incremental fit index (Bollen, 1989; lavaan ``lav_fit_ifi``):
+    IFI = (chisq_b - chisq) / (chisq_b - df); 1 when chisq_b < df, NaN when
+    chisq_b = df."""
+    if _any_nan(chisq, df, chisq_b, df_b):
+        return float("nan")
+    t1, t2 = chisq_b - chisq, chisq_b - df
+    if not (math.isfinite(t1) and math.isfinite(t2)):
+        return float("nan")
+    if t2 < 0:
+        return 1.0
+    if math.isclose(t2, 0.0, abs_tol=1.5e-8):
+        return float("nan")
+    return float(t1 / t2)
+
+
+def rmsea(chisq: float, df: float, n: int, c: float = 1.0, n_groups: int = 1) -> float:
+    """RMSEA with lavaan's N (not N - 1; ``lav_fit_rmsea``):
+    sqrt(G) sqrt(max(chisq/(N df) - c/N, 0)), 0 when df = 0.
 
     With ``chisq`` the unscaled statistic and c the scaling factor this is lavaan's
     ``rmsea.robust`` (Brosseau-Liard et al., 2012); with the scaled statistic and c = 1
-    it is ``rmsea.scaled``.
+    it is ``rmsea.scaled``. G (``n_groups``) > 1: lavaan's multi-group RMSEA
+    (Steiger, 1998), N the total sample size.
     """
     if df <= 0:
         return 0.0
-    return float(math.sqrt(max(chisq / (n * df) - c / n, 0.0)))
+    return float(math.sqrt(n_groups) * math.sqrt(max(chisq / (n * df) - c / n, 0.0)))
 
 
-def _ncp_for(chisq: float, df: float, prob: float) -> float:
-    """lambda with P(chi2_df(lambda) <= chisq) = prob, or 0 if none >= 0."""
+def _ncp_for(chisq: float, df: float, prob: float, upper: float | None = None) -> float:
+    """lambda with P(chi2_df(lambda) <= chisq) = prob; 0 if none >= 0, or (with
+    ``upper``) if none in [0, upper] (lavaan's search interval)."""
     f = lambda lam: stats.ncx2.cdf(chisq, df, lam) - prob if lam > 0 else stats.chi2.cdf(chisq, df) - prob
     if f(0.0) < 0:
         return 0.0
-    hi = max(chisq, 1.0)
-    while f(hi) > 0:
-        hi *= 2.0
+    if upper is not None:
+        if f(upper) > 0:
+            return 0.0
+        hi = upper
+    else:
+        hi = max(chisq, 1.0)
+        while f(hi) > 0:
+            hi *= 2.0
     return float(optimize.brentq(f, 0.0, hi, xtol=1e-12, rtol=1e-12))
 
 
 def rmsea_ci(chisq: float, df: float, n: int, level: float = 0.90,
-             c: float = 1.0) -> tuple[float, float]:
-    """Confidence interval of RMSEA (Browne & Cudeck, 1993), as lavaan.
+             c: float = 1.0, n_groups: int = 1) -> tuple[float, float]:
+    """Confidence interval of RMSEA (Browne & Cudeck, 1993; lavaan ``lav_fit_rmsea_ci``).
 
     Notes
     -----
     lower: lambda_L with P(chi2_df(lambda_L) <= chisq) = (1 + level)/2, upper: lambda_U
-    with probability (1 - level)/2; bound = sqrt(c lambda / (N df)). ``c`` rescales the
-    interval of the scaled statistic to the robust metric.
+    with probability (1 - level)/2, searched in [0, max(N, 4 chisq)] (0 when outside);
+    bound = sqrt(G) sqrt(c lambda / (N df)); both 0 when df < 1. ``c`` rescales the
+    interval of the scaled statistic to the robust metric. ``level`` is lavaan's
+    ``rmsea.ci.level``.
     """
-    if df <= 0:
+    if not all(math.isfinite(v) for v in (chisq, df, n)):
+        return float("nan"), float("nan")
+    if df < 1:
         return 0.0, 0.0
     lo = _ncp_for(chisq, df, (1 + level) / 2)
-    hi = _ncp_for(chisq, df, (1 - level) / 2)
-    return (float(math.sqrt(c * lo / (n * df))), float(math.sqrt(c * hi / (n * df))))
+    hi = _ncp_for(chisq, df, (1 - level) / 2, upper=max(n, 4 * chisq))
+    g = math.sqrt(n_groups)
+    return (float(g * math.sqrt(c * lo / (n * df))), float(g * math.sqrt(c * hi / (n * df))))
 
 
-def rmsea_pvalue(chisq: float, df: float, n: int, close: float = 0.05) -> float:
-    """P(RMSEA <= close): 1 - P(chi2_df(N df close^2) <= chisq) (lavaan ``rmsea.pvalue``)."""
-    if df <= 0:
+def rmsea_pvalue(chisq: float, df: float, n: int, close: float = 0.05, c: float = 1.0,
+                 n_groups: int = 1) -> float:
+    """Test of close fit, P(RMSEA <= close) (lavaan ``rmsea.pvalue``,
+    ``lav_fit_rmsea_closefit``): 1 - P(chi2_df(lambda) <= chisq) with
+    lambda = N df close^2 / (c G); NaN when df = 0. ``close`` is ``rmsea.close.h0``."""
+    if df <= 0 or not math.isfinite(chisq):
         return float("nan")
-    return float(stats.ncx2.sf(chisq, df, n * df * close ** 2))
+    return float(stats.ncx2.sf(chisq, df, n * df * close ** 2 / (c * n_groups)))
+
+
+def rmsea_notclose_pvalue(chisq: float, df: float, n: int, notclose: float = 0.08,
+                          c: float = 1.0, n_groups: int = 1) -> float:
+    """Test of not-close fit (MacCallum, Browne & Sugawara, 1996; lavaan
+    ``rmsea.notclose.pvalue``, ``lav_fit_rmsea_notclosefit``): P(chi2_df(lambda) <= chisq)
+    with lambda = N df notclose^2 / (c G), ``notclose`` = ``rmsea.notclose.h0``
+    (0.08); NaN when df = 0."""
+    if df <= 0 or not math.isfinite(chisq):
+        return float("nan")
+    return float(stats.ncx2.cdf(chisq, df, n * df * notclose ** 2 / (c * n_groups)))
+
+
+def _rms(terms: np.ndarray, count: int) -> float:
+    return float(math.sqrt(np.sum(np.asarray(terms) ** 2) / count))
+
+
+def rmr(s: np.ndarray, sigma: np.ndarray, mean: np.ndarray | None = None,
+        implied_mean: np.ndarray | None = None) -> float:
+    """Root mean square residual (lavaan ``rmr``; ``lavResiduals(type = "raw")``):
+    sqrt(sum_{i<=j} (s_ij - sigma_ij)^2 / (p(p+1)/2)).
+
+    With a mean structure (``mean``, ``implied_mean``: lavaan's ``rmr`` when the model
+    has one, e.g. under FIML or with groups) the mean residuals m_i - mu_i join:
+    p(p+1)/2 + p terms. Without them this is ``rmr_nomean``.
+    """
+    terms = (s - sigma)[vech_index(s.shape[0])]
+    if mean is not None:
+        terms = np.concatenate([terms, np.asarray(mean) - np.asarray(implied_mean)])
+    return _rms(terms, terms.size)
 
 
 def srmr_bentler(s: np.ndarray, sigma: np.ndarray, mean: np.ndarray | None = None,
                  implied_mean: np.ndarray | None = None) -> float:
-    """Standardised root mean square residual, lavaan's default (Bentler) version:
+    """Standardised root mean square residual, lavaan's default (Bentler) version
+    (``srmr`` = ``srmr_bentler``; ``lavResiduals(type = "cor.bentler")``):
     sqrt(mean_{i<=j} [(s_ij - sigma_ij) / sqrt(s_ii s_jj)]^2).
 
     With a mean structure (``mean``, ``implied_mean`` given; lavaan under
     ``missing = "ml"``, where S and the means are the EM estimates) the standardised mean
-    residuals (m_i - mu_i) / sqrt(s_ii) join the average: p(p+1)/2 + p terms.
+    residuals (m_i - mu_i) / sqrt(s_ii) join the average: p(p+1)/2 + p terms. Without
+    them this is ``srmr_bentler_nomean``. (lavaan leaves residual entries under 1e-5 in
+    absolute value unscaled; not copied here: the effect is below 1e-5 per term.)
     """
     d = np.sqrt(np.diag(s))
-    r = (s - sigma) / np.outer(d, d)
-    terms = r[vech_index(s.shape[0])]
+    terms = ((s - sigma) / np.outer(d, d))[vech_index(s.shape[0])]
     if mean is not None:
         terms = np.concatenate([terms, (np.asarray(mean) - np.asarray(implied_mean)) / d])
-    return float(math.sqrt(np.mean(terms ** 2)))
+    return _rms(terms, terms.size)
 
 
-def gfi(s: np.ndarray, sigma: np.ndarray, w: np.ndarray | None = None, x_idx=()) -> float:
+def crmr(s: np.ndarray, sigma: np.ndarray, mean: np.ndarray | None = None,
+         implied_mean: np.ndarray | None = None) -> float:
+    """Correlation root mean square residual (Bollen, 1989; lavaan ``crmr``,
+    ``lavResiduals(type = "cor.bollen")``): the residuals of the correlations,
+    r = cor(S) - cor(Sigma), averaged over the p(p-1)/2 off-diagonal elements:
+    sqrt(sum_{i<j} r_ij^2 / (p(p-1)/2)).
+
+    With a mean structure the mean residuals (m_i - mu_i) / sqrt(s_ii) join (lavaan
+    scales both means by the sample standard deviation here, unlike
+    :func:`srmr_mplus`): sqrt([sum_{i<j} r_ij^2 + sum_i r_i^2] / (p(p+1)/2)). Without
+    them this is ``crmr_nomean``.
+    """
+    p = s.shape[0]
+    ds, dm = np.sqrt(np.diag(s)), np.sqrt(np.diag(sigma))
+    r = s / np.outer(ds, ds) - sigma / np.outer(dm, dm)
+    terms = r[np.tril_indices(p, -1)]
+    if mean is not None:
+        terms = np.concatenate([terms, (np.asarray(mean) - np.asarray(implied_mean)) / ds])
+    return _rms(terms, terms.size)
+
+
+def srmr_mplus(s: np.ndarray, sigma: np.ndarray, mean: np.ndarray | None = None,
+               implied_mean: np.ndarray | None = None) -> float:
+    """SRMR as Mplus defines it (lavaan ``srmr_mplus``, ``lav_fit_srmr_mplus``): the
+    correlation residuals off the diagonal, plus the variances as relative residuals:
+    sqrt([sum_{i<j} (cor(S) - cor(Sigma))_ij^2 + sum_i ((s_ii - sigma_ii)/s_ii)^2]
+    / (p(p+1)/2)).
+
+    With a mean structure, the mean residuals m_i / sqrt(s_ii) - mu_i / sqrt(sigma_ii)
+    are added and the count is p(p+1)/2 + p. Without them: ``srmr_mplus_nomean``.
+    """
+    p = s.shape[0]
+    ds, dm = np.sqrt(np.diag(s)), np.sqrt(np.diag(sigma))
+    r = s / np.outer(ds, ds) - sigma / np.outer(dm, dm)
+    terms = [r[np.tril_indices(p, -1)], (np.diag(s) - np.diag(sigma)) / np.diag(s)]
+    count = p * (p + 1) // 2
+    if mean is not None:
+        terms.append(np.asarray(mean) / ds - np.asarray(implied_mean) / dm)
+        count += p
+    return _rms(np.concatenate(terms), count)
+
+
+def residual_measures(s: np.ndarray, sigma: np.ndarray, mean: np.ndarray | None = None,
+                      implied_mean: np.ndarray | None = None) -> dict:
+    """lavaan's residual-based fit measures of one group, by name: ``rmr``,
+    ``rmr_nomean``, ``srmr_bentler``, ``srmr_bentler_nomean``, ``crmr``,
+    ``crmr_nomean``, ``srmr_mplus``, ``srmr_mplus_nomean``.
+
+    Without a mean structure (``mean`` None) each index equals its ``_nomean`` version,
+    as in lavaan. Several groups: :func:`weighted_by_n` of each name.
+    """
+    out = {}
+    for name, f in (("rmr", rmr), ("srmr_bentler", srmr_bentler), ("crmr", crmr),
+                    ("srmr_mplus", srmr_mplus)):
+        out[name] = f(s, sigma, mean, implied_mean)
+        out[name + "_nomean"] = f(s, sigma) if mean is not None else out[name]
+    return out
+
+
+def weighted_by_n(values, nobs) -> float:
+    """Average of per-group values weighted by the group sizes, sum_g N_g v_g / N (how
+    lavaan combines the groups' SRMR, RMR, CRMR and GFI)."""
+    w = np.asarray(nobs, dtype=float)
+    return float(np.sum(w * np.asarray(values, dtype=float)) / w.sum())
+
+
+def gfi(s: np.ndarray, sigma: np.ndarray, w: np.ndarray | None = None, x_idx=(),
+        mean: np.ndarray | None = None, implied_mean: np.ndarray | None = None) -> float:
     """Goodness-of-fit index, lavaan's generalised form GFI = 1 - e'We / s'Ws with
     e = vech(S - Sigma), s = vech(S), W = 1/2 D'(Sigma^-1 (x) Sigma^-1) D; rows and
     columns of W belonging to the fixed-x block are zeroed.
@@ -223,7 +431,11 @@ def gfi(s: np.ndarray, sigma: np.ndarray, w: np.ndarray | None = None, x_idx=())
     Under ML without fixed x this equals 1 - tr[(Sigma^-1 S - I)^2] / tr[(Sigma^-1 S)^2].
     Without ``w`` (the p* x p* matrix) the quadratic forms are computed as
     vech(A)' W vech(A) = 1/2 tr(Sigma^-1 A Sigma^-1 A) on the matrices with the fixed-x
-    block zeroed (same value, no p* x p* matrix).
+    block zeroed (same value, no p* x p* matrix). With a mean structure (``mean``,
+    ``implied_mean``; lavaan's multi-group models) the vectors are (m, vech S) and
+    (m - mu, vech(S - Sigma)) and W = diag(Sigma^-1, 1/2 D'(Sigma^-1 (x) Sigma^-1) D), the
+    fixed-x means weighted 0 (lavaan ``lav_fit_gfi`` with ``WLS.V`` the expected h1
+    information at the fitted moments); then ``w`` must be None.
     """
     if w is None:
         si = np.linalg.inv(sigma)
@@ -232,8 +444,15 @@ def gfi(s: np.ndarray, sigma: np.ndarray, w: np.ndarray | None = None, x_idx=())
         if x_idx:
             e_m[np.ix_(x_idx, x_idx)] = 0.0
             s_m[np.ix_(x_idx, x_idx)] = 0.0
-        q = lambda a: float(np.sum((si @ a) * (si @ a).T))  # noqa: E731 tr(SiA SiA)
-        return float(1.0 - q(e_m) / q(s_m))
+        q = lambda a: 0.5 * float(np.sum((si @ a) * (si @ a).T))  # noqa: E731
+        num, den = q(e_m), q(s_m)
+        if mean is not None:
+            e_mu, m = np.asarray(mean) - np.asarray(implied_mean), np.array(mean, dtype=float)
+            e_mu[x_idx] = 0.0
+            m[x_idx] = 0.0
+            num += float(e_mu @ si @ e_mu)
+            den += float(m @ si @ m)
+        return float(1.0 - num / den)
     r, c = vech_index(s.shape[0])
     e = s[r, c] - sigma[r, c]
     sv = s[r, c]
@@ -246,13 +465,47 @@ def gfi(s: np.ndarray, sigma: np.ndarray, w: np.ndarray | None = None, x_idx=())
     return float(1.0 - (e @ w @ e) / (sv @ w @ sv))
 
 
-def agfi(gfi_value: float, p: int, df: float, meanstructure: bool = False) -> float:
-    """Adjusted GFI = 1 - (nel / df)(1 - GFI), nel = p(p+1)/2, plus p with a mean
-    structure (lavaan: the length of its sample-statistics vector)."""
+def n_moments(p: int, meanstructure: bool = False, n_groups: int = 1) -> int:
+    """Number of sample statistics lavaan counts for AGFI and PGFI (the length of its
+    ``WLS.obs``): G [p(p+1)/2 (+ p with a mean structure)]."""
+    return n_groups * (p * (p + 1) // 2 + (p if meanstructure else 0))
+
+
+def agfi(gfi_value: float, nel: int, df: float) -> float:
+    """Adjusted GFI (lavaan ``lav_fit_agfi``) = 1 - (nel / df)(1 - GFI), nel from
+    :func:`n_moments`; 1 when df = 0, NaN when GFI is NaN."""
+    if not math.isfinite(gfi_value):
+        return float("nan")
     if df <= 0:
         return 1.0
-    nel = p * (p + 1) / 2 + (p if meanstructure else 0)
     return float(1.0 - nel / df * (1.0 - gfi_value))
+
+
+def pgfi(gfi_value: float, nel: int, df: float) -> float:
+    """Parsimony GFI (Mulaik et al., 1989; lavaan ``lav_fit_pgfi``) = (df / nel) GFI,
+    nel from :func:`n_moments`; NaN when GFI is NaN or nel = 0."""
+    if not math.isfinite(gfi_value) or nel == 0:
+        return float("nan")
+    return float(df / nel * gfi_value)
+
+
+def cn(chisq: float, df: float, n: int, alpha: float = 0.05) -> float:
+    """Hoelter's critical N (lavaan ``cn_05``, ``cn_01``; ``lav_fit_cn``):
+    CN = chi2_{1-alpha}(df) / (chisq / N) + 1; NaN when df = 0 and chisq = 0."""
+    if df == 0 and chisq < np.finfo(float).eps:
+        return float("nan")
+    return float(stats.chi2.ppf(1 - alpha, df) / (chisq / n) + 1)
+
+
+def mfi(chisq: float, df: float, n: int) -> float:
+    """McDonald's fit index (McDonald, 1989; lavaan ``mfi``) = exp(-1/2 (chisq - df) / N)."""
+    return float(math.exp(-0.5 * (chisq - df) / n))
+
+
+def ecvi(chisq: float, npar: int, n: int) -> float:
+    """Expected cross-validation index (Browne & Cudeck, 1989; lavaan ``ecvi``)
+    = chisq / N + 2 npar / N."""
+    return float(chisq / n + 2 * npar / n)
 
 
 def aic(logl: float, npar: int) -> float:
@@ -263,3 +516,9 @@ def aic(logl: float, npar: int) -> float:
 def bic(logl: float, npar: int, n: int) -> float:
     """BIC = -2 logl + npar log N."""
     return float(-2 * logl + npar * math.log(n))
+
+
+def sabic(logl: float, npar: int, n: int) -> float:
+    """Sample-size adjusted BIC (Sclove, 1987; lavaan ``bic2``):
+    -2 logl + npar log((N + 2) / 24)."""
+    return float(-2 * logl + npar * math.log((n + 2) / 24))

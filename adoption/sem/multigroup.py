@@ -54,6 +54,7 @@ from scipy import optimize, stats
 
 from adoption.errors import InputError
 from adoption.sem import fiml
+from adoption.sem import fitdict as fd
 from adoption.sem import fitmeasures as fm
 from adoption.sem import robust as rb
 from adoption.sem.engine import (_blas_one_thread, _diagnose, _dsigma, _estimate_table,
@@ -92,30 +93,15 @@ SCORE_COLUMNS = ("parameter", "lhs", "op", "rhs", "X2", "df", "pvalue")
 # --------------------------------------------------------------------------- formulas
 def rmsea_multigroup(chisq: float, df: float, n: int, n_groups: int) -> float:
     """RMSEA of a multi-group model as lavaan: sqrt(G) sqrt(max(chisq/(N df) - 1/N, 0))
-    (Steiger, 1998; ``lav_fit_rmsea``), N the total sample size."""
-    return math.sqrt(n_groups) * fm.rmsea(chisq, df, n)
-
-
-def rmsea_ci_multigroup(chisq: float, df: float, n: int, n_groups: int,
-                        level: float = 0.90) -> tuple[float, float]:
-    """90% interval of the multi-group RMSEA: the single-group interval times sqrt(G)."""
-    lo, hi = fm.rmsea_ci(chisq, df, n, level)
-    return math.sqrt(n_groups) * lo, math.sqrt(n_groups) * hi
-
-
-def rmsea_pvalue_multigroup(chisq: float, df: float, n: int, n_groups: int,
-                            close: float = 0.05) -> float:
-    """P(RMSEA <= close) with the multi-group RMSEA: noncentrality N df close^2 / G."""
-    if df <= 0:
-        return float("nan")
-    return float(stats.ncx2.sf(chisq, df, n * df * close ** 2 / n_groups))
+    (Steiger, 1998; ``lav_fit_rmsea``), N the total sample size
+    (:func:`adoption.sem.fitmeasures.rmsea` with ``n_groups``)."""
+    return fm.rmsea(chisq, df, n, n_groups=n_groups)
 
 
 def srmr_multigroup(srmr_groups, nobs) -> float:
     """SRMR of a multi-group model: the groups' SRMR weighted by their sizes,
     sum_g N_g SRMR_g / N (lavaan ``lav_fit_srmr_lavobject``)."""
-    w = np.asarray(nobs, dtype=float)
-    return float(np.sum(w * np.asarray(srmr_groups, dtype=float)) / w.sum())
+    return fm.weighted_by_n(srmr_groups, nobs)
 
 
 # --------------------------------------------------------------------------- results
@@ -762,18 +748,21 @@ def _fit_multigroup(syntax, data, group, group_equal, group_partial, equal, grou
         msgs.append("The information matrix is singular: the model is probably not "
                     "identified; standard errors are not available.")
         ok = False
-    est, r2, group_fit, fit, warns = _results(setup, reg, theta, vc)
+    est, r2, group_fit, pieces, warns = _results(setup, reg, theta, vc)
     msgs += warns
+    scaled = robust = None
     if estimator != "ML":
         try:
-            robust, vc_r = (_mlm(setup, reg, theta, info, fit) if estimator == "MLM"
-                            else _mlr(setup, reg, theta, fit))
+            (scaled, robust), vc_r = (_mlm(setup, reg, theta, info, pieces)
+                                      if estimator == "MLM" else _mlr(setup, reg, theta, pieces))
             est, *_ = _results(setup, reg, theta, vc_r)
-            fit.update(robust)
         except np.linalg.LinAlgError:
-            fit.update({k: float("nan") for k in MULTIGROUP_ROBUST_MEASURES})
+            nan = float("nan")
+            h = nan if estimator == "MLR" else None
+            scaled, robust = fd.ScaledTest(nan, nan, h, h), fd.RobustBasis(nan, nan, nan, nan)
             msgs.append("The robust standard errors and scaled test could not be computed: "
                         "an information matrix is singular.")
+    fit = fd.fit_measures(**pieces, scaled=scaled, robust=robust)
     return MultiGroupFit(
         estimates=est, fit=fit, groups=tuple(g.value for g in setup.groups),
         nobs=tuple(g.n for g in setup.groups), group_fit=group_fit, r2=r2,
@@ -788,7 +777,7 @@ def _results(setup: _Setup, reg: _Registry, theta, vc):
     p = len(obs)
     tables, r2s, gfit, warns = [], {}, {}, []
     logl = logl_h1 = chisq_b = 0.0
-    srmrs = []
+    resids, gfis = [], []
     for g, grp in enumerate(setup.groups):
         sig, mu = _moments(setup, reg, g, theta, with_jacobian=False)
         model = grp.model
@@ -838,9 +827,10 @@ def _results(setup: _Setup, reg: _Registry, theta, vc):
             chisq_b += fm.chisq_ml(grp.s, fm.baseline_sigma(grp.s, grp.x_idx), grp.n)
         logl += ll
         logl_h1 += ll1
-        sr = fm.srmr_bentler(grp.s, sig, mean=grp.m, implied_mean=mu)
-        srmrs.append(sr)
-        gfit[grp.value] = {"chisq": max(2 * (ll1 - ll), 0.0), "srmr": sr}
+        resids.append(fm.residual_measures(grp.s, sig, grp.m, mu))
+        gfis.append(_group_gfi(grp, sig, mu))
+        gfit[grp.value] = {"chisq": max(2 * (ll1 - ll), 0.0),
+                           "srmr": resids[-1]["srmr_bentler"]}
     est = pd.concat(tables, ignore_index=True)[list(MULTIGROUP_ESTIMATE_COLUMNS)]
     n_groups = len(setup.groups)
     n = sum(g.n for g in setup.groups)
@@ -848,22 +838,25 @@ def _results(setup: _Setup, reg: _Registry, theta, vc):
     npar = reg.k
     df = n_groups * (p * (p + 1) // 2 + p - q * (q + 1) // 2 - q) - npar
     df_b = n_groups * fm.baseline_df(p, q)
-    chisq = max(2 * (logl_h1 - logl), 0.0)
-    lo, hi = rmsea_ci_multigroup(chisq, df, n, n_groups)
-    fit = {
-        "npar": float(npar), "chisq": chisq, "df": float(df),
-        "pvalue": fm.pvalue_chisq(chisq, df),
-        "baseline.chisq": chisq_b, "baseline.df": float(df_b),
-        "cfi": fm.cfi(chisq, df, chisq_b, df_b), "tli": fm.tli(chisq, df, chisq_b, df_b),
-        "nfi": fm.nfi(chisq, df, chisq_b, df_b),
-        "rmsea": rmsea_multigroup(chisq, df, n, n_groups),
-        "rmsea.ci.lower": lo, "rmsea.ci.upper": hi,
-        "rmsea.pvalue": rmsea_pvalue_multigroup(chisq, df, n, n_groups),
-        "srmr": srmr_multigroup(srmrs, [g.n for g in setup.groups]),
-        "aic": fm.aic(logl, npar), "bic": fm.bic(logl, npar, n), "logl": logl,
-        "unrestricted.logl": logl_h1,
-    }
-    return est, r2s, gfit, fit, warns
+    nobs = [g.n for g in setup.groups]
+    pieces = dict(npar=npar, n=n, chisq=max(2 * (logl_h1 - logl), 0.0), df=df,
+                  chisq_b=chisq_b, df_b=df_b, logl=logl, logl_h1=logl_h1,
+                  residuals={k: fm.weighted_by_n([r[k] for r in resids], nobs)
+                             for k in fd.RESIDUAL_NAMES},
+                  gfi=fm.weighted_by_n(gfis, nobs),
+                  nel=fm.n_moments(p, meanstructure=True, n_groups=n_groups),
+                  n_groups=n_groups)
+    return est, r2s, gfit, pieces, warns
+
+
+def _group_gfi(grp: _Group, sig: np.ndarray, mu: np.ndarray) -> float:
+    """GFI of one group with its mean structure (lavaan ``lav_fit_gfi``): complete data
+    (:func:`adoption.sem.fitmeasures.gfi`), or FIML with lavaan's pairwise sample
+    statistics (:func:`adoption.sem.fiml.gfi`)."""
+    if grp.pat is not None:
+        m_obs, s_obs = fiml.pairwise_moments(grp.pat.x)
+        return fiml.gfi(grp.pat, m_obs, s_obs, mu, sig, grp.x_idx)
+    return fm.gfi(grp.s, sig, None, grp.x_idx, mean=grp.m, implied_mean=mu)
 
 
 def _latent_cov(est: pd.DataFrame, latent) -> np.ndarray:
@@ -974,7 +967,7 @@ def _moment_weight(sigma: np.ndarray) -> np.ndarray:
     return out
 
 
-def _mlm(setup: _Setup, reg: _Registry, theta, info, fit: dict):
+def _mlm(setup: _Setup, reg: _Registry, theta, info, pieces: dict):
     """Satorra-Bentler scaled test and robust.sem covariance of a multi-group fit.
 
     Notes
@@ -1013,33 +1006,18 @@ def _mlm(setup: _Setup, reg: _Registry, theta, info, fit: dict):
         w_b = _moment_weight(fm.baseline_sigma(grp.s, grp.x_idx))
         trace_b += rb.satorra_bentler_trace(delta_b, w_b, gamma)
     vc = e_inv @ meat @ e_inv / n
-    return _scaled_measures(setup, fit, trace, trace_b), vc
+    return _scaled_measures(pieces, trace, trace_b), vc
 
 
-def _scaled_measures(setup: _Setup, fit: dict, trace: float, trace_b: float) -> dict:
-    """lavaan's scaled and robust fit measures from the traces of U Gamma of the model
-    and of the baseline: c = trace / df, chisq.scaled = chisq / c, and the indices."""
-    n = sum(g.n for g in setup.groups)
-    df, df_b = fit["df"], fit["baseline.df"]
+def _scaled_measures(pieces: dict, trace: float, trace_b: float, h1=None, h0=None):
+    """The scaled test and robust basis from the traces of U Gamma of the model and of
+    the baseline: c = trace / df, c_b = trace_b / df_b (:class:`fd.ScaledTest`,
+    :class:`fd.RobustBasis` for :func:`adoption.sem.fitdict.fit_measures`)."""
+    df, df_b = pieces["df"], pieces["df_b"]
     cc = trace / df if df > 0 else float("nan")
     c_b = trace_b / df_b
-    chisq, chisq_b = fit["chisq"], fit["baseline.chisq"]
-    t = chisq / cc if df > 0 else chisq
-    t_b = chisq_b / c_b
-    n_groups = len(setup.groups)
-    return {
-        "chisq.scaled": t, "df.scaled": float(df), "pvalue.scaled": fm.pvalue_chisq(t, df),
-        "chisq.scaling.factor": cc,
-        "baseline.chisq.scaled": t_b, "baseline.df.scaled": float(df_b),
-        "baseline.pvalue.scaled": fm.pvalue_chisq(t_b, df_b),
-        "baseline.chisq.scaling.factor": c_b,
-        "cfi.scaled": fm.cfi(t, df, t_b, df_b), "tli.scaled": fm.tli(t, df, t_b, df_b),
-        "cfi.robust": fm.cfi_robust(chisq, df, cc, chisq_b, df_b, c_b) if df > 0 else 1.0,
-        "tli.robust": fm.tli_robust(chisq, df, cc, chisq_b, df_b, c_b),
-        "rmsea.scaled": rmsea_multigroup(t, df, n, n_groups),
-        "rmsea.robust": (math.sqrt(n_groups) * fm.rmsea(chisq, df, n, c=cc)
-                         if df > 0 else 0.0),
-    }
+    return (fd.ScaledTest(cc, c_b, h1, h0),
+            fd.RobustBasis(pieces["chisq"], cc, pieces["chisq_b"], c_b))
 
 
 # --------------------------------------------------------------------------- MLR
@@ -1090,7 +1068,7 @@ def _x_coords(p: int, x_idx) -> np.ndarray:
     return np.array(mean + cov)
 
 
-def _mlr(setup: _Setup, reg: _Registry, theta, fit: dict):
+def _mlr(setup: _Setup, reg: _Registry, theta, pieces: dict):
     """Yuan-Bentler (Mplus) scaled test and Huber-White covariance of a multi-group fit.
 
     Notes
@@ -1107,7 +1085,8 @@ def _mlr(setup: _Setup, reg: _Registry, theta, fit: dict):
     p = len(setup.observed)
     e_obs = _observed_information(setup, reg, theta) / n
     e_inv = np.linalg.inv(e_obs)
-    trace = trace_b = 0.0
+    trace = trace_b = trace_h1 = trace_h0 = 0.0
+    ndat = 0
     meat = np.zeros_like(e_obs)
     for g, grp in enumerate(setup.groups):
         fg = grp.n / n
@@ -1119,10 +1098,14 @@ def _mlr(setup: _Setup, reg: _Registry, theta, fit: dict):
         a1[:, xmask] = 0.0
         s1 = _casewise_scores(grp.x, grp.m, grp.s)
         b1 = s1.T @ s1 / grp.n
-        trace += rb.yuan_bentler_trace(a1, b1, np.zeros((0, 0)), np.zeros((0, 0)))
+        tr_h1 = rb.yuan_bentler_trace(a1, b1, np.zeros((0, 0)), np.zeros((0, 0)))
+        ndat += int(np.sum(np.diag(a1) != 0))
         s0 = _casewise_scores(grp.x, mu, sig) @ delta
         b0 = s0.T @ s0 / grp.n
-        trace -= fg * float(np.sum(e_inv[np.ix_(cols, cols)] * b0.T))
+        tr_h0 = fg * float(np.sum(e_inv[np.ix_(cols, cols)] * b0.T))
+        trace += tr_h1 - tr_h0
+        trace_h1 += tr_h1
+        trace_h0 += tr_h0
         meat[np.ix_(cols, cols)] += fg * b0
         # baseline: free means and variances of the non-x variables
         xs = set(grp.x_idx)
@@ -1139,4 +1122,7 @@ def _mlr(setup: _Setup, reg: _Registry, theta, fit: dict):
         sc_b = _casewise_scores(grp.x, grp.m, sb) @ delta_b
         trace_b += rb.yuan_bentler_trace(a1, b1, sc_b.T @ sc_b / grp.n, np.linalg.inv(e_b))
     vc = e_inv @ meat @ e_inv / n
-    return _scaled_measures(setup, fit, trace, trace_b), vc
+    # lavaan's scaling.factor.h1/.h0: the two parts of the trace, per statistic and
+    # per parameter
+    return _scaled_measures(pieces, trace, trace_b, trace_h1 / ndat,
+                            trace_h0 / reg.k), vc
