@@ -134,3 +134,31 @@ def test_pairwise_moments_as_r():
     mean, cov = fiml.pairwise_moments(x)
     assert_allclose(mean, np.nanmean(x, axis=0), rtol=1e-12)
     assert_allclose(cov, pd.DataFrame(x).cov().to_numpy() * 39 / 40, rtol=1e-12)
+
+
+def test_moment_observed_information_equals_central_differences(case):
+    # the analytic observed information of (mu, vech Sigma) against minus the central
+    # differences (h = 1e-6) of the analytic gradient, away from the optimum
+    pat, mu, sigma = case
+    p = pat.p
+    r, c = vech_index(p)
+    info = fiml.moment_observed_information(pat, mu, sigma)
+    num = np.zeros_like(info)
+    for j in range(p + len(r)):
+        mp, mm, sp, sm = mu.copy(), mu.copy(), sigma.copy(), sigma.copy()
+        h = 1e-6
+        if j < p:
+            mp[j] += h
+            mm[j] -= h
+        else:
+            a, b = r[j - p], c[j - p]
+            for s, sign in ((sp, 1.0), (sm, -1.0)):
+                s[a, b] += sign * h
+                if a != b:
+                    s[b, a] += sign * h
+        num[:, j] = -(fiml.moment_gradient(pat, mp, sp) - fiml.moment_gradient(pat, mm, sm)) \
+            / (2 * h)
+    assert_allclose(info, num, rtol=1e-6, atol=1e-6 * np.abs(info).max())
+    sub = [0, 3, p + 2, p + 7]
+    assert_allclose(fiml.moment_observed_information(pat, mu, sigma, coords=sub),
+                    info[np.ix_(sub, sub)], rtol=1e-12)

@@ -1268,14 +1268,14 @@ def _fiml_corrected(pat, h1, mu_h1, s_h1, mu, sigma, delta_full, x_idx, x_base, 
     the FIML-corrected statistic of Zhang and Savalei (``lav_fit_fiml_corrected``),
     version "V3" with a scaled test (MLR), "V6" without (ML). XX3 is the complete-data
     ML statistic of the FIML estimates against the EM moments, its scaling factor
-    c3 = k / df from :func:`adoption.sem.fiml.fiml_corrected_trace` (likewise for the
+    c3 = k / df from :func:`adoption.sem.fiml.fiml_corrected_traces` (likewise for the
     baseline). As in lavaan 0.6-14, the complete-data information Wc has the
     exogenous-x block zeroed even with fixed_x=False (lavaan refits with ``lavaan()``'s
     default fixed.x = TRUE).
     """
     p = pat.p
     a1, s1, keep = h1
-    wm, jm = a1 / n, s1.T @ s1 / n
+    wm, jm = a1 / n, (s1.T @ s1 / n if version == "V3" else None)
     wc = fiml.saturated_information(mu_h1, s_h1)
     x_coords = fiml.fixed_x_coords(p, x_base)
     wc[x_coords, :] = 0.0
@@ -1284,9 +1284,9 @@ def _fiml_corrected(pat, h1, mu_h1, s_h1, mu, sigma, delta_full, x_idx, x_base, 
     delta_b = np.zeros((len(wm), len(coords)))
     delta_b[coords, np.arange(len(coords))] = 1.0
     df_b = tests["df_b"]
-    c3 = fiml.fiml_corrected_trace(wm, jm, wc, delta_full, keep, version) / df \
-        if df > 0 else 1.0
-    c3_b = fiml.fiml_corrected_trace(wm, jm, wc, delta_b, keep, version) / df_b
+    k3, k3_b = fiml.fiml_corrected_traces(wm, jm, wc, (delta_full, delta_b), keep, version)
+    c3 = k3 / df if df > 0 else 1.0
+    c3_b = k3_b / df_b
     return fd.RobustBasis(_complete_data_chisq(mu_h1, s_h1, mu, sigma, n), c3,
                           _complete_data_chisq(mu_h1, s_h1, tests["mu_b"], tests["s_b"], n),
                           c3_b)

@@ -23,7 +23,7 @@ The casewise (FIML) log-likelihood is sum_g logl_g (lavaan
 
 For MLR the casewise scores (:func:`casewise_scores`), the observed information of the
 saturated moments (:func:`moment_observed_information`) and Zhang and Savalei's
-FIML-corrected trace (:func:`fiml_corrected_trace`) give lavaan's sandwich SEs,
+FIML-corrected trace (:func:`fiml_corrected_traces`) give lavaan's sandwich SEs,
 Yuan-Bentler scaled test and robust CFI/TLI/RMSEA; the engine combines them.
 
 References
@@ -391,34 +391,54 @@ def moment_gradient(pat: Patterns, mu: np.ndarray, sigma: np.ndarray) -> np.ndar
 
 
 def moment_observed_information(pat: Patterns, mu: np.ndarray, sigma: np.ndarray,
-                                coords=None, h: float = 1e-6) -> np.ndarray:
+                                coords=None) -> np.ndarray:
     """Observed information (minus the Hessian of :func:`loglik`, total over rows) of
-    (mu, vech Sigma), by central differences of :func:`moment_gradient`; only the columns
-    (and rows) ``coords`` when given (lavaan ``lav_mvnorm_missing_information_observed_
-    samplestats`` times N)."""
+    (mu, vech Sigma); only the rows and columns ``coords`` when given (lavaan
+    ``lav_mvnorm_missing_information_observed_samplestats`` times N).
+
+    Notes
+    -----
+    Per pattern g with A = Sigma_oo^-1 (embedded in p x p, zero elsewhere), residuals
+    d_i = y_i - mu_o, z_i = A d_i, e_g = sum_i z_i, and symmetric directions E, F of
+    Sigma:
+
+        mu, mu:        sum_g n_g A
+        mu, Sigma[E]:  sum_g A E e_g
+        Sigma[E, F]:   sum_g [tr(F A E Z_g) - n_g/2 tr(F A E A)],  Z_g = sum_i z_i z_i'
+
+    The vech coordinate (a, b) is the direction e_a e_b' + e_b e_a' (halved on the
+    diagonal). The sums of Kronecker products sum_g X_g (x) Y_g are one matrix product
+    over the patterns (a p^2 x p^2 array), so the cost does not grow with p^2 gradient
+    evaluations.
+    """
     p = pat.p
     r, c = vech_index(p)
-    n_all = p + len(r)
-    coords = np.arange(n_all) if coords is None else np.asarray(coords)
-    out = np.zeros((n_all, len(coords)))
-    for col, j in enumerate(coords):
-        mu_p, mu_m, s_p, s_m = mu.copy(), mu.copy(), sigma.copy(), sigma.copy()
-        if j < p:
-            step = h * max(1.0, abs(mu[j]))
-            mu_p[j] += step
-            mu_m[j] -= step
-        else:
-            a, b = r[j - p], c[j - p]
-            step = h * max(1.0, abs(sigma[a, b]))
-            for s, sign in ((s_p, 1.0), (s_m, -1.0)):
-                s[a, b] += sign * step
-                if a != b:
-                    s[b, a] += sign * step
-        out[:, col] = -(moment_gradient(pat, mu_p, s_p) - moment_gradient(pat, mu_m, s_m)) \
-            / (2 * step)
-    sub = out[coords]
-    out[coords] = (sub + sub.T) / 2
-    return out[coords]
+    d_all = np.where(np.isnan(pat.x), 0.0, pat.x - mu)
+    n_pat = len(pat.rows)
+    xs = np.zeros((2 * n_pat, p, p))
+    ys = np.zeros((2 * n_pat, p, p))
+    a_sum = np.zeros((p, p))
+    cross = np.zeros((p, p, p))  # cross[i, a, b] = sum_g A_g[i, a] e_g[b]
+    for g, (o, rows) in enumerate(zip(pat.observed, pat.rows)):
+        a = np.zeros((p, p))
+        a[np.ix_(o, o)] = np.linalg.inv(sigma[np.ix_(o, o)])
+        z = d_all[rows] @ a
+        xs[g], ys[g] = z.T @ z, a
+        xs[n_pat + g], ys[n_pat + g] = -0.5 * len(rows) * a, a
+        a_sum += len(rows) * a
+        cross += a[:, :, None] * z.sum(axis=0)[None, None, :]
+    # t4[i, k, j, l] = sum_g X_g[i, k] Y_g[j, l]
+    t4 = (xs.reshape(2 * n_pat, p * p).T @ ys.reshape(2 * n_pat, p * p)).reshape((p,) * 4)
+    half = np.where(r == c, 0.5, 1.0)
+    ra, rb_, ca, cb = r[:, None], c[:, None], r[None, :], c[None, :]
+    sig_sig = (t4[rb_, ca, cb, ra] + t4[ra, ca, cb, rb_] + t4[rb_, cb, ca, ra]
+               + t4[ra, cb, ca, rb_]) * half[:, None] * half[None, :]
+    mu_sig = (cross[:, r, c] + cross[:, c, r]) * half[None, :]
+    out = np.block([[a_sum, mu_sig], [mu_sig.T, sig_sig]])
+    out = (out + out.T) / 2
+    if coords is not None:
+        out = out[np.ix_(coords, coords)]
+    return out
 
 
 def moment_scores(pat: Patterns, mu: np.ndarray, sigma: np.ndarray) -> np.ndarray:
@@ -472,25 +492,37 @@ def saturated_information(mean: np.ndarray, cov: np.ndarray) -> np.ndarray:
     return out
 
 
-def fiml_corrected_trace(wm: np.ndarray, jm: np.ndarray | None, wc: np.ndarray,
-                         delta: np.ndarray, keep: np.ndarray, version: str = "V3") -> float:
-    """k of Zhang and Savalei's FIML-corrected statistic, lavaan's
-    ``lav_fit_fiml_corrected``: version "V3" (lavaan's choice with a scaled test, MLR)
-    tr(U Wm^-1 Wc Wm^-1 U Gamma) with Gamma = Wm^-1 Jm Wm^-1; version "V6" (lavaan's
-    choice without one, ML) tr(Wc Wm^-1 U Wm^-1); both with
-    U = Wm - Wm Delta (Delta' Wm Delta)^-1 Delta' Wm.
+def fiml_corrected_traces(wm: np.ndarray, jm: np.ndarray | None, wc: np.ndarray, deltas,
+                          keep: np.ndarray, version: str = "V3") -> list[float]:
+    """k of Zhang and Savalei's FIML-corrected statistic for each model in ``deltas``
+    (lavaan ``lav_fit_fiml_corrected``: the fitted model and the baseline): version "V3"
+    (lavaan's choice with a scaled test, MLR) tr(U Wm^-1 Wc Wm^-1 U Gamma) with
+    Gamma = Wm^-1 Jm Wm^-1; version "V6" (lavaan's choice without one, ML)
+    tr(Wc Wm^-1 U Wm^-1); both with U = Wm - Wm Delta (Delta' Wm Delta)^-1 Delta' Wm.
 
     ``wm``, ``jm``: observed and first-order information of the saturated moments under
     missing data (per case; ``jm`` unused by V6); ``wc``: complete-data information at
-    the EM moments; ``delta``: d(mu, vech Sigma)/d(parameters)'; ``keep``: the
-    non-fixed-x coordinates (the rest is zero and left out of the inverse).
+    the EM moments; ``deltas``: d(mu, vech Sigma)/d(parameters)' of each model;
+    ``keep``: the non-fixed-x coordinates (the rest is zero and left out of the
+    inverse). V6 uses Wm^-1 U Wm^-1 = Wm^-1 - Delta (Delta' Wm Delta)^-1 Delta', so
+    k = tr(Wm^-1 Wc) - tr((Delta' Wm Delta)^-1 Delta' Wc Delta).
     """
     sub = np.ix_(keep, keep)
-    wm, wc, delta = wm[sub], wc[sub], delta[keep]
-    wmi = np.linalg.inv(wm)
-    wd = wm @ delta
-    u = wm - wd @ np.linalg.solve(delta.T @ wd, wd.T)
+    wm, wc = wm[sub], wc[sub]
+    out = []
     if version == "V6":
-        return float(np.trace(wc @ wmi @ u @ wmi))
+        tr_all = float(np.trace(np.linalg.solve(wm, wc)))
+        for delta in deltas:
+            delta = delta[keep]
+            out.append(tr_all - float(np.trace(np.linalg.solve(delta.T @ wm @ delta,
+                                                               delta.T @ wc @ delta))))
+        return out
+    wmi = np.linalg.inv(wm)
     gamma = wmi @ jm[sub] @ wmi
-    return float(np.trace(u @ wmi @ wc @ wmi @ u @ gamma))
+    mid = wmi @ wc @ wmi
+    for delta in deltas:
+        delta = delta[keep]
+        wd = wm @ delta
+        u = wm - wd @ np.linalg.solve(delta.T @ wd, wd.T)
+        out.append(float(np.sum((u @ mid) * (u @ gamma).T)))
+    return out
