@@ -9,7 +9,8 @@ rules apply.
 
 Cases: Holzinger-Swineford 3-factor CFA (ML, MLM, MLR; MLR and ML with FIML on the copy
 with 10 % holes), Political Democracy (ML), psych's bfi (15 items, 3 factors, MLR with
-FIML, 2800 rows) and the HS CFA by school (configural, ML and MLR).
+FIML, 2800 rows) and the HS CFA by school (configural: ML, MLR, and ML with FIML on
+the copy with holes).
 """
 
 from __future__ import annotations
@@ -57,11 +58,12 @@ _FIML_ROBUST = {"cfi.robust", "tli.robust", "nnfi.robust", "rni.robust", "rmsea.
 def _fitted(name: str) -> dict:
     case = CASES[name]
     data = pd.read_csv(FIXTURES / case["data"])
+    missing = "fiml" if case["missing"] == "ml" else "listwise"
     if case["group"] is not None:
-        fit = fit_multigroup(case["model"], data, case["group"], estimator=case["estimator"])
+        fit = fit_multigroup(case["model"], data, case["group"], estimator=case["estimator"],
+                             missing=missing)
     else:
-        fit = fit_model(case["model"], data, estimator=case["estimator"],
-                        missing="fiml" if case["missing"] == "ml" else "listwise")
+        fit = fit_model(case["model"], data, estimator=case["estimator"], missing=missing)
     assert fit.converged
     return fit.fit
 

@@ -160,6 +160,7 @@ class _Group:
     x: np.ndarray | None = None
     pat: object = None      # FIML: missing-data patterns (None: complete data)
     ll_h1: float = 0.0      # FIML: log-likelihood of the EM (saturated) moments
+    fiml_h1: tuple | None = None  # FIML: saturated-moment informations (filled at first use)
 
 
 @dataclass
@@ -762,6 +763,13 @@ def _fit_multigroup(syntax, data, group, group_equal, group_partial, equal, grou
             scaled, robust = fd.ScaledTest(nan, nan, h, h), fd.RobustBasis(nan, nan, nan, nan)
             msgs.append("The robust standard errors and scaled test could not be computed: "
                         "an information matrix is singular.")
+    if missing == "fiml":  # lavaan's robust indices under FIML (estimator ML: "V6")
+        try:
+            robust = _fiml_corrected(setup, reg, theta, pieces)
+        except np.linalg.LinAlgError:
+            robust = fd.RobustBasis(*(float("nan"),) * 4)
+            msgs.append("The robust fit indices (FIML-corrected) could not be computed: "
+                        "an information matrix is singular.")
     fit = fd.fit_measures(**pieces, scaled=scaled, robust=robust)
     return MultiGroupFit(
         estimates=est, fit=fit, groups=tuple(g.value for g in setup.groups),
@@ -1018,6 +1026,78 @@ def _scaled_measures(pieces: dict, trace: float, trace_b: float, h1=None, h0=Non
     c_b = trace_b / df_b
     return (fd.ScaledTest(cc, c_b, h1, h0),
             fd.RobustBasis(pieces["chisq"], cc, pieces["chisq_b"], c_b))
+
+
+def _fiml_corrected(setup: _Setup, reg: _Registry, theta, pieces: dict) -> fd.RobustBasis:
+    """Statistics behind lavaan's robust CFI/TLI/RMSEA of a multi-group FIML fit
+    (estimator ML): Zhang and Savalei's FIML-corrected statistic, lavaan
+    ``lav_fit_fiml_corrected(version = "V6")`` with its block-diagonal group matrices.
+
+    Notes
+    -----
+    With f_g = N_g / N, Wm_g and Wc_g the missing-data (observed) and complete-data
+    information per case of the saturated moments at the EM estimates (fixed-x
+    coordinates left out), Delta_g the Jacobian of the group's moments and
+    E = sum_g f_g Delta_g' Wm_g Delta_g:
+    k = sum_g tr(Wm_g^-1 Wc_g) - tr(E^-1 sum_g f_g Delta_g' Wc_g Delta_g), c3 = k / df;
+    XX3 = sum_g N_g F_ML(EM moments, fitted moments) with the mean term. The baseline
+    (free means and variances per group, at its FIML estimates) likewise, group by
+    group.
+    """
+    n = sum(g.n for g in setup.groups)
+    p = len(setup.observed)
+    e = np.zeros((reg.k, reg.k))
+    m = np.zeros((reg.k, reg.k))
+    tr_all = k_b = xx3 = xx3_b = 0.0
+    for g, grp in enumerate(setup.groups):
+        fg = grp.n / n
+        sig, mu, cols, ds, dm = _moments(setup, reg, g, theta)
+        if grp.fiml_h1 is None:  # depends on the group's data only: once per setup
+            grp.fiml_h1 = _fiml_h1(grp, p)
+        keep, wm, wc, tr_g, k_b_g, xx3_b_g = grp.fiml_h1
+        tr_all += tr_g
+        k_b += k_b_g
+        xx3_b += xx3_b_g
+        d = np.vstack([dm, ds])[keep]
+        e[np.ix_(cols, cols)] += fg * d.T @ wm @ d
+        m[np.ix_(cols, cols)] += fg * d.T @ wc @ d
+        xx3 += _chisq_means(grp, mu, sig)
+    k = tr_all - float(np.trace(np.linalg.solve(e, m)))
+    df, df_b = pieces["df"], pieces["df_b"]
+    return fd.RobustBasis(xx3, k / df if df > 0 else 1.0, xx3_b, k_b / df_b)
+
+
+def _fiml_h1(grp: _Group, p: int) -> tuple:
+    """What :func:`_fiml_corrected` needs of one group's data alone: the non-x
+    coordinates, Wm, Wc, tr(Wm^-1 Wc), the baseline's k and XX3 (at the baseline's
+    FIML estimates)."""
+    a1, _, keep = fiml.h1_informations(grp.pat, grp.m, grp.s, grp.x_idx)
+    sub = np.ix_(keep, keep)
+    wm, wc = a1[sub] / grp.n, fiml.saturated_information(grp.m, grp.s)[sub]
+    tr_g = float(np.trace(np.linalg.solve(wm, wc)))
+    coords = _baseline_coords(p, grp.x_idx)
+    db = np.zeros((len(a1), len(coords)))
+    db[coords, np.arange(len(coords))] = 1.0
+    db = db[keep]
+    k_b = tr_g - float(np.trace(np.linalg.solve(db.T @ wm @ db, db.T @ wc @ db)))
+    xx3_b = _chisq_means(grp, *fiml.independence_moments(grp.pat, grp.x_idx))
+    return keep, wm, wc, tr_g, k_b, xx3_b
+
+
+def _baseline_coords(p: int, x_idx) -> list:
+    """The baseline model's parameters in (mu, vech Sigma): means and variances of the
+    non-x variables."""
+    xs = set(x_idx)
+    r, c = rb.vech_index(p)
+    coords = [i for i in range(p) if i not in xs]
+    return coords + [p + k for k, (a, b) in enumerate(zip(r, c)) if a == b and a not in xs]
+
+
+def _chisq_means(grp: _Group, mu: np.ndarray, sig: np.ndarray) -> float:
+    """N_g [log|Sigma| - log|S| + tr(S Sigma^-1) - p + (m - mu)' Sigma^-1 (m - mu)] with
+    the group's (EM) moments S, m."""
+    d = grp.m - mu
+    return fm.chisq_ml(grp.s, sig, grp.n) + grp.n * float(d @ np.linalg.solve(sig, d))
 
 
 # --------------------------------------------------------------------------- MLR
