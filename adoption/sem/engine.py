@@ -360,8 +360,9 @@ def fit_model(syntax: str, data: pd.DataFrame, *, estimator: str = "ML",
         ``missing = "ml"``, with estimator "ML" or "MLR": casewise likelihood with
         intercepts of the observed variables free and latent means 0; SEs from the
         observed information (lavaan's default there; MLR: Huber-White sandwich with
-        the casewise scores, Yuan-Bentler "mplus" scaled test, robust CFI/TLI/RMSEA
-        from the FIML-corrected statistic as lavaan 0.6-14); rows with every model
+        the casewise scores, Yuan-Bentler "mplus" scaled test); the robust
+        CFI/TLI/RMSEA come from the FIML-corrected statistic as in lavaan 0.6-14 (its
+        version "V3" under MLR, "V6" under ML); rows with every model
         variable missing are dropped. With ``fixed_x=True`` rows missing an exogenous predictor
         are deleted, as lavaan 0.6-14 does (it warns "cases were deleted due to missing
         values in exogenous variable(s), while fixed.x = TRUE"); ``fixed_x=False`` keeps

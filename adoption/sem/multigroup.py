@@ -117,7 +117,9 @@ class MultiGroupFit:
         std.all (standardised within the group); ``~1`` rows (intercepts, latent means,
         fixed-x means) last in each group.
     fit : dict
-        lavaan ``fitMeasures()`` names (:data:`MULTIGROUP_FIT_MEASURES`).
+        Every name lavaan's ``fitMeasures()`` returns for the fit, in its order
+        (:func:`adoption.sem.fitdict.fit_measures`; includes
+        :data:`MULTIGROUP_FIT_MEASURES`).
     groups : tuple
         The group values, in fitting order (sorted, as lavaan).
     nobs : tuple of int
@@ -690,7 +692,10 @@ def fit_multigroup(syntax: str, data: pd.DataFrame, group: str, *, group_equal=(
     Standard errors from the expected information (ML). Under MLM/MLR the scaled
     statistics (:data:`MULTIGROUP_ROBUST_MEASURES`) are added, with lavaan's multi-group
     traces (see :func:`_mlm`, :func:`_mlr`); rmsea.scaled and rmsea.robust carry the
-    sqrt(G) factor. Agrees with lavaan to about 1e-6 (``tests/test_multigroup.py``).
+    sqrt(G) factor. Under FIML the robust indices come from the FIML-corrected
+    statistic (:func:`_fiml_corrected`). GFI is the groups' GFI (with the mean
+    structure) weighted by N_g / N, as SRMR, RMR and CRMR. Agrees with lavaan to about
+    1e-6 (``tests/test_multigroup.py``, ``tests/test_sem_fitmeasures_all.py``).
 
     Examples
     --------
