@@ -8,7 +8,8 @@ functions (``lav_fit_cfi``, ``lav_fit_nfi``, ...) evaluated on edge inputs, wher
 rules apply.
 
 Cases: Holzinger-Swineford 3-factor CFA (ML, MLM, MLR; MLR and ML with FIML on the copy
-with 10 % holes), Political Democracy (ML), psych's bfi (15 items, 3 factors, MLR with
+with 10 % holes), an HS MIMIC model with fixed-x predictors (MLR; ML with FIML),
+Political Democracy (ML), psych's bfi (15 items, 3 factors, MLR with
 FIML, 2800 rows) and the HS CFA by school (configural: ML, MLR, and ML with FIML on
 the copy with holes).
 """
