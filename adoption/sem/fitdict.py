@@ -120,7 +120,8 @@ def fit_measures(*, npar, n, chisq, df, chisq_b, df_b, logl, logl_h1, residuals:
     Scaled statistics: chisq.scaled = chisq / c (chisq when df = 0), the baseline's
     likewise with c_b; the incremental indices ``.scaled`` are the ordinary formulas of
     the scaled statistics; ``rmsea.scaled`` and its interval and p-values use the
-    unscaled chisq with df' = c df (lavaan). Robust indices: the formulas with the
+    unscaled chisq with df' = c df (lavaan; NaN when df = 0, where lavaan has no
+    scaling factor and also leaves out ``scaling.factor.h1``/``.h0``). Robust indices: the formulas with the
     scaling factors (``cfi(chisq, df, chisq_b, df_b, c, c_b)``); ``rmsea.robust`` =
     sqrt(G) sqrt(max(chisq/(N df) - c/N, 0)), its interval and p-values from chisq / c
     with c in the noncentrality (lavaan ``lav_fit_rmsea_lavobject``).
@@ -145,7 +146,7 @@ def fit_measures(*, npar, n, chisq, df, chisq_b, df_b, logl, logl_h1, residuals:
     out.update({"logl": logl, "unrestricted.logl": logl_h1, "aic": fm.aic(logl, npar),
                 "bic": fm.bic(logl, npar, n), "ntotal": float(n),
                 "bic2": fm.sabic(logl, npar, n)})
-    if scaled is not None and scaled.h1 is not None:
+    if scaled is not None and scaled.h1 is not None and df > 0:  # lavaan: none at df = 0
         out.update({"scaling.factor.h1": scaled.h1, "scaling.factor.h0": scaled.h0})
     out.update(_rmsea_family(chisq, df, n, g, scaled, robust, ci_level, close_h0,
                              notclose_h0))
@@ -202,8 +203,8 @@ def _rmsea_family(chisq, df, n, g, scaled, robust, ci_level, close_h0, notclose_
             lo, hi, p_close, p_not = _rmsea_block(chisq, df2, n, g, 1.0, ci_level,
                                                   close_h0, notclose_h0)
             value = fm.rmsea(chisq, df2, n, n_groups=g)
-        else:
-            value, lo, hi, p_close, p_not = 0.0, 0.0, 0.0, _NAN, _NAN
+        else:  # lavaan: df' = tr(U Gamma) is NA at df = 0
+            value, lo, hi, p_close, p_not = _NAN, _NAN, _NAN, _NAN, _NAN
         out.update({"rmsea.scaled": value, "rmsea.ci.lower.scaled": lo,
                     "rmsea.ci.upper.scaled": hi, "rmsea.pvalue.scaled": p_close,
                     "rmsea.notclose.pvalue.scaled": p_not})

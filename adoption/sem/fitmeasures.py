@@ -491,9 +491,10 @@ def pgfi(gfi_value: float, nel: int, df: float) -> float:
 
 def cn(chisq: float, df: float, n: int, alpha: float = 0.05) -> float:
     """Hoelter's critical N (lavaan ``cn_05``, ``cn_01``; ``lav_fit_cn``):
-    CN = chi2_{1-alpha}(df) / (chisq / N) + 1; NaN when df = 0 and chisq = 0."""
-    if df == 0 and chisq < np.finfo(float).eps:
-        return float("nan")
+    CN = chi2_{1-alpha}(df) / (chisq / N) + 1; NaN when df = 0 and chisq = 0 (below
+    machine epsilon), 1 when df = 0 otherwise (R's ``qchisq(p, 0)`` is 0)."""
+    if df == 0:
+        return float("nan") if chisq < np.finfo(float).eps else 1.0
     return float(stats.chi2.ppf(1 - alpha, df) / (chisq / n) + 1)
 
 
