@@ -1288,16 +1288,9 @@ def _fiml_corrected(pat, h1, mu_h1, s_h1, mu, sigma, delta_full, x_idx, x_base, 
     k3, k3_b = fiml.fiml_corrected_traces(wm, jm, wc, (delta_full, delta_b), keep, version)
     c3 = k3 / df if df > 0 else 1.0
     c3_b = k3_b / df_b
-    return fd.RobustBasis(_complete_data_chisq(mu_h1, s_h1, mu, sigma, n), c3,
-                          _complete_data_chisq(mu_h1, s_h1, tests["mu_b"], tests["s_b"], n),
+    return fd.RobustBasis(fm.chisq_ml(s_h1, sigma, n, mu_h1, mu), c3,
+                          fm.chisq_ml(s_h1, tests["s_b"], n, mu_h1, tests["mu_b"]),
                           c3_b)
-
-
-def _complete_data_chisq(mean, cov, mu, sigma, n) -> float:
-    """N F_ML with a mean structure: N [log|Sigma| - log|S| + tr(S Sigma^-1) - p
-    + (m - mu)' Sigma^-1 (m - mu)]."""
-    d = mean - mu
-    return fm.chisq_ml(cov, sigma, n) + n * float(d @ np.linalg.solve(sigma, d))
 
 
 # --------------------------------------------------------------------------- lean refits

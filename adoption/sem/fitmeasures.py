@@ -62,10 +62,17 @@ def unrestricted_loglik(s: np.ndarray, n: int, x_idx=()) -> float:
     return -n / 2 * (p * math.log(2 * math.pi) + _logdet(s) + p) - loglik_x(s, n, x_idx)
 
 
-def chisq_ml(s: np.ndarray, sigma: np.ndarray, n: int) -> float:
-    """Likelihood-ratio statistic N F_ML = N [log|Sigma| - log|S| + tr(S Sigma^-1) - p]."""
+def chisq_ml(s: np.ndarray, sigma: np.ndarray, n: int, mean: np.ndarray | None = None,
+             implied_mean: np.ndarray | None = None) -> float:
+    """Likelihood-ratio statistic N F_ML = N [log|Sigma| - log|S| + tr(S Sigma^-1) - p],
+    plus N (m - mu)' Sigma^-1 (m - mu) with a mean structure (``mean`` m,
+    ``implied_mean`` mu)."""
     p = s.shape[0]
-    f = _logdet(sigma) - _logdet(s) + np.trace(s @ np.linalg.inv(sigma)) - p
+    si = np.linalg.inv(sigma)
+    f = _logdet(sigma) - _logdet(s) + np.trace(s @ si) - p
+    if mean is not None:
+        d = np.asarray(mean) - np.asarray(implied_mean)
+        f += float(d @ si @ d)
     return float(n * f)
 
 

@@ -461,8 +461,7 @@ def _discrepancy(setup: _Setup, reg: _Registry, theta) -> float:
         if grp.pat is not None:
             total += 2 * (grp.ll_h1 - fiml.loglik(grp.pat, mu, sig))
             continue
-        d = grp.m - mu
-        total += fm.chisq_ml(grp.s, sig, grp.n) + grp.n * float(d @ np.linalg.solve(sig, d))
+        total += fm.chisq_ml(grp.s, sig, grp.n, grp.m, mu)
     return total
 
 
@@ -1066,7 +1065,7 @@ def _fiml_corrected(setup: _Setup, reg: _Registry, theta, pieces: dict) -> fd.Ro
         d = np.vstack([dm, ds])[keep]
         e[np.ix_(cols, cols)] += fg * d.T @ wm @ d
         m[np.ix_(cols, cols)] += fg * d.T @ wc @ d
-        xx3 += _chisq_means(grp, mu, sig)
+        xx3 += fm.chisq_ml(grp.s, sig, grp.n, grp.m, mu)
     k = tr_all - float(np.trace(np.linalg.solve(e, m)))
     df, df_b = pieces["df"], pieces["df_b"]
     return fd.RobustBasis(xx3, k / df if df > 0 else 1.0, xx3_b, k_b / df_b)
@@ -1085,7 +1084,8 @@ def _fiml_h1(grp: _Group, p: int) -> tuple:
     db[coords, np.arange(len(coords))] = 1.0
     db = db[keep]
     k_b = tr_g - float(np.trace(np.linalg.solve(db.T @ wm @ db, db.T @ wc @ db)))
-    xx3_b = _chisq_means(grp, *fiml.independence_moments(grp.pat, grp.x_idx))
+    mu_b, s_b = fiml.independence_moments(grp.pat, grp.x_idx)
+    xx3_b = fm.chisq_ml(grp.s, s_b, grp.n, grp.m, mu_b)
     return keep, wm, wc, tr_g, k_b, xx3_b
 
 
@@ -1096,13 +1096,6 @@ def _baseline_coords(p: int, x_idx) -> list:
     r, c = rb.vech_index(p)
     coords = [i for i in range(p) if i not in xs]
     return coords + [p + k for k, (a, b) in enumerate(zip(r, c)) if a == b and a not in xs]
-
-
-def _chisq_means(grp: _Group, mu: np.ndarray, sig: np.ndarray) -> float:
-    """N_g [log|Sigma| - log|S| + tr(S Sigma^-1) - p + (m - mu)' Sigma^-1 (m - mu)] with
-    the group's (EM) moments S, m."""
-    d = grp.m - mu
-    return fm.chisq_ml(grp.s, sig, grp.n) + grp.n * float(d @ np.linalg.solve(sig, d))
 
 
 # --------------------------------------------------------------------------- MLR
