@@ -1,7 +1,9 @@
 """Structural equation models with lavaan's numbers.
 
 :func:`adoption.sem.engine.fit_model` is the entry point; it is the only code that
-imports semopy. Fit indices live in :mod:`adoption.sem.fitmeasures`, information
+imports semopy. Fit indices live in :mod:`adoption.sem.fitmeasures` (one function
+each) and are gathered under lavaan's ``fitMeasures()`` names by
+:mod:`adoption.sem.fitdict`, information
 matrices and robust corrections in :mod:`adoption.sem.robust`, the lavaan-syntax
 parameter table in :mod:`adoption.sem.syntax`.
 
