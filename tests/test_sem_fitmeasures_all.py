@@ -9,9 +9,10 @@ rules apply.
 
 Cases: Holzinger-Swineford 3-factor CFA (ML, MLM, MLR; MLR and ML with FIML on the copy
 with 10 % holes), a saturated one-factor model (MLR, df = 0), an HS MIMIC model with fixed-x predictors (MLR; ML with FIML),
-Political Democracy (ML), psych's bfi (15 items, 3 factors, MLR with
+Political Democracy (ML), HS with an equality label (MLR), psych's bfi (15 items, 3 factors, MLR with
 FIML, 2800 rows) and the HS CFA by school (configural: ML, MLR, and ML with FIML on
-the copy with holes).
+the copy with holes; metric: MLR). The label and metric cases check lavaan's divisor of
+``scaling.factor.h0`` (``nx.free``: equality-constrained copies counted).
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ def _fitted(name: str) -> dict:
     missing = "fiml" if case["missing"] == "ml" else "listwise"
     if case["group"] is not None:
         fit = fit_multigroup(case["model"], data, case["group"], estimator=case["estimator"],
-                             missing=missing)
+                             missing=missing, group_equal=np.atleast_1d(case["group.equal"]))
     else:
         fit = fit_model(case["model"], data, estimator=case["estimator"], missing=missing)
     assert fit.converged

@@ -519,7 +519,7 @@ def _fit_model(syntax: str, data: pd.DataFrame, estimator: str, fixed_x: bool, m
             if estimator == "MLR" and a_obs is None:
                 a_obs = _observed_information(model, theta, s)
             scaled, robust = _robust_fit(estimator, x, s, sigma, n, df, x_idx, delta, w,
-                                         tests, a_obs, x_base, npar)
+                                         tests, a_obs, x_base, _nx_free(sem_names))
         except np.linalg.LinAlgError:
             scaled, robust = _nan_robust(estimator)
             msgs.append("The robust (scaled) test statistic could not be computed: an "
@@ -776,10 +776,17 @@ def _baseline_delta(p, x_idx, x_random=()):
     return d
 
 
+def _nx_free(sem_names) -> int:
+    """Free entries of the parameter table, each equality-constrained copy counted
+    (lavaan's ``nx.free``, the divisor of ``scaling.factor.h0``; npar counts them once)."""
+    return sum(nm is not None for nm in sem_names)
+
+
 def _robust_fit(estimator, x, s, sigma, n, df, x_idx, delta, w, tests, a_obs,
-                x_base=None, npar=None):
+                x_base=None, nx_free=None):
     """Scaled test (Satorra-Bentler under MLM, Yuan-Bentler under MLR) of the model and
-    the baseline with complete data: (:class:`ScaledTest`, :class:`RobustBasis`)."""
+    the baseline with complete data: (:class:`ScaledTest`, :class:`RobustBasis`).
+    ``nx_free``: :func:`_nx_free`."""
     p = s.shape[0]
     x_base = x_idx if x_base is None else x_base
     sb = fm.baseline_sigma(s, x_base)
@@ -808,7 +815,7 @@ def _robust_fit(estimator, x, s, sigma, n, df, x_idx, delta, w, tests, a_obs,
         # and per parameter
         tr_h1 = rb.yuan_bentler_trace(a1, b1, np.zeros((0, 0)), np.zeros((0, 0)))
         h1 = tr_h1 / int(np.sum(np.diag(a1) != 0))
-        h0 = (tr_h1 - tr) / npar
+        h0 = (tr_h1 - tr) / nx_free
     c = tr / df if df > 0 else float("nan")
     c_b = tr_b / df_b
     return (fd.ScaledTest(c, c_b, h1, h0),
@@ -1159,7 +1166,8 @@ def _fit_fiml(pt: ParTable, data: pd.DataFrame, estimator: str, exo_declared,
             raise np.linalg.LinAlgError
         h1 = fiml.h1_informations(pat, mu_h1, s_h1, x_idx)
         if estimator != "ML":
-            scaled = _fiml_scaled_test(pat, h1, x_idx, x_base, info_inv, s0, tests, df, npar)
+            scaled = _fiml_scaled_test(pat, h1, x_idx, x_base, info_inv, s0, tests, df,
+                                       _nx_free(sem_names) + len(free_mu))
         robust = _fiml_corrected(pat, h1, mu_h1, s_h1, mu, sigma, delta_full, x_idx, x_base,
                                  tests, n, df, "V6" if estimator == "ML" else "V3")
     except np.linalg.LinAlgError:
@@ -1241,7 +1249,7 @@ def _baseline_coords(p, x_idx, x_base) -> list:
 
 
 def _fiml_scaled_test(pat, h1, x_idx, x_base, info_inv, s0, tests, df,
-                      npar) -> fd.ScaledTest:
+                      nx_free) -> fd.ScaledTest:
     """MLR with FIML: lavaan's ``yuan.bentler.mplus`` scaled test under missing = "ml".
 
     c = [tr(A1^-1 B1) - tr(E^-1 B0)] / df with A1, B1 the observed and first-order
@@ -1249,7 +1257,8 @@ def _fiml_scaled_test(pat, h1, x_idx, x_base, info_inv, s0, tests, df,
     observed information and B0 its casewise-score cross-product; the baseline model's
     c_b likewise with its own E and B0 (means and variances, plus the x block when x is
     random). scaling.factor.h1 = tr(A1^-1 B1) / (number of non-x moments),
-    scaling.factor.h0 = tr(E^-1 B0) / npar. ``h1``: :func:`adoption.sem.fiml.h1_informations`.
+    scaling.factor.h0 = tr(E^-1 B0) / nx_free (:func:`_nx_free` plus the intercepts).
+    ``h1``: :func:`adoption.sem.fiml.h1_informations`.
     """
     a1, s1, keep = h1
     tr_h1 = float(np.sum(np.linalg.solve(a1[np.ix_(keep, keep)], s1[:, keep].T) * s1[:, keep].T))
@@ -1260,7 +1269,7 @@ def _fiml_scaled_test(pat, h1, x_idx, x_base, info_inv, s0, tests, df,
     sb = fiml.moment_scores(pat, mu_b, s_b)[:, coords]
     tr_b = tr_h1 - float(np.sum(np.linalg.solve(e_b, sb.T) * sb.T))
     cc = (tr_h1 - tr_h0) / df if df > 0 else float("nan")
-    return fd.ScaledTest(cc, tr_b / tests["df_b"], tr_h1 / len(keep), tr_h0 / npar)
+    return fd.ScaledTest(cc, tr_b / tests["df_b"], tr_h1 / len(keep), tr_h0 / nx_free)
 
 
 def _fiml_corrected(pat, h1, mu_h1, s_h1, mu, sigma, delta_full, x_idx, x_base, tests, n,

@@ -1201,6 +1201,9 @@ def _mlr(setup: _Setup, reg: _Registry, theta, pieces: dict):
         trace_b += rb.yuan_bentler_trace(a1, b1, sc_b.T @ sc_b / grp.n, np.linalg.inv(e_b))
     vc = e_inv @ meat @ e_inv / n
     # lavaan's scaling.factor.h1/.h0: the two parts of the trace, per statistic and
-    # per parameter
+    # per free entry of the parameter table (lavaan's nx.free: every group's copy of an
+    # equality-constrained parameter counted)
+    nx_free = sum(sum(nm is not None for nm in grp.names) + len(reg.a_free[g])
+                  for g, grp in enumerate(setup.groups))
     return _scaled_measures(pieces, trace, trace_b, trace_h1 / ndat,
-                            trace_h0 / reg.k), vc
+                            trace_h0 / nx_free), vc
