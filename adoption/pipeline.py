@@ -22,6 +22,7 @@ from adoption.structural.stage import StructuralResults, fit_structural
 from adoption.report import write_report
 from adoption.rundir import write_run
 from adoption.spec import Survey, load_spec
+from adoption.vocabulary import sign_word
 from adoption.audit import log_frame
 
 #: The bundled example survey (the repository's surveys/ folder).
@@ -156,13 +157,13 @@ def run(spec: str | Path, data: str | Path | None = None, out: str | Path | None
                     "tables/distribution.csv": description.distribution,
                     "tables/demographics.csv": description.demographics,
                     "tables/distribution_by_group.csv": description.distribution_by_group,
-                    "tables/distribution_by_group.csv": description.distribution_by_group,
                     "tables/reliability.csv": measurement.reliability,
                     "tables/item_statistics.csv": measurement.item_statistics,
                     "tables/htmt.csv": measurement.htmt.reset_index(names="construct"),
                     "tables/fornell_larcker.csv": measurement.fornell_larcker,
                     "tables/cfa_estimates.csv": measurement.cfa_estimates,
-                    "tables/hypotheses.csv": structural.hypotheses,
+                    "tables/hypotheses.csv": structural.hypotheses.assign(
+                        expected_sign=structural.hypotheses["expected_sign"].map(sign_word)),
                     "tables/fit_measures.csv": fit_measures_frame(run_fits(results)),
                     **_model_tables(structural)},
             parquet={"responses.parquet": cleaned.data},

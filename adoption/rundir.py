@@ -19,6 +19,7 @@ import ctypes
 import errno
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -30,25 +31,54 @@ import pandas as pd
 from adoption.errors import InputError
 from adoption.jsonable import to_jsonable  # noqa: F401  (re-exported)
 
-#: Characters that make a spreadsheet treat a cell as a formula (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: A cell starting with one of these is always a formula (or a control character that
+#: some spreadsheets strip before reading a formula): guarded.
+_ALWAYS_GUARD = ("=", "\t", "\r")
+#: A cell starting with one of these is a formula only when more follows that a
+#: spreadsheet can evaluate (``+1+1``, ``-A1``, ``@SUM(1)``, ``+cmd|' /C calc'!A0``).
+_SIGN_START = ("+", "-", "@")
+#: Letters (function and cell names) and operators that make the rest of a ``+ - @``
+#: cell a formula; without any of them ("+", "-", "-9: 1") the cell stays text.
+_FORMULA_CHARS = re.compile(r"""[A-Za-z(){}\[\]|!"'&*/^=+\-<>%,;$]""")
+
+
+def needs_guard(text: str) -> bool:
+    """Whether a spreadsheet opening the CSV could evaluate ``text`` as a formula.
+
+    Excel and LibreOffice Calc evaluate a cell starting with ``=``; a cell starting
+    with ``+``, ``-`` or ``@`` is read as a formula when the rest is an expression
+    (``-2+3``, ``+A1``, ``@SUM(1)``, DDE such as ``+cmd|' /C calc'!A0``). A lone sign,
+    a plain number and a sign followed only by digits, spaces, ``:`` or ``.`` ("-9: 1")
+    cannot call a function, reference a cell or run a command, and are left as text.
+    Cells starting with a tab or carriage return are guarded (OWASP, CSV injection).
+
+    >>> [needs_guard(x) for x in ("=1+1", "-2+3", "@SUM(1)", "+", "-9: 1", "-2.5")]
+    [True, True, True, False, False, False]
+    """
+    if text.startswith(_ALWAYS_GUARD):
+        return True
+    if not text.startswith(_SIGN_START):
+        return False
+    try:
+        float(text)
+        return False
+    except ValueError:
+        pass
+    return bool(_FORMULA_CHARS.search(text[1:]))
 
 
 def _escape_cell(v: Any) -> Any:
-    if isinstance(v, str) and v.startswith(_FORMULA_START):
-        try:
-            float(v)
-            return v
-        except ValueError:
-            return "'" + v
+    if isinstance(v, str) and needs_guard(v):
+        return "'" + v
     return v
 
 
 def safe_csv_frame(df: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``df`` whose text cells cannot run as spreadsheet formulas.
 
-    A text cell starting with ``= + - @`` (and not a plain number) gets a leading
-    apostrophe, as OWASP's CSV-injection advice says; numbers are left alone. Column
+    A text cell that a spreadsheet would evaluate (:func:`needs_guard`: starting with
+    ``=``, or with ``+ - @`` followed by an expression) gets a leading apostrophe, as
+    OWASP's CSV-injection advice says; numbers, lone signs and other text are left alone. Column
     names are escaped too (a header can come from the input file), and categorical
     columns are escaped through their categories.
     """

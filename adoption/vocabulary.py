@@ -35,3 +35,14 @@ OP_REGRESSION = "~"
 OP_COVARIANCE = "~~"
 OP_INTERCEPT = "~1"
 OP_DEFINED = ":="
+
+#: Expected signs of hypotheses ("+" / "-" in the spec) as words in tables: a lone sign
+#: is easy to misread in print and shows a guarding apostrophe in some CSV readers.
+SIGN_WORDS: dict[str | None, str] = {"+": "positive", "-": "negative", "−": "negative", None: "any"}
+
+
+def sign_word(sign: str | None) -> str:
+    """An expected sign as a word: '+' -> 'positive', '-' -> 'negative', None -> 'any'."""
+    if isinstance(sign, float) and sign != sign:     # NaN from a DataFrame
+        sign = None
+    return SIGN_WORDS.get(sign, str(sign))

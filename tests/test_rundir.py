@@ -38,3 +38,14 @@ def test_csv_injection_is_escaped():
     out = safe_csv_frame(df)
     assert out["t"].tolist() == ["'=HYPERLINK(\"http://x\")", "+1", "-2.5", "'@SUM(A1)", "ok"]
     assert out["n"].tolist() == [1, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize("cell", ["=1+1", "+cmd|' /C calc'!A0", "@SUM(1)", "-2+3", "=~", "+A1",
+                                  "-negative", "\t=1", "=HYPERLINK(\"http://x\")"])
+def test_cells_a_spreadsheet_evaluates_are_guarded(cell):
+    assert safe_csv_frame(pd.DataFrame({"t": [cell]}))["t"].iloc[0] == "'" + cell
+
+
+@pytest.mark.parametrize("cell", ["+", "-", "@", "-9: 1", "-9", "+1.5", "- 3", "positive", "A=1"])
+def test_cells_a_spreadsheet_reads_as_text_show_no_mark(cell):
+    assert safe_csv_frame(pd.DataFrame({"t": [cell]}))["t"].iloc[0] == cell

@@ -27,6 +27,7 @@ from adoption.figures.format import (
 )
 from adoption.fitview import is_robust, plain_note, robust_caption, shown_fit
 from adoption.report.content import Cell, Table
+from adoption.vocabulary import sign_word
 
 #: Default smallest group size shown; smaller counts are suppressed.
 SMALL_CELL = 5
@@ -495,8 +496,7 @@ def hypotheses(rows_in: Sequence[Mapping[str, Any]] | None) -> Table | None:
 
     rows = []
     for r in rows_in:
-        raw = r.get("expected_sign")
-        sign = {"+": "positive", "-": "negative", "−": "negative", None: "any"}.get(raw, str(raw))
+        sign = sign_word(r.get("expected_sign"))
         cells = [str(r.get("id", "")), arrow(r.get("lhs"), r.get("rhs")), sign,
                  format_bounded(r.get("std.all")) + stars(r.get("pvalue")), format_p_value(r.get("pvalue")),
                  f"[{format_number(r.get('ci.lower'), 3)}, {format_number(r.get('ci.upper'), 3)}]",
