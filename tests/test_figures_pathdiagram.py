@@ -303,6 +303,34 @@ def test_static_images_without_browser(estimates, r2):
     assert "kaleido" not in sys.modules
 
 
+def test_svg_keeps_text_as_text(estimates, r2):
+    """Labels are <text> elements (editable in Inkscape), not glyph outlines, and the
+    setting does not leak into the user's matplotlib configuration."""
+    pytest.importorskip("matplotlib")
+    import xml.etree.ElementTree as ET
+
+    import matplotlib
+
+    before = matplotlib.rcParams["svg.fonttype"]
+    svg = path_svg(estimates, r2, LABELS)
+    texts = ["".join(t.itertext()) for t in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}text")]
+    joined = " ".join(texts)
+    for label in ("Comfort", "Trust", ".39***", "R² = .46"):
+        assert label in joined, label
+    assert b"<use xlink:href=\"#DejaVu" not in svg        # no glyph references
+    assert matplotlib.rcParams["svg.fonttype"] == before
+
+
+def test_note_left_out_where_a_caption_carries_it(estimates, r2):
+    pytest.importorskip("matplotlib")
+    with_note = path_svg(estimates, r2, LABELS)
+    without = path_svg(estimates, r2, LABELS, draw_note=False)
+    assert b"Note." in with_note and b"Note." not in without
+    fig = path_figure(estimates, r2, LABELS, draw_note=False)
+    assert not any("Note." in a.text for a in fig.layout.annotations)
+    assert prepare_path_diagram(estimates, r2, LABELS, draw_note=False).note_height == 0
+
+
 def test_png_size_matches_layout(estimates, r2):
     pytest.importorskip("matplotlib")
     from matplotlib.image import imread

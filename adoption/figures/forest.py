@@ -17,7 +17,6 @@ std.all.ci.upper``.
 from __future__ import annotations
 
 import html
-import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +24,7 @@ from typing import Any
 import pandas as pd
 
 from adoption.figures.format import format_bounded, format_number, format_p, is_number
+from adoption.figures.save import figure_bytes
 
 __all__ = ["ForestRow", "ForestChart", "prepare_forest", "forest_figure", "forest_svg",
            "forest_png"]
@@ -175,9 +175,7 @@ def _draw(chart: ForestChart, fmt: str, dpi: float) -> bytes:
     ax.set_xlabel(chart.axis_title, fontsize=7.5, **font)
     fig.text(0.02, 0.12 / height, "Note. " + chart.note, fontsize=6, color="#555555",
              ha="left", va="bottom", wrap=True, **font)
-    buf = io.BytesIO()
-    fig.savefig(buf, format=fmt, dpi=dpi, facecolor="white")
-    return buf.getvalue()
+    return figure_bytes(fig, fmt, dpi)
 
 
 def forest_svg(effects, *, standardized: bool = False) -> bytes:

@@ -16,7 +16,6 @@ run's ``tables/htmt.csv`` read with its first column as the index.
 from __future__ import annotations
 
 import html
-import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -25,6 +24,7 @@ import pandas as pd
 
 from adoption.cutoffs import CUTOFFS, judge
 from adoption.figures.format import format_bounded, is_number
+from adoption.figures.save import figure_bytes
 
 __all__ = ["HtmtGrid", "prepare_htmt", "htmt_figure", "htmt_svg", "htmt_png"]
 
@@ -135,9 +135,7 @@ def _draw(g: HtmtGrid, fmt: str, dpi: float) -> bytes:
                  labels=["0", ".50", ".85", ".90", "1"])
     ax.set_title("Note. " + NOTE, fontsize=5.5, color="#555555", loc="left", y=-0.02,
                  pad=-40, wrap=True, **font)
-    buf = io.BytesIO()
-    fig.savefig(buf, format=fmt, dpi=dpi, facecolor="white", bbox_inches="tight", pad_inches=0.1)
-    return buf.getvalue()
+    return figure_bytes(fig, fmt, dpi, bbox_inches="tight", pad_inches=0.1)
 
 
 def htmt_svg(matrix) -> bytes:

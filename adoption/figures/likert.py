@@ -22,13 +22,13 @@ Robbins, N. B., & Heiberger, R. M. (2011). Plotting Likert and other rating scal
 from __future__ import annotations
 
 import html
-import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pandas as pd
 
 from adoption.figures.format import format_int, format_percent, is_number
+from adoption.figures.save import figure_bytes
 
 __all__ = ["LikertChart", "Segment", "prepare_likert", "likert_figure", "likert_svg",
            "likert_png", "likert_colors"]
@@ -264,9 +264,7 @@ def _draw(chart: LikertChart, fmt: str, dpi: float) -> bytes:
     ax.legend(handles=[Patch(facecolor=c, label=lab) for _, lab, c in chart.categories],
               loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(chart.categories),
               frameon=False, fontsize=7, prop=dict(family=FONT_FAMILY, size=7))
-    buf = io.BytesIO()
-    fig.savefig(buf, format=fmt, dpi=dpi, facecolor="white")
-    return buf.getvalue()
+    return figure_bytes(fig, fmt, dpi)
 
 
 def likert_svg(distribution: pd.DataFrame, labels: Mapping[str, str] | None = None) -> bytes:

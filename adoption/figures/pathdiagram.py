@@ -19,7 +19,6 @@ in APA style by :mod:`adoption.figures.format`: no leading zero for quantities b
 from __future__ import annotations
 
 import html
-import io
 import math
 import textwrap
 import warnings
@@ -30,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from adoption.figures.format import format_bounded, format_number, format_p, stars
+from adoption.figures.save import figure_bytes
 from adoption.figures.layout import (
     LINE_SPACING,
     DiagramLayout,
@@ -86,15 +86,21 @@ class PreparedDiagram:
     styles: tuple[EdgeStyle, ...]
     note: str
     node_hover: tuple[str, ...]
+    draw_note: bool = True
 
     @property
     def note_lines(self) -> tuple[str, ...]:
-        """The note, "Note." first, wrapped to the drawing's width."""
+        """The note, "Note." first, wrapped to the drawing's width (none when the note
+        is not drawn: a caption carries it)."""
+        if not self.draw_note:
+            return ()
         return _wrap_to_width("Note. " + self.note, self.layout.width - 0.3, NOTE_SIZE)
 
     @property
     def note_height(self) -> float:
         """Height in inches of the strip under the diagram that holds the note."""
+        if not self.draw_note:
+            return 0.0
         return 0.2 + text_size(self.note_lines, NOTE_SIZE)[1]
 
 
@@ -153,6 +159,7 @@ def prepare_path_diagram(
     show_items: bool = False,
     loadings: pd.DataFrame | None = None,
     show_covariances: bool = False,
+    draw_note: bool = True,
 ) -> PreparedDiagram:
     """Lay out the diagram and decide how every arrow looks (shared by all renderers).
 
@@ -269,7 +276,7 @@ def prepare_path_diagram(
         if n.name in r2 and np.isfinite(r2[n.name]):
             text += f"<br>R² = {format_bounded(r2[n.name], 3)}"
         node_hover.append(text)
-    return PreparedDiagram(layout, tuple(styles), note, tuple(node_hover))
+    return PreparedDiagram(layout, tuple(styles), note, tuple(node_hover), draw_note)
 
 
 # --------------------------------------------------------------------------- arrowheads
@@ -322,6 +329,7 @@ def path_figure(
     show_items: bool = False,
     loadings: pd.DataFrame | None = None,
     show_covariances: bool = False,
+    draw_note: bool = True,
 ):
     """An interactive path diagram of a fitted structural model.
 
@@ -351,6 +359,9 @@ def path_figure(
         ``"=~"`` rows to use for the items (default: those in ``paths``).
     show_covariances : bool, default False
         Draw correlations among exogenous variables as arcs left of their column.
+    draw_note : bool, default True
+        Print the note (what widths, dashes and stars mean) under the diagram; False
+        where a caption carries it (the report), so the note is not shown twice.
 
     Returns
     -------
@@ -375,7 +386,7 @@ def path_figure(
     prep = prepare_path_diagram(paths, r2, labels, standardized=standardized,
                                 hide_nonsignificant=hide_nonsignificant, alpha=alpha,
                                 show_items=show_items, loadings=loadings,
-                                show_covariances=show_covariances)
+                                show_covariances=show_covariances, draw_note=draw_note)
     return _draw_plotly(prep)
 
 
@@ -421,11 +432,12 @@ def _draw_plotly(prep: PreparedDiagram):
         annotations.append(dict(x=b.x, y=b.y, xref="x", yref="y", showarrow=False,
                                 text=html.escape(e.label), font=dict(family=FONT_FAMILY + ", Arial, Helvetica, sans-serif",
                                                         size=size * px, color=s.color)))
-    note = "<br>".join(html.escape(t) for t in prep.note_lines).replace("Note.", "<i>Note.</i>", 1)
-    annotations.append(dict(x=0.15, y=lay.height + prep.note_height / 2, xref="x", yref="y",
-                            xanchor="left", align="left", showarrow=False, text=note,
-                            font=dict(family=FONT_FAMILY + ", Arial, Helvetica, sans-serif",
-                                      size=NOTE_SIZE * px, color="#555555")))
+    if prep.note_lines:
+        note = "<br>".join(html.escape(t) for t in prep.note_lines).replace("Note.", "<i>Note.</i>", 1)
+        annotations.append(dict(x=0.15, y=lay.height + prep.note_height / 2, xref="x", yref="y",
+                                xanchor="left", align="left", showarrow=False, text=note,
+                                font=dict(family=FONT_FAMILY + ", Arial, Helvetica, sans-serif",
+                                          size=NOTE_SIZE * px, color="#555555")))
     hx, hy, ht = [], [], []
     for e, s in zip(lay.edges, prep.styles):
         if e.label_box is not None:
@@ -466,7 +478,7 @@ def _draw_matplotlib(prep: PreparedDiagram, fmt: str, dpi: float) -> bytes:
         from matplotlib.backends.backend_svg import FigureCanvasSVG as Canvas
     else:
         from matplotlib.backends.backend_agg import FigureCanvasAgg as Canvas
-    canvas = Canvas(fig)
+    Canvas(fig)     # attaches itself as fig.canvas
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_xlim(0, W)
     ax.set_ylim(H, 0)
@@ -502,21 +514,20 @@ def _draw_matplotlib(prep: PreparedDiagram, fmt: str, dpi: float) -> bytes:
         size = e.label_font_size
         ax.text(b.x, b.y, e.label, ha="center", va="center_baseline", fontsize=size,
                 color=s.color, zorder=6, **font)
-    ax.text(0.15, lay.height + prep.note_height / 2, "\n".join(prep.note_lines), ha="left",
-            va="center", fontsize=NOTE_SIZE, linespacing=LINE_SPACING, color="#555555",
-            zorder=6, **font)
-    buf = io.BytesIO()
-    canvas.print_figure(buf, format=fmt, dpi=dpi, facecolor="white")
-    return buf.getvalue()
+    if prep.note_lines:
+        ax.text(0.15, lay.height + prep.note_height / 2, "\n".join(prep.note_lines), ha="left",
+                va="center", fontsize=NOTE_SIZE, linespacing=LINE_SPACING, color="#555555",
+                zorder=6, **font)
+    return figure_bytes(fig, fmt, dpi)
 
 
 def path_svg(paths: pd.DataFrame, r2: Mapping[str, float] | None = None,
              labels: Mapping[str, str] | None = None, **options) -> bytes:
     """The path diagram of :func:`path_figure` as SVG bytes (matplotlib, no browser).
 
-    Takes the same arguments as :func:`path_figure`. Glyphs are written as paths
-    (matplotlib's default ``svg.fonttype``), so the file looks the same without the
-    font installed; 1 SVG unit is 1 point.
+    Takes the same arguments as :func:`path_figure`. Text is written as SVG ``<text>``
+    (``svg.fonttype = "none"``), so labels can be edited in Inkscape or Illustrator;
+    1 SVG unit is 1 point.
     """
     prep = prepare_path_diagram(paths, r2, labels, **options)
     return _draw_matplotlib(prep, "svg", dpi=72)
@@ -530,3 +541,17 @@ def path_png(paths: pd.DataFrame, r2: Mapping[str, float] | None = None,
     """
     prep = prepare_path_diagram(paths, r2, labels, **options)
     return _draw_matplotlib(prep, "png", dpi=dpi)
+
+
+def path_drawings(paths: pd.DataFrame, r2: Mapping[str, float] | None = None,
+                  labels: Mapping[str, str] | None = None, *, dpi: float = 200,
+                  **options) -> tuple:
+    """One diagram laid out once and drawn three ways, with its note.
+
+    Takes the arguments of :func:`path_figure` (and ``dpi`` of the PNG). Returns
+    ``(plotly figure, SVG bytes, PNG bytes, note)``: with ``draw_note=False`` the note
+    is returned for a caption instead of being printed in the images.
+    """
+    prep = prepare_path_diagram(paths, r2, labels, **options)
+    return (_draw_plotly(prep), _draw_matplotlib(prep, "svg", dpi=72),
+            _draw_matplotlib(prep, "png", dpi=dpi), prep.note)

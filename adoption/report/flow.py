@@ -6,11 +6,11 @@ come from ``results["sample"]`` as they are, only formatted.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping
 from typing import Any
 
 from adoption.figures.format import format_int, is_number
+from adoption.figures.save import figure_bytes
 
 FONT_FAMILY = "DejaVu Sans"
 INK = "#222222"
@@ -68,6 +68,4 @@ def flow_image(sample: Mapping[str, Any], fmt: str = "svg", dpi: float = 200) ->
     arrow = dict(arrowstyle="-|>", mutation_scale=12, color=INK, linewidth=1.0)
     ax.add_patch(FancyArrowPatch((cx, 0.15 + bh), (cx, y_bottom), **arrow))
     ax.add_patch(FancyArrowPatch((cx, y_side + side_h / 2), (cx + 0.55, y_side + side_h / 2), **arrow))
-    buf = io.BytesIO()
-    fig.savefig(buf, format=fmt, dpi=dpi if fmt != "svg" else 72, facecolor="white")
-    return buf.getvalue()
+    return figure_bytes(fig, fmt, dpi if fmt != "svg" else 72)
