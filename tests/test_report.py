@@ -255,7 +255,7 @@ def test_every_section_and_table_is_numbered(dom, written):
     h2 = [h.text_content() for h in dom.xpath("//h2")]
     assert h2 == ["1. Summary in plain language", "2. Sample", "3. Items", "4. Measurement model",
                   "5. Structural model", "6. Group comparisons", "7. Methods and reproducibility"]
-    labels = [p.text_content() for p in dom.xpath("//div[@class='apa-table']/p[@class='label']")]
+    labels = [p.text_content() for p in dom.xpath("//div[contains(concat(' ', @class, ' '), ' apa-table ')]/p[@class='label']")]
     assert labels == [f"Table {i}" for i in range(1, len(labels) + 1)]
     figs = [p.text_content() for p in dom.xpath("//figure/p[@class='label']")]
     # flow, Likert chart, two path diagrams, then one diagram per group (group section)

@@ -223,3 +223,100 @@ def test_screenshot(report_dir, tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 50_000
+
+
+# --------------------------------------------------------------------------- print / PDF
+#: A4 content widths in CSS px (96 per inch) under the template's @page margins (14 mm
+#: left and right): portrait 182 mm, landscape ("wide" tables) 269 mm.
+PORTRAIT_PX = 182 / 25.4 * 96
+LANDSCAPE_PX = 269 / 25.4 * 96
+
+#: For each printed block (table, figure, code, paragraph): its right edge, the widest
+#: scrolling content inside it, whether it goes on a landscape page, and what is visible.
+MEASURE = """JSON.stringify((() => {
+  const out = [];
+  for (const el of document.querySelectorAll(
+      'div.apa-table, figure.apa, pre.syntax, main > section > p, .table-wrap, .plot, figure img')) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 && r.height === 0) continue;          // not printed
+    out.push({id: el.id || el.className, tag: el.tagName, right: r.right, left: r.left,
+              scroll: el.scrollWidth, client: el.clientWidth,
+              wide: !!el.closest('div.apa-table.wide')});
+  }
+  const shown = sel => [...document.querySelectorAll(sel)].filter(
+      e => e.getBoundingClientRect().height > 0).length;
+  return {blocks: out, plotly: shown('.js-plotly-plot'), modebar: shown('.modebar'),
+          images: shown('figure img.print-only')};
+})())"""
+
+
+def print_layout(url: str, tmp_path: Path, width: float) -> dict:
+    """The page laid out as printed (print media emulated) in a viewport ``width`` px wide."""
+    dt = DevTools(tmp_path)
+    try:
+        target = dt.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+        session = dt.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+        dt.send("Page.enable", session=session)
+        dt.send("Emulation.setEmulatedMedia", {"media": "print"}, session=session)
+        dt.send("Emulation.setDeviceMetricsOverride", {"width": int(width), "height": 1100,
+                "deviceScaleFactor": 1, "mobile": False}, session=session)
+        dt.send("Page.navigate", {"url": url}, session=session)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                ev = dt.events.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if ev.get("sessionId") == session and ev["method"] == "Page.loadEventFired":
+                break
+        time.sleep(1.0)     # plotly draws after load
+        facts = dt.send("Runtime.evaluate", {"expression": MEASURE, "returnByValue": True},
+                        session=session)
+        pdf = dt.send("Page.printToPDF", {"preferCSSPageSize": True, "printBackground": True},
+                      session=session, timeout=120)["data"]
+        layout = json.loads(facts["result"]["value"])
+        layout["pdf"] = pdf
+        return layout
+    finally:
+        dt.close()
+
+
+@pytest.fixture(scope="module")
+def printed(report_dir, tmp_path_factory):
+    return print_layout((report_dir / "report.html").as_uri(), tmp_path_factory.mktemp("print"),
+                        PORTRAIT_PX)
+
+
+def test_printed_page_fits_the_paper(printed):
+    """In print, no table, figure or code block runs past the page's text width (the
+    path diagrams lost their right side, wide tables were clipped) or scrolls."""
+    blocks = printed["blocks"]
+    assert len(blocks) > 40
+    too_wide = [b for b in blocks if not b["wide"] and b["right"] > PORTRAIT_PX + 1]
+    assert too_wide == []
+    scrolls = [b for b in blocks if not b["wide"] and b["scroll"] > b["client"] + 1]
+    assert scrolls == []
+
+
+def test_wide_tables_fit_a_landscape_page(report_dir, tmp_path):
+    layout = print_layout((report_dir / "report.html").as_uri(), tmp_path, LANDSCAPE_PX)
+    wide = [b for b in layout["blocks"] if b["wide"]]
+    assert wide, "the fixture has tables wider than a portrait page"
+    assert [b for b in wide if b["right"] > LANDSCAPE_PX + 1 or b["scroll"] > b["client"] + 1] == []
+
+
+def test_print_shows_static_figures_without_toolbars(printed):
+    assert printed["plotly"] == 0 and printed["modebar"] == 0
+    assert printed["images"] == 3           # Likert chart and two path diagrams
+
+
+def test_pdf_has_portrait_and_landscape_a4_pages(printed, tmp_path):
+    import base64
+    import re
+
+    pdf = base64.b64decode(printed["pdf"])
+    assert pdf[:5] == b"%PDF-"
+    boxes = {tuple(round(float(v)) for v in m.groups())
+             for m in re.finditer(rb"/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]", pdf)}
+    assert (595, 842) in boxes and (842, 595) in boxes     # A4 in points, both ways
+    (tmp_path / "report.pdf").write_bytes(pdf)

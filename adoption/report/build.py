@@ -144,7 +144,7 @@ def path_figure_block(key: str, model: Mapping[str, Any], labels: Mapping[str, s
     est = pd.DataFrame(model.get("estimates") or [])
     if est.empty or "op" not in est or not (est["op"] == "~").any():
         return _missing(f"Path diagram of the {MODELS.get(key, key)}")
-    from adoption.figures.pathdiagram import path_figure, path_png, path_svg
+    from adoption.figures.pathdiagram import path_drawings
 
     est = est.copy()
     for c in ("est", "se", "z", "pvalue", "ci.lower", "ci.upper", "std.all"):
@@ -157,14 +157,12 @@ def path_figure_block(key: str, model: Mapping[str, Any], labels: Mapping[str, s
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            fig = path_figure(paths, r2, labels)
-            svg = path_svg(paths, r2, labels)
-            png = path_png(paths, r2, labels)
+            fig, svg, png, note = path_drawings(paths, r2, labels, draw_note=False)
     except (ValueError, TypeError) as exc:
         return Paragraph(f"The path diagram of the {MODELS.get(key, key)} could not be drawn: {exc}", "warning")
     return Figure(f"path-{key}", f"Path diagram of the {MODELS.get(key, key)}",
-                  "Hover an arrow for b, SE, z, p and the 95% CI of its coefficient; the table "
-                  "below lists them all.",
+                  note + " R² inside each outcome's box. The table of path coefficients that "
+                  "follows gives b, SE, z, p and the 95% CI of every path.",
                   f"path_{key}", plotly=fig, svg=svg, png=png,
                   alt=f"Path diagram of the {MODELS.get(key, key)}")
 
@@ -257,8 +255,8 @@ def group_figure_blocks(col: str, comp: Mapping[str, Any], labels: Mapping[str, 
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
-                svg = group_path_svg(df, differing, labels)
-                png = group_path_png(df, differing, labels)
+                svg = group_path_svg(df, differing, labels, draw_note=False)
+                png = group_path_png(df, differing, labels, draw_note=False)
         except (ValueError, TypeError) as exc:
             out.append(Paragraph(f"The path diagram of {name} = {glabel} could not be drawn: {exc}",
                                  "warning"))

@@ -14,6 +14,9 @@ from typing import Any, Union
 
 #: Shown wherever a part of the results is absent from the run.
 NOT_COMPUTED = "not computed in this run"
+#: Widest table printed on a portrait page; wider tables go on landscape pages (Word and
+#: the printed web page).
+PORTRAIT_MAX_COLUMNS = 11
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,11 @@ class Table:
     def left(self, j: int) -> bool:
         """Whether column ``j`` is aligned left (labels and text)."""
         return j < self.stub or j in self.text
+
+    @property
+    def wide(self) -> bool:
+        """Whether the table is printed on a landscape page."""
+        return len(self.columns) > PORTRAIT_MAX_COLUMNS
 
 
 @dataclass(frozen=True)

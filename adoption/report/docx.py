@@ -16,8 +16,6 @@ from adoption.report.html import numbering
 
 FONT = "Times New Roman"
 TABLE_FONT_PT = 9
-#: Widest table drawn in portrait; wider tables go into a landscape section.
-PORTRAIT_MAX_COLUMNS = 11
 
 
 def _border(cell, **edges) -> None:
@@ -171,8 +169,7 @@ def build_docx(report: Report):
                 r.font.name = "Courier New"
                 r.font.size = Pt(8)
             elif isinstance(b, Table):
-                wide = len(b.columns) > PORTRAIT_MAX_COLUMNS
-                _landscape(doc, wide)
+                _landscape(doc, b.wide)
                 add_table(doc, b, numbers[b.key])
             elif isinstance(b, Figure):
                 add_figure(doc, b, numbers[b.key])

@@ -4,6 +4,11 @@ plotly.js is inlined once, with the first figure (``include_plotlyjs=True``), an
 figures reuse it (``False``). Fonts are the reader's own; there are no images to fetch.
 The page is rendered with Jinja2 from ``templates/report.html.j2`` with autoescaping on:
 every text from the results (titles, labels, item codes) is escaped.
+
+Printed or saved as PDF (``@media print``), the page shows each figure's static SVG in
+place of the interactive one (scaled to the page, no toolbar), lets table cells wrap,
+puts tables wider than :data:`~adoption.report.content.PORTRAIT_MAX_COLUMNS` columns on
+landscape pages and keeps every figure and table on one page.
 """
 
 from __future__ import annotations
@@ -67,6 +72,18 @@ def plot_html(report: Report) -> dict[str, str]:
     return out
 
 
+def print_images(report: Report) -> dict[str, str]:
+    """For each interactive (plotly) figure, its static SVG as a ``data:`` URI.
+
+    Printed (or saved as PDF), the page shows these instead of the interactive figures:
+    they scale to the page width, carry no toolbar and cannot be cut off by a scrollbar.
+    """
+    import base64
+
+    return {f.key: "data:image/svg+xml;base64," + base64.b64encode(f.svg).decode("ascii")
+            for f in report.figures() if f.plotly is not None and f.svg}
+
+
 def render_html(report: Report) -> str:
     """The page as a string."""
     import jinja2
@@ -77,8 +94,8 @@ def render_html(report: Report) -> str:
                              undefined=jinja2.StrictUndefined)
     plots = {k: Markup(v) for k, v in plot_html(report).items()}
     return env.get_template("report.html.j2").render(
-        report=report, numbers=numbering(report), plots=plots, version=__version__,
-        cell_class=cell_class)
+        report=report, numbers=numbering(report), plots=plots, prints=print_images(report),
+        version=__version__, cell_class=cell_class)
 
 
 def write_html(report: Report, path: str | Path) -> Path:
