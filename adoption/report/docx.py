@@ -2,8 +2,12 @@
 
 APA layout: "Table N" in bold, the title in italics on the next line, horizontal rules
 only above and below the column heads and under the last row, a note starting with an
-italic "Note." under the table. Figures are inserted as PNG (Word has no native SVG
-support through python-docx); the SVG files are under ``figures/``.
+italic "Note." under the table. Label and title are one paragraph in Word's "Caption"
+style with a ``SEQ Table`` / ``SEQ Figure`` field, so Word can build a list of tables
+and figures (References > Insert Table of Figures). Figures are inserted as PNG (Word
+has no native SVG support through python-docx), scaled to fit the text area of their
+section (page size minus margins, less room for the caption); the SVG files are under
+``figures/``.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from adoption.report.html import numbering
 
 FONT = "Times New Roman"
 TABLE_FONT_PT = 9
+#: Height kept free above and below a figure for its caption and note (inches).
+CAPTION_ALLOWANCE_IN = 1.2
 
 
 def _border(cell, **edges) -> None:
@@ -66,17 +72,73 @@ def _cell_text(cell, text: str, *, bold=False, italic=False, align=None, color=N
         run.font.color.rgb = RGBColor.from_string(color)
 
 
+def caption_style(doc) -> None:
+    """Word's built-in "Caption" style as APA wants it: black, body size, not italic
+    (the title's run is italic, the label's bold)."""
+    from docx.shared import Pt, RGBColor
+
+    st = doc.styles["Caption"]
+    st.font.name = FONT
+    st.font.size = Pt(11)
+    st.font.bold = False
+    st.font.italic = False
+    st.font.color.rgb = RGBColor(0, 0, 0)
+    st.paragraph_format.space_after = Pt(4)
+    st.paragraph_format.keep_with_next = True
+
+
+def add_caption(doc, kind: str, number: int, title: str) -> None:
+    """"Table N" / "Figure N" (bold, number as a ``SEQ`` field), a line break and the
+    title in italics: one paragraph in the "Caption" style."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    p = doc.add_paragraph(style="Caption")
+    p.add_run(f"{kind} ").bold = True
+
+    def field_char(kind_: str):
+        el = OxmlElement("w:fldChar")
+        el.set(qn("w:fldCharType"), kind_)
+        p.add_run()._r.append(el)
+
+    field_char("begin")
+    instr = OxmlElement("w:instrText")
+    instr.set(qn("xml:space"), "preserve")
+    instr.text = f" SEQ {kind} \\* ARABIC "
+    p.add_run()._r.append(instr)
+    field_char("separate")
+    p.add_run(str(number)).bold = True      # the field's shown result
+    field_char("end")
+    p.add_run().add_break()
+    p.add_run(title).italic = True
+
+
+def text_area(section) -> tuple[int, int]:
+    """Width and height (EMU) inside the margins of a docx section."""
+    return (section.page_width - section.left_margin - section.right_margin,
+            section.page_height - section.top_margin - section.bottom_margin)
+
+
+def fitted_size(image_size: tuple[float, float], area: tuple[int, int],
+                allowance: int) -> tuple[int, int]:
+    """Width and height (EMU) of an image scaled to the text area, aspect kept.
+
+    ``image_size`` is the image's natural width and height (any unit); it is shown as
+    wide as the text area, or smaller when it would then be taller than the area's
+    height less ``allowance`` (room for the caption and note).
+    """
+    w, h = image_size
+    max_w, max_h = area[0], area[1] - allowance
+    scale = min(max_w / w, max_h / h)
+    return int(w * scale), int(h * scale)
+
+
 def add_table(doc, t: Table, number: int) -> None:
     """One APA table: label, title, body, note."""
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Pt
 
-    p = doc.add_paragraph()
-    p.paragraph_format.keep_with_next = True
-    p.add_run(f"Table {number}").bold = True
-    p = doc.add_paragraph()
-    p.paragraph_format.keep_with_next = True
-    p.add_run(t.title).italic = True
+    add_caption(doc, "Table", number, t.title)
     table = doc.add_table(rows=1 + len(t.rows), cols=len(t.columns))
     _no_table_borders(table)
     table.autofit = True
@@ -106,16 +168,17 @@ def add_table(doc, t: Table, number: int) -> None:
 
 
 def add_figure(doc, f: Figure, number: int) -> None:
+    """One APA figure: caption, the PNG fitted to the section's text area, note."""
+    from docx.image.image import Image
     from docx.shared import Inches, Pt
 
-    p = doc.add_paragraph()
-    p.paragraph_format.keep_with_next = True
-    p.add_run(f"Figure {number}").bold = True
-    p = doc.add_paragraph()
-    p.paragraph_format.keep_with_next = True
-    p.add_run(f.title).italic = True
+    add_caption(doc, "Figure", number, f.title)
     if f.png:
-        doc.add_picture(io.BytesIO(f.png), width=Inches(6.3))
+        img = Image.from_blob(f.png)
+        w, h = fitted_size((img.width, img.height), text_area(doc.sections[-1]),
+                           Inches(CAPTION_ALLOWANCE_IN))
+        doc.add_picture(io.BytesIO(f.png), width=w, height=h)
+        doc.paragraphs[-1].paragraph_format.keep_with_next = bool(f.note)
     if f.note:
         p = doc.add_paragraph()
         r = p.add_run("Note. ")
@@ -147,6 +210,7 @@ def build_docx(report: Report):
     style = doc.styles["Normal"]
     style.font.name = FONT
     style.font.size = Pt(11)
+    caption_style(doc)
     doc.core_properties.title = report.title
     doc.add_heading(report.title, level=0)
     if report.subtitle:
