@@ -18,6 +18,7 @@ from adoption.fitview import fit_measures_frame, run_fits
 from adoption.groups import GroupResults, run_groups
 from adoption.load import LoadedResponses, label_recodes, load_responses, recode_warnings
 from adoption.measurement import MeasurementResults, measure
+from adoption.structural.scores import construct_table
 from adoption.structural.stage import StructuralResults, fit_structural
 from adoption.report import write_report
 from adoption.rundir import write_run
@@ -115,6 +116,8 @@ def run(spec: str | Path, data: str | Path | None = None, out: str | Path | None
     groups = (run_groups(cleaned, survey, estimator=options.estimator, step=step)
               if options.groups and survey.groups else None)
 
+    constructs = construct_table(structural.composite_scores,
+                                 measurement.reliability.set_index("construct")["alpha"].to_dict())
     results = {
         "adoption_version": __version__,
         "title": survey.title,
@@ -135,6 +138,7 @@ def run(spec: str | Path, data: str | Path | None = None, out: str | Path | None
         "efa": mdict["efa"],
         "cfa": mdict["cfa"],
         "common_method": mdict["common_method"],
+        "construct_scores": constructs,
         "structural": structural.to_dict(),
         "hypotheses": structural.hypotheses,
         "groups": None if groups is None else groups.to_dict(),
@@ -162,6 +166,7 @@ def run(spec: str | Path, data: str | Path | None = None, out: str | Path | None
                     "tables/htmt.csv": measurement.htmt.reset_index(names="construct"),
                     "tables/fornell_larcker.csv": measurement.fornell_larcker,
                     "tables/cfa_estimates.csv": measurement.cfa_estimates,
+                    "tables/constructs.csv": constructs,
                     "tables/hypotheses.csv": structural.hypotheses.assign(
                         expected_sign=structural.hypotheses["expected_sign"].map(sign_word)),
                     "tables/fit_measures.csv": fit_measures_frame(run_fits(results)),

@@ -448,7 +448,7 @@ def test_hypotheses_table(results, dom):
 
 def test_alternatives_and_modification_indices(results, dom):
     rows = table(dom, "alternatives-composite")
-    assert rows[0][0].endswith("(hypothesised)") and rows[1][0] == "no_stigma"
+    assert rows[0][0].endswith("(hypothesised)") and rows[1][0] == "Without stigma"
     assert heads(dom, "alternatives-composite")[6:9] == ["Δχ²", "Δdf", "p (Δχ²)"]
     close(rows[1][6], 6.3, 2)
     assert rows[1][7] == "1"

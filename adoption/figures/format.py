@@ -23,6 +23,8 @@ __all__ = ["MISSING", "MINUS", "format_bounded", "format_number", "format_p",
 MISSING = "–"
 #: The minus sign used for negative values.
 MINUS = "−"
+#: p values from here up round to 1.000 at three decimals and are written "> .999".
+P_TOP = 0.9995
 
 
 def is_number(value) -> bool:
@@ -84,28 +86,33 @@ def format_percent(share: float, digits: int = 1) -> str:
 
 
 def format_p_value(p: float) -> str:
-    """A p value for a table cell (the ``p`` is in the column head): ``.012``, ``< .001``.
+    """A p value for a table cell (the ``p`` is in the column head): ``.012``, ``< .001``,
+    and ``> .999`` for a p that would round to 1 (APA never prints p = 1.000).
 
-    >>> format_p_value(0.0123), format_p_value(2e-9)
-    ('.012', '< .001')
+    >>> format_p_value(0.0123), format_p_value(2e-9), format_p_value(0.99957)
+    ('.012', '< .001', '> .999')
     """
     if not is_number(p):
         return MISSING
     if float(p) < 0.001:
         return "< .001"
+    if float(p) >= P_TOP:
+        return "> .999"
     return format_bounded(p, 3)
 
 
 def format_p(p: float) -> str:
     """A p value in running text, APA style: ``p = .012``, ``p < .001``.
 
-    >>> format_p(0.0123), format_p(0.00001)
-    ('p = .012', 'p < .001')
+    >>> format_p(0.0123), format_p(0.00001), format_p(0.9999)
+    ('p = .012', 'p < .001', 'p > .999')
     """
     if not is_number(p):
         return "p = " + MISSING
     if float(p) < 0.001:
         return "p < .001"
+    if float(p) >= P_TOP:
+        return "p > .999"
     return "p = " + format_bounded(p, 3)
 
 

@@ -115,8 +115,10 @@ def items_section(results: Mapping[str, Any], labels: Mapping[str, str]) -> Sect
     return Section("items", "Items", tuple(b))
 
 
-def measurement_section(results: Mapping[str, Any]) -> Section:
+def measurement_section(results: Mapping[str, Any], labels: Mapping[str, str] | None = None) -> Section:
     b: list = []
+    b.append(Heading("Construct scores"))
+    _add(b, T.construct_scores(results.get("construct_scores"), labels), "Construct scores")
     b.append(Heading("Reliability and convergent validity"))
     _add(b, T.reliability(results.get("reliability")), "Reliability")
     validity = results.get("validity") or {}
@@ -124,13 +126,9 @@ def measurement_section(results: Mapping[str, Any]) -> Section:
     _add(b, T.htmt(validity.get("htmt")), "HTMT")
     _add(b, T.fornell_larcker(validity.get("fornell_larcker")), "Fornell-Larcker criterion")
     b.append(Heading("Sampling adequacy and normality"))
-    _add(b, T.sampling_adequacy(validity), "KMO, Bartlett and Mardia tests")
-    efa = results.get("efa") or {}
-    if is_number(efa.get("n_factors_parallel")):
-        b.append(Paragraph(
-            f"Parallel analysis (exploratory factor analysis) suggested {format_int(efa['n_factors_parallel'])} "
-            f"factors ({format_int(efa.get('n_components_parallel'))} components); the spec defines "
-            f"{len(results.get('reliability') or {})} constructs."))
+    _add(b, T.sampling_adequacy(validity, (results.get("sample") or {}).get("rows_analysed")),
+         "KMO, Bartlett and Mardia tests")
+    b.extend(efa_blocks(results))
     b.append(Heading("Confirmatory factor analysis"))
     cfa = results.get("cfa") or {}
     _add(b, T.cfa_fit(cfa, results.get("common_method")), "CFA fit")
@@ -138,6 +136,40 @@ def measurement_section(results: Mapping[str, Any]) -> Section:
     b.append(Heading("Common-method variance"))
     _add(b, T.common_method(results.get("common_method")), "Common-method checks")
     return Section("measurement", "Measurement model", tuple(b))
+
+
+def efa_blocks(results: Mapping[str, Any]) -> list:
+    """Exploratory factor analysis: parallel analysis in a sentence, the scree plot and
+    the table of rotated loadings."""
+    efa = results.get("efa") or {}
+    b: list = []
+    if not efa:
+        return b
+    b.append(Heading("Exploratory factor analysis"))
+    if is_number(efa.get("n_factors_parallel")):
+        b.append(Paragraph(
+            f"Parallel analysis (exploratory factor analysis) suggested {format_int(efa['n_factors_parallel'])} "
+            f"factors ({format_int(efa.get('n_components_parallel'))} components; "
+            f"{format_int(efa.get('n_factors_kaiser'))} eigenvalues above 1); the spec defines "
+            f"{len(results.get('reliability') or {})} constructs."))
+    par = efa.get("parallel") or {}
+    eig = par.get("eigenvalues") if isinstance(par, Mapping) else None
+    if eig:
+        from adoption.figures.scree import scree_image
+
+        q = par.get("quantile")
+        random = (f"the {format_int(100 * q)}th percentile of" if is_number(q) else "the mean of")
+        b.append(Figure("scree", "Scree plot with parallel analysis",
+                        f"Eigenvalues of the items' correlation matrix (components) and of the reduced "
+                        f"matrix (common factors), against {random} the eigenvalues of "
+                        f"{format_int(par.get('n_iter'))} random data sets of the same size (seed "
+                        f"{par.get('seed', T.MISSING)}). Factors are retained while the observed "
+                        "eigenvalue exceeds the random one.", "scree",
+                        svg=scree_image(eig, efa.get("n_factors_parallel"), "svg"),
+                        png=scree_image(eig, efa.get("n_factors_parallel"), "png"),
+                        alt="Scree plot of observed and random eigenvalues"))
+    _add(b, T.efa_loadings(efa), "EFA loadings")
+    return b
 
 
 def path_figure_block(key: str, model: Mapping[str, Any], labels: Mapping[str, str]) -> Figure | Paragraph:
@@ -201,7 +233,7 @@ def model_blocks(key: str, model: Mapping[str, Any], labels: Mapping[str, str]) 
         b.append(Paragraph(str(w), "warning"))
     for a in model.get("alternatives") or []:
         for w in a.get("warnings") or []:
-            b.append(Paragraph(f"Alternative model {a.get('name', '')}: {w}", "warning"))
+            b.append(Paragraph(f"Alternative model {T.model_name(a)}: {w}", "warning"))
     return b
 
 
@@ -214,7 +246,8 @@ def structural_section(results: Mapping[str, Any], labels: Mapping[str, str]) ->
     _add(b, T.structural_fit({MODELS[k][0].upper() + MODELS[k][1:]: m for k, m in models.items()}),
          "Fit of the structural models")
     b.append(Heading("Hypotheses"))
-    _add(b, T.hypotheses(results.get("hypotheses")), "Hypothesis tests")
+    _add(b, T.hypotheses(results.get("hypotheses"), T.beta_intervals(models.get("composite"))),
+         "Hypothesis tests")
     for k, m in models.items():
         b.extend(model_blocks(k, m, labels))
     return Section("structural", "Structural model", tuple(b))
@@ -386,7 +419,7 @@ def build_report(results: Mapping[str, Any]) -> Report:
         summary_section(results, labels),
         sample_section(results),
         items_section(results, labels),
-        measurement_section(results),
+        measurement_section(results, labels),
         structural_section(results, labels),
         groups_section(results, labels),
         methods_section(results),

@@ -14,9 +14,12 @@ from typing import Any, Union
 
 #: Shown wherever a part of the results is absent from the run.
 NOT_COMPUTED = "not computed in this run"
-#: Widest table printed on a portrait page; wider tables go on landscape pages (Word and
-#: the printed web page).
-PORTRAIT_MAX_COLUMNS = 11
+#: Widest table printed on a portrait page, in characters (each column's longest text
+#: plus two for padding, summed); wider tables go on landscape pages (Word and the printed
+#: web page). A4 / Letter portrait holds about 130 characters of 7.5-9 pt table text.
+PORTRAIT_MAX_CHARS = 130
+#: A label or text column wraps to about this many characters.
+WRAPPED_COLUMN_CHARS = 24
 
 
 @dataclass(frozen=True)
@@ -55,9 +58,21 @@ class Table:
         return j < self.stub or j in self.text
 
     @property
+    def width_chars(self) -> int:
+        """Estimated printed width: each column's longest text plus two, summed; label
+        and text columns (aligned left) wrap, so they count at most
+        :data:`WRAPPED_COLUMN_CHARS`."""
+        total = 0
+        for j, h in enumerate(self.columns):
+            w = max([len(str(h))] + [len(str(r[j])) for r in self.rows if j < len(r)])
+            total += (min(w, WRAPPED_COLUMN_CHARS) if self.left(j) else w) + 2
+        return total
+
+    @property
     def wide(self) -> bool:
-        """Whether the table is printed on a landscape page."""
-        return len(self.columns) > PORTRAIT_MAX_COLUMNS
+        """Whether the table is printed on a landscape page (two-column key-value tables
+        wrap instead)."""
+        return len(self.columns) > 2 and self.width_chars > PORTRAIT_MAX_CHARS
 
 
 @dataclass(frozen=True)

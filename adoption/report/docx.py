@@ -218,8 +218,11 @@ def build_docx(report: Report):
     numbers = numbering(report)
     for i, s in enumerate(report.sections, start=1):
         doc.add_heading(f"{i}. {s.title}", level=1)
-        for b in s.blocks:
+        for j, b in enumerate(s.blocks):
             if isinstance(b, Heading):
+                after = s.blocks[j + 1] if j + 1 < len(s.blocks) else None
+                if isinstance(after, Table):        # the heading goes on its table's page
+                    _landscape(doc, after.wide)
                 doc.add_heading(b.text, level=2)
             elif isinstance(b, Paragraph):
                 p = doc.add_paragraph()

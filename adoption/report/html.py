@@ -7,7 +7,7 @@ every text from the results (titles, labels, item codes) is escaped.
 
 Printed or saved as PDF (``@media print``), the page shows each figure's static SVG in
 place of the interactive one (scaled to the page, no toolbar), lets table cells wrap,
-puts tables wider than :data:`~adoption.report.content.PORTRAIT_MAX_COLUMNS` columns on
+puts tables wider than :data:`~adoption.report.content.PORTRAIT_MAX_CHARS` characters on
 landscape pages and keeps every figure and table on one page.
 """
 

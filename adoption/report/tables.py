@@ -175,6 +175,38 @@ def reliability(rel: Mapping[str, Mapping[str, Any]] | None) -> Table | None:
                  "95% CI", "ω", "CR", "AVE"), tuple(rows), note)
 
 
+def construct_scores(rows_in: Sequence[Mapping[str, Any]] | None,
+                     labels: Mapping[str, str] | None = None) -> Table | None:
+    """Means, SDs and correlations of the construct scores, Cronbach's alpha on the
+    diagonal (the table most papers start with)."""
+    if not rows_in:
+        return None
+    names = [str(r.get("construct")) for r in rows_in]
+    labels = labels or {}
+    rows = []
+    for i, r in enumerate(rows_in):
+        name = f"{labels[names[i]]} ({names[i]})" if labels.get(names[i]) else names[i]
+        cells: list = [f"{i + 1}. {name}", format_number(r.get("mean")), format_number(r.get("sd"))]
+        for j, b in enumerate(names):
+            if j > i:
+                cells.append("")
+            elif j == i:
+                a = r.get("alpha")
+                cells.append(Cell(f"({format_bounded(a)})", None) if is_number(a) else MISSING)
+            else:
+                cells.append(format_bounded(r.get(b)))
+        rows.append(tuple(cells))
+    ns = sorted({int(r["n"]) for r in rows_in if is_number(r.get("n"))})
+    n_text = (f"N = {format_int(ns[0])}" if len(ns) == 1 else
+              f"n = {format_int(ns[0])} to {format_int(ns[-1])}" if ns else "")
+    note = ("Construct scores are the means of each construct's answered items (a score needs at "
+            "least half of the items). Cronbach's α in parentheses on the diagonal; below it, "
+            "Pearson correlations (pairwise complete)" + (f"; {n_text}." if n_text else "."))
+    return Table("constructs", "Means, standard deviations, reliabilities and correlations of the "
+                 "construct scores", ("Construct", "M", "SD", *[str(i) for i in range(1, len(names) + 1)]),
+                 tuple(rows), note)
+
+
 def htmt(matrix: Mapping[str, Mapping[str, Any]] | None) -> Table | None:
     """The heterotrait-monotrait ratios (lower triangle), marked above .85 and .90."""
     if not matrix:
@@ -227,8 +259,12 @@ def fornell_larcker(rows_in: Sequence[Mapping[str, Any]] | None) -> Table | None
                  "correlations with all others (Fornell & Larcker, 1981).")
 
 
-def sampling_adequacy(validity: Mapping[str, Any] | None) -> Table | None:
-    """KMO, Bartlett's test of sphericity and Mardia's multivariate normality tests."""
+def sampling_adequacy(validity: Mapping[str, Any] | None, n_analysed: Any = None) -> Table | None:
+    """KMO, Bartlett's test of sphericity and Mardia's multivariate normality tests.
+
+    Mardia's tests use the complete rows only; ``n_analysed`` (rows analysed) lets the
+    note say how many of them that was.
+    """
     if not validity:
         return None
     rows = []
@@ -249,9 +285,56 @@ def sampling_adequacy(validity: Mapping[str, Any] | None) -> Table | None:
                      format_p_value(m.get("p_kurt")), "p < .05: not multivariate normal"))
     if not rows:
         return None
+    note = "Mardia's kurtosis statistic is the standardised z value."
+    if m and is_number(m.get("n")):
+        note += (f" Mardia's tests use the {format_int(m['n'])} rows with an answer to every item"
+                 + (f" (of {format_int(n_analysed)} analysed)" if is_number(n_analysed) else "")
+                 + "; rows with any missing answer are left out of them.")
     return Table("adequacy", "Sampling adequacy and multivariate normality",
-                 ("Test", "Statistic", "df", "p", "Reading"), tuple(rows),
-                 "Mardia's kurtosis statistic is the standardised z value.", text=(4,))
+                 ("Test", "Statistic", "df", "p", "Reading"), tuple(rows), note, text=(4,))
+
+
+#: Pattern loadings below this (in absolute value) are left blank in the EFA table.
+EFA_BLANK_BELOW = 0.30
+
+
+def efa_loadings(efa: Mapping[str, Any] | None) -> Table | None:
+    """The rotated pattern loadings of the EFA, communalities and variance explained.
+
+    Each item's largest loading is in bold; loadings below :data:`EFA_BLANK_BELOW` are
+    left blank; items flagged weak (largest loading < .40) or cross-loading are marked.
+    """
+    rows_in = list((efa or {}).get("loadings") or [])
+    if not rows_in:
+        return None
+    factors = [v.get("factor") for v in efa.get("variance") or []] or sorted(
+        (k for k in rows_in[0] if k[:1] == "F" and k[1:].isdigit()), key=lambda k: int(k[1:]))
+    rows = []
+    for r in rows_in:
+        item = str(r.get("item"))
+        if r.get("low_loading") or r.get("cross_loading"):
+            item = Cell(item + (" ‡" if r.get("low_loading") else " †"), "poor")
+        cells: list = [item, str(r.get("construct") or "")]
+        for f in factors:
+            v = r.get(f)
+            if not is_number(v) or abs(v) < EFA_BLANK_BELOW:
+                cells.append("")
+            else:
+                cells.append(Cell(format_bounded(v), "strong" if f == r.get("primary_factor") else None))
+        cells.append(format_bounded(r.get("communality")))
+        rows.append(tuple(cells))
+    var = {v.get("factor"): v for v in efa.get("variance") or []}
+    if var:
+        rows.append(("SS loadings", "", *[format_number(var.get(f, {}).get("ss_loadings")) for f in factors], ""))
+        rows.append(("% of variance", "", *[format_percent(var.get(f, {}).get("proportion")) for f in factors], ""))
+    rot = efa.get("rotation") or "no"
+    note = (f"Minimum-residual factoring, {rot} rotation, {format_int(len(factors))} factors "
+            "(parallel analysis); pattern loadings. Each item's largest loading is in bold; "
+            f"loadings below {format_bounded(EFA_BLANK_BELOW)} in absolute value are not shown. "
+            "h² = communality. † loads ≥ .30 on a second factor; ‡ no loading reaches .40. "
+            "Rows with a missing answer are left out.")
+    return Table("efa", "Exploratory factor analysis: rotated loadings",
+                 ("Item", "Construct", *factors, "h²"), tuple(rows), note, stub=2)
 
 
 def fit_row(label: str, f: Mapping[str, Any] | None) -> tuple:
@@ -377,22 +460,52 @@ def structural_fit(models: Mapping[str, Mapping[str, Any]]) -> Table | None:
                      {label: (m or {}).get("fit") for label, m in models.items()})
 
 
+def beta_intervals(model: Mapping[str, Any] | None) -> dict[tuple[str, str], tuple[Any, Any]]:
+    """Bootstrap 95% intervals of each direct path's β: ``{(lhs, rhs): (lower, upper)}``.
+
+    Read from the model's ``direct`` effects (``std.all.ci.lower`` / ``.upper``, the
+    percentile interval of the resampled std.all); empty when the model was not
+    bootstrapped (the delta-method SE of β is not computed).
+    """
+    out = {}
+    for r in (model or {}).get("direct") or []:
+        path = r.get("path")
+        lo, hi = r.get("std.all.ci.lower"), r.get("std.all.ci.upper")
+        if isinstance(path, (list, tuple)) and len(path) == 2 and (is_number(lo) or is_number(hi)):
+            out[(str(path[1]), str(path[0]))] = (lo, hi)
+    return out
+
+
+#: Where the interval of β comes from, for table notes.
+BETA_CI_NOTE = ("95% CI of β: bootstrap percentile interval of the standardised coefficient "
+                "(resampled std.all); no delta-method SE of β is computed.")
+
+
 def coefficients(model: Mapping[str, Any], key: str, label: str) -> Table | None:
-    """Regression coefficients: b, SE, beta, p and the 95% CI of b."""
+    """Regression coefficients: b, SE, beta, p, the 95% CI of b and, when the model was
+    bootstrapped, the 95% CI of beta."""
+    betas = beta_intervals(model)
     rows = []
     for r in model.get("estimates") or []:
         if r.get("op") != "~":
             continue
-        rows.append((arrow(r.get("lhs"), r.get("rhs")), format_number(r.get("est"), 3),
-                     format_number(r.get("se"), 3), format_bounded(r.get("std.all")) + stars(r.get("pvalue")),
-                     format_number(r.get("z")), format_p_value(r.get("pvalue")),
-                     f"[{format_number(r.get('ci.lower'), 3)}, {format_number(r.get('ci.upper'), 3)}]"))
+        row = (arrow(r.get("lhs"), r.get("rhs")), format_number(r.get("est"), 3),
+               format_number(r.get("se"), 3), format_bounded(r.get("std.all")) + stars(r.get("pvalue")),
+               format_number(r.get("z")), format_p_value(r.get("pvalue")),
+               f"[{format_number(r.get('ci.lower'), 3)}, {format_number(r.get('ci.upper'), 3)}]")
+        if betas:
+            row += (interval(*betas.get((str(r.get("lhs")), str(r.get("rhs"))), (None, None)),
+                             bounded=True),)
+        rows.append(row)
     if not rows:
         return None
+    note = ("b = unstandardised coefficient; β = standardised coefficient (std.all); "
+            "* p < .05, ** p < .01, *** p < .001. Confidence intervals of b from the standard errors.")
+    if betas:
+        note += " " + BETA_CI_NOTE
     return Table(f"coefficients-{key}", f"Path coefficients of the {label}",
-                 ("Path", "b", "SE", "β", "z", "p", "95% CI of b"), tuple(rows),
-                 "b = unstandardised coefficient; β = standardised coefficient (std.all); "
-                 "* p < .05, ** p < .01, *** p < .001. Confidence intervals from the standard errors.")
+                 ("Path", "b", "SE", "β", "z", "p", "95% CI of b", *(("95% CI of β",) if betas else ())),
+                 tuple(rows), note)
 
 
 def outcome_r2(model: Mapping[str, Any]) -> dict[str, Any]:
@@ -478,11 +591,13 @@ def effects(rows_in: Sequence[Mapping[str, Any]] | None, key: str, title: str,
     return Table(key, title, heads, tuple(rows), note, text=(len(heads) - 1,))
 
 
-def hypotheses(rows_in: Sequence[Mapping[str, Any]] | None) -> Table | None:
+def hypotheses(rows_in: Sequence[Mapping[str, Any]] | None,
+               betas: Mapping[tuple[str, str], tuple[Any, Any]] | None = None) -> Table | None:
     """Each hypothesis: the path, its expected sign, beta, p, CI and whether it holds.
 
     When the rows carry ``latent.std.all`` / ``latent.pvalue`` / ``latent.supported``
-    (the same path in the latent model), these are shown too.
+    (the same path in the latent model), these are shown too. ``betas`` (see
+    :func:`beta_intervals`) adds the 95% CI of beta in the composite model.
     """
     if not rows_in:
         return None
@@ -496,11 +611,15 @@ def hypotheses(rows_in: Sequence[Mapping[str, Any]] | None) -> Table | None:
 
     rows = []
     for r in rows_in:
-        sign = sign_word(r.get("expected_sign"))
+        raw = r.get("expected_sign")
+        sign = sign_word(raw)
         cells = [str(r.get("id", "")), arrow(r.get("lhs"), r.get("rhs")), sign,
                  format_bounded(r.get("std.all")) + stars(r.get("pvalue")), format_p_value(r.get("pvalue")),
                  f"[{format_number(r.get('ci.lower'), 3)}, {format_number(r.get('ci.upper'), 3)}]",
                  verdict(r.get("supported"), raw)]
+        if betas:
+            cells.insert(6, interval(*betas.get((str(r.get("lhs")), str(r.get("rhs"))), (None, None)),
+                                     bounded=True))
         if latent:
             cells += [format_bounded(r.get("latent.std.all")) + stars(r.get("latent.pvalue")),
                       format_p_value(r.get("latent.pvalue")), verdict(r.get("latent.supported"), raw)]
@@ -509,11 +628,38 @@ def hypotheses(rows_in: Sequence[Mapping[str, Any]] | None) -> Table | None:
     note = ("A hypothesis is supported when its path is significant (p < .05) with the expected "
             "sign; a path without an expected sign is only called significant or not. "
             "* p < .05, ** p < .01, *** p < .001.")
+    if betas:
+        heads.insert(6, "95% CI of β")
+        note += " " + BETA_CI_NOTE
     if latent:
         heads += ["β (latent)", "p (latent)", "Result (latent)"]
         note = ("β, p, CI and result from the composite path model; the last three columns from "
                 "the latent-variable model. " + note)
-    return Table("hypotheses", "Hypotheses", tuple(heads), tuple(rows), note, stub=2, text=(2, 6, 9))
+    text = tuple(i for i, h in enumerate(heads) if h in ("Expected", "Result", "Result (latent)"))
+    return Table("hypotheses", "Hypotheses", tuple(heads), tuple(rows), note, stub=2, text=text)
+
+
+def model_name(model: Mapping[str, Any]) -> str:
+    """A spec's model name as a reader wants it: its ``label`` when the spec gives one,
+    else the name humanised ("no_stigma" -> "Without stigma", "direct_empathy" ->
+    "Direct empathy"; construct codes such as "STG" keep their case).
+
+    >>> model_name({"name": "no_stigma"}), model_name({"name": "x", "label": "Baseline"})
+    ('Without stigma', 'Baseline')
+    """
+    import re
+
+    if model.get("label"):
+        return str(model["label"])
+    name = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", str(model.get("name", "")).strip())   # camelCase
+    words = [w for w in re.split(r"[_\s.-]+", name) if w]
+    if not words:
+        return ""
+    if words[0].lower() in ("no", "without", "wo"):
+        words[0] = "without"
+    words = [w if w.isupper() else w.lower() for w in words]
+    text = " ".join(words)
+    return text[0].upper() + text[1:]
 
 
 def alternatives(base_label: str, base_fit: Mapping[str, Any] | None,
@@ -545,12 +691,12 @@ def alternatives(base_label: str, base_fit: Mapping[str, Any] | None,
         if is_number(d) and c.get("restricted") == "base":
             chi += "†"
             larger_alt = True
-        rows.append((str(a.get("name", "")), *fit_cells(a.get("fit")),
+        rows.append((model_name(a), *fit_cells(a.get("fit")),
                      chi, format_int(c.get("df.diff")),
                      format_p_value(p) if is_number(d) and d >= 0 else MISSING,
                      format_bounded(c.get(f"{cfi_name}.diff"), 3),
                      format_number(c.get("aic.diff"), 1)))
-    notes = [f"{a.get('name')}: {a['comparison']['note']}." for a in alts
+    notes = [f"{model_name(a)}: {a['comparison']['note']}." for a in alts
              if isinstance(a.get("comparison"), Mapping) and a["comparison"].get("note")]
     heads = fit_columns([base_fit])
     note = ("Δχ² tests the model with more degrees of freedom (the restricted one) against the "
