@@ -258,8 +258,8 @@ def test_every_section_and_table_is_numbered(dom, written):
     labels = [p.text_content() for p in dom.xpath("//div[contains(concat(' ', @class, ' '), ' apa-table ')]/p[@class='label']")]
     assert labels == [f"Table {i}" for i in range(1, len(labels) + 1)]
     figs = [p.text_content() for p in dom.xpath("//figure/p[@class='label']")]
-    # flow, Likert chart, two path diagrams, then one diagram per group (group section)
-    assert len(figs) == 4 + len(dom.xpath("//section[@id='sec-groups']//figure"))
+    # flow, Likert chart, scree plot, two path diagrams, then one diagram per group
+    assert len(figs) == 5 + len(dom.xpath("//section[@id='sec-groups']//figure"))
     assert figs == [f"Figure {i}" for i in range(1, len(figs) + 1)]
 
 

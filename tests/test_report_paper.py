@@ -90,3 +90,127 @@ def test_figure_notes_make_sense_on_paper(document, written):
     html = (written / "report.html").read_text(encoding="utf-8").lower()
     assert "hover" not in text
     assert "hover an arrow" not in html
+
+
+# --------------------------------------------------------------------------- what a paper needs
+def html_table(page: str, key: str) -> tuple[list[str], list[list[str]]]:
+    import lxml.html
+
+    t = lxml.html.fromstring(page).get_element_by_id(f"tbl-{key}")
+    heads = [th.text_content().strip() for th in t.find("thead").iter("th")]
+    rows = [[td.text_content().strip() for td in tr.findall("td")] for tr in t.find("tbody").findall("tr")]
+    return heads, rows
+
+
+def shown(text: str) -> float:
+    t = text.replace("−", "-").strip("()*").strip()
+    return float(("0" + t) if t.startswith(".") else t.replace("-.", "-0."))
+
+
+@pytest.fixture(scope="module")
+def run_page(example_run, tmp_path_factory):
+    """The example run's own report (bootstrapped composite model), as written by the run."""
+    return (example_run.out_dir / "report.html").read_text(encoding="utf-8")
+
+
+def test_construct_table_means_sds_correlations_and_alpha(example_run, run_page):
+    import numpy as np
+    import pandas as pd
+
+    scores = example_run.structural.composite_scores
+    rel = example_run.measurement.reliability.set_index("construct")["alpha"]
+    csv = pd.read_csv(example_run.out_dir / "tables" / "constructs.csv")
+    names = list(scores.columns)
+    assert csv["construct"].tolist() == names
+    x = scores.to_numpy(float)
+    for i, a in enumerate(names):
+        xi = x[:, i][~np.isnan(x[:, i])]
+        np.testing.assert_allclose(csv.loc[i, ["mean", "sd"]].to_numpy(float),
+                                   [xi.mean(), xi.std(ddof=1)], rtol=1e-12)
+        assert csv.loc[i, "alpha"] == pytest.approx(rel[a], rel=1e-12)
+        for j, b in enumerate(names):
+            ok = ~np.isnan(x[:, i]) & ~np.isnan(x[:, j])
+            r = np.corrcoef(x[ok, i], x[ok, j])[0, 1]
+            assert csv.loc[i, b] == pytest.approx(r, abs=1e-12)      # pairwise complete
+    heads, rows = html_table(run_page, "constructs")
+    assert heads[:3] == ["Construct", "M", "SD"] and heads[3:] == [str(k) for k in range(1, len(names) + 1)]
+    for i, row in enumerate(rows):
+        assert row[0].startswith(f"{i + 1}. ") and row[0].endswith(f"({names[i]})")
+        assert abs(shown(row[1]) - csv.loc[i, "mean"]) <= 0.005 + 1e-9
+        assert row[3 + i].startswith("(") and abs(shown(row[3 + i]) - rel[names[i]]) <= 0.005 + 1e-9
+        if i:
+            assert abs(shown(row[3]) - csv.loc[i, names[0]]) <= 0.005 + 1e-9
+        assert all(c == "" for c in row[4 + i:])
+
+
+def test_efa_loadings_table_and_scree_plot(example_run, run_page):
+    efa = example_run.results["efa"]
+    heads, rows = html_table(run_page, "efa")
+    factors = [v["factor"] for v in efa["variance"]]
+    assert heads == ["Item", "Construct", *factors, "h²"]
+    items = [r for r in rows if r[1]]
+    assert len(items) == len(efa["loadings"])
+    for row, ld in zip(items, efa["loadings"]):
+        assert row[0].split()[0] == ld["item"]
+        k = 2 + factors.index(ld["primary_factor"])
+        assert abs(shown(row[k]) - ld["primary_loading"]) <= 0.005 + 1e-9
+        for f in factors:       # loadings below .30 are left blank
+            cell = row[2 + factors.index(f)]
+            assert (cell == "") == (abs(ld[f]) < 0.30)
+    svg = (example_run.out_dir / "figures" / "scree.svg").read_text(encoding="utf-8")
+    assert "<text" in svg and "Eigenvalue" in svg
+    assert 'id="fig-scree-wrap"' in run_page
+
+
+def test_beta_intervals_beside_b(example_run, run_page):
+    comp = json.loads((example_run.out_dir / "results.json").read_text())["structural"]["composite"]
+    direct = {tuple(r["path"]): r for r in comp["direct"]}
+    heads, rows = html_table(run_page, "coefficients-composite")
+    assert heads[-2:] == ["95% CI of b", "95% CI of β"]
+    regs = [r for r in comp["estimates"] if r["op"] == "~"]
+    for row, r in zip(rows, regs):
+        d = direct[(r["rhs"], r["lhs"])]
+        lo, hi = (shown(x) for x in row[-1].strip("[]").split(", "))
+        assert abs(lo - d["std.all.ci.lower"]) <= 0.005 + 1e-9
+        assert abs(hi - d["std.all.ci.upper"]) <= 0.005 + 1e-9
+        assert lo <= r["std.all"] <= hi
+    heads, rows = html_table(run_page, "hypotheses")
+    assert heads[5:7] == ["95% CI of b", "95% CI of β"]
+    assert "bootstrap percentile interval of the standardised coefficient" in run_page
+    # the latent model is not bootstrapped: no interval of beta is claimed for it
+    assert "95% CI of β" not in html_table(run_page, "coefficients-latent")[0]
+
+
+def test_model_names_are_readable(run_page):
+    from adoption.report.tables import model_name
+
+    assert model_name({"name": "no_stigma"}) == "Without stigma"
+    assert model_name({"name": "direct_empathy"}) == "Direct empathy"
+    assert model_name({"name": "STG_only"}) == "STG only"
+    assert model_name({"name": "no_stigma", "label": "Stigma left out"}) == "Stigma left out"
+    _, rows = html_table(run_page, "alternatives-composite")
+    assert [r[0] for r in rows[1:]] == ["Without stigma", "Direct empathy"]
+    assert "no_stigma" not in run_page.split('id="tbl-alternatives-composite"')[1].split("</table>")[0]
+
+
+def test_mardia_p_near_one_and_its_complete_rows(results):
+    from adoption.figures.format import format_p, format_p_value
+
+    assert format_p_value(0.99957) == "> .999" and format_p(0.9996) == "p > .999"
+    assert format_p_value(0.9994) == ".999"
+    res = copy.deepcopy(results)
+    res["validity"]["mardia"].update(p_skew=0.99957, n=266)
+    res["sample"]["rows_analysed"] = 545
+    t = next(t for t in build_report(res).tables() if t.key == "adequacy")
+    skew = next(r for r in t.rows if str(r[0]).startswith("Mardia's multivariate skewness"))
+    assert skew[3] == "> .999"
+    assert "266 rows with an answer to every item (of 545 analysed)" in t.note
+
+
+def test_hypotheses_csv_writes_signs_as_words(example_run):
+    import pandas as pd
+
+    text = (example_run.out_dir / "tables" / "hypotheses.csv").read_text(encoding="utf-8")
+    h = pd.read_csv(example_run.out_dir / "tables" / "hypotheses.csv")
+    assert set(h["expected_sign"]) <= {"positive", "negative", "any"}
+    assert "'+" not in text and "'-" not in text
