@@ -2,6 +2,8 @@
 
     layout.py       path-diagram geometry (boxes, routed arrows, label boxes); no drawing
     pathdiagram.py  path diagrams: plotly figure, and SVG / PNG bytes via matplotlib
+    scree.py        scree plot with parallel analysis (SVG / PNG)
+    save.py         every matplotlib figure saved here (SVG text kept as text)
 
 plotly and matplotlib are imported only when a figure is drawn.
 """

@@ -3,6 +3,7 @@
 
     build.py         results.json -> Report (sections of paragraphs, tables, figures)
     tables.py        the APA tables (numbers formatted here, and only here)
+    tables_paper.py  the construct table and the EFA loadings (formatted the same way)
     summary_text.py  the plain-language summary (associations, never causes)
     html.py          Report -> report.html (Jinja2 template, plotly.js inlined once)
     docx.py          Report -> report.docx (python-docx)

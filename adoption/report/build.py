@@ -21,6 +21,7 @@ import pandas as pd
 
 from adoption.figures.format import format_int, is_number
 from adoption.report import tables as T
+from adoption.report import tables_paper as P
 from adoption.report.content import NOT_COMPUTED, Code, Figure, Heading, Paragraph, Report, Section
 from adoption.report.summary_text import plain_summary
 
@@ -118,7 +119,7 @@ def items_section(results: Mapping[str, Any], labels: Mapping[str, str]) -> Sect
 def measurement_section(results: Mapping[str, Any], labels: Mapping[str, str] | None = None) -> Section:
     b: list = []
     b.append(Heading("Construct scores"))
-    _add(b, T.construct_scores(results.get("construct_scores"), labels), "Construct scores")
+    _add(b, P.construct_scores(results.get("construct_scores"), labels), "Construct scores")
     b.append(Heading("Reliability and convergent validity"))
     _add(b, T.reliability(results.get("reliability")), "Reliability")
     validity = results.get("validity") or {}
@@ -168,7 +169,7 @@ def efa_blocks(results: Mapping[str, Any]) -> list:
                         svg=scree_image(eig, efa.get("n_factors_parallel"), "svg"),
                         png=scree_image(eig, efa.get("n_factors_parallel"), "png"),
                         alt="Scree plot of observed and random eigenvalues"))
-    _add(b, T.efa_loadings(efa), "EFA loadings")
+    _add(b, P.efa_loadings(efa), "EFA loadings")
     return b
 
 
