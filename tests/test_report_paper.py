@@ -59,12 +59,25 @@ def shapes_by_section(doc):
 # --------------------------------------------------------------------------- docx
 def test_docx_figures_fit_the_text_area(document, results):
     shapes = shapes_by_section(document)
-    assert len(shapes) == len(build_report(results).figures())
+    assert len(shapes) == sum(len(f.png_parts) or 1 for f in build_report(results).figures())
     for cx, cy, sec in shapes:
         width = sec.page_width - sec.left_margin - sec.right_margin
         height = sec.page_height - sec.top_margin - sec.bottom_margin
         assert cx <= width, (cx / 914400, width / 914400)
         assert cy <= height, (cy / 914400, height / 914400)
+
+
+def test_long_likert_chart_is_split_by_construct(document, results):
+    """37 items do not fit one page at full width: the chart continues on the next page,
+    cut between constructs, each part as wide as the text area."""
+    likert = next(f for f in build_report(results).figures() if f.key == "likert")
+    assert len(likert.png_parts) == 2
+    text = [p.text for p in document.paragraphs]
+    assert sum(t.endswith("(continued)") for t in text) == 1
+    sec = document.sections[0]
+    width = sec.page_width - sec.left_margin - sec.right_margin
+    sizes = [(cx, cy) for cx, cy, _ in shapes_by_section(document)]
+    assert sum(cx == width for cx, _ in sizes) >= 4      # flow, both Likert parts, scree, ...
 
 
 def test_docx_captions_use_the_caption_style(document, results):
@@ -81,7 +94,8 @@ def test_docx_captions_use_the_caption_style(document, results):
     assert instr.count(" SEQ Table \\* ARABIC ") == len(report.tables())
     assert instr.count(" SEQ Figure \\* ARABIC ") == len(report.figures())
     # no caption is left in the Normal style
-    normal = [p.text for p in document.paragraphs if p.style.name == "Normal"]
+    normal = [p.text for p in document.paragraphs
+              if p.style.name == "Normal" and not p.text.endswith("(continued)")]
     assert not any(t.startswith(("Table ", "Figure ")) and t.split()[1].isdigit() for t in normal)
 
 

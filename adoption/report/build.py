@@ -106,7 +106,29 @@ def likert_figure_block(results: Mapping[str, Any], labels: Mapping[str, str]) -
                   "right; percentages of each item's valid answers (below 7% not printed).",
                   "likert", plotly=likert_figure(df, labels), svg=likert_svg(df, labels),
                   png=likert_png(df, labels),
+                  png_parts=tuple(likert_png(part, labels) for part in likert_parts(df)),
                   alt="Diverging stacked bar chart of the answers to every item")
+
+
+#: Items per part of the Likert chart in the Word file (about a page at full width).
+LIKERT_ITEMS_PER_PART = 20
+
+
+def likert_parts(df: pd.DataFrame, per_part: int = LIKERT_ITEMS_PER_PART) -> list[pd.DataFrame]:
+    """The answer distribution cut into parts of whole constructs, each with at most
+    about ``per_part`` items (one part when it is short enough)."""
+    if "construct" not in df or df["item"].nunique() <= per_part:
+        return []
+    parts: list[list[str]] = [[]]
+    count = 0
+    for c in dict.fromkeys(df["construct"]):
+        n = df.loc[df["construct"] == c, "item"].nunique()
+        if count and count + n > per_part:
+            parts.append([])
+            count = 0
+        parts[-1].append(c)
+        count += n
+    return [df[df["construct"].isin(cs)] for cs in parts]
 
 
 def items_section(results: Mapping[str, Any], labels: Mapping[str, str]) -> Section:

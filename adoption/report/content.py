@@ -112,6 +112,9 @@ class Figure:
     png: bytes | None = None
     alt: str = ""
     side: bool = False
+    #: PNGs of the figure in parts (e.g. the Likert chart split by construct), for paper
+    #: pages too short for the whole figure at a readable size; empty: use ``png``.
+    png_parts: tuple[bytes, ...] = ()
 
 
 Block = Union[Paragraph, Heading, Table, Figure, Code]

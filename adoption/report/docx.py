@@ -168,17 +168,25 @@ def add_table(doc, t: Table, number: int) -> None:
 
 
 def add_figure(doc, f: Figure, number: int) -> None:
-    """One APA figure: caption, the PNG fitted to the section's text area, note."""
+    """One APA figure: caption, the PNG fitted to the section's text area, note. A
+    figure given in parts (``png_parts``) continues on the next pages."""
     from docx.image.image import Image
     from docx.shared import Inches, Pt
 
     add_caption(doc, "Figure", number, f.title)
-    if f.png:
-        img = Image.from_blob(f.png)
+    parts = f.png_parts or ((f.png,) if f.png else ())
+    for i, png in enumerate(parts):
+        if i:       # a later part of a split figure starts a page with a short label
+            p = doc.add_paragraph()
+            p.paragraph_format.page_break_before = True
+            p.paragraph_format.keep_with_next = True
+            r = p.add_run(f"Figure {number} (continued)")
+            r.italic = True
+        img = Image.from_blob(png)
         w, h = fitted_size((img.width, img.height), text_area(doc.sections[-1]),
                            Inches(CAPTION_ALLOWANCE_IN))
-        doc.add_picture(io.BytesIO(f.png), width=w, height=h)
-        doc.paragraphs[-1].paragraph_format.keep_with_next = bool(f.note)
+        doc.add_picture(io.BytesIO(png), width=w, height=h)
+        doc.paragraphs[-1].paragraph_format.keep_with_next = bool(f.note) and i == len(parts) - 1
     if f.note:
         p = doc.add_paragraph()
         r = p.add_run("Note. ")
@@ -239,6 +247,7 @@ def build_docx(report: Report):
                 _landscape(doc, b.wide)
                 add_table(doc, b, numbers[b.key])
             elif isinstance(b, Figure):
+                _landscape(doc, False)          # figures are drawn for portrait pages
                 add_figure(doc, b, numbers[b.key])
     return doc
 
