@@ -267,7 +267,8 @@ def test_model_page_toggles(runs, monkeypatch):
     assert len(hover) == len(regs)
     assert all("b = " in h and "β = " in h and "SE = " in h and "95% CI" in h for h in hover)
     heads = [list(t.columns) for t in tables(at)]
-    assert ["Path", "b", "SE", "β", "z", "p", "95% CI of b"] in heads
+    # the composite model's table carries the bootstrap CI of beta too (issue 17)
+    assert ["Path", "b", "SE", "β", "z", "p", "95% CI of b", "95% CI of β"] in heads
     assert any("R²" in h for h in heads)
     assert any(h[0] == "Hypothesis" for h in heads)
     labels = [a["text"] for a in fig["layout"]["annotations"]]
