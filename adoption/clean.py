@@ -5,10 +5,12 @@ In order:
 1. the spec's missing codes (99, -9...) become missing, per column, logged;
 2. out-of-range answers (a 0, a 6 on a 1-5 item, a 2.5) become missing and are logged
    one line per value, or stop the run, as ``out_of_range`` in the spec says;
-3. the screening rules mark careless rows (:mod:`adoption.screening`), each row with
+3. the completion time is read as seconds ("45,5", "00:45", "1:02:03" too), logged,
+   with a warning where it cannot be read;
+4. the screening rules mark careless rows (:mod:`adoption.screening`), each row with
    every rule it breaks;
-4. under ``missing: listwise`` rows with any missing item are set aside too;
-5. reverse-keyed items are recoded as ``min + max - x``.
+5. under ``missing: listwise`` rows with any missing item are set aside too;
+6. reverse-keyed items are recoded as ``min + max - x``.
 
 Every input row ends up either analysed or excluded with its reasons:
 ``rows_in == rows_analysed + sum(excluded counts)`` always holds. Where a row breaks
@@ -26,7 +28,7 @@ import pandas as pd
 from adoption import screening
 from adoption.audit import LogEntry
 from adoption.errors import InputError
-from adoption.load import LoadedResponses
+from adoption.load import NA_TOKENS, LoadedResponses
 from adoption.spec import Survey
 
 #: Exclusion reasons in the order the flow table assigns a row's primary reason.
@@ -74,6 +76,8 @@ class CleanedResponses:
     log : every value changed and row set aside, as LogEntry lines (loader's first).
     screening_scores : per input row, the screening statistics (longstring, irv,
         mahalanobis d2 and p, missing share) for the record.
+    warnings : what the user must see (a screening column that cannot be read, so a
+        rule was not applied to some or all rows).
     """
 
     data: pd.DataFrame
@@ -82,6 +86,7 @@ class CleanedResponses:
     flow: Flow
     log: tuple[LogEntry, ...]
     screening_scores: pd.DataFrame
+    warnings: tuple[str, ...] = ()
 
 
 def _apply_missing_codes(df: pd.DataFrame, cols: list[str], codes: tuple[float, ...]) -> list[LogEntry]:
@@ -128,6 +133,48 @@ def _reverse(df: pd.DataFrame, survey: Survey) -> list[LogEntry]:
             log.append(LogEntry("clean", "reverse-coded", item, None, int(df[item].notna().sum()),
                                 f"recoded as {sc.min + sc.max} - x"))
     return log
+
+
+def _completion_times(df: pd.DataFrame, survey: Survey, path: str) -> tuple[list[LogEntry], list[str]]:
+    """The time column as seconds (in place), with the formats read logged and a warning
+    when values cannot be read: the speed rule must never switch itself off unseen."""
+    col = survey.screening.time_column
+    if not col or col not in df:
+        return [], []
+    raw = df[col]
+    seconds, formats = screening.durations_to_seconds(raw)
+    df[col] = seconds
+    log, warnings = [], []
+    converted = {k: n for k, n in formats.items() if k not in ("number", "unreadable")}
+    if converted:
+        log.append(LogEntry("clean", "completion time read as seconds", col, None,
+                            sum(converted.values()),
+                            "; ".join(f"{n} value(s) as {k}" for k, n in converted.items())
+                            + f" (e.g. {_example(raw, seconds)})"))
+    blank = raw.astype(str).str.strip().str.casefold().isin(["", *NA_TOKENS])
+    bad = raw.notna() & seconds.isna() & ~blank
+    if bad.any():
+        rows = ", ".join(map(str, df.index[bad][:5].tolist())) + (", ..." if bad.sum() > 5 else "")
+        rule = (f"the speed screen (min_seconds {survey.screening.min_seconds:g}) "
+                if survey.screening.min_seconds is not None else "the completion time ")
+        effect = ("was not applied to any row" if seconds.notna().sum() == 0
+                  else "was not applied to these rows")
+        log.append(LogEntry("clean", "completion time unreadable", col, None, int(bad.sum()),
+                            f"data rows {rows}: not seconds, mm:ss or h:mm:ss; set to missing"))
+        warnings.append(f"{path}: time column '{col}': {int(bad.sum())} of {int(raw.notna().sum())} "
+                        f"value(s) could not be read as a duration (data rows {rows}); {rule}{effect}. "
+                        "Export the times as seconds, mm:ss or h:mm:ss.")
+    return log, warnings
+
+
+def _example(raw: pd.Series, seconds: pd.Series) -> str:
+    """One converted value and its seconds, for the log."""
+    text = raw.astype(str)
+    changed = seconds.notna() & (pd.to_numeric(text, errors="coerce") != seconds)
+    if not changed.any():
+        return "values already in seconds"
+    row = changed.idxmax()
+    return f"{text[row]!r} -> {seconds[row]:g} s"
 
 
 def _check_variance(data: pd.DataFrame, items: list[str], path: str) -> None:
@@ -180,6 +227,8 @@ def clean(loaded: LoadedResponses, survey: Survey) -> CleanedResponses:
     attn_cols = [a.column for a in survey.screening.attention_checks]
     log += _apply_missing_codes(df, items + [c for c in attn_cols if c in df], survey.missing.codes)
     log += _out_of_range(df, survey, path)
+    time_log, warnings = _completion_times(df, survey, path)
+    log += time_log
 
     # Screening looks at the answers as given (before reverse-keying): a straight-liner
     # gives the same raw answer to reversed items too.
@@ -219,4 +268,4 @@ def clean(loaded: LoadedResponses, survey: Survey) -> CleanedResponses:
                          f"({flow.rows_in} rows in). Check the screening thresholds in the spec.")
     _check_variance(data, items, path)
     return CleanedResponses(data=data, items=tuple(items), exclusions=exclusions, flow=flow,
-                            log=tuple(log), screening_scores=scores)
+                            log=tuple(log), screening_scores=scores, warnings=tuple(warnings))

@@ -146,6 +146,7 @@ def run(spec: str | Path, data: str | Path | None = None, out: str | Path | None
                        for n, c in survey.constructs.items()},
         "privacy": {"small_cell": survey.small_cell},
         "warnings": {"loading": recode_warnings(loaded.recodes),
+                     "cleaning": list(cleaned.warnings),
                      "measurement": mdict["warnings"],
                      "composite": list(structural.composite.warnings),
                      "latent": [] if structural.latent is None else list(structural.latent.warnings)},

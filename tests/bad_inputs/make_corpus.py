@@ -83,6 +83,15 @@ def rezip(data: bytes, change) -> bytes:
     return out.getvalue()
 
 
+def timed_files(df: pd.DataFrame) -> dict[str, str]:
+    """The corpus table with a completion time (5 speeders, rows 1-5) written three ways."""
+    secs = np.r_[[20, 31, 45, 52, 59], np.arange(5, len(df)) * 7 + 100]
+    as_text = {"time_decimal_comma.csv": [f"{t},5" for t in secs],
+               "time_mmss.csv": [f"{t // 60:02d}:{t % 60:02d}" for t in secs],
+               "time_unreadable.csv": [f"about {t} s" for t in secs]}
+    return {name: csv_text(df.assign(duration=times), ";") for name, times in as_text.items()}
+
+
 def main() -> None:
     FILES.mkdir(exist_ok=True)
     for old in FILES.iterdir():
@@ -157,6 +166,10 @@ def main() -> None:
     write("formula_cells.csv", csv_text(formulas))
     write("pii_undeclared.csv", csv_text(df.assign(
         contact=[f"student{i}@uni.example.edu" for i in range(len(df))])))
+
+    # -- completion times (specs/mini_time.yaml: min_seconds 60) -------------------------
+    for name, text in timed_files(df).items():
+        write(name, text)
 
     # -- CSV: structure -------------------------------------------------------------------
     write("empty.csv", b"")
