@@ -20,7 +20,7 @@ several rules, the flow table counts it once, under the first rule in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -76,6 +76,8 @@ class CleanedResponses:
     log : every value changed and row set aside, as LogEntry lines (loader's first).
     screening_scores : per input row, the screening statistics (longstring, irv,
         mahalanobis d2 and p, missing share) for the record.
+    category_labels : group or demographic column -> {value: label}, from the loader
+        (the file's value labels and the spec's group labels, reconciled).
     warnings : what the user must see (a screening column that cannot be read, so a
         rule was not applied to some or all rows).
     """
@@ -87,6 +89,7 @@ class CleanedResponses:
     log: tuple[LogEntry, ...]
     screening_scores: pd.DataFrame
     warnings: tuple[str, ...] = ()
+    category_labels: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def _apply_missing_codes(df: pd.DataFrame, cols: list[str], codes: tuple[float, ...]) -> list[LogEntry]:
@@ -268,4 +271,5 @@ def clean(loaded: LoadedResponses, survey: Survey) -> CleanedResponses:
                          f"({flow.rows_in} rows in). Check the screening thresholds in the spec.")
     _check_variance(data, items, path)
     return CleanedResponses(data=data, items=tuple(items), exclusions=exclusions, flow=flow,
-                            log=tuple(log), screening_scores=scores, warnings=tuple(warnings))
+                            log=tuple(log), screening_scores=scores, warnings=tuple(warnings),
+                            category_labels=loaded.category_labels)

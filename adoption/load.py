@@ -66,6 +66,8 @@ class LoadedResponses:
     value_labels : column -> {code: label}, where the file has them.
     recodes : column -> the rule applied (``c -> 6 - c``) where the file's value labels
         ran differently from the spec's scale and the codes were recoded by them.
+    category_labels : group or demographic column -> {:func:`category_key` of a value:
+        label}: the file's value labels and the spec's group labels, reconciled.
     """
 
     data: pd.DataFrame
@@ -74,6 +76,7 @@ class LoadedResponses:
     variable_labels: dict[str, str] = field(default_factory=dict)
     value_labels: dict[str, dict] = field(default_factory=dict)
     recodes: dict[str, str] = field(default_factory=dict)
+    category_labels: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def label_recodes(recodes: dict[str, str]) -> list[dict]:
@@ -236,6 +239,12 @@ def load_responses(path: str | Path, survey: Survey, *, sheet: str | None = None
     for g in survey.groups:
         if g.labels and g.column in df.columns:
             df[g.column] = _group_labels_to_codes(df[g.column], g.column, g.labels, log)
+    labels = {}
+    for col in dict.fromkeys([*survey.group_columns, *survey.demographics]):
+        if col in df.columns:
+            spec = next((g.labels for g in survey.groups if g.column == col), {})
+            df[col], labels[col] = _reconcile_category_labels(
+                p, df[col], col, value_labels.get(col, {}), spec, log)
 
     keep = set(df.columns)
     source = SourceInfo(path=str(p), sha256=digest, format=out_format, rows=len(df),
@@ -245,6 +254,7 @@ def load_responses(path: str | Path, survey: Survey, *, sheet: str | None = None
         variable_labels={c: t for c, t in variable_labels.items() if c in keep and t},
         value_labels={c: v for c, v in value_labels.items() if c in keep and v},
         recodes=recodes,
+        category_labels={c: v for c, v in labels.items() if v},
     )
 
 
@@ -805,6 +815,79 @@ def _group_labels_to_codes(s: pd.Series, col: str, labels: dict, log: list[LogEn
                         detail="group labels read as the spec's codes: "
                                + "; ".join(f"{t} -> {_fmt(codes[_norm_label(t)])}" for t in labels.values())))
     return out
+
+
+def category_key(v) -> str:
+    """A group or demographic value as it is shown and looked up: 1.0 -> '1', 'F' -> 'F'.
+
+    Examples
+    --------
+    >>> [category_key(v) for v in (2.0, 2, np.float64(1.5), "F")]
+    ['2', '2', '1.5', 'F']
+    """
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v)
+
+
+def _reconcile_category_labels(p: Path, s: pd.Series, col: str, file_labels: dict, spec_labels: dict,
+                               log: list[LogEntry]) -> tuple[pd.Series, dict[str, str]]:
+    """The labels of a group or demographic column: the file's value labels and the
+    spec's group labels, which must agree code by code.
+
+    Where both name the same labels under other codes (the file: 1 = Male, 2 = Female;
+    the spec: 1 = Female, 2 = Male), the column is recoded by label text so that each
+    respondent keeps the group the file gives them, as items are recoded (logged).
+    Where they disagree otherwise (the file: 1 = Female; the spec: 1 = Men), loading
+    stops: a group name is a finding of the report, and neither side can be chosen
+    without the user.
+
+    Returns
+    -------
+    column, labels : the column (recoded where needed) and {category_key: label}.
+    """
+    file = {category_key(k): " ".join(str(t).split()) for k, t in file_labels.items()}
+    spec = {category_key(k): str(t) for k, t in spec_labels.items()}
+    conflicts = sorted(k for k in spec if k in file and _norm_label(spec[k]) != _norm_label(file[k]))
+    if not conflicts:
+        if file and set(file) - set(spec):
+            log.append(LogEntry(STAGE, "value labels used for categories", column=col, count=0,
+                                detail="labels from the file: " + "; ".join(
+                                    f"{k} = {_escape_controls(t)}" for k, t in file.items() if k not in spec)))
+        return s, {**file, **spec}
+    by_text = {_norm_label(t): k for k, t in spec.items()}
+    moves = {k: by_text.get(_norm_label(file[k])) for k in conflicts}
+    if all(moves.values()) and len(set(moves.values())) == len(moves) and set(moves.values()) <= set(moves):
+        codes = {_float_or_text(k): _float_or_text(v) for k, v in moves.items()}
+        new = s.map(lambda v: codes.get(v, v) if pd.notna(v) else v)
+        new = new.astype(s.dtype) if pd.api.types.is_numeric_dtype(s) else new
+        log.append(LogEntry(STAGE, "recoded by value labels", column=col,
+                            count=int(s.isin(list(codes)).sum()),
+                            detail="the file's labels (" + _label_list(file) + ") give the spec's "
+                                   "labels (" + _label_list(spec) + ") other codes; recoded by "
+                                   "label text (" + ", ".join(f"{k}->{v}" for k, v in moves.items())
+                                   + ") so that each respondent keeps the file's group"))
+        return new, {**file, **spec}
+    raise InputError(
+        f"{p}: column '{col}': the file labels code(s) {', '.join(conflicts)} as "
+        + "; ".join(f"{k} = {_escape_controls(file[k])}" for k in conflicts) + ", but the spec says "
+        + "; ".join(f"{k} = {spec[k]}" for k in conflicts) + ".\nMake the spec's group labels "
+        "use the file's wording for each code (or remove them to use the file's), or fix the file.")
+
+
+def _float_or_text(k: str):
+    try:
+        return float(k)
+    except ValueError:
+        return k
+
+
+def _label_list(labels: dict[str, str]) -> str:
+    return "; ".join(f"{k} = {_escape_controls(t)}" for k, t in labels.items())
 
 
 def _maybe_numeric(s: pd.Series) -> pd.Series:

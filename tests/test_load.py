@@ -590,3 +590,61 @@ def test_group_label_text_becomes_codes(tmp_path):
     assert out.data["gender"].tolist()[0] == 2.0 and out.data["gender"].tolist()[2] == 1.0
     assert np.isnan(out.data.loc[2, "gender"])
     assert ("label text to number", "gender") in actions(out)
+
+
+# --- value labels of group and demographic columns --------------------------------------
+
+def _gender_sav(tmp_path: Path, file_labels: dict | None) -> Path:
+    """25 respondents coded 1 and 15 coded 2 in 'gender' (and 'year' 1-3, unlabelled)."""
+    df = frame(40).assign(gender=[1.0] * 25 + [2.0] * 15, year=[1.0, 2.0, 3.0, 1.0] * 10)
+    p = tmp_path / "g.sav"
+    pyreadstat.write_sav(df, p, variable_value_labels={"gender": file_labels} if file_labels else None)
+    return p
+
+
+def _described(p: Path, survey):
+    from adoption.clean import clean
+    from adoption.describe import describe
+    from adoption.groups import run_groups
+
+    cleaned = clean(load_responses(p, survey), survey)
+    demo = describe(cleaned, survey).demographics
+    # min_group_size above N: the group sizes are counted, no model is fitted
+    sizes = run_groups(cleaned, survey.model_copy(update={"min_group_size": 1000})) \
+        .comparisons["gender"].sizes
+    return cleaned, {(r.variable, r.label): r.count for r in demo.itertuples()}, \
+        dict(zip(sizes["label"], sizes["n"]))
+
+
+def test_group_labels_that_contradict_the_files_are_refused(tmp_path):
+    p = _gender_sav(tmp_path, {1.0: "Female", 2.0: "Male"})
+    survey = make_survey(groups={"gender": {"labels": {1: "Men", 2: "Women"}}})
+    with pytest.raises(InputError, match=r"g\.sav: column 'gender': the file labels code\(s\) 1, 2 as "
+                                         r"1 = Female; 2 = Male, but the spec says 1 = Men; 2 = Women\."):
+        load_responses(p, survey)
+
+
+def test_group_labels_permuted_against_the_file_are_recoded_by_text(tmp_path):
+    p = _gender_sav(tmp_path, {1.0: "Female", 2.0: "Male"})
+    survey = make_survey(groups={"gender": {"labels": {1: "Male", 2: "female"}}})
+    cleaned, demo, sizes = _described(p, survey)
+    # the 25 the file calls Female stay Female, under the spec's code 2
+    assert demo[("gender", "female")] == 25 and demo[("gender", "Male")] == 15
+    assert sizes == {"female": 25, "Male": 15}
+    assert (cleaned.data["gender"] == 2.0).sum() == 25
+    entry = next(e for e in cleaned.log if e.action == "recoded by value labels" and e.column == "gender")
+    assert entry.count == 40 and "1->2, 2->1" in entry.detail
+
+
+def test_group_and_demographic_labels_come_from_the_file(tmp_path):
+    p = _gender_sav(tmp_path, {1.0: "Female", 2.0: "Male"})
+    survey = make_survey(groups=["gender"], demographics=["year"])
+    _, demo, sizes = _described(p, survey)
+    assert demo[("gender", "Female")] == 25 and demo[("gender", "Male")] == 15
+    assert sizes == {"Female": 25, "Male": 15}
+    # unlabelled codes are shown as integers, never "1.0"
+    assert {lab for var, lab in demo if var == "year"} == {"1", "2", "3"}
+    p = _gender_sav(tmp_path, None)
+    _, demo, sizes = _described(p, survey)
+    assert sizes == {"1": 25, "2": 15}
+    assert {lab for var, lab in demo if var == "gender"} == {"1", "2"}

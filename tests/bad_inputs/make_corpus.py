@@ -65,10 +65,11 @@ def frame_rows(df: pd.DataFrame) -> list[list]:
                                  for r in df.itertuples(index=False)]
 
 
-def sav_bytes(df: pd.DataFrame, tmp: Path) -> bytes:
+def sav_bytes(df: pd.DataFrame, tmp: Path, labels: dict | None = None) -> bytes:
+    """The table as .sav bytes; items labelled with LABELS, other columns with ``labels``."""
     p = tmp / "x.sav"
-    pyreadstat.write_sav(df, str(p), variable_value_labels={c: {float(k): v for k, v in LABELS.items()}
-                                                            for c in ITEMS})
+    pyreadstat.write_sav(df, str(p), variable_value_labels={
+        **{c: {float(k): v for k, v in LABELS.items()} for c in ITEMS}, **(labels or {})})
     data = p.read_bytes()
     p.unlink()
     return data
@@ -185,6 +186,10 @@ def main() -> None:
     ok_sav = sav_bytes(df.astype({c: float for c in ITEMS}).drop(columns=["comment"]), tmp)
     ok_xlsx = xlsx_bytes(frame_rows(df))
     write("ok.sav", ok_sav)
+    # specs/mini_group_labels.yaml says 1 = Men, 2 = Women; the file 1 = Female, 2 = Male
+    write("group_labels_conflict.sav", sav_bytes(
+        df.astype({c: float for c in ITEMS}).drop(columns=["comment"]), tmp,
+        {"gender": {1.0: "Female", 2.0: "Male"}}))
     write("sav_renamed.csv", ok_sav)
     write("xlsx_renamed.csv", ok_xlsx)
     write("csv_renamed.sav", ok_csv)
