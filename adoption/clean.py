@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from adoption import screening
+from adoption import privacy, screening
 from adoption.audit import LogEntry
 from adoption.errors import InputError
 from adoption.load import NA_TOKENS, LoadedResponses
@@ -202,6 +202,26 @@ def _declared_columns(df: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, l
     return df[cols], [c for c in df.columns if c not in keep]
 
 
+def _pool_free_text(data: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, list[LogEntry]]:
+    """Text values of a demographic column held by fewer than ``small_cell`` analysed
+    respondents become "other (suppressed)" (a free-text answer may be a name): the
+    analysed responses, and so every file of the run, never hold them. Numeric codes and
+    group columns (whose groups the comparisons need) are kept."""
+    log = []
+    for col in survey.demographics:
+        if col not in data or col in survey.group_columns or pd.api.types.is_numeric_dtype(data[col]):
+            continue
+        pooled, n = privacy.pool_small_categories(data[col], survey.small_cell)
+        if n:
+            data = data.assign(**{col: pooled})
+            log.append(LogEntry("clean", "rare categories pooled", col, None,
+                                int((pooled == privacy.OTHER).sum()),
+                                f"{n} text value(s) given by fewer than {survey.small_cell} analysed "
+                                f"respondents each written as '{privacy.OTHER}' (not kept: they may "
+                                "identify someone)"))
+    return data, log
+
+
 def clean(loaded: LoadedResponses, survey: Survey) -> CleanedResponses:
     """Recode, screen and account for every row.
 
@@ -262,6 +282,8 @@ def clean(loaded: LoadedResponses, survey: Survey) -> CleanedResponses:
     flow = Flow(rows_in=len(df), rows_analysed=int((~excluded_mask).sum()),
                 excluded=tuple((r, int(counts[r])) for r in REASON_ORDER if r in counts))
     data, dropped = _declared_columns(df.loc[~excluded_mask], survey)
+    data, pooled_log = _pool_free_text(data, survey)
+    log += pooled_log
     if dropped:
         log.append(LogEntry("clean", "columns not in the spec left out", "", None, len(dropped),
                             "not carried into the analysed responses (they may hold free text or "

@@ -15,6 +15,7 @@ import pandas as pd
 from adoption.clean import CleanedResponses
 from adoption.load import category_key
 from adoption.measurement.items import item_descriptives
+from adoption.privacy import OTHER, pool_small_categories
 from adoption.spec import Survey
 
 
@@ -29,7 +30,8 @@ class Description:
     distribution : long table ``item, construct, value, label, count, share``; the share
         among the item's answers (missing excluded).
     demographics : long table ``variable, value, label, count, share``, missing counted
-        as its own value (label 'missing').
+        as its own value (label 'missing'); categories of fewer than ``small_cell``
+        respondents pooled as 'other (suppressed)'.
     distribution_by_group : :func:`response_distribution` within each group of each
         group column, with ``group_column, group_value, group_label, n_group`` in front.
         Counts only: small groups are suppressed where the table is shown.
@@ -71,6 +73,9 @@ def demographics(data: pd.DataFrame, survey: Survey,
     """Counts of each value of the demographic and group columns present in the data.
 
     ``labels`` are the cleaned responses' ``category_labels`` (column -> {value: label}).
+    Categories of fewer than ``survey.small_cell`` respondents are pooled into one row
+    "other (suppressed)" (:func:`adoption.privacy.pool_small_categories`): their text,
+    which may be a free-text answer, is never written.
     """
     labels = labels or {}
     cols = list(dict.fromkeys([*survey.demographics, *survey.group_columns]))
@@ -79,10 +84,12 @@ def demographics(data: pd.DataFrame, survey: Survey,
     for col in cols:
         if col not in data:
             continue
-        counts = _keys(data[col]).fillna("missing").value_counts(sort=False)
-        for key, c in sorted(counts.items(), key=lambda kv: str(kv[0])):
+        keys, _ = pool_small_categories(_keys(data[col]), survey.small_cell)
+        counts = keys.fillna("missing").value_counts(sort=False)
+        last = {OTHER: 1, "missing": 2}
+        for key, c in sorted(counts.items(), key=lambda kv: (last.get(kv[0], 0), str(kv[0]))):
             rows.append({"variable": col, "value": key,
-                         "label": "missing" if key == "missing" else labels.get(col, {}).get(key, key),
+                         "label": key if key in last else labels.get(col, {}).get(key, key),
                          "count": int(c), "share": c / n if n else float("nan")})
     return pd.DataFrame(rows, columns=["variable", "value", "label", "count", "share"])
 

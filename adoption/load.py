@@ -7,7 +7,8 @@ checks it against the survey spec and returns the responses with
 * one row per data row of the file, index ``row`` = 1-based data row number (first
   respondent = 1); no row is ever dropped here;
 * PII columns removed (the spec's ``pii`` plus columns that look like e-mail
-  addresses, phone numbers or IP addresses);
+  addresses, phone numbers or IP addresses); an id column that looks like that is
+  replaced by salted hashes (:func:`pseudonymise`);
 * item and attention-check answers as numbers on the spec's scale (text labels mapped,
   SPSS user-defined missing codes set to missing, value labels that run the other way
   recoded by their text);
@@ -23,7 +24,9 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import hmac
 import re
+import secrets
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,6 +71,11 @@ class LoadedResponses:
         ran differently from the spec's scale and the codes were recoded by them.
     category_labels : group or demographic column -> {:func:`category_key` of a value:
         label}: the file's value labels and the spec's group labels, reconciled.
+    id_map : ``id, pseudonym`` when the id column looked like PII (e-mail addresses,
+        phone numbers, IP addresses) and was pseudonymised, and the caller asked for the
+        map (``keep_id_map``); never part of a run directory.
+    ids_pseudonymised : what the ids looked like ('e-mail addresses'...) when they were
+        pseudonymised, else None.
     """
 
     data: pd.DataFrame
@@ -77,6 +85,8 @@ class LoadedResponses:
     value_labels: dict[str, dict] = field(default_factory=dict)
     recodes: dict[str, str] = field(default_factory=dict)
     category_labels: dict[str, dict[str, str]] = field(default_factory=dict)
+    id_map: pd.DataFrame | None = field(default=None, repr=False)
+    ids_pseudonymised: str | None = None
 
 
 def label_recodes(recodes: dict[str, str]) -> list[dict]:
@@ -114,7 +124,8 @@ _DATE = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}$|^\d{1,2}[-/.]\d{1,2}[-/.]\d
 
 
 # -- the entry point ---------------------------------------------------------------------
-def load_responses(path: str | Path, survey: Survey, *, sheet: str | None = None) -> LoadedResponses:
+def load_responses(path: str | Path, survey: Survey, *, sheet: str | None = None,
+                   keep_id_map: bool = False) -> LoadedResponses:
     """Read an export file and return its responses checked against the spec.
 
     Parameters
@@ -128,6 +139,9 @@ def load_responses(path: str | Path, survey: Survey, *, sheet: str | None = None
         demographic columns) must be in the file.
     sheet : str, optional
         Excel sheet to read (default: the first).
+    keep_id_map : bool
+        Return the map from original to pseudonymised ids (``id_map``) when the id
+        column looks like PII and is replaced by salted hashes.
 
     Returns
     -------
@@ -221,6 +235,20 @@ def load_responses(path: str | Path, survey: Survey, *, sheet: str | None = None
 
     df = _drop_pii(df, survey, log)
     _check_spec_columns(p, df, survey)
+    id_map, kind = None, None
+    if survey.id in df.columns and (kind := _pii_kind(df[survey.id])) is not None:
+        key = secrets.token_bytes(32)  # random for this load, never stored
+        hashed = pseudonymise(df[survey.id], key)
+        if keep_id_map:
+            id_map = pd.DataFrame({"id": df[survey.id], "pseudonym": hashed}).dropna().drop_duplicates()
+        df[survey.id] = hashed
+        log.append(LogEntry(STAGE, "id column pseudonymised", column=survey.id,
+                            count=int(hashed.notna().sum()),
+                            detail=f"most values look like {kind}: each id replaced by a salted hash "
+                                   "(HMAC-SHA-256 with a key drawn at random for this run and not kept), "
+                                   "so that repeated ids are still found"
+                                   + ("; the map to the original ids is kept outside the run"
+                                      if keep_id_map else "")))
 
     recodes: dict[str, str] = {}
     answer_cols = list(dict.fromkeys(
@@ -255,7 +283,26 @@ def load_responses(path: str | Path, survey: Survey, *, sheet: str | None = None
         value_labels={c: v for c, v in value_labels.items() if c in keep and v},
         recodes=recodes,
         category_labels={c: v for c, v in labels.items() if v},
+        id_map=id_map, ids_pseudonymised=kind,
     )
+
+
+def pseudonymise(ids: pd.Series, key: bytes) -> pd.Series:
+    """Each id as ``"id-"`` and 16 hex digits of its HMAC-SHA-256 under ``key``.
+
+    Equal ids get equal pseudonyms (duplicate ids are still found), missing stays
+    missing; without ``key`` the original cannot be recovered, and 64 bits keep the
+    chance that two of a million ids collide near 3e-8.
+
+    Examples
+    --------
+    >>> pseudonymise(pd.Series(["a@x.org", None, "a@x.org"]), b"k").tolist()
+    ['id-86666a4f916deac4', None, 'id-86666a4f916deac4']
+    """
+    def one(v) -> str:
+        return "id-" + hmac.new(key, str(v).encode("utf-8"), hashlib.sha256).hexdigest()[:16]
+
+    return ids.map(one, na_action="ignore").astype(object).where(ids.notna(), None)
 
 
 def _rekey(renamed: dict[str, str], *mappings: dict) -> None:
@@ -571,10 +618,7 @@ def _drop_pii(df: pd.DataFrame, survey: Survey, log: list[LogEntry]) -> pd.DataF
         if kind is None:
             continue
         if col == survey.id:
-            log.append(LogEntry(STAGE, "id column looks like PII", column=col,
-                                detail=f"most values look like {kind}; kept because it is the spec's id. "
-                                       "Consider replacing it with an anonymous code."))
-            continue
+            continue  # the id is pseudonymised by load_responses, never dropped
         drop.append(col)
         log.append(LogEntry(STAGE, "column dropped (PII)", column=col, count=len(df),
                             detail=f"most non-empty values look like {kind}"))

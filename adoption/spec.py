@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from adoption.errors import InputError
+from adoption.privacy import SMALL_CELL
 from adoption.sem.syntax import parse_model
 from adoption.vocabulary import OP_INTERCEPT
 
@@ -202,7 +203,7 @@ class Survey(_Frozen):
     data: str | None = None
     population: Population | None = None
     min_group_size: int = 30
-    small_cell: int = 5
+    small_cell: int = SMALL_CELL
     #: folder of the spec file; relative ``data`` paths are resolved against it
     base_dir: Path = Path(".")
 

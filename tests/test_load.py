@@ -7,6 +7,7 @@ files outside the test.
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 import numpy as np
@@ -412,13 +413,25 @@ def test_pii_spec_columns_and_detected_contacts_dropped(tmp_path):
     assert "e-mail" in dropped["contact"] and "phone" in dropped["tel"]
 
 
-def test_id_column_kept_even_if_it_looks_like_email(tmp_path):
-    df = frame(2).assign(rid=["a@x.org", "b@y.org"])
+def test_id_column_of_emails_is_pseudonymised(tmp_path):
+    df = frame(4).assign(rid=["a@x.org", "b@y.org", "a@x.org", None])
     p = tmp_path / "r.csv"
     df.to_csv(p, index=False)
     out = load_responses(p, make_survey())
-    assert out.data["rid"].tolist() == ["a@x.org", "b@y.org"]
-    assert ("id column looks like PII", "rid") in actions(out)
+    ids = out.data["rid"].tolist()
+    assert all(re.fullmatch(r"id-[0-9a-f]{16}", i) for i in ids[:3]) and pd.isna(ids[3])
+    assert ids[0] == ids[2] != ids[1]           # a repeated id is still a repeat
+    assert out.ids_pseudonymised == "e-mail addresses" and out.id_map is None
+    entry = next(e for e in out.log if e.action == "id column pseudonymised")
+    assert entry.column == "rid" and entry.count == 3 and "@" not in entry.detail
+    # the key is random per load: the same file gives other pseudonyms
+    again = load_responses(p, make_survey(), keep_id_map=True)
+    assert again.data["rid"][1] != ids[0]
+    assert dict(zip(again.id_map["id"], again.id_map["pseudonym"])) == {
+        "a@x.org": again.data["rid"][1], "b@y.org": again.data["rid"][2]}
+    # ids that are plain codes are kept as they are
+    df.assign(rid=["r1", "r2", "r3", "r4"]).to_csv(p, index=False)
+    assert load_responses(p, make_survey()).data["rid"].tolist() == ["r1", "r2", "r3", "r4"]
 
 
 # -- errors -------------------------------------------------------------------------------------
