@@ -16,6 +16,7 @@ import pandas as pd
 from scipy import stats
 
 from adoption.load import NA_TOKENS
+from adoption.parallel import blas_one_thread
 from adoption.spec import Survey
 
 
@@ -87,7 +88,7 @@ def mahalanobis(x: np.ndarray, reference: np.ndarray | None = None) -> tuple[np.
     pv = np.full(n, np.nan)
     if len(ref) <= p:
         return d2, pv
-    with _blas_one_thread():
+    with blas_one_thread():
         mu = ref.mean(axis=0)
         cov = np.cov(ref, rowvar=False)
         obs = ~np.isnan(x)
@@ -100,15 +101,6 @@ def mahalanobis(x: np.ndarray, reference: np.ndarray | None = None) -> tuple[np.
     ok = np.isfinite(d2)
     pv[ok] = stats.chi2.sf(d2[ok], df=answered[ok])
     return d2, pv
-
-
-def _blas_one_thread():
-    """Single-threaded BLAS (the SEM engine's guard, threadpoolctl): the products here
-    are thin (N x 40 by 40 x 40), and OpenBLAS threads fighting for a busy machine's
-    cores made them several times slower; the numbers do not change."""
-    from adoption.sem.engine import _blas_one_thread as guard
-
-    return guard()
 
 
 #: Rows per block in :func:`_mahalanobis_partitioned` (bounds its memory).
