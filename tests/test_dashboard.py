@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import re
 import shutil
 from pathlib import Path
 
@@ -186,10 +187,11 @@ def app(root: Path, monkeypatch, run: str | None = None, page: str = "overview")
 
 
 def texts(at: AppTest) -> str:
+    """The page's text as the reader sees it (markdown's backslash escapes removed)."""
     parts = []
     for kind in ("title", "header", "markdown", "caption", "info", "warning", "error"):
         parts += [str(e.value) for e in getattr(at, kind)]
-    return "\n".join(parts)
+    return re.sub(r"\\(.)", r"\1", "\n".join(parts))
 
 
 def plotly_charts(at: AppTest) -> list[dict]:
