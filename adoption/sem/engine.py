@@ -838,12 +838,9 @@ def _diagnose(pt: ParTable, est: pd.DataFrame, sigma) -> list[str]:
 
 
 # --------------------------------------------------------------------------- FIML
-def _blas_one_thread():
-    """Single-threaded BLAS while fitting (:func:`adoption.parallel.blas_one_thread`)."""
-    return blas_one_thread()
-
-#: Public name of the single-threaded-BLAS context, for the other estimators' modules.
-blas_one_thread = _blas_one_thread
+#: Single-threaded BLAS while fitting: :func:`adoption.parallel.blas_one_thread`, which
+#: this module also re-exports under its public name for the other estimators' modules.
+_blas_one_thread = blas_one_thread
 
 
 def _fiml_data(data: pd.DataFrame, pt: ParTable):
