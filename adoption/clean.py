@@ -5,10 +5,12 @@ In order:
 1. the spec's missing codes (99, -9...) become missing, per column, logged;
 2. out-of-range answers (a 0, a 6 on a 1-5 item, a 2.5) become missing and are logged
    one line per value, or stop the run, as ``out_of_range`` in the spec says;
-3. the screening rules mark careless rows (:mod:`adoption.screening`), each row with
+3. the completion time is read as seconds ("45,5", "00:45", "1:02:03" too), logged,
+   with a warning where it cannot be read;
+4. the screening rules mark careless rows (:mod:`adoption.screening`), each row with
    every rule it breaks;
-4. under ``missing: listwise`` rows with any missing item are set aside too;
-5. reverse-keyed items are recoded as ``min + max - x``.
+5. under ``missing: listwise`` rows with any missing item are set aside too;
+6. reverse-keyed items are recoded as ``min + max - x``.
 
 Every input row ends up either analysed or excluded with its reasons:
 ``rows_in == rows_analysed + sum(excluded counts)`` always holds. Where a row breaks
@@ -18,15 +20,15 @@ several rules, the flow table counts it once, under the first rule in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from adoption import screening
+from adoption import privacy, screening
 from adoption.audit import LogEntry
 from adoption.errors import InputError
-from adoption.load import LoadedResponses
+from adoption.load import NA_TOKENS, LoadedResponses
 from adoption.spec import Survey
 
 #: Exclusion reasons in the order the flow table assigns a row's primary reason.
@@ -74,6 +76,10 @@ class CleanedResponses:
     log : every value changed and row set aside, as LogEntry lines (loader's first).
     screening_scores : per input row, the screening statistics (longstring, irv,
         mahalanobis d2 and p, missing share) for the record.
+    category_labels : group or demographic column -> {value: label}, from the loader
+        (the file's value labels and the spec's group labels, reconciled).
+    warnings : what the user must see (a screening column that cannot be read, so a
+        rule was not applied to some or all rows).
     """
 
     data: pd.DataFrame
@@ -82,6 +88,8 @@ class CleanedResponses:
     flow: Flow
     log: tuple[LogEntry, ...]
     screening_scores: pd.DataFrame
+    warnings: tuple[str, ...] = ()
+    category_labels: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def _apply_missing_codes(df: pd.DataFrame, cols: list[str], codes: tuple[float, ...]) -> list[LogEntry]:
@@ -130,6 +138,48 @@ def _reverse(df: pd.DataFrame, survey: Survey) -> list[LogEntry]:
     return log
 
 
+def _completion_times(df: pd.DataFrame, survey: Survey, path: str) -> tuple[list[LogEntry], list[str]]:
+    """The time column as seconds (in place), with the formats read logged and a warning
+    when values cannot be read: the speed rule must never switch itself off unseen."""
+    col = survey.screening.time_column
+    if not col or col not in df:
+        return [], []
+    raw = df[col]
+    seconds, formats = screening.durations_to_seconds(raw)
+    df[col] = seconds
+    log, warnings = [], []
+    converted = {k: n for k, n in formats.items() if k not in ("number", "unreadable")}
+    if converted:
+        log.append(LogEntry("clean", "completion time read as seconds", col, None,
+                            sum(converted.values()),
+                            "; ".join(f"{n} value(s) as {k}" for k, n in converted.items())
+                            + f" (e.g. {_example(raw, seconds)})"))
+    blank = raw.astype(str).str.strip().str.casefold().isin(["", *NA_TOKENS])
+    bad = raw.notna() & seconds.isna() & ~blank
+    if bad.any():
+        rows = ", ".join(map(str, df.index[bad][:5].tolist())) + (", ..." if bad.sum() > 5 else "")
+        rule = (f"the speed screen (min_seconds {survey.screening.min_seconds:g}) "
+                if survey.screening.min_seconds is not None else "the completion time ")
+        effect = ("was not applied to any row" if seconds.notna().sum() == 0
+                  else "was not applied to these rows")
+        log.append(LogEntry("clean", "completion time unreadable", col, None, int(bad.sum()),
+                            f"data rows {rows}: not seconds, mm:ss or h:mm:ss; set to missing"))
+        warnings.append(f"{path}: time column '{col}': {int(bad.sum())} of {int(raw.notna().sum())} "
+                        f"value(s) could not be read as a duration (data rows {rows}); {rule}{effect}. "
+                        "Export the times as seconds, mm:ss or h:mm:ss.")
+    return log, warnings
+
+
+def _example(raw: pd.Series, seconds: pd.Series) -> str:
+    """One converted value and its seconds, for the log."""
+    text = raw.astype(str)
+    changed = seconds.notna() & (pd.to_numeric(text, errors="coerce") != seconds)
+    if not changed.any():
+        return "values already in seconds"
+    row = changed.idxmax()
+    return f"{text[row]!r} -> {seconds[row]:g} s"
+
+
 def _check_variance(data: pd.DataFrame, items: list[str], path: str) -> None:
     for c in items:
         x = data[c].dropna()
@@ -150,6 +200,26 @@ def _declared_columns(df: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, l
     keep = set(c for c in keep if c)
     cols = [c for c in df.columns if c in keep]
     return df[cols], [c for c in df.columns if c not in keep]
+
+
+def _pool_free_text(data: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, list[LogEntry]]:
+    """Text values of a demographic column held by fewer than ``small_cell`` analysed
+    respondents become "other (suppressed)" (a free-text answer may be a name): the
+    analysed responses, and so every file of the run, never hold them. Numeric codes and
+    group columns (whose groups the comparisons need) are kept."""
+    log = []
+    for col in survey.demographics:
+        if col not in data or col in survey.group_columns or pd.api.types.is_numeric_dtype(data[col]):
+            continue
+        pooled, n = privacy.pool_small_categories(data[col], survey.small_cell)
+        if n:
+            data = data.assign(**{col: pooled})
+            log.append(LogEntry("clean", "rare categories pooled", col, None,
+                                int((pooled == privacy.OTHER).sum()),
+                                f"{n} text value(s) given by fewer than {survey.small_cell} analysed "
+                                f"respondents each written as '{privacy.OTHER}' (not kept: they may "
+                                "identify someone)"))
+    return data, log
 
 
 def clean(loaded: LoadedResponses, survey: Survey) -> CleanedResponses:
@@ -180,6 +250,8 @@ def clean(loaded: LoadedResponses, survey: Survey) -> CleanedResponses:
     attn_cols = [a.column for a in survey.screening.attention_checks]
     log += _apply_missing_codes(df, items + [c for c in attn_cols if c in df], survey.missing.codes)
     log += _out_of_range(df, survey, path)
+    time_log, warnings = _completion_times(df, survey, path)
+    log += time_log
 
     # Screening looks at the answers as given (before reverse-keying): a straight-liner
     # gives the same raw answer to reversed items too.
@@ -210,6 +282,8 @@ def clean(loaded: LoadedResponses, survey: Survey) -> CleanedResponses:
     flow = Flow(rows_in=len(df), rows_analysed=int((~excluded_mask).sum()),
                 excluded=tuple((r, int(counts[r])) for r in REASON_ORDER if r in counts))
     data, dropped = _declared_columns(df.loc[~excluded_mask], survey)
+    data, pooled_log = _pool_free_text(data, survey)
+    log += pooled_log
     if dropped:
         log.append(LogEntry("clean", "columns not in the spec left out", "", None, len(dropped),
                             "not carried into the analysed responses (they may hold free text or "
@@ -219,4 +293,5 @@ def clean(loaded: LoadedResponses, survey: Survey) -> CleanedResponses:
                          f"({flow.rows_in} rows in). Check the screening thresholds in the spec.")
     _check_variance(data, items, path)
     return CleanedResponses(data=data, items=tuple(items), exclusions=exclusions, flow=flow,
-                            log=tuple(log), screening_scores=scores)
+                            log=tuple(log), screening_scores=scores, warnings=tuple(warnings),
+                            category_labels=loaded.category_labels)

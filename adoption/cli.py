@@ -44,6 +44,10 @@ def run(spec: Optional[Path] = typer.Argument(None, help="Survey spec (YAML). De
                                                   f"at most {pipeline.MAX_BOOTSTRAP_LATENT:,})."),
         groups: bool = typer.Option(True, "--groups/--no-groups",
                                     help="Group comparisons for the spec's 'groups'."),
+        id_map: Optional[Path] = typer.Option(
+            None, "--id-map", help="When the ids look like e-mail addresses (or phone numbers, IP "
+            "addresses) and are pseudonymised: write the map to the original ids to this new file, "
+            "outside the run directory."),
         ) -> None:
     """Load, clean, describe and model a survey; write a run directory."""
     spec = spec or pipeline.EXAMPLE_SPEC
@@ -62,7 +66,7 @@ def run(spec: Optional[Path] = typer.Argument(None, help="Survey spec (YAML). De
         result = pipeline.run(spec, data, target,
                               pipeline.RunOptions(estimator=est, bootstrap=bootstrap, seed=seed,
                                                   groups=groups, bootstrap_latent=bootstrap_latent),
-                              step=lambda s: status.update(s + " ..."))
+                              step=lambda s: status.update(s + " ..."), id_map=id_map)
     summary.print_run(out, result)
 
 

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from adoption.clean import CleanedResponses
+from adoption.load import category_key
 from adoption.measurement.items import item_descriptives
+from adoption.privacy import OTHER, pool_small_categories
 from adoption.spec import Survey
 
 
@@ -28,7 +30,8 @@ class Description:
     distribution : long table ``item, construct, value, label, count, share``; the share
         among the item's answers (missing excluded).
     demographics : long table ``variable, value, label, count, share``, missing counted
-        as its own value (label 'missing').
+        as its own value (label 'missing'); categories of fewer than ``small_cell``
+        respondents pooled as 'other (suppressed)'.
     distribution_by_group : :func:`response_distribution` within each group of each
         group column, with ``group_column, group_value, group_label, n_group`` in front.
         Counts only: small groups are suppressed where the table is shown.
@@ -60,36 +63,50 @@ def response_distribution(data: pd.DataFrame, survey: Survey) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def demographics(data: pd.DataFrame, survey: Survey) -> pd.DataFrame:
-    """Counts of each value of the demographic and group columns present in the data."""
-    labels = {g.column: {str(k): v for k, v in g.labels.items()} for g in survey.groups}
+def _keys(values: pd.Series) -> pd.Series:
+    """Each value as :func:`~adoption.load.category_key` shows it (missing stays NA)."""
+    return values.map(category_key, na_action="ignore").astype("string")
+
+
+def demographics(data: pd.DataFrame, survey: Survey,
+                 labels: dict[str, dict[str, str]] | None = None) -> pd.DataFrame:
+    """Counts of each value of the demographic and group columns present in the data.
+
+    ``labels`` are the cleaned responses' ``category_labels`` (column -> {value: label}).
+    Categories of fewer than ``survey.small_cell`` respondents are pooled into one row
+    "other (suppressed)" (:func:`adoption.privacy.pool_small_categories`): their text,
+    which may be a free-text answer, is never written.
+    """
+    labels = labels or {}
     cols = list(dict.fromkeys([*survey.demographics, *survey.group_columns]))
     rows = []
     n = len(data)
     for col in cols:
         if col not in data:
             continue
-        counts = data[col].astype("string").fillna("missing").value_counts(sort=False)
-        for v, c in sorted(counts.items(), key=lambda kv: str(kv[0])):
-            key = str(v).removesuffix(".0")
+        keys, _ = pool_small_categories(_keys(data[col]), survey.small_cell)
+        counts = keys.fillna("missing").value_counts(sort=False)
+        last = {OTHER: 1, "missing": 2}
+        for key, c in sorted(counts.items(), key=lambda kv: (last.get(kv[0], 0), str(kv[0]))):
             rows.append({"variable": col, "value": key,
-                         "label": "missing" if v == "missing" else labels.get(col, {}).get(key, key),
+                         "label": key if key in last else labels.get(col, {}).get(key, key),
                          "count": int(c), "share": c / n if n else float("nan")})
     return pd.DataFrame(rows, columns=["variable", "value", "label", "count", "share"])
 
 
-def distribution_by_group(data: pd.DataFrame, survey: Survey) -> pd.DataFrame:
+def distribution_by_group(data: pd.DataFrame, survey: Survey,
+                          labels: dict[str, dict[str, str]] | None = None) -> pd.DataFrame:
     """:func:`response_distribution` per group of each spec group column present."""
     parts = []
     for g in survey.groups:
         if g.column not in data:
             continue
-        labels = {str(k): v for k, v in g.labels.items()}
-        keys = data[g.column].astype("string").str.removesuffix(".0")
+        group_labels = (labels or {}).get(g.column, {})
+        keys = _keys(data[g.column])
         for value, rows in data.groupby(keys, sort=True, dropna=True):
             d = response_distribution(rows, survey)
             d.insert(0, "n_group", len(rows))
-            d.insert(0, "group_label", labels.get(str(value), str(value)))
+            d.insert(0, "group_label", group_labels.get(str(value), str(value)))
             d.insert(0, "group_value", str(value))
             d.insert(0, "group_column", g.column)
             parts.append(d)
@@ -104,5 +121,6 @@ def describe(cleaned: CleanedResponses, survey: Survey) -> Description:
     items = item_descriptives(data[list(cleaned.items)])
     items.insert(1, "construct", [survey.construct_of(i) for i in items["item"]])
     return Description(items=items, distribution=response_distribution(data, survey),
-                       demographics=demographics(data, survey),
-                       distribution_by_group=distribution_by_group(data, survey))
+                       demographics=demographics(data, survey, cleaned.category_labels),
+                       distribution_by_group=distribution_by_group(data, survey,
+                                                                   cleaned.category_labels))

@@ -41,6 +41,7 @@ import pandas as pd
 
 from adoption.clean import CleanedResponses
 from adoption.errors import InputError
+from adoption.load import category_key
 from adoption.sem.compare import chisq_difference, satorra_bentler_2001
 from adoption.sem.multigroup import (MULTIGROUP_ROBUST_MEASURES, MultiGroupFit, _prepare,
                                      fit_multigroup, score_tests)
@@ -221,6 +222,8 @@ def run_groups(cleaned: CleanedResponses, survey: Survey, estimator: str = "ML",
     out = {}
     for g in survey.groups:
         step(f"group comparisons: {g.label or g.column}")
+        # the file's value labels and the spec's, as the loader reconciled them
+        g = g.model_copy(update={"labels": cleaned.category_labels.get(g.column, g.labels)})
         out[g.column] = _compare(cleaned.data, survey, g, estimator)
     return GroupResults(comparisons=out, estimator=estimator,
                         min_group_size=survey.min_group_size)
@@ -230,7 +233,7 @@ def _label(g, value) -> str:
     for k, v in g.labels.items():
         if str(k) == str(value) or (_num(k) is not None and _num(k) == _num(value)):
             return v
-    return str(value)
+    return category_key(value)
 
 
 def _num(x):

@@ -7,7 +7,8 @@ checks it against the survey spec and returns the responses with
 * one row per data row of the file, index ``row`` = 1-based data row number (first
   respondent = 1); no row is ever dropped here;
 * PII columns removed (the spec's ``pii`` plus columns that look like e-mail
-  addresses, phone numbers or IP addresses);
+  addresses, phone numbers or IP addresses); an id column that looks like that is
+  replaced by salted hashes (:func:`pseudonymise`);
 * item and attention-check answers as numbers on the spec's scale (text labels mapped,
   SPSS user-defined missing codes set to missing, value labels that run the other way
   recoded by their text);
@@ -23,7 +24,9 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import hmac
 import re
+import secrets
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,6 +69,13 @@ class LoadedResponses:
     value_labels : column -> {code: label}, where the file has them.
     recodes : column -> the rule applied (``c -> 6 - c``) where the file's value labels
         ran differently from the spec's scale and the codes were recoded by them.
+    category_labels : group or demographic column -> {:func:`category_key` of a value:
+        label}: the file's value labels and the spec's group labels, reconciled.
+    id_map : ``id, pseudonym`` when the id column looked like PII (e-mail addresses,
+        phone numbers, IP addresses) and was pseudonymised, and the caller asked for the
+        map (``keep_id_map``); never part of a run directory.
+    ids_pseudonymised : what the ids looked like ('e-mail addresses'...) when they were
+        pseudonymised, else None.
     """
 
     data: pd.DataFrame
@@ -74,6 +84,9 @@ class LoadedResponses:
     variable_labels: dict[str, str] = field(default_factory=dict)
     value_labels: dict[str, dict] = field(default_factory=dict)
     recodes: dict[str, str] = field(default_factory=dict)
+    category_labels: dict[str, dict[str, str]] = field(default_factory=dict)
+    id_map: pd.DataFrame | None = field(default=None, repr=False)
+    ids_pseudonymised: str | None = None
 
 
 def label_recodes(recodes: dict[str, str]) -> list[dict]:
@@ -111,7 +124,8 @@ _DATE = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}$|^\d{1,2}[-/.]\d{1,2}[-/.]\d
 
 
 # -- the entry point ---------------------------------------------------------------------
-def load_responses(path: str | Path, survey: Survey, *, sheet: str | None = None) -> LoadedResponses:
+def load_responses(path: str | Path, survey: Survey, *, sheet: str | None = None,
+                   keep_id_map: bool = False) -> LoadedResponses:
     """Read an export file and return its responses checked against the spec.
 
     Parameters
@@ -125,6 +139,9 @@ def load_responses(path: str | Path, survey: Survey, *, sheet: str | None = None
         demographic columns) must be in the file.
     sheet : str, optional
         Excel sheet to read (default: the first).
+    keep_id_map : bool
+        Return the map from original to pseudonymised ids (``id_map``) when the id
+        column looks like PII and is replaced by salted hashes.
 
     Returns
     -------
@@ -218,6 +235,20 @@ def load_responses(path: str | Path, survey: Survey, *, sheet: str | None = None
 
     df = _drop_pii(df, survey, log)
     _check_spec_columns(p, df, survey)
+    id_map, kind = None, None
+    if survey.id in df.columns and (kind := _pii_kind(df[survey.id])) is not None:
+        key = secrets.token_bytes(32)  # random for this load, never stored
+        hashed = pseudonymise(df[survey.id], key)
+        if keep_id_map:
+            id_map = pd.DataFrame({"id": df[survey.id], "pseudonym": hashed}).dropna().drop_duplicates()
+        df[survey.id] = hashed
+        log.append(LogEntry(STAGE, "id column pseudonymised", column=survey.id,
+                            count=int(hashed.notna().sum()),
+                            detail=f"most values look like {kind}: each id replaced by a salted hash "
+                                   "(HMAC-SHA-256 with a key drawn at random for this run and not kept), "
+                                   "so that repeated ids are still found"
+                                   + ("; the map to the original ids is kept outside the run"
+                                      if keep_id_map else "")))
 
     recodes: dict[str, str] = {}
     answer_cols = list(dict.fromkeys(
@@ -236,6 +267,12 @@ def load_responses(path: str | Path, survey: Survey, *, sheet: str | None = None
     for g in survey.groups:
         if g.labels and g.column in df.columns:
             df[g.column] = _group_labels_to_codes(df[g.column], g.column, g.labels, log)
+    labels = {}
+    for col in dict.fromkeys([*survey.group_columns, *survey.demographics]):
+        if col in df.columns:
+            spec = next((g.labels for g in survey.groups if g.column == col), {})
+            df[col], labels[col] = _reconcile_category_labels(
+                p, df[col], col, value_labels.get(col, {}), spec, log)
 
     keep = set(df.columns)
     source = SourceInfo(path=str(p), sha256=digest, format=out_format, rows=len(df),
@@ -245,7 +282,27 @@ def load_responses(path: str | Path, survey: Survey, *, sheet: str | None = None
         variable_labels={c: t for c, t in variable_labels.items() if c in keep and t},
         value_labels={c: v for c, v in value_labels.items() if c in keep and v},
         recodes=recodes,
+        category_labels={c: v for c, v in labels.items() if v},
+        id_map=id_map, ids_pseudonymised=kind,
     )
+
+
+def pseudonymise(ids: pd.Series, key: bytes) -> pd.Series:
+    """Each id as ``"id-"`` and 16 hex digits of its HMAC-SHA-256 under ``key``.
+
+    Equal ids get equal pseudonyms (duplicate ids are still found), missing stays
+    missing; without ``key`` the original cannot be recovered, and 64 bits keep the
+    chance that two of a million ids collide near 3e-8.
+
+    Examples
+    --------
+    >>> pseudonymise(pd.Series(["a@x.org", None, "a@x.org"]), b"k").tolist()
+    ['id-86666a4f916deac4', None, 'id-86666a4f916deac4']
+    """
+    def one(v) -> str:
+        return "id-" + hmac.new(key, str(v).encode("utf-8"), hashlib.sha256).hexdigest()[:16]
+
+    return ids.map(one, na_action="ignore").astype(object).where(ids.notna(), None)
 
 
 def _rekey(renamed: dict[str, str], *mappings: dict) -> None:
@@ -561,10 +618,7 @@ def _drop_pii(df: pd.DataFrame, survey: Survey, log: list[LogEntry]) -> pd.DataF
         if kind is None:
             continue
         if col == survey.id:
-            log.append(LogEntry(STAGE, "id column looks like PII", column=col,
-                                detail=f"most values look like {kind}; kept because it is the spec's id. "
-                                       "Consider replacing it with an anonymous code."))
-            continue
+            continue  # the id is pseudonymised by load_responses, never dropped
         drop.append(col)
         log.append(LogEntry(STAGE, "column dropped (PII)", column=col, count=len(df),
                             detail=f"most non-empty values look like {kind}"))
@@ -805,6 +859,79 @@ def _group_labels_to_codes(s: pd.Series, col: str, labels: dict, log: list[LogEn
                         detail="group labels read as the spec's codes: "
                                + "; ".join(f"{t} -> {_fmt(codes[_norm_label(t)])}" for t in labels.values())))
     return out
+
+
+def category_key(v) -> str:
+    """A group or demographic value as it is shown and looked up: 1.0 -> '1', 'F' -> 'F'.
+
+    Examples
+    --------
+    >>> [category_key(v) for v in (2.0, 2, np.float64(1.5), "F")]
+    ['2', '2', '1.5', 'F']
+    """
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v)
+
+
+def _reconcile_category_labels(p: Path, s: pd.Series, col: str, file_labels: dict, spec_labels: dict,
+                               log: list[LogEntry]) -> tuple[pd.Series, dict[str, str]]:
+    """The labels of a group or demographic column: the file's value labels and the
+    spec's group labels, which must agree code by code.
+
+    Where both name the same labels under other codes (the file: 1 = Male, 2 = Female;
+    the spec: 1 = Female, 2 = Male), the column is recoded by label text so that each
+    respondent keeps the group the file gives them, as items are recoded (logged).
+    Where they disagree otherwise (the file: 1 = Female; the spec: 1 = Men), loading
+    stops: a group name is a finding of the report, and neither side can be chosen
+    without the user.
+
+    Returns
+    -------
+    column, labels : the column (recoded where needed) and {category_key: label}.
+    """
+    file = {category_key(k): " ".join(str(t).split()) for k, t in file_labels.items()}
+    spec = {category_key(k): str(t) for k, t in spec_labels.items()}
+    conflicts = sorted(k for k in spec if k in file and _norm_label(spec[k]) != _norm_label(file[k]))
+    if not conflicts:
+        if file and set(file) - set(spec):
+            log.append(LogEntry(STAGE, "value labels used for categories", column=col, count=0,
+                                detail="labels from the file: " + "; ".join(
+                                    f"{k} = {_escape_controls(t)}" for k, t in file.items() if k not in spec)))
+        return s, {**file, **spec}
+    by_text = {_norm_label(t): k for k, t in spec.items()}
+    moves = {k: by_text.get(_norm_label(file[k])) for k in conflicts}
+    if all(moves.values()) and len(set(moves.values())) == len(moves) and set(moves.values()) <= set(moves):
+        codes = {_float_or_text(k): _float_or_text(v) for k, v in moves.items()}
+        new = s.map(lambda v: codes.get(v, v) if pd.notna(v) else v)
+        new = new.astype(s.dtype) if pd.api.types.is_numeric_dtype(s) else new
+        log.append(LogEntry(STAGE, "recoded by value labels", column=col,
+                            count=int(s.isin(list(codes)).sum()),
+                            detail="the file's labels (" + _label_list(file) + ") give the spec's "
+                                   "labels (" + _label_list(spec) + ") other codes; recoded by "
+                                   "label text (" + ", ".join(f"{k}->{v}" for k, v in moves.items())
+                                   + ") so that each respondent keeps the file's group"))
+        return new, {**file, **spec}
+    raise InputError(
+        f"{p}: column '{col}': the file labels code(s) {', '.join(conflicts)} as "
+        + "; ".join(f"{k} = {_escape_controls(file[k])}" for k in conflicts) + ", but the spec says "
+        + "; ".join(f"{k} = {spec[k]}" for k in conflicts) + ".\nMake the spec's group labels "
+        "use the file's wording for each code (or remove them to use the file's), or fix the file.")
+
+
+def _float_or_text(k: str):
+    try:
+        return float(k)
+    except ValueError:
+        return k
+
+
+def _label_list(labels: dict[str, str]) -> str:
+    return "; ".join(f"{k} = {_escape_controls(t)}" for k, t in labels.items())
 
 
 def _maybe_numeric(s: pd.Series) -> pd.Series:

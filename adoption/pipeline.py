@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -86,13 +87,14 @@ def resolve_data(survey: Survey, data: str | Path | None, spec_path: Path) -> Pa
 
 
 def prepare(spec: str | Path, data: str | Path | None = None,
-            step: Callable[[str], None] = lambda s: None) -> tuple[Survey, LoadedResponses, CleanedResponses]:
+            step: Callable[[str], None] = lambda s: None,
+            keep_id_map: bool = False) -> tuple[Survey, LoadedResponses, CleanedResponses]:
     """Spec, load and clean: the part shared by ``run`` and ``validate``."""
     step("reading the spec")
     survey = load_spec(spec)
     data_path = resolve_data(survey, data, Path(spec))
     step(f"loading {data_path.name}")
-    loaded = load_responses(data_path, survey)
+    loaded = load_responses(data_path, survey, keep_id_map=keep_id_map)
     step("cleaning and screening")
     cleaned = clean(loaded, survey)
     return survey, loaded, cleaned
@@ -100,9 +102,16 @@ def prepare(spec: str | Path, data: str | Path | None = None,
 
 def run(spec: str | Path, data: str | Path | None = None, out: str | Path | None = None,
         options: RunOptions = RunOptions(),
-        step: Callable[[str], None] = lambda s: None) -> RunResult:
-    """Run every stage and write the run directory (when ``out`` is given)."""
-    survey, loaded, cleaned = prepare(spec, data, step)
+        step: Callable[[str], None] = lambda s: None,
+        id_map: str | Path | None = None) -> RunResult:
+    """Run every stage and write the run directory (when ``out`` is given).
+
+    ``id_map``: a file outside the run directory to write the map from original to
+    pseudonymised ids to, when the ids look like PII (see :func:`write_id_map`).
+    """
+    if id_map is not None:
+        check_id_map(id_map, out)
+    survey, loaded, cleaned = prepare(spec, data, step, keep_id_map=id_map is not None)
     step("describing the sample")
     description = describe(cleaned, survey)
     step("measurement model: reliability, EFA, CFA")
@@ -144,8 +153,9 @@ def run(spec: str | Path, data: str | Path | None = None, out: str | Path | None
         "groups": None if groups is None else groups.to_dict(),
         "constructs": {n: {"label": c.label or n, "items": list(c.items)}
                        for n, c in survey.constructs.items()},
-        "privacy": {"small_cell": survey.small_cell},
+        "privacy": {"small_cell": survey.small_cell, "ids_pseudonymised": loaded.ids_pseudonymised},
         "warnings": {"loading": recode_warnings(loaded.recodes),
+                     "cleaning": list(cleaned.warnings),
                      "measurement": mdict["warnings"],
                      "composite": list(structural.composite.warnings),
                      "latent": [] if structural.latent is None else list(structural.latent.warnings)},
@@ -173,10 +183,38 @@ def run(spec: str | Path, data: str | Path | None = None, out: str | Path | None
                     **_model_tables(structural)},
             parquet={"responses.parquet": cleaned.data},
             extra=lambda folder: write_report(folder, results))
+    if id_map is not None:
+        write_id_map(id_map, loaded.id_map)
     return RunResult(survey=survey, loaded=loaded, cleaned=cleaned, description=description,
                      measurement=measurement, structural=structural, groups=groups,
                      results=results,
                      out_dir=out_dir)
+
+
+def check_id_map(path: str | Path, out: str | Path | None) -> None:
+    """Refuse an ``--id-map`` file that exists or lies inside the run directory: the map
+    undoes the pseudonyms, so it must never be shared with the run, and a user's file is
+    never overwritten."""
+    p = Path(path)
+    if p.exists() or p.is_symlink():
+        raise InputError(f"--id-map {p}: the file exists; give a new file name (the map is never "
+                         "written over a file).")
+    if out is not None and p.resolve().is_relative_to(Path(out).resolve()):
+        raise InputError(f"--id-map {p}: lies inside the run directory {out}; keep the map "
+                         "outside the run, which is meant to be shared.")
+    if not p.parent.is_dir():
+        raise InputError(f"--id-map {p}: the folder {p.parent} does not exist.")
+
+
+def write_id_map(path: str | Path, id_map) -> None:
+    """Write the ``id, pseudonym`` map (readable by the owner only), or nothing when the
+    ids were not pseudonymised."""
+    if id_map is None:
+        return
+    p = Path(path)
+    fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+        id_map.to_csv(fh, index=False)
 
 
 def _model_tables(structural: StructuralResults) -> dict:

@@ -7,12 +7,16 @@ package (``longstring``, ``irv``, ``mahad``).
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
+import re
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from adoption.load import NA_TOKENS
+from adoption.parallel import blas_one_thread
 from adoption.spec import Survey
 
 
@@ -84,7 +88,7 @@ def mahalanobis(x: np.ndarray, reference: np.ndarray | None = None) -> tuple[np.
     pv = np.full(n, np.nan)
     if len(ref) <= p:
         return d2, pv
-    with _blas_one_thread():
+    with blas_one_thread():
         mu = ref.mean(axis=0)
         cov = np.cov(ref, rowvar=False)
         obs = ~np.isnan(x)
@@ -97,15 +101,6 @@ def mahalanobis(x: np.ndarray, reference: np.ndarray | None = None) -> tuple[np.
     ok = np.isfinite(d2)
     pv[ok] = stats.chi2.sf(d2[ok], df=answered[ok])
     return d2, pv
-
-
-def _blas_one_thread():
-    """Single-threaded BLAS (the SEM engine's guard, threadpoolctl): the products here
-    are thin (N x 40 by 40 x 40), and OpenBLAS threads fighting for a busy machine's
-    cores made them several times slower; the numbers do not change."""
-    from adoption.sem.engine import _blas_one_thread as guard
-
-    return guard()
 
 
 #: Rows per block in :func:`_mahalanobis_partitioned` (bounds its memory).
@@ -162,6 +157,85 @@ def _mahalanobis_by_pattern(x, obs, mu, cov) -> np.ndarray:
         dev = x[np.ix_(rows, np.flatnonzero(pat))] - mu[pat]
         d2[rows] = np.einsum("ij,jk,ik->i", dev, np.linalg.inv(sub), dev)
     return d2
+
+
+_DURATION_FORMATS = (
+    # (name, pattern); the groups are (hours, minutes, seconds) where present
+    ("decimal comma", re.compile(r"^(\d+),(\d+)$")),
+    ("minutes:seconds", re.compile(r"^(\d+):([0-5]?\d(?:[.,]\d+)?)$")),
+    ("hours:minutes:seconds", re.compile(r"^(\d+):([0-5]?\d):([0-5]?\d(?:[.,]\d+)?)$")),
+)
+
+
+def _duration(v) -> tuple[float, str]:
+    """One completion time in seconds and the format it was read in."""
+    if isinstance(v, (bool, np.bool_)):
+        return np.nan, "unreadable"
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        return float(v), "number"
+    if isinstance(v, (pd.Timedelta, dt.timedelta)):
+        return pd.Timedelta(v).total_seconds(), "duration"
+    if isinstance(v, dt.time):
+        return v.hour * 3600 + v.minute * 60 + v.second + v.microsecond / 1e6, "hours:minutes:seconds"
+    t = str(v).strip()
+    if t == "" or t.casefold() in NA_TOKENS:
+        return np.nan, "blank"
+    if re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)", t):
+        return float(t), "number"
+    for name, pattern in _DURATION_FORMATS:
+        m = pattern.match(t)
+        if m is None:
+            continue
+        if name == "decimal comma":
+            return float(f"{m.group(1)}.{m.group(2)}"), name
+        parts = [float(g.replace(",", ".")) for g in m.groups()]
+        return sum(x * 60 ** k for k, x in enumerate(reversed(parts))), name
+    return np.nan, "unreadable"
+
+
+def durations_to_seconds(values: pd.Series) -> tuple[pd.Series, dict[str, int]]:
+    """Completion times in seconds, from the formats survey tools export.
+
+    Parameters
+    ----------
+    values : Series
+        Numbers (seconds), or text: ``"45.5"``, ``"45,5"`` (decimal comma),
+        ``"00:45"`` (minutes:seconds), ``"1:02:03"`` (hours:minutes:seconds, also with
+        fractional seconds); Excel time cells and timedeltas are read as durations.
+
+    Returns
+    -------
+    seconds : Series of float
+        NaN where a value is missing or cannot be read.
+    formats : dict
+        How many non-missing values were read in each format: ``number``, ``decimal
+        comma``, ``minutes:seconds``, ``hours:minutes:seconds``, ``duration``, and
+        ``unreadable`` for values that are none of these.
+
+    Notes
+    -----
+    Two parts separated by a colon are read as minutes:seconds, as completion times
+    are exported (Qualtrics "Duration", LimeSurvey "interviewtime" as mm:ss).
+
+    Examples
+    --------
+    >>> s, f = durations_to_seconds(pd.Series(["45,5", "00:45", "1:02:03", "x"]))
+    >>> s.tolist()[:3], f["unreadable"]
+    ([45.5, 45.0, 3723.0], 1)
+    """
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        seconds = values.astype("float64")
+        return seconds, {"number": int(seconds.notna().sum())}
+    vals = values.dropna()
+    parsed = {v: _duration(v) for v in pd.unique(vals.astype(object))}
+    seconds = pd.Series(np.nan, index=values.index, name=values.name, dtype="float64")
+    seconds[vals.index] = vals.astype(object).map({v: r[0] for v, r in parsed.items()}).astype("float64").to_numpy()
+    formats: dict[str, int] = {}
+    for v, n in vals.astype(object).value_counts(sort=False).items():
+        kind = parsed[v][1]
+        if kind != "blank":
+            formats[kind] = formats.get(kind, 0) + int(n)
+    return seconds, formats
 
 
 def scores(df: pd.DataFrame, survey: Survey) -> pd.DataFrame:

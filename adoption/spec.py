@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from adoption.errors import InputError
+from adoption.privacy import SMALL_CELL
 from adoption.sem.syntax import parse_model
 from adoption.vocabulary import OP_INTERCEPT
 
@@ -202,7 +203,7 @@ class Survey(_Frozen):
     data: str | None = None
     population: Population | None = None
     min_group_size: int = 30
-    small_cell: int = 5
+    small_cell: int = SMALL_CELL
     #: folder of the spec file; relative ``data`` paths are resolved against it
     base_dir: Path = Path(".")
 
@@ -292,8 +293,9 @@ def _yaml_error(path: Path, exc: yaml.YAMLError) -> InputError:
 
 
 class _NoAliasLoader(yaml.SafeLoader):
-    """SafeLoader that refuses YAML aliases: specs never need them, and nested aliases
-    can expand exponentially (a "billion laughs" spec)."""
+    """SafeLoader that refuses YAML aliases and duplicate keys: specs never need aliases,
+    nested aliases can expand exponentially (a "billion laughs" spec), and a duplicate
+    key would silently drop the first of its two values."""
 
     def compose_node(self, parent, index):  # type: ignore[override]
         if self.check_event(yaml.AliasEvent):
@@ -302,6 +304,24 @@ class _NoAliasLoader(yaml.SafeLoader):
                 None, None, "YAML aliases (*name) are not allowed in a survey spec",
                 event.start_mark)
         return super().compose_node(parent, index)
+
+    def construct_mapping(self, node, deep=False):  # type: ignore[override]
+        # PyYAML keeps the last of two equal keys; a second `missing:` block would then
+        # silently replace the first. Refuse it, naming both lines.
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            try:
+                key = self.construct_object(key_node, deep=True)
+                hash(key)
+            except (TypeError, yaml.YAMLError):
+                continue  # unhashable keys are refused by the base class
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key '{key}' (first given on line {seen[key]}); "
+                    "give each key once", key_node.start_mark)
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
 
 
 def _first_error(path: Path, exc: ValidationError) -> InputError:

@@ -164,6 +164,7 @@ def print_validation(console: Console, survey: Survey, loaded: LoadedResponses,
                   f"{len(survey.constructs)} constructs, {len(survey.items)} items: OK")
     print_warnings(console, recode_warnings(loaded.recodes))
     console.print(flow_table(cleaned.flow))
+    print_warnings(console, cleaned.warnings)
 
 
 def print_warnings(console: Console, warnings) -> None:
@@ -175,6 +176,7 @@ def print_run(console: Console, result) -> None:
     """Flow table, measurement and structural sections, then where it was written."""
     console.print(flow_table(result.cleaned.flow))
     print_warnings(console, recode_warnings(result.loaded.recodes))
+    print_warnings(console, result.cleaned.warnings)
     m = result.measurement
     console.print(reliability_table(m.reliability))
     console.print(fit_table({"measurement model (CFA)": m.cfa_fit,

@@ -1,6 +1,6 @@
 """Time loading and cleaning a large SPSS file: 1,000,000 respondents x 40 items.
 
-    .venv/bin/python benchmarks/bench_load.py [--rows 1000000] [--keep DIR]
+    .venv/bin/python benchmarks/bench_load.py [--rows 1000000] [--keep DIR] [--mardia | --full]
 
 Writes, into a temporary folder, a .sav made with numpy in chunks (40 five-point items
 in 8 constructs, an id, an attention check and a completion time; value labels on the
@@ -12,6 +12,10 @@ missing share). Then, in a subprocess, times ``load_responses`` and ``clean`` an
 the subprocess's peak resident memory (``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss``).
 
 Targets: load + clean under 30 s, peak memory under 3 GB.
+
+``--full`` times the whole ``adoption run`` instead (B = 0, no group comparisons), per
+stage, and Mardia's tests on their own; ``--mardia`` times Mardia's tests on the cleaned
+responses (they once built an n x n matrix: 7.28 TiB at a million rows).
 """
 
 from __future__ import annotations
@@ -51,6 +55,40 @@ CHILD = textwrap.dedent("""
                       "excluded": dict(cleaned.flow.excluded)}}))
 """)
 
+FULL_CHILD = textwrap.dedent("""
+    import sys, time, json
+    sys.path.insert(0, {root!r})
+    from adoption.pipeline import RunOptions, run
+    from adoption.measurement.normality import mardia
+    marks = [("start", time.perf_counter())]
+    res = run({spec!r}, {data!r}, {out!r}, RunOptions(bootstrap=0, groups=False),
+              step=lambda s: marks.append((s, time.perf_counter())))
+    marks.append(("done", time.perf_counter()))
+    stages = {{a: b2 - b1 for (a, b1), (_, b2) in zip(marks, marks[1:])}}
+    t = time.perf_counter()
+    m = mardia(res.cleaned.data[list(res.cleaned.items)])
+    print(json.dumps({{"total": marks[-1][1] - marks[0][1], "stages": stages,
+                      "mardia": time.perf_counter() - t, "mardia_n": m.n,
+                      "rows_analysed": res.cleaned.flow.rows_analysed}}))
+""")
+
+MARDIA_CHILD = textwrap.dedent("""
+    import sys, time, json, resource
+    sys.path.insert(0, {root!r})
+    from adoption.spec import load_spec
+    from adoption.load import load_responses
+    from adoption.clean import clean
+    from adoption.measurement.normality import mardia
+    survey = load_spec({spec!r})
+    cleaned = clean(load_responses({data!r}, survey), survey)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t = time.perf_counter()
+    m = mardia(cleaned.data[list(cleaned.items)])
+    print(json.dumps({{"mardia": time.perf_counter() - t, "mardia_n": m.n, "p": m.p,
+                      "rss_before_gb": before / 1024 ** 2,
+                      "rss_after_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2}}))
+""")
+
 PROFILE_CHILD = textwrap.dedent("""
     import sys, cProfile, pstats
     sys.path.insert(0, {root!r})
@@ -71,6 +109,7 @@ def spec_text(data_name: str) -> str:
     for c in CONSTRUCTS:
         lines += [f"  {c}:", "    items:"]
         lines += [f"      {c}_{j}: Item {j} of {c}." for j in range(1, 6)]
+    lines += ["structural: |", "  C8 ~ C1 + C2 + C3 + C4", "  C7 ~ C5 + C6 + C8"]
     lines += ["missing:", "  codes: [99, -9]", "  method: fiml",
               "screening:", "  attention_checks:", "    - column: ATTN1", "      correct: [4]",
               "  longstring_max: 10", "  irv_min: 0.3", "  mahalanobis_p: 0.001",
@@ -129,6 +168,10 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--keep", help="write the files into this folder and keep them")
     ap.add_argument("--profile", action="store_true", help="cProfile load + clean")
+    ap.add_argument("--mardia", action="store_true",
+                    help="time Mardia's tests on the cleaned responses (after load + clean)")
+    ap.add_argument("--full", action="store_true",
+                    help="time the whole `adoption run` (B = 0, no groups) instead of load + clean")
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -144,8 +187,9 @@ def main() -> None:
         print(f"data: {args.rows:,} rows + duplicates x {len(ITEMS)} items, "
               f"{data.stat().st_size / 1e6:.0f} MB .sav, written in {time.perf_counter() - t:.1f} s; "
               f"nproc={os.cpu_count()}, load average {os.getloadavg()[0]:.1f}")
-        code = (PROFILE_CHILD if args.profile else CHILD).format(
-            root=str(ROOT), spec=str(spec), data=str(data))
+        child = (FULL_CHILD if args.full else MARDIA_CHILD if args.mardia
+                 else PROFILE_CHILD if args.profile else CHILD)
+        code = child.format(root=str(ROOT), spec=str(spec), data=str(data), out=str(folder / "run"))
         t = time.perf_counter()
         proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
         wall = time.perf_counter() - t
@@ -154,7 +198,20 @@ def main() -> None:
             raise SystemExit(1)
         peak_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 ** 2
         print(proc.stdout.strip())
-        if not args.profile:
+        if args.full:
+            import json
+
+            r = json.loads(proc.stdout.strip().splitlines()[-1])
+            print(f"adoption run (B = 0, no groups): {r['total']:.1f} s, {r['rows_analysed']:,} rows "
+                  f"analysed; Mardia's tests alone {r['mardia']:.1f} s on {r['mardia_n']:,} complete "
+                  f"rows; subprocess wall {wall:.1f} s; peak RSS {peak_gb:.2f} GB")
+        elif args.mardia:
+            import json
+
+            r = json.loads(proc.stdout.strip().splitlines()[-1])
+            print(f"Mardia's tests: {r['mardia']:.1f} s on {r['mardia_n']:,} complete rows x {r['p']} "
+                  f"items; peak RSS {r['rss_before_gb']:.2f} GB before, {r['rss_after_gb']:.2f} GB after")
+        elif not args.profile:
             import json
 
             r = json.loads(proc.stdout.strip().splitlines()[-1])

@@ -20,9 +20,12 @@ if str(HERE) not in sys.path:
 import streamlit as st  # noqa: E402
 
 import rundata  # noqa: E402
+from ui import plain  # noqa: E402
 
-st.set_page_config(page_title="adoption · dashboard", page_icon=":material/monitoring:",
-                   layout="wide")
+# No page_icon: a ":material/...:" icon makes the browser fetch the favicon from
+# fonts.gstatic.com; Streamlit's own favicon is served locally. Nothing on a page may
+# make the browser reach outside (tests/test_dashboard_e2e.py records its requests).
+st.set_page_config(page_title="adoption · dashboard", layout="wide")
 
 root = rundata.root_dir()
 runs = rundata.list_runs(str(root))
@@ -47,7 +50,7 @@ with st.sidebar:
             st.session_state["run_path"] = str(rundata.resolve_run(root, name))
         except rundata.RunNotFound as exc:
             st.session_state["run_path"] = None
-            st.error(str(exc))
+            st.error(plain(exc))
         if name != requested:
             st.query_params["run"] = name
         st.caption(f"Folder: `{root}`")

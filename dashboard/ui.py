@@ -29,6 +29,22 @@ VERDICT = {"good": ":green[● good]", "acceptable": ":orange[● acceptable]",
            "poor": ":red[● poor]", None: ":gray[● –]"}
 
 
+#: Characters with a meaning in Streamlit's markdown (CommonMark, GitHub extensions,
+#: Streamlit's ``:color[...]`` and ``:material/...:`` directives, ``$`` for LaTeX).
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$&=])")
+
+
+def plain(text) -> str:
+    r"""Text from the spec or the data, escaped so that Streamlit's markdown shows it as
+    written: ``![t](http://x/t.png)`` stays those characters, never an image the
+    browser fetches; line breaks become spaces (no heading or list can start).
+
+    >>> plain("![t](http://x/t.png)")
+    '\\!\\[t\\]\\(http\\://x/t\\.png\\)'
+    """
+    return _MARKDOWN.sub(r"\\\1", " ".join(str(text).splitlines()))
+
+
 def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_") or "table"
 
@@ -58,7 +74,7 @@ def csv_bytes(df: pd.DataFrame) -> bytes:
 
 
 def not_in_run(what: str) -> None:
-    st.info(f"{what}: {NOT_COMPUTED}.", icon=":material/info:")
+    st.info(f"{plain(what)}: {NOT_COMPUTED}.", icon=":material/info:")
 
 
 def table(t: Table | None, what: str, raw: pd.DataFrame | None = None, *, key: str | None = None) -> None:
@@ -68,12 +84,12 @@ def table(t: Table | None, what: str, raw: pd.DataFrame | None = None, *, key: s
         return
     key = key or t.key
     text, marks = frame_of(t)
-    st.markdown(f"**{t.title}**")
+    st.markdown(f"**{plain(t.title)}**")
     styled = text.style.apply(lambda _: marks.map(lambda m: MARK_STYLE.get(m, "")), axis=None)
     st.dataframe(styled, hide_index=True, width="stretch", key=f"df-{key}",
                  height=min(38 + 35 * len(text), 600) if len(text) else "auto")
     if t.note:
-        st.caption("*Note.* " + t.note)
+        st.caption("*Note.* " + plain(t.note))
     with st.container(horizontal=True, gap="small"):
         st.download_button("CSV (as shown)", csv_bytes(text), f"{slug(t.key)}.csv", "text/csv",
                            key=f"csv-{key}", on_click="ignore", icon=":material/download:")
@@ -86,12 +102,12 @@ def table(t: Table | None, what: str, raw: pd.DataFrame | None = None, *, key: s
 def dataframe(df: pd.DataFrame, title: str, key: str, *, note: str = "",
               marks: pd.DataFrame | None = None) -> None:
     """A plain table of text (already formatted) with its CSV download."""
-    st.markdown(f"**{title}**")
+    st.markdown(f"**{plain(title)}**")
     data = df if marks is None else df.style.apply(
         lambda _: marks.map(lambda m: MARK_STYLE.get(m, "")), axis=None)
     st.dataframe(data, hide_index=True, width="stretch", key=f"df-{key}")
     if note:
-        st.caption("*Note.* " + note)
+        st.caption("*Note.* " + plain(note))
     st.download_button("CSV", csv_bytes(df), f"{slug(key)}.csv", "text/csv", key=f"csv-{key}",
                        on_click="ignore", icon=":material/download:")
 
@@ -101,11 +117,11 @@ def figure(fig, name: str, png: Callable[[], bytes], svg: Callable[[], bytes], *
     """An interactive plotly figure with PNG and SVG downloads drawn on click."""
     key = key or name
     if title:
-        st.markdown(f"**{title}**")
+        st.markdown(f"**{plain(title)}**")
     st.plotly_chart(fig, key=f"fig-{key}", config={"displaylogo": False,
                                                    "toImageButtonOptions": {"filename": name}})
     if note:
-        st.caption("*Note.* " + note)
+        st.caption("*Note.* " + plain(note))
     with st.container(horizontal=True, gap="small"):
         st.download_button("PNG", png, f"{name}.png", "image/png", key=f"png-{key}",
                            on_click="ignore", icon=":material/image:")
@@ -117,8 +133,8 @@ def image(png: bytes, name: str, svg: Callable[[], bytes], *, title: str = "",
           caption: str = "", width: int | None = None) -> None:
     """A static figure (PNG shown) with PNG and SVG downloads."""
     if title:
-        st.markdown(f"**{title}**")
-    st.image(png, caption=caption or None, width=width or "content")
+        st.markdown(f"**{plain(title)}**")
+    st.image(png, caption=plain(caption) if caption else None, width=width or "content")
     with st.container(horizontal=True, gap="small"):
         st.download_button("PNG", png, f"{name}.png", "image/png", key=f"png-{name}",
                            on_click="ignore", icon=":material/image:")

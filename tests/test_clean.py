@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -188,3 +189,63 @@ def test_mahalanobis_matches_scipy():
     sub = np.cov(x, rowvar=False)[:2, :2]
     dev = x[0, :2] - mu[:2]
     np.testing.assert_allclose(d2m[0], dev @ np.linalg.solve(sub, dev), rtol=1e-10)
+
+
+# --- the speed screen reads the completion-time formats survey tools export -----------
+
+def _speed_run(tmp_path, times: list[str], name: str):
+    """Write make_data() with the given time texts to a CSV, load and clean it."""
+    from adoption.load import load_responses
+
+    df = make_data().reset_index(drop=True)
+    df["secs"] = times
+    p = tmp_path / f"{name}.csv"
+    df.to_csv(p, index=False, sep=";")
+    s = make_survey(screening={"min_seconds": 60, "time_column": "secs"})
+    return clean(load_responses(p, s), s)
+
+
+def _speeders(c) -> set[int]:
+    ex = c.exclusions
+    return set(ex.loc[ex["reasons"].str.contains("too fast"), "row"])
+
+
+def test_speed_screen_reads_decimal_commas_and_clock_times(tmp_path):
+    rng = np.random.default_rng(5)
+    secs = rng.integers(200, 900, 200).astype(float)
+    fast = rng.choice(200, 37, replace=False)
+    secs[fast] = rng.integers(10, 59, 37) + 0.5       # 37 speeders, under the 60 s limit
+    secs[3] = 60.5                                    # just over: kept
+    dot = _speed_run(tmp_path, [f"{t:.1f}" for t in secs], "dot")
+    expected = {int(i) + 1 for i in fast}
+    assert _speeders(dot) == expected and not dot.warnings
+    comma = _speed_run(tmp_path, [f"{t:.1f}".replace(".", ",") for t in secs], "comma")
+    assert _speeders(comma) == expected and not comma.warnings
+    log = log_frame(comma.log)
+    line = log[log.action == "completion time read as seconds"]
+    assert line["count"].tolist() == [200] and "200 value(s) as decimal comma" in line["detail"].iloc[0]
+    whole = np.floor(secs)
+    mmss = _speed_run(tmp_path, [f"{int(t) // 60:02d}:{int(t) % 60:02d}" for t in whole], "mmss")
+    assert _speeders(mmss) == expected
+    assert "as minutes:seconds" in log_frame(mmss.log).detail.str.cat()
+    hms = _speed_run(tmp_path, [f"0:{int(t) // 60:02d}:{int(t) % 60:02d}" for t in whole], "hms")
+    assert _speeders(hms) == expected
+    np.testing.assert_array_equal(hms.data["secs"], mmss.data["secs"])
+
+
+def test_unreadable_time_column_is_said_not_skipped(tmp_path):
+    times = [f"{t} sec" for t in range(200)]   # no format the reader knows
+    c = _speed_run(tmp_path, times, "words")
+    assert len(c.warnings) == 1
+    assert re.search(r"time column 'secs': 200 of 200 value\(s\) could not be read as a duration "
+                     r"\(data rows 1, 2, 3, 4, 5, \.\.\.\); the speed screen \(min_seconds 60\) was "
+                     r"not applied to any row", c.warnings[0])
+    log = log_frame(c.log)
+    assert log.loc[log.action == "completion time unreadable", "count"].tolist() == [200]
+    # a few bad values among good ones: those rows are named, the rest are screened
+    times = ["300"] * 200
+    times[9], times[19] = "n/a?", "30"
+    c = _speed_run(tmp_path, times, "some")
+    assert _speeders(c) == {20}
+    assert "1 of 200 value(s)" in c.warnings[0] and "(data rows 10)" in c.warnings[0]
+    assert "was not applied to these rows" in c.warnings[0]

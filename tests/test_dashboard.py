@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import re
 import shutil
 from pathlib import Path
 
@@ -186,10 +187,11 @@ def app(root: Path, monkeypatch, run: str | None = None, page: str = "overview")
 
 
 def texts(at: AppTest) -> str:
+    """The page's text as the reader sees it (markdown's backslash escapes removed)."""
     parts = []
     for kind in ("title", "header", "markdown", "caption", "info", "warning", "error"):
         parts += [str(e.value) for e in getattr(at, kind)]
-    return "\n".join(parts)
+    return re.sub(r"\\(.)", r"\1", "\n".join(parts))
 
 
 def plotly_charts(at: AppTest) -> list[dict]:
@@ -362,6 +364,53 @@ def test_small_cell_threshold_is_read_from_the_results(runs, monkeypatch, tmp_pa
     assert (small["n"] == "fewer than 40").all()
     demo = tables(at)[-1]
     assert "fewer than 40" in demo["n"].tolist()
+
+
+EVIL = "![t](http://evil.example/t.png)"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_spec_text_is_shown_as_plain_text(runs, monkeypatch, tmp_path, page):
+    """A construct label, the title and a group label holding markdown (an image from
+    another host) are shown as the characters they are, never rendered."""
+    root = tmp_path / "r"
+    root.mkdir()
+
+    def evil(r):
+        r["title"] = f"Survey {EVIL}"
+        for c in r["constructs"].values():
+            c["label"] = f"{c['label']} {EVIL}"
+        for comp in (r.get("groups") or {}).values():
+            comp["label"] = f"Gender {EVIL}"
+            for row in comp.get("sizes") or []:
+                row["label"] = f"{row['label']} {EVIL}"
+        for w in r["warnings"].values():
+            w.append(f"a warning naming {EVIL}")
+        return r
+    _copy_run(runs / "structural", root / "evil", "evil", evil)
+    at = app(root, monkeypatch, "evil", page)
+    shown = [str(e.value) for kind in ("title", "header", "subheader", "markdown", "caption",
+                                        "info", "warning", "error", "success")
+             for e in getattr(at, kind)]
+    if page == "overview":
+        assert any("evil" in v for v in shown)       # the title and the key findings
+    for v in shown:
+        # escaped, the image syntax is gone: "\!\[t\]\(http..." has no "![" nor "]("
+        assert "![" not in v and "](" not in v, v
+
+
+def test_page_icon_is_served_locally(runs, monkeypatch):
+    """A ":material/...:" page icon makes Streamlit's front end fetch the favicon from
+    fonts.gstatic.com on every page; the dashboard sets none (Streamlit's own is local)."""
+    import streamlit
+
+    calls = []
+    real = streamlit.set_page_config
+    monkeypatch.setattr(streamlit, "set_page_config", lambda *a, **kw: (calls.append(kw), real(*a, **kw))[1])
+    app(runs, monkeypatch, "example")
+    assert calls
+    icons = [kw.get("page_icon") for kw in calls]
+    assert all(i is None or not str(i).startswith(":material") for i in icons), icons
 
 
 def test_suppress_small_groups_function():

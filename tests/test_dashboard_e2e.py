@@ -159,6 +159,14 @@ def test_every_page_in_chromium(server, browser, tmp_path):
             assert browser.find_elements(By.CSS_SELECTOR, ".js-plotly-plot"), f"{page}: no figure"
         shot = _shoot(browser, page or "overview", tmp_path)
         assert shot.stat().st_size > 10_000
+        # nothing on the page made the browser reach outside: every resource it loaded,
+        # the favicon and every image come from the dashboard's own server
+        urls = browser.execute_script(
+            "return performance.getEntriesByType('resource').map(e => e.name)"
+            ".concat([...document.querySelectorAll('link[href]')].map(e => e.href))"
+            ".concat([...document.querySelectorAll('img[src]')].map(e => e.src))")
+        outside = [u for u in urls if not u.startswith((server, "data:", "blob:"))]
+        assert not outside, f"{page or 'overview'}: {outside}"
 
 
 def test_small_group_split_in_chromium(server, browser, tmp_path):

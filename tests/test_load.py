@@ -7,6 +7,7 @@ files outside the test.
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 import numpy as np
@@ -412,13 +413,25 @@ def test_pii_spec_columns_and_detected_contacts_dropped(tmp_path):
     assert "e-mail" in dropped["contact"] and "phone" in dropped["tel"]
 
 
-def test_id_column_kept_even_if_it_looks_like_email(tmp_path):
-    df = frame(2).assign(rid=["a@x.org", "b@y.org"])
+def test_id_column_of_emails_is_pseudonymised(tmp_path):
+    df = frame(4).assign(rid=["a@x.org", "b@y.org", "a@x.org", None])
     p = tmp_path / "r.csv"
     df.to_csv(p, index=False)
     out = load_responses(p, make_survey())
-    assert out.data["rid"].tolist() == ["a@x.org", "b@y.org"]
-    assert ("id column looks like PII", "rid") in actions(out)
+    ids = out.data["rid"].tolist()
+    assert all(re.fullmatch(r"id-[0-9a-f]{16}", i) for i in ids[:3]) and pd.isna(ids[3])
+    assert ids[0] == ids[2] != ids[1]           # a repeated id is still a repeat
+    assert out.ids_pseudonymised == "e-mail addresses" and out.id_map is None
+    entry = next(e for e in out.log if e.action == "id column pseudonymised")
+    assert entry.column == "rid" and entry.count == 3 and "@" not in entry.detail
+    # the key is random per load: the same file gives other pseudonyms
+    again = load_responses(p, make_survey(), keep_id_map=True)
+    assert again.data["rid"][1] != ids[0]
+    assert dict(zip(again.id_map["id"], again.id_map["pseudonym"])) == {
+        "a@x.org": again.data["rid"][1], "b@y.org": again.data["rid"][2]}
+    # ids that are plain codes are kept as they are
+    df.assign(rid=["r1", "r2", "r3", "r4"]).to_csv(p, index=False)
+    assert load_responses(p, make_survey()).data["rid"].tolist() == ["r1", "r2", "r3", "r4"]
 
 
 # -- errors -------------------------------------------------------------------------------------
@@ -590,3 +603,61 @@ def test_group_label_text_becomes_codes(tmp_path):
     assert out.data["gender"].tolist()[0] == 2.0 and out.data["gender"].tolist()[2] == 1.0
     assert np.isnan(out.data.loc[2, "gender"])
     assert ("label text to number", "gender") in actions(out)
+
+
+# --- value labels of group and demographic columns --------------------------------------
+
+def _gender_sav(tmp_path: Path, file_labels: dict | None) -> Path:
+    """25 respondents coded 1 and 15 coded 2 in 'gender' (and 'year' 1-3, unlabelled)."""
+    df = frame(40).assign(gender=[1.0] * 25 + [2.0] * 15, year=[1.0, 2.0, 3.0, 1.0] * 10)
+    p = tmp_path / "g.sav"
+    pyreadstat.write_sav(df, p, variable_value_labels={"gender": file_labels} if file_labels else None)
+    return p
+
+
+def _described(p: Path, survey):
+    from adoption.clean import clean
+    from adoption.describe import describe
+    from adoption.groups import run_groups
+
+    cleaned = clean(load_responses(p, survey), survey)
+    demo = describe(cleaned, survey).demographics
+    # min_group_size above N: the group sizes are counted, no model is fitted
+    sizes = run_groups(cleaned, survey.model_copy(update={"min_group_size": 1000})) \
+        .comparisons["gender"].sizes
+    return cleaned, {(r.variable, r.label): r.count for r in demo.itertuples()}, \
+        dict(zip(sizes["label"], sizes["n"]))
+
+
+def test_group_labels_that_contradict_the_files_are_refused(tmp_path):
+    p = _gender_sav(tmp_path, {1.0: "Female", 2.0: "Male"})
+    survey = make_survey(groups={"gender": {"labels": {1: "Men", 2: "Women"}}})
+    with pytest.raises(InputError, match=r"g\.sav: column 'gender': the file labels code\(s\) 1, 2 as "
+                                         r"1 = Female; 2 = Male, but the spec says 1 = Men; 2 = Women\."):
+        load_responses(p, survey)
+
+
+def test_group_labels_permuted_against_the_file_are_recoded_by_text(tmp_path):
+    p = _gender_sav(tmp_path, {1.0: "Female", 2.0: "Male"})
+    survey = make_survey(groups={"gender": {"labels": {1: "Male", 2: "female"}}})
+    cleaned, demo, sizes = _described(p, survey)
+    # the 25 the file calls Female stay Female, under the spec's code 2
+    assert demo[("gender", "female")] == 25 and demo[("gender", "Male")] == 15
+    assert sizes == {"female": 25, "Male": 15}
+    assert (cleaned.data["gender"] == 2.0).sum() == 25
+    entry = next(e for e in cleaned.log if e.action == "recoded by value labels" and e.column == "gender")
+    assert entry.count == 40 and "1->2, 2->1" in entry.detail
+
+
+def test_group_and_demographic_labels_come_from_the_file(tmp_path):
+    p = _gender_sav(tmp_path, {1.0: "Female", 2.0: "Male"})
+    survey = make_survey(groups=["gender"], demographics=["year"])
+    _, demo, sizes = _described(p, survey)
+    assert demo[("gender", "Female")] == 25 and demo[("gender", "Male")] == 15
+    assert sizes == {"Female": 25, "Male": 15}
+    # unlabelled codes are shown as integers, never "1.0"
+    assert {lab for var, lab in demo if var == "year"} == {"1", "2", "3"}
+    p = _gender_sav(tmp_path, None)
+    _, demo, sizes = _described(p, survey)
+    assert sizes == {"1": 25, "2": 15}
+    assert {lab for var, lab in demo if var == "gender"} == {"1", "2"}

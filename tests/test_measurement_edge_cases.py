@@ -102,3 +102,40 @@ def test_parallel_analysis_singular():
     d["dup"] = d["x0"] * 2
     res = parallel_analysis(d, n_iter=10)
     assert res.n_factors == 0 and res.warnings
+
+
+def _mardia_by_d(x: np.ndarray) -> tuple[float, float]:
+    """b1p and b2p from the n x n matrix D, as psych::mardia computes them."""
+    xc = x - x.mean(axis=0)
+    d = xc @ np.linalg.solve(xc.T @ xc / (len(x) - 1), xc.T)
+    return np.sum(d**3) / len(x) ** 2, np.sum(np.diag(d) ** 2) / len(x)
+
+
+def test_mardia_blocked_equals_the_n_by_n_formula(monkeypatch):
+    from adoption.measurement import normality
+
+    rng = np.random.default_rng(3)
+    x = np.round(3 + rng.standard_t(5, size=(700, 6)) @ rng.normal(size=(6, 6)) / 3)
+    expected = _mardia_by_d(x)
+    # small blocks (97 rows), so the row blocks and their sums are exercised
+    monkeypatch.setattr(normality, "_blocks", lambda n, p, cells=97 * 36: (
+        slice(a, min(a + 97, n)) for a in range(0, n, 97)))
+    m = mardia(x)
+    # the same sums in another order: rounding only (1e-10 relative)
+    np.testing.assert_allclose([m.b1p, m.b2p], expected, rtol=1e-10)
+
+
+def test_mardia_at_fifty_thousand_rows_needs_no_n_by_n_matrix():
+    import tracemalloc
+
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(50_000, 10))
+    tracemalloc.start()
+    m = mardia(x)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    # D would be 50,000^2 doubles (18.6 GiB); the blocked sums need the data's copy
+    # (4 MB) and a few 16 MB blocks
+    assert peak < 100e6, peak
+    # normal data: b2p near p(p+2) = 120, b1p near p(p+1)(p+2)/n (its expectation)
+    assert abs(m.b2p - 120) < 1 and 0 < m.b1p < 0.1

@@ -81,6 +81,11 @@ def test_example_spec_loads():
     (GOOD.replace("{min: 1, max: 5,", "{min: -1000000, max: 1000000,"),
      "scale -1000000..1000000 has 2,000,001 points; at most 101"),
     (GOOD.replace("scale: {min: 1, max: 7}", "scale: {min: 0, max: 101}"), "has 102 points"),
+    # a second top-level block (the last one used to win, silently)
+    (GOOD + "groups: [age]\n", r"line 10, column 1: YAML error: duplicate key 'groups' \(first given on line 9\)"),
+    # a duplicate inside a nested mapping
+    (GOOD.replace('A1: "first", A2: "second"', 'A1: "first", A1: "again", A2: "second"'),
+     r"line 4, .*duplicate key 'A1' \(first given on line 4\)"),
 ])
 def test_bad_specs(tmp_path, text, message):
     with pytest.raises(InputError, match=message) as exc:

@@ -409,6 +409,10 @@ def methods_section(results: Mapping[str, Any]) -> Section:
         ("Spec", Path(str(spec.get("path", T.MISSING))).name),
         ("Small-cell threshold", T.small_cell(results)),
     ]
+    kind = (results.get("privacy") or {}).get("ids_pseudonymised")
+    if kind:
+        pairs.append(("Respondent ids", f"pseudonymised: they looked like {kind}, and each was "
+                                        "replaced by a salted hash whose key was not kept"))
     pairs += [(f"Version of {p}", v) for p, v in package_versions(results)]
     b: list = [T.key_values("methods", "Methods and reproducibility", pairs,
                             "Re-running the same spec on a file with the same SHA-256, with the same "

@@ -26,11 +26,10 @@ from adoption.figures.format import (
     stars,
 )
 from adoption.fitview import is_robust, plain_note, robust_caption, shown_fit
+from adoption.privacy import OTHER, SMALL_CELL, suppressed_cells
 from adoption.report.content import Cell, Table
 from adoption.vocabulary import sign_word
 
-#: Default smallest group size shown; smaller counts are suppressed.
-SMALL_CELL = 5
 
 
 def cutoff_text(measure: str) -> str:
@@ -80,34 +79,14 @@ def sample_flow(sample: Mapping[str, Any] | None) -> Table | None:
                  "first reason that applied.")
 
 
-def suppressed_cells(counts: Sequence[Any], threshold: int = SMALL_CELL) -> tuple[set[int], set[int]]:
-    """Which counts of one variable (or one group split) to hide.
-
-    Returns ``(primary, secondary)``: positions of counts below ``threshold``, and, when
-    exactly one count is that small, the position of the next smallest count, so that
-    the small one cannot be recovered from the total by subtraction (complementary
-    suppression). Use for every table that shows counts of people by category.
-
-    >>> suppressed_cells([223, 319, 3])
-    ({2}, {0})
-    >>> suppressed_cells([541, 2, 2])
-    ({1, 2}, set())
-    """
-    primary = {i for i, c in enumerate(counts) if is_number(c) and c < threshold}
-    secondary: set[int] = set()
-    if len(primary) == 1:
-        others = [i for i, c in enumerate(counts) if i not in primary and is_number(c)]
-        if others:
-            secondary.add(min(others, key=lambda i: counts[i]))
-    return primary, secondary
-
-
 def demographics(rows: Sequence[Mapping[str, Any]] | None, threshold: int = SMALL_CELL) -> Table | None:
     """Counts and percentages of each demographic category, small cells suppressed.
 
-    A category with fewer than ``threshold`` respondents shows "fewer than k". When a
-    variable has exactly one such cell, the next smallest cell is suppressed too
-    ("suppressed"), so the small count cannot be recovered by subtraction from the total.
+    A category with fewer than ``threshold`` respondents shows "fewer than k", under the
+    name "other (suppressed)" (its text may be a free-text answer: a name); the run pools
+    such categories before they are written (:mod:`adoption.privacy`), this covers older
+    runs. When a variable has exactly one such cell, the next smallest cell is suppressed
+    too ("suppressed"), so the small count cannot be recovered by subtraction from the total.
     """
     if not rows:
         return None
@@ -123,6 +102,7 @@ def demographics(rows: Sequence[Mapping[str, Any]] | None, threshold: int = SMAL
             first = (var.replace("_", " ").capitalize() if i == 0 else "")
             label = str(r.get("label") if r.get("label") is not None else r.get("value"))
             if i in small:
+                label = label if label in (OTHER, "missing") else OTHER
                 out.append((first, label, Cell(fewer_than(threshold), "suppressed"), Cell(MISSING, "suppressed")))
             elif i in hide2:
                 out.append((first, label, Cell("suppressed", "suppressed"), Cell(MISSING, "suppressed")))

@@ -31,7 +31,6 @@ casewise likelihood, its gradient, EM and the expected information are in
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
 import time
@@ -43,6 +42,7 @@ import pandas as pd
 from scipy import stats
 
 from adoption.errors import InputError
+from adoption.parallel import blas_one_thread
 from adoption.sem import fiml
 from adoption.sem import fitdict as fd
 from adoption.sem import fitmeasures as fm
@@ -838,26 +838,9 @@ def _diagnose(pt: ParTable, est: pd.DataFrame, sigma) -> list[str]:
 
 
 # --------------------------------------------------------------------------- FIML
-def _blas_one_thread():
-    """Single-threaded BLAS while fitting: the many small matrix products (p x p,
-    N x p) are slower with OpenBLAS threads (10x on a busy 2-core machine: a 37-item
-    SEM took 6.7 s instead of 0.2 s); the numbers do not change. threadpoolctl's
-    controller is built once (scanning the loaded libraries costs far more than
-    switching). No-op without threadpoolctl."""
-    global _CONTROLLER
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # pragma: no cover
-        return contextlib.nullcontext()
-    if _CONTROLLER is None:
-        _CONTROLLER = ThreadpoolController()
-    return _CONTROLLER.limit(limits=1, user_api="blas")
-
-
-_CONTROLLER = None
-
-#: Public name of the single-threaded-BLAS context, for the other estimators' modules.
-blas_one_thread = _blas_one_thread
+#: Single-threaded BLAS while fitting: :func:`adoption.parallel.blas_one_thread`, which
+#: this module also re-exports under its public name for the other estimators' modules.
+_blas_one_thread = blas_one_thread
 
 
 def _fiml_data(data: pd.DataFrame, pt: ParTable):

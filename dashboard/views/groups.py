@@ -14,7 +14,7 @@ import streamlit as st
 from adoption.figures.format import format_p, is_number
 from adoption.report import tables as T
 from figs import group_diagram
-from ui import image, not_in_run, run_or_stop, table
+from ui import image, not_in_run, plain, run_or_stop, table
 
 run = run_or_stop()
 r = run.results
@@ -57,8 +57,8 @@ table(T.group_sizes(comp, key, k), f"Group sizes of {name}", key=f"sizes-{key}")
 for e in comp.get("excluded_groups") or []:
     what = {"all": "comparisons", "invariance": "invariance tests",
             "paths": "path model"}.get(str(e.get("analysis")), str(e.get("analysis")))
-    st.info(T.redact_small_counts(f"Left out of the {what}: {T.group_label(e)} "
-                                  f"({e.get('reason', '')}).", comp, k),
+    st.info(plain(T.redact_small_counts(f"Left out of the {what}: {T.group_label(e)} "
+                                        f"({e.get('reason', '')}).", comp, k)),
             icon=":material/person_off:")
 
 st.header("Measurement invariance")
@@ -72,8 +72,8 @@ table(T.invariance(comp, key), f"Measurement invariance across {name}",
 if inv:
     partial = comp.get("partial") or []
     if partial:
-        st.markdown("**Partial invariance:** released " + ", ".join(
-            f"`{p.get('parameter')}` ({p.get('level')})" for p in partial) + ".")
+        st.markdown("**Partial invariance:** released " + plain(", ".join(
+            f"{p.get('parameter')} ({p.get('level')})" for p in partial)) + ".")
         table(T.partial_invariance(comp, key), "Released constraints", pd.DataFrame(partial),
               key=f"partial-{key}")
     else:
@@ -84,7 +84,7 @@ table(T.group_paths_table(comp, key, k), f"Path coefficients by {name}",
       pd.DataFrame(comp.get("paths") or []), key=f"paths-{key}")
 text = T.omnibus_text(comp)
 if text:
-    st.markdown(text)
+    st.markdown(plain(text))
 
 paths = [p for p in comp.get("paths") or [] if p.get("op") == "~"]
 small = T.small_groups(comp, k)
@@ -100,7 +100,7 @@ if shown:
         for col, (g, label) in zip(cols, shown[i:i + per_row]):
             with col:
                 if g in small:
-                    st.info(f"{label}: {T.fewer_than(k)} respondents; no diagram is shown.")
+                    st.info(f"{plain(label)}: {T.fewer_than(k)} respondents; no diagram is shown.")
                     continue
                 png = group_diagram(run, column, g, "png")
                 if png is None:
@@ -112,4 +112,4 @@ if shown:
 for w in comp.get("warnings") or []:
     if " is left out" in str(w) and comp.get("excluded_groups"):
         continue        # listed under the group sizes, with the reason
-    st.warning(T.redact_small_counts(str(w), comp, k))
+    st.warning(plain(T.redact_small_counts(str(w), comp, k)))

@@ -5,7 +5,7 @@ import streamlit as st
 
 from adoption.report import tables as T
 from figs import path_diagram, path_diagram_png, path_diagram_svg
-from ui import figure, not_in_run, run_or_stop, table
+from ui import figure, not_in_run, plain, run_or_stop, table
 
 FORMS = {"composite": "Composite (construct scores)", "latent": "Latent (SEM)"}
 NAMES = {"composite": "composite path model", "latent": "latent-variable structural model"}
@@ -31,7 +31,7 @@ facts = [f"estimator {model.get('estimator', '–')}", f"missing data: {model.ge
          f"N = {model.get('nobs', '–')}"]
 if model.get("converged") is False:
     st.error("This model did not converge; its numbers should not be read.")
-st.caption("Fitted with " + ", ".join(facts) + ". Hover an arrow for b, β, SE, z, p and the 95% CI.")
+st.caption("Fitted with " + plain(", ".join(facts)) + ". Hover an arrow for b, β, SE, z, p and the 95% CI.")
 
 fig = path_diagram(run, form, standardized, hide)
 if fig is None:
@@ -64,4 +64,4 @@ if mi is not None:
     with st.expander("Modification indices"):
         table(mi, "Modification indices", pd.DataFrame(model.get("modification_indices") or []))
 for w in model.get("warnings") or []:
-    st.warning(str(w))
+    st.warning(plain(w))

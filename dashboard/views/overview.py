@@ -10,20 +10,20 @@ from adoption.fitview import shown_fit
 from adoption.report import tables as T
 from adoption.report.summary_text import plain_summary
 from figs import flow_diagram
-from ui import VERDICT, image, not_in_run, run_or_stop, table
+from ui import VERDICT, image, not_in_run, plain, run_or_stop, table
 
 run = run_or_stop()
 r = run.results
 sample = r.get("sample") or {}
 
-st.title(run.title)
-st.caption(f"Run directory `{run.path.name}` · N = {format_int(sample.get('rows_analysed'))} "
+st.title(plain(run.title))
+st.caption(f"Run directory {plain(run.path.name)} · N = {format_int(sample.get('rows_analysed'))} "
            f"analysed of {format_int(sample.get('rows_in'))} received · adoption "
            f"{r.get('adoption_version', '–')}")
 
 st.header("Key findings")
 for paragraph in plain_summary(r, run.labels):
-    st.markdown(f"- {paragraph}")
+    st.markdown(f"- {plain(paragraph)}")
 
 st.header("Sample")
 excluded = sum(e.get("count") or 0 for e in sample.get("excluded") or [])
@@ -65,4 +65,4 @@ warnings = [(stage, w) for stage, ws in (r.get("warnings") or {}).items() for w 
 if warnings:
     with st.expander(f"Warnings of this run ({len(warnings)})"):
         for stage, w in warnings:
-            st.markdown(f"- **{stage}**: {w}")
+            st.markdown(f"- **{plain(stage)}**: {plain(w)}")

@@ -11,7 +11,7 @@ from adoption.figures.format import format_int, format_percent
 from adoption.figures.likert import likert_figure, likert_png, likert_svg
 from adoption.report import tables as T
 from figs import likert_by_group
-from ui import dataframe, figure, not_in_run, run_or_stop, table
+from ui import dataframe, figure, not_in_run, plain, run_or_stop, table
 
 ALL = "All constructs"
 NO_SPLIT = "No split"
@@ -61,15 +61,15 @@ else:
     shown_groups = g[g["suppressed"] == ""]
     group_title = run.group_names.get(split, split)
     if not small.empty:
-        st.warning(f"{group_title}: " + ", ".join(dict.fromkeys(small["group_label"].astype(str)))
-                   + f" — {fewer} respondents; not shown, to protect their privacy."
-                   + ("" if secondary.empty else " "
-                      + ", ".join(dict.fromkeys(secondary["group_label"].astype(str)))
-                      + " is not shown either, so that the small group cannot be worked out "
-                        "from the totals."),
+        st.warning(plain(f"{group_title}: " + ", ".join(dict.fromkeys(small["group_label"].astype(str)))
+                         + f" — {fewer} respondents; not shown, to protect their privacy."
+                         + ("" if secondary.empty else " "
+                            + ", ".join(dict.fromkeys(secondary["group_label"].astype(str)))
+                            + " is not shown either, so that the small group cannot be worked out "
+                              "from the totals.")),
                    icon=":material/visibility_off:")
     if shown_groups.empty:
-        st.info(f"No group of {group_title.lower()} has at least {run.small_cell} respondents.")
+        st.info(plain(f"No group of {group_title.lower()} has at least {run.small_cell} respondents."))
     else:
         d = likert_by_group(shown_groups)
         name = f"likert_{construct}_by_{split}"

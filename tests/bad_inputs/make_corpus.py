@@ -65,10 +65,11 @@ def frame_rows(df: pd.DataFrame) -> list[list]:
                                  for r in df.itertuples(index=False)]
 
 
-def sav_bytes(df: pd.DataFrame, tmp: Path) -> bytes:
+def sav_bytes(df: pd.DataFrame, tmp: Path, labels: dict | None = None) -> bytes:
+    """The table as .sav bytes; items labelled with LABELS, other columns with ``labels``."""
     p = tmp / "x.sav"
-    pyreadstat.write_sav(df, str(p), variable_value_labels={c: {float(k): v for k, v in LABELS.items()}
-                                                            for c in ITEMS})
+    pyreadstat.write_sav(df, str(p), variable_value_labels={
+        **{c: {float(k): v for k, v in LABELS.items()} for c in ITEMS}, **(labels or {})})
     data = p.read_bytes()
     p.unlink()
     return data
@@ -81,6 +82,15 @@ def rezip(data: bytes, change) -> bytes:
         for info in zin.infolist():
             z.writestr(info.filename, change(info.filename, zin.read(info.filename)))
     return out.getvalue()
+
+
+def timed_files(df: pd.DataFrame) -> dict[str, str]:
+    """The corpus table with a completion time (5 speeders, rows 1-5) written three ways."""
+    secs = np.r_[[20, 31, 45, 52, 59], np.arange(5, len(df)) * 7 + 100]
+    as_text = {"time_decimal_comma.csv": [f"{t},5" for t in secs],
+               "time_mmss.csv": [f"{t // 60:02d}:{t % 60:02d}" for t in secs],
+               "time_unreadable.csv": [f"about {t} s" for t in secs]}
+    return {name: csv_text(df.assign(duration=times), ";") for name, times in as_text.items()}
 
 
 def main() -> None:
@@ -158,6 +168,10 @@ def main() -> None:
     write("pii_undeclared.csv", csv_text(df.assign(
         contact=[f"student{i}@uni.example.edu" for i in range(len(df))])))
 
+    # -- completion times (specs/mini_time.yaml: min_seconds 60) -------------------------
+    for name, text in timed_files(df).items():
+        write(name, text)
+
     # -- CSV: structure -------------------------------------------------------------------
     write("empty.csv", b"")
     write("blank_lines_only.csv", "\n\n\n")
@@ -172,6 +186,10 @@ def main() -> None:
     ok_sav = sav_bytes(df.astype({c: float for c in ITEMS}).drop(columns=["comment"]), tmp)
     ok_xlsx = xlsx_bytes(frame_rows(df))
     write("ok.sav", ok_sav)
+    # specs/mini_group_labels.yaml says 1 = Men, 2 = Women; the file 1 = Female, 2 = Male
+    write("group_labels_conflict.sav", sav_bytes(
+        df.astype({c: float for c in ITEMS}).drop(columns=["comment"]), tmp,
+        {"gender": {1.0: "Female", 2.0: "Male"}}))
     write("sav_renamed.csv", ok_sav)
     write("xlsx_renamed.csv", ok_xlsx)
     write("csv_renamed.sav", ok_csv)
