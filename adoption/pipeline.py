@@ -108,7 +108,7 @@ def run(spec: str | Path, data: str | Path | None = None, out: str | Path | None
     step("measurement model: reliability, EFA, CFA")
     constructs = {name: list(c.items) for name, c in survey.constructs.items()}
     measurement = measure(cleaned.data, constructs, estimator=options.estimator, seed=options.seed,
-                          missing=survey.missing.method)
+                          missing=survey.missing.method, syntax=survey.measurement_syntax())
     mdict = measurement.to_dict()
     structural = fit_structural(cleaned, survey, estimator=options.estimator,
                                 bootstrap=options.bootstrap, seed=options.seed, step=step,

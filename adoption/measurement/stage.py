@@ -27,7 +27,7 @@ from adoption.sem.compare import satorra_bentler_2001
 from adoption.measurement.efa import EFAResult, ParallelResult, efa, parallel_analysis
 from adoption.measurement.items import item_descriptives
 from adoption.measurement.normality import MardiaResult, mardia, univariate_normality
-from adoption.measurement.reliability import cfa_reliability, cronbach_alpha, item_total_statistics
+from adoption.measurement.reliability import AlphaResult, cfa_reliability, cronbach_alpha, item_total_statistics
 from adoption.measurement.validity import (
     BartlettResult, HarmanResult, KMOResult, bartlett_sphericity, fornell_larcker,
     harman_single_factor, htmt, kmo,
@@ -92,6 +92,8 @@ class MeasurementResults:
         :func:`compare_fits` of the one-factor CFA against the measurement model.
     warnings : tuple of str
         Every warning raised on the way, prefixed by where it arose.
+    cfa_model : str
+        The lavaan syntax of the fitted measurement model.
     """
 
     constructs: dict[str, list[str]]
@@ -113,6 +115,7 @@ class MeasurementResults:
     one_factor_fit: dict
     common_method: pd.DataFrame
     warnings: tuple[str, ...] = field(default=())
+    cfa_model: str = ""
 
     def to_dict(self) -> dict:
         """JSON-ready nested structure (NaN -> None, numpy scalars -> Python numbers).
@@ -170,7 +173,7 @@ class MeasurementResults:
                 "factor_correlations": self.efa.factor_correlations.to_dict(),
                 "variance": self.efa.variance.to_dict("records"),
             },
-            "cfa": {"model": cfa_syntax(self.constructs), "fit": self.cfa_fit,
+            "cfa": {"model": self.cfa_model or cfa_syntax(self.constructs), "fit": self.cfa_fit,
                     "estimates": self.cfa_estimates.to_dict("records")},
             "common_method": {
                 "harman": {"share": self.harman.share, "extraction": self.harman.extraction,
@@ -183,9 +186,24 @@ class MeasurementResults:
         return to_jsonable(out)
 
 
-def cfa_syntax(constructs: dict[str, list[str]]) -> str:
-    """lavaan syntax of the measurement model: one ``C =~ i1 + i2 + ...`` line per construct."""
-    return "\n".join(f"{c} =~ {' + '.join(its)}" for c, its in constructs.items())
+def cfa_syntax(constructs: dict[str, list[str]], higher_order: dict | None = None,
+               residual_covariances: tuple[str, ...] | list[str] = ()) -> str:
+    """lavaan syntax of the measurement model.
+
+    One ``C =~ i1 + i2 + ...`` line per construct. A single-item construct is written as
+    lavaan users write it, ``C =~ 1*i1`` and ``i1 ~~ 0*i1``: the construct is the item
+    (loading 1, no residual). Then one ``H =~ C1 + C2`` line per second-order construct
+    and the residual covariances as given (``"SI03 ~~ SI04"``).
+    """
+    lines = []
+    for c, its in constructs.items():
+        if len(its) == 1:
+            lines += [f"{c} =~ 1*{its[0]}", f"{its[0]} ~~ 0*{its[0]}"]
+        else:
+            lines.append(f"{c} =~ {' + '.join(its)}")
+    lines += [f"{h} =~ {' + '.join(parts)}" for h, parts in (higher_order or {}).items()]
+    lines += list(residual_covariances)
+    return "\n".join(lines)
 
 
 def compare_fits(model_fit: dict, one_factor_fit: dict) -> pd.DataFrame:
@@ -236,7 +254,7 @@ def compare_fits(model_fit: dict, one_factor_fit: dict) -> pd.DataFrame:
 
 def measure(items: pd.DataFrame, constructs: dict[str, list[str]],
             estimator: str = "ML", seed: int = 20261125,
-            missing: str = "listwise") -> MeasurementResults:
+            missing: str = "listwise", syntax: str | None = None) -> MeasurementResults:
     """Run the measurement stage.
 
     Parameters
@@ -253,6 +271,11 @@ def measure(items: pd.DataFrame, constructs: dict[str, list[str]],
     missing : {"listwise", "fiml"}
         Missing-data method of the CFAs (``fit_model``'s ``missing``). Alpha, HTMT, KMO
         and the EFA use pairwise or complete data as their R counterparts do.
+    syntax : str, optional
+        lavaan syntax of the measurement model (default :func:`cfa_syntax` of
+        ``constructs``); the spec's adds second-order constructs and residual covariances.
+        A single-item construct has no alpha, omega, CR or AVE: they are NaN with a
+        warning saying why.
 
     Returns
     -------
@@ -293,7 +316,8 @@ def measure(items: pd.DataFrame, constructs: dict[str, list[str]],
     note("HTMT", ht.warnings)
 
     # CFA measurement model and the one-factor model
-    cfa_fit, est, s_obs = _fit("CFA", cfa_syntax(constructs), data, estimator, warns, missing)
+    syntax = syntax or cfa_syntax(constructs)
+    cfa_fit, est, s_obs = _fit("CFA", syntax, data, estimator, warns, missing)
     one_fit, _, _ = _fit("One-factor CFA", f"{COMMON_FACTOR} =~ {' + '.join(cols)}", data,
                          estimator, warns, missing)
     # s_obs: the engine's sample covariance (divisor N, listwise), lavaan's sampstat$cov
@@ -315,8 +339,14 @@ def measure(items: pd.DataFrame, constructs: dict[str, list[str]],
     cfa_rel = cfa_rel.set_index("construct")
     kmo_item = kmo_all.items.set_index("item")["msa"]
     for c, its in constructs.items():
-        a = cronbach_alpha(data[its])
-        note(f"Alpha of {c}", a.warnings)
+        if len(its) == 1:
+            note(c, [f"{c} is a single item ({its[0]}): alpha, omega, CR and AVE are not "
+                     "defined for one item (shown as '–')."])
+            a = AlphaResult(np.nan, np.nan, np.nan, np.nan, 1, int(data[its[0]].notna().sum()))
+            cfa_rel.loc[c, ["omega", "cr", "ave"]] = np.nan
+        else:
+            a = cronbach_alpha(data[its])
+            note(f"Alpha of {c}", a.warnings)
         r_c = data[its].corr()
         if len(its) >= 2:
             k_c = kmo(r_c)
@@ -355,6 +385,7 @@ def measure(items: pd.DataFrame, constructs: dict[str, list[str]],
         item_statistics=item_stats, htmt=ht.matrix, fornell_larcker=fl, kmo=kmo_all,
         bartlett=bart_all, harman=harman, parallel=pa, efa=ef, cfa_fit=cfa_fit,
         cfa_estimates=est, one_factor_fit=one_fit, common_method=cm, warnings=tuple(warns),
+        cfa_model=syntax,
     )
 
 

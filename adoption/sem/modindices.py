@@ -281,7 +281,8 @@ def _standardise(table: pd.DataFrame, fit: ModelFit, pt: ParTable) -> pd.DataFra
                 val = 0.0 if not abs(e) >= _SMALL else np.sign(epc) * abs(e) / scale[lhs] ** 2
             elif name == "sepc.lv" and not (lhs in latent and rhs in latent):
                 val = epc
-            else:
-                val = epc / np.sqrt(res_var.get(lhs, np.nan) * res_var.get(rhs, np.nan))
+            else:   # a residual fixed at 0 (a single-item construct's item): NaN, lavaan's NA
+                v2 = res_var.get(lhs, np.nan) * res_var.get(rhs, np.nan)
+                val = epc / np.sqrt(v2) if v2 > 0 else np.nan
             out[name].append(val)
     return table.assign(**out)

@@ -132,7 +132,8 @@ class StructuralResults:
 # composite scores
 # -------------------------------------------------------------------------------------
 def composite_scores(data: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, list[LogEntry]]:
-    """Mean of each construct's items per respondent.
+    """Mean of each construct's items per respondent (a second-order construct: the mean
+    of all its first-order constructs' items).
 
     A respondent who answered at least half of a construct's items gets the mean of the
     answered items (prorating, as SPSS's ``MEAN.n``); with fewer answers the score is
@@ -144,20 +145,23 @@ def composite_scores(data: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, 
     log : LogEntry lines.
     """
     out, log = {}, []
-    for name, c in survey.constructs.items():
-        x = data[list(c.items)]
+    items = {name: list(c.items) for name, c in survey.constructs.items()}
+    # a second-order construct's score: the mean of all its first-order constructs' items
+    items.update({h: [i for p in parts for i in items[p]] for h, parts in survey.higher_order.items()})
+    for name, its in items.items():
+        x = data[its]
         answered = x.notna().sum(axis=1)
-        need = math.ceil(len(c.items) / 2)
+        need = math.ceil(len(its) / 2)
         score = x.mean(axis=1, skipna=True).where(answered >= need)
-        prorated = int(((answered >= need) & (answered < len(c.items))).sum())
+        prorated = int(((answered >= need) & (answered < len(its))).sum())
         if prorated:
             log.append(LogEntry("structural", "composite from answered items", name, None,
                                 prorated, f"mean of the answered items (at least {need} of "
-                                f"{len(c.items)})"))
+                                f"{len(its)})"))
         missing = int((answered < need).sum())
         if missing:
             log.append(LogEntry("structural", "composite missing", name, None, missing,
-                                f"fewer than {need} of {len(c.items)} items answered"))
+                                f"fewer than {need} of {len(its)} items answered"))
         out[name] = score
     return pd.DataFrame(out, index=data.index), log
 
