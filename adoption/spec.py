@@ -205,6 +205,8 @@ class Survey(_Frozen):
     higher_order: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     #: residual covariances between items in lavaan syntax, e.g. ``"SI03 ~~ SI04"``
     residual_covariances: tuple[str, ...] = ()
+    #: whole scales beside the subscales: name -> constructs whose items it pools (alpha)
+    scales: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     min_group_size: int = 30
     small_cell: int = 5
     #: folder of the spec file; relative ``data`` paths are resolved against it
@@ -356,6 +358,12 @@ def _check_cross_keys(s: Survey, path: Path) -> None:
                                  f"its items ({', '.join(c.items)}).")
     _check_higher_order(s, path)
     _check_residual_covariances(s, path, seen)
+    for name, parts in s.scales.items():
+        bad = [p for p in parts if p not in s.constructs]
+        if bad or name in s.model_constructs or not parts:
+            raise InputError(f"{path}: key 'scales.{name}': list constructs (known: "
+                             f"{', '.join(s.constructs)}) under a new name"
+                             + (f"; '{bad[0]}' is not a construct." if bad else "."))
     known = set(s.model_constructs)
     for key, syntax in [("structural", s.structural),
                         *((f"alternatives.{k}", v) for k, v in s.alternatives.items())]:

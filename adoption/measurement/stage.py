@@ -144,7 +144,7 @@ class MeasurementResults:
                 "n_items": row["n_items"], "kmo": row["kmo"],
                 "bartlett": {"chisq": row["bartlett_chisq"], "df": row["bartlett_df"],
                              "pvalue": row["bartlett_pvalue"]},
-                "items": items_by[c],
+                "items": items_by.get(c, []),
             }
         out = {
             "n": self.n,
@@ -254,7 +254,8 @@ def compare_fits(model_fit: dict, one_factor_fit: dict) -> pd.DataFrame:
 
 def measure(items: pd.DataFrame, constructs: dict[str, list[str]],
             estimator: str = "ML", seed: int = 20261125,
-            missing: str = "listwise", syntax: str | None = None) -> MeasurementResults:
+            missing: str = "listwise", syntax: str | None = None,
+            scales: dict[str, list[str]] | None = None) -> MeasurementResults:
     """Run the measurement stage.
 
     Parameters
@@ -276,6 +277,11 @@ def measure(items: pd.DataFrame, constructs: dict[str, list[str]],
         ``constructs``); the spec's adds second-order constructs and residual covariances.
         A single-item construct has no alpha, omega, CR or AVE: they are NaN with a
         warning saying why.
+    scales : dict, optional
+        Whole scales beside the subscales: name -> constructs. Each adds a row to the
+        reliability table with the alpha (CI, standardised alpha) of the union of its
+        constructs' items, as ``psych::alpha`` on those columns; omega, CR and AVE are
+        left NaN there (they belong to a one-factor model the study does not fit).
 
     Returns
     -------
@@ -368,9 +374,17 @@ def measure(items: pd.DataFrame, constructs: dict[str, list[str]],
         itab["loading"] = [float(loadings.get(i, np.nan)) for i in its]
         itab["kmo"] = [float(kmo_item.get(i, np.nan)) for i in its]
         item_rows.append(itab)
-    reliability = pd.DataFrame(rel_rows)
     item_stats = pd.concat(item_rows, ignore_index=True)
-    fl = fornell_larcker(reliability.set_index("construct")["ave"], phi)
+    fl = fornell_larcker(pd.DataFrame(rel_rows).set_index("construct")["ave"], phi)
+    for name, parts in (scales or {}).items():
+        a = cronbach_alpha(data[[i for p in parts for i in constructs[p]]])
+        note(f"Alpha of the whole scale {name}", a.warnings)
+        rel_rows.append({"construct": name, "n_items": a.n_items, "alpha": a.alpha,
+                         "alpha_ci_lower": a.ci_lower, "alpha_ci_upper": a.ci_upper,
+                         "alpha_std": a.alpha_std, "omega": np.nan, "cr": np.nan, "ave": np.nan,
+                         "kmo": np.nan, "bartlett_chisq": np.nan, "bartlett_df": np.nan,
+                         "bartlett_pvalue": np.nan})
+    reliability = pd.DataFrame(rel_rows)
 
     # EFA
     pa = parallel_analysis(data, seed=seed)
