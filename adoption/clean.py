@@ -31,6 +31,7 @@ from adoption.spec import Survey
 
 #: Exclusion reasons in the order the flow table assigns a row's primary reason.
 REASON_ORDER: tuple[str, ...] = (
+    screening.FILTER_REASON,
     "no item answered",
     "duplicate id",
     "identical submission",
@@ -181,6 +182,10 @@ def clean(loaded: LoadedResponses, survey: Survey) -> CleanedResponses:
     log += _apply_missing_codes(df, items + [c for c in attn_cols if c in df], survey.missing.codes)
     log += _out_of_range(df, survey, path)
 
+    absent = [f.column for f in survey.filters if f.column not in df]
+    if absent:
+        raise InputError(f"{path}: the spec's filters name column '{absent[0]}', which is not in "
+                         "the data. Fix the column name under 'filters:'.")
     # Screening looks at the answers as given (before reverse-keying): a straight-liner
     # gives the same raw answer to reversed items too.
     scores = screening.scores(df, survey)

@@ -148,6 +148,24 @@ class Screening(_Frozen):
         return self
 
 
+class Filter(_Frozen):
+    """Keep only rows whose ``column`` passes every condition given (the others are
+    excluded under the reason "outside the filter"): ``equals`` a value, is ``one_of``
+    several, lies in ``min``..``max``. No expressions are evaluated."""
+
+    column: str
+    equals: float | str | None = None
+    one_of: tuple[float | str, ...] | None = None
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> "Filter":
+        if self.equals is None and self.one_of is None and self.min is None and self.max is None:
+            raise ValueError(f"filter on '{self.column}' needs equals, one_of, min or max")
+        return self
+
+
 class Group(_Frozen):
     """A demographic column used for group comparisons."""
 
@@ -194,6 +212,7 @@ class Survey(_Frozen):
     hypotheses: dict[str, str] = Field(default_factory=dict)
     alternatives: dict[str, str] = Field(default_factory=dict)
     groups: tuple[Group, ...] = ()
+    filters: tuple[Filter, ...] = ()
     demographics: tuple[str, ...] = ()
     missing: Missing = Missing()
     out_of_range: Literal["missing", "error"] = "missing"
