@@ -109,7 +109,8 @@ def run(spec: str | Path, data: str | Path | None = None, out: str | Path | None
     constructs = {name: list(c.items) for name, c in survey.constructs.items()}
     measurement = measure(cleaned.data, constructs, estimator=options.estimator, seed=options.seed,
                           missing=survey.missing.method, syntax=survey.measurement_syntax(),
-                          scales={k: list(v) for k, v in survey.scales.items()})
+                          scales={k: list(v) for k, v in survey.scales.items()},
+                          n_factors=survey.efa.n_factors, parallel=survey.efa.parallel)
     mdict = measurement.to_dict()
     structural = None
     if survey.structural.strip():

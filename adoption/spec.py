@@ -166,6 +166,15 @@ class Filter(_Frozen):
         return self
 
 
+class EFA(_Frozen):
+    """The exploratory factor analysis: the number of factors (default: from parallel
+    analysis) and which parallel-analysis count sets it: ``smc`` (common factors, SMCs on
+    the diagonal) or ``pca`` (principal components)."""
+
+    n_factors: int | None = Field(default=None, ge=1)
+    parallel: Literal["smc", "pca"] = "smc"
+
+
 class Group(_Frozen):
     """A demographic column used for group comparisons."""
 
@@ -213,6 +222,7 @@ class Survey(_Frozen):
     alternatives: dict[str, str] = Field(default_factory=dict)
     groups: tuple[Group, ...] = ()
     filters: tuple[Filter, ...] = ()
+    efa: EFA = EFA()
     demographics: tuple[str, ...] = ()
     missing: Missing = Missing()
     out_of_range: Literal["missing", "error"] = "missing"

@@ -94,6 +94,9 @@ class MeasurementResults:
         Every warning raised on the way, prefixed by where it arose.
     cfa_model : str
         The lavaan syntax of the fitted measurement model.
+    efa_rule : str
+        What set the EFA's number of factors: ``"spec"`` or
+        ``"parallel analysis (smc|pca)"``.
     """
 
     constructs: dict[str, list[str]]
@@ -116,6 +119,7 @@ class MeasurementResults:
     common_method: pd.DataFrame
     warnings: tuple[str, ...] = field(default=())
     cfa_model: str = ""
+    efa_rule: str = "parallel analysis (smc)"
 
     def to_dict(self) -> dict:
         """JSON-ready nested structure (NaN -> None, numpy scalars -> Python numbers).
@@ -168,6 +172,8 @@ class MeasurementResults:
                 "parallel": {"seed": self.parallel.seed, "n_iter": self.parallel.n_iter,
                              "quantile": self.parallel.quantile,
                              "eigenvalues": self.parallel.eigenvalues.to_dict("records")},
+                "n_factors": self.efa.n_factors,
+                "n_factors_rule": self.efa_rule,
                 "rotation": self.efa.rotation,
                 "loadings": self.efa.loadings.to_dict("records"),
                 "factor_correlations": self.efa.factor_correlations.to_dict(),
@@ -255,7 +261,8 @@ def compare_fits(model_fit: dict, one_factor_fit: dict) -> pd.DataFrame:
 def measure(items: pd.DataFrame, constructs: dict[str, list[str]],
             estimator: str = "ML", seed: int = 20261125,
             missing: str = "listwise", syntax: str | None = None,
-            scales: dict[str, list[str]] | None = None) -> MeasurementResults:
+            scales: dict[str, list[str]] | None = None, n_factors: int | None = None,
+            parallel: str = "smc") -> MeasurementResults:
     """Run the measurement stage.
 
     Parameters
@@ -282,6 +289,11 @@ def measure(items: pd.DataFrame, constructs: dict[str, list[str]],
         reliability table with the alpha (CI, standardised alpha) of the union of its
         constructs' items, as ``psych::alpha`` on those columns; omega, CR and AVE are
         left NaN there (they belong to a one-factor model the study does not fit).
+    n_factors : int, optional
+        Factors of the EFA; default: the parallel-analysis count named by ``parallel``.
+    parallel : {"smc", "pca"}
+        Which parallel-analysis count sets the EFA's factors when ``n_factors`` is not
+        given: common factors (SMC-reduced matrix) or principal components.
 
     Returns
     -------
@@ -389,7 +401,12 @@ def measure(items: pd.DataFrame, constructs: dict[str, list[str]],
     # EFA
     pa = parallel_analysis(data, seed=seed)
     note("Parallel analysis", pa.warnings)
-    ef = efa(data, max(pa.n_factors, 1), rotation="oblimin", constructs=constructs)
+    if n_factors is not None:
+        k, rule = n_factors, "spec"
+    else:
+        k = max(pa.n_components if parallel == "pca" else pa.n_factors, 1)
+        rule = f"parallel analysis ({parallel})"
+    ef = efa(data, k, rotation="oblimin", constructs=constructs)
     note("EFA", ef.warnings)
 
     cm = compare_fits(cfa_fit, one_fit)
@@ -399,7 +416,7 @@ def measure(items: pd.DataFrame, constructs: dict[str, list[str]],
         item_statistics=item_stats, htmt=ht.matrix, fornell_larcker=fl, kmo=kmo_all,
         bartlett=bart_all, harman=harman, parallel=pa, efa=ef, cfa_fit=cfa_fit,
         cfa_estimates=est, one_factor_fit=one_fit, common_method=cm, warnings=tuple(warns),
-        cfa_model=syntax,
+        cfa_model=syntax, efa_rule=rule,
     )
 
 
