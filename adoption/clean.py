@@ -33,6 +33,7 @@ from adoption.spec import Survey
 
 #: Exclusion reasons in the order the flow table assigns a row's primary reason.
 REASON_ORDER: tuple[str, ...] = (
+    screening.FILTER_REASON,
     "no item answered",
     "duplicate id",
     "identical submission",
@@ -253,6 +254,10 @@ def clean(loaded: LoadedResponses, survey: Survey) -> CleanedResponses:
     time_log, warnings = _completion_times(df, survey, path)
     log += time_log
 
+    absent = [f.column for f in survey.filters if f.column not in df]
+    if absent:
+        raise InputError(f"{path}: the spec's filters name column '{absent[0]}', which is not in "
+                         "the data. Fix the column name under 'filters:'.")
     # Screening looks at the answers as given (before reverse-keying): a straight-liner
     # gives the same raw answer to reversed items too.
     scores = screening.scores(df, survey)

@@ -20,7 +20,7 @@ from adoption.groups import GroupResults, run_groups
 from adoption.load import LoadedResponses, label_recodes, load_responses, recode_warnings
 from adoption.measurement import MeasurementResults, measure
 from adoption.structural.scores import construct_table
-from adoption.structural.stage import StructuralResults, fit_structural
+from adoption.structural.stage import StructuralResults, composite_scores, fit_structural
 from adoption.report import write_report
 from adoption.rundir import write_run
 from adoption.spec import Survey, load_spec
@@ -60,7 +60,7 @@ class RunResult:
     cleaned: CleanedResponses
     description: Description
     measurement: MeasurementResults
-    structural: StructuralResults
+    structural: StructuralResults | None   # None: the spec has no structural model
     groups: GroupResults | None
     results: dict[str, Any]
     out_dir: Path | None = None
@@ -117,15 +117,23 @@ def run(spec: str | Path, data: str | Path | None = None, out: str | Path | None
     step("measurement model: reliability, EFA, CFA")
     constructs = {name: list(c.items) for name, c in survey.constructs.items()}
     measurement = measure(cleaned.data, constructs, estimator=options.estimator, seed=options.seed,
-                          missing=survey.missing.method)
+                          missing=survey.missing.method, syntax=survey.measurement_syntax(),
+                          scales={k: list(v) for k, v in survey.scales.items()},
+                          n_factors=survey.efa.n_factors, parallel=survey.efa.parallel)
     mdict = measurement.to_dict()
-    structural = fit_structural(cleaned, survey, estimator=options.estimator,
-                                bootstrap=options.bootstrap, seed=options.seed, step=step,
-                                bootstrap_latent=options.bootstrap_latent)
+    structural = None
+    if survey.structural.strip():
+        structural = fit_structural(cleaned, survey, estimator=options.estimator,
+                                    bootstrap=options.bootstrap, seed=options.seed, step=step,
+                                    bootstrap_latent=options.bootstrap_latent)
+    else:
+        step("structural model: none in the spec (a measurement-only study); stage skipped")
     groups = (run_groups(cleaned, survey, estimator=options.estimator, step=step)
-              if options.groups and survey.groups else None)
+              if options.groups and survey.groups and structural is not None else None)
 
-    constructs = construct_table(structural.composite_scores,
+    scores = (composite_scores(cleaned.data, survey)[0] if structural is None
+              else structural.composite_scores)
+    constructs = construct_table(scores,
                                  measurement.reliability.set_index("construct")["alpha"].to_dict())
     results = {
         "adoption_version": __version__,
@@ -148,8 +156,8 @@ def run(spec: str | Path, data: str | Path | None = None, out: str | Path | None
         "cfa": mdict["cfa"],
         "common_method": mdict["common_method"],
         "construct_scores": constructs,
-        "structural": structural.to_dict(),
-        "hypotheses": structural.hypotheses,
+        "structural": None if structural is None else structural.to_dict(),
+        "hypotheses": None if structural is None else structural.hypotheses,
         "groups": None if groups is None else groups.to_dict(),
         "constructs": {n: {"label": c.label or n, "items": list(c.items)}
                        for n, c in survey.constructs.items()},
@@ -157,8 +165,12 @@ def run(spec: str | Path, data: str | Path | None = None, out: str | Path | None
         "warnings": {"loading": recode_warnings(loaded.recodes),
                      "cleaning": list(cleaned.warnings),
                      "measurement": mdict["warnings"],
-                     "composite": list(structural.composite.warnings),
-                     "latent": [] if structural.latent is None else list(structural.latent.warnings)},
+                     "composite": [] if structural is None else list(structural.composite.warnings),
+                     "latent": [] if structural is None or structural.latent is None
+                     else list(structural.latent.warnings),
+                     **({"structural": ["The spec has no structural model: the structural stage "
+                                        "was skipped (a measurement-only study)."]}
+                        if structural is None else {})},
     }
     out_dir = None
     if out is not None:
@@ -166,7 +178,7 @@ def run(spec: str | Path, data: str | Path | None = None, out: str | Path | None
         out_dir = write_run(
             out, results=results,
             frames={"exclusions.csv": cleaned.exclusions,
-                    "log.csv": log_frame(cleaned.log + structural.log),
+                    "log.csv": log_frame(cleaned.log + (() if structural is None else structural.log)),
                     "tables/items.csv": description.items,
                     "tables/distribution.csv": description.distribution,
                     "tables/demographics.csv": description.demographics,
@@ -177,8 +189,8 @@ def run(spec: str | Path, data: str | Path | None = None, out: str | Path | None
                     "tables/fornell_larcker.csv": measurement.fornell_larcker,
                     "tables/cfa_estimates.csv": measurement.cfa_estimates,
                     "tables/constructs.csv": constructs,
-                    "tables/hypotheses.csv": structural.hypotheses.assign(
-                        expected_sign=structural.hypotheses["expected_sign"].map(sign_word)),
+                    **({} if structural is None else {"tables/hypotheses.csv": structural.hypotheses.assign(
+                        expected_sign=structural.hypotheses["expected_sign"].map(sign_word))}),
                     "tables/fit_measures.csv": fit_measures_frame(run_fits(results)),
                     **_model_tables(structural)},
             parquet={"responses.parquet": cleaned.data},
@@ -217,9 +229,11 @@ def write_id_map(path: str | Path, id_map) -> None:
         id_map.to_csv(fh, index=False)
 
 
-def _model_tables(structural: StructuralResults) -> dict:
+def _model_tables(structural: StructuralResults | None) -> dict:
     """Estimates, effects, modification indices of each form as CSV tables."""
     out = {}
+    if structural is None:
+        return out
     for form in (structural.composite, structural.latent):
         if form is None:
             continue

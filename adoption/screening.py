@@ -255,6 +255,30 @@ def scores(df: pd.DataFrame, survey: Survey) -> pd.DataFrame:
     }, index=df.index)
 
 
+#: The exclusion reason of a row the spec's ``filters:`` leave out.
+FILTER_REASON = "outside the filter"
+
+
+def filter_mask(df: pd.DataFrame, filters) -> pd.Series:
+    """True for the rows that pass every filter (:class:`adoption.spec.Filter`).
+
+    A missing value fails a filter. Values are compared as given (``equals: 1`` keeps a
+    numeric 1; a text column needs ``equals: "yes"``); ``min``/``max`` compare numbers
+    (text that is not a number fails). Nothing is evaluated as an expression.
+    """
+    keep = pd.Series(True, index=df.index)
+    for f in filters:
+        v = df[f.column]
+        if f.equals is not None:
+            keep &= v.eq(f.equals)
+        if f.one_of is not None:
+            keep &= v.isin(list(f.one_of))
+        if f.min is not None or f.max is not None:
+            x = pd.to_numeric(v, errors="coerce")
+            keep &= x.ge(-np.inf if f.min is None else f.min) & x.le(np.inf if f.max is None else f.max)
+    return keep.fillna(False).astype(bool)
+
+
 def reasons(df: pd.DataFrame, sc: pd.DataFrame, survey: Survey) -> pd.Series:
     """Every screening rule each row breaks, as a Series of lists of reason names.
 
@@ -268,6 +292,8 @@ def reasons(df: pd.DataFrame, sc: pd.DataFrame, survey: Survey) -> pd.Series:
     def flag(mask: pd.Series, reason: str) -> None:
         flags.append((reason, mask.fillna(False).to_numpy(dtype=bool)))
 
+    if survey.filters:
+        flag(~filter_mask(df, survey.filters), FILTER_REASON)
     flag(sc["n_missing"] == len(items), "no item answered")
     if rules.duplicate_ids and survey.id and survey.id in df:
         ids = df[survey.id]

@@ -149,6 +149,33 @@ class Screening(_Frozen):
         return self
 
 
+class Filter(_Frozen):
+    """Keep only rows whose ``column`` passes every condition given (the others are
+    excluded under the reason "outside the filter"): ``equals`` a value, is ``one_of``
+    several, lies in ``min``..``max``. No expressions are evaluated."""
+
+    column: str
+    equals: float | str | None = None
+    one_of: tuple[float | str, ...] | None = None
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> "Filter":
+        if self.equals is None and self.one_of is None and self.min is None and self.max is None:
+            raise ValueError(f"filter on '{self.column}' needs equals, one_of, min or max")
+        return self
+
+
+class EFA(_Frozen):
+    """The exploratory factor analysis: the number of factors (default: from parallel
+    analysis) and which parallel-analysis count sets it: ``smc`` (common factors, SMCs on
+    the diagonal) or ``pca`` (principal components)."""
+
+    n_factors: int | None = Field(default=None, ge=1)
+    parallel: Literal["smc", "pca"] = "smc"
+
+
 class Group(_Frozen):
     """A demographic column used for group comparisons."""
 
@@ -195,6 +222,8 @@ class Survey(_Frozen):
     hypotheses: dict[str, str] = Field(default_factory=dict)
     alternatives: dict[str, str] = Field(default_factory=dict)
     groups: tuple[Group, ...] = ()
+    filters: tuple[Filter, ...] = ()
+    efa: EFA = EFA()
     demographics: tuple[str, ...] = ()
     missing: Missing = Missing()
     out_of_range: Literal["missing", "error"] = "missing"
@@ -202,6 +231,12 @@ class Survey(_Frozen):
     pii: tuple[str, ...] = ()
     data: str | None = None
     population: Population | None = None
+    #: second-order constructs: name -> the first-order constructs it is measured by
+    higher_order: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    #: residual covariances between items in lavaan syntax, e.g. ``"SI03 ~~ SI04"``
+    residual_covariances: tuple[str, ...] = ()
+    #: whole scales beside the subscales: name -> constructs whose items it pools (alpha)
+    scales: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     min_group_size: int = 30
     small_cell: int = SMALL_CELL
     #: folder of the spec file; relative ``data`` paths are resolved against it
@@ -265,8 +300,19 @@ class Survey(_Frozen):
         return p
 
     def measurement_syntax(self) -> str:
-        """The CFA of all constructs in lavaan syntax (``C =~ i1 + i2 + ...``)."""
-        return "\n".join(f"{n} =~ " + " + ".join(c.items) for n, c in self.constructs.items())
+        """The measurement model in lavaan syntax: ``C =~ i1 + i2 + ...`` per construct, a
+        single-item construct as ``C =~ 1*i1`` with ``i1 ~~ 0*i1``, the second-order
+        constructs (``H =~ C1 + C2``) and the residual covariances."""
+        from adoption.measurement.stage import cfa_syntax
+
+        return cfa_syntax({n: list(c.items) for n, c in self.constructs.items()},
+                          higher_order=self.higher_order,
+                          residual_covariances=self.residual_covariances)
+
+    @property
+    def model_constructs(self) -> list[str]:
+        """Names a structural formula may use: the constructs and the second-order ones."""
+        return [*self.constructs, *self.higher_order]
 
     @property
     def group_columns(self) -> list[str]:
@@ -347,9 +393,9 @@ def parse_spec(raw: dict[str, Any], *, path: Path) -> Survey:
 def _check_cross_keys(s: Survey, path: Path) -> None:
     seen: dict[str, str] = {}
     for name, c in s.constructs.items():
-        if len(c.items) < 2:
-            raise InputError(f"{path}: construct '{name}' has {len(c.items)} item(s); a construct "
-                             "needs at least 2 items. Add items or drop the construct.")
+        if len(c.items) < 1:
+            raise InputError(f"{path}: construct '{name}' has no items; list its item column(s) "
+                             "or drop the construct.")
         for item in c.items:
             if item in seen:
                 raise InputError(f"{path}: item '{item}' is listed under both '{seen[item]}' and "
@@ -359,7 +405,15 @@ def _check_cross_keys(s: Survey, path: Path) -> None:
             if r not in c.items:
                 raise InputError(f"{path}: construct '{name}' reverses '{r}', which is not one of "
                                  f"its items ({', '.join(c.items)}).")
-    known = set(s.constructs)
+    _check_higher_order(s, path)
+    _check_residual_covariances(s, path, seen)
+    for name, parts in s.scales.items():
+        bad = [p for p in parts if p not in s.constructs]
+        if bad or name in s.model_constructs or not parts:
+            raise InputError(f"{path}: key 'scales.{name}': list constructs (known: "
+                             f"{', '.join(s.constructs)}) under a new name"
+                             + (f"; '{bad[0]}' is not a construct." if bad else "."))
+    known = set(s.model_constructs)
     for key, syntax in [("structural", s.structural),
                         *((f"alternatives.{k}", v) for k, v in s.alternatives.items())]:
         for lhs, op, names in formula_names(syntax, where=f"{path}: {key}"):
@@ -383,6 +437,40 @@ def _check_cross_keys(s: Survey, path: Path) -> None:
                 raise InputError(f"{path}: key '{key}': column '{col}' is also an item of construct "
                                  f"'{seen[col]}'; a column may play one role. Remove it from "
                                  f"'{key}' or from the construct.")
+
+
+def _check_higher_order(s: Survey, path: Path) -> None:
+    used: dict[str, str] = {}
+    for name, parts in s.higher_order.items():
+        if not NAME.fullmatch(name) or name in s.constructs:
+            raise InputError(f"{path}: key 'higher_order.{name}': the name must be new (not a "
+                             f"construct) and {NAME_RULE}.")
+        if len(parts) < 2:
+            raise InputError(f"{path}: key 'higher_order.{name}' lists {len(parts)} construct(s); "
+                             "a second-order construct needs at least 2.")
+        for p in parts:
+            if p not in s.constructs:
+                raise InputError(f"{path}: key 'higher_order.{name}' names '{p}', which is not a "
+                                 f"construct (known: {', '.join(s.constructs)}).")
+            if p in used:
+                raise InputError(f"{path}: construct '{p}' is listed under both higher_order."
+                                 f"{used[p]} and higher_order.{name}; list it under one.")
+            used[p] = name
+
+
+def _check_residual_covariances(s: Survey, path: Path, items: dict[str, str]) -> None:
+    for k, text in enumerate(s.residual_covariances):
+        where = f"{path}: residual_covariances[{k}]"
+        formulas = parse_model(text, where=where).formulas
+        if len(formulas) != 1 or formulas[0].op != "~~" or formulas[0].lhs == formulas[0].rhs:
+            raise InputError(f"{where}: '{text}' should read like 'SI03 ~~ SI04' (two different "
+                             "items).")
+        for n in (formulas[0].lhs, formulas[0].rhs):
+            if n not in items:
+                raise InputError(f"{where}: '{n}' is not an item of any construct.")
+            if len(s.constructs[items[n]].items) == 1:
+                raise InputError(f"{where}: '{n}' is a single-item construct's item; its "
+                                 "residual variance is fixed at 0, so it has no residual to covary.")
 
 
 def parse_hypothesis(text: str) -> tuple[str, str, str | None]:

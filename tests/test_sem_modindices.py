@@ -202,10 +202,12 @@ def test_unconverged_fit_is_refused():
         modification_indices(fit)
 
 
-def test_fiml_fit_is_refused():
+def test_fiml_fit_needs_its_data():
+    # FIML indices are computed (tests/test_sem_modindices_fiml.py) from the casewise data
     data = composite_data()
     data.loc[data.index[:20], "WIL"] = np.nan  # the outcome missing for 20 rows
     fit = fit_model(composite_model(), data, missing="fiml")
     assert fit.converged
-    with pytest.raises(InputError, match="listwise"):
+    with pytest.raises(InputError, match="pass data="):
         modification_indices(fit)
+    assert modification_indices(fit, data=data)["mi"].notna().all()

@@ -303,6 +303,23 @@ def average_variance_extracted(loadings: np.ndarray, factor_variance: float,
     return float(np.sum(lam**2) * factor_variance / den)
 
 
+def factor_variance(estimates: pd.DataFrame, factor: str) -> float:
+    """The model-implied variance of a factor: its own ``~~`` estimate, plus, for a factor
+    measured by second-order factors (``H =~ factor``), :math:`\\sum_H \\lambda_{H}^2
+    \\operatorname{Var}(H)` (its own estimate is then the disturbance variance).
+
+    Assumes the second-order factors of one factor are uncorrelated with each other or
+    single, as a spec's ``higher_order`` writes them. ``semTools::compRelSEM`` and
+    ``semTools::AVE`` use this total variance (``lavInspect(fit, "cov.lv")``).
+    """
+    est = estimates
+    own = est[(est["op"] == "~~") & (est["lhs"] == factor) & (est["rhs"] == factor)]["est"]
+    total = float(own.iloc[0]) if len(own) else float("nan")
+    for _, r in est[(est["op"] == "=~") & (est["rhs"] == factor)].iterrows():
+        total += float(r["est"]) ** 2 * factor_variance(est, r["lhs"])
+    return total
+
+
 def cfa_reliability(estimates: pd.DataFrame, constructs: dict[str, list[str]],
                     observed_cov: pd.DataFrame) -> pd.DataFrame:
     """Omega, CR and AVE of every construct from a lavaan-style parameter table.
@@ -329,8 +346,9 @@ def cfa_reliability(estimates: pd.DataFrame, constructs: dict[str, list[str]],
 
     Notes
     -----
-    Assumes a simple-structure CFA (each item loads on one factor, no residual
-    covariances), as ``measure()`` fits. Agrees with ``semTools::compRelSEM(fit)`` and
+    Assumes each item loads on one factor; the factor variance is
+    :func:`factor_variance` (the total variance of a first-order factor under a
+    second-order one). Agrees with ``semTools::compRelSEM(fit)`` and
     ``semTools::AVE(fit)`` (semTools 0.5-6).
     """
     est = estimates
@@ -349,12 +367,12 @@ def cfa_reliability(estimates: pd.DataFrame, constructs: dict[str, list[str]],
             continue
         lam = load.loc[its].to_numpy(float)
         th = var.loc[its].to_numpy(float)
-        psi = float(var.loc[c])
+        psi = factor_variance(est, c)
         s = observed_cov.loc[its, its].to_numpy(float)
         if np.any(th < 0) or psi < 0:
             warn = (f"The CFA of {c} has a negative variance (Heywood case); omega, CR and "
                     "AVE are not interpretable.")
-        elif len(its) < 3:
+        elif len(its) == 2:
             warn = (f"{c} has {len(its)} items: its one-factor model is not identified on its "
                     "own, so omega, CR and AVE rest on the other factors and are fragile.")
         if "std.all" in est.columns:

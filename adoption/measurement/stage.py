@@ -27,7 +27,7 @@ from adoption.sem.compare import satorra_bentler_2001
 from adoption.measurement.efa import EFAResult, ParallelResult, efa, parallel_analysis
 from adoption.measurement.items import item_descriptives
 from adoption.measurement.normality import MardiaResult, mardia, univariate_normality
-from adoption.measurement.reliability import cfa_reliability, cronbach_alpha, item_total_statistics
+from adoption.measurement.reliability import AlphaResult, cfa_reliability, cronbach_alpha, item_total_statistics
 from adoption.measurement.validity import (
     BartlettResult, HarmanResult, KMOResult, bartlett_sphericity, fornell_larcker,
     harman_single_factor, htmt, kmo,
@@ -92,6 +92,11 @@ class MeasurementResults:
         :func:`compare_fits` of the one-factor CFA against the measurement model.
     warnings : tuple of str
         Every warning raised on the way, prefixed by where it arose.
+    cfa_model : str
+        The lavaan syntax of the fitted measurement model.
+    efa_rule : str
+        What set the EFA's number of factors: ``"spec"`` or
+        ``"parallel analysis (smc|pca)"``.
     """
 
     constructs: dict[str, list[str]]
@@ -113,6 +118,8 @@ class MeasurementResults:
     one_factor_fit: dict
     common_method: pd.DataFrame
     warnings: tuple[str, ...] = field(default=())
+    cfa_model: str = ""
+    efa_rule: str = "parallel analysis (smc)"
 
     def to_dict(self) -> dict:
         """JSON-ready nested structure (NaN -> None, numpy scalars -> Python numbers).
@@ -141,7 +148,7 @@ class MeasurementResults:
                 "n_items": row["n_items"], "kmo": row["kmo"],
                 "bartlett": {"chisq": row["bartlett_chisq"], "df": row["bartlett_df"],
                              "pvalue": row["bartlett_pvalue"]},
-                "items": items_by[c],
+                "items": items_by.get(c, []),
             }
         out = {
             "n": self.n,
@@ -165,12 +172,14 @@ class MeasurementResults:
                 "parallel": {"seed": self.parallel.seed, "n_iter": self.parallel.n_iter,
                              "quantile": self.parallel.quantile,
                              "eigenvalues": self.parallel.eigenvalues.to_dict("records")},
+                "n_factors": self.efa.n_factors,
+                "n_factors_rule": self.efa_rule,
                 "rotation": self.efa.rotation,
                 "loadings": self.efa.loadings.to_dict("records"),
                 "factor_correlations": self.efa.factor_correlations.to_dict(),
                 "variance": self.efa.variance.to_dict("records"),
             },
-            "cfa": {"model": cfa_syntax(self.constructs), "fit": self.cfa_fit,
+            "cfa": {"model": self.cfa_model or cfa_syntax(self.constructs), "fit": self.cfa_fit,
                     "estimates": self.cfa_estimates.to_dict("records")},
             "common_method": {
                 "harman": {"share": self.harman.share, "extraction": self.harman.extraction,
@@ -183,9 +192,24 @@ class MeasurementResults:
         return to_jsonable(out)
 
 
-def cfa_syntax(constructs: dict[str, list[str]]) -> str:
-    """lavaan syntax of the measurement model: one ``C =~ i1 + i2 + ...`` line per construct."""
-    return "\n".join(f"{c} =~ {' + '.join(its)}" for c, its in constructs.items())
+def cfa_syntax(constructs: dict[str, list[str]], higher_order: dict | None = None,
+               residual_covariances: tuple[str, ...] | list[str] = ()) -> str:
+    """lavaan syntax of the measurement model.
+
+    One ``C =~ i1 + i2 + ...`` line per construct. A single-item construct is written as
+    lavaan users write it, ``C =~ 1*i1`` and ``i1 ~~ 0*i1``: the construct is the item
+    (loading 1, no residual). Then one ``H =~ C1 + C2`` line per second-order construct
+    and the residual covariances as given (``"SI03 ~~ SI04"``).
+    """
+    lines = []
+    for c, its in constructs.items():
+        if len(its) == 1:
+            lines += [f"{c} =~ 1*{its[0]}", f"{its[0]} ~~ 0*{its[0]}"]
+        else:
+            lines.append(f"{c} =~ {' + '.join(its)}")
+    lines += [f"{h} =~ {' + '.join(parts)}" for h, parts in (higher_order or {}).items()]
+    lines += list(residual_covariances)
+    return "\n".join(lines)
 
 
 def compare_fits(model_fit: dict, one_factor_fit: dict) -> pd.DataFrame:
@@ -236,7 +260,9 @@ def compare_fits(model_fit: dict, one_factor_fit: dict) -> pd.DataFrame:
 
 def measure(items: pd.DataFrame, constructs: dict[str, list[str]],
             estimator: str = "ML", seed: int = 20261125,
-            missing: str = "listwise") -> MeasurementResults:
+            missing: str = "listwise", syntax: str | None = None,
+            scales: dict[str, list[str]] | None = None, n_factors: int | None = None,
+            parallel: str = "smc") -> MeasurementResults:
     """Run the measurement stage.
 
     Parameters
@@ -253,6 +279,21 @@ def measure(items: pd.DataFrame, constructs: dict[str, list[str]],
     missing : {"listwise", "fiml"}
         Missing-data method of the CFAs (``fit_model``'s ``missing``). Alpha, HTMT, KMO
         and the EFA use pairwise or complete data as their R counterparts do.
+    syntax : str, optional
+        lavaan syntax of the measurement model (default :func:`cfa_syntax` of
+        ``constructs``); the spec's adds second-order constructs and residual covariances.
+        A single-item construct has no alpha, omega, CR or AVE: they are NaN with a
+        warning saying why.
+    scales : dict, optional
+        Whole scales beside the subscales: name -> constructs. Each adds a row to the
+        reliability table with the alpha (CI, standardised alpha) of the union of its
+        constructs' items, as ``psych::alpha`` on those columns; omega, CR and AVE are
+        left NaN there (they belong to a one-factor model the study does not fit).
+    n_factors : int, optional
+        Factors of the EFA; default: the parallel-analysis count named by ``parallel``.
+    parallel : {"smc", "pca"}
+        Which parallel-analysis count sets the EFA's factors when ``n_factors`` is not
+        given: common factors (SMC-reduced matrix) or principal components.
 
     Returns
     -------
@@ -293,7 +334,8 @@ def measure(items: pd.DataFrame, constructs: dict[str, list[str]],
     note("HTMT", ht.warnings)
 
     # CFA measurement model and the one-factor model
-    cfa_fit, est, s_obs = _fit("CFA", cfa_syntax(constructs), data, estimator, warns, missing)
+    syntax = syntax or cfa_syntax(constructs)
+    cfa_fit, est, s_obs = _fit("CFA", syntax, data, estimator, warns, missing)
     one_fit, _, _ = _fit("One-factor CFA", f"{COMMON_FACTOR} =~ {' + '.join(cols)}", data,
                          estimator, warns, missing)
     # s_obs: the engine's sample covariance (divisor N, listwise), lavaan's sampstat$cov
@@ -315,8 +357,14 @@ def measure(items: pd.DataFrame, constructs: dict[str, list[str]],
     cfa_rel = cfa_rel.set_index("construct")
     kmo_item = kmo_all.items.set_index("item")["msa"]
     for c, its in constructs.items():
-        a = cronbach_alpha(data[its])
-        note(f"Alpha of {c}", a.warnings)
+        if len(its) == 1:
+            note(c, [f"{c} is a single item ({its[0]}): alpha, omega, CR and AVE are not "
+                     "defined for one item (shown as '–')."])
+            a = AlphaResult(np.nan, np.nan, np.nan, np.nan, 1, int(data[its[0]].notna().sum()))
+            cfa_rel.loc[c, ["omega", "cr", "ave"]] = np.nan
+        else:
+            a = cronbach_alpha(data[its])
+            note(f"Alpha of {c}", a.warnings)
         r_c = data[its].corr()
         if len(its) >= 2:
             k_c = kmo(r_c)
@@ -338,14 +386,27 @@ def measure(items: pd.DataFrame, constructs: dict[str, list[str]],
         itab["loading"] = [float(loadings.get(i, np.nan)) for i in its]
         itab["kmo"] = [float(kmo_item.get(i, np.nan)) for i in its]
         item_rows.append(itab)
-    reliability = pd.DataFrame(rel_rows)
     item_stats = pd.concat(item_rows, ignore_index=True)
-    fl = fornell_larcker(reliability.set_index("construct")["ave"], phi)
+    fl = fornell_larcker(pd.DataFrame(rel_rows).set_index("construct")["ave"], phi)
+    for name, parts in (scales or {}).items():
+        a = cronbach_alpha(data[[i for p in parts for i in constructs[p]]])
+        note(f"Alpha of the whole scale {name}", a.warnings)
+        rel_rows.append({"construct": name, "n_items": a.n_items, "alpha": a.alpha,
+                         "alpha_ci_lower": a.ci_lower, "alpha_ci_upper": a.ci_upper,
+                         "alpha_std": a.alpha_std, "omega": np.nan, "cr": np.nan, "ave": np.nan,
+                         "kmo": np.nan, "bartlett_chisq": np.nan, "bartlett_df": np.nan,
+                         "bartlett_pvalue": np.nan})
+    reliability = pd.DataFrame(rel_rows)
 
     # EFA
     pa = parallel_analysis(data, seed=seed)
     note("Parallel analysis", pa.warnings)
-    ef = efa(data, max(pa.n_factors, 1), rotation="oblimin", constructs=constructs)
+    if n_factors is not None:
+        k, rule = n_factors, "spec"
+    else:
+        k = max(pa.n_components if parallel == "pca" else pa.n_factors, 1)
+        rule = f"parallel analysis ({parallel})"
+    ef = efa(data, k, rotation="oblimin", constructs=constructs)
     note("EFA", ef.warnings)
 
     cm = compare_fits(cfa_fit, one_fit)
@@ -355,6 +416,7 @@ def measure(items: pd.DataFrame, constructs: dict[str, list[str]],
         item_statistics=item_stats, htmt=ht.matrix, fornell_larcker=fl, kmo=kmo_all,
         bartlett=bart_all, harman=harman, parallel=pa, efa=ef, cfa_fit=cfa_fit,
         cfa_estimates=est, one_factor_fit=one_fit, common_method=cm, warnings=tuple(warns),
+        cfa_model=syntax, efa_rule=rule,
     )
 
 

@@ -174,7 +174,10 @@ def efa_blocks(results: Mapping[str, Any]) -> list:
             f"Parallel analysis (exploratory factor analysis) suggested {format_int(efa['n_factors_parallel'])} "
             f"factors ({format_int(efa.get('n_components_parallel'))} components; "
             f"{format_int(efa.get('n_factors_kaiser'))} eigenvalues above 1); the spec defines "
-            f"{len(results.get('reliability') or {})} constructs."))
+            f"{len(results.get('reliability') or {})} constructs."
+            + (f" The EFA extracted {format_int(efa['n_factors'])} factors, as set by "
+               f"{'the spec' if efa['n_factors_rule'] == 'spec' else efa['n_factors_rule']}."
+               if efa.get("n_factors_rule") else "")))
     par = efa.get("parallel") or {}
     eig = par.get("eigenvalues") if isinstance(par, Mapping) else None
     if eig:

@@ -151,6 +151,10 @@ def reliability(rel: Mapping[str, Mapping[str, Any]] | None) -> Table | None:
             "CR = composite reliability; AVE = average variance extracted. Cut-offs: "
             + "; ".join(cutoff_text(m) for m in ("alpha", "cr", "ave"))
             + ". Values below the cut-off are marked.")
+    single = [name for name, r in rel.items() if r.get("n_items") == 1]
+    if single:
+        note += (f" {', '.join(single)}: a single item, for which α, ω, CR and AVE are not "
+                 "defined (–).")
     return Table("reliability", "Reliability and convergent validity", ("Construct", "Items", "α",
                  "95% CI", "ω", "CR", "AVE"), tuple(rows), note)
 

@@ -873,6 +873,17 @@ def _fiml_data(data: pd.DataFrame, pt: ParTable):
     return x, x_idx, msgs
 
 
+def fiml_rows(data: pd.DataFrame, pt: ParTable) -> np.ndarray:
+    """The rows a FIML fit of ``pt`` uses (model columns, NaN for holes), after
+    lavaan's deletions under ``missing = "ml"`` (see :func:`fit_model`)."""
+    return _fiml_data(data, pt)[0]
+
+
+def dsigma_stack(delta: np.ndarray, p: int) -> np.ndarray:
+    """k x p x p stack of dSigma/dtheta_k from Delta (vech rows)."""
+    return _dsigma(delta, p)
+
+
 def _dsigma(delta: np.ndarray, p: int) -> np.ndarray:
     """k x p x p stack of dSigma/dtheta_k from Delta (vech rows)."""
     r, c = rb.vech_index(p)

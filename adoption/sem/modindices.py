@@ -34,7 +34,8 @@ import pandas as pd
 
 from adoption.errors import InputError
 from adoption.sem import robust as rb
-from adoption.sem.engine import ModelFit, sigma_jacobian
+from adoption.sem import fiml
+from adoption.sem.engine import ModelFit, dsigma_stack, fiml_rows, sigma_jacobian
 from adoption.sem.partable import ParRow, ParTable
 from adoption.vocabulary import OP_COVARIANCE, OP_LOADING, OP_REGRESSION
 
@@ -140,7 +141,8 @@ def candidate_parameters(pt: ParTable) -> list[tuple[str, str, str]]:
 
 # --------------------------------------------------------------------------- adapter
 def modification_indices(fit: ModelFit, *, sort: bool = True,
-                         minimum_value: float = 0.0) -> pd.DataFrame:
+                         minimum_value: float = 0.0,
+                         data: pd.DataFrame | None = None) -> pd.DataFrame:
     """Modification indices of a fitted model, as ``lavaan::modindices(fit)``.
 
     Parameters
@@ -154,6 +156,11 @@ def modification_indices(fit: ModelFit, *, sort: bool = True,
         lavaan's order (fixed rows of the model first, then ``=~``, ``~~``, ``~``).
     minimum_value : float
         Keep only rows with ``mi`` above this value (lavaan ``minimum.value``).
+    data : pandas.DataFrame, optional
+        The data the model was fitted on; needed (only) for a FIML fit, whose score
+        test uses the casewise likelihood: the gradient of the FIML log-likelihood and
+        its expected information at the model-implied moments, as ``lavaan::modindices``
+        on a ``missing = "ml"`` fit.
 
     Returns
     -------
@@ -199,9 +206,9 @@ def modification_indices(fit: ModelFit, *, sort: bool = True,
     if pt is None or not fit.converged:
         raise InputError("Modification indices need a converged model from fit_model; "
                          "this fit did not converge.")
-    if fit.missing != "listwise":
-        raise InputError("Modification indices are implemented for complete data "
-                         "(missing='listwise') only; refit with listwise deletion.")
+    if fit.missing != "listwise" and data is None:
+        raise InputError("Modification indices of a FIML fit need the data it was fitted "
+                         "on: pass data=.")
     est = fit.estimates
     # extended table: the model's rows (fixed ones freed at their values), then candidates
     rows, values, free = [], [], []
@@ -226,6 +233,11 @@ def modification_indices(fit: ModelFit, *, sort: bool = True,
             col[key] = len(col)
             col_free.append(free[i])
         col_of.append(col[key])
+    if fit.missing != "listwise":
+        grad, info, n = _fiml_score_terms(ext, data, fit, sigma, delta)
+        return _finish(table_rows=rows, free=free, col_of=col_of, col_free=np.array(col_free),
+                       info=info, grad=grad, n=n, fit=fit, pt=pt, sort=sort,
+                       minimum_value=minimum_value)
     w = rb.ml_weight(sigma)
     grad = delta.T @ w @ rb.vech(fit.sample_cov - sigma)
     x_idx = [ext.observed.index(v) for v in ext.exogenous_x]
@@ -237,8 +249,32 @@ def modification_indices(fit: ModelFit, *, sort: bool = True,
         w[xm, :] = 0.0
         w[:, xm] = 0.0
     info = delta.T @ w @ delta
-    col_free = np.array(col_free)
-    mi, epc = score_test(info, grad, col_free, fit.nobs)
+    return _finish(table_rows=rows, free=free, col_of=col_of, col_free=np.array(col_free),
+                   info=info, grad=grad, n=fit.nobs, fit=fit, pt=pt, sort=sort,
+                   minimum_value=minimum_value)
+
+
+def _fiml_score_terms(ext: ParTable, data: pd.DataFrame, fit: ModelFit, sigma, delta):
+    """Per-observation FIML gradient and expected information of the extended model's
+    covariance parameters (the mean block is orthogonal to them in the expected
+    information), and N."""
+    pat = fiml.missing_patterns(fiml_rows(data, ext))
+    p = len(ext.observed)
+    dsig = dsigma_stack(delta, p)
+    # as for complete data: the information carries nothing in the fixed-x block
+    # (M W M with M zeroing the x (co)variance rows of Delta)
+    x_idx = [ext.observed.index(v) for v in ext.exogenous_x]
+    r, c = rb.vech_index(p)
+    masked = np.where((np.isin(r, x_idx) & np.isin(c, x_idx))[:, None], 0.0, delta)
+    info, _ = fiml.expected_information(pat, sigma, dsigma_stack(masked, p))
+    _, big_m = fiml.gradient(pat, np.asarray(fit.implied_mean, dtype=float), sigma)
+    grad = 0.5 * np.einsum("ij,kji->k", big_m, dsig)
+    return grad / pat.n, info / pat.n, pat.n
+
+
+def _finish(*, table_rows, free, col_of, col_free, info, grad, n, fit, pt, sort, minimum_value):
+    rows = table_rows
+    mi, epc = score_test(info, grad, col_free, n)
     cand_cols = np.flatnonzero(~col_free)
     pos = {c: k for k, c in enumerate(cand_cols)}
 
@@ -281,7 +317,8 @@ def _standardise(table: pd.DataFrame, fit: ModelFit, pt: ParTable) -> pd.DataFra
                 val = 0.0 if not abs(e) >= _SMALL else np.sign(epc) * abs(e) / scale[lhs] ** 2
             elif name == "sepc.lv" and not (lhs in latent and rhs in latent):
                 val = epc
-            else:
-                val = epc / np.sqrt(res_var.get(lhs, np.nan) * res_var.get(rhs, np.nan))
+            else:   # a residual fixed at 0 (a single-item construct's item): NaN, lavaan's NA
+                v2 = res_var.get(lhs, np.nan) * res_var.get(rhs, np.nan)
+                val = epc / np.sqrt(v2) if v2 > 0 else np.nan
             out[name].append(val)
     return table.assign(**out)

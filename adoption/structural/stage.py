@@ -132,7 +132,8 @@ class StructuralResults:
 # composite scores
 # -------------------------------------------------------------------------------------
 def composite_scores(data: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, list[LogEntry]]:
-    """Mean of each construct's items per respondent.
+    """Mean of each construct's items per respondent (a second-order construct: the mean
+    of all its first-order constructs' items).
 
     A respondent who answered at least half of a construct's items gets the mean of the
     answered items (prorating, as SPSS's ``MEAN.n``); with fewer answers the score is
@@ -144,20 +145,23 @@ def composite_scores(data: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, 
     log : LogEntry lines.
     """
     out, log = {}, []
-    for name, c in survey.constructs.items():
-        x = data[list(c.items)]
+    items = {name: list(c.items) for name, c in survey.constructs.items()}
+    # a second-order construct's score: the mean of all its first-order constructs' items
+    items.update({h: [i for p in parts for i in items[p]] for h, parts in survey.higher_order.items()})
+    for name, its in items.items():
+        x = data[its]
         answered = x.notna().sum(axis=1)
-        need = math.ceil(len(c.items) / 2)
+        need = math.ceil(len(its) / 2)
         score = x.mean(axis=1, skipna=True).where(answered >= need)
-        prorated = int(((answered >= need) & (answered < len(c.items))).sum())
+        prorated = int(((answered >= need) & (answered < len(its))).sum())
         if prorated:
             log.append(LogEntry("structural", "composite from answered items", name, None,
                                 prorated, f"mean of the answered items (at least {need} of "
-                                f"{len(c.items)})"))
+                                f"{len(its)})"))
         missing = int((answered < need).sum())
         if missing:
             log.append(LogEntry("structural", "composite missing", name, None, missing,
-                                f"fewer than {need} of {len(c.items)} items answered"))
+                                f"fewer than {need} of {len(its)} items answered"))
         out[name] = score
     return pd.DataFrame(out, index=data.index), log
 
@@ -308,21 +312,18 @@ def comparison_dict(c: ModelComparison) -> dict:
     return out
 
 
-def _mi_table(mf: ModelFit, missing: str) -> tuple[pd.DataFrame, list[str]]:
+def _mi_table(mf: ModelFit, data: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     empty = pd.DataFrame(columns=["lhs", "op", "rhs", "mi", "epc", "sepc.all"])
     if not mf.converged:
         return empty, []
-    if missing == "fiml":
-        return empty, ["modification indices are not computed under FIML (missing: fiml); "
-                       "fit the model with missing: listwise to see them."]
-    mi = modification_indices(mf).head(10).reset_index(drop=True)
+    mi = modification_indices(mf, data=data).head(10).reset_index(drop=True)
     warns = [f"modification index {r['mi']:.1f} for {r['lhs']} {r['op']} {r['rhs']} "
              f"(expected change {r['epc']:.3f}): the model may miss this parameter."
              for r in mi.to_dict("records") if r["mi"] >= MI_WARNING]
     return mi, warns[:3]
 
 
-def _model_results(form: str, syntax: str, mf: ModelFit, model: PathModel, missing: str,
+def _model_results(form: str, syntax: str, mf: ModelFit, model: PathModel, data: pd.DataFrame,
                    alternatives: tuple[Alternative, ...],
                    boot: tuple[BootstrapEffects, str, list[str]] | None,
                    extra_warnings: list[str]) -> ModelResults:
@@ -340,7 +341,7 @@ def _model_results(form: str, syntax: str, mf: ModelFit, model: PathModel, missi
         effects = pd.DataFrame(columns=["name", "effect", "source", "target", "path", "est",
                                         "se", "z", "pvalue", "ci.lower", "ci.upper", "std.all"])
         warns.append(f"the {form} model did not converge: no estimates are reported.")
-    mi, mi_warns = _mi_table(mf, missing)
+    mi, mi_warns = _mi_table(mf, data)
     bootstrap = None if boot is None else {
         "B": boot.B, "seed": boot.seed, "failed": boot.n_failed, "seconds": boot.seconds,
         "method": method,
@@ -445,7 +446,7 @@ def fit_structural(cleaned: CleanedResponses, survey: Survey, *, estimator: str 
     if bootstrap > 0 and mf.converged:
         step(f"structural model: {bootstrap} bootstrap draws")
         boot = _bootstrap(model, scores, syntax, estimator, missing, bootstrap, seed, n_jobs)
-    composite = _model_results("composite", syntax, mf, model, missing, alts, boot, [])
+    composite = _model_results("composite", syntax, mf, model, scores, alts, boot, [])
 
     latent_res = None
     if latent:
@@ -461,7 +462,7 @@ def fit_structural(cleaned: CleanedResponses, survey: Survey, *, estimator: str 
             step(f"structural model: latent SEM, {bootstrap_latent} bootstrap refits")
             lboot, note = _bootstrap_latent(lsyntax, lmf, items, model, missing,
                                             bootstrap_latent, seed, n_jobs, scheduler), []
-        latent_res = _model_results("latent", lsyntax, lmf, model, missing, lalts, lboot, note)
+        latent_res = _model_results("latent", lsyntax, lmf, model, items, lalts, lboot, note)
 
     hyp = hypotheses_table(survey, composite, latent_res)
     return StructuralResults(composite=composite, latent=latent_res, hypotheses=hyp,
