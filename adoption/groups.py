@@ -9,6 +9,8 @@ For each column of the spec's ``groups``:
    (+ equal residual variances), each a multi-group fit
    (:func:`adoption.sem.multigroup.fit_multigroup`) compared with the previous level by
    the chi-square difference test and the changes in CFI, RMSEA and SRMR (Chen, 2007);
+   the configural model must itself fit by the usual cut-offs
+   (:func:`configural_decision`), else no level holds;
    when a level fails, **partial invariance**: the equality constraint with the largest
    score test (lavaan's ``lavTestScore``) is released, one at a time, until the level
    holds or no constraint is significant;
@@ -29,6 +31,10 @@ measurement invariance. *Structural Equation Modeling*, 9, 233-255.
 Byrne, B. M., Shavelson, R. J., & Muthen, B. (1989). Testing for the equivalence of
 factor covariance and mean structures: the issue of partial measurement invariance.
 *Psychological Bulletin*, 105, 456-466.
+Putnick, D. L., & Bornstein, M. H. (2016). Measurement invariance conventions and
+reporting. *Developmental Review*, 41, 71-90.
+Vandenberg, R. J., & Lance, C. E. (2000). A review and synthesis of the measurement
+invariance literature. *Organizational Research Methods*, 3, 4-70.
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from adoption.clean import CleanedResponses
+from adoption.cutoffs import judge
 from adoption.errors import InputError
 from adoption.load import category_key
 from adoption.sem.compare import chisq_difference, satorra_bentler_2001
@@ -65,6 +72,9 @@ DELTA_RMSEA = 0.015
 DELTA_SRMR = {"metric": 0.03, "scalar": 0.01, "strict": 0.01}
 #: A score test must reach this p-value for its constraint to be released.
 RELEASE_P = 0.05
+#: A chi-square difference below this p-value is flagged ("chisq.rejects") beside
+#: Chen's verdict, which decides.
+CHISQ_ALPHA = 0.05
 
 PATH_COLUMNS = ("lhs", "op", "rhs", "group", "group.label", "est", "se", "pvalue",
                 "std.all")
@@ -116,6 +126,36 @@ def invariance_decision(base: dict, restricted: dict, level: str) -> dict:
             **ok, "supported": all(ok.values())}
 
 
+def configural_decision(indices: dict) -> dict:
+    """Whether the configural model fits: CFI, RMSEA and SRMR judged by the project's
+    cut-offs (:mod:`adoption.cutoffs`).
+
+    Parameters
+    ----------
+    indices : dict
+        ``cfi``, ``rmsea``, ``srmr`` of the configural model (the robust CFI and RMSEA
+        under MLM/MLR).
+
+    Returns
+    -------
+    dict
+        ``judgement`` (measure -> 'good', 'acceptable' or 'poor'), ``poor`` (the
+        measures judged poor) and ``supported`` (no measure is poor).
+
+    Notes
+    -----
+    Invariance tests compare each level with the configural model, so they mean
+    something only when the configural model itself fits (Vandenberg & Lance, 2000;
+    Putnick & Bornstein, 2016): a poor fit there ends the sequence.
+
+    >>> configural_decision({"cfi": .917, "rmsea": .091, "srmr": .05})["poor"]
+    ['rmsea']
+    """
+    judgement = {m: judge(m, indices[m]) for m in ("cfi", "rmsea", "srmr")}
+    poor = [m for m, j in judgement.items() if j == "poor"]
+    return {"judgement": judgement, "poor": poor, "supported": not poor}
+
+
 def strip_labels(syntax: str) -> str:
     """lavaan syntax without ``:=`` definitions, constraints and coefficient labels
     (``b1*X`` -> ``X``); fixed values (``0*X``) and start values are kept. In a
@@ -135,13 +175,17 @@ class GroupComparison:
     sizes : DataFrame ``value, label, n, included`` (rows with a group value).
     excluded_groups : groups below ``min_group_size``: {value, label, n, reason}.
     n_missing : rows without a group value.
-    invariance : one dict per level (configural, metric, scalar, strict): ``level``,
-        ``group.equal``, ``freed`` (released constraints), ``nobs`` per group, ``fit``
-        (lavaan names), ``converged``, and for metric on ``comparison`` with the
-        previous accepted level: ``vs``, ``chisq.diff``, ``df.diff``, ``pvalue``,
-        ``method``, the fit-index changes and Chen's verdict (see
-        :func:`invariance_decision`); ``supported`` (None when an earlier level
-        failed: not tested), ``partial``.
+    invariance : one dict per model fitted, in order: ``level`` (configural, metric,
+        scalar, strict), ``model`` (the level, or "partial <level>" for the refit with
+        the constraints released after that level failed; the full level's entry is
+        kept before it), ``group.equal``, ``freed`` (all released constraints in the
+        model), ``released`` (those released at this level), ``nobs`` per group,
+        ``fit`` (lavaan names), ``converged``; for configural ``configural`` (its fit
+        judged by :func:`configural_decision`); for the others ``comparison`` with the
+        previous supported model: ``vs``, ``chisq.diff``, ``df.diff``, ``pvalue``,
+        ``method``, ``chisq.rejects`` (p < .05), the fit-index changes and Chen's
+        verdict (see :func:`invariance_decision`); ``supported`` (None when an
+        earlier level failed: not tested), ``partial`` (the partial refit).
     highest_level : the highest level supported ("configural" .. "strict", prefixed
         "partial " when constraints were released), None if none could be fitted.
     partial : released constraints: {level, parameter, X2, df, pvalue} in order.
@@ -177,6 +221,26 @@ class GroupComparison:
                 "path_differences": {"paths": self.path_differences,
                                      "omnibus": self.omnibus},
                 "warnings": list(self.warnings)}
+
+    def invariance_table(self) -> pd.DataFrame:
+        """The invariance sequence as one row per model (for ``tables/*.csv``):
+        ``model, level, freed, released, npar, chisq, df, pvalue, cfi, tli, rmsea,
+        rmsea.ci.lower, rmsea.ci.upper, srmr`` (and the robust indices under MLM/MLR),
+        then the comparison ``vs, chisq.diff, df.diff, pvalue.diff, cfi.diff,
+        rmsea.diff, srmr.diff, chisq.rejects`` and ``supported``."""
+        rows = []
+        for e in self.invariance:
+            c = e.get("comparison") or {}
+            rows.append({"model": e["model"], "level": e["level"],
+                         "freed": "; ".join(e["freed"]),
+                         "released": "; ".join(e["released"]), **e["fit"],
+                         "vs": c.get("vs"), "chisq.diff": c.get("chisq.diff"),
+                         "df.diff": c.get("df.diff"), "pvalue.diff": c.get("pvalue"),
+                         "cfi.diff": c.get("cfi.diff"), "rmsea.diff": c.get("rmsea.diff"),
+                         "srmr.diff": c.get("srmr.diff"),
+                         "chisq.rejects": c.get("chisq.rejects"),
+                         "supported": e["supported"]})
+        return pd.DataFrame(rows)
 
 
 @dataclass(frozen=True)
@@ -357,8 +421,9 @@ def _fit_dict(fit: MultiGroupFit) -> dict:
     return {k: float(fit.fit[k]) for k in keys}
 
 
-def _fit_entry(level: str, fit: MultiGroupFit, freed) -> dict:
-    return {"level": level, "group.equal": list(LEVELS[level]), "freed": list(freed),
+def _fit_entry(level: str, model: str, fit: MultiGroupFit, freed, released=()) -> dict:
+    return {"level": level, "model": model, "group.equal": list(LEVELS[level]),
+            "freed": list(freed), "released": list(released),
             "nobs": [int(n) for n in fit.nobs], "converged": fit.converged,
             "fit": _fit_dict(fit)}
 
@@ -386,67 +451,88 @@ def _indices(fit: MultiGroupFit) -> dict:
     return {"cfi": f["cfi.robust"], "rmsea": f["rmsea.robust"], "srmr": f["srmr"]}
 
 
-def _comparison(prev_level: str, prev: MultiGroupFit, fit: MultiGroupFit, level: str):
-    return {"vs": prev_level, **difference_test(fit, prev),
+def _comparison(prev_model: str, prev: MultiGroupFit, fit: MultiGroupFit, level: str):
+    test = difference_test(fit, prev)
+    return {"vs": prev_model, **test,
+            "chisq.rejects": bool(test["pvalue"] < CHISQ_ALPHA),
             "indices": "ML" if fit.estimator == "ML" else "robust",
             **invariance_decision(_indices(prev), _indices(fit), level)}
 
 
 def _invariance(data: pd.DataFrame, survey: Survey, col: str, keep, estimator: str,
                 missing: str):
-    """The invariance sequence with partial invariance; see the module doc."""
+    """The invariance sequence with partial invariance; see the module doc.
+
+    One entry per model fitted: each level with all its constraints (its comparison
+    and verdict kept even when it fails), and after a failed level the partial model
+    with the constraints released at that level (``model`` "partial <level>")."""
     syntax = survey.measurement_syntax()
     setup = _prepare(syntax, data, col, keep, missing)
-    warnings = []
-    entries = []
-    freed: list[str] = []
-    partial_log = []
-    highest = None
-    prev_level, prev = None, None
-    failed = False
+
+    def fit_level(equal, freed):
+        return fit_multigroup(syntax, data, col, group_equal=equal, group_partial=freed,
+                              groups=keep, estimator=estimator, missing=missing,
+                              se=False, _setup=setup)
+
+    warnings, entries, partial_log, freed = [], [], [], []
+    highest, prev_model, prev, failed = None, None, None, False
     for level, equal in LEVELS.items():
-        fit = fit_multigroup(syntax, data, col, group_equal=equal, group_partial=freed,
-                             groups=keep, estimator=estimator, missing=missing,
-                             se=False, _setup=setup)
-        entry = _fit_entry(level, fit, freed)
+        fit = fit_level(equal, freed)
         if not fit.converged:
             warnings.append(f"The {level} model did not converge.")
+        entry = _fit_entry(level, level, fit, freed)
         if prev is None:
-            entry.update(comparison=None, supported=fit.converged, partial=False)
+            decision = configural_decision(_indices(fit))
+            entry.update(comparison=None, configural=decision, partial=False,
+                         supported=bool(fit.converged and decision["supported"]))
             entries.append(entry)
-            if fit.converged:
-                highest, prev_level, prev = level, level, fit
+            if not fit.converged:
+                break
+            prev_model, prev = level, fit
+            if entry["supported"]:
+                highest = level
             else:
                 failed = True
-            if failed:
-                break
+                warnings.append(_configural_warning(decision, entry["fit"], fit.estimator))
             continue
-        if failed:
-            entry.update(comparison=_comparison(prev_level, prev, fit, level),
-                         supported=None, partial=False)
-            entries.append(entry)
-            continue
-        comp = _comparison(prev_level, prev, fit, level)
-        level_freed = []
-        if not comp["supported"]:
-            fit, comp, level_freed = _release(syntax, data, col, keep, setup, level,
-                                              equal, freed, prev_level, prev, fit, comp)
-            freed = freed + [f["parameter"] for f in level_freed]
-            partial_log += level_freed
-            entry = _fit_entry(level, fit, freed)
-        supported = bool(comp["supported"] and fit.converged)
-        entry.update(comparison=comp, supported=supported, partial=bool(level_freed))
+        comp = _comparison(prev_model, prev, fit, level)
+        supported = None if failed else bool(comp["supported"] and fit.converged)
+        entry.update(comparison=comp, supported=supported, partial=False)
         entries.append(entry)
+        if failed:
+            continue
+        model = level
+        if not supported:
+            fit, comp, released = _release(syntax, data, col, keep, setup, level, equal,
+                                           freed, prev_model, prev, fit, comp)
+            if released:
+                freed = freed + [r["parameter"] for r in released]
+                partial_log += released
+                model = f"partial {level}"
+                supported = bool(comp["supported"] and fit.converged)
+                entry = _fit_entry(level, model, fit, freed,
+                                   [r["parameter"] for r in released])
+                entry.update(comparison=comp, supported=supported, partial=True)
+                entries.append(entry)
         if supported:
             highest = ("partial " if freed else "") + level
-            prev_level, prev = level, fit
+            prev_model, prev = model, fit
         else:
             failed = True
             warnings.append(f"{level.capitalize()} invariance is not supported"
-                            + (" even after releasing " + ", ".join(
-                                f["parameter"] for f in level_freed) if level_freed else "")
+                            + (" even after releasing " + ", ".join(entry["released"])
+                               if entry["released"] else "")
                             + ": higher levels are not tested (their fits are shown).")
     return tuple(entries), highest, tuple(partial_log), warnings
+
+
+def _configural_warning(decision: dict, fit: dict, estimator: str) -> str:
+    suffix = "" if estimator == "ML" else ".robust"
+    names = {"cfi": "CFI", "rmsea": "RMSEA", "srmr": "SRMR"}
+    poor = ", ".join(f"{names[m]} {fit.get(m + suffix if m != 'srmr' else m, float('nan')):.3f}"
+                     for m in decision["poor"])
+    return (f"The configural model fits poorly ({poor}, beyond the cut-offs): no level of "
+            "invariance holds. The higher levels' fits and changes are shown, not judged.")
 
 
 def _release(syntax, data, col, keep, setup, level, equal, freed, prev_level, prev, fit,

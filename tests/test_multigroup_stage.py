@@ -17,7 +17,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from adoption.clean import CleanedResponses, Flow
-from adoption.groups import invariance_decision, run_groups, strip_labels
+from adoption.groups import configural_decision, invariance_decision, run_groups, strip_labels
 from adoption.spec import parse_spec
 
 FIX = Path(__file__).parent / "fixtures"
@@ -25,6 +25,7 @@ PARAMS = json.loads((FIX / "reference" / "paperlike.params.json").read_text())
 PATH_REF = json.loads((FIX / "multigroup" / "paperlike_path_groups.json").read_text())
 HS_GROUPS = json.loads((FIX / "multigroup" / "holzinger_swineford_groups.json").read_text())
 HS_INV = json.loads((FIX / "reference" / "holzinger_swineford_invariance.json").read_text())
+PS = json.loads((FIX / "multigroup" / "partial_scalar.json").read_text())
 
 
 def _cleaned(data: pd.DataFrame, survey) -> CleanedResponses:
@@ -112,24 +113,75 @@ def test_min_group_size_excludes_a_group_everywhere(paperlike):
     assert c.paths.empty
 
 
-def test_invariance_sequence_and_partial_scalar(holzinger):
+@pytest.fixture(scope="module")
+def partial_scalar():
+    """Two groups of 250, one intercept (x3) 0.6 higher in group 2 (see
+    make_partial_scalar_reference.R): configural fits, full scalar invariance fails."""
+    survey = parse_spec({
+        "title": "PS", "scale": {"min": -10, "max": 10},
+        "constructs": {"f1": ["x1", "x2", "x3"], "f2": ["x4", "x5", "x6"],
+                       "f3": ["x7", "x8", "x9"]},
+        "groups": ["grp"],
+    }, path=FIX / "multigroup" / "ps.yaml")
+    data = pd.read_csv(FIX / "multigroup" / "partial_scalar.csv")
+    return run_groups(_cleaned(data, survey), survey).comparisons["grp"]
+
+
+def test_failed_level_is_kept_beside_its_partial_model(partial_scalar):
+    c = partial_scalar
+    ref = PS["fits"]
+    assert [e["model"] for e in c.invariance] == [
+        "configural", "metric", "scalar", "partial scalar", "strict"]
+    full, part, strict = c.invariance[2], c.invariance[3], c.invariance[4]
+    # the full scalar model, its failed comparison and its verdict
+    assert full["level"] == "scalar" and not full["partial"] and full["freed"] == []
+    assert_allclose(full["fit"]["chisq"], ref["scalar"]["chisq"], rtol=1e-6)
+    assert_allclose(full["comparison"]["chisq.diff"], PS["lrt_scalar"]["Chisq diff"][1],
+                    rtol=1e-6)
+    assert full["comparison"]["vs"] == "metric" and full["supported"] is False
+    assert not full["comparison"]["cfi.ok"]          # CFI drops by .095
+    # then the partial model: what was freed, its own comparison with metric
+    assert part["level"] == "scalar" and part["partial"] and part["supported"]
+    assert part["released"] == part["freed"] == [PS["partial_scalar_freed"]]
+    assert_allclose(part["fit"]["chisq"], ref["partial_scalar"]["chisq"], rtol=1e-6)
+    assert_allclose(part["comparison"]["chisq.diff"],
+                    PS["lrt_partial_scalar"]["Chisq diff"][1], rtol=1e-6)
+    # strict keeps the released intercept and is compared with the partial model
+    assert strict["freed"] == ["x3 ~1"] and strict["released"] == []
+    assert strict["comparison"]["vs"] == "partial scalar"
+    assert_allclose(strict["fit"]["chisq"], ref["partial_strict"]["chisq"], rtol=1e-6)
+    assert c.highest_level == "partial strict"
+    table = c.invariance_table()
+    assert list(table["model"]) == [e["model"] for e in c.invariance]
+    assert_allclose(table["tli"], [ref[k]["tli"] for k in (
+        "configural", "metric", "scalar", "partial_scalar", "partial_strict")], rtol=1e-5)
+    assert_allclose(table["rmsea.ci.upper"], [ref[k]["rmsea.ci.upper"] for k in (
+        "configural", "metric", "scalar", "partial_scalar", "partial_strict")], rtol=1e-5)
+
+
+def test_poor_configural_fit_means_no_level_holds(holzinger):
     c = holzinger
-    levels = [e["level"] for e in c.invariance]
+    levels = [e["model"] for e in c.invariance]
     assert levels == ["configural", "metric", "scalar", "strict"]
-    for e in c.invariance[:2]:
+    for e in c.invariance:
         assert_allclose(e["fit"]["chisq"], HS_INV["fits"][e["level"]]["fit"]["chisq"], rtol=1e-6)
+    # Holzinger-Swineford by school: configural RMSEA .097 (> .08) is poor
+    conf = c.invariance[0]
+    assert conf["supported"] is False and conf["configural"]["poor"] == ["rmsea"]
+    assert all(e["supported"] is None for e in c.invariance[1:])
+    assert c.highest_level is None and c.partial == ()
+    assert any("configural model fits poorly (RMSEA 0.097" in w for w in c.warnings)
     metric = c.invariance[1]
-    assert metric["supported"] and not metric["partial"]
     assert_allclose(metric["comparison"]["chisq.diff"],
                     HS_GROUPS["ML"]["lrt_metric"]["Chisq diff"][1], rtol=1e-6)
-    # full scalar invariance fails (CFI drops by .038): intercepts x3, then x7 released,
-    # which is lavaan's partial scalar model in the reference
-    scalar = c.invariance[2]
-    assert [p["parameter"] for p in c.partial] == ["x3 ~1", "x7 ~1"]
-    assert scalar["partial"] and scalar["supported"]
-    assert_allclose(scalar["fit"]["chisq"], HS_GROUPS["ML"]["partial_scalar"]["fit"]["chisq"],
-                    rtol=1e-6)
-    assert c.highest_level in ("partial scalar", "partial strict")
+
+
+def test_configural_decision_uses_the_cutoffs():
+    # the issue's two examples: both fail on RMSEA; the second on CFI too
+    assert configural_decision({"cfi": .917, "rmsea": .091, "srmr": .05})["poor"] == ["rmsea"]
+    assert configural_decision({"cfi": .850, "rmsea": .131, "srmr": .05})["poor"] == [
+        "cfi", "rmsea"]
+    assert configural_decision({"cfi": .93, "rmsea": .07, "srmr": .06})["supported"]
 
 
 def test_invariance_decision_cutoffs():
@@ -181,8 +233,8 @@ def test_fiml_when_the_spec_says_so():
     for e in c.invariance[:2]:
         assert e["nobs"] == [145, 156]  # sorted: Grant-White first
         assert_allclose(e["fit"]["chisq"], fiml_ref[e["level"]]["fit"]["chisq"], rtol=1e-6)
-    # full scalar invariance fails here too; the stage reports the partial model
-    assert c.invariance[2]["partial"] and c.partial[0]["parameter"] == "x3 ~1"
+    # the configural model fits poorly here too: nothing holds, nothing is released
+    assert c.invariance[0]["supported"] is False and c.partial == ()
 
 
 def test_no_groups_in_the_spec(paperlike):
