@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -192,7 +193,7 @@ def run(spec: str | Path, data: str | Path | None = None, out: str | Path | None
                     **({} if structural is None else {"tables/hypotheses.csv": structural.hypotheses.assign(
                         expected_sign=structural.hypotheses["expected_sign"].map(sign_word))}),
                     "tables/fit_measures.csv": fit_measures_frame(run_fits(results)),
-                    **_model_tables(structural)},
+                    **_model_tables(structural), **_group_tables(groups)},
             parquet={"responses.parquet": cleaned.data},
             extra=lambda folder: write_report(folder, results))
     if id_map is not None:
@@ -201,6 +202,18 @@ def run(spec: str | Path, data: str | Path | None = None, out: str | Path | None
                      measurement=measurement, structural=structural, groups=groups,
                      results=results,
                      out_dir=out_dir)
+
+
+def _group_tables(groups: GroupResults | None) -> dict:
+    """The invariance sequence of each grouping column as a CSV table."""
+    if groups is None:
+        return {}
+    return {f"tables/invariance_{_file_stem(col)}.csv": comp.invariance_table()
+            for col, comp in groups.comparisons.items() if comp.invariance}
+
+
+def _file_stem(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_]+", "_", str(name)).strip("_").lower() or "group"
 
 
 def check_id_map(path: str | Path, out: str | Path | None) -> None:

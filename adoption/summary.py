@@ -151,7 +151,10 @@ def groups_table(groups: dict) -> Table:
         sizes = ", ".join(f"{s['label']} {s['n']}" + ("" if s.get("included", True) else " (left out)")
                           for s in g.get("sizes", []))
         om = (g.get("path_differences") or {}).get("omnibus") or {}
-        t.add_row(col, sizes, str(g.get("highest_level") or "-"),
+        conf = next((e for e in g.get("invariance") or [] if e.get("level") == "configural"), {})
+        level = g.get("highest_level") or (
+            "none (configural fit poor)" if (conf.get("configural") or {}).get("poor") else "-")
+        t.add_row(col, sizes, str(level),
                   f"{num(om.get('chisq.diff'), 2)} ({num(om.get('df.diff'), 0)})",
                   _p(om.get("pvalue")))
     return t

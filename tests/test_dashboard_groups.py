@@ -20,6 +20,8 @@ import pytest
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
+from partial_scalar import partial_scalar_results  # noqa: E402
+
 REPO = Path(__file__).resolve().parent.parent
 APP = REPO / "dashboard" / "app.py"
 TIMEOUT = 120
@@ -52,6 +54,12 @@ def _differ(r: dict) -> dict:
     return r
 
 
+def _partial(r: dict) -> dict:
+    r["groups"] = {"grp": partial_scalar_results()}
+    r["title"] = "partial"
+    return r
+
+
 def _none(r: dict) -> dict:
     r.pop("groups", None)
     r["title"] = "nogroups"
@@ -66,6 +74,7 @@ def root(example_run, tmp_path_factory):
     _write(src, root / "small", _small)
     _write(src, root / "differ", _differ)
     _write(src, root / "nogroups", _none)
+    _write(src, root / "partial", _partial)
     return root
 
 
@@ -140,6 +149,19 @@ def test_page_shows_the_example_runs_numbers(root, monkeypatch, results):
     assert [v for v in shown if v.strip("*") in groups] == [f"**{x}**" for x in groups]
     sizes = frame(at, "sizes")
     assert list(sizes["n"]) == [f"{s['n']:,}" for s in g["sizes"]]
+
+
+def test_failed_level_and_its_partial_model(root, monkeypatch):
+    """Scalar fails on the partial-scalar data: the full scalar model is shown with its
+    verdict, then the partial model with the released intercept."""
+    at = page(root, monkeypatch, "partial")
+    inv = frame(at, "invariance")
+    assert list(inv["Model"]) == ["Configural", "Metric (loadings)", "Scalar (+ intercepts)",
+                                  "Partial scalar", "Strict (+ residuals)"]
+    assert list(inv["Supported"]) == ["Yes", "Yes", "No", "Yes (partial)", "Yes"]
+    assert list(inv["Released"]) == ["–", "–", "–", "x3 ~1", "x3 ~1"]
+    assert "TLI" in inv.columns and "RMSEA [90% CI]" in inv.columns
+    assert "Highest level of invariance supported: partial strict" in texts(at)
 
 
 def test_other_grouping_column(root, monkeypatch, results):

@@ -19,13 +19,15 @@ from numpy.testing import assert_allclose
 from adoption.clean import CleanedResponses, Flow
 from adoption.groups import configural_decision, invariance_decision, run_groups, strip_labels
 from adoption.spec import parse_spec
+from partial_scalar import REFERENCE as PARTIAL_SCALAR_REFERENCE
+from partial_scalar import partial_scalar_comparison
 
 FIX = Path(__file__).parent / "fixtures"
 PARAMS = json.loads((FIX / "reference" / "paperlike.params.json").read_text())
 PATH_REF = json.loads((FIX / "multigroup" / "paperlike_path_groups.json").read_text())
 HS_GROUPS = json.loads((FIX / "multigroup" / "holzinger_swineford_groups.json").read_text())
 HS_INV = json.loads((FIX / "reference" / "holzinger_swineford_invariance.json").read_text())
-PS = json.loads((FIX / "multigroup" / "partial_scalar.json").read_text())
+PS = PARTIAL_SCALAR_REFERENCE
 
 
 def _cleaned(data: pd.DataFrame, survey) -> CleanedResponses:
@@ -115,16 +117,7 @@ def test_min_group_size_excludes_a_group_everywhere(paperlike):
 
 @pytest.fixture(scope="module")
 def partial_scalar():
-    """Two groups of 250, one intercept (x3) 0.6 higher in group 2 (see
-    make_partial_scalar_reference.R): configural fits, full scalar invariance fails."""
-    survey = parse_spec({
-        "title": "PS", "scale": {"min": -10, "max": 10},
-        "constructs": {"f1": ["x1", "x2", "x3"], "f2": ["x4", "x5", "x6"],
-                       "f3": ["x7", "x8", "x9"]},
-        "groups": ["grp"],
-    }, path=FIX / "multigroup" / "ps.yaml")
-    data = pd.read_csv(FIX / "multigroup" / "partial_scalar.csv")
-    return run_groups(_cleaned(data, survey), survey).comparisons["grp"]
+    return partial_scalar_comparison()
 
 
 def test_failed_level_is_kept_beside_its_partial_model(partial_scalar):

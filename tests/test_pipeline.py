@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 
 from adoption.simulate import simulate
@@ -34,6 +35,13 @@ def test_run_directory_files(example_run):
     # no PII column reaches any output
     for col in ["name", "email", "student_no"]:
         assert col not in kept.columns
+    # the invariance sequence of each grouping column, one row per fitted model
+    for col, g in res["groups"].items():
+        inv = pd.read_csv(out / "tables" / f"invariance_{col}.csv")
+        assert list(inv["model"]) == [e["model"] for e in g["invariance"]]
+        assert {"tli", "rmsea.ci.lower", "rmsea.ci.upper", "chisq.diff", "supported"} <= set(inv)
+        np.testing.assert_allclose(inv["chisq"], [e["fit"]["chisq"] for e in g["invariance"]],
+                                   rtol=1e-12)
 
 
 def test_measurement_section(example_run):

@@ -22,6 +22,8 @@ import pytest
 from adoption.figures.groupdiagram import DIFFERS, differing_paths, group_path_svg, group_paths
 from adoption.report import build_report, write_report
 from adoption.report import tables as T
+from partial_scalar import REFERENCE as PARTIAL_SCALAR
+from partial_scalar import partial_scalar_results
 
 
 @pytest.fixture(scope="module")
@@ -104,21 +106,25 @@ def test_invariance_table_matches_the_run(results, dom):
             close(r[1], e["fit"]["chisq"], 2)
             assert num(r[2]) == e["fit"]["df"]
             close(r[3], e["fit"]["cfi"], 3)
-            close(r[4], e["fit"]["rmsea"], 3)
-            close(r[5], e["fit"]["srmr"], 3)
+            close(r[4], e["fit"]["tli"], 3)
+            rmsea, lo, hi = re.match(r"(\S+) \[(\S+), (\S+)\]", r[5]).groups()
+            close(rmsea, e["fit"]["rmsea"], 3)
+            close(lo, e["fit"]["rmsea.ci.lower"], 3)
+            close(hi, e["fit"]["rmsea.ci.upper"], 3)
+            close(r[6], e["fit"]["srmr"], 3)
             c = e["comparison"]
             if c:
-                chi, ddf = re.match(r"(\S+) \((\S+)\)", r[6]).groups()
+                chi, ddf = re.match(r"(\S+) \((\S+)\)", r[7]).groups()
                 close(chi, c["chisq.diff"], 2)
                 assert num(ddf) == c["df.diff"]
-                close(r[8], c["cfi.diff"], 3)
-                close(r[9], c["rmsea.diff"], 3)
-                close(r[10], c["srmr.diff"], 3)
-            assert r[11].startswith({True: "Yes", False: "No", None: "not tested"}[e["supported"]])
+                close(r[9], c["cfi.diff"], 3)
+                close(r[10], c["rmsea.diff"], 3)
+                close(r[11], c["srmr.diff"], 3)
+            assert r[12].startswith({True: "Yes", False: "No", None: "not tested"}[e["supported"]])
             if any(x["freed"] for x in g["invariance"]):
-                assert r[12] == (", ".join(e["freed"]) or "–")
+                assert r[13] == (", ".join(e["freed"]) or "–")
             else:
-                assert len(r) == 12            # no Released column without partial invariance
+                assert len(r) == 13            # no Released column without partial invariance
         note = dom.get_element_by_id(f"tbl-invariance-{key}-wrap").text_content()
         assert "Chen (2007)" in note and "ΔCFI ≥ −.010" in note
         if not g["partial"]:
@@ -267,18 +273,65 @@ def test_no_groups_shows_not_computed(results, tmp_path):
     assert "not computed in this run" in d.get_element_by_id("sec-groups").text_content()
 
 
-def test_partial_invariance_lists_what_was_released(results, tmp_path):
+def test_failed_level_and_its_partial_model_both_shown(results, tmp_path):
+    """Scalar fails on the partial-scalar data: the table keeps the full scalar model
+    with its failed comparison, then the partial model with what was freed."""
+    res = copy.deepcopy(results)
+    res["groups"] = {"grp": partial_scalar_results()}
+    g = res["groups"]["grp"]
+    d, files = render(res, tmp_path)
+    body = rows(d, "invariance-grp")
+    assert [r[0] for r in body] == ["Configural", "Metric (loadings)", "Scalar (+ intercepts)",
+                                    "Partial scalar", "Strict (+ residuals)"]
+    full, part = body[2], body[3]
+    lrt = PARTIAL_SCALAR["lrt_scalar"]
+    close(full[1], PARTIAL_SCALAR["fits"]["scalar"]["chisq"], 2)
+    close(re.match(r"(\S+) \(", full[7]).group(1), lrt["Chisq diff"][1], 2)
+    assert full[12] == "No" and full[13] == "–"
+    close(part[1], PARTIAL_SCALAR["fits"]["partial_scalar"]["chisq"], 2)
+    assert part[12] == "Yes (partial)" and part[13] == "x3 ~1"
+    assert body[4][13] == "x3 ~1"
+    assert rows(d, "partial-grp")[0][:2] == ["Scalar", "x3 ~1"]
+    text = d.get_element_by_id("sec-groups").text_content()
+    assert "Highest level of invariance supported: partial strict. Partial invariance: released x3 ~1 (scalar)." in text
+    import docx
+
+    doc = docx.Document(str(tmp_path / "report.docx"))
+    words = [[c.text for c in row.cells] for t in doc.tables for row in t.rows]
+    assert ["Scalar (+ intercepts)", *full[1:]] in words
+    assert ["Partial scalar", *part[1:]] in words
+    assert g["invariance"][2]["supported"] is False and g["invariance"][3]["partial"]
+
+
+def test_poor_configural_fit_is_the_headline(results, tmp_path):
     res = copy.deepcopy(results)
     g = res["groups"]["year_level"]
-    g["invariance"][2]["freed"] = ["x1~1"]
-    g["invariance"][2]["partial"] = True
-    g["invariance"][3]["freed"] = ["x1~1"]
-    g["partial"] = [{"level": "scalar", "parameter": "x1~1", "X2": 9.5, "df": 1.0, "pvalue": 0.002}]
-    g["highest_level"] = "partial strict"
+    g["invariance"][0]["fit"].update(cfi=0.917, rmsea=0.091)
+    g["invariance"][0]["configural"] = {"poor": ["rmsea"], "supported": False,
+                                        "judgement": {"cfi": "acceptable", "rmsea": "poor",
+                                                      "srmr": "good"}}
+    g["invariance"][0]["supported"] = False
+    for e in g["invariance"][1:]:
+        e["supported"] = None
+    g["highest_level"] = None
     d, _ = render(res, tmp_path)
     body = rows(d, "invariance-year-level")
-    assert [r[12] for r in body] == ["–", "–", "x1~1", "x1~1"]
-    assert body[2][11] == "Yes (partial)"
-    assert rows(d, "partial-year-level") == [["Scalar", "x1~1", "9.50", "1", ".002"]]
+    assert body[0][12] == "No (poor fit)"
+    assert [r[12] for r in body[1:]] == ["not tested"] * 3
     text = d.get_element_by_id("sec-groups").text_content()
-    assert "Highest level of invariance supported: partial strict. Partial invariance: released x1~1 (scalar)." in text
+    assert ("No level of invariance is supported: the configural model fits poorly "
+            "(RMSEA = .091; RMSEA ≤ .06 (acceptable ≤ .08))") in text
+    assert "Highest level" not in T.invariance_headline(g)
+
+
+def test_significant_chisq_difference_beside_a_passed_level_is_noted(results, tmp_path):
+    res = copy.deepcopy(results)
+    metric = res["groups"]["gender"]["invariance"][1]
+    metric["comparison"].update({"chisq.rejects": True, "chisq.diff": 41.2, "pvalue": 0.0004})
+    d, _ = render(res, tmp_path)
+    note = d.get_element_by_id("tbl-invariance-gender-wrap").text_content()
+    assert "Metric (loadings) passes Chen's rule although its χ² difference against " \
+           "configural is significant" in note
+    assert "= 41.20, p < .001" in note
+
+

@@ -351,15 +351,9 @@ def groups_section(results: Mapping[str, Any], labels: Mapping[str, str]) -> Sec
                 f"Left out of the {dict(all='comparisons', invariance='invariance tests', paths='path model').get(str(e.get('analysis')), e.get('analysis'))}: "
                 f"{T.group_label(e)} ({e.get('reason', '')}).", comp, k), "missing"))
         _add(b, T.invariance(comp, key), f"Measurement invariance across {name}")
-        highest = comp.get("highest_level")
-        if comp.get("invariance"):
-            partial = comp.get("partial") or []
-            text = (f"Highest level of invariance supported: {highest}." if highest
-                    else "No level of invariance is supported.")
-            if partial:
-                text += (" Partial invariance: released " + ", ".join(
-                    f"{p.get('parameter')} ({p.get('level')})" for p in partial) + ".")
-            b.append(Paragraph(text))
+        headline = T.invariance_headline(comp)
+        if headline:
+            b.append(Paragraph(headline))
         pt = T.partial_invariance(comp, key)
         if pt is not None:
             b.append(pt)

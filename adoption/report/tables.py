@@ -734,12 +734,67 @@ def _delta(comp: Mapping[str, Any], name: str, digits: int = 3) -> Cell | str:
     return Cell(format_bounded(v, digits), "poor" if ok is False else None)
 
 
-def invariance(comparison: Mapping[str, Any], key: str) -> Table | None:
-    """Measurement invariance: the fit of each level and its change from the previous one.
+def invariance_model_name(entry: Mapping[str, Any]) -> str:
+    """The row name of one fitted model: 'Scalar (+ intercepts)', or 'Partial scalar'
+    for the refit with constraints released after the level failed."""
+    level = str(entry.get("level"))
+    if entry.get("partial"):
+        return f"Partial {level}"
+    return INVARIANCE_LEVELS.get(level, level)
 
-    Columns: level, χ², df, CFI, RMSEA, SRMR, Δχ² (df) and its p, ΔCFI, ΔRMSEA, ΔSRMR
-    (changes beyond Chen's (2007) cut-offs marked), supported, and the constraints
-    released (only when some were: partial invariance).
+
+def _rmsea_ci(f: Mapping[str, Any]) -> str:
+    text = format_bounded(f.get("rmsea"), 3)
+    lo, hi = f.get("rmsea.ci.lower"), f.get("rmsea.ci.upper")
+    if is_number(lo) and is_number(hi):
+        text += f" [{format_bounded(lo, 3)}, {format_bounded(hi, 3)}]"
+    return text
+
+
+def _supported_cell(e: Mapping[str, Any]) -> Cell | str:
+    sup = e.get("supported")
+    if not e.get("comparison") and e.get("level") != "configural":
+        return MISSING
+    if sup is None:
+        return Cell("not tested", "suppressed")
+    if sup:
+        return Cell("Yes" + (" (partial)" if e.get("partial") else ""), "good")
+    if e.get("level") == "configural" and (e.get("configural") or {}).get("poor"):
+        return Cell("No (poor fit)", "poor")
+    return Cell("No", "poor")
+
+
+def _invariance_notes(entries: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Sentences on the configural fit and on levels whose χ² difference is
+    significant although the change in fit passes Chen's rule."""
+    notes = []
+    conf = next((e for e in entries if e.get("level") == "configural"), {})
+    if conf.get("configural"):
+        notes.append("The configural model is judged first, by the cut-offs "
+                     + ", ".join(cutoff_text(m) for m in ("cfi", "rmsea", "srmr"))
+                     + ": when it fits poorly, no level of invariance holds and the "
+                       "higher levels are shown, not tested.")
+    for e in entries:
+        c = e.get("comparison") or {}
+        if e.get("supported") and c.get("chisq.rejects"):
+            notes.append(f"{invariance_model_name(e)} passes Chen's rule although its χ² "
+                         f"difference against {c.get('vs')} is significant "
+                         f"(Δχ²({format_int(c.get('df.diff'))}) = "
+                         f"{format_number(c.get('chisq.diff'))}, {format_p(c.get('pvalue'))}): "
+                         "the groups differ by more than chance, by an amount the change "
+                         "in fit judges small.")
+    return notes
+
+
+def invariance(comparison: Mapping[str, Any], key: str) -> Table | None:
+    """Measurement invariance: the fit of each model and its change from the previous
+    supported one.
+
+    One row per fitted model: each level with all its constraints (kept when it fails,
+    with its comparison and verdict) and, after a failed level, the partial model with
+    the constraints released. Columns: model, χ², df, CFI, TLI, RMSEA [90% CI], SRMR,
+    Δχ² (df) and its p, ΔCFI, ΔRMSEA, ΔSRMR (changes beyond Chen's (2007) cut-offs
+    marked), supported, and the constraints released (only when some were).
     """
     entries = list(comparison.get("invariance") or [])
     if not entries:
@@ -753,46 +808,72 @@ def invariance(comparison: Mapping[str, Any], key: str) -> Table | None:
         robust = robust or c.get("indices") == "robust"
         if c.get("cutoffs"):
             cutoffs[str(e.get("level"))] = c["cutoffs"]
-        sup = e.get("supported")
-        if c or e.get("level") == "configural":
-            sup_cell = (Cell("not tested", "suppressed") if sup is None else
-                        Cell("Yes" + (" (partial)" if e.get("partial") else ""), "good") if sup
-                        else Cell("No", "poor"))
-        else:
-            sup_cell = MISSING
         freed = ", ".join(str(x) for x in e.get("freed") or []) or "–"
         chi = (f"{format_number(c.get('chisq.diff'))} ({format_int(c.get('df.diff'))})"
                if c else "–")
-        rows.append((INVARIANCE_LEVELS.get(str(e.get("level")), str(e.get("level"))),
+        rows.append((invariance_model_name(e),
                      format_number(f.get("chisq")), format_int(f.get("df")),
-                     format_bounded(f.get("cfi"), 3), format_bounded(f.get("rmsea"), 3),
-                     format_bounded(f.get("srmr"), 3), chi,
+                     format_bounded(f.get("cfi"), 3), format_bounded(f.get("tli"), 3),
+                     _rmsea_ci(f), format_bounded(f.get("srmr"), 3), chi,
                      format_p_value(c.get("pvalue")) if c else "–",
                      _delta(c, "cfi") if c else "–", _delta(c, "rmsea") if c else "–",
-                     _delta(c, "srmr") if c else "–", sup_cell, freed))
+                     _delta(c, "srmr") if c else "–", _supported_cell(e), freed))
     cut = []
     for lvl, cu in cutoffs.items():
         cut.append(f"{lvl}: ΔCFI ≥ {format_bounded(cu.get('cfi.diff'), 3)}, "
                    f"ΔRMSEA ≤ {format_bounded(cu.get('rmsea.diff'), 3)}, "
                    f"ΔSRMR ≤ {format_bounded(cu.get('srmr.diff'), 3)}")
-    heads = ("Level", "χ²", "df", "CFI", "RMSEA", "SRMR", "Δχ² (Δdf)", "p", "ΔCFI", "ΔRMSEA",
-             "ΔSRMR", "Supported", "Released")
+    heads = ("Model", "χ²", "df", "CFI", "TLI", "RMSEA [90% CI]", "SRMR", "Δχ² (Δdf)", "p",
+             "ΔCFI", "ΔRMSEA", "ΔSRMR", "Supported", "Released")
     released = any(e.get("freed") for e in entries)
     if not released:        # no partial invariance: the column would be all dashes
         heads, rows = heads[:-1], [r[:-1] for r in rows]
     methods = {str((e.get("comparison") or {}).get("method")) for e in entries if e.get("comparison")}
     note = ("Each level adds equality constraints across groups and is compared with the "
-            "previous supported level. A level is supported when the changes in fit stay "
+            "previous supported model. A level is supported when the changes in fit stay "
             "within the cut-offs of Chen (2007)" + (" (" + "; ".join(cut) + ")" if cut else "")
             + "; changes beyond them are marked. The χ² difference test is shown but does not "
             "decide" + (" (Satorra-Bentler scaled)" if "satorra.bentler.2001" in methods else "")
-            + (". Released: constraints freed for partial invariance (largest score test first)."
+            + (". When a level fails, its model is kept with its comparison, followed by the "
+               "partial model with the constraints released (largest score test first; "
+               "Released: all constraints freed in the model), compared with the same model."
                if released else ". No equality constraint was released (no partial invariance)."))
+    note = " ".join([note, *_invariance_notes(entries)])
     if robust or any(is_robust(e.get("fit")) for e in entries):
         note += (" χ² is the scaled statistic, CFI and RMSEA and their changes the robust "
                  "indices.")
     return Table(f"invariance-{key}", f"Measurement invariance across {comparison.get('label') or key}",
-                 heads, tuple(rows), note, text=(12,) if released else ())
+                 heads, tuple(rows), note, text=(13,) if released else ())
+
+
+def invariance_headline(comparison: Mapping[str, Any]) -> str | None:
+    """The invariance result in one or two sentences: the highest level supported, or
+    why none is (a configural model that fits poorly), and what was released."""
+    entries = list(comparison.get("invariance") or [])
+    if not entries:
+        return None
+    highest = comparison.get("highest_level")
+    conf = next((e for e in entries if e.get("level") == "configural"), {})
+    poor = (conf.get("configural") or {}).get("poor") or []
+    if highest:
+        text = f"Highest level of invariance supported: {highest}."
+    elif poor:
+        f = conf.get("fit") or {}
+        robust = (entries[-1].get("comparison") or {}).get("indices") == "robust"
+        values = ", ".join(
+            f"{m.upper()} = {format_bounded(f.get(m + ('.robust' if robust and m != 'srmr' else '')), 3)}"
+            for m in poor)
+        text = (f"No level of invariance is supported: the configural model fits poorly "
+                f"({values}; {', '.join(cutoff_text(m) for m in poor)}), so not even the "
+                "same factor structure holds in every group and the higher levels are not "
+                "tested.")
+    else:
+        text = "No level of invariance is supported."
+    partial = comparison.get("partial") or []
+    if partial:
+        text += (" Partial invariance: released " + ", ".join(
+            f"{p.get('parameter')} ({p.get('level')})" for p in partial) + ".")
+    return text
 
 
 def partial_invariance(comparison: Mapping[str, Any], key: str) -> Table | None:

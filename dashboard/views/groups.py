@@ -43,7 +43,8 @@ key = column.replace("_", "-").lower()
 omni = (comp.get("path_differences") or {}).get("omnibus") or {}
 c1, c2, c3 = st.columns(3)
 c1.metric("Highest invariance level", str(comp.get("highest_level") or "none"),
-          help="The highest level supported by Chen's (2007) cut-offs; \"partial\" when "
+          help="The highest level supported by Chen's (2007) cut-offs, after a configural "
+               "model that fits by the usual cut-offs (else none); \"partial\" when "
                "constraints were released.")
 differ = [d for d in (comp.get("path_differences") or {}).get("paths") or []
           if is_number(d.get("pvalue")) and d["pvalue"] < 0.05]
@@ -64,16 +65,17 @@ for e in comp.get("excluded_groups") or []:
 st.header("Measurement invariance")
 inv = comp.get("invariance") or []
 table(T.invariance(comp, key), f"Measurement invariance across {name}",
-      pd.DataFrame([{"level": e.get("level"), **(e.get("fit") or {}),
+      pd.DataFrame([{"model": e.get("model") or e.get("level"), "level": e.get("level"),
+                     **(e.get("fit") or {}),
                      **{f"delta.{a}": b for a, b in (e.get("comparison") or {}).items()
                         if not isinstance(b, dict)},
-                     "supported": e.get("supported"), "freed": ", ".join(e.get("freed") or [])}
+                     "supported": e.get("supported"), "freed": ", ".join(e.get("freed") or []),
+                     "released": ", ".join(e.get("released") or [])}
                     for e in inv]), key=f"inv-{key}")
 if inv:
+    st.markdown(plain(T.invariance_headline(comp)))
     partial = comp.get("partial") or []
     if partial:
-        st.markdown("**Partial invariance:** released " + plain(", ".join(
-            f"{p.get('parameter')} ({p.get('level')})" for p in partial)) + ".")
         table(T.partial_invariance(comp, key), "Released constraints", pd.DataFrame(partial),
               key=f"partial-{key}")
     else:
