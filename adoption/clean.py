@@ -133,7 +133,7 @@ def _reverse(df: pd.DataFrame, survey: Survey) -> list[LogEntry]:
     for name, con in survey.constructs.items():
         sc = con.scale or survey.scale
         for item in con.reverse:
-            df[item] = (sc.min + sc.max) - df[item]
+            df[item] = sc.reverse(df[item])
             log.append(LogEntry("clean", "reverse-coded", item, None, int(df[item].notna().sum()),
                                 f"recoded as {sc.min + sc.max} - x"))
     return log

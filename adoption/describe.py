@@ -1,7 +1,8 @@
 """Stage 3: cleaned responses -> a description of the sample.
 
-Response distributions per item (counts and shares of each scale point) and the
-demographic make-up of the analysed sample. Item statistics (mean, SD, skewness,
+Response distributions per item (counts and shares of each scale point, of the answers
+as given: a reverse-keyed item's recode is undone, so that each count stands under the
+answer respondents chose) and the demographic make-up of the analysed sample. Item statistics (mean, SD, skewness,
 kurtosis, floor and ceiling) come from :mod:`adoption.measurement.items`, shared with the
 measurement section.
 """
@@ -27,8 +28,9 @@ class Description:
     ----------
     items : one row per item (see :func:`adoption.measurement.items.item_descriptives`),
         with its ``construct``.
-    distribution : long table ``item, construct, value, label, count, share``; the share
-        among the item's answers (missing excluded).
+    distribution : long table ``item, construct, reversed, value, label, count, share`` of
+        the answers as given (before a reverse-keyed item's recode; ``reversed`` marks
+        such items); the share among the item's answers (missing excluded).
     demographics : long table ``variable, value, label, count, share``, missing counted
         as its own value (label 'missing'); categories of fewer than ``small_cell``
         respondents pooled as 'other (suppressed)'.
@@ -47,8 +49,23 @@ class Description:
                 "demographics": self.demographics}
 
 
+def answers_as_given(data: pd.DataFrame, survey: Survey) -> pd.DataFrame:
+    """The cleaned responses with the reverse-keyed items' recode undone
+    (:meth:`Scale.reverse <adoption.spec.Scale.reverse>` again): the answers respondents
+    chose, for describing them. A copy; other columns unchanged."""
+    out = data.copy()
+    for item in survey.items:
+        if survey.is_reversed(item) and item in out:
+            out[item] = survey.scale_of(item).reverse(out[item])
+    return out
+
+
 def response_distribution(data: pd.DataFrame, survey: Survey) -> pd.DataFrame:
-    """Counts and shares of each scale point per item (a zero count is listed too)."""
+    """Counts and shares of each scale point per item (a zero count is listed too).
+
+    ``data`` holds the answers to count as they are (pass :func:`answers_as_given` of
+    the cleaned responses to count the answers respondents chose); ``reversed`` marks
+    the reverse-keyed items."""
     rows = []
     for item in survey.items:
         sc = survey.scale_of(item)
@@ -57,7 +74,8 @@ def response_distribution(data: pd.DataFrame, survey: Survey) -> pd.DataFrame:
         counts = x.value_counts()
         for v in sc.points:
             c = int(counts.get(float(v), 0))
-            rows.append({"item": item, "construct": survey.construct_of(item), "value": v,
+            rows.append({"item": item, "construct": survey.construct_of(item),
+                         "reversed": survey.is_reversed(item), "value": v,
                          "label": sc.labels.get(v, str(v)), "count": c,
                          "share": c / n if n else float("nan")})
     return pd.DataFrame(rows)
@@ -111,16 +129,20 @@ def distribution_by_group(data: pd.DataFrame, survey: Survey,
             d.insert(0, "group_column", g.column)
             parts.append(d)
     cols = ["group_column", "group_value", "group_label", "n_group", "item", "construct",
-            "value", "label", "count", "share"]
+            "reversed", "value", "label", "count", "share"]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
 
 
 def describe(cleaned: CleanedResponses, survey: Survey) -> Description:
-    """Describe the analysed sample: item statistics, answer distributions, demographics."""
+    """Describe the analysed sample: item statistics (on the analysed scale, reverse-keyed
+    items recoded, as the models use them), the distributions of the answers as given,
+    demographics."""
     data = cleaned.data
     items = item_descriptives(data[list(cleaned.items)])
     items.insert(1, "construct", [survey.construct_of(i) for i in items["item"]])
-    return Description(items=items, distribution=response_distribution(data, survey),
+    items.insert(2, "reversed", [survey.is_reversed(i) for i in items["item"]])
+    given = answers_as_given(data, survey)
+    return Description(items=items, distribution=response_distribution(given, survey),
                        demographics=demographics(data, survey, cleaned.category_labels),
-                       distribution_by_group=distribution_by_group(data, survey,
+                       distribution_by_group=distribution_by_group(given, survey,
                                                                    cleaned.category_labels))

@@ -72,6 +72,11 @@ class Scale(_Frozen):
     def points(self) -> list[int]:
         return list(range(self.min, self.max + 1))
 
+    def reverse(self, x):
+        """Answers read the other way round on this scale: ``min + max - x`` (1 <-> 5 on
+        a 1..5 scale). Its own inverse; works on numbers, arrays and Series."""
+        return (self.min + self.max) - x
+
 
 class Construct(_Frozen):
     """A construct measured by several items (columns)."""
@@ -271,6 +276,10 @@ class Survey(_Frozen):
             if item in c.items:
                 return name
         raise KeyError(item)
+
+    def is_reversed(self, item: str) -> bool:
+        """Whether ``item`` is reverse-keyed (in its construct's ``reverse``)."""
+        return item in self.constructs[self.construct_of(item)].reverse
 
     def scale_of(self, item: str) -> Scale:
         """The response scale of one item (its construct's override or the survey's)."""

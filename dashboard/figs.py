@@ -66,7 +66,9 @@ def likert_by_group(by_group: pd.DataFrame) -> pd.DataFrame:
     (groups below the small-cell threshold) must have been removed by the caller.
     """
     d = by_group.copy()
-    d["construct"] = d["item"].astype(str)
+    rev = (d["reversed"].astype(str).str.lower() == "true") if "reversed" in d else False
+    d["construct"] = d["item"].astype(str) + pd.Series(rev, index=d.index).map(
+        {True: " (reversed)", False: ""})
     # the chart keys bars by their text: the group's name, made unique per item by
     # trailing zero-width spaces (invisible)
     order = {item: i for i, item in enumerate(dict.fromkeys(d["construct"]))}

@@ -37,7 +37,7 @@ ENV_RUN = "ADOPTION_DASHBOARD_RUN"
 RESULTS = "results.json"
 #: Columns of the per-group answer distribution.
 BY_GROUP_COLUMNS = ["group_column", "group_value", "group_label", "n_group", "item", "construct",
-                    "value", "label", "count", "share"]
+                    "reversed", "value", "label", "count", "share"]
 
 
 class RunNotFound(LookupError):
@@ -166,7 +166,8 @@ def _unescape(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def count_by_group(responses: pd.DataFrame, items: dict[str, str], groups: dict[str, dict[str, str]],
-                   value_labels: dict[tuple[str, float], str]) -> pd.DataFrame:
+                   value_labels: dict[tuple[str, float], str],
+                   reversed_items: frozenset = frozenset()) -> pd.DataFrame:
     """Answers counted per group column x group value x item x scale value (aggregates only).
 
     Parameters
@@ -175,6 +176,8 @@ def count_by_group(responses: pd.DataFrame, items: dict[str, str], groups: dict[
     items : item -> construct.
     groups : group column -> {value as text: label}.
     value_labels : (item, value) -> label of the scale point.
+    reversed_items : the reverse-keyed items (marked ``reversed``; their answers must
+        already be the answers as given).
 
     Returns
     -------
@@ -194,7 +197,7 @@ def count_by_group(responses: pd.DataFrame, items: dict[str, str], groups: dict[
                 valid = int(counts.sum())
                 for v, c in counts.items():
                     parts.append((col, str(value), labels.get(str(value), str(value)), len(rows),
-                                  item, construct, float(v), value_labels.get((item, float(v)), str(v)),
+                                  item, construct, item in reversed_items, float(v), value_labels.get((item, float(v)), str(v)),
                                   int(c), c / valid if valid else float("nan")))
     return pd.DataFrame(parts, columns=BY_GROUP_COLUMNS)
 
@@ -269,7 +272,14 @@ def _read_by_group(path: Path, results: dict, distribution: pd.DataFrame) -> tup
     cols = [c for c in [*groups, *items] if c]
     responses = pd.read_parquet(parquet, columns=None)
     responses = responses[[c for c in cols if c in responses.columns]]
-    counted = count_by_group(responses, items, groups, value_labels)
+    # the parquet holds the analysed (recoded) answers: count a reverse-keyed item's
+    # answers as given, as the run's distribution does (min + max - x is its own inverse)
+    flags = distribution["reversed"] if "reversed" in distribution else pd.Series(False, distribution.index)
+    rev = distribution[flags.astype(str).str.lower() == "true"]
+    for item, vals in rev.groupby("item")["value"]:
+        if item in responses:
+            responses[item] = float(vals.min() + vals.max()) - responses[item]
+    counted = count_by_group(responses, items, groups, value_labels, frozenset(rev["item"]))
     del responses
     return counted, "responses.parquet (counted in the dashboard)"
 

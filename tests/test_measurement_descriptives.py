@@ -7,7 +7,10 @@ psych::describe's type 3 is type 1 times ((n-1)/n)^(3/2) for skew and
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pytest
 import pandas as pd
 from numpy.testing import assert_allclose
 from scipy import stats
@@ -59,3 +62,60 @@ def test_continuous_data_has_no_shares():
     tab = item_descriptives(pd.DataFrame({"a": rng.normal(size=50)}))
     assert not any(c.startswith("share_") and c != "share_other" for c in tab.columns)
     assert np.isnan(tab.loc[0, "floor"]) and np.isnan(tab.loc[0, "share_other"])
+
+
+# --------------------------------------------------------------------------- answers as given
+def _reversed_item_run():
+    """Twelve respondents; A3 is reverse-keyed. Raw answers to A3: eight "Strongly
+    agree" (5), three "Disagree" (2), one "Strongly disagree" (1)."""
+    from adoption.clean import clean
+    from adoption.describe import describe
+    from adoption.load import LoadedResponses, SourceInfo
+    from adoption.spec import parse_spec
+
+    survey = parse_spec({
+        "title": "t",
+        "scale": {"min": 1, "max": 5, "labels": {1: "Strongly disagree", 2: "Disagree",
+                                                 3: "Neutral", 4: "Agree",
+                                                 5: "Strongly agree"}},
+        "constructs": {"A": {"items": ["A1", "A2", "A3"], "reverse": ["A3"]}},
+        "screening": {"duplicate_rows": False},
+    }, path=Path("spec.yaml"))
+    rng = np.random.default_rng(3)
+    raw = pd.DataFrame({"A1": rng.integers(1, 6, 12), "A2": rng.integers(1, 6, 12),
+                        "A3": [5] * 8 + [2] * 3 + [1]})
+    loaded = LoadedResponses(data=raw.astype(float),
+                             source=SourceInfo("x.csv", "0" * 64, "csv", len(raw)))
+    cleaned = clean(loaded, survey)
+    return survey, cleaned, describe(cleaned, survey)
+
+
+def test_reversed_item_distribution_counts_the_answers_as_given():
+    _, cleaned, d = _reversed_item_run()
+    assert cleaned.data["A3"].tolist() == [1.0] * 8 + [4.0] * 3 + [5.0]   # analysed: recoded
+    a3 = d.distribution[d.distribution["item"] == "A3"].set_index("label")
+    assert a3["count"].to_dict() == {"Strongly disagree": 1, "Disagree": 3, "Neutral": 0,
+                                     "Agree": 0, "Strongly agree": 8}
+    assert a3["reversed"].all() and not d.distribution.loc[
+        d.distribution["item"] != "A3", "reversed"].any()
+    # item statistics stay on the analysed scale, and say so
+    items = d.items.set_index("item")
+    assert items.loc["A3", "reversed"]
+    assert_allclose(items.loc["A3", "mean"], (8 * 1 + 3 * 4 + 5) / 12)
+
+
+def test_reversed_item_is_marked_in_the_chart_and_the_tables():
+    from adoption.figures.likert import prepare_likert
+    from adoption.jsonable import to_jsonable
+    from adoption.report import tables as T
+
+    _, _, d = _reversed_item_run()
+    chart = prepare_likert(d.distribution)
+    assert [i for _, i in chart.rows] == ["A1", "A2", "A3 (reversed)"]
+    a3 = dict((s.label, s.count) for s in chart.segments[2])
+    assert a3["Strongly agree"] == 8 and a3["Strongly disagree"] == 1
+    # agreement (8 of 12) lies right of zero
+    assert chart.segments[2][-1].left + chart.segments[2][-1].width == pytest.approx(8 / 12)
+    table = T.item_descriptives(to_jsonable(d.items))
+    assert [r[0] for r in table.rows] == ["A1", "A2", "A3 (reversed)"]
+    assert "answers as given" in table.note

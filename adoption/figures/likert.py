@@ -7,7 +7,9 @@ order of the table.
 
 Input is the run's answer distribution (``results["descriptives"]["distribution"]`` or
 ``tables/distribution.csv``): one row per item and scale point with the columns
-``item, construct, value, label, count, share`` (share of the item's valid answers).
+``item, construct, value, label, count, share`` (share of the item's valid answers), of
+the answers as given; an optional ``reversed`` column marks reverse-keyed items, which
+are named "<item> (reversed)".
 
 * :func:`prepare_likert` -> :class:`LikertChart` (geometry only; no drawing);
 * :func:`likert_figure` -> ``plotly.graph_objects.Figure``;
@@ -147,7 +149,8 @@ def prepare_likert(distribution: pd.DataFrame,
             c = count.get(v, 0)
             segs.append(Segment(v, lab, left, w, int(c) if is_number(c) else 0, color_of[v]))
             left += w
-        rows.append((str(g["construct"].iloc[0]), str(item)))
+        rev = "reversed" in g and str(g["reversed"].iloc[0]).lower() == "true"
+        rows.append((str(g["construct"].iloc[0]), str(item) + (" (reversed)" if rev else "")))
         segments.append(tuple(segs))
         ns.append(int(sum(s.count for s in segs)))
     return LikertChart(tuple(rows), tuple(segments), tuple((v, lab, color_of[v]) for v, lab in cats),

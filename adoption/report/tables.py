@@ -124,7 +124,7 @@ def item_descriptives(items: Sequence[Mapping[str, Any]] | None) -> Table | None
         return None
     rows = []
     for r in items:
-        rows.append((str(r.get("item")), str(r.get("construct", "")), format_int(r.get("n")),
+        rows.append((item_name(r), str(r.get("construct", "")), format_int(r.get("n")),
                      format_number(r.get("mean")), format_number(r.get("sd")),
                      format_number(r.get("median"), 1),
                      format_number(r.get("skew")), format_number(r.get("kurtosis")),
@@ -133,7 +133,16 @@ def item_descriptives(items: Sequence[Mapping[str, Any]] | None) -> Table | None
                  ("Item", "Construct", "n", "M", "SD", "Mdn", "Skewness", "Kurtosis",
                   "Floor %", "Ceiling %"), tuple(rows),
                  "n = valid answers. Kurtosis is excess kurtosis. Floor and ceiling: "
-                 "share of answers at the lowest and highest scale point.", stub=2)
+                 "share of answers at the lowest and highest scale point."
+                 + (" Reversed: a reverse-keyed item, whose statistics are of the recoded "
+                    "answers (min + max − x) the models use; the answer distribution shows "
+                    "the answers as given." if any(r.get("reversed") for r in items) else ""),
+                 stub=2)
+
+
+def item_name(row: Mapping[str, Any]) -> str:
+    """An item's code, followed by "(reversed)" for a reverse-keyed item."""
+    return str(row.get("item")) + (" (reversed)" if row.get("reversed") is True else "")
 
 
 # --------------------------------------------------------------------------- measurement

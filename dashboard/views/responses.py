@@ -48,11 +48,16 @@ if split == NO_SPLIT:
     wide = d.pivot_table(index=["item", "construct"], columns="label", values="share",
                          sort=False, aggfunc="sum").reindex(columns=answers)
     n = d.groupby(["item", "construct"], sort=False)["count"].sum()
-    shown = pd.DataFrame({"Item": [i for i, _ in wide.index], "Construct": [c for _, c in wide.index],
+    reversed_items = set(d.loc[d["reversed"].astype(str).str.lower() == "true", "item"]) \
+        if "reversed" in d else set()
+    shown = pd.DataFrame({"Item": [T.item_name({"item": i, "reversed": i in reversed_items})
+                                   for i, _ in wide.index],
+                          "Construct": [c for _, c in wide.index],
                           "n": [format_int(n[k]) for k in wide.index],
                           **{f"{a} %": wide[a].map(format_percent).to_list() for a in answers}})
     dataframe(shown, "Answers per item", f"answers_{construct}",
-              note="n = valid answers; percentages of the item's valid answers.")
+              note="n = valid answers; percentages of the item's valid answers, as given "
+                   "(a reversed item's answers before its recode).")
 else:
     g = run.by_group
     g = g[(g["group_column"] == split) & (g["construct"] == construct)]
@@ -86,7 +91,8 @@ else:
             rows.append([gl, item, hidden, hidden, *[hidden] * len(answers)])
             continue
         share = dict(zip(part["label"], part["share"]))
-        rows.append([gl, item, format_int(part["n_group"].iloc[0]), format_int(part["count"].sum()),
+        rev = "reversed" in part and str(part["reversed"].iloc[0]).lower() == "true"
+        rows.append([gl, T.item_name({"item": item, "reversed": rev}), format_int(part["n_group"].iloc[0]), format_int(part["count"].sum()),
                      *[format_percent(share.get(a, 0.0)) for a in answers]])
     shown = pd.DataFrame(rows, columns=[group_title, "Item", "Group size", "n",
                                         *[f"{a} %" for a in answers]])
