@@ -68,7 +68,7 @@ def response_distribution(data: pd.DataFrame, survey: Survey) -> pd.DataFrame:
     the reverse-keyed items."""
     rows = []
     for item in survey.items:
-        sc = survey.scale_of(item)
+        sc = survey.scale_of(item).as_analysed()     # the loader made the answers ascending
         x = data[item].dropna()
         n = len(x)
         counts = x.value_counts()

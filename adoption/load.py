@@ -37,7 +37,7 @@ import pandas as pd
 from adoption import readers
 from adoption.audit import LogEntry
 from adoption.errors import InputError
-from adoption.spec import Scale, Survey
+from adoption.spec import Scale, Survey, label_direction
 
 STAGE = "load"
 
@@ -89,6 +89,12 @@ class LoadedResponses:
     ids_pseudonymised: str | None = None
 
 
+#: The log action of an item recoded because its scale runs descending, and the end of
+#: its rule in ``LoadedResponses.recodes``.
+DESCENDING_RECODE = "recoded: scale runs descending"
+DESCENDING_NOTE = " (scale runs descending)"
+
+
 def label_recodes(recodes: dict[str, str]) -> list[dict]:
     """The columns recoded by value labels, grouped by rule, in column order:
     ``[{"rule": "c -> 6 - c", "columns": ["PE1", "PE2"]}, ...]``."""
@@ -104,6 +110,13 @@ def recode_warnings(recodes: dict[str, str]) -> list[str]:
     the spec's scale: PE1, PE2, PE3"."""
     out = []
     for g in label_recodes(recodes):
+        if g["rule"].endswith(DESCENDING_NOTE):
+            out.append(f"{len(g['columns'])} column(s) recoded "
+                       f"{g['rule'].removesuffix(DESCENDING_NOTE)} because the scale runs "
+                       "descending (its lowest code is the most agreeing answer, said by the "
+                       "spec or the file's value labels), so that higher numbers mean more "
+                       f"agreement: {', '.join(g['columns'])}")
+            continue
         why = ("the file's value labels run the other way from the spec's scale"
                if re.fullmatch(r"c -> \S+ - c", g["rule"]) else
                "the file's value labels differ from the spec's scale labels")
@@ -261,6 +274,11 @@ def load_responses(path: str | Path, survey: Survey, *, sheet: str | None = None
             df[col], value_labels[col] = _reconcile_value_labels(
                 p, df[col], col, value_labels[col], scale, missing_ranges.get(col, []), log,
                 recodes)
+        if col in survey.items:
+            df[col], labels = _to_ascending(p, df[col], col, scale, value_labels.get(col, {}),
+                                            survey.missing.codes, log, recodes)
+            if col in value_labels:
+                value_labels[col] = labels
     for col in df.columns:
         if col not in answer_cols:
             df[col] = _maybe_numeric(df[col])
@@ -692,40 +710,6 @@ def _answers_to_numbers(p: Path, s: pd.Series, col: str, scale: Scale, log: list
 _NONANSWER = re.compile(r"not answered|no answer|missing|don.?t know|refused|prefer not|"
                         r"not applicable|\bn/?a\b|skipped")
 
-_NEG = ("disagree", "unlikely", "dissatisfied", "never", "not at all", "oppose", "unimportant",
-        "useless", "bad", "poor", "low")
-_POS = ("agree", "likely", "satisfied", "always", "extremely", "support", "important",
-        "useful", "good", "excellent", "high")
-
-
-def _polarity(label: str) -> int:
-    """-1 for a negative answer label ('Strongly disagree'), +1 for a positive one,
-    0 for a midpoint ('Neither agree nor disagree') or a label without such words."""
-    t = _norm_label(label)
-    if re.search(r"\b(neither|neutral|undecided)\b", t):
-        return 0
-    for w in _NEG:
-        if re.search(rf"\b{w}\b", t):
-            return -1
-    for w in _POS:
-        if re.search(rf"\b{w}\b", t):
-            return 1
-    return 0
-
-
-def _direction(labels: dict) -> int:
-    """+1 if the labels run negative -> positive with rising code, -1 the other way,
-    0 when their polarity cannot be told."""
-    nums = sorted((float(k), v) for k, v in labels.items() if _is_number(k))
-    pol = [(k, _polarity(v)) for k, v in nums if _polarity(v) != 0]
-    if len(pol) < 2:
-        return 0
-    first, last = pol[0][1], pol[-1][1]
-    if first == last:
-        return 0
-    return 1 if first < last else -1
-
-
 def _is_number(k) -> bool:
     try:
         float(k)
@@ -741,14 +725,8 @@ def _reconcile_value_labels(p: Path, s: pd.Series, col: str, file_labels: dict, 
     :func:`load_responses`, Notes). Returns the column and its re-keyed value labels; a
     recode is logged and its rule put in ``recodes[col]``."""
     if not scale.labels:
-        coded = {float(k): v for k, v in file_labels.items() if _is_number(k)}
-        if _direction(coded) == -1:
-            desc = "; ".join(f"{_fmt(c)} = {_escape_controls(str(t))}" for c, t in sorted(coded.items()))
-            log.append(LogEntry(STAGE, "value labels not checked", column=col, count=0,
-                                detail=f"the file's labels run from agreeing to disagreeing ({desc}) "
-                                       "and the spec's scale has no labels to compare them with; codes "
-                                       "kept as stored. Add scale.labels to the spec to have them "
-                                       "recoded by label."))
+        # no labels to line the codes up with: the file's labels can still tell which
+        # way the scale runs, read by the one direction rule (see _to_ascending)
         return s, file_labels
 
     def declared_missing(code: float) -> bool:
@@ -762,7 +740,7 @@ def _reconcile_value_labels(p: Path, s: pd.Series, col: str, file_labels: dict, 
     file_desc = "; ".join(f"{_fmt(c)} = {_escape_controls(str(t))}" for c, t in sorted(coded.items()))
     spec_desc = "; ".join(f"{k} = {t}" for k, t in sorted(scale.labels.items()))
     if not matches:
-        fd, sd = _direction(coded), _direction(scale.labels)
+        fd, sd = label_direction(coded), label_direction(scale.labels)
         if fd and sd and fd != sd:
             raise InputError(
                 f"{p}: column '{col}': the file's value labels ({file_desc}) seem to run the other "
@@ -773,7 +751,7 @@ def _reconcile_value_labels(p: Path, s: pd.Series, col: str, file_labels: dict, 
                             detail=f"file: {file_desc}; spec: {spec_desc}; numeric codes kept as stored"))
         return s, file_labels
     if all(c == n for c, n in matches.items()):
-        fd, sd = _direction(coded), _direction(scale.labels)
+        fd, sd = label_direction(coded), label_direction(scale.labels)
         if fd and sd and fd != sd:
             raise InputError(
                 f"{p}: column '{col}': the file's value labels ({file_desc}) seem to run the other "
@@ -839,6 +817,57 @@ def _reconcile_value_labels(p: Path, s: pd.Series, col: str, file_labels: dict, 
         key = remap(float(k)) if _is_number(k) else k
         relabelled[key] = t
     return new, relabelled
+
+
+
+
+def _to_ascending(p: Path, s: pd.Series, col: str, scale: Scale, file_labels: dict,
+                  missing_codes, log: list[LogEntry],
+                  recodes: dict[str, str] | None = None) -> tuple[pd.Series, dict]:
+    """An item whose answers run descending (1 = Strongly agree) recoded to ascending,
+    ``c -> min + max - c`` (:meth:`Scale.reverse`), so that higher means more agreement.
+
+    Descending is what the spec says (``scale.direction``, else its labels' wording);
+    a spec that says neither and has no labels takes the direction of the file's value
+    labels. (With spec labels, the file's codes were already lined up with the spec's
+    by :func:`_reconcile_value_labels`.) Values outside ``min..max``, non-integers and
+    declared missing codes are left for the cleaning stage. Logged as
+    :data:`DESCENDING_RECODE` with the rule and the reason, and its rule (ending in
+    :data:`DESCENDING_NOTE`) added to ``recodes[col]`` after any recode by value labels,
+    so that validate, the run's warnings, results.json and the report say it as they
+    say those. Returns the column and its re-keyed value labels."""
+    coded = {float(k): v for k, v in file_labels.items() if _is_number(k)}
+    by_file = label_direction(coded) if not scale.labels else 0
+    desc = "; ".join(f"{_fmt(c)} = {_escape_controls(str(t))}" for c, t in sorted(coded.items()))
+    if scale.direction == "ascending" and by_file == -1:
+        raise InputError(
+            f"{p}: column '{col}': the file's value labels ({desc}) run from agreeing to "
+            "disagreeing, but the spec's scale says direction: ascending.\nCorrect the spec "
+            "(direction: descending, or give the scale's labels) or recode the column.")
+    if scale.descending:
+        reason = ("the spec's scale.direction is descending" if scale.direction else
+                  "the spec's scale labels run from agreeing to disagreeing "
+                  f"({scale.min} = {scale.labels.get(scale.min)})")
+    elif by_file == -1:
+        reason = f"the file's value labels run from agreeing to disagreeing ({desc})"
+    else:
+        return s, file_labels
+    lo, hi = float(scale.min), float(scale.max)
+    skip = {float(c) for c in missing_codes}
+
+    def remap(v: float) -> float:
+        ok = not np.isnan(v) and lo <= v <= hi and float(v).is_integer() and v not in skip
+        return float(scale.reverse(v)) if ok else v
+
+    new = s.map(remap).astype("float64")
+    if recodes is not None:
+        rule = f"c -> {scale.min + scale.max} - c{DESCENDING_NOTE}"
+        recodes[col] = f"{recodes[col]}, then {rule}" if col in recodes else rule
+    log.append(LogEntry(STAGE, DESCENDING_RECODE, column=col,
+                        count=int(((new != s) & s.notna()).sum()),
+                        detail=f"{reason}; recoded c -> {scale.min + scale.max} - c so that "
+                               "higher numbers mean more agreement"))
+    return new, {(remap(float(k)) if _is_number(k) else k): t for k, t in file_labels.items()}
 
 
 def _group_labels_to_codes(s: pd.Series, col: str, labels: dict, log: list[LogEntry]) -> pd.Series:

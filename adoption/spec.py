@@ -48,12 +48,67 @@ def check_names(names, what: str) -> None:
 MAX_SCALE_POINTS = 101
 
 
+_NEGATIVE_WORDS = ("disagree", "unlikely", "dissatisfied", "never", "not at all", "oppose",
+                   "unimportant", "useless", "bad", "poor", "low")
+_POSITIVE_WORDS = ("agree", "likely", "satisfied", "always", "extremely", "support",
+                   "important", "useful", "good", "excellent", "high")
+
+
+def answer_polarity(label: str) -> int:
+    """-1 for a negative answer label ('Strongly disagree'), +1 for a positive one, 0 for
+    a midpoint ('Neither agree nor disagree') or a label without such words.
+
+    >>> answer_polarity("Strongly disagree"), answer_polarity("Agree"), answer_polarity("Neutral")
+    (-1, 1, 0)
+    """
+    t = " ".join(str(label).split()).casefold()
+    if re.search(r"\b(neither|neutral|undecided)\b", t):
+        return 0
+    for w in _NEGATIVE_WORDS:
+        if re.search(rf"\b{w}\b", t):
+            return -1
+    for w in _POSITIVE_WORDS:
+        if re.search(rf"\b{w}\b", t):
+            return 1
+    return 0
+
+
+def label_direction(labels: dict) -> int:
+    """+1 if answer labels run negative -> positive with rising code, -1 the other way
+    (1 = Strongly agree), 0 when their polarity cannot be told. Keys that are not numbers
+    are ignored.
+
+    >>> label_direction({1: "Strongly agree", 2: "Agree", 4: "Disagree"})
+    -1
+    """
+    nums = []
+    for k, v in labels.items():
+        try:
+            nums.append((float(k), v))
+        except (TypeError, ValueError):
+            continue
+    pol = [p for _, p in ((k, answer_polarity(v)) for k, v in sorted(nums)) if p != 0]
+    if len(pol) < 2 or pol[0] == pol[-1]:
+        return 0
+    return 1 if pol[0] < pol[-1] else -1
+
+
 class Scale(_Frozen):
-    """A Likert response scale: integer points ``min..max`` with optional text labels."""
+    """A Likert response scale: integer points ``min..max`` with optional text labels.
+
+    ``direction`` says how the data file codes the answers: "ascending" (``min`` is the
+    most negative answer, 1 = Strongly disagree) or "descending" (``min`` is the most
+    positive, 1 = Strongly agree). ``labels`` are written as the file codes them. When
+    ``direction`` is not given it is read from the labels' wording (agree/disagree,
+    likely/unlikely...), else ascending. The loader recodes a descending scale's items
+    to ascending (``min + max - c``), so every analysis, table and chart reads higher as
+    more agreement; :meth:`as_analysed` is the scale they use.
+    """
 
     min: int = 1
     max: int = 5
     labels: dict[int, str] = Field(default_factory=dict)
+    direction: Literal["ascending", "descending"] | None = None
 
     @model_validator(mode="after")
     def _check(self) -> "Scale":
@@ -66,16 +121,38 @@ class Scale(_Frozen):
         bad = [k for k in self.labels if not self.min <= k <= self.max]
         if bad:
             raise ValueError(f"scale labels {bad} lie outside {self.min}..{self.max}")
+        by_labels = label_direction(self.labels)
+        if self.direction is not None and by_labels and \
+                by_labels != (1 if self.direction == "ascending" else -1):
+            raise ValueError(f"scale direction '{self.direction}' contradicts the labels, which "
+                             f"run the other way ({self.min} = {self.labels.get(self.min, '?')}); "
+                             "correct one of them")
         return self
 
     @property
     def points(self) -> list[int]:
         return list(range(self.min, self.max + 1))
 
+    @property
+    def descending(self) -> bool:
+        """Whether the file codes ``min`` as the most positive answer (``direction``, or
+        else the labels' wording)."""
+        if self.direction is not None:
+            return self.direction == "descending"
+        return label_direction(self.labels) == -1
+
     def reverse(self, x):
         """Answers read the other way round on this scale: ``min + max - x`` (1 <-> 5 on
         a 1..5 scale). Its own inverse; works on numbers, arrays and Series."""
         return (self.min + self.max) - x
+
+    def as_analysed(self) -> "Scale":
+        """The scale as the analysis sees it: ascending, a descending scale's labels
+        re-keyed by :meth:`reverse` (itself when already ascending)."""
+        if not self.descending:
+            return self
+        return Scale(min=self.min, max=self.max, direction="ascending",
+                     labels={self.reverse(k): t for k, t in self.labels.items()})
 
 
 class Construct(_Frozen):

@@ -17,7 +17,7 @@ import pyreadstat
 import pytest
 
 from adoption.errors import InputError
-from adoption.load import LoadedResponses, load_responses
+from adoption.load import DESCENDING_RECODE, LoadedResponses, load_responses
 from adoption.spec import parse_spec
 
 LIKERT5 = {1: "Strongly disagree", 2: "Disagree", 3: "Neither agree nor disagree",
@@ -528,13 +528,51 @@ def test_dta_extended_missing_values(tmp_path):
     assert entry.column == "PE1" and entry.count == 2 and ".a" in entry.detail
 
 
-def test_descending_labels_without_spec_labels_are_flagged(tmp_path):
+def test_descending_labels_without_spec_labels_are_detected_and_recoded(tmp_path):
+    # the spec has no labels; the file's say 1 = Strongly agree: the scale runs
+    # descending, so PE1 is recoded 6 - c (PE2, without labels, is kept)
     p = tmp_path / "r.sav"
     pyreadstat.write_sav(frame(3), p, variable_value_labels={"PE1": DESC})
     survey = make_survey(scale={"min": 1, "max": 5})
     out = load_responses(p, survey)
-    np.testing.assert_array_equal(out.data["PE1"].to_numpy(), frame(3)["PE1"].to_numpy())
-    assert ("value labels not checked", "PE1") in actions(out)
+    np.testing.assert_array_equal(out.data["PE1"].to_numpy(), 6 - frame(3)["PE1"].to_numpy())
+    np.testing.assert_array_equal(out.data["PE2"].to_numpy(), frame(3)["PE2"].to_numpy())
+    entry = next(e for e in out.log if e.action == DESCENDING_RECODE)
+    assert entry.column == "PE1" and "the file's value labels run from agreeing" in entry.detail
+    assert "c -> 6 - c" in entry.detail
+    assert out.value_labels["PE1"][5.0] == "Strongly agree" and out.value_labels["PE1"][9.0] == \
+        "Not answered"
+
+
+def test_spec_direction_descending_recodes_once(tmp_path):
+    """direction: descending with the labels as the file writes them: a .sav with the same
+    labels and a CSV of label text both end ascending (5 = Strongly agree), recoded once."""
+    desc = {k: v for k, v in DESC.items() if k <= 5}
+    spec_scale = {"min": 1, "max": 5, "direction": "descending", "labels": desc}
+    survey = make_survey(scale=spec_scale)
+    p = tmp_path / "r.sav"
+    pyreadstat.write_sav(frame(3), p, variable_value_labels={"PE1": DESC})
+    out = load_responses(p, survey)
+    np.testing.assert_array_equal(out.data["PE1"].to_numpy(), 6 - frame(3)["PE1"].to_numpy())
+    assert [e.action for e in out.log if e.column == "PE1"] == [DESCENDING_RECODE]
+    assert "scale.direction is descending" in next(e.detail for e in out.log if e.column == "PE1")
+    # the same answers as text in a CSV
+    text = frame(3)
+    text["PE1"] = text["PE1"].map(desc)
+    text.to_csv(tmp_path / "r.csv", index=False)
+    out2 = load_responses(tmp_path / "r.csv", survey)
+    np.testing.assert_array_equal(out2.data["PE1"].to_numpy(), out.data["PE1"].to_numpy())
+    # the labels alone say descending too (no direction given): the same recode
+    out3 = load_responses(p, make_survey(scale={"min": 1, "max": 5, "labels": desc}))
+    np.testing.assert_array_equal(out3.data["PE1"].to_numpy(), out.data["PE1"].to_numpy())
+    assert survey.scale.as_analysed().labels[5] == "Strongly agree"
+
+
+def test_spec_direction_that_contradicts_the_file_is_refused(tmp_path):
+    p = tmp_path / "r.sav"
+    pyreadstat.write_sav(frame(3), p, variable_value_labels={"PE1": DESC})
+    with pytest.raises(InputError, match="direction: ascending"):
+        load_responses(p, make_survey(scale={"min": 1, "max": 5, "direction": "ascending"}))
 
 
 def test_pii_column_named_in_spec_but_absent_is_logged(tmp_path):
@@ -661,3 +699,25 @@ def test_group_and_demographic_labels_come_from_the_file(tmp_path):
     _, demo, sizes = _described(p, survey)
     assert sizes == {"1": 25, "2": 15}
     assert {lab for var, lab in demo if var == "gender"} == {"1", "2"}
+
+
+def test_descending_scale_is_said_on_screen_by_validate(tmp_path):
+    from io import StringIO
+
+    from rich.console import Console
+
+    from adoption.clean import clean
+    from adoption.summary import print_validation
+
+    p = tmp_path / "r.sav"
+    pyreadstat.write_sav(frame(4), p, variable_value_labels={"PE1": DESC, "PE2": DESC})
+    survey = make_survey(scale={"min": 1, "max": 5})
+    loaded = load_responses(p, survey)
+    buf = StringIO()
+    print_validation(Console(file=buf, width=200), survey, loaded, clean(loaded, survey))
+    text = buf.getvalue()
+    assert ("2 column(s) recoded c -> 6 - c because the scale runs descending (its lowest "
+            "code is the most agreeing answer") in text
+    assert "so that higher numbers mean more agreement: PE1, PE2" in text
+    assert loaded.recodes == {"PE1": "c -> 6 - c (scale runs descending)",
+                              "PE2": "c -> 6 - c (scale runs descending)"}

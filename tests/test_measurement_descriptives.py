@@ -119,3 +119,15 @@ def test_reversed_item_is_marked_in_the_chart_and_the_tables():
     table = T.item_descriptives(to_jsonable(d.items))
     assert [r[0] for r in table.rows] == ["A1", "A2", "A3 (reversed)"]
     assert "answers as given" in table.note
+
+
+def test_likert_chart_puts_agreement_right_when_labels_run_descending():
+    from adoption.figures.likert import prepare_likert
+
+    dist = pd.DataFrame({"item": "X", "construct": "C", "value": [1, 2, 3],
+                         "label": ["Agree", "Neutral", "Disagree"], "count": [6, 3, 1],
+                         "share": [0.6, 0.3, 0.1]})
+    chart = prepare_likert(dist)
+    segs = chart.segments[0]
+    assert [s.label for s in segs] == ["Disagree", "Neutral", "Agree"]
+    assert segs[-1].left + segs[-1].width == pytest.approx(0.6 + 0.15)   # agreement right

@@ -102,3 +102,18 @@ def test_hypothesis_parsing():
     assert parse_hypothesis("HAB -> WIL (+)") == ("HAB", "WIL", "+")
     assert parse_hypothesis(" STG->WIL (-) ") == ("STG", "WIL", "-")
     assert parse_hypothesis("A -> B") == ("A", "B", None)
+
+
+def test_scale_direction_declared_or_read_from_the_labels():
+    from adoption.spec import Scale
+
+    desc = {1: "Strongly agree", 3: "Neutral", 5: "Strongly disagree"}
+    assert Scale(labels=desc).descending                     # read from the wording
+    assert Scale(direction="descending").descending          # declared, no labels
+    assert not Scale(labels={1: "Strongly disagree", 5: "Strongly agree"}).descending
+    assert not Scale().descending
+    analysed = Scale(labels=desc, direction="descending").as_analysed()
+    assert analysed.labels == {5: "Strongly agree", 3: "Neutral", 1: "Strongly disagree"}
+    assert not analysed.descending
+    with pytest.raises(ValueError, match="contradicts the labels"):
+        Scale(labels=desc, direction="ascending")

@@ -31,6 +31,7 @@ import pandas as pd
 
 from adoption.figures.format import format_int, format_percent, is_number
 from adoption.figures.save import figure_bytes
+from adoption.spec import label_direction
 
 __all__ = ["LikertChart", "Segment", "prepare_likert", "likert_figure", "likert_svg",
            "likert_png", "likert_colors"]
@@ -116,6 +117,8 @@ def prepare_likert(distribution: pd.DataFrame,
     LikertChart
         One row per item in table order; each row's segments run left to right, the
         first starting at minus (share below the middle + half the middle share).
+        Disagreement is always on the left: categories whose labels run from agreeing
+        to disagreeing (1 = Strongly agree) are laid out in reverse.
     """
     if not isinstance(distribution, pd.DataFrame):
         raise TypeError("distribution must be a pandas DataFrame")
@@ -130,6 +133,8 @@ def prepare_likert(distribution: pd.DataFrame,
     cats = (d.drop_duplicates("value").sort_values("value")[["value", "label"]]
             .itertuples(index=False))
     cats = [(float(v), str(lab)) for v, lab in cats]
+    if label_direction(dict(cats)) == -1:      # 1 = Strongly agree: agreement still right
+        cats = cats[::-1]
     colors = likert_colors(len(cats))
     color_of = {v: c for (v, _), c in zip(cats, colors)}
     values = [v for v, _ in cats]

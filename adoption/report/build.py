@@ -394,8 +394,15 @@ def methods_section(results: Mapping[str, Any]) -> Section:
         pairs.append(("Bootstrap draws (requested)", f"{format_int(opts.get('bootstrap'))} (seed {opts.get('seed', T.MISSING)})"
                       if is_number(opts.get("bootstrap")) else T.MISSING))
     for g in inp.get("recoded_by_labels") or []:
-        pairs.append((f"Recoded by value labels ({g.get('rule')})",
-                      f"{', '.join(map(str, g.get('columns') or []))}: the file's value labels "
+        rule, cols = str(g.get("rule")), ", ".join(map(str, g.get("columns") or []))
+        if rule.endswith(" (scale runs descending)"):
+            pairs.append((f"Recoded: scale runs descending ({rule.removesuffix(' (scale runs descending)')})",
+                          f"{cols}: the scale's lowest code is the most agreeing answer (said by "
+                          "the spec or the file's value labels), so the codes were reversed: "
+                          "higher numbers mean more agreement"))
+            continue
+        pairs.append((f"Recoded by value labels ({rule})",
+                      f"{cols}: the file's value labels "
                       "differ from the spec's scale, so the codes were recoded to mean what the "
                       "spec's labels say"))
     pairs += [
