@@ -411,7 +411,7 @@ def fit_model(syntax: str, data: pd.DataFrame, *, estimator: str = "ML",
     if missing == "fiml" and estimator == "MLM":
         raise InputError("estimator='MLM' needs complete data (as in lavaan); with "
                          "missing='fiml' use estimator='ML'.")
-    with _blas_one_thread():
+    with blas_one_thread():
         return _fit_model(syntax, data, estimator, fixed_x, missing, t0, std_lv)
 
 
@@ -572,7 +572,7 @@ def sigma_jacobian(partable: ParTable, sample_cov: np.ndarray, values) -> tuple:
             order.append(nm)
     if len(order) != len(model.active):
         raise RuntimeError("semopy added parameters that are not in the parameter table.")
-    with _blas_one_thread():
+    with blas_one_thread():
         sigma, delta = model.sigma_delta(theta)
     return sigma, delta[:, [model.active.index(nm) for nm in order]]
 
@@ -1363,7 +1363,7 @@ class LeanRefit:
                   start=tuple(start), start_mu=mu)
         if data is None:
             return out
-        with _blas_one_thread():
+        with blas_one_thread():
             prep = out._prepare(data.columns)
             if not prep.lean:
                 return out
@@ -1451,7 +1451,7 @@ class LeanRefit:
 
     def __call__(self, frame: pd.DataFrame) -> tuple[dict, dict]:
         """Refit to ``frame``: ``({(lhs, rhs): est}, {(lhs, rhs): std.all})``."""
-        with _blas_one_thread():
+        with blas_one_thread():
             return self._refit(frame)
 
     def _refit(self, frame: pd.DataFrame) -> tuple[dict, dict]:

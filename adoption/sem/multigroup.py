@@ -53,11 +53,12 @@ import pandas as pd
 from scipy import optimize
 
 from adoption.errors import InputError
+from adoption.parallel import blas_one_thread
 from adoption.sem import fiml
 from adoption.sem import fitdict as fd
 from adoption.sem import fitmeasures as fm
 from adoption.sem import robust as rb
-from adoption.sem.engine import (_blas_one_thread, _diagnose, _dsigma, _estimate_table,
+from adoption.sem.engine import (_diagnose, _dsigma, _estimate_table,
                                  _Model, _semopy_description, _start_values, fit_model)
 from adoption.sem.compare import partable_syntax
 from adoption.sem.groupequal import (GROUP_EQUAL, PLAIN_LABEL_WARNING, category,
@@ -708,7 +709,7 @@ def fit_multigroup(syntax: str, data: pd.DataFrame, group: str, *, group_equal=(
     if missing == "fiml" and estimator != "ML":
         raise InputError(f"Multi-group FIML is implemented with estimator ML only (not "
                          f"{estimator}).")
-    with _blas_one_thread():  # many small products: faster without BLAS threads
+    with blas_one_thread():  # many small products: faster without BLAS threads
         return _fit_multigroup(syntax, data, group, group_equal, group_partial, equal,
                                groups, estimator, missing, se, _setup)
 
@@ -902,7 +903,7 @@ def score_tests(fit: MultiGroupFit) -> pd.DataFrame:
     information) for the constraint ``.pA. == .pB.``; with more groups it frees the
     parameter in every group at once (lavaan's univariate tests free one pair).
     """
-    with _blas_one_thread():
+    with blas_one_thread():
         return _score_tests(fit)
 
 

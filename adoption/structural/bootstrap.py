@@ -37,9 +37,10 @@ from functools import partial
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import ndtr, ndtri
 
 from adoption.errors import InputError
+from adoption.parallel import blas_one_thread
 from adoption.structural.effects import (
     EffectDefinition,
     coefficient_vector,
@@ -463,7 +464,8 @@ def bootstrap_path_draws(data: pd.DataFrame, model: PathModel, B: int = 5000,
         idx = rng.integers(0, N, size=(c, N))
         if offsets is None or offsets.shape[0] != c:
             offsets = (np.arange(c) * N)[:, None]
-        W = np.bincount((idx + offsets).ravel(), minlength=c * N).reshape(c, N)
+        idx += offsets                # row b's draws into bins b * N .. b * N + N - 1
+        W = np.bincount(idx.ravel(), minlength=c * N).reshape(c, N)
         sums = W.astype(float) @ D
         S = path_moments(sums[:, :p], sums[:, p:], float(N), p)
         cf, sd, ok = estimates_from_moments(S, model, ref_var=ref_var)
@@ -530,9 +532,9 @@ def norm_inter(t: np.ndarray, alpha: np.ndarray, presorted: bool = False) -> np.
     lo = ts[np.clip(k - 1, 0, R - 1), cols]
     hi = ts[np.clip(k, 0, R - 1), cols]
     with np.errstate(divide="ignore", invalid="ignore"):
-        z1 = stats.norm.ppf(a)
-        z2 = stats.norm.ppf(k / (R + 1))
-        z3 = stats.norm.ppf((k + 1) / (R + 1))
+        z1 = ndtri(a)                 # qnorm, without scipy.stats' per-call checks
+        z2 = ndtri(k / (R + 1))
+        z3 = ndtri((k + 1) / (R + 1))
         out = lo + (z1 - z2) / (z3 - z2) * (hi - lo)
     out = np.where(k == rk, lo, out)
     out = np.where(k <= 0, ts[0][cols[:, 0]][:, None], out)
@@ -575,7 +577,7 @@ def jackknife_acceleration(jack: np.ndarray) -> np.ndarray:
     jack = np.asarray(jack, dtype=float)
     L = jack.mean(axis=0) - jack
     with np.errstate(divide="ignore", invalid="ignore"):
-        return (L ** 3).sum(axis=0) / (6.0 * (L ** 2).sum(axis=0) ** 1.5)
+        return (L * L * L).sum(axis=0) / (6.0 * (L * L).sum(axis=0) ** 1.5)
 
 
 def bias_corrected_interval(draws: np.ndarray, est: np.ndarray, level: float = 0.95,
@@ -611,10 +613,10 @@ def bias_corrected_interval(draws: np.ndarray, est: np.ndarray, level: float = 0
         draws = draws[:, None]
     est = np.asarray(est, dtype=float).reshape(-1)
     a = np.broadcast_to(np.asarray(acceleration, dtype=float), est.shape)
-    w = stats.norm.ppf((draws < est).mean(axis=0))
-    za = stats.norm.ppf([(1 - level) / 2, (1 + level) / 2])
+    w = ndtri((draws < est).mean(axis=0))
+    za = ndtri(np.array([(1 - level) / 2, (1 + level) / 2]))
     with np.errstate(divide="ignore", invalid="ignore"):
-        adj = stats.norm.cdf(w[:, None] + (w[:, None] + za) / (1 - a[:, None] * (w[:, None] + za)))
+        adj = ndtr(w[:, None] + (w[:, None] + za) / (1 - a[:, None] * (w[:, None] + za)))
     adj = np.where(np.isfinite(w)[:, None] & np.isfinite(a)[:, None], adj, np.nan)
     return norm_inter(draws, adj, presorted=presorted)
 
@@ -797,14 +799,15 @@ def bootstrap_effects(data: pd.DataFrame, model: PathModel, B: int = 5000,
     """
     t_start = time.perf_counter()
     defs = effect_definitions(model, to=to)
-    fit = fit_path_ols(data, model)
-    draws = bootstrap_path_draws(data, model, B=B, seed=seed, chunk=chunk, jackknife=bca)
-    est = coefficient_vector(model, fit.coefficients)
-    std = coefficient_vector(model, fit.std_all)
-    table, eff, seff = summarise_draws(
-        defs, est, std, draws.coef.to_numpy(), draws.std.to_numpy(),
-        None if draws.jack_coef is None else draws.jack_coef.to_numpy(),
-        None if draws.jack_std is None else draws.jack_std.to_numpy(), level)
+    with blas_one_thread():     # thin products (chunk x N by N x p^2): threads only cost
+        fit = fit_path_ols(data, model)
+        draws = bootstrap_path_draws(data, model, B=B, seed=seed, chunk=chunk, jackknife=bca)
+        est = coefficient_vector(model, fit.coefficients)
+        std = coefficient_vector(model, fit.std_all)
+        table, eff, seff = summarise_draws(
+            defs, est, std, draws.coef.to_numpy(), draws.std.to_numpy(),
+            None if draws.jack_coef is None else draws.jack_coef.to_numpy(),
+            None if draws.jack_std is None else draws.jack_std.to_numpy(), level)
     names = [d.name for d in defs]
     n_failed = len(draws.failed)
     msgs = ((f"{n_failed} of {B} draws dropped: collinear predictors in the resample",)
@@ -840,11 +843,9 @@ def _refit_vector(refit: Callable, frame: pd.DataFrame, edges: tuple) -> tuple[n
 
 def _refit_batch(refit: Callable, data: pd.DataFrame, seeds: list, edges: tuple
                  ) -> list[tuple[np.ndarray, np.ndarray, str]]:
-    from adoption.sem.engine import _blas_one_thread  # small matrices: one BLAS thread
-
     n = len(data)
     out = []
-    with _blas_one_thread():
+    with blas_one_thread():  # small matrices: one BLAS thread
         for ss in seeds:
             rows = np.random.default_rng(ss).integers(0, n, size=n)
             out.append(_refit_vector(refit, data.iloc[rows].reset_index(drop=True), edges))
@@ -853,9 +854,7 @@ def _refit_batch(refit: Callable, data: pd.DataFrame, seeds: list, edges: tuple
 
 def _refit_jack_batch(refit: Callable, data: pd.DataFrame, rows: list, edges: tuple
                       ) -> list[tuple[np.ndarray, np.ndarray, str]]:
-    from adoption.sem.engine import _blas_one_thread
-
-    with _blas_one_thread():
+    with blas_one_thread():
         return [_refit_vector(refit, data.drop(index=data.index[i]).reset_index(drop=True),
                               edges) for i in rows]
 
