@@ -389,7 +389,7 @@ class _Model:
     order: list[str]
     psi: dict[str, float]
     loadings: np.ndarray
-    sign: np.ndarray          # -1 for reverse-keyed items
+    sign: np.ndarray          # -1 for items written the other way (reverse-keyed, descending scale)
     thresholds: np.ndarray
     mins: np.ndarray
     maxs: np.ndarray
@@ -433,7 +433,11 @@ def _population_model(survey: Survey) -> _Model:
     return _Model(
         items=tuple(items), construct_of=tuple(survey.construct_of(it) for it in items),
         paths=paths, S=S, order=order, psi=psi, loadings=np.array(loadings, float),
-        sign=np.array([-1.0 if it in reverse else 1.0 for it in items]), thresholds=thr,
+        # a reverse-keyed item, or a scale the file codes descending (1 = Strongly
+        # agree), is written the other way round; an item that is both, as is
+        sign=np.array([(-1.0 if it in reverse else 1.0)
+                       * (-1.0 if survey.scale_of(it).descending else 1.0) for it in items]),
+        thresholds=thr,
         mins=np.array([survey.scale_of(it).min for it in items], float),
         maxs=np.array([survey.scale_of(it).max for it in items], float))
 
