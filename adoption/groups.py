@@ -187,7 +187,8 @@ class GroupComparison:
         verdict (see :func:`invariance_decision`); ``supported`` (None when an
         earlier level failed: not tested), ``partial`` (the partial refit).
     highest_level : the highest level supported ("configural" .. "strict", prefixed
-        "partial " when constraints were released), None if none could be fitted.
+        "partial " when constraints were released), None if none could be fitted or
+        the configural model fits poorly.
     partial : released constraints: {level, parameter, X2, df, pvalue} in order.
     paths : DataFrame of the path coefficients per group: ``lhs, op, rhs, group,
         group.label, est, se, pvalue, std.all``.
