@@ -295,7 +295,8 @@ def test_flow_diagram_is_inline_svg(results, dom):
 def test_item_table(results, dom):
     rows = {r[0]: r for r in table(dom, "items")}
     for it in results["descriptives"]["items"]:
-        r = rows[it["item"]]
+        # a reverse-keyed item is named "STG4 (reversed)"
+        r = rows[it["item"] + (" (reversed)" if it["reversed"] else "")]
         assert num(r[2]) == it["n"]
         close(r[3], it["mean"], 2)
         close(r[4], it["sd"], 2)
@@ -569,8 +570,10 @@ def test_likert_geometry_centres_the_middle_category(results):
     chart = prepare_likert(dist, LABELS)
     assert [c[1] for c in chart.categories] == ["Strongly disagree", "Disagree", "Neutral", "Agree",
                                                 "Strongly agree"]
+    assert sum(item.endswith(" (reversed)") for _, item in chart.rows) == \
+        dist.drop_duplicates("item")["reversed"].sum() == 2        # STG4, COM4
     for (construct, item), segs in zip(chart.rows, chart.segments):
-        share = dist[dist["item"] == item].set_index("value")["share"]
+        share = dist[dist["item"] == item.removesuffix(" (reversed)")].set_index("value")["share"]
         neutral = segs[2]
         np.testing.assert_allclose(neutral.left + neutral.width / 2, 0, atol=1e-12)
         np.testing.assert_allclose(segs[0].left, -(share[1] + share[2] + share[3] / 2), atol=1e-12)
