@@ -321,6 +321,31 @@ def test_responses_likert(runs, monkeypatch):
     assert not by.isin(["fewer than 5"]).any().any()           # every group has >= 5 here
 
 
+def test_reversed_items_shown_as_answered(runs, monkeypatch, tmp_path):
+    """STG4 and COM4 are reverse-keyed: the answers table names them "(reversed)", and
+    the per-group counts the dashboard makes from responses.parquet (a run without
+    distribution_by_group.csv) are the answers as given, as the run's own table has them."""
+    import shutil
+    import sys
+    sys.path.insert(0, str(REPO / "dashboard"))
+    from rundata import load_run
+
+    at = app(runs, monkeypatch, "structural", "responses")
+    items = list(tables(at)[0]["Item"])
+    assert "STG4 (reversed)" in items and "COM4 (reversed)" in items and "STG1" in items
+    shutil.copytree(runs / "example", tmp_path / "nocsv")
+    (tmp_path / "nocsv" / "tables" / "distribution_by_group.csv").unlink()
+    loaded = {k: load_run(str(p), (p / "results.json").stat().st_mtime)
+              for k, p in (("csv", runs / "example"), ("parquet", tmp_path / "nocsv"))}
+    assert loaded["parquet"].by_group_source.startswith("responses.parquet")
+    keys = ["group_column", "group_value", "item", "value"]
+    for item in ("STG4", "COM4", "STG1"):
+        csv, counted = (r.by_group[r.by_group["item"] == item].astype({"group_value": str})
+                        .set_index(keys)["count"] for r in loaded.values())
+        csv, counted = csv[csv > 0].sort_index(), counted[counted > 0].sort_index()
+        assert csv.to_dict() == counted.to_dict(), item
+
+
 def test_groups_page_says_what_it_will_show(runs, monkeypatch):
     at = app(runs, monkeypatch, "structural", "groups")
     assert "measurement invariance" in texts(at)
