@@ -31,6 +31,8 @@ from adoption.sem.compare import ModelComparison, compare_models
 from adoption.sem.engine import LeanRefit, ModelFit, fit_model
 from adoption.sem.modindices import modification_indices
 from adoption.sem.syntax import parse_model
+from adoption.ordinal import (COMPOSITE_NOTE, ItemEstimation, composite_missing, is_ordinal,
+                              item_estimation)
 from adoption.spec import Survey, formula_names, parse_hypothesis
 from adoption.structural.bootstrap import BootstrapEffects, bootstrap_effects, bootstrap_refit
 from adoption.structural.effects import coefficients_from_estimates, path_effects
@@ -122,10 +124,13 @@ class StructuralResults:
     composite_scores: pd.DataFrame
     missing: str
     log: tuple[LogEntry, ...] = field(default=())
+    #: the latent SEM's missing option when it differs (ordinal estimators: pairwise)
+    latent_missing: str | None = None
 
     def to_dict(self) -> dict:
         return {"composite": self.composite.to_dict(self.missing),
-                "latent": None if self.latent is None else self.latent.to_dict(self.missing)}
+                "latent": None if self.latent is None
+                else self.latent.to_dict(self.latent_missing or self.missing)}
 
 
 # -------------------------------------------------------------------------------------
@@ -169,7 +174,10 @@ def composite_scores(data: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, 
 # -------------------------------------------------------------------------------------
 # pieces
 # -------------------------------------------------------------------------------------
-def _fit(syntax: str, data: pd.DataFrame, estimator: str, missing: str) -> ModelFit:
+def _fit(syntax: str, data: pd.DataFrame, estimator: str, missing: str,
+         parameterization: str = "delta") -> ModelFit:
+    if is_ordinal(estimator):
+        return ItemEstimation(estimator, missing, parameterization).fit(syntax, data)
     if missing == "listwise":
         return fit_model(syntax, data, estimator=estimator)
     return fit_model(syntax, data, estimator=estimator, missing=missing)
@@ -274,7 +282,8 @@ def _free_paths(syntax: str) -> set[tuple[str, str]]:
 
 
 def _fit_alternatives(survey: Survey, main: ModelFit, fit_syntax: Callable[[str], str],
-                      data: pd.DataFrame, estimator: str, missing: str) -> tuple[Alternative, ...]:
+                      data: pd.DataFrame, estimator: str, missing: str,
+                      parameterization: str = "delta") -> tuple[Alternative, ...]:
     """Fit each alternative and compare it with the main model (``lavTestLRT``).
 
     When one model's free paths are a subset of the other's (the usual case: a path
@@ -286,9 +295,14 @@ def _fit_alternatives(survey: Survey, main: ModelFit, fit_syntax: Callable[[str]
     for name, alt in survey.alternatives.items():
         written = nested_alternative(survey.structural, alt)
         nested = fit_syntax(written)
-        mf = _fit(nested, data, estimator, missing)
+        mf = _fit(nested, data, estimator, missing, parameterization)
         comparison: dict = {}
-        if mf.converged:
+        if mf.converged and is_ordinal(estimator):
+            comparison = {"chisq.diff": np.nan, "df.diff": mf.fit.get("df", np.nan) - main.fit.get("df", np.nan),
+                          "pvalue": np.nan, "method": "not computed", "valid_test": False,
+                          "note": f"Under {estimator} the scaled-shifted chi-square difference test "
+                                  "(lavTestLRT) is not computed yet; compare the fit indices."}
+        elif mf.converged:
             alt_paths = _free_paths(written)
             by_construction = alt_paths <= main_paths or main_paths <= alt_paths
             comparison = comparison_dict(compare_models(main, mf, check_nesting=not by_construction))
@@ -316,7 +330,16 @@ def _mi_table(mf: ModelFit, data: pd.DataFrame) -> tuple[pd.DataFrame, list[str]
     empty = pd.DataFrame(columns=["lhs", "op", "rhs", "mi", "epc", "sepc.all"])
     if not mf.converged:
         return empty, []
+<<<<<<< HEAD
     mi = modification_indices(mf, data=data).head(10).reset_index(drop=True)
+=======
+    if missing == "fiml":
+        return empty, ["modification indices are not computed under FIML (missing: fiml); "
+                       "fit the model with missing: listwise to see them."]
+    if is_ordinal(mf.estimator):
+        return empty, [f"modification indices are not computed under {mf.estimator} yet."]
+    mi = modification_indices(mf).head(10).reset_index(drop=True)
+>>>>>>> 4929213 (Run with --estimator WLSMV/ULSMV (or estimator:/ordinal: true in the spec): CFA and latent SEM on ordered items, composite stays ML (said in results); one estimator list in vocabulary; thresholds and sensitivity tables; ordinal alpha and categorical omega in the reliability table; groups skipped with a message under WLSMV)
     warns = [f"modification index {r['mi']:.1f} for {r['lhs']} {r['op']} {r['rhs']} "
              f"(expected change {r['epc']:.3f}): the model may miss this parameter."
              for r in mi.to_dict("records") if r["mi"] >= MI_WARNING]
@@ -405,14 +428,17 @@ def fit_structural(cleaned: CleanedResponses, survey: Survey, *, estimator: str 
                    bootstrap: int = 5000, seed: int = 20261125, latent: bool = True,
                    n_jobs: int = 2, step: Callable[[str], None] = lambda s: None,
                    bootstrap_latent: int = 0, scheduler: str | None = None,
-                   ) -> StructuralResults:
+                   parameterization: str = "delta") -> StructuralResults:
     """Fit the spec's structural model as a composite path model and as a latent SEM.
 
     Parameters
     ----------
     cleaned : the analysed responses (reverse-keyed items recoded).
     survey : the spec: ``structural``, ``alternatives``, ``hypotheses``, ``missing``.
-    estimator : 'ML', 'MLM' or 'MLR'.
+    estimator : 'ML', 'MLM', 'MLR', or 'WLSMV'/'ULSMV': the latent SEM is then fitted
+        to the items as ordered categories (``missing``: listwise, or pairwise for the
+        spec's pairwise or FIML) and the composite model, on construct scores, stays
+        under ML (:data:`adoption.ordinal.COMPOSITE_NOTE`).
     bootstrap : draws for the composite model's bootstrap intervals (0: none).
     seed : bootstrap seed.
     latent : also fit the latent SEM.
@@ -425,6 +451,7 @@ def fit_structural(cleaned: CleanedResponses, survey: Survey, *, estimator: str 
         not computed for it (they would need N jackknife refits).
     scheduler : dask scheduler address for the latent refits (see
         :func:`adoption.parallel.run_tasks`).
+    parameterization : 'delta' or 'theta' (ordinal estimators only).
 
     Returns
     -------
@@ -434,6 +461,10 @@ def fit_structural(cleaned: CleanedResponses, survey: Survey, *, estimator: str 
         raise InputError("The spec has no 'structural' model: add the hypothesised paths, "
                          "e.g. 'WIL ~ HAB + COM'.")
     missing = survey.missing.method
+    item_est = item_estimation(estimator, missing, parameterization)
+    comp_notes = [COMPOSITE_NOTE] if item_est.ordinal else []
+    if item_est.ordinal:
+        estimator, missing = "ML", composite_missing(missing)
     model = parse_structural(survey.structural)
     scores, log = composite_scores(cleaned.data, survey)
 
@@ -446,24 +477,39 @@ def fit_structural(cleaned: CleanedResponses, survey: Survey, *, estimator: str 
     if bootstrap > 0 and mf.converged:
         step(f"structural model: {bootstrap} bootstrap draws")
         boot = _bootstrap(model, scores, syntax, estimator, missing, bootstrap, seed, n_jobs)
+<<<<<<< HEAD
     composite = _model_results("composite", syntax, mf, model, scores, alts, boot, [])
+=======
+    composite = _model_results("composite", syntax, mf, model, missing, alts, boot, comp_notes)
+>>>>>>> 4929213 (Run with --estimator WLSMV/ULSMV (or estimator:/ordinal: true in the spec): CFA and latent SEM on ordered items, composite stays ML (said in results); one estimator list in vocabulary; thresholds and sensitivity tables; ordinal alpha and categorical omega in the reliability table; groups skipped with a message under WLSMV)
 
     latent_res = None
     if latent:
         step("structural model: latent SEM")
         lsyntax = survey.measurement_syntax() + "\n" + survey.structural
         items = cleaned.data[list(cleaned.items)]
-        lmf = _fit(lsyntax, items, estimator, missing)
+        lmf = item_est.fit(lsyntax, items)
         lalts = _fit_alternatives(survey, lmf, lambda s: survey.measurement_syntax() + "\n" + s,
-                                  items, estimator, missing) if lmf.converged else ()
+                                  items, item_est.estimator, item_est.missing,
+                                  parameterization) if lmf.converged else ()
         lboot, note = None, ["bootstrap intervals are computed for the composite model; "
                              "the latent model's effects use the delta method."]
-        if bootstrap_latent > 0 and lmf.converged:
+        if item_est.ordinal:
+            note = list(item_est.notes) + (["bootstrap refits of the latent SEM are not done "
+                                            f"under {item_est.estimator}; its effects use the "
+                                            "delta method."] if bootstrap_latent > 0 else [])
+        elif bootstrap_latent > 0 and lmf.converged:
             step(f"structural model: latent SEM, {bootstrap_latent} bootstrap refits")
             lboot, note = _bootstrap_latent(lsyntax, lmf, items, model, missing,
                                             bootstrap_latent, seed, n_jobs, scheduler), []
+<<<<<<< HEAD
         latent_res = _model_results("latent", lsyntax, lmf, model, items, lalts, lboot, note)
+=======
+        latent_res = _model_results("latent", lsyntax, lmf, model, item_est.missing, lalts, lboot,
+                                    note)
+>>>>>>> 4929213 (Run with --estimator WLSMV/ULSMV (or estimator:/ordinal: true in the spec): CFA and latent SEM on ordered items, composite stays ML (said in results); one estimator list in vocabulary; thresholds and sensitivity tables; ordinal alpha and categorical omega in the reliability table; groups skipped with a message under WLSMV)
 
     hyp = hypotheses_table(survey, composite, latent_res)
     return StructuralResults(composite=composite, latent=latent_res, hypotheses=hyp,
-                             composite_scores=scores, missing=missing, log=tuple(log))
+                             composite_scores=scores, missing=missing, log=tuple(log),
+                             latent_missing=item_est.missing)
