@@ -298,10 +298,14 @@ def _fit_alternatives(survey: Survey, main: ModelFit, fit_syntax: Callable[[str]
         mf = _fit(nested, data, estimator, missing, parameterization)
         comparison: dict = {}
         if mf.converged and is_ordinal(estimator):
-            comparison = {"chisq.diff": np.nan, "df.diff": mf.fit.get("df", np.nan) - main.fit.get("df", np.nan),
-                          "pvalue": np.nan, "method": "not computed", "valid_test": False,
-                          "note": f"Under {estimator} the scaled-shifted chi-square difference test "
-                                  "(lavTestLRT) is not computed yet; compare the fit indices."}
+            comparison = {f"{m}.diff": mf.fit.get(m, np.nan) - main.fit.get(m, np.nan)
+                          for m in ("cfi", "tli", "rmsea", "srmr", "cfi.robust", "tli.robust",
+                                    "rmsea.robust")}
+            comparison.update({
+                "chisq.diff": np.nan, "df.diff": abs(mf.fit.get("df", np.nan) - main.fit.get("df", np.nan)),
+                "pvalue": np.nan, "method": "not computed", "valid_test": False,
+                "note": f"Under {estimator} the scaled-shifted chi-square difference test "
+                        "(lavTestLRT) is not computed yet; compare the fit indices"})
         elif mf.converged:
             alt_paths = _free_paths(written)
             by_construction = alt_paths <= main_paths or main_paths <= alt_paths
