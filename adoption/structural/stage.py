@@ -334,16 +334,9 @@ def _mi_table(mf: ModelFit, data: pd.DataFrame) -> tuple[pd.DataFrame, list[str]
     empty = pd.DataFrame(columns=["lhs", "op", "rhs", "mi", "epc", "sepc.all"])
     if not mf.converged:
         return empty, []
-<<<<<<< HEAD
-    mi = modification_indices(mf, data=data).head(10).reset_index(drop=True)
-=======
-    if missing == "fiml":
-        return empty, ["modification indices are not computed under FIML (missing: fiml); "
-                       "fit the model with missing: listwise to see them."]
     if is_ordinal(mf.estimator):
         return empty, [f"modification indices are not computed under {mf.estimator} yet."]
-    mi = modification_indices(mf).head(10).reset_index(drop=True)
->>>>>>> 4929213 (Run with --estimator WLSMV/ULSMV (or estimator:/ordinal: true in the spec): CFA and latent SEM on ordered items, composite stays ML (said in results); one estimator list in vocabulary; thresholds and sensitivity tables; ordinal alpha and categorical omega in the reliability table; groups skipped with a message under WLSMV)
+    mi = modification_indices(mf, data=data).head(10).reset_index(drop=True)
     warns = [f"modification index {r['mi']:.1f} for {r['lhs']} {r['op']} {r['rhs']} "
              f"(expected change {r['epc']:.3f}): the model may miss this parameter."
              for r in mi.to_dict("records") if r["mi"] >= MI_WARNING]
@@ -481,11 +474,7 @@ def fit_structural(cleaned: CleanedResponses, survey: Survey, *, estimator: str 
     if bootstrap > 0 and mf.converged:
         step(f"structural model: {bootstrap} bootstrap draws")
         boot = _bootstrap(model, scores, syntax, estimator, missing, bootstrap, seed, n_jobs)
-<<<<<<< HEAD
-    composite = _model_results("composite", syntax, mf, model, scores, alts, boot, [])
-=======
-    composite = _model_results("composite", syntax, mf, model, missing, alts, boot, comp_notes)
->>>>>>> 4929213 (Run with --estimator WLSMV/ULSMV (or estimator:/ordinal: true in the spec): CFA and latent SEM on ordered items, composite stays ML (said in results); one estimator list in vocabulary; thresholds and sensitivity tables; ordinal alpha and categorical omega in the reliability table; groups skipped with a message under WLSMV)
+    composite = _model_results("composite", syntax, mf, model, scores, alts, boot, comp_notes)
 
     latent_res = None
     if latent:
@@ -506,12 +495,7 @@ def fit_structural(cleaned: CleanedResponses, survey: Survey, *, estimator: str 
             step(f"structural model: latent SEM, {bootstrap_latent} bootstrap refits")
             lboot, note = _bootstrap_latent(lsyntax, lmf, items, model, missing,
                                             bootstrap_latent, seed, n_jobs, scheduler), []
-<<<<<<< HEAD
         latent_res = _model_results("latent", lsyntax, lmf, model, items, lalts, lboot, note)
-=======
-        latent_res = _model_results("latent", lsyntax, lmf, model, item_est.missing, lalts, lboot,
-                                    note)
->>>>>>> 4929213 (Run with --estimator WLSMV/ULSMV (or estimator:/ordinal: true in the spec): CFA and latent SEM on ordered items, composite stays ML (said in results); one estimator list in vocabulary; thresholds and sensitivity tables; ordinal alpha and categorical omega in the reliability table; groups skipped with a message under WLSMV)
 
     hyp = hypotheses_table(survey, composite, latent_res)
     return StructuralResults(composite=composite, latent=latent_res, hypotheses=hyp,
