@@ -15,6 +15,7 @@ from rich.console import Console
 
 from adoption import pipeline, summary
 from adoption.errors import InputError
+from adoption.vocabulary import ESTIMATORS
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Survey pipeline for research on the adoption of AI.")
@@ -35,7 +36,11 @@ def _default_out(spec: Path) -> Path:
 def run(spec: Optional[Path] = typer.Argument(None, help="Survey spec (YAML). Default: the bundled example."),
         data: Optional[Path] = typer.Option(None, "--data", help="Export file; default: the spec's 'data'."),
         out_dir: Optional[Path] = typer.Option(None, "--out", help="Run directory to write."),
-        estimator: str = typer.Option("ML", "--estimator", help="ML, MLM or MLR."),
+        estimator: Optional[str] = typer.Option(
+            None, "--estimator", help="ML, MLM, MLR (items as continuous), WLSMV or ULSMV (items "
+            "as ordered categories). Default: the spec's 'estimator', else ML."),
+        parameterization: str = typer.Option("delta", "--parameterization",
+                                             help="WLSMV/ULSMV: delta (default) or theta."),
         bootstrap: int = typer.Option(5000, "--bootstrap", help="Bootstrap draws for indirect effects "
                                       f"(0 to {pipeline.MAX_BOOTSTRAP:,})."),
         seed: int = typer.Option(20261125, "--seed", help="Random seed (bootstrap)."),
@@ -51,9 +56,11 @@ def run(spec: Optional[Path] = typer.Argument(None, help="Survey spec (YAML). De
         ) -> None:
     """Load, clean, describe and model a survey; write a run directory."""
     spec = spec or pipeline.EXAMPLE_SPEC
-    est = estimator.upper()
-    if est not in {"ML", "MLM", "MLR"}:
-        raise InputError(f"--estimator {estimator}: choose ML, MLM or MLR.")
+    est = estimator.upper() if estimator else None
+    if est is not None and est not in ESTIMATORS:
+        raise InputError(f"--estimator {estimator}: choose one of {', '.join(ESTIMATORS)}.")
+    if parameterization not in ("delta", "theta"):
+        raise InputError(f"--parameterization {parameterization}: choose delta or theta.")
     if bootstrap < 0 or bootstrap_latent < 0:
         raise InputError(f"--bootstrap {bootstrap}: give 0 (none) or a positive number of draws.")
     for name, value, cap in (("--bootstrap", bootstrap, pipeline.MAX_BOOTSTRAP),
@@ -65,7 +72,8 @@ def run(spec: Optional[Path] = typer.Argument(None, help="Survey spec (YAML). De
     with err.status("starting") as status:
         result = pipeline.run(spec, data, target,
                               pipeline.RunOptions(estimator=est, bootstrap=bootstrap, seed=seed,
-                                                  groups=groups, bootstrap_latent=bootstrap_latent),
+                                                  groups=groups, bootstrap_latent=bootstrap_latent,
+                                                  parameterization=parameterization),
                               step=lambda s: status.update(s + " ..."), id_map=id_map)
     summary.print_run(out, result)
 

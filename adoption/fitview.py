@@ -9,6 +9,13 @@ scaled test (``chisq.scaled``, ``df.scaled``, ``pvalue.scaled``, with
 ``chisq.scaling.factor``) and the robust indices of Brosseau-Liard, Savalei and Li
 (2012) and Brosseau-Liard and Savalei (2014) (``cfi.robust``, ``tli.robust``,
 ``rmsea.robust`` and its CI). SRMR, AIC and BIC have no robust version.
+
+Under WLSMV/ULSMV (items as ordered categories) lavaan's summary reads the same way: the
+mean- and variance-adjusted test (``test = "scaled.shifted"``: ``chisq.scaled`` on ``df``,
+``pvalue.scaled``, with the scaling factor and shift) and the robust CFI, TLI and RMSEA
+(lavaan's catML route); those are shown. lavaan 0.6-14 gives no CI for the robust RMSEA
+of a categorical fit, so none is shown; the unscaled values are the DWLS (or ULS)
+statistic, not ML, and are named so in the note. AIC and BIC do not exist for these fits.
 """
 
 from __future__ import annotations
@@ -19,6 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
+
+from adoption.vocabulary import ORDINAL_ESTIMATORS
 
 #: What a display shows, by role, and the lavaan measure it reads under ML and under
 #: a robust estimator (MLM, MLR).
@@ -69,6 +78,7 @@ class ShownFit:
     robust: bool
     scaling_factor: float | None = None
     plain: dict[str, Any] = field(default_factory=dict)
+    ordinal: bool = False
 
     def get(self, role: str, default: Any = None) -> Any:
         return self.values.get(role, default)
@@ -100,12 +110,19 @@ def shown_fit(fit: Mapping[str, Any] | None) -> ShownFit:
     values = {role: fit.get(name) for role, name in measures.items()}
     plain = {role: fit.get(SHOWN_MEASURES[role][0]) for role in PLAIN_IN_NOTE} if robust else {}
     sf = fit.get("chisq.scaling.factor") if robust else None
-    return ShownFit(values, measures, robust, sf if _is_number(sf) else None, plain)
+    return ShownFit(values, measures, robust, sf if _is_number(sf) else None, plain,
+                    ordinal="wrmr" in fit)
 
 
-def robust_caption(estimator: str | None = None) -> str:
-    """The sentence that says which values a robust fit table shows."""
+def robust_caption(estimator: str | None = None, ordinal: bool = False) -> str:
+    """The sentence that says which values a robust fit table shows (``ordinal``: a fit
+    of ordered items, WLSMV or ULSMV)."""
     est = f" ({estimator})" if estimator else ""
+    if ordinal or estimator in ORDINAL_ESTIMATORS:
+        return (f"Items as ordered categories{est}: χ², df and p are the mean- and "
+                "variance-adjusted test (lavaan chisq.scaled, scaled-shifted); CFI, TLI and "
+                "RMSEA are the robust indices (cfi.robust, tli.robust, rmsea.robust; lavaan "
+                "gives no CI for it); cut-offs are judged on these.")
     return (f"Robust estimator{est}: χ², df and p are the scaled test (lavaan chisq.scaled, "
             "scaling factor given); CFI, TLI and RMSEA [90% CI] are the robust indices "
             "(cfi.robust, tli.robust, rmsea.robust); cut-offs are judged on these.")
@@ -122,11 +139,14 @@ def plain_note(models: Mapping[str, ShownFit], number, bounded) -> str:
         if not s.robust:
             continue
         p = s.plain
-        parts.append(f"{label.strip()}: scaling factor {number(s.scaling_factor, 3)}; ML χ² = "
+        plain = "unscaled χ²" if s.ordinal else "ML χ²"
+        parts.append(f"{label.strip()}: scaling factor {number(s.scaling_factor, 3)}; {plain} = "
                      f"{number(p.get('chisq'), 2)} (df {number(p.get('df'), 0)}), CFI = "
                      f"{bounded(p.get('cfi'), 3)}, TLI = {bounded(p.get('tli'), 3)}, RMSEA = "
                      f"{bounded(p.get('rmsea'), 3)}")
-    return ("Normal-theory (ML) values, not used for the verdicts: " + "; ".join(parts) + ".") if parts else ""
+    head = ("Unscaled values, not used for the verdicts: " if any(s.ordinal for s in models.values())
+            else "Normal-theory (ML) values, not used for the verdicts: ")
+    return (head + "; ".join(parts) + ".") if parts else ""
 
 
 def run_fits(results: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:

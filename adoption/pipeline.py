@@ -20,6 +20,8 @@ from adoption.fitview import fit_measures_frame, run_fits
 from adoption.groups import GroupResults, run_groups
 from adoption.load import LoadedResponses, label_recodes, load_responses, recode_warnings
 from adoption.measurement import MeasurementResults, measure
+from adoption.ordinal import item_estimation, resolve_estimator
+from adoption.ordinal_run import ORDINAL_GROUPS_NOTE, ordinal_dict, ordinal_frames, ordinal_results
 from adoption.structural.scores import construct_table
 from adoption.structural.stage import StructuralResults, composite_scores, fit_structural
 from adoption.report import write_report
@@ -45,11 +47,13 @@ MAX_BOOTSTRAP_LATENT = 10_000
 class RunOptions:
     """Choices of a run that are not in the spec."""
 
-    estimator: str = "ML"
+    #: None: the spec's ``estimator`` (or WLSMV with ``ordinal: true``), else ML
+    estimator: str | None = None
     bootstrap: int = 5000
     seed: int = 20261125
     groups: bool = True
     bootstrap_latent: int = 0
+    parameterization: str = "delta"
 
 
 @dataclass(frozen=True)
@@ -116,21 +120,31 @@ def run(spec: str | Path, data: str | Path | None = None, out: str | Path | None
     step("describing the sample")
     description = describe(cleaned, survey)
     step("measurement model: reliability, EFA, CFA")
+    estimator = resolve_estimator(options.estimator, survey.estimator, survey.ordinal)
+    item_est = item_estimation(estimator, survey.missing.method, options.parameterization)
     constructs = {name: list(c.items) for name, c in survey.constructs.items()}
-    measurement = measure(cleaned.data, constructs, estimator=options.estimator, seed=options.seed,
-                          missing=survey.missing.method, syntax=survey.measurement_syntax(),
+    measurement = measure(cleaned.data, constructs, estimator=estimator, seed=options.seed,
+                          missing=item_est.missing, syntax=survey.measurement_syntax(),
                           scales={k: list(v) for k, v in survey.scales.items()},
-                          n_factors=survey.efa.n_factors, parallel=survey.efa.parallel)
-    mdict = measurement.to_dict()
+                          n_factors=survey.efa.n_factors, parallel=survey.efa.parallel,
+                          parameterization=options.parameterization)
     structural = None
     if survey.structural.strip():
-        structural = fit_structural(cleaned, survey, estimator=options.estimator,
+        structural = fit_structural(cleaned, survey, estimator=estimator,
                                     bootstrap=options.bootstrap, seed=options.seed, step=step,
-                                    bootstrap_latent=options.bootstrap_latent)
+                                    bootstrap_latent=options.bootstrap_latent,
+                                    parameterization=options.parameterization)
     else:
         step("structural model: none in the spec (a measurement-only study); stage skipped")
-    groups = (run_groups(cleaned, survey, estimator=options.estimator, step=step)
-              if options.groups and survey.groups and structural is not None else None)
+    step("ordinal and continuous treatments of the answers")
+    measurement, ordinal = ordinal_results(cleaned, survey, item_est, measurement, structural)
+    mdict = measurement.to_dict()
+    skip_groups = item_est.ordinal and options.groups and bool(survey.groups)
+    if skip_groups:
+        ordinal["warnings"].append(ORDINAL_GROUPS_NOTE)
+    groups = (run_groups(cleaned, survey, estimator=estimator, step=step)
+              if options.groups and survey.groups and structural is not None and not skip_groups
+              else None)
 
     scores = (composite_scores(cleaned.data, survey)[0] if structural is None
               else structural.composite_scores)
@@ -145,9 +159,11 @@ def run(spec: str | Path, data: str | Path | None = None, out: str | Path | None
                   "recoded_by_labels": label_recodes(loaded.recodes)},
         "spec": {"path": str(Path(spec)), "sha256": _sha256(survey_path(spec)),
                  "missing_method": survey.missing.method},
-        "options": {"estimator": options.estimator, "bootstrap": options.bootstrap,
+        "options": {"estimator": estimator, "bootstrap": options.bootstrap,
                     "seed": options.seed, "groups": options.groups,
-                    "bootstrap_latent": options.bootstrap_latent},
+                    "bootstrap_latent": options.bootstrap_latent,
+                    "parameterization": options.parameterization},
+        "ordinal": ordinal_dict(ordinal),
         "sample": cleaned.flow.to_dict(),
         "descriptives": description.to_dict(),
         "normality": {"univariate": mdict["normality"], "mardia": mdict["validity"]["mardia"]},
@@ -171,7 +187,8 @@ def run(spec: str | Path, data: str | Path | None = None, out: str | Path | None
                      else list(structural.latent.warnings),
                      **({"structural": ["The spec has no structural model: the structural stage "
                                         "was skipped (a measurement-only study)."]}
-                        if structural is None else {})},
+                        if structural is None else {}),
+                     "ordinal": list(ordinal["warnings"])},
     }
     out_dir = None
     if out is not None:
@@ -193,7 +210,8 @@ def run(spec: str | Path, data: str | Path | None = None, out: str | Path | None
                     **({} if structural is None else {"tables/hypotheses.csv": structural.hypotheses.assign(
                         expected_sign=structural.hypotheses["expected_sign"].map(sign_word))}),
                     "tables/fit_measures.csv": fit_measures_frame(run_fits(results)),
-                    **_model_tables(structural), **_group_tables(groups)},
+                    **_model_tables(structural), **_group_tables(groups),
+                    **ordinal_frames(ordinal)},
             parquet={"responses.parquet": cleaned.data},
             extra=lambda folder: write_report(folder, results))
     if id_map is not None:

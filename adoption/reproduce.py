@@ -229,7 +229,8 @@ def reproduce(run_dir: str | Path, *, rtol: float = 0.0) -> ReproduceReport:
     opts = recorded["options"]
     options = RunOptions(estimator=str(opts["estimator"]), bootstrap=int(opts["bootstrap"]),
                          seed=int(opts["seed"]), groups=bool(opts.get("groups", True)),
-                         bootstrap_latent=int(opts.get("bootstrap_latent", 0)))
+                         bootstrap_latent=int(opts.get("bootstrap_latent", 0)),
+                         parameterization=str(opts.get("parameterization", "delta")))
     result = run(spec_path, input_path, out=None, options=options)
     rerun = json.loads(json.dumps(to_jsonable(result.results), allow_nan=False))
     # the rerun was given the path as found; compare with the path as recorded

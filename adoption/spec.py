@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from adoption.errors import InputError
 from adoption.privacy import SMALL_CELL
 from adoption.sem.syntax import parse_model
-from adoption.vocabulary import OP_INTERCEPT
+from adoption.vocabulary import ESTIMATORS, OP_INTERCEPT
 
 
 class _Frozen(BaseModel):
@@ -180,7 +180,7 @@ class Missing(_Frozen):
     """Missing-data handling: codes that mean 'no answer' and the analysis method."""
 
     codes: tuple[float, ...] = ()
-    method: Literal["listwise", "fiml"] = "listwise"
+    method: Literal["listwise", "fiml", "pairwise"] = "listwise"
 
 
 class AttentionCheck(_Frozen):
@@ -321,6 +321,13 @@ class Survey(_Frozen):
     scales: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     min_group_size: int = 30
     small_cell: int = SMALL_CELL
+    #: the run's estimator when --estimator is not given (ML, MLM, MLR, WLSMV, ULSMV)
+    estimator: Literal[ESTIMATORS] | None = None  # type: ignore[valid-type]
+    #: items as ordered categories: true (all items; WLSMV unless ``estimator`` says
+    #: ULSMV) or a list of items (refused: mixed indicators are not supported yet)
+    ordinal: bool | list[str] = False
+    #: also fit the other treatment of the answers (ML vs WLSMV) for the sensitivity table
+    sensitivity: bool = True
     #: folder of the spec file; relative ``data`` paths are resolved against it
     base_dir: Path = Path(".")
 
@@ -332,6 +339,11 @@ class Survey(_Frozen):
             check_names(v, "construct")
             return {k: ({"items": c} if isinstance(c, (list, tuple)) else c) for k, c in v.items()}
         return v
+
+    @field_validator("estimator", mode="before")
+    @classmethod
+    def _estimator(cls, v: Any) -> Any:
+        return v.upper() if isinstance(v, str) else v
 
     @field_validator("groups", mode="before")
     @classmethod

@@ -184,7 +184,7 @@ def print_run(console: Console, result) -> None:
     console.print(reliability_table(m.reliability))
     console.print(fit_table({"measurement model (CFA)": m.cfa_fit,
                              "one factor (common method)": m.one_factor_fit},
-                            "Confirmatory factor analysis"))
+                            f"Confirmatory factor analysis ({result.results['options']['estimator']})"))
     print_warnings(console, m.warnings)
     st = result.structural
     fits = {"composite path model": st.composite.model_fit.fit}
@@ -192,8 +192,10 @@ def print_run(console: Console, result) -> None:
         fits[f"  alternative: {a.name}"] = a.fit
     if st.latent is not None:
         fits["latent SEM"] = st.latent.model_fit.fit
-    console.print(fit_table(fits, f"Structural model ({st.composite.model_fit.estimator}, "
-                                  f"missing: {st.missing})"))
+    est = st.composite.model_fit.estimator
+    if st.latent is not None and st.latent.model_fit.estimator != est:
+        est = f"composite {est}, latent SEM {st.latent.model_fit.estimator}"
+    console.print(fit_table(fits, f"Structural model ({est}, missing: {st.missing})"))
     console.print(hypotheses_table(st.hypotheses))
     console.print(effects_table(st.composite.effects, "Indirect effects (composite model)"))
     r2 = ", ".join(f"{k} {num(v, 2, False)}" for k, v in st.composite.r2.items())
@@ -201,6 +203,9 @@ def print_run(console: Console, result) -> None:
     print_warnings(console, st.composite.warnings)
     if st.latent is not None:
         print_warnings(console, [f"latent: {w}" for w in st.latent.warnings])
+    latent_warnings = set(st.latent.warnings) if st.latent is not None else set()
+    print_warnings(console, [w for w in result.results.get("warnings", {}).get("ordinal", [])
+                             if w not in latent_warnings])
     if result.groups is not None:
         console.print(groups_table(to_jsonable(result.groups.to_dict())))
     if result.out_dir is not None:

@@ -29,6 +29,13 @@ ROBUST_FIT_MEASURES: tuple[str, ...] = (
     "rmsea.robust", "rmsea.ci.lower.robust", "rmsea.ci.upper.robust",
 )
 
+#: Estimators of models of items treated as continuous (lavaan's names).
+CONTINUOUS_ESTIMATORS: tuple[str, ...] = ("ML", "MLM", "MLR")
+#: Estimators of models of ordered-category items (lavaan's ``ordered =`` route).
+ORDINAL_ESTIMATORS: tuple[str, ...] = ("WLSMV", "ULSMV")
+#: Every estimator a run accepts (``--estimator``, the spec's ``estimator``).
+ESTIMATORS: tuple[str, ...] = CONTINUOUS_ESTIMATORS + ORDINAL_ESTIMATORS
+
 #: Operators of lavaan's model syntax.
 OP_LOADING = "=~"
 OP_REGRESSION = "~"

@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from adoption.figures.format import format_int, is_number
+from adoption.report import ordinal_tables as OT
 from adoption.report import tables as T
 from adoption.report import tables_paper as P
 from adoption.report.content import NOT_COMPUTED, Code, Figure, Heading, Paragraph, Report, Section
@@ -144,6 +145,9 @@ def measurement_section(results: Mapping[str, Any], labels: Mapping[str, str] | 
     _add(b, P.construct_scores(results.get("construct_scores"), labels), "Construct scores")
     b.append(Heading("Reliability and convergent validity"))
     _add(b, T.reliability(results.get("reliability")), "Reliability")
+    ordinal_rel = OT.ordinal_reliability(results.get("reliability"))
+    if ordinal_rel is not None:
+        b.append(ordinal_rel)
     validity = results.get("validity") or {}
     b.append(Heading("Discriminant validity"))
     _add(b, T.htmt(validity.get("htmt")), "HTMT")
@@ -276,6 +280,9 @@ def structural_section(results: Mapping[str, Any], labels: Mapping[str, str]) ->
          "Hypothesis tests")
     for k, m in models.items():
         b.extend(model_blocks(k, m, labels))
+    sens = OT.sensitivity(results.get("ordinal"))
+    if sens is not None:
+        b += [Heading("Sensitivity to treating the answers as ordered categories"), sens]
     return Section("structural", "Structural model", tuple(b))
 
 
@@ -378,6 +385,9 @@ def methods_section(results: Mapping[str, Any]) -> Section:
         ("Estimator (measurement model)", opts.get("estimator", T.MISSING)),
         ("Missing data (spec)", spec.get("missing_method", T.MISSING)),
     ]
+    if opts.get("parameterization") and (results.get("ordinal") or {}).get("ordinal"):
+        pairs.append(("Items", "ordered categories (polychoric correlations, "
+                      f"{opts['parameterization']} parameterization)"))
     for k, name in MODELS.items():
         m = st.get(k) if isinstance(st.get(k), Mapping) else None
         if not m:
@@ -446,15 +456,17 @@ def build_report(results: Mapping[str, Any]) -> Report:
     s = results.get("sample") or {}
     subtitle = (f"N = {format_int(s.get('rows_analysed'))} analysed of {format_int(s.get('rows_in'))} received"
                 if s else "")
+    th = OT.thresholds(results.get("ordinal"))
+    appendix = (Section("appendix", "Appendix: thresholds", (th,)),) if th is not None else ()
     return Report(title, subtitle, (
         summary_section(results, labels),
         sample_section(results),
         items_section(results, labels),
-        measurement_section(results, labels),
-        structural_section(results, labels),
-        groups_section(results, labels),
+        OT.name_estimator(measurement_section(results, labels), results),
+        OT.name_estimator(structural_section(results, labels), results),
+        OT.name_estimator(groups_section(results, labels), results),
         methods_section(results),
-    ))
+    ) + appendix)
 
 
 __all__ = ["build_report", "construct_labels", "groups_section", "package_versions"]

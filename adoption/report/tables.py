@@ -288,7 +288,8 @@ def fit_note(fits: Mapping[str, Mapping[str, Any] | None] | None = None) -> str:
             + ". Values beyond the acceptable cut-off are marked.")
     shown = {label: shown_fit(f) for label, f in (fits or {}).items() if f}
     if any(s.robust for s in shown.values()):
-        note += " " + robust_caption() + " " + plain_note(shown, format_number, format_bounded)
+        note += " " + robust_caption(ordinal=any(s.ordinal for s in shown.values())) + " " + \
+            plain_note(shown, format_number, format_bounded)
     return note
 
 

@@ -50,10 +50,11 @@ from adoption.sem import robust as rb
 from adoption.sem.defined import defined_parameters
 from adoption.sem.partable import ParTable, build_partable
 from adoption.sem.start import start_values
+from adoption.vocabulary import CONTINUOUS_ESTIMATORS
 from adoption.vocabulary import (OP_COVARIANCE, OP_INTERCEPT, OP_LOADING, OP_REGRESSION,
                                  PARAMETER_COLUMNS)
 
-ESTIMATORS = ("ML", "MLM", "MLR")
+ESTIMATORS = CONTINUOUS_ESTIMATORS
 MISSING = ("listwise", "fiml")
 ESTIMATE_COLUMNS = ("lhs", "op", "rhs", "label") + PARAMETER_COLUMNS[3:]
 _Z975 = stats.norm.ppf(0.975)

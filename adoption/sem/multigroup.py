@@ -65,10 +65,11 @@ from adoption.sem.groupequal import (GROUP_EQUAL, PLAIN_LABEL_WARNING, category,
                                      check_group_equal, latent_means_free, parameter_name)
 from adoption.sem.partable import ParTable, build_partable
 from adoption.sem.syntax import parse_model
+from adoption.vocabulary import CONTINUOUS_ESTIMATORS
 from adoption.vocabulary import (OP_COVARIANCE, OP_INTERCEPT, OP_LOADING, OP_REGRESSION,
                                  PARAMETER_COLUMNS)
 
-ESTIMATORS = ("ML", "MLM", "MLR")
+ESTIMATORS = CONTINUOUS_ESTIMATORS
 #: Scaled and robust fit measures of a multi-group fit under MLM/MLR.
 MULTIGROUP_ROBUST_MEASURES = (
     "chisq.scaled", "df.scaled", "pvalue.scaled", "chisq.scaling.factor",

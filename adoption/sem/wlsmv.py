@@ -53,11 +53,11 @@ from adoption.sem.ordinal_fit import ORDINAL_FIT_MEASURES, ordinal_fit_measures
 from adoption.sem.partable import ParTable, build_partable
 from adoption.sem.polychoric import OrdinalStatistics, ordinal_statistics
 from adoption.sem.start import start_values
-from adoption.vocabulary import OP_COVARIANCE, OP_LOADING, OP_REGRESSION
+from adoption.vocabulary import ORDINAL_ESTIMATORS, OP_COVARIANCE, OP_LOADING, OP_REGRESSION
 
 __all__ = ["ESTIMATORS", "PARAMETERIZATIONS", "fit_ordinal"]
 
-ESTIMATORS = ("WLSMV", "ULSMV")
+ESTIMATORS = ORDINAL_ESTIMATORS
 PARAMETERIZATIONS = ("delta", "theta")
 MISSING = ("listwise", "pairwise")
 OP_THRESHOLD = "|"

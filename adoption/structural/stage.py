@@ -31,6 +31,8 @@ from adoption.sem.compare import ModelComparison, compare_models
 from adoption.sem.engine import LeanRefit, ModelFit, fit_model
 from adoption.sem.modindices import modification_indices
 from adoption.sem.syntax import parse_model
+from adoption.ordinal import (COMPOSITE_NOTE, ItemEstimation, composite_missing, is_ordinal,
+                              item_estimation)
 from adoption.spec import Survey, formula_names, parse_hypothesis
 from adoption.structural.bootstrap import BootstrapEffects, bootstrap_effects, bootstrap_refit
 from adoption.structural.effects import coefficients_from_estimates, path_effects
@@ -122,10 +124,13 @@ class StructuralResults:
     composite_scores: pd.DataFrame
     missing: str
     log: tuple[LogEntry, ...] = field(default=())
+    #: the latent SEM's missing option when it differs (ordinal estimators: pairwise)
+    latent_missing: str | None = None
 
     def to_dict(self) -> dict:
         return {"composite": self.composite.to_dict(self.missing),
-                "latent": None if self.latent is None else self.latent.to_dict(self.missing)}
+                "latent": None if self.latent is None
+                else self.latent.to_dict(self.latent_missing or self.missing)}
 
 
 # -------------------------------------------------------------------------------------
@@ -169,7 +174,10 @@ def composite_scores(data: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, 
 # -------------------------------------------------------------------------------------
 # pieces
 # -------------------------------------------------------------------------------------
-def _fit(syntax: str, data: pd.DataFrame, estimator: str, missing: str) -> ModelFit:
+def _fit(syntax: str, data: pd.DataFrame, estimator: str, missing: str,
+         parameterization: str = "delta") -> ModelFit:
+    if is_ordinal(estimator):
+        return ItemEstimation(estimator, missing, parameterization).fit(syntax, data)
     if missing == "listwise":
         return fit_model(syntax, data, estimator=estimator)
     return fit_model(syntax, data, estimator=estimator, missing=missing)
@@ -274,7 +282,8 @@ def _free_paths(syntax: str) -> set[tuple[str, str]]:
 
 
 def _fit_alternatives(survey: Survey, main: ModelFit, fit_syntax: Callable[[str], str],
-                      data: pd.DataFrame, estimator: str, missing: str) -> tuple[Alternative, ...]:
+                      data: pd.DataFrame, estimator: str, missing: str,
+                      parameterization: str = "delta") -> tuple[Alternative, ...]:
     """Fit each alternative and compare it with the main model (``lavTestLRT``).
 
     When one model's free paths are a subset of the other's (the usual case: a path
@@ -286,9 +295,18 @@ def _fit_alternatives(survey: Survey, main: ModelFit, fit_syntax: Callable[[str]
     for name, alt in survey.alternatives.items():
         written = nested_alternative(survey.structural, alt)
         nested = fit_syntax(written)
-        mf = _fit(nested, data, estimator, missing)
+        mf = _fit(nested, data, estimator, missing, parameterization)
         comparison: dict = {}
-        if mf.converged:
+        if mf.converged and is_ordinal(estimator):
+            comparison = {f"{m}.diff": mf.fit.get(m, np.nan) - main.fit.get(m, np.nan)
+                          for m in ("cfi", "tli", "rmsea", "srmr", "cfi.robust", "tli.robust",
+                                    "rmsea.robust")}
+            comparison.update({
+                "chisq.diff": np.nan, "df.diff": abs(mf.fit.get("df", np.nan) - main.fit.get("df", np.nan)),
+                "pvalue": np.nan, "method": "not computed", "valid_test": False,
+                "note": f"Under {estimator} the scaled-shifted chi-square difference test "
+                        "(lavTestLRT) is not computed yet; compare the fit indices"})
+        elif mf.converged:
             alt_paths = _free_paths(written)
             by_construction = alt_paths <= main_paths or main_paths <= alt_paths
             comparison = comparison_dict(compare_models(main, mf, check_nesting=not by_construction))
@@ -316,6 +334,8 @@ def _mi_table(mf: ModelFit, data: pd.DataFrame) -> tuple[pd.DataFrame, list[str]
     empty = pd.DataFrame(columns=["lhs", "op", "rhs", "mi", "epc", "sepc.all"])
     if not mf.converged:
         return empty, []
+    if is_ordinal(mf.estimator):
+        return empty, [f"modification indices are not computed under {mf.estimator} yet."]
     mi = modification_indices(mf, data=data).head(10).reset_index(drop=True)
     warns = [f"modification index {r['mi']:.1f} for {r['lhs']} {r['op']} {r['rhs']} "
              f"(expected change {r['epc']:.3f}): the model may miss this parameter."
@@ -405,14 +425,17 @@ def fit_structural(cleaned: CleanedResponses, survey: Survey, *, estimator: str 
                    bootstrap: int = 5000, seed: int = 20261125, latent: bool = True,
                    n_jobs: int = 2, step: Callable[[str], None] = lambda s: None,
                    bootstrap_latent: int = 0, scheduler: str | None = None,
-                   ) -> StructuralResults:
+                   parameterization: str = "delta") -> StructuralResults:
     """Fit the spec's structural model as a composite path model and as a latent SEM.
 
     Parameters
     ----------
     cleaned : the analysed responses (reverse-keyed items recoded).
     survey : the spec: ``structural``, ``alternatives``, ``hypotheses``, ``missing``.
-    estimator : 'ML', 'MLM' or 'MLR'.
+    estimator : 'ML', 'MLM', 'MLR', or 'WLSMV'/'ULSMV': the latent SEM is then fitted
+        to the items as ordered categories (``missing``: listwise, or pairwise for the
+        spec's pairwise or FIML) and the composite model, on construct scores, stays
+        under ML (:data:`adoption.ordinal.COMPOSITE_NOTE`).
     bootstrap : draws for the composite model's bootstrap intervals (0: none).
     seed : bootstrap seed.
     latent : also fit the latent SEM.
@@ -425,6 +448,7 @@ def fit_structural(cleaned: CleanedResponses, survey: Survey, *, estimator: str 
         not computed for it (they would need N jackknife refits).
     scheduler : dask scheduler address for the latent refits (see
         :func:`adoption.parallel.run_tasks`).
+    parameterization : 'delta' or 'theta' (ordinal estimators only).
 
     Returns
     -------
@@ -434,6 +458,10 @@ def fit_structural(cleaned: CleanedResponses, survey: Survey, *, estimator: str 
         raise InputError("The spec has no 'structural' model: add the hypothesised paths, "
                          "e.g. 'WIL ~ HAB + COM'.")
     missing = survey.missing.method
+    item_est = item_estimation(estimator, missing, parameterization)
+    comp_notes = [COMPOSITE_NOTE] if item_est.ordinal else []
+    if item_est.ordinal:
+        estimator, missing = "ML", composite_missing(missing)
     model = parse_structural(survey.structural)
     scores, log = composite_scores(cleaned.data, survey)
 
@@ -446,19 +474,24 @@ def fit_structural(cleaned: CleanedResponses, survey: Survey, *, estimator: str 
     if bootstrap > 0 and mf.converged:
         step(f"structural model: {bootstrap} bootstrap draws")
         boot = _bootstrap(model, scores, syntax, estimator, missing, bootstrap, seed, n_jobs)
-    composite = _model_results("composite", syntax, mf, model, scores, alts, boot, [])
+    composite = _model_results("composite", syntax, mf, model, scores, alts, boot, comp_notes)
 
     latent_res = None
     if latent:
         step("structural model: latent SEM")
         lsyntax = survey.measurement_syntax() + "\n" + survey.structural
         items = cleaned.data[list(cleaned.items)]
-        lmf = _fit(lsyntax, items, estimator, missing)
+        lmf = item_est.fit(lsyntax, items)
         lalts = _fit_alternatives(survey, lmf, lambda s: survey.measurement_syntax() + "\n" + s,
-                                  items, estimator, missing) if lmf.converged else ()
+                                  items, item_est.estimator, item_est.missing,
+                                  parameterization) if lmf.converged else ()
         lboot, note = None, ["bootstrap intervals are computed for the composite model; "
                              "the latent model's effects use the delta method."]
-        if bootstrap_latent > 0 and lmf.converged:
+        if item_est.ordinal:
+            note = list(item_est.notes) + (["bootstrap refits of the latent SEM are not done "
+                                            f"under {item_est.estimator}; its effects use the "
+                                            "delta method."] if bootstrap_latent > 0 else [])
+        elif bootstrap_latent > 0 and lmf.converged:
             step(f"structural model: latent SEM, {bootstrap_latent} bootstrap refits")
             lboot, note = _bootstrap_latent(lsyntax, lmf, items, model, missing,
                                             bootstrap_latent, seed, n_jobs, scheduler), []
@@ -466,4 +499,5 @@ def fit_structural(cleaned: CleanedResponses, survey: Survey, *, estimator: str 
 
     hyp = hypotheses_table(survey, composite, latent_res)
     return StructuralResults(composite=composite, latent=latent_res, hypotheses=hyp,
-                             composite_scores=scores, missing=missing, log=tuple(log))
+                             composite_scores=scores, missing=missing, log=tuple(log),
+                             latent_missing=item_est.missing)

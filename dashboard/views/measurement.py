@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from adoption.figures.heatmap import NOTE as HTMT_NOTE, htmt_figure, htmt_png, htmt_svg
+from adoption.report import ordinal_tables as OT
 from adoption.report import tables as T
 from ui import figure, not_in_run, run_or_stop, table
 
@@ -19,6 +20,9 @@ rel = r.get("reliability") or {}
 raw_rel = pd.DataFrame([{"construct": k, **{c: v for c, v in x.items() if not isinstance(v, (dict, list))}}
                         for k, x in rel.items()])
 table(T.reliability(rel), "Reliability", raw_rel)
+ordinal_rel = OT.ordinal_reliability(rel)
+if ordinal_rel is not None:
+    table(ordinal_rel, "Ordinal reliability", key="reliability-ordinal")
 
 st.header("Discriminant validity")
 htmt = validity.get("htmt")

@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from adoption.report import ordinal_tables as OT
 from adoption.report import tables as T
 from figs import path_diagram, path_diagram_png, path_diagram_svg
 from ui import figure, not_in_run, plain, run_or_stop, table
@@ -58,6 +59,12 @@ table(T.coefficients(model, form, NAMES[form]), "Path coefficients", regs, key=f
 r2 = model.get("r2") or {}
 table(T.r_squared(model, form, NAMES[form], run.labels), "R²",
       pd.DataFrame({"variable": list(r2), "r2": list(r2.values())}), key=f"r2-{form}")
+
+sens = OT.sensitivity(r.get("ordinal"))
+if sens is not None:
+    st.header("Sensitivity: continuous vs ordered answers")
+    table(sens, "Sensitivity", pd.DataFrame((r.get("ordinal") or {}).get("sensitivity") or []),
+          key="sensitivity")
 
 mi = T.modification_indices(model.get("modification_indices"), form)
 if mi is not None:
