@@ -194,11 +194,11 @@ def test_alternatives_table_never_shows_a_negative_statistic_with_a_p():
     odd = {"name": "odd", "fit": base,
            "comparison": {"chisq.diff": -1.2, "df.diff": 1.0, "pvalue": 1.0, "restricted": "alt"}}
     t = alternatives("Main", base, [larger, odd], "composite")
-    row = {r[0]: r for r in t.rows}
-    assert str(row["extra_path"][6]) == "1.94†" and str(row["extra_path"][7]) == "1"
-    assert str(row["extra_path"][8]) == ".164"
+    row = {r[0]: r for r in t.rows}                  # model names shown humanised (issue 17)
+    assert str(row["Extra path"][6]) == "1.94†" and str(row["Extra path"][7]) == "1"
+    assert str(row["Extra path"][8]) == ".164"
     assert "alternative is the larger model" in t.note
-    assert str(row["odd"][6]) == "−1.20" and str(row["odd"][8]) == "–"
+    assert str(row["Odd"][6]) == "−1.20" and str(row["Odd"][8]) == "–"
 
 
 def test_common_method_comparison_is_robust_under_mlr(mlr_run):
