@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -25,7 +25,7 @@ from adoption.ordinal_run import ORDINAL_GROUPS_NOTE, ordinal_dict, ordinal_fram
 from adoption.structural.scores import construct_table
 from adoption.structural.stage import StructuralResults, composite_scores, fit_structural
 from adoption.report import write_report
-from adoption.rundir import write_run
+from adoption.rundir import prepare_target, write_run
 from adoption.spec import Survey, load_spec
 from adoption.vocabulary import sign_word
 from adoption.audit import log_frame
@@ -69,6 +69,7 @@ class RunResult:
     groups: GroupResults | None
     results: dict[str, Any]
     out_dir: Path | None = None
+    ordinal: dict[str, Any] | None = None   # the ordinal treatment's tables (ordinal_frames)
 
 
 def survey_path(spec: str | Path) -> Path:
@@ -93,11 +94,19 @@ def resolve_data(survey: Survey, data: str | Path | None, spec_path: Path) -> Pa
 
 def prepare(spec: str | Path, data: str | Path | None = None,
             step: Callable[[str], None] = lambda s: None,
-            keep_id_map: bool = False) -> tuple[Survey, LoadedResponses, CleanedResponses]:
-    """Spec, load and clean: the part shared by ``run`` and ``validate``."""
+            keep_id_map: bool = False,
+            out: str | Path | None = None) -> tuple[Survey, LoadedResponses, CleanedResponses]:
+    """Spec, load and clean: the part shared by ``run`` and ``validate``.
+
+    With ``out``, the run directory's place is checked (and this output's stale
+    temporary folders removed) as soon as the spec and data are known, before the
+    data is read: see :func:`adoption.rundir.prepare_target`.
+    """
     step("reading the spec")
     survey = load_spec(spec)
     data_path = resolve_data(survey, data, Path(spec))
+    if out is not None:
+        prepare_target(out, protect=(survey_path(spec), data_path))
     step(f"loading {data_path.name}")
     loaded = load_responses(data_path, survey, keep_id_map=keep_id_map)
     step("cleaning and screening")
@@ -116,7 +125,7 @@ def run(spec: str | Path, data: str | Path | None = None, out: str | Path | None
     """
     if id_map is not None:
         check_id_map(id_map, out)
-    survey, loaded, cleaned = prepare(spec, data, step, keep_id_map=id_map is not None)
+    survey, loaded, cleaned = prepare(spec, data, step, keep_id_map=id_map is not None, out=out)
     step("describing the sample")
     description = describe(cleaned, survey)
     step("measurement model: reliability, EFA, CFA")
@@ -190,36 +199,45 @@ def run(spec: str | Path, data: str | Path | None = None, out: str | Path | None
                         if structural is None else {}),
                      "ordinal": list(ordinal["warnings"])},
     }
-    out_dir = None
+    result = RunResult(survey=survey, loaded=loaded, cleaned=cleaned, description=description,
+                       measurement=measurement, structural=structural, groups=groups,
+                       results=results, ordinal=ordinal)
     if out is not None:
         step("writing the run directory")
-        out_dir = write_run(
-            out, results=results,
-            frames={"exclusions.csv": cleaned.exclusions,
-                    "log.csv": log_frame(cleaned.log + (() if structural is None else structural.log)),
-                    "tables/items.csv": description.items,
-                    "tables/distribution.csv": description.distribution,
-                    "tables/demographics.csv": description.demographics,
-                    "tables/distribution_by_group.csv": description.distribution_by_group,
-                    "tables/reliability.csv": measurement.reliability,
-                    "tables/item_statistics.csv": measurement.item_statistics,
-                    "tables/htmt.csv": measurement.htmt.reset_index(names="construct"),
-                    "tables/fornell_larcker.csv": measurement.fornell_larcker,
-                    "tables/cfa_estimates.csv": measurement.cfa_estimates,
-                    "tables/constructs.csv": constructs,
-                    **({} if structural is None else {"tables/hypotheses.csv": structural.hypotheses.assign(
-                        expected_sign=structural.hypotheses["expected_sign"].map(sign_word))}),
-                    "tables/fit_measures.csv": fit_measures_frame(run_fits(results)),
-                    **_model_tables(structural), **_group_tables(groups),
-                    **ordinal_frames(ordinal)},
-            parquet={"responses.parquet": cleaned.data},
-            extra=lambda folder: write_report(folder, results))
+        result = replace(result, out_dir=write(result, out,
+                                               protect=(survey_path(spec), Path(loaded.source.path))))
     if id_map is not None:
         write_id_map(id_map, loaded.id_map)
-    return RunResult(survey=survey, loaded=loaded, cleaned=cleaned, description=description,
-                     measurement=measurement, structural=structural, groups=groups,
-                     results=results,
-                     out_dir=out_dir)
+    return result
+
+
+def write(result: RunResult, out: str | Path, protect: tuple[Path, ...] = ()) -> Path:
+    """Write the run directory of ``result`` (see :func:`adoption.rundir.write_run`):
+    results.json, the tables, responses.parquet, the report and the manifest."""
+    structural, measurement, description, cleaned = (result.structural, result.measurement,
+                                                     result.description, result.cleaned)
+    return write_run(
+        out, results=result.results,
+        frames={"exclusions.csv": cleaned.exclusions,
+                "log.csv": log_frame(cleaned.log + (() if structural is None else structural.log)),
+                "tables/items.csv": description.items,
+                "tables/distribution.csv": description.distribution,
+                "tables/demographics.csv": description.demographics,
+                "tables/distribution_by_group.csv": description.distribution_by_group,
+                "tables/reliability.csv": measurement.reliability,
+                "tables/item_statistics.csv": measurement.item_statistics,
+                "tables/htmt.csv": measurement.htmt.reset_index(names="construct"),
+                "tables/fornell_larcker.csv": measurement.fornell_larcker,
+                "tables/cfa_estimates.csv": measurement.cfa_estimates,
+                "tables/constructs.csv": result.results["construct_scores"],
+                **({} if structural is None else {"tables/hypotheses.csv": structural.hypotheses.assign(
+                    expected_sign=structural.hypotheses["expected_sign"].map(sign_word))}),
+                "tables/fit_measures.csv": fit_measures_frame(run_fits(result.results)),
+                **_model_tables(structural), **_group_tables(result.groups),
+                **({} if result.ordinal is None else ordinal_frames(result.ordinal))},
+        parquet={"responses.parquet": cleaned.data},
+        extra=lambda folder: write_report(folder, result.results),
+        protect=protect)
 
 
 def _group_tables(groups: GroupResults | None) -> dict:
