@@ -25,6 +25,11 @@ out = summary.stdout_console()
 REPO = Path(__file__).resolve().parent.parent
 
 
+def _check_seed(seed: int) -> None:
+    if seed < 0:
+        raise InputError(f"--seed {seed}: give a whole number from 0 up (numpy's seeds are non-negative).")
+
+
 def _default_out(spec: Path) -> Path:
     if spec.resolve() == pipeline.EXAMPLE_SPEC:
         return REPO / "reports" / "example"
@@ -35,7 +40,9 @@ def _default_out(spec: Path) -> Path:
 @app.command()
 def run(spec: Optional[Path] = typer.Argument(None, help="Survey spec (YAML). Default: the bundled example."),
         data: Optional[Path] = typer.Option(None, "--data", help="Export file; default: the spec's 'data'."),
-        out_dir: Optional[Path] = typer.Option(None, "--out", help="Run directory to write."),
+        out_dir: Optional[Path] = typer.Option(
+            None, "--out", help="Run directory to write: a new folder (parents are created), an empty "
+            "one, or a previous run directory, which is replaced. Anything else is refused."),
         estimator: Optional[str] = typer.Option(
             None, "--estimator", help="ML, MLM, MLR (items as continuous), WLSMV or ULSMV (items "
             "as ordered categories). Default: the spec's 'estimator', else ML."),
@@ -68,6 +75,7 @@ def run(spec: Optional[Path] = typer.Argument(None, help="Survey spec (YAML). De
         if value > cap:
             raise InputError(f"{name} {value}: at most {cap:,} draws (more would not change "
                              "the intervals and may not finish); give a smaller number.")
+    _check_seed(seed)
     target = out_dir or _default_out(spec)
     with err.status("starting") as status:
         result = pipeline.run(spec, data, target,
@@ -99,6 +107,7 @@ def simulate(spec: Path = typer.Argument(..., help="Survey spec (YAML) with a 'p
 
     if n < 1:
         raise InputError(f"--n {n}: give a positive number of respondents.")
+    _check_seed(seed)
     survey = load_spec(spec)
     sim = simulate_export(survey, n=n, seed=seed)
     write_export(sim, survey, out_file)
@@ -109,7 +118,9 @@ def simulate(spec: Path = typer.Argument(..., help="Survey spec (YAML) with a 'p
 def reproduce(run_dir: Path = typer.Argument(..., help="A run directory written by 'adoption run'."),
               rtol: float = typer.Option(0.0, "--rtol", help="Relative tolerance (default: exact)."),
               ) -> None:
-    """Rerun a run from its recorded spec, input (checked by sha256) and seed; compare every number."""
+    """Rerun a run from its recorded spec, input (checked by sha256) and seed; compare every
+    value of results.json and every other file the run wrote (its manifest.json). Exit 1
+    when it does not reproduce."""
     from adoption.reproduce import format_report, reproduce as rerun
 
     report = rerun(run_dir, rtol=rtol)
@@ -144,31 +155,43 @@ def power(spec: Path = typer.Argument(..., help="Survey spec (YAML) with a 'popu
     """Monte Carlo power of each path and indirect effect at several sample sizes."""
     from adoption.power import power_summary, run_power
 
+    _check_seed(seed)
     with err.status(f"simulating {reps} replicates per sample size"):
         res, files = run_power(spec, n, reps=reps, seed=seed, out_dir=out_dir, scheduler=scheduler)
     summary.print_power(out, power_summary(res))
     out.print(f"written: {', '.join(str(p) for p in files.values())}")
 
 
+#: the message of an interrupt (Ctrl-C); exit code 130 = 128 + SIGINT, as shells report it
+INTERRUPTED = "interrupted: stopped before the end; a run directory is written whole or not at all."
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: run the typer app, turning bad input into exit code 2."""
+    """Entry point: run the typer app and return its exit code.
+
+    0 success; 1 a command's failure verdict (``reproduce``: not reproduced); 2 bad input
+    (an :class:`~adoption.errors.InputError` or a usage error), as one or two lines on
+    stderr; 130 interrupted (Ctrl-C), with one line and no traceback.
+    """
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)
     except InputError as exc:
         err.print(f"error: {exc.message}", soft_wrap=True)
         return 2
     except KeyboardInterrupt:
-        err.print("interrupted: nothing was written.")
-        return 130
+        code = 130
     except typer.Exit as exc:  # --help and friends
-        return exc.exit_code
+        code = exc.exit_code
     except _usage_errors() as exc:
         ctx = getattr(exc, "ctx", None)
         hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
         if exc.format_message():        # empty after the help shown for no arguments
             err.print(f"error: {exc.format_message()}{hint}", soft_wrap=True, markup=False)
         return 2
-    return 0
+    if code == 130:  # typer turns KeyboardInterrupt into Exit(130), returned here
+        err.print(INTERRUPTED, soft_wrap=True)
+    # the command's Exit code (reproduce: 1 when not reproduced); None means success
+    return code if isinstance(code, int) else 0
 
 
 def _usage_errors() -> tuple[type[BaseException], ...]:
