@@ -25,8 +25,10 @@ from __future__ import annotations
 import difflib
 import hashlib
 import hmac
+import os
 import re
 import secrets
+import stat
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -194,9 +196,13 @@ def load_responses(path: str | Path, survey: Survey, *, sheet: str | None = None
     >>> loaded.data.loc[1, "PE1"]  # first respondent's answer  # doctest: +SKIP
     """
     p = Path(path)
-    fmt = _check_path(p)
-    readers.check_size(p, fmt)
-    data = p.read_bytes()
+    try:
+        fmt = _check_path(p)
+        readers.check_size(p, fmt)
+        data = p.read_bytes()
+    except OSError as exc:  # unreadable: permissions, a disk or network error, a name too long
+        raise InputError(f"{p}: cannot read the file ({exc.strerror or exc.__class__.__name__}). "
+                         "Check that it is readable, or copy it to a local disk and try again.") from None
     if not data:
         raise InputError(f"{p}: the file is empty (0 bytes). Export the responses again.")
     digest = hashlib.sha256(data).hexdigest()
@@ -337,12 +343,19 @@ def _check_path(p: Path) -> str:
         raise InputError(f"{p}: file not found. Check the path (or the spec's 'data:' key).")
     if p.is_dir():
         raise InputError(f"{p}: is a folder, not an export file. Give the file's path.")
+    if not stat.S_ISREG(p.stat().st_mode):  # after symbolic links: a FIFO or device never ends
+        raise InputError(f"{p}: is not a regular file (a pipe, device or socket{_target(p)}). "
+                         "Save the export to a file and give that file's path.")
     fmt = readers.EXTENSIONS.get(p.suffix.lower())
     if fmt is None:
         known = ", ".join(sorted(readers.EXTENSIONS))
         hint = " Save it as .xlsx or CSV." if p.suffix.lower() in (".xls", ".ods", ".numbers") else ""
         raise InputError(f"{p}: unknown file type '{p.suffix or '(none)'}' (known: {known}).{hint}")
     return fmt
+
+
+def _target(p: Path) -> str:
+    return f", via a link to {os.path.realpath(p)}" if p.is_symlink() else ""
 
 
 #: characters that cannot be seen in a header: byte-order marks left inside the text

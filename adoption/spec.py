@@ -519,6 +519,13 @@ def _check_cross_keys(s: Survey, path: Path) -> None:
                 if n not in known:
                     raise InputError(f"{path}: {key} names '{n}', which is not a construct "
                                      f"(known: {', '.join(sorted(known))}). Fix the formula.")
+    if s.structural.strip():  # regressions readable, identified: refused here, not after the fits
+        from adoption.structural.paths import parse_structural
+
+        try:
+            parse_structural(s.structural)
+        except InputError as exc:
+            raise InputError(f"{path}: structural: {exc.message}") from None
     for hid, text in s.hypotheses.items():
         m = re.match(r"^\s*(\w+)\s*->\s*(\w+)\s*(?:\(([+-])\))?\s*$", text)
         if not m:
@@ -603,6 +610,8 @@ def load_spec(path: str | Path) -> Survey:
         p = p / "survey.yaml"
     if not p.exists():
         raise InputError(f"{p}: spec file not found. Give the path of a survey YAML file.")
+    if not p.is_file():  # after symbolic links: reading a pipe or device would never end
+        raise InputError(f"{p}: is not a regular file. Give the path of a survey YAML file.")
     try:
         text = p.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
