@@ -181,7 +181,7 @@ def parse_structural(syntax: str) -> PathModel:
     """
     order: list[str] = []
     eqs: dict[str, tuple[list[str], list[str | None]]] = {}
-    covs: list[tuple[str, str]] = []
+    covs: list[tuple[str, str, int]] = []
 
     def see(v: str) -> None:
         if v not in order:
@@ -190,7 +190,7 @@ def parse_structural(syntax: str) -> PathModel:
     parsed = parse_model(syntax, where="model syntax")
     for f in parsed.formulas:
         if f.op == OP_COVARIANCE and f.rhs != f.lhs:
-            covs.append((f.lhs, f.rhs))
+            covs.append((f.lhs, f.rhs, f.line))
         if f.op != OP_REGRESSION:
             continue
         if f.interaction:
@@ -208,6 +208,12 @@ def parse_structural(syntax: str) -> PathModel:
     if not eqs:
         raise InputError("model syntax: no regression ('Y ~ X') found; the structural "
                          "model needs at least one.")
+    for a, b, lineno in covs:
+        if b in eqs.get(a, ((),))[0] or a in eqs.get(b, ((),))[0]:
+            y, x = (a, b) if b in eqs.get(a, ((),))[0] else (b, a)
+            raise InputError(f"model syntax, line {lineno}: '{a} ~~ {b}' adds a covariance to the "
+                             f"path '{y} ~ {x}' between the same two variables; the model is not "
+                             "identified (singular). Remove one of the two lines.")
     regressions = tuple(Regression(y, tuple(x), tuple(lab)) for y, (x, lab) in eqs.items())
     edges = [(r.lhs, x) for r in regressions for x in r.rhs]
     variables = topological_order(edges, order)
@@ -216,7 +222,7 @@ def parse_structural(syntax: str) -> PathModel:
     exogenous = tuple(v for v in variables if v not in endo)
     mediators = tuple(v for v in variables if v in endo and v in predicting)
     outcomes = tuple(v for v in variables if v in endo and v not in predicting)
-    residual = tuple((a, b) for a, b in covs if a in endo and b in endo)
+    residual = tuple((a, b) for a, b, _ in covs if a in endo and b in endo)
     return PathModel(regressions, variables, exogenous, mediators, outcomes, residual)
 
 
