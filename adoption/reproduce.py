@@ -4,8 +4,23 @@
 it), the input file (``input.path`` and ``input.sha256``) and the options (``options``:
 estimator, bootstrap, seed).
 :func:`reproduce` checks that the input file is still the same bytes, reruns the
-pipeline with the same spec, input and options (without writing a run directory), and
-compares every value of the two results, numbers included, key by key.
+pipeline with the same spec, input and options into a temporary folder (deleted after),
+and compares. What "reproduced" means, file by file:
+
+* ``results.json``: every value, numbers included, key by key (exactly, or within
+  ``--rtol``); clock times and durations (:data:`TIMING_KEYS`) and the adoption version
+  are not compared.
+* every other file the run wrote, as listed in its ``manifest.json``
+  (:mod:`adoption.runfiles`): first, the file in the run directory must still have the
+  recorded SHA-256 (a file edited, deleted or added after the run is named); then the
+  rerun must write the same bytes. The writers make that possible: SVG ids and dates and
+  the ZIP dates inside report.docx are fixed, PNG and CSV carry no clock. Two
+  exceptions: ``*.parquet`` files count as the same when they hold the same table
+  (columns, types, values), since their bytes name the pyarrow version; with ``--rtol``
+  above 0, CSV files are compared cell by cell (numbers within ``rtol``), and the
+  report and figures, which show the results' numbers rounded, are not compared.
+* a run directory without ``manifest.json`` (written before it existed): only
+  ``results.json`` is compared, and the report says so.
 
 Relative paths in ``results.json`` are as the run was given them, so they are read from
 the current folder first (run ``adoption reproduce`` where the run was made), then from
@@ -14,14 +29,16 @@ the folder that holds the run directory.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
+import re
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from adoption.errors import InputError
+from adoption.runfiles import check_files, file_sha256, list_files, read_manifest
 
 #: top-level keys whose values may differ between two runs of the same analysis
 VOLATILE_KEYS: frozenset[str] = frozenset({"adoption_version"})
@@ -44,6 +61,15 @@ class Difference:
 
 
 @dataclass(frozen=True)
+class FileDifference:
+    """A file of the run that does not reproduce: ``name`` relative to the run directory,
+    ``why`` in words ('changed since the run', 'the rerun wrote different bytes', ...)."""
+
+    name: str
+    why: str
+
+
+@dataclass(frozen=True)
 class ReproduceReport:
     """What :func:`reproduce` found.
 
@@ -57,6 +83,10 @@ class ReproduceReport:
     numbers_compared : of those, numbers.
     differences : every leaf that differs, in document order.
     version_recorded, version_now : adoption versions of the run and of the rerun.
+    files_compared : files other than results.json compared (0 without a manifest).
+    file_differences : those that differ, and why.
+    files_not_compared : files left out (the report and figures when ``rtol`` > 0).
+    has_manifest : False for a run written before manifests (only results.json compared).
     """
 
     run_dir: Path
@@ -69,20 +99,15 @@ class ReproduceReport:
     differences: tuple[Difference, ...]
     version_recorded: str | None = None
     version_now: str | None = None
+    files_compared: int = 0
+    file_differences: tuple[FileDifference, ...] = ()
+    files_not_compared: tuple[str, ...] = ()
+    has_manifest: bool = True
 
     @property
     def ok(self) -> bool:
-        """True when every value of the rerun equals the recorded one."""
-        return not self.differences
-
-
-def file_sha256(path: str | Path) -> str:
-    """SHA-256 of a file's bytes, read in 1 MiB blocks."""
-    h = hashlib.sha256()
-    with Path(path).open("rb") as f:
-        while block := f.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
+        """True when every value of the rerun equals the recorded one, and every file too."""
+        return not self.differences and not self.file_differences
 
 
 def compare_results(recorded: Any, rerun: Any, *, rtol: float = 0.0,
@@ -209,7 +234,7 @@ def reproduce(run_dir: str | Path, *, rtol: float = 0.0) -> ReproduceReport:
     (True, 0)
     """
     from adoption import __version__
-    from adoption.pipeline import RunOptions, run
+    from adoption.pipeline import RunOptions, run, write
     from adoption.rundir import to_jsonable
 
     d = Path(run_dir)
@@ -232,33 +257,127 @@ def reproduce(run_dir: str | Path, *, rtol: float = 0.0) -> ReproduceReport:
                          bootstrap_latent=int(opts.get("bootstrap_latent", 0)),
                          parameterization=str(opts.get("parameterization", "delta")))
     result = run(spec_path, input_path, out=None, options=options)
+    # the rerun was given the path as found; it writes and compares the path as recorded
+    result.results["input"]["path"] = recorded["input"]["path"]
+    result.results["spec"]["path"] = recorded["spec"]["path"]
     rerun = json.loads(json.dumps(to_jsonable(result.results), allow_nan=False))
-    # the rerun was given the path as found; compare with the path as recorded
-    rerun.setdefault("input", {})["path"] = recorded["input"]["path"]
-    rerun.setdefault("spec", {})["path"] = recorded["spec"]["path"]
     n_values, n_numbers, diffs = compare_results(recorded, rerun, rtol=rtol)
+    manifest = read_manifest(d)
+    file_diffs: list[FileDifference] = []
+    skipped: list[str] = []
+    if manifest is not None:
+        with tempfile.TemporaryDirectory(prefix="adoption-reproduce-") as tmp:
+            again = write(result, Path(tmp) / "rerun")
+            file_diffs, skipped = compare_files(d, manifest, again, rtol=rtol)
     return ReproduceReport(
         run_dir=d, spec_path=spec_path, input_path=input_path, input_sha256=now,
         options={"estimator": options.estimator, "bootstrap": options.bootstrap, "seed": options.seed,
                  "groups": options.groups, "bootstrap_latent": options.bootstrap_latent},
         values_compared=n_values, numbers_compared=n_numbers, differences=tuple(diffs),
-        version_recorded=recorded.get("adoption_version"), version_now=__version__)
+        version_recorded=recorded.get("adoption_version"), version_now=__version__,
+        files_compared=0 if manifest is None else len(set(manifest) - {"results.json"}) - len(skipped),
+        file_differences=tuple(file_diffs), files_not_compared=tuple(skipped),
+        has_manifest=manifest is not None)
+
+
+#: files shown to people with rounded numbers: not compared when ``rtol`` > 0
+_SHOWN = re.compile(r"report\.(html|docx)|figures/.*")
+
+
+def compare_files(run_dir: Path, manifest: dict[str, str], rerun_dir: Path, *,
+                  rtol: float = 0.0) -> tuple[list[FileDifference], list[str]]:
+    """Compare a run directory's files with its manifest and with a rerun's files.
+
+    Parameters
+    ----------
+    run_dir : the recorded run directory.
+    manifest : its ``manifest.json`` files (name -> SHA-256).
+    rerun_dir : a run directory written by the rerun.
+    rtol : 0 for the same bytes; above 0, CSV files are compared cell by cell (numbers
+        within ``rtol``) and the report and figures are not compared.
+
+    Returns
+    -------
+    differences, names_not_compared
+        ``results.json`` is not among them (it is compared value by value).
+    """
+    check = check_files(run_dir, manifest)
+    diffs = [FileDifference(n, "changed since the run wrote it") for n in check.edited]
+    diffs += [FileDifference(n, "deleted since the run") for n in check.missing]
+    diffs += [FileDifference(n, "added after the run (the run did not write it)") for n in check.extra]
+    touched = set(check.edited) | set(check.missing)
+    rerun = {n: file_sha256(rerun_dir / n) for n in list_files(rerun_dir)}
+    skipped = []
+    for name in sorted(set(manifest) | set(rerun)):
+        if name == "results.json" or name in touched:
+            continue
+        if name not in rerun:
+            diffs.append(FileDifference(name, "the rerun did not write it"))
+        elif name not in manifest:
+            diffs.append(FileDifference(name, "only the rerun wrote it"))
+        elif rerun[name] == manifest[name]:
+            continue
+        elif rtol and _SHOWN.fullmatch(name):
+            skipped.append(name)
+        elif name.endswith(".parquet") and _same_table(run_dir / name, rerun_dir / name):
+            continue
+        elif rtol and name.endswith(".csv") and _same_csv(run_dir / name, rerun_dir / name, rtol):
+            continue
+        else:
+            diffs.append(FileDifference(name, "the rerun wrote different bytes"))
+    return diffs, skipped
+
+
+def _same_table(a: Path, b: Path) -> bool:
+    import pandas as pd
+
+    x, y = pd.read_parquet(a), pd.read_parquet(b)
+    return list(x.dtypes.astype(str)) == list(y.dtypes.astype(str)) and x.equals(y)
+
+
+def _same_csv(a: Path, b: Path, rtol: float) -> bool:
+    import numpy as np
+    import pandas as pd
+
+    x, y = pd.read_csv(a), pd.read_csv(b)
+    if x.shape != y.shape or list(x.columns) != list(y.columns):
+        return False
+    for c in x.columns:
+        u, v = x[c], y[c]
+        if pd.api.types.is_numeric_dtype(u) and pd.api.types.is_numeric_dtype(v):
+            if not np.allclose(u.to_numpy(float), v.to_numpy(float), rtol=rtol, atol=0, equal_nan=True):
+                return False
+        elif not u.astype(str).equals(v.astype(str)):
+            return False
+    return True
 
 
 def format_report(report: ReproduceReport, *, max_lines: int = 20) -> str:
-    """A few lines for the terminal: the verdict, then the first differing keys."""
+    """A few lines for the terminal: what was compared, the verdict, then the first
+    differing keys and files."""
     head = (f"{report.run_dir}: input {report.input_path} unchanged (sha256 {report.input_sha256[:12]}...); "
             f"rerun with {report.options}.")
+    if not report.has_manifest:
+        files = "the other files are not compared (no manifest.json: a run from an older version)"
+    else:
+        files = f"{report.files_compared} other files compared with manifest.json and the rerun"
+        if report.files_not_compared:
+            files += f" ({len(report.files_not_compared)} report and figure files not compared with --rtol)"
     if report.ok:
-        return head + f"\nreproduced: all {report.values_compared} values ({report.numbers_compared} numbers) match."
-    lines = [head, f"NOT reproduced: {len(report.differences)} of {report.values_compared} values differ:"]
+        return (f"{head}\nreproduced: all {report.values_compared} values ({report.numbers_compared} numbers) "
+                f"of results.json match; {files}, all the same.")
+    lines = [head, f"NOT reproduced: {len(report.differences)} of {report.values_compared} values of "
+                   f"results.json differ; {files}: {len(report.file_differences)} differ:"]
     for diff in report.differences[:max_lines]:
         if diff.missing:
             lines.append(f"  {diff.key}: only in the {'recorded run' if diff.missing == 'rerun' else 'rerun'}")
         else:
             lines.append(f"  {diff.key}: recorded {diff.recorded!r}, rerun {diff.rerun!r}")
-    if len(report.differences) > max_lines:
-        lines.append(f"  ... and {len(report.differences) - max_lines} more")
+    for fd in report.file_differences[:max_lines]:
+        lines.append(f"  {fd.name}: {fd.why}")
+    more = (max(0, len(report.differences) - max_lines) + max(0, len(report.file_differences) - max_lines))
+    if more:
+        lines.append(f"  ... and {more} more")
     if report.version_recorded != report.version_now:
         lines.append(f"(the run was made with adoption {report.version_recorded}; this is {report.version_now})")
     return "\n".join(lines)

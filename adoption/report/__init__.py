@@ -15,7 +15,9 @@ Use :func:`write_report` as the run directory's ``extra`` callback::
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -46,19 +48,39 @@ def write_report(run_dir: str | Path, results: Mapping[str, Any]) -> dict[str, P
 
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    report = build_report(to_jsonable(results))
-    written: dict[str, Path] = {}
-    figs = run_dir / "figures"
-    for f in report.figures():
-        for ext, data in (("svg", f.svg), ("png", f.png)):
-            if data:
-                figs.mkdir(exist_ok=True)
-                p = figs / f"{f.name}.{ext}"
-                p.write_bytes(data)
-                written[f"figures/{p.name}"] = p
-    written["report.html"] = write_html(report, run_dir / "report.html")
-    written["report.docx"] = write_docx(report, run_dir / "report.docx")
+    with same_svg_bytes():
+        report = build_report(to_jsonable(results))
+        written: dict[str, Path] = {}
+        figs = run_dir / "figures"
+        for f in report.figures():
+            for ext, data in (("svg", f.svg), ("png", f.png)):
+                if data:
+                    figs.mkdir(exist_ok=True)
+                    p = figs / f"{f.name}.{ext}"
+                    p.write_bytes(data)
+                    written[f"figures/{p.name}"] = p
+        written["report.html"] = write_html(report, run_dir / "report.html")
+        written["report.docx"] = write_docx(report, run_dir / "report.docx")
     return written
+
+
+@contextmanager
+def same_svg_bytes() -> Iterator[None]:
+    """While open, matplotlib writes the same SVG bytes for the same figure: its clip-path
+    ids come from a fixed ``svg.hashsalt`` instead of random ones, and its date from
+    ``SOURCE_DATE_EPOCH`` (0, the reproducible-builds convention) instead of the clock."""
+    import matplotlib
+
+    before = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = "0"
+    try:
+        with matplotlib.rc_context({"svg.hashsalt": "adoption"}):
+            yield
+    finally:
+        if before is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = before
 
 
 def rebuild_report(run_dir: str | Path) -> dict[str, Path]:
@@ -72,4 +94,8 @@ def rebuild_report(run_dir: str | Path) -> dict[str, Path]:
         from adoption.errors import InputError
 
         raise InputError(f"{run_dir}: no results.json here; give the folder of a finished run.")
-    return write_report(run_dir, json.loads(results_file.read_text(encoding="utf-8")))
+    from adoption.runfiles import record_files
+
+    written = write_report(run_dir, json.loads(results_file.read_text(encoding="utf-8")))
+    record_files(run_dir, sorted(written))  # the manifest now lists the new report's hashes
+    return written

@@ -13,6 +13,7 @@ section (page size minus margins, less room for the caption); the SVG files are 
 from __future__ import annotations
 
 import io
+import zipfile
 from pathlib import Path
 
 from adoption.report.content import Code, Figure, Heading, Paragraph, Report, Table
@@ -253,7 +254,24 @@ def build_docx(report: Report):
 
 
 def write_docx(report: Report, path: str | Path) -> Path:
-    """Write ``report.docx``."""
+    """Write ``report.docx``, with every ZIP member dated 1980-01-01 (python-docx dates
+    them now), so that the same report is the same bytes (``adoption reproduce``)."""
     p = Path(path)
-    build_docx(report).save(str(p))
+    buf = io.BytesIO()
+    build_docx(report).save(buf)
+    p.write_bytes(undated_zip(buf.getvalue()))
     return p
+
+
+def undated_zip(data: bytes) -> bytes:
+    """The ZIP archive ``data`` rewritten with the same members, in the same order and
+    compression, each dated 1980-01-01 00:00 (the earliest date a ZIP can hold)."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            fixed.compress_type = info.compress_type
+            fixed.external_attr = info.external_attr
+            dst.writestr(fixed, src.read(info.filename))
+    return out.getvalue()
