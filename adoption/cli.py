@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 
 from adoption import pipeline, summary
-from adoption.errors import InputError
+from adoption.errors import INTERRUPTED, InputError
 from adoption.vocabulary import ESTIMATORS
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -160,10 +160,6 @@ def power(spec: Path = typer.Argument(..., help="Survey spec (YAML) with a 'popu
         res, files = run_power(spec, n, reps=reps, seed=seed, out_dir=out_dir, scheduler=scheduler)
     summary.print_power(out, power_summary(res))
     out.print(f"written: {', '.join(str(p) for p in files.values())}")
-
-
-#: the message of an interrupt (Ctrl-C); exit code 130 = 128 + SIGINT, as shells report it
-INTERRUPTED = "interrupted: stopped before the end; a run directory is written whole or not at all."
 
 
 def main(argv: list[str] | None = None) -> int:

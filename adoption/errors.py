@@ -8,6 +8,10 @@ two line message and exit code 2, never a traceback.
 from __future__ import annotations
 
 
+#: the one line printed on an interrupt (Ctrl-C), which ends with exit code 130 (128 + SIGINT)
+INTERRUPTED = "interrupted: stopped before the end; a run directory is written whole or not at all."
+
+
 class InputError(Exception):
     """Bad input that the user can fix.
 

@@ -364,8 +364,9 @@ def format_report(report: ReproduceReport, *, max_lines: int = 20) -> str:
         if report.files_not_compared:
             files += f" ({len(report.files_not_compared)} report and figure files not compared with --rtol)"
     if report.ok:
+        same = "" if not report.has_manifest else ", all the same"
         return (f"{head}\nreproduced: all {report.values_compared} values ({report.numbers_compared} numbers) "
-                f"of results.json match; {files}, all the same.")
+                f"of results.json match; {files}{same}.")
     lines = [head, f"NOT reproduced: {len(report.differences)} of {report.values_compared} values of "
                    f"results.json differ; {files}: {len(report.file_differences)} differ:"]
     for diff in report.differences[:max_lines]:

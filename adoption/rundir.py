@@ -10,7 +10,7 @@ Layout::
     report.html, report.docx, figures/*.svg|png   the report
     manifest.json    the run's marker: SHA-256 of every file above (adoption.runfiles)
 
-:func:`write_run` writes into a temporary sibling folder (``.NAME.tmp-XXXXXXXX``, marked
+:func:`write_run` writes into a temporary sibling folder (``.NAME.tmp-PID-XXXXXXXX``, marked
 inside with the writer's pid) and renames it into place at the end, so a failed or
 interrupted run leaves the previous run directory, or none, never a half-written one;
 temporary folders left by killed runs are removed by the next run of the same output.
@@ -138,7 +138,7 @@ def write_run(out_dir: str | Path, *, results: Mapping[str, Any],
     out = prepare_target(out_dir, protect)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent))
     except OSError as exc:
         raise InputError(f"{out.parent}: cannot create the output folder ({exc.strerror}). "
                          "Choose another --out.") from None
@@ -171,7 +171,7 @@ def check_target(out_dir: str | Path, protect: Iterable[str | Path] = ()) -> Pat
     wrote, unchanged (:func:`adoption.runfiles.run_dir_problem`). Refused: a file; the
     current folder or a folder holding it; a folder holding a file in ``protect`` (the
     spec and the data) or that file itself; any other folder; a name longer than the
-    file system allows (the temporary folder's name is 14 bytes longer); a parent path
+    file system allows (the temporary folder's name is up to 22 bytes longer); a parent path
     that runs through a file. Missing parent folders are fine (write_run creates them).
     Root gets the same answers: nothing here depends on permissions.
     """
@@ -217,10 +217,10 @@ def _check_name_length(out: Path, where: str) -> None:
         limit = os.pathconf(existing if existing.is_dir() else existing.parent, "PC_NAME_MAX")
     except (OSError, ValueError, AttributeError):
         limit = 255
-    need = len(os.fsencode(out.name)) + len(".tmp-") + 9  # '.NAME.tmp-' + 8 random characters
+    need = len(os.fsencode(out.name)) + 22  # '.' NAME '.tmp-' PID (7 digits at most) '-' 8 characters
     if need > limit:
         raise InputError(f"{where}: the folder name is {len(os.fsencode(out.name))} bytes long; this file "
-                         f"system allows {limit - 14} for a run directory. Choose a shorter name.")
+                         f"system allows {limit - 22} for a run directory. Choose a shorter name.")
 
 
 def prepare_target(out_dir: str | Path, protect: Iterable[str | Path] = ()) -> Path:
@@ -254,9 +254,14 @@ def _alive(pid: int) -> bool:
 def is_stale(folder: Path) -> bool:
     """True for a temporary folder a run left behind: it holds the writing marker of a
     process that no longer runs on this host (or, from another host, is over
-    :data:`STALE_AFTER_SECONDS` old), or it is a previous run directory swapped out
-    for deletion (killed before it was deleted). Anything else is never stale."""
+    :data:`STALE_AFTER_SECONDS` old); it is empty and its name (``.NAME.tmp-PID-XXXXXXXX``)
+    names a process that no longer runs (killed before it wrote its marker); or it is a
+    previous run directory swapped out for deletion (killed before it was deleted).
+    Anything else is never stale."""
     marker = folder / TMP_MARKER
+    pid_in_name = re.search(r"\.tmp-(\d+)-[a-z0-9_]{8}$", folder.name)
+    if pid_in_name and not any(folder.iterdir()):  # killed before it wrote its marker
+        return not _alive(int(pid_in_name.group(1)))
     if marker.is_file() and not marker.is_symlink():
         try:
             info = json.loads(marker.read_text(encoding="utf-8"))
@@ -271,9 +276,9 @@ def is_stale(folder: Path) -> bool:
 
 def clean_stale(out: Path) -> list[Path]:
     """Remove the stale temporary folders of the run directory ``out`` (named
-    ``.NAME.tmp-XXXXXXXX`` or ``.NAME.old-PID`` beside it, see :func:`is_stale`);
+    ``.NAME.tmp-PID-XXXXXXXX`` or ``.NAME.old-PID`` beside it, see :func:`is_stale`);
     returns those removed. Nothing else in the parent folder is touched."""
-    pattern = re.compile(rf"\.{re.escape(out.name)}\.(tmp-[a-z0-9_]{{8}}|old-\d+)")
+    pattern = re.compile(rf"\.{re.escape(out.name)}\.(tmp-(\d+-)?[a-z0-9_]{{8}}|old-\d+)")
     try:
         entries = list(out.parent.iterdir())
     except OSError:

@@ -54,6 +54,11 @@ with st.sidebar:
         if name != requested:
             st.query_params["run"] = name
         st.caption(f"Folder: `{root}`")
+    skipped = rundata.skipped_runs(str(root))
+    if skipped:
+        st.warning(f"Skipped {len(skipped)} run(s) that cannot be shown (below); run the "
+                   "analysis again to rewrite them.")
+        st.text("\n".join(f"{name}: {why}" for name, why in skipped))  # plain text: names are not markdown
 
 page = st.navigation([
     st.Page(HERE / "views" / "overview.py", title="Overview", icon=":material/home:",
@@ -64,4 +69,9 @@ page = st.navigation([
     st.Page(HERE / "views" / "responses.py", title="Responses", icon=":material/bar_chart:"),
     st.Page(HERE / "views" / "groups.py", title="Groups", icon=":material/groups:"),
 ])
-page.run()
+try:
+    page.run()
+except Exception as exc:  # a results.json damaged below its sections: a note, not a traceback
+    st.error(f"This run cannot be shown: its results.json does not have the expected shape "
+             f"({exc.__class__.__name__}). Choose another run in the sidebar, or run the "
+             "analysis again to rewrite it.")

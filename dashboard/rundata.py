@@ -85,16 +85,41 @@ class RunInfo:
         return f"{self.title} · {self.date} · {n} · {self.name}"
 
 
-def _info(root: Path, path: Path) -> RunInfo | None:
+#: the type of each top-level section of results.json that the pages read (None allowed)
+SECTION_TYPES: dict[str, type] = {
+    "title": str, "input": dict, "spec": dict, "options": dict, "sample": dict,
+    "descriptives": dict, "normality": dict, "reliability": dict, "validity": dict, "efa": dict,
+    "cfa": dict, "common_method": dict, "structural": dict, "hypotheses": list, "groups": dict,
+    "constructs": dict, "privacy": dict, "warnings": dict}
+
+
+def results_problem(r: Any) -> str | None:
+    """Why a parsed results.json cannot be shown (a section of the wrong type), or None."""
+    if not isinstance(r, dict):
+        return f"results.json holds a {type(r).__name__}, not an object"
+    for key, kind in SECTION_TYPES.items():
+        v = r.get(key)
+        if v is not None and not isinstance(v, kind):
+            return f"'{key}' is a {type(v).__name__}, not a {kind.__name__}"
+    for key, kind in (("rows_analysed", (int, float)),):
+        v = (r.get("sample") or {}).get(key)
+        if v is not None and (not isinstance(v, kind) or isinstance(v, bool)):
+            return f"'sample.{key}' is a {type(v).__name__}, not a number"
+    return None
+
+
+def _info(root: Path, path: Path) -> RunInfo | str:
+    """The selector's entry for a run, or the reason it cannot be shown."""
     f = path / RESULTS
     try:
         mtime = f.stat().st_mtime
         with f.open(encoding="utf-8") as fh:
             r = json.load(fh)
-    except (OSError, ValueError):
-        return None
-    if not isinstance(r, dict):
-        return None
+    except (OSError, ValueError) as exc:
+        return f"results.json cannot be read ({exc.__class__.__name__})"
+    problem = results_problem(r)
+    if problem is not None:
+        return problem
     n = (r.get("sample") or {}).get("rows_analysed")
     name = path.relative_to(root).as_posix() or "."
     date = _dt.datetime.fromtimestamp(mtime, _dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -102,17 +127,11 @@ def _info(root: Path, path: Path) -> RunInfo | None:
                    int(n) if isinstance(n, (int, float)) else None, mtime)
 
 
-@st.cache_data(ttl=10, show_spinner=False)
-def list_runs(root: str) -> list[RunInfo]:
-    """Run directories at ``root`` and up to two levels below it, newest first.
-
-    Hidden folders (a run being written, ``.name.tmp-*``) are skipped; folders whose
-    resolved path leaves the root (symbolic links) are skipped too.
-    """
+def _scan(root: str) -> tuple[list[RunInfo], list[tuple[str, str]]]:
     base = Path(root).resolve()
     if not base.is_dir():
-        return []
-    found = []
+        return [], []
+    found, broken = [], []
     for pattern in (RESULTS, f"*/{RESULTS}", f"*/*/{RESULTS}"):
         for f in base.glob(pattern):
             rel = f.parent.relative_to(base)
@@ -123,9 +142,29 @@ def list_runs(root: str) -> list[RunInfo]:
             except RunNotFound:
                 continue
             info = _info(base, path)
-            if info is not None:
+            if isinstance(info, RunInfo):
                 found.append(info)
-    return sorted(found, key=lambda i: -i.mtime)
+            else:
+                broken.append((rel.as_posix() or ".", info))
+    return sorted(found, key=lambda i: -i.mtime), sorted(broken)
+
+
+@st.cache_data(ttl=10, show_spinner=False)
+def list_runs(root: str) -> list[RunInfo]:
+    """Run directories at ``root`` and up to two levels below it, newest first.
+
+    Hidden folders (a run being written, ``.name.tmp-*``) are skipped; folders whose
+    resolved path leaves the root (symbolic links) are skipped too, and so are runs whose
+    results.json cannot be shown (:func:`skipped_runs` lists them with the reason).
+    """
+    return _scan(root)[0]
+
+
+@st.cache_data(ttl=10, show_spinner=False)
+def skipped_runs(root: str) -> list[tuple[str, str]]:
+    """(name, reason) of the run directories under ``root`` that cannot be shown: their
+    results.json is unreadable or has a section of the wrong type (:func:`results_problem`)."""
+    return _scan(root)[1]
 
 
 # --------------------------------------------------------------------------- one run
@@ -325,5 +364,5 @@ def current() -> Run | None:
 
 
 __all__ = ["ENV_ROOT", "ENV_RUN", "SMALL_CELL", "Run", "RunInfo", "RunNotFound", "root_dir",
-           "resolve_run", "list_runs", "load_run", "select_run", "current", "count_by_group",
+           "resolve_run", "list_runs", "skipped_runs", "results_problem", "load_run", "select_run", "current", "count_by_group",
            "suppress_small_groups"]
