@@ -186,7 +186,11 @@ def check_target(out_dir: str | Path, protect: Iterable[str | Path] = ()) -> Pat
         if f.is_relative_to(out):
             raise InputError(f"{where}: that folder holds {f.name}, which the run reads; a run "
                              f"directory replaces its folder whole. Give a new folder, e.g. --out {Path(given) / 'run'}.")
-    if Path.cwd().resolve().is_relative_to(out):
+    try:
+        cwd = Path.cwd().resolve()
+    except OSError:  # the current folder was deleted: nothing there to protect
+        cwd = None
+    if cwd is not None and cwd.is_relative_to(out):
         raise InputError(f"{where}: that is the current folder (or holds it); a run directory "
                          "replaces its folder whole. Give a new folder name for --out.")
     _check_name_length(out, where)

@@ -427,3 +427,16 @@ def test_dashboard_skips_a_run_with_a_wrong_type(tmp_path, monkeypatch):
     for page in ("responses", "overview"):
         at.switch_page(f"views/{page}.py").run()
         assert not at.exception, [e.value for e in at.exception]
+
+
+def test_rebuilt_report_keeps_the_run_replaceable(finished):
+    """rebuild_report rewrites the report inside a run: the manifest follows, so the
+    folder is still a run directory (replaceable, reproducible)."""
+    from adoption.report import rebuild_report
+    from adoption.runfiles import check_files, run_dir_problem
+
+    run = finished / "run"
+    (run / "report.html").write_text("old layout")
+    rebuild_report(run)
+    assert check_files(run, read_manifest(run)).ok
+    assert run_dir_problem(run) is None
