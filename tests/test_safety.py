@@ -440,3 +440,38 @@ def test_rebuilt_report_keeps_the_run_replaceable(finished):
     rebuild_report(run)
     assert check_files(run, read_manifest(run)).ok
     assert run_dir_problem(run) is None
+
+
+def test_what_reproduce_counts_as_the_same_file(tmp_path):
+    """Bytes for every file; a .parquet file holding the same table counts as the same;
+    with rtol, CSV cells within rtol match and the report is left out (said)."""
+    import pandas as pd
+
+    from adoption.reproduce import compare_files
+    from adoption.runfiles import write_manifest
+
+    rec, new = tmp_path / "rec", tmp_path / "new"
+    for d, v, html, codec in ((rec, 0.1, "a", "snappy"), (new, 0.1 + 1e-13, "b", "gzip")):
+        (d / "tables").mkdir(parents=True)
+        pd.DataFrame({"x": [v], "t": ["k"]}).to_csv(d / "tables" / "a.csv", index=False)
+        pd.DataFrame({"x": [1.5, 2.5]}).to_parquet(d / "responses.parquet", compression=codec)
+        (d / "report.html").write_text(html)
+        (d / "results.json").write_text("{}")
+    assert file_sha256(rec / "responses.parquet") != file_sha256(new / "responses.parquet")
+    manifest = write_manifest(rec)
+    diffs, skipped = compare_files(rec, manifest, new)
+    assert [(d.name, d.why) for d in diffs] == [("report.html", "the rerun wrote different bytes"),
+                                                ("tables/a.csv", "the rerun wrote different bytes")]
+    diffs, skipped = compare_files(rec, manifest, new, rtol=1e-9)
+    assert diffs == [] and skipped == ["report.html"]
+    diffs, _ = compare_files(rec, manifest, new, rtol=1e-16)
+    assert [d.name for d in diffs] == ["tables/a.csv"]
+
+
+def test_rmsea_interval_of_a_failed_fit_is_missing():
+    """The singular fit's chi-square was NaN and brentq raised a traceback."""
+    import math
+
+    from adoption.sem.fitmeasures import rmsea_ci
+
+    assert all(math.isnan(x) for x in rmsea_ci(float("nan"), 3, 200))
