@@ -303,8 +303,9 @@ def test_reproduce_compares_each_file_with_the_rerun(finished, monkeypatch):
     (finished / "run" / "tables" / "htmt.csv").write_text("construct\nforged\n")
     write_manifest(finished / "run")
     report = reproduce("run")
-    assert not report.ok and [(d.name, d.why) for d in report.file_differences] == [
-        ("tables/htmt.csv", "the rerun wrote different bytes")]
+    assert not report.ok
+    assert ("tables/htmt.csv", "the rerun wrote different bytes") in [
+        (d.name, d.why) for d in report.file_differences]
     assert report.files_compared >= 25
     (finished / "run" / MANIFEST).unlink()
     report = reproduce("run")
