@@ -25,6 +25,10 @@ PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "showSendToCloud": Fa
                  "toImageButtonOptions": {"format": "svg"}}
 
 
+#: the plotly template of the report's interactive figures (plotly's own default)
+PLOTLY_TEMPLATE = "plotly"
+
+
 def numbering(report: Report) -> dict[str, int]:
     """APA numbers: tables 1, 2, ... and figures 1, 2, ... in the order they appear."""
     out: dict[str, int] = {}
@@ -66,8 +70,11 @@ def plot_html(report: Report) -> dict[str, str]:
                 text = f.svg.decode("utf-8")
                 out[f.key] = text[text.find("<svg"):]
             continue
-        out[f.key] = f.plotly.to_html(full_html=False, include_plotlyjs=first, include_mathjax=False,
-                                      config=PLOTLY_CONFIG, div_id=f"plot-{f.key}")
+        # plotly's own template, not the process-wide default that a figure takes when it is
+        # made: importing streamlit changes that default, and the same report differed in bytes
+        fig = type(f.plotly)(f.plotly).update_layout(template=PLOTLY_TEMPLATE)
+        out[f.key] = fig.to_html(full_html=False, include_plotlyjs=first, include_mathjax=False,
+                                 config=PLOTLY_CONFIG, div_id=f"plot-{f.key}")
         first = False
     return out
 
