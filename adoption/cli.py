@@ -6,6 +6,7 @@ ends here as one or two lines on stderr and exit code 2, never a traceback.
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 from typing import Optional
@@ -186,6 +187,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if code == 130:  # typer turns KeyboardInterrupt into Exit(130), returned here
         err.print(INTERRUPTED, soft_wrap=True)
+        # worker pools shut down after this; a second interrupt there would end the
+        # process by the signal (exit -2) instead of 130
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     # the command's Exit code (reproduce: 1 when not reproduced); None means success
     return code if isinstance(code, int) else 0
 
