@@ -16,6 +16,7 @@ from rich.console import Console
 
 from adoption import pipeline, summary
 from adoption.errors import INTERRUPTED, InputError
+from adoption.spec import METHODS
 from adoption.vocabulary import ESTIMATORS
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -61,6 +62,11 @@ def run(spec: Optional[Path] = typer.Argument(None, help="Survey spec (YAML). De
             None, "--id-map", help="When the ids look like e-mail addresses (or phone numbers, IP "
             "addresses) and are pseudonymised: write the map to the original ids to this new file, "
             "outside the run directory."),
+        method: Optional[list[str]] = typer.Option(
+            None, "--method", help="Also estimate with: pls (PLS-SEM); repeatable; default: "
+            "the spec's 'methods'. CB-SEM always runs."),
+        pls_bootstrap: Optional[int] = typer.Option(
+            None, "--pls-bootstrap", help="PLS bootstrap draws (default: the spec's pls.bootstrap)."),
         ) -> None:
     """Load, clean, describe and model a survey; write a run directory."""
     spec = spec or pipeline.EXAMPLE_SPEC
@@ -77,12 +83,21 @@ def run(spec: Optional[Path] = typer.Argument(None, help="Survey spec (YAML). De
             raise InputError(f"{name} {value}: at most {cap:,} draws (more would not change "
                              "the intervals and may not finish); give a smaller number.")
     _check_seed(seed)
+    bad = [m for m in method or [] if m not in METHODS]
+    if bad:
+        raise InputError(f"--method {bad[0]}: choose one of {', '.join(METHODS)}.")
+    if pls_bootstrap is not None and not 0 <= pls_bootstrap <= pipeline.MAX_BOOTSTRAP:
+        raise InputError(f"--pls-bootstrap {pls_bootstrap}: give 0 (none) to "
+                         f"{pipeline.MAX_BOOTSTRAP:,} draws.")
+    methods = tuple(dict.fromkeys(["cbsem", *method])) if method else None
     target = out_dir or _default_out(spec)
     with err.status("starting") as status:
         result = pipeline.run(spec, data, target,
                               pipeline.RunOptions(estimator=est, bootstrap=bootstrap, seed=seed,
                                                   groups=groups, bootstrap_latent=bootstrap_latent,
-                                                  parameterization=parameterization),
+                                                  parameterization=parameterization,
+
+                                                  methods=methods, pls_bootstrap=pls_bootstrap),
                               step=lambda s: status.update(s + " ..."), id_map=id_map)
     summary.print_run(out, result)
 

@@ -22,6 +22,7 @@ from adoption.load import LoadedResponses, label_recodes, load_responses, recode
 from adoption.measurement import MeasurementResults, measure
 from adoption.ordinal import item_estimation, resolve_estimator
 from adoption.ordinal_run import ORDINAL_GROUPS_NOTE, ordinal_dict, ordinal_frames, ordinal_results
+from adoption.pls.stage import PLSResults, fit_pls
 from adoption.structural.scores import construct_table
 from adoption.structural.stage import StructuralResults, composite_scores, fit_structural
 from adoption.report import write_report
@@ -54,6 +55,11 @@ class RunOptions:
     groups: bool = True
     bootstrap_latent: int = 0
     parameterization: str = "delta"
+    #: estimation methods (``cbsem``, ``pls``); None: the spec's ``methods``. CB-SEM
+    #: (the composite and latent models) always runs: the report is built on it.
+    methods: tuple[str, ...] | None = None
+    #: PLS bootstrap draws; None: the spec's ``pls.bootstrap``.
+    pls_bootstrap: int | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +74,7 @@ class RunResult:
     structural: StructuralResults | None   # None: the spec has no structural model
     groups: GroupResults | None
     results: dict[str, Any]
+    pls: PLSResults | None = None
     out_dir: Path | None = None
     ordinal: dict[str, Any] | None = None   # the ordinal treatment's tables (ordinal_frames)
 
@@ -145,6 +152,11 @@ def run(spec: str | Path, data: str | Path | None = None, out: str | Path | None
                                     parameterization=options.parameterization)
     else:
         step("structural model: none in the spec (a measurement-only study); stage skipped")
+    methods = options.methods or survey.methods
+    pls = None
+    if "pls" in methods and structural is not None:
+        step("PLS-SEM")
+        pls = fit_pls(cleaned, survey, bootstrap=options.pls_bootstrap, seed=options.seed)
     step("ordinal and continuous treatments of the answers")
     measurement, ordinal = ordinal_results(cleaned, survey, item_est, measurement, structural)
     mdict = measurement.to_dict()
@@ -171,7 +183,8 @@ def run(spec: str | Path, data: str | Path | None = None, out: str | Path | None
         "options": {"estimator": estimator, "bootstrap": options.bootstrap,
                     "seed": options.seed, "groups": options.groups,
                     "bootstrap_latent": options.bootstrap_latent,
-                    "parameterization": options.parameterization},
+                    "parameterization": options.parameterization,
+                    "methods": ["cbsem", *(["pls"] if pls else [])]},
         "ordinal": ordinal_dict(ordinal),
         "sample": cleaned.flow.to_dict(),
         "descriptives": description.to_dict(),
@@ -184,12 +197,14 @@ def run(spec: str | Path, data: str | Path | None = None, out: str | Path | None
         "construct_scores": constructs,
         "structural": None if structural is None else structural.to_dict(),
         "hypotheses": None if structural is None else structural.hypotheses,
+        "pls": None if pls is None else pls.to_dict(),
         "groups": None if groups is None else groups.to_dict(),
         "constructs": {n: {"label": c.label or n, "items": list(c.items)}
                        for n, c in survey.constructs.items()},
         "privacy": {"small_cell": survey.small_cell, "ids_pseudonymised": loaded.ids_pseudonymised},
         "warnings": {"loading": recode_warnings(loaded.recodes),
                      "cleaning": list(cleaned.warnings),
+                     "pls": [] if pls is None else list(pls.warnings),
                      "measurement": mdict["warnings"],
                      "composite": [] if structural is None else list(structural.composite.warnings),
                      "latent": [] if structural is None or structural.latent is None
@@ -201,7 +216,7 @@ def run(spec: str | Path, data: str | Path | None = None, out: str | Path | None
     }
     result = RunResult(survey=survey, loaded=loaded, cleaned=cleaned, description=description,
                        measurement=measurement, structural=structural, groups=groups,
-                       results=results, ordinal=ordinal)
+                       results=results, ordinal=ordinal, pls=pls)
     if out is not None:
         step("writing the run directory")
         result = replace(result, out_dir=write(result, out,
@@ -219,7 +234,8 @@ def write(result: RunResult, out: str | Path, protect: tuple[Path, ...] = ()) ->
     return write_run(
         out, results=result.results,
         frames={"exclusions.csv": cleaned.exclusions,
-                "log.csv": log_frame(cleaned.log + (() if structural is None else structural.log)),
+                "log.csv": log_frame(cleaned.log + (() if structural is None else structural.log)
+                                     + (result.pls.log if result.pls else ())),
                 "tables/items.csv": description.items,
                 "tables/distribution.csv": description.distribution,
                 "tables/demographics.csv": description.demographics,
@@ -233,6 +249,9 @@ def write(result: RunResult, out: str | Path, protect: tuple[Path, ...] = ()) ->
                 **({} if structural is None else {"tables/hypotheses.csv": structural.hypotheses.assign(
                     expected_sign=structural.hypotheses["expected_sign"].map(sign_word))}),
                 "tables/fit_measures.csv": fit_measures_frame(run_fits(result.results)),
+                **({} if structural is None else
+                   {"tables/full_collinearity_vif.csv": structural.full_vif}),
+                **({f"tables/pls_{k}.csv": v for k, v in result.pls.tables.items()} if result.pls else {}),
                 **_model_tables(structural), **_group_tables(result.groups),
                 **({} if result.ordinal is None else ordinal_frames(result.ordinal))},
         parquet={"responses.parquet": cleaned.data},

@@ -162,6 +162,9 @@ class Construct(_Frozen):
     items: dict[str, str]
     reverse: tuple[str, ...] = ()
     scale: Scale | None = None
+    #: PLS outer weighting: "A" reflective / composite (correlation weights), "B"
+    #: formative (regression weights). Only PLS-SEM reads it.
+    mode: Literal["A", "B"] = "A"
 
     @field_validator("items", mode="before")
     @classmethod
@@ -258,6 +261,27 @@ class EFA(_Frozen):
     parallel: Literal["smc", "pca"] = "smc"
 
 
+#: Estimation methods of the structural model: covariance-based SEM and PLS-SEM.
+METHODS: tuple[str, ...] = ("cbsem", "pls")
+
+
+class PLSOptions(_Frozen):
+    """Options of PLS-SEM (``pls:`` in the spec), read when ``methods`` includes ``pls``.
+
+    Attributes
+    ----------
+    consistent : PLSc (Dijkstra & Henseler, 2015) for the mode-A constructs.
+    conventions : bootstrap SD with divisor B - 1 (``seminr``) or B (``smartpls``).
+    bootstrap : bootstrap draws (0: none).
+    scheme : inner weighting scheme.
+    """
+
+    consistent: bool = False
+    conventions: Literal["seminr", "smartpls"] = "seminr"
+    bootstrap: int = Field(default=10_000, ge=0, le=100_000)
+    scheme: Literal["path", "factor", "centroid"] = "path"
+
+
 class Group(_Frozen):
     """A demographic column used for group comparisons."""
 
@@ -302,6 +326,8 @@ class Survey(_Frozen):
     constructs: dict[str, Construct]
     structural: str = ""
     hypotheses: dict[str, str] = Field(default_factory=dict)
+    methods: tuple[Literal["cbsem", "pls"], ...] = ("cbsem",)
+    pls: PLSOptions = PLSOptions()
     alternatives: dict[str, str] = Field(default_factory=dict)
     groups: tuple[Group, ...] = ()
     filters: tuple[Filter, ...] = ()

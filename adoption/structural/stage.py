@@ -27,6 +27,8 @@ import pandas as pd
 from adoption.audit import LogEntry
 from adoption.clean import CleanedResponses
 from adoption.errors import InputError
+from adoption.jsonable import to_jsonable
+from adoption.pls.quality import full_collinearity_vif
 from adoption.sem.compare import ModelComparison, compare_models
 from adoption.sem.engine import LeanRefit, ModelFit, fit_model
 from adoption.sem.modindices import modification_indices
@@ -126,11 +128,16 @@ class StructuralResults:
     log: tuple[LogEntry, ...] = field(default=())
     #: the latent SEM's missing option when it differs (ordinal estimators: pairwise)
     latent_missing: str | None = None
+    #: Kock's (2015) full-collinearity VIF of the composite scores (common-method bias):
+    #: ``construct, vif, flagged`` (:func:`adoption.pls.quality.full_collinearity_vif`).
+    full_vif: pd.DataFrame | None = None
 
     def to_dict(self) -> dict:
         return {"composite": self.composite.to_dict(self.missing),
                 "latent": None if self.latent is None
-                else self.latent.to_dict(self.latent_missing or self.missing)}
+                else self.latent.to_dict(self.latent_missing or self.missing),
+                "full_collinearity_vif": None if self.full_vif is None else
+                to_jsonable(self.full_vif)}
 
 
 # -------------------------------------------------------------------------------------
@@ -500,4 +507,5 @@ def fit_structural(cleaned: CleanedResponses, survey: Survey, *, estimator: str 
     hyp = hypotheses_table(survey, composite, latent_res)
     return StructuralResults(composite=composite, latent=latent_res, hypotheses=hyp,
                              composite_scores=scores, missing=missing, log=tuple(log),
-                             latent_missing=item_est.missing)
+                             latent_missing=item_est.missing,
+                             full_vif=full_collinearity_vif(scores.dropna()))
