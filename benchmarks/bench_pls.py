@@ -9,7 +9,8 @@ Model and data: seminr's ECSI model on ``mobi`` (tests/fixtures/pls: 250 rows, 2
 * ``bootstrap_pls(B)`` with every interval (percentile and BCa, so the n jackknife fits
   too) for paths, loadings, weights, HTMT and every indirect / total indirect / total
   effect; once without f-squared, once with ADANCO's f-squared ("fixed") and once with
-  seminr's ("refit": one warm-started PLS refit per path and draw).
+  seminr's ("refit": one warm-started PLS refit per path and draw);
+* ``pls_predict`` 10 folds x 10 repetitions (seminr ``predict_pls(..., predict_DA, 10, 10)``).
 
 seminr: the seconds recorded in tests/fixtures/pls/mobi_pls.json (``seconds``: one estimate,
 5000 draws on one core), scaled per draw; and, when ``Rscript`` can load seminr (set
@@ -31,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from adoption.pls import estimate_pls  # noqa: E402
 from adoption.pls.bootstrap import bootstrap_pls  # noqa: E402
+from adoption.pls.predict import pls_predict  # noqa: E402
 from tests.plsref import PLS, ecsi_model, mobi, reference  # noqa: E402
 
 R_SCRIPT = """
@@ -100,6 +102,9 @@ def main():
         if here:
             line += f" | seminr here {here[1] * a.B:.0f} s (ratio {here[1] * a.B / t:.0f}x)"
         print(line)
+    t, c = timed(lambda: pls_predict(data, model, folds=10, reps=10, seed=1), max(a.runs, 5))
+    print(f"pls_predict 10 folds x 10 reps (DA + LM benchmark): median {t:.2f} s (CPU {c:.2f} s) | "
+          f"seminr recorded {sec['predict']:.1f} s (ratio {sec['predict'] / t:.0f}x)")
     if here is None:
         print("seminr not timed here (Rscript cannot load seminr; see /work/shared/tools/README.md)")
 

@@ -18,7 +18,7 @@ from adoption.spec import parse_spec
 from tests.conftest import EXAMPLE_SPEC
 
 TABLES = ["paths", "r2", "effects", "outer", "reliability", "htmt", "fornell_larcker",
-          "cross_loadings", "vif_items", "vif_antecedents", "full_vif", "fit", "hypotheses"]
+          "cross_loadings", "vif_items", "vif_antecedents", "full_vif", "fit", "hypotheses", "predict"]
 
 
 def _spec(**changes):
@@ -75,6 +75,7 @@ def test_run_writes_pls_results_and_tables(example_run):
     assert results["options"]["methods"] == ["cbsem", "pls"]
     pls = results["pls"]
     assert pls["bootstrap"]["B"] == 200 and pls["options"]["conventions"] == "seminr"
+    assert pls["predict_verdict"]["rmse"] in {"high", "medium", "low", "none"}
     for name in TABLES:
         assert (out / "tables" / f"pls_{name}.csv").exists(), name
     paths = pd.read_csv(out / "tables" / "pls_paths.csv")

@@ -24,6 +24,7 @@ from adoption.pls.bootstrap import PLSBootstrap, bootstrap_pls, htmt_inference
 from adoption.pls.estimate import PLSResult, estimate_pls
 from adoption.pls.fit import pls_fit
 from adoption.pls.model import pls_model
+from adoption.pls.predict import PLSPredict, pls_predict
 from adoption.pls.quality import (
     cross_loadings,
     fornell_larcker_table,
@@ -50,16 +51,18 @@ class PLSResults:
     ----------
     estimate : the fitted model (:class:`~adoption.pls.estimate.PLSResult`).
     bootstrap : the bootstrap, or None when ``bootstrap`` is 0.
+    predict : PLSpredict, 10 folds x 10 repetitions (:func:`~adoption.pls.predict.pls_predict`).
     options : the spec's ``pls`` options, as run (with the seed).
     tables : name -> DataFrame: ``paths, r2, effects, outer, reliability, htmt,
         fornell_larcker, cross_loadings, vif_items, vif_antecedents, full_vif, fit,
-        hypotheses`` (every one written to ``tables/pls_<name>.csv``).
+        hypotheses, predict`` (every one written to ``tables/pls_<name>.csv``).
     log : values replaced (missing answers).
     warnings : plain-language diagnostics.
     """
 
     estimate: PLSResult
     bootstrap: PLSBootstrap | None
+    predict: PLSPredict
     options: dict
     tables: dict[str, pd.DataFrame]
     log: tuple[LogEntry, ...] = field(default=())
@@ -72,6 +75,7 @@ class PLSResults:
             "bootstrap": None if self.bootstrap is None else
             {"B": self.bootstrap.B, "failed": self.bootstrap.failed, "seed": self.bootstrap.seed,
              "level": self.bootstrap.level},
+            "predict_verdict": self.predict.verdict,
             **{k: v for k, v in self.tables.items() if k != "cross_loadings"},
             "warnings": list(self.warnings)})
 
@@ -175,6 +179,7 @@ def fit_pls(cleaned: CleanedResponses, survey: Survey, *, options: PLSOptions | 
     boot = (bootstrap_pls(data, model, B=B, seed=seed, scheme=opt.scheme,
                           consistent=opt.consistent, conventions=opt.conventions, f2=None)
             if B > 0 else None)
+    pred = pls_predict(data, model, seed=seed, scheme=opt.scheme, consistent=opt.consistent)
     paths = _with_boot(est.paths, boot, "path", ["rhs", "lhs"], ["source", "target"])
     outer = _with_boot(est.outer, boot, "loading", ["item", "construct"], ["source", "target"])
     wboot = _with_boot(est.outer[["construct", "item"]], boot, "weight", ["item", "construct"],
@@ -187,9 +192,9 @@ def fit_pls(cleaned: CleanedResponses, survey: Survey, *, options: PLSOptions | 
         "cross_loadings": cross_loadings(est).reset_index(names="item"),
         "vif_items": vif_items(est), "vif_antecedents": vif_antecedents(est),
         "full_vif": full_collinearity_vif(est.scores), "fit": pls_fit(est).reset_index(names="measure"),
-        "hypotheses": _hypotheses(survey, paths)}
+        "hypotheses": _hypotheses(survey, paths), "predict": pred.metrics}
     warnings = [*est.warnings, *(boot.warnings if boot else ())]
     options_run = {**opt.model_dump(), "bootstrap": B, "seed": seed,
                    "modes": {b.name: b.mode for b in model.blocks}}
-    return PLSResults(est, boot, options_run, tables, tuple(log), tuple(warnings))
+    return PLSResults(est, boot, pred, options_run, tables, tuple(log), tuple(warnings))
 
