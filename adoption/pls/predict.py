@@ -95,25 +95,31 @@ def predictive_power(pls_error: np.ndarray, lm_error: np.ndarray) -> str:
     return POWER_LABELS[key]
 
 
-def _moments(X: np.ndarray, train: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Means, SDs (n - 1) and correlation matrices of the training rows, stacked."""
-    T = train[:, :, None].astype(float)
+def _moments(X: np.ndarray, train: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Means and covariance matrices (n - 1) of the training rows of each split, stacked.
+
+    From row sums and cross-products weighted by the 0/1 training indicator (one
+    ``einsum``, which keeps clear of multithreaded BLAS on a busy machine).
+    """
+    T = train.astype(float)
     k = T.sum(axis=1)
-    mean = (T * X[None]).sum(axis=1) / k
-    D = (X[None] - mean[:, None, :]) * T
-    cov = np.swapaxes(D, 1, 2) @ D / (k[:, :, None] - 1)
-    sd = np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
-    return mean, sd, cov / (sd[:, :, None] * sd[:, None, :])
+    Xc = X - X.mean(axis=0)
+    s1 = T @ Xc
+    s2 = np.einsum("kn,ni,nj->kij", T, Xc, Xc, optimize=False)
+    mean_c = s1 / k[:, None]
+    cov = (s2 - k[:, None, None] * mean_c[:, :, None] * mean_c[:, None, :]) / (k - 1)[:, None, None]
+    return mean_c + X.mean(axis=0), cov
 
 
-def _lm_predictions(X: np.ndarray, train: np.ndarray, y_idx: np.ndarray) -> np.ndarray:
-    """LM benchmark: items ``y_idx`` regressed (with intercept) on every other item."""
-    x_idx = np.setdiff1d(np.arange(X.shape[1]), y_idx)
-    A = np.column_stack([np.ones(len(X)), X[:, x_idx]])
-    out = np.empty((len(X), y_idx.size))
-    coef = np.linalg.lstsq(A[train], X[train][:, y_idx], rcond=None)[0]
-    out[~train] = A[~train] @ coef
-    return out[~train]
+def _lm_predictions(Xtest: np.ndarray, mean: np.ndarray, cov: np.ndarray,
+                    y_idx: np.ndarray) -> np.ndarray:
+    """LM benchmark: items ``y_idx`` regressed (OLS with intercept) on every other item.
+
+    From the training moments: ``b = S_xx^-1 S_xy``, prediction ``m_y + (x - m_x) b``.
+    """
+    x_idx = np.setdiff1d(np.arange(cov.shape[0]), y_idx)
+    b = np.linalg.solve(cov[np.ix_(x_idx, x_idx)], cov[np.ix_(x_idx, y_idx)])
+    return mean[y_idx] + (Xtest[:, x_idx] - mean[x_idx]) @ b
 
 
 def pls_predict(data: pd.DataFrame, model: PLSModel, folds: int = 10, reps: int = 10,
@@ -153,7 +159,9 @@ def pls_predict(data: pd.DataFrame, model: PLSModel, folds: int = 10, reps: int 
     n, p = X.shape
     fa = fold_assignments(n, folds, reps, seed)
     train = np.concatenate([fa != f for f in range(folds)])          # (reps*folds, n)
-    mean, sd, S = _moments(X, train)
+    mean, cov = _moments(X, train)
+    sd = np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
+    S = cov / (sd[:, :, None] * sd[:, None, :])
     lay = alg.layout(model)
     f = alg.fit(S, lay, corrected_blocks(model, consistent), scheme)
     if not f.converged.all():
@@ -168,7 +176,8 @@ def pls_predict(data: pd.DataFrame, model: PLSModel, folds: int = 10, reps: int 
         pred = (Z @ f.W[k]) @ f.beta[k]                               # predict_DA
         items = (pred @ f.L[k].T)[:, y_idx] * sd[k, y_idx] + mean[k, y_idx]
         pls_sum[test] += items
-        lm_sum[test] += np.column_stack([_lm_predictions(X, train[k], lay.blocks[j]) for j in endo])
+        lm_sum[test] += np.column_stack([_lm_predictions(X[test], mean[k], cov[k], lay.blocks[j])
+                                         for j in endo])
         naive_sum[test] += mean[k, y_idx]
     actual = X[:, y_idx]
     pls_m = prediction_metrics(actual, pls_sum / reps, naive_sum / reps)
