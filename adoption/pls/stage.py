@@ -19,6 +19,7 @@ import pandas as pd
 
 from adoption.audit import LogEntry
 from adoption.clean import CleanedResponses
+from adoption.ipma import construct_performance, ipma_table, rescale_items, unstandardised_total_effects
 from adoption.jsonable import to_jsonable
 from adoption.pls.bootstrap import PLSBootstrap, bootstrap_pls, htmt_inference
 from adoption.pls.estimate import PLSResult, estimate_pls
@@ -55,7 +56,7 @@ class PLSResults:
     options : the spec's ``pls`` options, as run (with the seed).
     tables : name -> DataFrame: ``paths, r2, effects, outer, reliability, htmt,
         fornell_larcker, cross_loadings, vif_items, vif_antecedents, full_vif, fit,
-        hypotheses, predict`` (every one written to ``tables/pls_<name>.csv``).
+        hypotheses, predict, ipma`` (every one written to ``tables/pls_<name>.csv``).
     log : values replaced (missing answers).
     warnings : plain-language diagnostics.
     """
@@ -192,9 +193,29 @@ def fit_pls(cleaned: CleanedResponses, survey: Survey, *, options: PLSOptions | 
         "cross_loadings": cross_loadings(est).reset_index(names="item"),
         "vif_items": vif_items(est), "vif_antecedents": vif_antecedents(est),
         "full_vif": full_collinearity_vif(est.scores), "fit": pls_fit(est).reset_index(names="measure"),
-        "hypotheses": _hypotheses(survey, paths), "predict": pred.metrics}
+        "hypotheses": _hypotheses(survey, paths), "predict": pred.metrics,
+        "ipma": pls_ipma(est, data, survey)}
     warnings = [*est.warnings, *(boot.warnings if boot else ())]
     options_run = {**opt.model_dump(), "bootstrap": B, "seed": seed,
                    "modes": {b.name: b.mode for b in model.blocks}}
     return PLSResults(est, boot, pred, options_run, tables, tuple(log), tuple(warnings))
 
+
+
+def pls_ipma(est: PLSResult, data: pd.DataFrame, survey: Survey, target: str | None = None) -> pd.DataFrame:
+    """IPMA (:mod:`adoption.ipma`) of ``target`` (default: the model's last outcome).
+
+    Items are rescaled to 0-100 with their scale's ``min``/``max``; importance is each
+    construct's total effect on the target in the units of the rescaled scores.
+    """
+    target = target or est.model.structure.outcomes[-1]
+    items = list(est.model.items)
+    scales = {i: survey.scale_of(i) for i in items}
+    rescaled = rescale_items(data[items], {i: s.min for i, s in scales.items()},
+                             {i: s.max for i, s in scales.items()})
+    scores = construct_performance(rescaled, est.outer[["construct", "item", "weight"]])
+    e = est.effects
+    std_total = e[(e.effect == "total") & (e.target == target)].set_index("source")["est"]
+    importance = unstandardised_total_effects(std_total.to_dict(), scores.std(ddof=1).to_dict(), target)
+    labels = {c: survey.constructs[c].label or c for c in importance}
+    return ipma_table(importance, scores.mean().to_dict(), labels).assign(target=target)
