@@ -107,3 +107,20 @@ def test_cbsem_full_collinearity_vif_is_one_over_one_minus_r2(example_run):
         assert_allclose(row["vif"], 1 / (1 - r2), rtol=1e-10)   # two exact formulas
     results = json.loads((example_run.out_dir / "results.json").read_text())
     assert len(results["structural"]["full_collinearity_vif"]) == len(table)
+
+
+def test_report_has_the_pls_section(example_run):
+    from adoption.report.pls import pls_sections
+
+    out = example_run.out_dir
+    html = (out / "report.html").read_text(encoding="utf-8")
+    for text in ("PLS-SEM", "seminr's conventions", "Measurement model", "Predictive power (PLSpredict)",
+                 "Importance-performance map", "CB-SEM and PLS-SEM compared"):
+        assert text in html, text
+    assert html.index("Predictive power (PLSpredict)") < html.index("CB-SEM and PLS-SEM compared")
+    for name in ("pls_ipma", "path_pls"):
+        assert (out / "figures" / f"{name}.svg").stat().st_size > 1000
+        assert (out / "figures" / f"{name}.png").stat().st_size > 1000
+    ipma = pd.read_csv(out / "tables" / "pls_ipma.csv")
+    assert set(ipma["target"]) == {"WIL"} and ipma["performance"].between(0, 100).all()
+    assert pls_sections({}, {}) == ()          # a CB-SEM-only run has no PLS section

@@ -24,6 +24,7 @@ from adoption.report import ordinal_tables as OT
 from adoption.report import tables as T
 from adoption.report import tables_paper as P
 from adoption.report.content import NOT_COMPUTED, Code, Figure, Heading, Paragraph, Report, Section
+from adoption.report.pls import pls_sections
 from adoption.report.summary_text import plain_summary
 
 #: Packages whose versions the methods section lists.
@@ -465,6 +466,7 @@ def build_report(results: Mapping[str, Any]) -> Report:
         OT.name_estimator(measurement_section(results, labels), results),
         OT.name_estimator(structural_section(results, labels), results),
         OT.name_estimator(groups_section(results, labels), results),
+        *pls_sections(results, labels),
         methods_section(results),
     ) + appendix)
 
