@@ -68,6 +68,7 @@ page = st.navigation([
     st.Page(HERE / "views" / "effects.py", title="Effects", icon=":material/linear_scale:"),
     st.Page(HERE / "views" / "responses.py", title="Responses", icon=":material/bar_chart:"),
     st.Page(HERE / "views" / "groups.py", title="Groups", icon=":material/groups:"),
+    st.Page(HERE / "views" / "pls.py", title="PLS-SEM", icon=":material/hub:"),
 ])
 try:
     page.run()

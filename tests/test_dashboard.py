@@ -25,7 +25,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 APP = REPO / "dashboard" / "app.py"
-PAGES = ["overview", "measurement", "model", "effects", "responses", "groups"]
+PAGES = ["overview", "measurement", "model", "effects", "responses", "groups", "pls"]
 TIMEOUT = 60
 
 
@@ -605,3 +605,12 @@ def test_csv_download_is_escaped_and_readable():
     data = csv_bytes(pd.DataFrame({"Path": ["=HYPERLINK(1)", "EMP → COM"], "b": ["−0.1", "0.2"]}))
     text = data.decode("utf-8-sig")
     assert "'=HYPERLINK(1)" in text and "EMP → COM" in text and "−0.1" in text
+
+
+def test_pls_page(runs, monkeypatch):
+    """The PLS page shows the PLS section of the example run, and says so when a run has none."""
+    at = app(runs, monkeypatch, "example", "pls")
+    text = texts(at)
+    for part in ("Measurement model", "Predictive power (PLSpredict)", "CB-SEM and PLS-SEM compared"):
+        assert part in text, part
+    assert len(plotly_charts(at)) == 2            # PLS path diagram and IPMA
