@@ -95,7 +95,7 @@ def predictive_power(pls_error: np.ndarray, lm_error: np.ndarray) -> str:
     return POWER_LABELS[key]
 
 
-def _moments(X: np.ndarray, train: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def subset_moments(X: np.ndarray, train: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Means and covariance matrices (n - 1) of the training rows of each split, stacked.
 
     From row sums and cross-products weighted by the 0/1 training indicator (one
@@ -159,7 +159,7 @@ def pls_predict(data: pd.DataFrame, model: PLSModel, folds: int = 10, reps: int 
     n, p = X.shape
     fa = fold_assignments(n, folds, reps, seed)
     train = np.concatenate([fa != f for f in range(folds)])          # (reps*folds, n)
-    mean, cov = _moments(X, train)
+    mean, cov = subset_moments(X, train)
     sd = np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
     S = cov / (sd[:, :, None] * sd[:, None, :])
     lay = alg.layout(model)
