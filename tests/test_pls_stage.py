@@ -84,6 +84,10 @@ def test_run_writes_pls_results_and_tables(example_run):
                   (line.split("~")[1] for line in survey.structural.strip().splitlines()))
     assert len(paths) == len(pls["paths"]) == n_paths
     assert ((paths["ci.lower"] <= paths["est"]) & (paths["est"] <= paths["ci.upper"])).all()
+    # MICOM and MGA for the spec's two-group column (school_type); not for 3- or 4-group ones
+    assert (out / "tables" / "pls_micom_school_type.csv").exists()
+    assert len(pd.read_csv(out / "tables" / "pls_mga_school_type.csv")) == n_paths
+    assert not (out / "tables" / "pls_mga_gender.csv").exists()
     hyp = pd.read_csv(out / "tables" / "pls_hypotheses.csv")
     assert list(hyp["id"]) == list(survey.hypotheses)
     outer = pd.read_csv(out / "tables" / "pls_outer.csv")

@@ -24,6 +24,7 @@ from adoption.jsonable import to_jsonable
 from adoption.pls.bootstrap import PLSBootstrap, bootstrap_pls, htmt_inference
 from adoption.pls.estimate import PLSResult, estimate_pls
 from adoption.pls.fit import pls_fit
+from adoption.pls.mga import compare_groups
 from adoption.pls.model import pls_model
 from adoption.pls.predict import PLSPredict, pls_predict
 from adoption.pls.quality import (
@@ -56,7 +57,8 @@ class PLSResults:
     options : the spec's ``pls`` options, as run (with the seed).
     tables : name -> DataFrame: ``paths, r2, effects, outer, reliability, htmt,
         fornell_larcker, cross_loadings, vif_items, vif_antecedents, full_vif, fit,
-        hypotheses, predict, ipma`` (every one written to ``tables/pls_<name>.csv``).
+        hypotheses, predict, ipma`` and, for each two-group column of the spec's
+        ``groups``, ``micom_<column>`` and ``mga_<column>`` (every one written to ``tables/pls_<name>.csv``).
     log : values replaced (missing answers).
     warnings : plain-language diagnostics.
     """
@@ -194,7 +196,7 @@ def fit_pls(cleaned: CleanedResponses, survey: Survey, *, options: PLSOptions | 
         "vif_items": vif_items(est), "vif_antecedents": vif_antecedents(est),
         "full_vif": full_collinearity_vif(est.scores), "fit": pls_fit(est).reset_index(names="measure"),
         "hypotheses": _hypotheses(survey, paths), "predict": pred.metrics,
-        "ipma": pls_ipma(est, data, survey)}
+        "ipma": pls_ipma(est, data, survey), **_group_tables(data, model, cleaned, survey, seed, opt)}
     warnings = [*est.warnings, *(boot.warnings if boot else ())]
     options_run = {**opt.model_dump(), "bootstrap": B, "seed": seed,
                    "modes": {b.name: b.mode for b in model.blocks}}
@@ -219,3 +221,27 @@ def pls_ipma(est: PLSResult, data: pd.DataFrame, survey: Survey, target: str | N
     importance = unstandardised_total_effects(std_total.to_dict(), scores.std(ddof=1).to_dict(), target)
     labels = {c: survey.constructs[c].label or c for c in importance}
     return ipma_table(importance, scores.mean().to_dict(), labels).assign(target=target)
+
+
+#: Permutations of MICOM and the MGA test in a run.
+GROUP_PERMUTATIONS = 1000
+
+
+def _group_tables(data, model, cleaned, survey: Survey, seed: int, opt: PLSOptions) -> dict:
+    """MICOM and MGA tables of each spec group column with exactly two groups (rows with
+    a missing group left out); columns with more groups are compared by the CB-SEM
+    multigroup stage only."""
+    out = {}
+    for col in survey.group_columns:
+        if col not in cleaned.data:
+            continue
+        g = cleaned.data[col]
+        keep = g.notna()
+        if g[keep].nunique() != 2:
+            continue
+        res = compare_groups(data[keep], model, g[keep].astype(str), GROUP_PERMUTATIONS, seed,
+                             opt.scheme, opt.consistent)
+        groups = {"group_1": res.groups[0], "group_2": res.groups[1]}
+        out[f"micom_{col}"] = res.micom.assign(**groups)
+        out[f"mga_{col}"] = res.paths.assign(**groups)
+    return out
