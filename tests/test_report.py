@@ -254,12 +254,14 @@ def test_every_section_and_table_is_numbered(dom, written):
     out, _ = written
     h2 = [h.text_content() for h in dom.xpath("//h2")]
     assert h2 == ["1. Summary in plain language", "2. Sample", "3. Items", "4. Measurement model",
-                  "5. Structural model", "6. Group comparisons", "7. Methods and reproducibility"]
+                  "5. Structural model", "6. Group comparisons", "7. PLS-SEM",
+                  "8. Methods and reproducibility"]
     labels = [p.text_content() for p in dom.xpath("//div[contains(concat(' ', @class, ' '), ' apa-table ')]/p[@class='label']")]
     assert labels == [f"Table {i}" for i in range(1, len(labels) + 1)]
     figs = [p.text_content() for p in dom.xpath("//figure/p[@class='label']")]
-    # flow, Likert chart, scree plot, two path diagrams, then one diagram per group
-    assert len(figs) == 5 + len(dom.xpath("//section[@id='sec-groups']//figure"))
+    # flow, Likert chart, scree plot, two path diagrams, one diagram per group, then the
+    # PLS path diagram and the IPMA (the example run estimates PLS-SEM too)
+    assert len(figs) == 7 + len(dom.xpath("//section[@id='sec-groups']//figure"))
     assert figs == [f"Figure {i}" for i in range(1, len(figs) + 1)]
 
 
