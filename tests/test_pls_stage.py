@@ -118,8 +118,9 @@ def test_report_has_the_pls_section(example_run):
 
     out = example_run.out_dir
     html = (out / "report.html").read_text(encoding="utf-8")
-    for text in ("PLS-SEM", "conventions (bootstrap SD with divisor B - 1)", "Measurement model", "Predictive power (PLSpredict)",
-                 "Importance-performance map", "CB-SEM and PLS-SEM compared"):
+    for text in ("PLS-SEM", "conventions (bootstrap SD with divisor B - 1)", "Measurement model",
+                 "Predictive power (PLSpredict)", "Importance-performance map",
+                 "CB-SEM and PLS-SEM compared"):
         assert text in html, text
     assert html.index("Predictive power (PLSpredict)") < html.index("CB-SEM and PLS-SEM compared")
     for name in ("pls_ipma", "path_pls"):
