@@ -415,8 +415,44 @@ def read_csv(path: Path, data: bytes) -> RawTable:
     if blank:
         notes.append(("blank lines skipped", f"{blank} empty line(s) in the file were not data rows"))
     rows = pd.DataFrame(fixed, columns=range(width), dtype=object)
-    return RawTable(header=header, rows=rows, format="csv", encoding=enc,
-                    notes=notes + ([("delimiter detected", f"'{_show(delim)}'")] if delim != "," else []))
+    if delim != ",":
+        notes.append(("delimiter detected", f"'{_show(delim)}'"))
+        comma_cols = decimal_comma_columns(rows)
+        if comma_cols:
+            for k in comma_cols:
+                rows[k] = rows[k].map(lambda v: v if v is None else v.replace(",", "."))
+            names = ", ".join(header[k] for k in comma_cols[:10])
+            more = f" and {len(comma_cols) - 10} more" if len(comma_cols) > 10 else ""
+            notes.append(("decimal comma detected",
+                          f"{len(comma_cols)} column(s) of numbers written with a decimal comma "
+                          f"('4,0'), read as decimal points: {names}{more}"))
+    return RawTable(header=header, rows=rows, format="csv", encoding=enc, notes=notes)
+
+
+#: a number written with a decimal comma, as Excel writes it in most of Europe ("4,0")
+_DECIMAL_COMMA = re.compile(r"\s*[+-]?\d+,\d+\s*")
+_INTEGER = re.compile(r"\s*[+-]?\d+\s*")
+
+#: reader notes that say what was detected about the file, shown by ``validate`` and ``run``
+DETECTED = ("delimiter detected", "decimal comma detected", "encoding guessed", "mixed encodings",
+            "xls read", "ods read")
+
+
+def decimal_comma_columns(rows: pd.DataFrame) -> list:
+    """The columns of a text export (not comma-delimited) that hold numbers with decimal
+    commas: every filled cell is an integer or ``digits,digits`` and at least one has the
+    comma. A column with any other text ("1,2,3" of a multiple choice, a word) is left
+    alone, so that only numbers change.
+    """
+    out = []
+    for k in rows.columns:
+        vals = rows[k].dropna().astype(str)
+        if vals.empty or not vals.str.contains(",", regex=False).any():
+            continue
+        comma = vals.str.fullmatch(_DECIMAL_COMMA)
+        if comma.any() and (comma | vals.str.fullmatch(_INTEGER)).all():
+            out.append(k)
+    return out
 
 
 def _show(d: str) -> str:

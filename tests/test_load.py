@@ -661,3 +661,35 @@ def test_group_and_demographic_labels_come_from_the_file(tmp_path):
     _, demo, sizes = _described(p, survey)
     assert sizes == {"1": 25, "2": 15}
     assert {lab for var, lab in demo if var == "gender"} == {"1", "2"}
+
+
+def test_csv_european_semicolon_and_decimal_comma(tmp_path):
+    """Excel in most of Europe writes ';' between fields and '4,0' for four: the numbers
+    are read with a decimal point, and what was detected is logged and shown."""
+    text = ("rid;PE1;PE2;EE1;EE2;score;choices;note\n"
+            "1;4,0;2;3;4;3,25;1,2,3;a, b\n"
+            "2;5;4,0;3;2;-0,5;2;x\n")
+    p = write_csv(tmp_path / "r.csv", text, "cp1252")
+    out = load_responses(p, make_survey())
+    d = out.data
+    assert d.loc[1, "PE1"] == 4.0 and d.loc[2, "PE2"] == 4.0
+    assert d.loc[1, "score"] == 3.25 and d.loc[2, "score"] == -0.5
+    # a multiple choice "1,2,3" and words are not numbers: left as they are
+    assert d.loc[1, "choices"] == "1,2,3" and d.loc[1, "note"] == "a, b"
+    detected = {e.action: e.detail for e in out.log}
+    assert "decimal comma detected" in detected
+    assert "PE1" in detected["decimal comma detected"] and "choices" not in detected["decimal comma detected"]
+    assert detected["delimiter detected"] == "';'"
+
+
+def test_validate_output_says_what_was_detected(tmp_path, capsys):
+    from rich.console import Console
+
+    from adoption.summary import print_detected
+
+    text = "rid;PE1;PE2;EE1;EE2\n1;4,0;2;3;4\n2;5;4;3;2\n"
+    out = load_responses(write_csv(tmp_path / "r.csv", text), make_survey())
+    console = Console(width=200)
+    print_detected(console, out)
+    shown = capsys.readouterr().out
+    assert "decimal comma detected" in shown and "delimiter detected: ';'" in shown
