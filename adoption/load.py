@@ -195,6 +195,8 @@ def load_responses(path: str | Path, survey: Survey, *, sheet: str | None = None
         raw = readers.read_readstat(p, fmt)
     elif fmt == "xlsx":
         raw = readers.read_xlsx(p, sheet)
+    elif fmt in ("xls", "ods"):
+        raw = readers.read_old_sheet(p, fmt, sheet)
     else:
         raw = readers.read_csv(p, data)
 
@@ -207,7 +209,7 @@ def load_responses(path: str | Path, survey: Survey, *, sheet: str | None = None
     value_labels = {c: dict(v) for c, v in raw.value_labels.items()}
     out_format = raw.format
 
-    if raw.format in ("csv", "xlsx"):
+    if raw.format in ("csv", "xlsx", "xls", "ods"):
         df, qualtrics_labels = _strip_qualtrics_rows(df, log)
         if qualtrics_labels is not None:
             out_format = "qualtrics"
@@ -322,7 +324,7 @@ def _check_path(p: Path) -> str:
     fmt = readers.EXTENSIONS.get(p.suffix.lower())
     if fmt is None:
         known = ", ".join(sorted(readers.EXTENSIONS))
-        hint = " Save it as .xlsx or CSV." if p.suffix.lower() in (".xls", ".ods", ".numbers") else ""
+        hint = " Save it as .xlsx or CSV." if p.suffix.lower() == ".numbers" else ""
         raise InputError(f"{p}: unknown file type '{p.suffix or '(none)'}' (known: {known}).{hint}")
     return fmt
 

@@ -441,7 +441,7 @@ def test_missing_file(tmp_path):
 
 
 @pytest.mark.parametrize("name,match", [("r.json", "unknown file type '.json'"),
-                                        ("r.xls", "Save it as .xlsx or CSV")])
+                                        ("r.numbers", "Save it as .xlsx or CSV")])
 def test_unknown_extension(tmp_path, name, match):
     (tmp_path / name).write_text("x")
     with pytest.raises(InputError, match=match):
@@ -693,3 +693,58 @@ def test_validate_output_says_what_was_detected(tmp_path, capsys):
     print_detected(console, out)
     shown = capsys.readouterr().out
     assert "decimal comma detected" in shown and "delimiter detected: ';'" in shown
+
+
+XLS_FIXTURE = Path(__file__).parent / "fixtures" / "xls" / "survey.xls"
+
+
+def test_xls_excel97_read(tmp_path):
+    """An Excel 97-2003 .xls (made once with xlwt: tests/fixtures/xls/make_survey_xls.py)."""
+    out = load_responses(XLS_FIXTURE, make_survey())
+    d = out.data
+    assert out.source.format == "xls"
+    assert list(d.columns) == ["rid", "PE1", "PE2", "EE1", "EE2", "age", "note"]
+    assert d.loc[1, "PE1"] == 4.0 and d.loc[2, "PE2"] == 4.0  # 'Agree' -> 4
+    assert np.isnan(d.loc[2, "EE2"]) and d.loc[3, "age"] == 47
+    assert d.loc[2, "note"] == "50% sure & done"
+    assert ("xls read", "") in actions(out)
+
+
+def test_ods_read_and_sheet_choice(tmp_path):
+    df = frame(5)
+    df.loc[2, "PE1"] = np.nan
+    p = tmp_path / "r.ods"
+    with pd.ExcelWriter(p, engine="odf") as w:
+        pd.DataFrame({"x": ["cover sheet"]}).to_excel(w, sheet_name="cover", index=False)
+        df.to_excel(w, sheet_name="data", index=False)
+    out = load_responses(p, make_survey(), sheet="data")
+    assert out.source.format == "ods"
+    np.testing.assert_array_equal(out.data["PE2"].to_numpy(), df["PE2"].to_numpy())
+    assert np.isnan(out.data.loc[3, "PE1"])
+    with pytest.raises(InputError, match="no sheet named 'nope'"):
+        load_responses(p, make_survey(), sheet="nope")
+
+
+def test_ods_sparse_sheet_refused(tmp_path, monkeypatch):
+    """The sparse-sheet guard of .xlsx applies to .ods (limits lowered to keep it small)."""
+    from adoption import readers
+
+    monkeypatch.setattr(readers, "SPARSE_MIN_CELLS", 100)
+    p = tmp_path / "r.ods"
+    df = frame(3)
+    with pd.ExcelWriter(p, engine="odf") as w:
+        df.to_excel(w, index=False)
+        pd.DataFrame({"z": ["stray"]}).to_excel(w, index=False, header=False, startrow=400, startcol=0)
+    with pytest.raises(InputError, match="stray cells"):
+        load_responses(p, make_survey())
+
+
+def test_xls_renamed_csv_and_broken_xls(tmp_path):
+    bad = tmp_path / "r.csv"
+    bad.write_bytes(XLS_FIXTURE.read_bytes())
+    with pytest.raises(InputError, match=r"Rename it to \.xls"):
+        load_responses(bad, make_survey())
+    cut = tmp_path / "r.xls"
+    cut.write_bytes(XLS_FIXTURE.read_bytes()[:1500])
+    with pytest.raises(InputError, match="cannot open this .xls file"):
+        load_responses(cut, make_survey())
