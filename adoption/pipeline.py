@@ -15,7 +15,7 @@ from adoption import __version__
 from adoption.clean import CleanedResponses, clean
 from adoption.describe import Description, describe
 from adoption.errors import InputError
-from adoption.fitview import fit_measures_frame, run_fits
+from adoption.fitview import fit_measures_frame, model_comparison_frame, run_fits
 from adoption.groups import GroupResults, run_groups
 from adoption.load import LoadedResponses, label_recodes, load_responses, recode_warnings
 from adoption.measurement import MeasurementResults, measure
@@ -23,6 +23,7 @@ from adoption.structural.scores import construct_table
 from adoption.structural.stage import StructuralResults, composite_scores, fit_structural
 from adoption.report import write_report
 from adoption.rundir import write_run
+from adoption.spssout import labelled_responses, write_spss
 from adoption.spec import Survey, load_spec
 from adoption.vocabulary import sign_word
 from adoption.audit import log_frame
@@ -175,6 +176,13 @@ def run(spec: str | Path, data: str | Path | None = None, out: str | Path | None
     out_dir = None
     if out is not None:
         step("writing the run directory")
+        spss = labelled_responses(cleaned.data, scores, survey,
+                                  loaded.variable_labels, loaded.value_labels)
+
+        def extra(folder: Path) -> None:
+            write_spss(folder, spss)
+            write_report(folder, results)
+
         out_dir = write_run(
             out, results=results,
             frames={"exclusions.csv": cleaned.exclusions,
@@ -192,9 +200,10 @@ def run(spec: str | Path, data: str | Path | None = None, out: str | Path | None
                     **({} if structural is None else {"tables/hypotheses.csv": structural.hypotheses.assign(
                         expected_sign=structural.hypotheses["expected_sign"].map(sign_word))}),
                     "tables/fit_measures.csv": fit_measures_frame(run_fits(results)),
+                    "tables/model_comparison.csv": model_comparison_frame(results),
                     **_model_tables(structural)},
             parquet={"responses.parquet": cleaned.data},
-            extra=lambda folder: write_report(folder, results))
+            extra=extra)
     if id_map is not None:
         write_id_map(id_map, loaded.id_map)
     return RunResult(survey=survey, loaded=loaded, cleaned=cleaned, description=description,
