@@ -793,3 +793,24 @@ def test_sav_reader_crash_still_caught(tmp_path, monkeypatch):
     _counting_read_sav(monkeypatch, tmp_path, also=lambda: os.kill(os.getpid(), signal.SIGSEGV))
     with pytest.raises(InputError, match="crashes the SPSS/Stata reader"):
         load_responses(p, make_survey())
+
+
+def test_surveymonkey_numbered_labels(tmp_path):
+    """'5 - Strongly agree' and 'Agree (4)': read when number and label agree with the
+    spec's scale, logged; a contradiction stops loading with both sides named."""
+    text = ("rid,PE1,PE2,EE1,EE2\n"
+            "1,5 - Strongly agree,Agree (4),1. Strongly disagree,3\n"
+            "2,2 - Disagree,Strongly agree (5),3,4\n")
+    out = load_responses(write_csv(tmp_path / "r.csv", text), make_survey())
+    d = out.data
+    assert d.loc[1, "PE1"] == 5.0 and d.loc[1, "PE2"] == 4.0 and d.loc[1, "EE1"] == 1.0
+    assert d.loc[2, "PE1"] == 2.0 and d.loc[2, "PE2"] == 5.0
+    entry = next(e for e in out.log if e.action == "numbered label to number" and e.column == "PE1")
+    assert entry.count == 2 and "'5 - Strongly agree' -> 5" in entry.detail
+    bad = "rid,PE1,PE2,EE1,EE2\n1,1 - Strongly agree,2,3,4\n"
+    with pytest.raises(InputError, match=r"column 'PE1', data row 1: answer '1 - Strongly agree' "
+                                         r"contradicts the spec's scale: the file says 1 but the spec has 5"):
+        load_responses(write_csv(tmp_path / "b.csv", bad), make_survey())
+    odd = "rid,PE1,PE2,EE1,EE2\n1,5 - Totally,2,3,4\n"
+    with pytest.raises(InputError, match="label 'Totally' matches none of the scale's labels"):
+        load_responses(write_csv(tmp_path / "c.csv", odd), make_survey())
