@@ -181,68 +181,40 @@ def check_size(path: Path, fmt: str) -> None:
 
 
 # -- SPSS and Stata via pyreadstat --------------------------------------------------------
-def _read_in_child(read, timeout: float = 60.0):
-    """Run ``read()`` once, in a forked child process, and return what it returned.
-
-    A corrupt header can crash the C library behind pyreadstat (a segmentation fault
-    kills the whole process, with no message) or make it hang, so the file is read in a
-    child; the child pickles the result (or the exception it raised) into a temporary
-    file (in /dev/shm where there is one, so it stays in memory) and the parent loads it:
-    the file is read once, not once to test and once more to use.
-
-    Returns
-    -------
-    ('ok', value), ('error', exception), ('crashes', None) or ('hangs', None). Where
-    ``os.fork`` is missing, ``read()`` runs in this process.
+def _crashes_in_child(read, timeout: float = 60.0) -> str | None:
+    """Run ``read()`` in a forked child process first: a corrupt header can crash the C
+    library behind pyreadstat (a segmentation fault kills the whole process, with no
+    message) or make it hang. Returns 'crashes' or 'hangs' (then the file must not be
+    read in this process), or None. Where ``os.fork`` is missing, returns None.
     """
     if not hasattr(os, "fork"):
+        return None
+    pid = os.fork()
+    if pid == 0:  # the child: read silently, and leave without running any cleanup
         try:
-            return "ok", read()
-        except Exception as exc:
-            return "error", exc
-    import pickle
-    import tempfile
+            import faulthandler
 
-    shm = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
-    fd, out = tempfile.mkstemp(prefix="adoption-read-", suffix=".pickle", dir=shm)
-    os.close(fd)
-    try:
-        pid = os.fork()
-        if pid == 0:  # the child: read, hand the result over, leave without any cleanup
-            code = 0
-            try:
-                import faulthandler
-
-                faulthandler.disable()  # a crash must not print a dump over the parent's output
-                for sig in (signal.SIGSEGV, signal.SIGBUS, signal.SIGFPE, signal.SIGILL, signal.SIGABRT):
-                    signal.signal(sig, signal.SIG_DFL)  # die by the signal, whoever handled it
-                quiet = os.open(os.devnull, os.O_WRONLY)
-                os.dup2(quiet, 1)
-                os.dup2(quiet, 2)
-                try:
-                    result = ("ok", read())
-                except Exception as exc:
-                    result = ("error", RuntimeError(_reason(exc)))  # the text: any exception pickles
-                with open(out, "wb") as f:
-                    pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
-            except BaseException:
-                code = 3
-            os._exit(code)
-        deadline = time.monotonic() + timeout
-        while True:
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                if os.WIFSIGNALED(status) or os.WEXITSTATUS(status):
-                    return "crashes", None
-                with open(out, "rb") as f:
-                    return pickle.load(f)
-            if time.monotonic() > deadline:
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
-                return "hangs", None
-            time.sleep(0.005)
-    finally:
-        os.unlink(out)
+            faulthandler.disable()  # a crash must not print a dump over the parent's output
+            for sig in (signal.SIGSEGV, signal.SIGBUS, signal.SIGFPE, signal.SIGILL, signal.SIGABRT):
+                signal.signal(sig, signal.SIG_DFL)  # die by the signal, whoever handled it
+            quiet = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(quiet, 1)
+            os.dup2(quiet, 2)
+            read()
+        except BaseException:
+            pass
+        os._exit(0)
+    deadline = time.monotonic() + timeout
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            # the child leaves with 0 after any Python exception: anything else is a crash
+            return "crashes" if os.WIFSIGNALED(status) or os.WEXITSTATUS(status) else None
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return "hangs"
+        time.sleep(0.005)
 
 
 def read_readstat(path: Path, fmt: str) -> RawTable:
@@ -258,27 +230,26 @@ def read_readstat(path: Path, fmt: str) -> RawTable:
     import pyreadstat
 
     def read():
+        if fmt in ("sav", "zsav"):
+            return pyreadstat.read_sav(str(path), user_missing=True)
+        if fmt == "dta":
+            return pyreadstat.read_dta(str(path), user_missing=True)
+        return pyreadstat.read_por(str(path))
+
+    crash = _crashes_in_child(read)
+    if crash:
+        raise InputError(f"{path}: this .{fmt} file {crash} the SPSS/Stata reader (it is "
+                         "corrupt). Export the file again from the program that made it.")
+    try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            if fmt in ("sav", "zsav"):
-                df, meta = pyreadstat.read_sav(str(path), user_missing=True)
-            elif fmt == "dta":
-                df, meta = pyreadstat.read_dta(str(path), user_missing=True)
-            else:
-                df, meta = pyreadstat.read_por(str(path))
-        return df, meta, [str(w.message) for w in caught]
-
-    # a hang is caught after a minute, plus time to read a big file (2 s per MiB)
-    status, value = _read_in_child(read, timeout=60.0 + 2.0 * path.stat().st_size / 2**20)
-    if status in ("crashes", "hangs"):
-        raise InputError(f"{path}: this .{fmt} file {status} the SPSS/Stata reader (it is "
-                         "corrupt). Export the file again from the program that made it.")
-    if status == "error":  # pyreadstat raises ReadstatError/PyreadstatError and more
-        raise InputError(f"{path}: cannot read this .{fmt} file ({_reason(value)}). It is probably "
-                         "truncated or corrupt: export it again from the program that made it.")
-    df, meta, caught = value
+            df, meta = read()
+    except Exception as exc:  # pyreadstat raises ReadstatError/PyreadstatError and more
+        raise InputError(f"{path}: cannot read this .{fmt} file ({_reason(exc)}). It is probably "
+                         "truncated or corrupt: export it again from the program that made it.") from None
     notes = []
-    for text in caught:
+    for w in caught:
+        text = str(w.message)
         dup = re.search(r"column '(.*)' is duplicated", text)
         if dup:
             # pyreadstat renames the second copy; a CSV with the same header is refused

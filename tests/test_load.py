@@ -7,10 +7,8 @@ files outside the test.
 from __future__ import annotations
 
 import hashlib
-import re
-
-
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -814,3 +812,5 @@ def test_surveymonkey_numbered_labels(tmp_path):
     odd = "rid,PE1,PE2,EE1,EE2\n1,5 - Totally,2,3,4\n"
     with pytest.raises(InputError, match="label 'Totally' matches none of the scale's labels"):
         load_responses(write_csv(tmp_path / "c.csv", odd), make_survey())
+
+
