@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+
+
 from pathlib import Path
 
 import numpy as np
@@ -765,22 +767,6 @@ def _counting_read_sav(monkeypatch, tmp_path, also=None):
 
     monkeypatch.setattr(pyreadstat, "read_sav", counted)
     return calls
-
-
-def test_sav_read_once_behind_the_crash_guard(tmp_path, monkeypatch):
-    """The .sav is read once, in the forked child that guards against crashes, and the
-    frame comes back from it (it was read twice: once in the child, once here)."""
-    p = tmp_path / "r.sav"
-    df = frame(6)
-    pyreadstat.write_sav(df, str(p), column_labels={"PE1": "AI tools help me work faster."},
-                         variable_value_labels={c: LIKERT5 for c in ["PE1", "PE2", "EE1", "EE2"]})
-    calls = _counting_read_sav(monkeypatch, tmp_path)
-    out = load_responses(p, make_survey())
-    assert len(calls.read_text().split()) == 1
-    assert calls.read_text().split()[0] != str(os.getpid())  # read in the child
-    np.testing.assert_array_equal(out.data["EE2"].to_numpy(), df["EE2"].to_numpy())
-    assert out.variable_labels["PE1"] == "AI tools help me work faster."
-    assert out.value_labels["PE2"][5.0] == "Strongly agree"
 
 
 def test_sav_reader_crash_still_caught(tmp_path, monkeypatch):
