@@ -701,8 +701,9 @@ def _answers_to_numbers(p: Path, s: pd.Series, col: str, scale: Scale, log: list
 
 
 #: "5 - Strongly agree", "5. Strongly agree", "5) Strongly agree", "Strongly agree (5)"
-_NUMBER_FIRST = re.compile(r"([+-]?\d+(?:\.\d+)?)\s*(?:-|–|—|:|\.|\)|=)\s*(\S.*)")
-_NUMBER_LAST = re.compile(r"(\S.*?)\s*[\(\[]\s*([+-]?\d+(?:\.\d+)?)\s*[\)\]]")
+#: (the label starts with a letter, so that a date '2024-03-01' is not a numbered label)
+_NUMBER_FIRST = re.compile(r"([+-]?\d+(?:\.\d+)?)\s*(?:-|–|—|:|\.|\)|=)\s*([^\W\d_].*)")
+_NUMBER_LAST = re.compile(r"([^\W\d_].*?)\s*[\(\[]\s*([+-]?\d+(?:\.\d+)?)\s*[\)\]]")
 
 
 def numbered_label(text: str) -> tuple[float, str] | None:
