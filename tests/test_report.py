@@ -662,7 +662,7 @@ def test_model_comparison_table(results, dom, written):
     close(rows["cfi"][1], ref["composite_path"]["ML"]["fit"]["cfi"] - 0.009, 3)
     close(rows["chisq"][0], ref["composite_path"]["ML"]["fit"]["chisq"], 2)
     paths = []
-    for form, j in (("composite_path", 0), ("latent_sem", 3)):
+    for form, j in (("composite_path", 0), ("latent_sem", 2)):
         for r in ref[form]["ML"]["estimates"]:
             if r["op"] == "~":
                 close(rows[f"{r['rhs']} → {r['lhs']} (β)"][j], r["std.all"], 3)
