@@ -181,3 +181,61 @@ def fit_measures_frame(fits: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
         rows += [{"model": model, "measure": m, "value": v, "shown": m in shown}
                  for m, v in fit.items()]
     return pd.DataFrame(rows, columns=["model", "measure", "value", "shown"])
+
+
+def structural_models(results: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    """Every fitted structural model of a run's results, by name (``composite``,
+    ``composite: <alternative>``, ``latent``, ``latent: <alternative>``): each a mapping
+    with its ``fit`` and ``estimates``."""
+    out: dict[str, Mapping[str, Any]] = {}
+    structural = results.get("structural") or {}
+    for form in ("composite", "latent"):
+        model = structural.get(form) or {}
+        if not model:
+            continue
+        out[form] = model
+        for alt in model.get("alternatives") or []:
+            out[f"{form}: {alt.get('name')}"] = alt
+    return out
+
+
+def _paths(estimates: Any) -> dict[str, float]:
+    """``lhs ~ rhs`` -> std.all of each regression of a parameter table (a DataFrame or
+    its records, as in results.json)."""
+    if estimates is None or len(estimates) == 0:
+        return {}
+    est = pd.DataFrame(estimates)
+    if not {"lhs", "op", "rhs", "std.all"} <= set(est.columns):
+        return {}
+    reg = est[est["op"] == "~"]
+    return {f"{lhs} ~ {rhs}": float(v) for lhs, rhs, v in zip(reg["lhs"], reg["rhs"], reg["std.all"])}
+
+
+def model_comparison_frame(results: Mapping[str, Any]) -> pd.DataFrame:
+    """All fitted structural models of a run side by side: fit, then each path.
+
+    Returns
+    -------
+    DataFrame with columns ``quantity`` (a lavaan ``fitMeasures()`` name, or a path
+    ``lhs ~ rhs``), ``kind`` ('fit' or 'std.all') and one column per model (as named
+    by :func:`structural_models`). The fit rows are the values a display shows
+    (:func:`shown_fit`: under MLM/MLR the scaled test and robust indices, named so,
+    e.g. ``cfi.robust``); the path rows are the completely standardised estimates
+    (lavaan's ``std.all``), empty where a model has no such path. Unrounded.
+    """
+    models = structural_models(results)
+    if not models:
+        return pd.DataFrame(columns=["quantity", "kind"])
+    shown = {name: shown_fit(m.get("fit")) for name, m in models.items()}
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for role in SHOWN_MEASURES:
+        names = dict.fromkeys(s.measures[role] for s in shown.values())
+        for measure in names:  # one row per name: ML and robust values are not mixed
+            rows[(measure, "fit")] = {n: (s.get(role) if s.measures[role] == measure else None)
+                                      for n, s in shown.items()}
+    for name, m in models.items():
+        for path, v in _paths(m.get("estimates")).items():
+            rows.setdefault((path, "std.all"), {})[name] = v
+    frame = pd.DataFrame([{"quantity": q, "kind": k, **{n: vals.get(n) for n in models}}
+                          for (q, k), vals in rows.items()])
+    return frame.astype({n: "float64" for n in models})

@@ -214,6 +214,8 @@ def load_responses(path: str | Path, survey: Survey, *, sheet: str | None = None
         raw = readers.read_readstat(p, fmt)
     elif fmt == "xlsx":
         raw = readers.read_xlsx(p, sheet)
+    elif fmt in ("xls", "ods"):
+        raw = readers.read_old_sheet(p, fmt, sheet)
     else:
         raw = readers.read_csv(p, data)
 
@@ -226,7 +228,7 @@ def load_responses(path: str | Path, survey: Survey, *, sheet: str | None = None
     value_labels = {c: dict(v) for c, v in raw.value_labels.items()}
     out_format = raw.format
 
-    if raw.format in ("csv", "xlsx"):
+    if raw.format in ("csv", "xlsx", "xls", "ods"):
         df, qualtrics_labels = _strip_qualtrics_rows(df, log)
         if qualtrics_labels is not None:
             out_format = "qualtrics"
@@ -349,7 +351,7 @@ def _check_path(p: Path) -> str:
     fmt = readers.EXTENSIONS.get(p.suffix.lower())
     if fmt is None:
         known = ", ".join(sorted(readers.EXTENSIONS))
-        hint = " Save it as .xlsx or CSV." if p.suffix.lower() in (".xls", ".ods", ".numbers") else ""
+        hint = " Save it as .xlsx or CSV." if p.suffix.lower() == ".numbers" else ""
         raise InputError(f"{p}: unknown file type '{p.suffix or '(none)'}' (known: {known}).{hint}")
     return fmt
 
@@ -688,6 +690,9 @@ def _answers_to_numbers(p: Path, s: pd.Series, col: str, scale: Scale, log: list
         if key in labels:
             return labels[key], "label"
         row = next(r for r, x in vals.items() if type(x) is type(v) and x == v)
+        numbered = numbered_label(" ".join(str(v).split()))
+        if numbered is not None:
+            return _check_numbered(p, col, row, v, numbered, scale), "numbered label"
         allowed = "; ".join(f"{k} = {t}" for k, t in sorted(scale.labels.items())) or \
             "(the spec's scale has no labels: add scale.labels, or recode the answers to numbers)"
         raise InputError(f"{p}: column '{col}', data row {row}: answer {str(v)!r} matches none of the "
@@ -709,6 +714,12 @@ def _answers_to_numbers(p: Path, s: pd.Series, col: str, scale: Scale, log: list
     if n_label:
         log.append(LogEntry(STAGE, "label text to number", column=col, count=n_label,
                             detail="; ".join(f"{k!r} -> {_fmt(labels[k])} ({n})" for k, n in per_label.items())))
+    n_numbered = by_kind.get("numbered label", 0)
+    if n_numbered:
+        shown = "; ".join(f"{str(v)!r} -> {_fmt(r[0])}" for v, r in results.items() if r[1] == "numbered label")
+        log.append(LogEntry(STAGE, "numbered label to number", column=col, count=n_numbered,
+                            detail=f"answers written as number and label (SurveyMonkey style), "
+                                   f"each checked against the spec's scale: {shown}"))
     n_text_num = by_kind.get("numeric text", 0)
     if n_text_num and log_numeric_text:
         log.append(LogEntry(STAGE, "numeric text to number", column=col, count=n_text_num,
@@ -718,6 +729,45 @@ def _answers_to_numbers(p: Path, s: pd.Series, col: str, scale: Scale, log: list
         log.append(LogEntry(STAGE, "missing-value text to missing", column=col, count=n_na,
                             detail="text such as 'NA', 'n/a', '.' read as missing"))
     return out
+
+
+#: "5 - Strongly agree", "5. Strongly agree", "5) Strongly agree", "Strongly agree (5)"
+#: (the label starts with a letter, so that a date '2024-03-01' is not a numbered label)
+_NUMBER_FIRST = re.compile(r"([+-]?\d+(?:\.\d+)?)\s*(?:-|–|—|:|\.|\)|=)\s*([^\W\d_].*)")
+_NUMBER_LAST = re.compile(r"([^\W\d_].*?)\s*[\(\[]\s*([+-]?\d+(?:\.\d+)?)\s*[\)\]]")
+
+
+def numbered_label(text: str) -> tuple[float, str] | None:
+    """(number, label) of an answer written with both, as SurveyMonkey and some Qualtrics
+    exports do ("5 - Strongly agree", "Strongly agree (5)"); None for other text."""
+    m = _NUMBER_FIRST.fullmatch(text.strip())
+    if m:
+        return float(m.group(1)), m.group(2)
+    m = _NUMBER_LAST.fullmatch(text.strip())
+    if m:
+        return float(m.group(2)), m.group(1)
+    return None
+
+
+def _check_numbered(p: Path, col: str, row, answer, numbered: tuple[float, str], scale: Scale) -> float:
+    """The number of a numbered answer whose number and label agree with the spec's scale;
+    otherwise stop, naming the column, the row and what the scale says."""
+    num, text = numbered
+    labels = {_norm_label(t): float(k) for k, t in scale.labels.items()}
+    where = f"{p}: column '{col}', data row {row}: answer {str(answer)!r}"
+    if not labels:
+        raise InputError(f"{where} has a number and a label, but the spec's scale has no labels "
+                         "to check them against. Add scale.labels to the spec.")
+    code = labels.get(_norm_label(text))
+    if code is None:
+        raise InputError(f"{where}: label {text!r} matches none of the scale's labels ("
+                         + "; ".join(f"{k} = {t}" for k, t in sorted(scale.labels.items()))
+                         + "). Fix the answer or the spec's labels.")
+    if code != num:
+        raise InputError(f"{where} contradicts the spec's scale: the file says {_fmt(num)} but the "
+                         f"spec has {_fmt(code)} = {scale.labels[int(code)]!r}. Check the export's "
+                         "answer coding (reversed scale?) and the spec's labels.")
+    return num
 
 
 _NONANSWER = re.compile(r"not answered|no answer|missing|don.?t know|refused|prefer not|"

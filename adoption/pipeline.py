@@ -16,7 +16,7 @@ from adoption import __version__
 from adoption.clean import CleanedResponses, clean
 from adoption.describe import Description, describe
 from adoption.errors import InputError
-from adoption.fitview import fit_measures_frame, run_fits
+from adoption.fitview import fit_measures_frame, model_comparison_frame, run_fits
 from adoption.groups import GroupResults, run_groups
 from adoption.load import LoadedResponses, label_recodes, load_responses, recode_warnings
 from adoption.measurement import MeasurementResults, measure
@@ -27,6 +27,7 @@ from adoption.structural.scores import construct_table
 from adoption.structural.stage import StructuralResults, composite_scores, fit_structural
 from adoption.report import write_report
 from adoption.rundir import prepare_target, write_run
+from adoption.spssout import labelled_responses, write_spss
 from adoption.spec import Survey, load_spec
 from adoption.vocabulary import sign_word
 from adoption.audit import log_frame
@@ -231,6 +232,15 @@ def write(result: RunResult, out: str | Path, protect: tuple[Path, ...] = ()) ->
     results.json, the tables, responses.parquet, the report and the manifest."""
     structural, measurement, description, cleaned = (result.structural, result.measurement,
                                                      result.description, result.cleaned)
+    scores = (composite_scores(cleaned.data, result.survey)[0] if structural is None
+              else structural.composite_scores)
+    spss = labelled_responses(cleaned.data, scores, result.survey,
+                              result.loaded.variable_labels, result.loaded.value_labels)
+
+    def extra(folder: Path) -> None:
+        write_spss(folder, spss)
+        write_report(folder, result.results)
+
     return write_run(
         out, results=result.results,
         frames={"exclusions.csv": cleaned.exclusions,
@@ -249,13 +259,14 @@ def write(result: RunResult, out: str | Path, protect: tuple[Path, ...] = ()) ->
                 **({} if structural is None else {"tables/hypotheses.csv": structural.hypotheses.assign(
                     expected_sign=structural.hypotheses["expected_sign"].map(sign_word))}),
                 "tables/fit_measures.csv": fit_measures_frame(run_fits(result.results)),
+                "tables/model_comparison.csv": model_comparison_frame(result.results),
                 **({} if structural is None else
                    {"tables/full_collinearity_vif.csv": structural.full_vif}),
                 **({f"tables/pls_{k}.csv": v for k, v in result.pls.tables.items()} if result.pls else {}),
                 **_model_tables(structural), **_group_tables(result.groups),
                 **({} if result.ordinal is None else ordinal_frames(result.ordinal))},
         parquet={"responses.parquet": cleaned.data},
-        extra=lambda folder: write_report(folder, result.results),
+        extra=extra,
         protect=protect)
 
 

@@ -29,6 +29,7 @@ from adoption.errors import InputError
 EXTENSIONS: dict[str, str] = {
     ".sav": "sav", ".zsav": "zsav", ".por": "por", ".dta": "dta",
     ".csv": "csv", ".tsv": "csv", ".txt": "csv", ".xlsx": "xlsx",
+    ".xls": "xls", ".ods": "ods",
 }
 
 #: delimiters tried on text files, in order of preference on a tie
@@ -119,21 +120,19 @@ def check_magic(path: Path, fmt: str, head: bytes) -> None:
     kind = sniff_kind(head)
     if fmt == "csv":
         if kind is not None:
-            hint = ("Save it as .xlsx or CSV from Excel." if kind == "xls"
-                    else f"Rename it to .{kind}, or export it as CSV again.")
+            hint = f"Rename it to .{kind}, or export it as CSV again."
             raise InputError(f"{path}: this file is named .csv but is {_KIND_NAMES[kind]} "
                              f"(its first bytes are {head[:4]!r}). {hint}")
         return
     expected = {"sav": {"sav", "zsav"}, "zsav": {"zsav", "sav"}, "por": {"por"},
-                "dta": {"dta"}, "xlsx": {"xlsx"}}[fmt]
+                "dta": {"dta"}, "xlsx": {"xlsx"}, "xls": {"xls"},
+                "ods": {"xlsx"}}[fmt]  # an .ods is a ZIP archive too
     if kind in expected:
         return
     if fmt == "por" and kind is None:
         return  # portable files are text; let pyreadstat judge them
     what = _KIND_NAMES.get(kind, "not a file of that type (it looks like text or is corrupt)")
-    if kind == "xls":
-        todo = "Open it in Excel and save it as .xlsx or CSV."
-    elif kind is not None:
+    if kind is not None:
         todo = f"Rename it to .{kind} and run again."
     elif _looks_like_text(head):
         todo = "If it is a CSV export, rename it to .csv; otherwise export it again."
@@ -415,8 +414,44 @@ def read_csv(path: Path, data: bytes) -> RawTable:
     if blank:
         notes.append(("blank lines skipped", f"{blank} empty line(s) in the file were not data rows"))
     rows = pd.DataFrame(fixed, columns=range(width), dtype=object)
-    return RawTable(header=header, rows=rows, format="csv", encoding=enc,
-                    notes=notes + ([("delimiter detected", f"'{_show(delim)}'")] if delim != "," else []))
+    if delim != ",":
+        notes.append(("delimiter detected", f"'{_show(delim)}'"))
+        comma_cols = decimal_comma_columns(rows)
+        if comma_cols:
+            for k in comma_cols:
+                rows[k] = rows[k].map(lambda v: v if v is None else v.replace(",", "."))
+            names = ", ".join(header[k] for k in comma_cols[:10])
+            more = f" and {len(comma_cols) - 10} more" if len(comma_cols) > 10 else ""
+            notes.append(("decimal comma detected",
+                          f"{len(comma_cols)} column(s) of numbers written with a decimal comma "
+                          f"('4,0'), read as decimal points: {names}{more}"))
+    return RawTable(header=header, rows=rows, format="csv", encoding=enc, notes=notes)
+
+
+#: a number written with a decimal comma, as Excel writes it in most of Europe ("4,0")
+_DECIMAL_COMMA = re.compile(r"\s*[+-]?\d+,\d+\s*")
+_INTEGER = re.compile(r"\s*[+-]?\d+\s*")
+
+#: reader notes that say what was detected about the file, shown by ``validate`` and ``run``
+DETECTED = ("delimiter detected", "decimal comma detected", "encoding guessed", "mixed encodings",
+            "xls read", "ods read")
+
+
+def decimal_comma_columns(rows: pd.DataFrame) -> list:
+    """The columns of a text export (not comma-delimited) that hold numbers with decimal
+    commas: every filled cell is an integer or ``digits,digits`` and at least one has the
+    comma. A column with any other text ("1,2,3" of a multiple choice, a word) is left
+    alone, so that only numbers change.
+    """
+    out = []
+    for k in rows.columns:
+        vals = rows[k].dropna().astype(str)
+        if vals.empty or not vals.str.contains(",", regex=False).any():
+            continue
+        comma = vals.str.fullmatch(_DECIMAL_COMMA)
+        if comma.any() and (comma | vals.str.fullmatch(_INTEGER)).all():
+            out.append(k)
+    return out
 
 
 def _show(d: str) -> str:
@@ -493,12 +528,7 @@ def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
                     f"{path}: the sheet spans more than {MAX_CELLS:,} cells ({len(cells):,} rows x "
                     f"{width:,} columns so far). Delete stray cells far below or right of the "
                     "data, or export the responses as CSV.")
-        span = last * width
-        if span > SPARSE_MIN_CELLS and filled * SPARSE_RATIO < span:
-            raise InputError(
-                f"{path}: the sheet spans {last:,} rows x {width:,} columns but only {filled:,} cells "
-                "are filled: there are stray cells far below or right of the data. Delete them "
-                "(or copy the data to a new sheet), or export the responses as CSV.")
+        check_sparse(path, last, width, filled)
         cells = [list(r) for r in cells[:last]]
         n_formulas = _count_formulas(path, getattr(ws, "_worksheet_path", None))
     except InputError:
@@ -508,27 +538,104 @@ def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
                          "Save the workbook again from Excel, or export it as CSV.") from None
     finally:
         wb.close()
+    notes = [("formula cells read as stored values",
+              f"{n_formulas} cell(s) of the sheet hold formulas; each was read as the result Excel "
+              "stored with it (empty where none was stored) and never evaluated")] if n_formulas else []
+    return table_from_cells(path, cells, "xlsx", notes)
 
-    def empty(v):
-        return v is None or (isinstance(v, str) and not v.strip())
 
-    while cells and all(empty(v) for v in cells[-1]):
+def check_sparse(path: Path, rows: int, width: int, filled: int) -> None:
+    """Refuse a sheet spanning far more cells than it fills (stray cells far away)."""
+    span = rows * width
+    if span > SPARSE_MIN_CELLS and filled * SPARSE_RATIO < span:
+        raise InputError(
+            f"{path}: the sheet spans {rows:,} rows x {width:,} columns but only {filled:,} cells "
+            "are filled: there are stray cells far below or right of the data. Delete them "
+            "(or copy the data to a new sheet), or export the responses as CSV.")
+
+
+def check_cells(path: Path, rows: int, width: int) -> None:
+    """Refuse a sheet of more than :data:`MAX_CELLS` cells or more rows than Excel has."""
+    if rows * width > MAX_CELLS or rows > EXCEL_MAX_ROWS:
+        raise InputError(
+            f"{path}: the sheet spans more than {MAX_CELLS:,} cells ({rows:,} rows x "
+            f"{width:,} columns). Delete stray cells far below or right of the "
+            "data, or export the responses as CSV.")
+
+
+def _empty(v) -> bool:
+    return v is None or (isinstance(v, float) and v != v) or (isinstance(v, str) and not v.strip())
+
+
+def table_from_cells(path: Path, cells: list[list], fmt: str,
+                     notes: list[tuple[str, str]]) -> RawTable:
+    """A sheet's rows of cells (header first) as a :class:`RawTable`: trailing empty rows
+    and columns dropped, blank cells (empty, spaces, NaN) as None."""
+    while cells and all(_empty(v) for v in cells[-1]):
         cells.pop()
     if not cells:
         raise InputError(f"{path}: the first sheet is empty (no header, no rows). "
                          "Put the header in row 1 and one respondent per row.")
     width = max(len(r) for r in cells)
-    cells = [r + [None] * (width - len(r)) for r in cells]
-    while width > 0 and all(empty(r[width - 1]) for r in cells):
+    cells = [list(r) + [None] * (width - len(r)) for r in cells]
+    while width > 0 and all(_empty(r[width - 1]) for r in cells):
         width -= 1
     cells = [r[:width] for r in cells]
-    header = ["" if v is None else str(v) for v in cells[0]]
-    body = [[None if empty(v) else v for v in r] for r in cells[1:]]
+    header = ["" if _empty(v) else str(v) for v in cells[0]]
+    body = [[None if _empty(v) else v for v in r] for r in cells[1:]]
     rows = pd.DataFrame(body, columns=range(width), dtype=object)
-    notes = [("formula cells read as stored values",
-              f"{n_formulas} cell(s) of the sheet hold formulas; each was read as the result Excel "
-              "stored with it (empty where none was stored) and never evaluated")] if n_formulas else []
-    return RawTable(header=header, rows=rows, format="xlsx", notes=notes)
+    return RawTable(header=header, rows=rows, format=fmt, notes=notes)
+
+
+def read_old_sheet(path: Path, fmt: str, sheet: str | None = None) -> RawTable:
+    """Read one sheet of an Excel 97-2003 ``.xls`` (xlrd) or a LibreOffice ``.ods``
+    (odfpy), through pandas, with the guards of :func:`read_xlsx`.
+
+    An .ods is a ZIP archive: its directory is checked first (:func:`check_xlsx_zip`).
+    For an .xls the sheet's declared size is checked before its cells are converted;
+    the cells of an .ods are counted once parsed (odfpy builds the whole document). The
+    sparse-sheet guard applies to both. Numbers are kept as numbers, text as text.
+    """
+    engine = {"xls": "xlrd", "ods": "odf"}[fmt]
+    if fmt == "ods":
+        check_xlsx_zip(path)
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            # pandas 3 calls its xlrd engine deprecated (calamine reads .xls too, but is
+            # one more compiled dependency); xlrd 2 still reads every BIFF8 file
+            warnings.simplefilter("ignore")
+            book = pd.ExcelFile(path, engine=engine)
+    except Exception as exc:  # xlrd/odfpy raise many kinds of error on a broken file
+        raise InputError(f"{path}: cannot open this .{fmt} file ({exc.__class__.__name__}: "
+                         f"{_reason(exc)}). Save it again, or export the responses as CSV.") from None
+    try:
+        names = book.sheet_names
+        if not names:
+            raise InputError(f"{path}: the workbook has no worksheet. Save the responses in a sheet.")
+        if sheet is not None and sheet not in names:
+            raise InputError(f"{path}: no sheet named '{sheet}' (sheets: {', '.join(map(str, names))}).")
+        name = names[0] if sheet is None else sheet
+        if fmt == "xls":
+            ws = book.book.sheet_by_name(name)
+            check_cells(path, ws.nrows, ws.ncols)
+        frame = pd.read_excel(book, sheet_name=name, header=None, dtype=object,
+                              keep_default_na=False, na_values=[])
+    except InputError:
+        raise
+    except Exception as exc:
+        raise InputError(f"{path}: cannot read the sheet ({exc.__class__.__name__}: {_reason(exc)}). "
+                         "Save the workbook again, or export it as CSV.") from None
+    finally:
+        book.close()
+    check_cells(path, *frame.shape)
+    cells = frame.to_numpy(dtype=object).tolist()
+    filled = sum(not _empty(v) for r in cells for v in r)
+    last = max((i + 1 for i, r in enumerate(cells) if any(not _empty(v) for v in r)), default=0)
+    check_sparse(path, last, frame.shape[1], filled)
+    what = "Excel 97-2003 .xls (xlrd)" if fmt == "xls" else "LibreOffice .ods (odfpy)"
+    return table_from_cells(path, cells, fmt, [(f"{fmt} read", f"sheet '{name}' of a {what} workbook")])
 
 
 def _count_formulas(path: Path, part: str | None) -> int:

@@ -4,9 +4,11 @@ Layout::
 
     results.json     machine-readable results (input, sample flow, descriptives, models)
     responses.parquet  the cleaned, analysed responses (no PII)
+    responses.sav/.dta the same with construct scores and labels (adoption.spssout)
     exclusions.csv   one line per excluded input row with its reasons
     log.csv          every value changed, column dropped and row excluded
     tables/*.csv     tables for people (written by later stages)
+    tables.xlsx, tables/*.tex  the same tables as one workbook and as LaTeX (adoption.tablesout)
     report.html, report.docx, figures/*.svg|png   the report
     manifest.json    the run's marker: SHA-256 of every file above (adoption.runfiles)
 
@@ -40,6 +42,7 @@ import pandas as pd
 from adoption.errors import InputError
 from adoption.jsonable import to_jsonable  # noqa: F401  (re-exported)
 from adoption.runfiles import TMP_MARKER, run_dir_problem, write_manifest
+from adoption.tablesout import write_tables
 
 #: A cell starting with one of these is always a formula (or a control character that
 #: some spreadsheets strip before reading a formula): guarded.
@@ -120,7 +123,8 @@ def write_run(out_dir: str | Path, *, results: Mapping[str, Any],
         Missing parent folders are created.
     results : written as ``results.json``.
     frames : name -> DataFrame written as ``name`` (a relative path ending in .csv),
-        with formula-looking text escaped.
+        with formula-looking text escaped; those under ``tables/`` also go to
+        ``tables.xlsx`` (a sheet each) and ``tables/<name>.tex``.
     parquet : name -> DataFrame written as Parquet.
     extra : called with the temporary folder to write further files (report, figures).
     protect : files the run reads (spec, data): ``out_dir`` may not be or hold them.
@@ -146,10 +150,15 @@ def write_run(out_dir: str | Path, *, results: Mapping[str, Any],
         _mark(tmp)
         (tmp / "results.json").write_text(
             json.dumps(to_jsonable(results), indent=2, allow_nan=False), encoding="utf-8")
+        tables = {}
         for name, df in (frames or {}).items():
             p = tmp / name
             p.parent.mkdir(parents=True, exist_ok=True)
-            safe_csv_frame(df).to_csv(p, index=False)
+            safe = safe_csv_frame(df)
+            safe.to_csv(p, index=False)
+            if name.startswith("tables/"):
+                tables[name] = safe
+        write_tables(tmp, tables)
         for name, df in (parquet or {}).items():
             df.to_parquet(tmp / name)
         if extra is not None:

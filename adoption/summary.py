@@ -16,6 +16,7 @@ from adoption.cutoffs import describe_cutoff, hypothesis_result, judge
 from adoption.fitview import plain_note, shown_fit
 from adoption.jsonable import to_jsonable
 from adoption.load import LoadedResponses, recode_warnings
+from adoption.readers import DETECTED
 from adoption.spec import Survey
 
 _STYLE = {"good": "green", "acceptable": "yellow", "poor": "red", None: ""}
@@ -165,6 +166,7 @@ def print_validation(console: Console, survey: Survey, loaded: LoadedResponses,
     src = loaded.source
     console.print(f"{src.path}: {src.format}, {src.rows} rows; spec '{survey.title}': "
                   f"{len(survey.constructs)} constructs, {len(survey.items)} items: OK")
+    print_detected(console, loaded)
     print_warnings(console, recode_warnings(loaded.recodes))
     console.print(flow_table(cleaned.flow))
     print_warnings(console, cleaned.warnings)
@@ -177,6 +179,7 @@ def print_warnings(console: Console, warnings) -> None:
 
 def print_run(console: Console, result) -> None:
     """Flow table, measurement and structural sections, then where it was written."""
+    print_detected(console, result.loaded)
     console.print(flow_table(result.cleaned.flow))
     print_warnings(console, recode_warnings(result.loaded.recodes))
     print_warnings(console, result.cleaned.warnings)
@@ -224,3 +227,11 @@ def print_power(console: Console, table) -> None:
         path = r["path"] if isinstance(r["path"], str) else " -> ".join(r["path"])
         t.add_row(path, *[num(r[c], 2, False) for c in ns], str(r["n80.label"]))
     console.print(t)
+
+
+def print_detected(console: Console, loaded: LoadedResponses) -> None:
+    """What the loader detected about the file (delimiter, decimal comma, encoding,
+    spreadsheet format), one line each, so that a guess is seen before it is trusted."""
+    for e in loaded.log:
+        if e.action in DETECTED:
+            console.print(f"[cyan]note:[/cyan] {e.action}: {e.detail}", soft_wrap=True)

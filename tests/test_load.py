@@ -7,7 +7,10 @@ files outside the test.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+
+
 from pathlib import Path
 
 import numpy as np
@@ -441,7 +444,7 @@ def test_missing_file(tmp_path):
 
 
 @pytest.mark.parametrize("name,match", [("r.json", "unknown file type '.json'"),
-                                        ("r.xls", "Save it as .xlsx or CSV")])
+                                        ("r.numbers", "Save it as .xlsx or CSV")])
 def test_unknown_extension(tmp_path, name, match):
     (tmp_path / name).write_text("x")
     with pytest.raises(InputError, match=match):
@@ -721,3 +724,138 @@ def test_descending_scale_is_said_on_screen_by_validate(tmp_path):
     assert "so that higher numbers mean more agreement: PE1, PE2" in text
     assert loaded.recodes == {"PE1": "c -> 6 - c (scale runs descending)",
                               "PE2": "c -> 6 - c (scale runs descending)"}
+
+def test_csv_european_semicolon_and_decimal_comma(tmp_path):
+    """Excel in most of Europe writes ';' between fields and '4,0' for four: the numbers
+    are read with a decimal point, and what was detected is logged and shown."""
+    text = ("rid;PE1;PE2;EE1;EE2;score;choices;note\n"
+            "1;4,0;2;3;4;3,25;1,2,3;a, b\n"
+            "2;5;4,0;3;2;-0,5;2;x\n")
+    p = write_csv(tmp_path / "r.csv", text, "cp1252")
+    out = load_responses(p, make_survey())
+    d = out.data
+    assert d.loc[1, "PE1"] == 4.0 and d.loc[2, "PE2"] == 4.0
+    assert d.loc[1, "score"] == 3.25 and d.loc[2, "score"] == -0.5
+    # a multiple choice "1,2,3" and words are not numbers: left as they are
+    assert d.loc[1, "choices"] == "1,2,3" and d.loc[1, "note"] == "a, b"
+    detected = {e.action: e.detail for e in out.log}
+    assert "decimal comma detected" in detected
+    assert "PE1" in detected["decimal comma detected"] and "choices" not in detected["decimal comma detected"]
+    assert detected["delimiter detected"] == "';'"
+
+
+def test_validate_output_says_what_was_detected(tmp_path, capsys):
+    from rich.console import Console
+
+    from adoption.summary import print_detected
+
+    text = "rid;PE1;PE2;EE1;EE2\n1;4,0;2;3;4\n2;5;4;3;2\n"
+    out = load_responses(write_csv(tmp_path / "r.csv", text), make_survey())
+    console = Console(width=200)
+    print_detected(console, out)
+    shown = capsys.readouterr().out
+    assert "decimal comma detected" in shown and "delimiter detected: ';'" in shown
+
+
+XLS_FIXTURE = Path(__file__).parent / "fixtures" / "xls" / "survey.xls"
+
+
+def test_xls_excel97_read(tmp_path):
+    """An Excel 97-2003 .xls (made once with xlwt: tests/fixtures/xls/make_survey_xls.py)."""
+    out = load_responses(XLS_FIXTURE, make_survey())
+    d = out.data
+    assert out.source.format == "xls"
+    assert list(d.columns) == ["rid", "PE1", "PE2", "EE1", "EE2", "age", "note"]
+    assert d.loc[1, "PE1"] == 4.0 and d.loc[2, "PE2"] == 4.0  # 'Agree' -> 4
+    assert np.isnan(d.loc[2, "EE2"]) and d.loc[3, "age"] == 47
+    assert d.loc[2, "note"] == "50% sure & done"
+    assert ("xls read", "") in actions(out)
+
+
+def test_ods_read_and_sheet_choice(tmp_path):
+    df = frame(5)
+    df.loc[2, "PE1"] = np.nan
+    p = tmp_path / "r.ods"
+    with pd.ExcelWriter(p, engine="odf") as w:
+        pd.DataFrame({"x": ["cover sheet"]}).to_excel(w, sheet_name="cover", index=False)
+        df.to_excel(w, sheet_name="data", index=False)
+    out = load_responses(p, make_survey(), sheet="data")
+    assert out.source.format == "ods"
+    np.testing.assert_array_equal(out.data["PE2"].to_numpy(), df["PE2"].to_numpy())
+    assert np.isnan(out.data.loc[3, "PE1"])
+    with pytest.raises(InputError, match="no sheet named 'nope'"):
+        load_responses(p, make_survey(), sheet="nope")
+
+
+def test_ods_sparse_sheet_refused(tmp_path, monkeypatch):
+    """The sparse-sheet guard of .xlsx applies to .ods (limits lowered to keep it small)."""
+    from adoption import readers
+
+    monkeypatch.setattr(readers, "SPARSE_MIN_CELLS", 100)
+    p = tmp_path / "r.ods"
+    df = frame(3)
+    with pd.ExcelWriter(p, engine="odf") as w:
+        df.to_excel(w, index=False)
+        pd.DataFrame({"z": ["stray"]}).to_excel(w, index=False, header=False, startrow=400, startcol=0)
+    with pytest.raises(InputError, match="stray cells"):
+        load_responses(p, make_survey())
+
+
+def test_xls_renamed_csv_and_broken_xls(tmp_path):
+    bad = tmp_path / "r.csv"
+    bad.write_bytes(XLS_FIXTURE.read_bytes())
+    with pytest.raises(InputError, match=r"Rename it to \.xls"):
+        load_responses(bad, make_survey())
+    cut = tmp_path / "r.xls"
+    cut.write_bytes(XLS_FIXTURE.read_bytes()[:1500])
+    with pytest.raises(InputError, match="cannot open this .xls file"):
+        load_responses(cut, make_survey())
+
+
+def _counting_read_sav(monkeypatch, tmp_path, also=None):
+    """Make pyreadstat.read_sav append a line to a file at each call (in any process)."""
+    calls = tmp_path / "calls.txt"
+    real = pyreadstat.read_sav
+
+    def counted(*a, **k):
+        with open(calls, "a") as f:
+            f.write(f"{os.getpid()}\n")
+        if also is not None:
+            also()
+        return real(*a, **k)
+
+    monkeypatch.setattr(pyreadstat, "read_sav", counted)
+    return calls
+
+
+def test_sav_reader_crash_still_caught(tmp_path, monkeypatch):
+    import signal
+
+    p = tmp_path / "r.sav"
+    pyreadstat.write_sav(frame(3), str(p))
+    _counting_read_sav(monkeypatch, tmp_path, also=lambda: os.kill(os.getpid(), signal.SIGSEGV))
+    with pytest.raises(InputError, match="crashes the SPSS/Stata reader"):
+        load_responses(p, make_survey())
+
+
+def test_surveymonkey_numbered_labels(tmp_path):
+    """'5 - Strongly agree' and 'Agree (4)': read when number and label agree with the
+    spec's scale, logged; a contradiction stops loading with both sides named."""
+    text = ("rid,PE1,PE2,EE1,EE2\n"
+            "1,5 - Strongly agree,Agree (4),1. Strongly disagree,3\n"
+            "2,2 - Disagree,Strongly agree (5),3,4\n")
+    out = load_responses(write_csv(tmp_path / "r.csv", text), make_survey())
+    d = out.data
+    assert d.loc[1, "PE1"] == 5.0 and d.loc[1, "PE2"] == 4.0 and d.loc[1, "EE1"] == 1.0
+    assert d.loc[2, "PE1"] == 2.0 and d.loc[2, "PE2"] == 5.0
+    entry = next(e for e in out.log if e.action == "numbered label to number" and e.column == "PE1")
+    assert entry.count == 2 and "'5 - Strongly agree' -> 5" in entry.detail
+    bad = "rid,PE1,PE2,EE1,EE2\n1,1 - Strongly agree,2,3,4\n"
+    with pytest.raises(InputError, match=r"column 'PE1', data row 1: answer '1 - Strongly agree' "
+                                         r"contradicts the spec's scale: the file says 1 but the spec has 5"):
+        load_responses(write_csv(tmp_path / "b.csv", bad), make_survey())
+    odd = "rid,PE1,PE2,EE1,EE2\n1,5 - Totally,2,3,4\n"
+    with pytest.raises(InputError, match="label 'Totally' matches none of the scale's labels"):
+        load_responses(write_csv(tmp_path / "c.csv", odd), make_survey())
+
+

@@ -74,3 +74,57 @@ def test_terminal_summary_of_the_example_run(example_run):
                     "Structural model", "Hypotheses", "Indirect effects", "Group comparisons"]:
         assert heading in text, heading
     assert "analysed" in text and str(example_run.cleaned.flow.rows_analysed) in text
+
+
+def test_spss_and_stata_out(example_run):
+    """responses.sav/.dta: the parquet's rows and values, item wording and scale labels,
+    construct scores with their labels, no PII column."""
+    import numpy as np
+    import pyreadstat
+
+    out, survey = example_run.out_dir, example_run.survey
+    kept = pd.read_parquet(out / "responses.parquet")
+    scores = example_run.structural.composite_scores
+    for name, read in [("responses.sav", pyreadstat.read_sav), ("responses.dta", pyreadstat.read_dta)]:
+        df, meta = read(str(out / name))
+        assert len(df) == len(kept)
+        np.testing.assert_array_equal(df["row"].to_numpy(), kept.index.to_numpy())
+        for item in survey.items:
+            np.testing.assert_array_equal(df[item].to_numpy(), kept[item].to_numpy())
+        for con in survey.constructs:
+            np.testing.assert_allclose(df[f"{con}_score"].to_numpy(), scores[con].to_numpy(),
+                                       rtol=1e-15)  # stored as float64: exact
+            assert ", ".join(survey.constructs[con].items) in meta.column_names_to_labels[f"{con}_score"]
+        first = survey.items[0]
+        wording = survey.constructs[survey.construct_of(first)].items[first]
+        assert meta.column_names_to_labels[first].startswith(wording[:80])
+        labels = meta.variable_value_labels[first]
+        assert {float(k): t for k, t in labels.items()} == {
+            float(k): t for k, t in survey.scale_of(first).labels.items()}
+        assert not {c.lower() for c in df.columns} & {p.lower() for p in survey.pii}
+
+
+def test_tables_workbook_latex_and_model_comparison(example_run):
+    """tables.xlsx holds every tables/*.csv as a sheet with the same values; each has a
+    booktabs .tex; model_comparison.csv puts every fitted structural model side by side."""
+    out = example_run.out_dir
+    csvs = sorted((out / "tables").glob("*.csv"))
+    book = pd.read_excel(out / "tables.xlsx", sheet_name=None)
+    assert len(book) == len(csvs)
+    for p in csvs:
+        sheet = book[p.stem[:31]] if p.stem[:31] in book else None
+        assert sheet is not None, p.stem
+        pd.testing.assert_frame_equal(sheet, pd.read_csv(p), check_dtype=False)
+        tex = p.with_suffix(".tex").read_text()
+        assert "\\toprule" in tex and "\\bottomrule" in tex
+    cmp = pd.read_csv(out / "tables" / "model_comparison.csv")
+    st = example_run.structural
+    models = ["composite", *[f"composite: {a.name}" for a in st.composite.alternatives]]
+    if st.latent is not None:
+        models += ["latent", *[f"latent: {a.name}" for a in st.latent.alternatives]]
+    assert list(cmp.columns) == ["quantity", "kind", *models]
+    fit = cmp.set_index("quantity")
+    assert fit.loc["cfi", "composite"] == st.composite.model_fit.fit["cfi"]
+    est = st.composite.model_fit.estimates
+    reg = est[est["op"] == "~"].iloc[0]
+    assert fit.loc[f"{reg['lhs']} ~ {reg['rhs']}", "composite"] == reg["std.all"]

@@ -650,3 +650,31 @@ def test_rebuild_report_from_a_run_directory(example_run, tmp_path):
     assert set(files) >= {"report.html", "report.docx", "figures/likert.png"}
     with pytest.raises(InputError, match="no results.json"):
         rebuild_report(tmp_path / "nowhere")
+
+
+def test_model_comparison_table(results, dom, written):
+    """Every fitted structural model side by side: fit (lavaan's values) and each path's
+    std.all, from the lavaan reference of the fixture; also in the Word file."""
+    import docx
+
+    ref = json.loads(REFERENCE.read_text())
+    cols = heads(dom, "model-comparison")
+    assert cols == ["Quantity", "composite", "composite: no_stigma", "latent", "latent: no_stigma"]
+    rows = {r[0]: r[1:] for r in table(dom, "model-comparison")}
+    close(rows["cfi"][0], ref["composite_path"]["ML"]["fit"]["cfi"], 3)
+    close(rows["cfi"][2], ref["latent_sem"]["ML"]["fit"]["cfi"], 3)
+    assert [r[0] for r in table(dom, "model-comparison")][:3] == ["chisq", "df", "pvalue"]
+    close(rows["cfi"][1], ref["composite_path"]["ML"]["fit"]["cfi"] - 0.009, 3)
+    close(rows["chisq"][0], ref["composite_path"]["ML"]["fit"]["chisq"], 2)
+    paths = []
+    for form, j in (("composite_path", 0), ("latent_sem", 2)):
+        for r in ref[form]["ML"]["estimates"]:
+            if r["op"] == "~":
+                close(rows[f"{r['rhs']} → {r['lhs']} (β)"][j], r["std.all"], 3)
+                paths.append(f"{r['rhs']} → {r['lhs']} (β)")
+    assert len(paths) >= 10
+    # the alternative's parameter table is not in this fixture: its paths are empty
+    assert rows[paths[0]][1] == "–"
+    out, _ = written
+    doc = docx.Document(str(out / "report.docx"))
+    assert any([c.text for c in t.rows[0].cells] == cols for t in doc.tables)

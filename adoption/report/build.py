@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from adoption.figures.format import format_int, is_number
+from adoption.fitview import model_comparison_frame
 from adoption.report import ordinal_tables as OT
 from adoption.report import tables as T
 from adoption.report import tables_paper as P
@@ -276,6 +277,8 @@ def structural_section(results: Mapping[str, Any], labels: Mapping[str, str]) ->
     b: list = []
     _add(b, T.structural_fit({MODELS[k][0].upper() + MODELS[k][1:]: m for k, m in models.items()}),
          "Fit of the structural models")
+    b.append(Heading("Comparison of the fitted models"))
+    _add(b, T.model_comparison(model_comparison_frame(results)), "Comparison of the fitted models")
     b.append(Heading("Hypotheses"))
     _add(b, T.hypotheses(results.get("hypotheses"), T.beta_intervals(models.get("composite"))),
          "Hypothesis tests")

@@ -400,6 +400,44 @@ BETA_CI_NOTE = ("95% CI of β: bootstrap percentile interval of the standardised
                 "(resampled std.all); no delta-method SE of β is computed.")
 
 
+#: how each fit measure of the model comparison is shown: (formatter, digits)
+_COMPARISON_FORMAT = {"chisq": (format_number, 2), "df": (None, 0), "pvalue": (None, 3),
+                      "aic": (format_number, 1), "bic": (format_number, 1)}
+
+
+def _comparison_cell(quantity: str, kind: str, v) -> str:
+    if kind != "fit":
+        return format_number(v, 3)  # a std.all can exceed 1 (a suppressor): leading zero kept
+    role = quantity.removesuffix(".scaled").removesuffix(".robust")
+    if role == "df":
+        return format_int(v) if is_number(v) and float(v).is_integer() else format_number(v, 2)
+    if role == "pvalue":
+        return format_p_value(v)
+    fmt, digits = _COMPARISON_FORMAT.get(role, (format_bounded, 3))
+    return fmt(v, digits)
+
+
+def model_comparison(frame) -> Table | None:
+    """Every fitted structural model side by side: the fit values shown for the run's
+    estimator (lavaan names) and each path's standardised estimate (std.all).
+
+    ``frame`` is :func:`adoption.fitview.model_comparison_frame` of the results."""
+    if frame is None or len(frame) == 0:
+        return None
+    models = [c for c in frame.columns if c not in ("quantity", "kind")]
+    rows = []
+    for r in frame.to_dict("records"):
+        q, kind = r["quantity"], r["kind"]
+        label = q if kind == "fit" else arrow(*[x.strip() for x in q.split("~", 1)]) + " (β)"
+        rows.append((label, *[_comparison_cell(q, kind, r[m]) for m in models]))
+    note = ("Fit measures under lavaan's fitMeasures() names (under MLM/MLR the scaled test "
+            "and robust indices); paths are completely standardised estimates (lavaan std.all); "
+            f"{MISSING} where a model has no such path. Composite: path model on construct means; "
+            "latent: full SEM; an alternative is named after the form it was fitted in.")
+    return Table("model-comparison", "Comparison of the fitted structural models",
+                 ("Quantity", *models), tuple(rows), note)
+
+
 def coefficients(model: Mapping[str, Any], key: str, label: str) -> Table | None:
     """Regression coefficients: b, SE, beta, p, the 95% CI of b and, when the model was
     bootstrapped, the 95% CI of beta."""

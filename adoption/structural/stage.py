@@ -55,6 +55,9 @@ class Alternative:
     fit: dict
     comparison: dict
     warnings: tuple[str, ...] = ()
+    #: its parameter table (lavaan's parameterEstimates() columns), for the comparison
+    #: of every model's paths (:func:`adoption.fitview.model_comparison_frame`)
+    estimates: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -110,7 +113,8 @@ class ModelResults:
             "total_indirect": rows("total_indirect"), "total": rows("total"),
             "modification_indices": self.modification_indices,
             "alternatives": [{"name": a.name, "syntax": a.syntax, "fit": a.fit,
-                              "comparison": a.comparison, "warnings": list(a.warnings)}
+                              "comparison": a.comparison, "warnings": list(a.warnings),
+                              "estimates": a.estimates}
                              for a in self.alternatives],
             "bootstrap": self.bootstrap, "warnings": list(self.warnings),
         }
@@ -318,7 +322,7 @@ def _fit_alternatives(survey: Survey, main: ModelFit, fit_syntax: Callable[[str]
             by_construction = alt_paths <= main_paths or main_paths <= alt_paths
             comparison = comparison_dict(compare_models(main, mf, check_nesting=not by_construction))
         out.append(Alternative(name=name, syntax=nested, fit=mf.fit, comparison=comparison,
-                               warnings=tuple(mf.warnings)))
+                               warnings=tuple(mf.warnings), estimates=mf.estimates))
     return tuple(out)
 
 
