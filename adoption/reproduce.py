@@ -15,8 +15,9 @@ and compares. What "reproduced" means, file by file:
   recorded SHA-256 (a file edited, deleted or added after the run is named); then the
   rerun must write the same bytes. The writers make that possible: SVG ids and dates and
   the ZIP dates inside report.docx are fixed, PNG and CSV carry no clock. Two
-  exceptions: ``*.parquet`` files count as the same when they hold the same table
-  (columns, types, values), since their bytes name the pyarrow version; with ``--rtol``
+  exceptions: ``*.parquet``, ``tables.xlsx``, ``responses.sav`` and ``.dta`` count as the
+  same when they hold the same tables (columns, types, values, labels), since their bytes
+  carry the writer's version or clock; with ``--rtol``
   above 0, CSV files are compared cell by cell (numbers within ``rtol``), and the
   report and figures, which show the results' numbers rounded, are not compared.
 * a run directory without ``manifest.json`` (written before it existed): only
@@ -319,7 +320,7 @@ def compare_files(run_dir: Path, manifest: dict[str, str], rerun_dir: Path, *,
             continue
         elif rtol and _SHOWN.fullmatch(name):
             skipped.append(name)
-        elif name.endswith(".parquet") and _same_table(run_dir / name, rerun_dir / name):
+        elif name.endswith(_BY_CONTENT) and _same_table(run_dir / name, rerun_dir / name):
             continue
         elif rtol and name.endswith(".csv") and _same_csv(run_dir / name, rerun_dir / name, rtol):
             continue
@@ -328,11 +329,41 @@ def compare_files(run_dir: Path, manifest: dict[str, str], rerun_dir: Path, *,
     return diffs, skipped
 
 
-def _same_table(a: Path, b: Path) -> bool:
+#: Files whose bytes carry the writer's clock or version (Parquet names pyarrow's version,
+#: .xlsx its save time, .sav and .dta their creation time): compared by content.
+_BY_CONTENT = (".parquet", ".xlsx", ".sav", ".dta")
+
+
+def _read_tables(path: Path) -> list:
+    """The tables a file holds, with the labels that are part of its content."""
     import pandas as pd
 
-    x, y = pd.read_parquet(a), pd.read_parquet(b)
-    return list(x.dtypes.astype(str)) == list(y.dtypes.astype(str)) and x.equals(y)
+    if path.suffix == ".parquet":
+        return [pd.read_parquet(path)]
+    if path.suffix == ".xlsx":
+        return list(pd.read_excel(path, sheet_name=None).items())
+    import pyreadstat
+
+    read = pyreadstat.read_sav if path.suffix == ".sav" else pyreadstat.read_dta
+    df, meta = read(str(path))
+    return [df, meta.column_labels, meta.variable_value_labels]
+
+
+def _same_table(a: Path, b: Path) -> bool:
+    """Whether two files hold the same tables (columns, types, values) and labels."""
+    import pandas as pd
+
+    for x, y in zip(_read_tables(a), _read_tables(b), strict=True):
+        if isinstance(x, tuple):
+            (nx, x), (ny, y) = x, y
+            if nx != ny:
+                return False
+        if isinstance(x, pd.DataFrame):
+            if list(x.dtypes.astype(str)) != list(y.dtypes.astype(str)) or not x.equals(y):
+                return False
+        elif x != y:
+            return False
+    return True
 
 
 def _same_csv(a: Path, b: Path, rtol: float) -> bool:
