@@ -15,26 +15,18 @@ per-group answer table still applies its own variant, ``suppress_small_groups``.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
+
+from adoption.figures.format import is_number
 
 #: Default smallest count of people shown; smaller counts are suppressed.
 SMALL_CELL = 5
 
 #: What a category of fewer than ``k`` respondents is shown as, instead of its text.
 OTHER = "other (suppressed)"
-
-
-def _is_count(value: Any) -> bool:
-    if value is None or isinstance(value, bool):
-        return False
-    try:
-        return math.isfinite(float(value))
-    except (TypeError, ValueError):
-        return False
 
 
 def suppressed_cells(counts: Sequence[Any], threshold: int = SMALL_CELL) -> tuple[set[int], set[int]]:
@@ -50,10 +42,10 @@ def suppressed_cells(counts: Sequence[Any], threshold: int = SMALL_CELL) -> tupl
     >>> suppressed_cells([541, 2, 2])
     ({1, 2}, set())
     """
-    primary = {i for i, c in enumerate(counts) if _is_count(c) and c < threshold}
+    primary = {i for i, c in enumerate(counts) if is_number(c) and c < threshold}
     secondary: set[int] = set()
     if len(primary) == 1:
-        others = [i for i, c in enumerate(counts) if i not in primary and _is_count(c)]
+        others = [i for i, c in enumerate(counts) if i not in primary and is_number(c)]
         if others:
             secondary.add(min(others, key=lambda i: counts[i]))
     return primary, secondary

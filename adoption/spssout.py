@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from adoption.spec import Survey
+from adoption.tablesout import unique_name
 
 #: longest variable name both SPSS (64 bytes) and Stata (32 characters) accept
 MAX_NAME = 32
@@ -49,13 +50,7 @@ def variable_name(name: str, taken: set[str]) -> str:
     base = re.sub(r"[^A-Za-z0-9_]", "_", str(name)).strip("_") or "v"
     if not base[0].isalpha():
         base = "v_" + base
-    base = base[:MAX_NAME]
-    out, k = base, 1
-    while out.lower() in taken:
-        k += 1
-        out = f"{base[:MAX_NAME - len(str(k)) - 1]}_{k}"
-    taken.add(out.lower())
-    return out
+    return unique_name(base, taken, MAX_NAME, "_")
 
 
 def item_value_labels(survey: Survey, item: str) -> dict[float, str]:

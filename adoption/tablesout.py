@@ -28,6 +28,22 @@ MAX_SHEET_NAME = 31
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
 
+def unique_name(base: str, taken: set[str], max_len: int, sep: str) -> str:
+    """``base`` cut to ``max_len`` characters, or with ``sep`` and a number when it is in
+    ``taken`` (compared case-insensitively); the name returned is added to ``taken``.
+
+    >>> taken = set(); unique_name("htmt", taken, 31, "~"), unique_name("HTMT", taken, 31, "~")
+    ('htmt', 'HTMT~2')
+    """
+    base = base[:max_len]
+    name, k = base, 1
+    while name.lower() in taken:
+        k += 1
+        name = f"{base[:max_len - len(str(k)) - len(sep)]}{sep}{k}"
+    taken.add(name.lower())
+    return name
+
+
 def sheet_names(tables: list[str]) -> dict[str, str]:
     """A unique Excel sheet name for each table path (``tables/htmt.csv`` -> ``htmt``):
     forbidden characters replaced, at most 31 characters, a ``~2`` suffix on a clash
@@ -35,13 +51,7 @@ def sheet_names(tables: list[str]) -> dict[str, str]:
     out, taken = {}, set()
     for t in tables:
         base = _SHEET_FORBIDDEN.sub("_", Path(t).stem).strip("'") or "table"
-        base = base[:MAX_SHEET_NAME]
-        name, k = base, 1
-        while name.lower() in taken:
-            k += 1
-            name = f"{base[:MAX_SHEET_NAME - len(str(k)) - 1]}~{k}"
-        taken.add(name.lower())
-        out[t] = name
+        out[t] = unique_name(base, taken, MAX_SHEET_NAME, "~")
     return out
 
 
