@@ -200,7 +200,9 @@ def _speed_run(tmp_path, times: list[str], name: str):
     df = make_data().reset_index(drop=True)
     df["secs"] = times
     p = tmp_path / f"{name}.csv"
-    df.to_csv(p, index=False, sep=";")
+    # comma-separated (a "45,5" is quoted): a ';' file would have its decimal commas read by
+    # the CSV reader already (European CSV detection), and this tests the time parser's own
+    df.to_csv(p, index=False)
     s = make_survey(screening={"min_seconds": 60, "time_column": "secs"})
     return clean(load_responses(p, s), s)
 
