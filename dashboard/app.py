@@ -22,8 +22,9 @@ import streamlit as st  # noqa: E402
 import rundata  # noqa: E402
 from ui import plain  # noqa: E402
 
-# No page_icon: a ":material/...:" icon makes the browser fetch the favicon from
-# fonts.gstatic.com; Streamlit's own favicon is served locally. Nothing on a page may
+# No page_icon and no page icons: a ":material/...:" icon (the current page's icon becomes
+# the favicon) makes the browser fetch it from fonts.gstatic.com; Streamlit's own favicon
+# is served locally. Nothing on a page may
 # make the browser reach outside (tests/test_dashboard_e2e.py records its requests).
 st.set_page_config(page_title="adoption · dashboard", layout="wide")
 
@@ -61,14 +62,13 @@ with st.sidebar:
         st.text("\n".join(f"{name}: {why}" for name, why in skipped))  # plain text: names are not markdown
 
 page = st.navigation([
-    st.Page(HERE / "views" / "overview.py", title="Overview", icon=":material/home:",
-            default=True),
-    st.Page(HERE / "views" / "measurement.py", title="Measurement", icon=":material/straighten:"),
-    st.Page(HERE / "views" / "model.py", title="Model", icon=":material/account_tree:"),
-    st.Page(HERE / "views" / "effects.py", title="Effects", icon=":material/linear_scale:"),
-    st.Page(HERE / "views" / "responses.py", title="Responses", icon=":material/bar_chart:"),
-    st.Page(HERE / "views" / "groups.py", title="Groups", icon=":material/groups:"),
-    st.Page(HERE / "views" / "pls.py", title="PLS-SEM", icon=":material/hub:"),
+    st.Page(HERE / "views" / "overview.py", title="Overview", default=True),
+    st.Page(HERE / "views" / "measurement.py", title="Measurement"),
+    st.Page(HERE / "views" / "model.py", title="Model"),
+    st.Page(HERE / "views" / "effects.py", title="Effects"),
+    st.Page(HERE / "views" / "responses.py", title="Responses"),
+    st.Page(HERE / "views" / "groups.py", title="Groups"),
+    st.Page(HERE / "views" / "pls.py", title="PLS-SEM"),
 ])
 try:
     page.run()

@@ -436,6 +436,9 @@ def test_page_icon_is_served_locally(runs, monkeypatch):
     assert calls
     icons = [kw.get("page_icon") for kw in calls]
     assert all(i is None or not str(i).startswith(":material") for i in icons), icons
+    # the current page's icon becomes the favicon too: no page has a material icon
+    source = (Path(__file__).resolve().parents[1] / "dashboard" / "app.py").read_text()
+    assert not re.search(r"icon=\":material/", source)
 
 
 def test_suppress_small_groups_function():
