@@ -240,3 +240,12 @@ def test_flag_parses(tmp_path, monkeypatch, args, expected):
                                        "--out", str(tmp_path / "r")])
     assert res.exit_code == 0, res.output
     assert seen["options"].std_lv is expected
+
+
+def test_report_methods_name_the_scale(runs):
+    from adoption.report.build import methods_section
+
+    d, std, default = runs
+    assert "variances fixed at 1, all loadings free" in (d / "std" / "report.html").read_text()
+    assert "std.lv" in repr(methods_section(std))
+    assert "std.lv" not in repr(methods_section(default))
