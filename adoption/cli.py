@@ -50,6 +50,10 @@ def run(spec: Optional[Path] = typer.Argument(None, help="Survey spec (YAML). De
             "as ordered categories). Default: the spec's 'estimator', else ML."),
         parameterization: str = typer.Option("delta", "--parameterization",
                                              help="WLSMV/ULSMV: delta (default) or theta."),
+        std_lv: Optional[bool] = typer.Option(
+            None, "--std-lv/--no-std-lv", help="lavaan's std.lv for the CFA and the latent SEM: "
+            "latent variances fixed at 1, every loading free (std.all and fit unchanged). "
+            "Default: the spec's 'std_lv', else off. Not for the multi-group fits."),
         bootstrap: int = typer.Option(5000, "--bootstrap", help="Bootstrap draws for indirect effects "
                                       f"(0 to {pipeline.MAX_BOOTSTRAP:,})."),
         seed: int = typer.Option(20261125, "--seed", help="Random seed (bootstrap)."),
@@ -96,7 +100,7 @@ def run(spec: Optional[Path] = typer.Argument(None, help="Survey spec (YAML). De
                               pipeline.RunOptions(estimator=est, bootstrap=bootstrap, seed=seed,
                                                   groups=groups, bootstrap_latent=bootstrap_latent,
                                                   parameterization=parameterization,
-
+                                                  std_lv=std_lv,
                                                   methods=methods, pls_bootstrap=pls_bootstrap),
                               step=lambda s: status.update(s + " ..."), id_map=id_map)
     summary.print_run(out, result)

@@ -40,7 +40,7 @@ invariance literature. *Organizational Research Methods*, 3, 4-70.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -257,8 +257,16 @@ class GroupResults:
 
 
 # --------------------------------------------------------------------------- stage
+#: Said in each comparison's warnings when the run asks for std.lv.
+STD_LV_GROUPS_NOTE = ("std.lv is not supported for multi-group models: the invariance "
+                      "sequence and the multi-group paths are fitted with the first loading "
+                      "of each factor fixed at 1 (lavaan's default). Their fit, tests and "
+                      "std.all are the same as under std.lv; only unstandardised loadings "
+                      "and latent (co)variances are on another scale.")
+
+
 def run_groups(cleaned: CleanedResponses, survey: Survey, estimator: str = "ML",
-               step=lambda s: None) -> GroupResults:
+               step=lambda s: None, std_lv: bool = False) -> GroupResults:
     """Compare the spec's groups: sizes, measurement invariance, multi-group paths.
 
     Parameters
@@ -269,6 +277,8 @@ def run_groups(cleaned: CleanedResponses, survey: Survey, estimator: str = "ML",
         difference tests are Satorra-Bentler (2001) scaled (lavaan's ``lavTestLRT``), the
         SEs robust, and the invariance decision uses the robust CFI and RMSEA.
     step : progress callback.
+    std_lv : the run's std.lv; multi-group fits do not support it, and each
+        comparison's warnings say so (:data:`STD_LV_GROUPS_NOTE`).
 
     Returns
     -------
@@ -289,7 +299,10 @@ def run_groups(cleaned: CleanedResponses, survey: Survey, estimator: str = "ML",
         step(f"group comparisons: {g.label or g.column}")
         # the file's value labels and the spec's, as the loader reconciled them
         g = g.model_copy(update={"labels": cleaned.category_labels.get(g.column, g.labels)})
-        out[g.column] = _compare(cleaned.data, survey, g, estimator)
+        comp = _compare(cleaned.data, survey, g, estimator)
+        if std_lv:
+            comp = replace(comp, warnings=(STD_LV_GROUPS_NOTE, *comp.warnings))
+        out[g.column] = comp
     return GroupResults(comparisons=out, estimator=estimator,
                         min_group_size=survey.min_group_size)
 

@@ -85,12 +85,19 @@ class ItemEstimation:
         'listwise' or 'pairwise' (ordinal).
     parameterization : 'delta' or 'theta' (ordinal only).
     notes : what was done instead of what the spec asked, in plain words.
+    std_lv : lavaan's ``std.lv = TRUE``: every latent variance (a factor's residual
+        variance when it is regressed) fixed at 1 and the first loadings freed, in
+        place of the first loading fixed at 1. Only the latent variables' scale
+        changes: std.all, the fit measures and the reliability figures computed from
+        std.all (omega, CR, AVE) are identical; the unstandardised loadings and the
+        latent (co)variances and regressions (est, se) differ.
     """
 
     estimator: str
     missing: str
     parameterization: str = "delta"
     notes: tuple[str, ...] = ()
+    std_lv: bool = False
 
     @property
     def ordinal(self) -> bool:
@@ -100,20 +107,21 @@ class ItemEstimation:
         """Fit ``syntax`` to the items in ``data`` this way."""
         if self.ordinal:
             return fit_ordinal(syntax, data, estimator=self.estimator, missing=self.missing,
-                               parameterization=self.parameterization)
+                               parameterization=self.parameterization, std_lv=self.std_lv)
         if self.missing == "listwise":
-            return fit_model(syntax, data, estimator=self.estimator)
-        return fit_model(syntax, data, estimator=self.estimator, missing=self.missing)
+            return fit_model(syntax, data, estimator=self.estimator, std_lv=self.std_lv)
+        return fit_model(syntax, data, estimator=self.estimator, missing=self.missing,
+                         std_lv=self.std_lv)
 
 
 def item_estimation(estimator: str, spec_missing: str,
-                    parameterization: str = "delta") -> ItemEstimation:
+                    parameterization: str = "delta", std_lv: bool = False) -> ItemEstimation:
     """The item models' estimation from the run's estimator and the spec's ``missing``.
 
     Under WLSMV/ULSMV: listwise stays listwise, pairwise is lavaan's ``missing =
     "pairwise"``, and FIML (an ML method) becomes pairwise, said in ``notes``. Under
     ML/MLM/MLR: ``missing: pairwise`` is refused (lavaan has it for the ordinal
-    estimators only).
+    estimators only). ``std_lv``: see :class:`ItemEstimation`.
     """
     est = estimator.upper()
     if parameterization not in PARAMETERIZATIONS:
@@ -124,13 +132,13 @@ def item_estimation(estimator: str, spec_missing: str,
                              f"under {est} use listwise or fiml.")
         if parameterization != "delta":
             raise InputError(f"--parameterization {parameterization} is for WLSMV/ULSMV, not {est}.")
-        return ItemEstimation(est, spec_missing)
+        return ItemEstimation(est, spec_missing, std_lv=std_lv)
     if spec_missing == "fiml":
-        return ItemEstimation(est, "pairwise", parameterization, (
+        return ItemEstimation(est, "pairwise", parameterization, std_lv=std_lv, notes=(
             f"The spec asks for FIML, an ML method; under {est} the CFA and the latent SEM use "
             "pairwise available answers instead (lavaan's missing = \"pairwise\"); the "
             "composite model keeps FIML.",))
-    return ItemEstimation(est, spec_missing, parameterization)
+    return ItemEstimation(est, spec_missing, parameterization, std_lv=std_lv)
 
 
 def composite_missing(spec_missing: str) -> str:

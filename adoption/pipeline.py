@@ -61,6 +61,8 @@ class RunOptions:
     methods: tuple[str, ...] | None = None
     #: PLS bootstrap draws; None: the spec's ``pls.bootstrap``.
     pls_bootstrap: int | None = None
+    #: lavaan's std.lv for the CFA and the latent SEM; None: the spec's ``std_lv``
+    std_lv: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -138,19 +140,21 @@ def run(spec: str | Path, data: str | Path | None = None, out: str | Path | None
     description = describe(cleaned, survey)
     step("measurement model: reliability, EFA, CFA")
     estimator = resolve_estimator(options.estimator, survey.estimator, survey.ordinal)
-    item_est = item_estimation(estimator, survey.missing.method, options.parameterization)
+    std_lv = survey.std_lv if options.std_lv is None else options.std_lv
+    item_est = item_estimation(estimator, survey.missing.method, options.parameterization, std_lv)
     constructs = {name: list(c.items) for name, c in survey.constructs.items()}
     measurement = measure(cleaned.data, constructs, estimator=estimator, seed=options.seed,
                           missing=item_est.missing, syntax=survey.measurement_syntax(),
                           scales={k: list(v) for k, v in survey.scales.items()},
                           n_factors=survey.efa.n_factors, parallel=survey.efa.parallel,
-                          parameterization=options.parameterization)
+                          parameterization=options.parameterization, std_lv=std_lv)
     structural = None
     if survey.structural.strip():
         structural = fit_structural(cleaned, survey, estimator=estimator,
                                     bootstrap=options.bootstrap, seed=options.seed, step=step,
                                     bootstrap_latent=options.bootstrap_latent,
-                                    parameterization=options.parameterization)
+                                    parameterization=options.parameterization,
+                                    std_lv=std_lv)
     else:
         step("structural model: none in the spec (a measurement-only study); stage skipped")
     methods = options.methods or survey.methods
@@ -164,7 +168,7 @@ def run(spec: str | Path, data: str | Path | None = None, out: str | Path | None
     skip_groups = item_est.ordinal and options.groups and bool(survey.groups)
     if skip_groups:
         ordinal["warnings"].append(ORDINAL_GROUPS_NOTE)
-    groups = (run_groups(cleaned, survey, estimator=estimator, step=step)
+    groups = (run_groups(cleaned, survey, estimator=estimator, step=step, std_lv=std_lv)
               if options.groups and survey.groups and structural is not None and not skip_groups
               else None)
 
@@ -184,7 +188,7 @@ def run(spec: str | Path, data: str | Path | None = None, out: str | Path | None
         "options": {"estimator": estimator, "bootstrap": options.bootstrap,
                     "seed": options.seed, "groups": options.groups,
                     "bootstrap_latent": options.bootstrap_latent,
-                    "parameterization": options.parameterization,
+                    "parameterization": options.parameterization, "std_lv": std_lv,
                     "methods": ["cbsem", *(["pls"] if pls else [])]},
         "ordinal": ordinal_dict(ordinal),
         "sample": cleaned.flow.to_dict(),

@@ -256,7 +256,8 @@ def reproduce(run_dir: str | Path, *, rtol: float = 0.0) -> ReproduceReport:
     options = RunOptions(estimator=str(opts["estimator"]), bootstrap=int(opts["bootstrap"]),
                          seed=int(opts["seed"]), groups=bool(opts.get("groups", True)),
                          bootstrap_latent=int(opts.get("bootstrap_latent", 0)),
-                         parameterization=str(opts.get("parameterization", "delta")))
+                         parameterization=str(opts.get("parameterization", "delta")),
+                         std_lv=bool(opts.get("std_lv", False)))
     result = run(spec_path, input_path, out=None, options=options)
     # the rerun was given the path as found; it writes and compares the path as recorded
     result.results["input"]["path"] = recorded["input"]["path"]
@@ -273,7 +274,8 @@ def reproduce(run_dir: str | Path, *, rtol: float = 0.0) -> ReproduceReport:
     return ReproduceReport(
         run_dir=d, spec_path=spec_path, input_path=input_path, input_sha256=now,
         options={"estimator": options.estimator, "bootstrap": options.bootstrap, "seed": options.seed,
-                 "groups": options.groups, "bootstrap_latent": options.bootstrap_latent},
+                 "groups": options.groups, "bootstrap_latent": options.bootstrap_latent,
+                 "std_lv": options.std_lv},
         values_compared=n_values, numbers_compared=n_numbers, differences=tuple(diffs),
         version_recorded=recorded.get("adoption_version"), version_now=__version__,
         files_compared=0 if manifest is None else len(set(manifest) - {"results.json"}) - len(skipped),

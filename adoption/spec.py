@@ -349,6 +349,10 @@ class Survey(_Frozen):
     small_cell: int = SMALL_CELL
     #: the run's estimator when --estimator is not given (ML, MLM, MLR, WLSMV, ULSMV)
     estimator: Literal[ESTIMATORS] | None = None  # type: ignore[valid-type]
+    #: lavaan's ``std.lv``: latent variances fixed at 1 (first loadings free) in the CFA
+    #: and the latent SEM, when --std-lv is not given; std.all, fit and reliability are
+    #: unchanged, unstandardised loadings and latent (co)variances are on the new scale
+    std_lv: bool = False
     #: items as ordered categories: true (all items; WLSMV unless ``estimator`` says
     #: ULSMV) or a list of items (refused: mixed indicators are not supported yet)
     ordinal: bool | list[str] = False

@@ -150,7 +150,7 @@ def test_reproduce_a_run(mini, monkeypatch):
     assert report.ok, format_report(report)
     assert report.numbers_compared > 100
     assert report.options == {"estimator": "ML", "bootstrap": 20, "seed": 7, "groups": True,
-                              "bootstrap_latent": 0}
+                              "bootstrap_latent": 0, "std_lv": False}
     assert "reproduced: all" in format_report(report)
 
 

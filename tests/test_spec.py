@@ -45,6 +45,12 @@ def test_names_with_dots_and_a_slider_scale_load(tmp_path):
     assert len(s.scale_of("B.1").points) == 101
 
 
+def test_std_lv_key(tmp_path):
+    """lavaan's std.lv as a spec key (issue 19): off unless the spec says ``std_lv: true``."""
+    assert load_spec(write(tmp_path, GOOD)).std_lv is False
+    assert load_spec(write(tmp_path, GOOD + "std_lv: true\n")).std_lv is True
+
+
 def test_construct_as_plain_list(tmp_path):
     s = load_spec(write(tmp_path, "title: t\nconstructs:\n  PE: [PE1, PE2]\n  EE: [EE1, EE2]\n"))
     assert s.items == ["PE1", "PE2", "EE1", "EE2"]
@@ -64,6 +70,7 @@ def test_example_spec_loads():
     (GOOD.replace("reverse: [A2]", "reverse: [A9]"), "reverses 'A9', which is not one of its items"),
     (GOOD.replace("B: {items: [B1, B2, B3]", "B: {items: [B1, B2, A1]"), "item 'A1' is listed under both"),
     (GOOD.replace("title: t", "title: t\nunknown_key: 1"), "key 'unknown_key': Extra inputs"),
+    (GOOD + "std_lv: maybe\n", "key 'std_lv': Input should be a valid boolean"),
     (GOOD.replace("max: 5,", "max: 0,"), "key 'scale': scale max"),
     (GOOD.replace('"A -> B (+)"', '"A causes B"'), "should read like 'HAB -> WIL"),
     ("- just\n- a list\n", "must be a YAML mapping"),

@@ -272,7 +272,8 @@ def measure(items: pd.DataFrame, constructs: dict[str, list[str]],
             estimator: str = "ML", seed: int = 20261125,
             missing: str = "listwise", syntax: str | None = None,
             scales: dict[str, list[str]] | None = None, n_factors: int | None = None,
-            parallel: str = "smc", parameterization: str = "delta") -> MeasurementResults:
+            parallel: str = "smc", parameterization: str = "delta",
+            std_lv: bool = False) -> MeasurementResults:
     """Run the measurement stage.
 
     Parameters
@@ -308,6 +309,14 @@ def measure(items: pd.DataFrame, constructs: dict[str, list[str]],
     parallel : {"smc", "pca"}
         Which parallel-analysis count sets the EFA's factors when ``n_factors`` is not
         given: common factors (SMC-reduced matrix) or principal components.
+    parameterization : {"delta", "theta"}
+        WLSMV/ULSMV only.
+    std_lv : bool
+        lavaan's ``std.lv = TRUE`` for both CFAs: latent variances fixed at 1 and every
+        loading free. std.all, the fit measures, omega, CR and AVE (from std.all) and
+        the factor correlations are identical to the default (first loading fixed at
+        1); the unstandardised loadings and latent (co)variances (``est``, ``se``) in
+        ``cfa_estimates`` are on the new scale.
 
     Returns
     -------
@@ -349,7 +358,7 @@ def measure(items: pd.DataFrame, constructs: dict[str, list[str]],
 
     # CFA measurement model and the one-factor model
     syntax = syntax or cfa_syntax(constructs)
-    how = ItemEstimation(estimator, missing, parameterization)
+    how = ItemEstimation(estimator, missing, parameterization, std_lv=std_lv)
     cfa_fit, est, s_obs = _fit("CFA", syntax, data, how, warns)
     one_fit, _, _ = _fit("One-factor CFA", f"{COMMON_FACTOR} =~ {' + '.join(cols)}", data,
                          how, warns)

@@ -392,6 +392,9 @@ def methods_section(results: Mapping[str, Any]) -> Section:
     if opts.get("parameterization") and (results.get("ordinal") or {}).get("ordinal"):
         pairs.append(("Items", "ordered categories (polychoric correlations, "
                       f"{opts['parameterization']} parameterization)"))
+    if opts.get("std_lv"):
+        pairs.append(("Scale of the latent variables", "variances fixed at 1, all loadings free "
+                      "(lavaan's std.lv; the group comparisons fix the first loadings)"))
     for k, name in MODELS.items():
         m = st.get(k) if isinstance(st.get(k), Mapping) else None
         if not m:

@@ -30,7 +30,7 @@ from adoption.errors import InputError
 from adoption.jsonable import to_jsonable
 from adoption.pls.quality import full_collinearity_vif
 from adoption.sem.compare import ModelComparison, compare_models
-from adoption.sem.engine import LeanRefit, ModelFit, fit_model
+from adoption.sem.engine import LeanRefit, ModelFit
 from adoption.sem.modindices import modification_indices
 from adoption.sem.syntax import parse_model
 from adoption.ordinal import (COMPOSITE_NOTE, ItemEstimation, composite_missing, is_ordinal,
@@ -186,12 +186,8 @@ def composite_scores(data: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, 
 # pieces
 # -------------------------------------------------------------------------------------
 def _fit(syntax: str, data: pd.DataFrame, estimator: str, missing: str,
-         parameterization: str = "delta") -> ModelFit:
-    if is_ordinal(estimator):
-        return ItemEstimation(estimator, missing, parameterization).fit(syntax, data)
-    if missing == "listwise":
-        return fit_model(syntax, data, estimator=estimator)
-    return fit_model(syntax, data, estimator=estimator, missing=missing)
+         parameterization: str = "delta", std_lv: bool = False) -> ModelFit:
+    return ItemEstimation(estimator, missing, parameterization, std_lv=std_lv).fit(syntax, data)
 
 
 def nested_alternative(main: str, alternative: str) -> str:
@@ -294,7 +290,8 @@ def _free_paths(syntax: str) -> set[tuple[str, str]]:
 
 def _fit_alternatives(survey: Survey, main: ModelFit, fit_syntax: Callable[[str], str],
                       data: pd.DataFrame, estimator: str, missing: str,
-                      parameterization: str = "delta") -> tuple[Alternative, ...]:
+                      parameterization: str = "delta", std_lv: bool = False
+                      ) -> tuple[Alternative, ...]:
     """Fit each alternative and compare it with the main model (``lavTestLRT``).
 
     When one model's free paths are a subset of the other's (the usual case: a path
@@ -306,7 +303,7 @@ def _fit_alternatives(survey: Survey, main: ModelFit, fit_syntax: Callable[[str]
     for name, alt in survey.alternatives.items():
         written = nested_alternative(survey.structural, alt)
         nested = fit_syntax(written)
-        mf = _fit(nested, data, estimator, missing, parameterization)
+        mf = _fit(nested, data, estimator, missing, parameterization, std_lv)
         comparison: dict = {}
         if mf.converged and is_ordinal(estimator):
             comparison = {f"{m}.diff": mf.fit.get(m, np.nan) - main.fit.get(m, np.nan)
@@ -436,7 +433,7 @@ def fit_structural(cleaned: CleanedResponses, survey: Survey, *, estimator: str 
                    bootstrap: int = 5000, seed: int = 20261125, latent: bool = True,
                    n_jobs: int = 2, step: Callable[[str], None] = lambda s: None,
                    bootstrap_latent: int = 0, scheduler: str | None = None,
-                   parameterization: str = "delta") -> StructuralResults:
+                   parameterization: str = "delta", std_lv: bool = False) -> StructuralResults:
     """Fit the spec's structural model as a composite path model and as a latent SEM.
 
     Parameters
@@ -460,6 +457,12 @@ def fit_structural(cleaned: CleanedResponses, survey: Survey, *, estimator: str 
     scheduler : dask scheduler address for the latent refits (see
         :func:`adoption.parallel.run_tasks`).
     parameterization : 'delta' or 'theta' (ordinal estimators only).
+    std_lv : lavaan's ``std.lv = TRUE`` for the latent SEM and its alternatives (and
+        its bootstrap refits): latent variances, or a regressed factor's residual
+        variance, fixed at 1 and every loading free. std.all, the fit measures and the
+        standardised effects are identical to the default; the unstandardised loadings,
+        latent (co)variances and latent regressions (est, se, unstandardised effects)
+        are on the new scale. The composite model has no latent variable: unchanged.
 
     Returns
     -------
@@ -469,7 +472,7 @@ def fit_structural(cleaned: CleanedResponses, survey: Survey, *, estimator: str 
         raise InputError("The spec has no 'structural' model: add the hypothesised paths, "
                          "e.g. 'WIL ~ HAB + COM'.")
     missing = survey.missing.method
-    item_est = item_estimation(estimator, missing, parameterization)
+    item_est = item_estimation(estimator, missing, parameterization, std_lv)
     comp_notes = [COMPOSITE_NOTE] if item_est.ordinal else []
     if item_est.ordinal:
         estimator, missing = "ML", composite_missing(missing)
@@ -495,7 +498,7 @@ def fit_structural(cleaned: CleanedResponses, survey: Survey, *, estimator: str 
         lmf = item_est.fit(lsyntax, items)
         lalts = _fit_alternatives(survey, lmf, lambda s: survey.measurement_syntax() + "\n" + s,
                                   items, item_est.estimator, item_est.missing,
-                                  parameterization) if lmf.converged else ()
+                                  parameterization, std_lv) if lmf.converged else ()
         lboot, note = None, ["bootstrap intervals are computed for the composite model; "
                              "the latent model's effects use the delta method."]
         if item_est.ordinal:
