@@ -71,6 +71,11 @@ class ModelFit:
         One row per parameter as ``lavaan::parameterEstimates(fit, standardized=TRUE)``:
         lhs, op, rhs, label, est, se, z, pvalue, ci.lower, ci.upper, std.all. Fixed
         parameters (first loadings, fixed-x (co)variances) have se 0 and z/pvalue NaN.
+        Then :data:`adoption.vocabulary.STD_ALL_COLUMNS`: the delta-method se, z,
+        pvalue and interval of std.all from the fit's own ``vcov`` (lavaan's
+        ``standardizedSolution(type = "std.all")``, :mod:`adoption.sem.standardized`),
+        ``:=`` rows included; a fixed first loading has a std.all SE, a constant std.all
+        (a fixed-x variance) SE 0 and z NaN, as in lavaan.
     fit : dict
         lavaan ``fitMeasures()`` names -> float: every name lavaan returns for the fit
         (``fit.measures = "all"``; :func:`adoption.sem.fitdict.fit_measures`), which
