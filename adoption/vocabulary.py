@@ -12,6 +12,13 @@ PARAMETER_COLUMNS: tuple[str, ...] = (
     "lhs", "op", "rhs", "est", "se", "z", "pvalue", "ci.lower", "ci.upper", "std.all",
 )
 
+#: Delta-method inference on ``std.all`` (lavaan's ``se``, ``z``, ``pvalue``, ``ci.lower``,
+#: ``ci.upper`` of ``standardizedSolution(type = "std.all")``), appended to an estimates
+#: table after its ``std.all`` column.
+STD_ALL_COLUMNS: tuple[str, ...] = (
+    "std.all.se", "std.all.z", "std.all.pvalue", "std.all.ci.lower", "std.all.ci.upper",
+)
+
 #: Fit measures reported for every model, named as ``lavaan::fitMeasures()``.
 FIT_MEASURES: tuple[str, ...] = (
     "npar", "chisq", "df", "pvalue", "baseline.chisq", "baseline.df",

@@ -269,8 +269,9 @@ def test_model_page_toggles(runs, monkeypatch):
     assert len(hover) == len(regs)
     assert all("b = " in h and "β = " in h and "SE = " in h and "95% CI" in h for h in hover)
     heads = [list(t.columns) for t in tables(at)]
-    # the composite model's table carries the bootstrap CI of beta too (issue 17)
-    assert ["Path", "b", "SE", "β", "z", "p", "95% CI of b", "95% CI of β"] in heads
+    # the composite model's table carries the bootstrap CI of beta too (issue 17), and the
+    # delta-method SE of beta beside beta (issue 18: standardizedSolution()'s se)
+    assert ["Path", "b", "SE", "β", "SE of β", "z", "p", "95% CI of b", "95% CI of β"] in heads
     assert any("R²" in h for h in heads)
     assert any(h[0] == "Hypothesis" for h in heads)
     labels = [a["text"] for a in fig["layout"]["annotations"]]

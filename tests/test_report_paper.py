@@ -180,7 +180,7 @@ def test_beta_intervals_beside_b(example_run, run_page):
     comp = json.loads((example_run.out_dir / "results.json").read_text())["structural"]["composite"]
     direct = {tuple(r["path"]): r for r in comp["direct"]}
     heads, rows = html_table(run_page, "coefficients-composite")
-    assert heads[-2:] == ["95% CI of b", "95% CI of β"]
+    assert heads[-2:] == ["95% CI of b", "95% CI of β"] and heads[4] == "SE of β"
     regs = [r for r in comp["estimates"] if r["op"] == "~"]
     for row, r in zip(rows, regs):
         d = direct[(r["rhs"], r["lhs"])]
@@ -188,11 +188,20 @@ def test_beta_intervals_beside_b(example_run, run_page):
         assert abs(lo - d["std.all.ci.lower"]) <= 0.005 + 1e-9
         assert abs(hi - d["std.all.ci.upper"]) <= 0.005 + 1e-9
         assert lo <= r["std.all"] <= hi
+        assert abs(float(row[4]) - r["std.all.se"]) <= 0.0005 + 1e-9   # delta-method SE of β
     heads, rows = html_table(run_page, "hypotheses")
-    assert heads[5:7] == ["95% CI of b", "95% CI of β"]
+    assert heads[3:8] == ["β", "SE of β", "p", "95% CI of b", "95% CI of β"]
     assert "bootstrap percentile interval of the standardised coefficient" in run_page
-    # the latent model is not bootstrapped: no interval of beta is claimed for it
-    assert "95% CI of β" not in html_table(run_page, "coefficients-latent")[0]
+    # the latent model is not bootstrapped: its interval of beta is the delta-method one
+    # (issue 18), from the estimates' std.all.ci.lower / .upper
+    lat = json.loads((example_run.out_dir / "results.json").read_text())["structural"]["latent"]
+    heads, rows = html_table(run_page, "coefficients-latent")
+    assert heads[-1] == "95% CI of β" and heads[4] == "SE of β"
+    for row, r in zip(rows, [r for r in lat["estimates"] if r["op"] == "~"]):
+        lo, hi = (shown(x) for x in row[-1].strip("[]").split(", "))
+        assert abs(lo - r["std.all.ci.lower"]) <= 0.005 + 1e-9
+        assert abs(hi - r["std.all.ci.upper"]) <= 0.005 + 1e-9
+    assert "95% CI of β: delta method" in run_page
 
 
 def test_model_names_are_readable(run_page):

@@ -384,7 +384,7 @@ def beta_intervals(model: Mapping[str, Any] | None) -> dict[tuple[str, str], tup
 
     Read from the model's ``direct`` effects (``std.all.ci.lower`` / ``.upper``, the
     percentile interval of the resampled std.all); empty when the model was not
-    bootstrapped (the delta-method SE of β is not computed).
+    bootstrapped (the delta-method interval is then in the estimates, ``std.all.ci.*``).
     """
     out = {}
     for r in (model or {}).get("direct") or []:
@@ -395,9 +395,39 @@ def beta_intervals(model: Mapping[str, Any] | None) -> dict[tuple[str, str], tup
     return out
 
 
-#: Where the interval of β comes from, for table notes.
+#: Where the interval of β comes from, for table notes (bootstrapped model).
 BETA_CI_NOTE = ("95% CI of β: bootstrap percentile interval of the standardised coefficient "
-                "(resampled std.all); no delta-method SE of β is computed.")
+                "(resampled std.all).")
+#: Where the SE (and, without bootstrap, the interval) of β comes from.
+BETA_SE_NOTE = ("SE of β: delta-method standard error of the standardised coefficient "
+                "(as lavaan's standardizedSolution()).")
+BETA_DELTA_CI_NOTE = "95% CI of β: delta method, β ± 1.96 SE of β."
+
+
+def has_beta_se(rows: Sequence[Mapping[str, Any]] | None, prefix: str = "") -> bool:
+    """Whether the rows carry the delta-method SE of β (``<prefix>std.all.se``); results
+    of runs before it was computed, and ordinal (WLSMV) fits, do not."""
+    return any(is_number(r.get(prefix + "std.all.se")) for r in rows or [])
+
+
+def beta_cells(r: Mapping[str, Any], boot: Mapping[tuple[str, str], tuple[Any, Any]] | None,
+               prefix: str = "") -> tuple[str, str]:
+    """(SE of β, 95% CI of β) of one path row: the interval from ``boot`` (see
+    :func:`beta_intervals`) when the model was bootstrapped, else the delta-method one
+    (``<prefix>std.all.ci.lower`` / ``.upper``)."""
+    se = format_number(r.get(prefix + "std.all.se"), 3)
+    if boot:
+        lo, hi = boot.get((str(r.get("lhs")), str(r.get("rhs"))), (None, None))
+    else:
+        lo, hi = r.get(prefix + "std.all.ci.lower"), r.get(prefix + "std.all.ci.upper")
+    return se, interval(lo, hi, bounded=True)
+
+
+def beta_note(boot: bool, delta: bool) -> str:
+    """The table note saying where the SE and the interval of β come from."""
+    parts = ([BETA_SE_NOTE] if delta else []) + \
+        ([BETA_CI_NOTE] if boot else [BETA_DELTA_CI_NOTE] if delta else [])
+    return " ".join(parts)
 
 
 #: how each fit measure of the model comparison is shown: (formatter, digits)
@@ -439,29 +469,31 @@ def model_comparison(frame) -> Table | None:
 
 
 def coefficients(model: Mapping[str, Any], key: str, label: str) -> Table | None:
-    """Regression coefficients: b, SE, beta, p, the 95% CI of b and, when the model was
-    bootstrapped, the 95% CI of beta."""
+    """Regression coefficients: b, SE, beta, its delta-method SE (when the results carry
+    it), z, p, the 95% CI of b and the 95% CI of beta (bootstrap when the model was
+    bootstrapped, else delta method; absent when neither is available)."""
     betas = beta_intervals(model)
+    regs = [r for r in model.get("estimates") or [] if r.get("op") == "~"]
+    delta = has_beta_se(regs)
     rows = []
-    for r in model.get("estimates") or []:
-        if r.get("op") != "~":
-            continue
+    for r in regs:
+        se_beta, ci_beta = beta_cells(r, betas)
         row = (arrow(r.get("lhs"), r.get("rhs")), format_number(r.get("est"), 3),
                format_number(r.get("se"), 3), format_bounded(r.get("std.all")) + stars(r.get("pvalue")),
+               *((se_beta,) if delta else ()),
                format_number(r.get("z")), format_p_value(r.get("pvalue")),
-               f"[{format_number(r.get('ci.lower'), 3)}, {format_number(r.get('ci.upper'), 3)}]")
-        if betas:
-            row += (interval(*betas.get((str(r.get("lhs")), str(r.get("rhs"))), (None, None)),
-                             bounded=True),)
+               f"[{format_number(r.get('ci.lower'), 3)}, {format_number(r.get('ci.upper'), 3)}]",
+               *((ci_beta,) if betas or delta else ()))
         rows.append(row)
     if not rows:
         return None
     note = ("b = unstandardised coefficient; β = standardised coefficient (std.all); "
             "* p < .05, ** p < .01, *** p < .001. Confidence intervals of b from the standard errors.")
-    if betas:
-        note += " " + BETA_CI_NOTE
+    if betas or delta:
+        note += " " + beta_note(bool(betas), delta)
     return Table(f"coefficients-{key}", f"Path coefficients of the {label}",
-                 ("Path", "b", "SE", "β", "z", "p", "95% CI of b", *(("95% CI of β",) if betas else ())),
+                 ("Path", "b", "SE", "β", *(("SE of β",) if delta else ()), "z", "p", "95% CI of b",
+                  *(("95% CI of β",) if betas or delta else ())),
                  tuple(rows), note)
 
 
@@ -554,11 +586,15 @@ def hypotheses(rows_in: Sequence[Mapping[str, Any]] | None,
 
     When the rows carry ``latent.std.all`` / ``latent.pvalue`` / ``latent.supported``
     (the same path in the latent model), these are shown too. ``betas`` (see
-    :func:`beta_intervals`) adds the 95% CI of beta in the composite model.
+    :func:`beta_intervals`) gives the bootstrap 95% CI of beta in the composite model;
+    rows carrying ``std.all.se`` (``latent.std.all.se``) add the delta-method SE of beta
+    and, without ``betas``, its delta-method interval.
     """
     if not rows_in:
         return None
     latent = any(is_number(r.get("latent.std.all")) for r in rows_in)
+    delta, delta_l = has_beta_se(rows_in), latent and has_beta_se(rows_in, "latent.")
+    with_ci = bool(betas) or delta
 
     def verdict(sup, sign):
         word = hypothesis_result(sup, sign)
@@ -569,29 +605,32 @@ def hypotheses(rows_in: Sequence[Mapping[str, Any]] | None,
     rows = []
     for r in rows_in:
         raw = r.get("expected_sign")
-        sign = sign_word(raw)
-        cells = [str(r.get("id", "")), arrow(r.get("lhs"), r.get("rhs")), sign,
-                 format_bounded(r.get("std.all")) + stars(r.get("pvalue")), format_p_value(r.get("pvalue")),
+        se_b, ci_b = beta_cells(r, betas)
+        cells = [str(r.get("id", "")), arrow(r.get("lhs"), r.get("rhs")), sign_word(raw),
+                 format_bounded(r.get("std.all")) + stars(r.get("pvalue")),
+                 *([se_b] if delta else []), format_p_value(r.get("pvalue")),
                  f"[{format_number(r.get('ci.lower'), 3)}, {format_number(r.get('ci.upper'), 3)}]",
-                 verdict(r.get("supported"), raw)]
-        if betas:
-            cells.insert(6, interval(*betas.get((str(r.get("lhs")), str(r.get("rhs"))), (None, None)),
-                                     bounded=True))
+                 *([ci_b] if with_ci else []), verdict(r.get("supported"), raw)]
         if latent:
+            se_l, ci_l = beta_cells(r, None, "latent.")
             cells += [format_bounded(r.get("latent.std.all")) + stars(r.get("latent.pvalue")),
-                      format_p_value(r.get("latent.pvalue")), verdict(r.get("latent.supported"), raw)]
+                      *([se_l] if delta_l else []), format_p_value(r.get("latent.pvalue")),
+                      *([ci_l] if delta_l else []), verdict(r.get("latent.supported"), raw)]
         rows.append(tuple(cells))
-    heads = ["Hypothesis", "Path", "Expected", "β", "p", "95% CI of b", "Result"]
+    heads = ["Hypothesis", "Path", "Expected", "β", *(["SE of β"] if delta else []), "p",
+             "95% CI of b", *(["95% CI of β"] if with_ci else []), "Result"]
     note = ("A hypothesis is supported when its path is significant (p < .05) with the expected "
             "sign; a path without an expected sign is only called significant or not. "
             "* p < .05, ** p < .01, *** p < .001.")
-    if betas:
-        heads.insert(6, "95% CI of β")
-        note += " " + BETA_CI_NOTE
+    if with_ci:
+        note += " " + beta_note(bool(betas), delta)
     if latent:
-        heads += ["β (latent)", "p (latent)", "Result (latent)"]
-        note = ("β, p, CI and result from the composite path model; the last three columns from "
-                "the latent-variable model. " + note)
+        heads += ["β (latent)", *(["SE of β (latent)"] if delta_l else []), "p (latent)",
+                  *(["95% CI of β (latent)"] if delta_l else []), "Result (latent)"]
+        note = ("β, p, CI and result from the composite path model; the columns marked "
+                "(latent) from the latent-variable model" +
+                (" (SE and 95% CI of β there by the delta method)" if delta_l else "") +
+                ". " + note)
     text = tuple(i for i, h in enumerate(heads) if h in ("Expected", "Result", "Result (latent)"))
     return Table("hypotheses", "Hypotheses", tuple(heads), tuple(rows), note, stub=2, text=text)
 

@@ -11,6 +11,7 @@ Pure functions:
 * :func:`delta_method_se` - ``sqrt(diag(G V G'))``;
 * :func:`wald_table` - z, p-value and normal-theory interval;
 * :func:`evaluate_expression` - the value of an R-style arithmetic expression;
+* :func:`evaluate_defined` - the values of a sequence of ``:=`` definitions;
 * :func:`defined_parameters` - lavaan's ``:=`` rows of ``parameterEstimates()``.
 """
 
@@ -26,7 +27,8 @@ from scipy import stats
 
 from adoption.errors import InputError
 
-__all__ = ["delta_method_se", "wald_table", "evaluate_expression", "defined_parameters"]
+__all__ = ["delta_method_se", "wald_table", "evaluate_expression", "evaluate_defined",
+           "defined_parameters"]
 
 _FUNCTIONS = {"exp": math.exp, "log": math.log, "sqrt": math.sqrt, "abs": abs,
               "sin": math.sin, "cos": math.cos, "tan": math.tan}
@@ -138,6 +140,23 @@ def _tree(expr: str) -> ast.Expression:
         raise InputError(f"cannot read the expression '{expr}'.") from None
 
 
+def evaluate_defined(defined: Sequence[tuple[str, str]],
+                     env: Mapping[str, float]) -> np.ndarray:
+    """The values of ``:=`` definitions, in order, each able to use earlier names.
+
+    Examples
+    --------
+    >>> evaluate_defined([("ab", "a*b"), ("tot", "ab + c")], {"a": 2, "b": 3, "c": 1})
+    array([6., 7.])
+    """
+    env = dict(env)
+    out = []
+    for name, expr in defined:
+        env[name] = evaluate_expression(expr, env)
+        out.append(env[name])
+    return np.array(out, dtype=float)
+
+
 def defined_parameters(defined: Sequence[tuple[str, str]], values: Mapping[str, float],
                        vcov: np.ndarray, std_values: Mapping[str, float] | None = None,
                        level: float = 0.95) -> pd.DataFrame:
@@ -180,12 +199,7 @@ def defined_parameters(defined: Sequence[tuple[str, str]], values: Mapping[str, 
     theta = np.array([values[k] for k in keys], dtype=float)
 
     def evaluate(th, base: Mapping[str, float]) -> np.ndarray:
-        env = dict(base) | dict(zip(keys, th))
-        out = []
-        for name, expr in defined:
-            env[name] = evaluate_expression(expr, env)
-            out.append(env[name])
-        return np.array(out)
+        return evaluate_defined(defined, dict(base) | dict(zip(keys, th)))
 
     est = evaluate(theta, {})
     grad = np.zeros((len(defined), len(keys)))

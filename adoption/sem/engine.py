@@ -47,8 +47,9 @@ from adoption.sem import fiml
 from adoption.sem import fitdict as fd
 from adoption.sem import fitmeasures as fm
 from adoption.sem import robust as rb
-from adoption.sem.defined import defined_parameters
+from adoption.sem.defined import defined_parameters, evaluate_defined
 from adoption.sem.partable import ParTable, build_partable
+from adoption.sem.standardized import numerical_jacobian, standardized_columns
 from adoption.sem.start import start_values
 from adoption.vocabulary import CONTINUOUS_ESTIMATORS
 from adoption.vocabulary import (OP_COVARIANCE, OP_INTERCEPT, OP_LOADING, OP_REGRESSION,
@@ -70,6 +71,11 @@ class ModelFit:
         One row per parameter as ``lavaan::parameterEstimates(fit, standardized=TRUE)``:
         lhs, op, rhs, label, est, se, z, pvalue, ci.lower, ci.upper, std.all. Fixed
         parameters (first loadings, fixed-x (co)variances) have se 0 and z/pvalue NaN.
+        Then :data:`adoption.vocabulary.STD_ALL_COLUMNS`: the delta-method se, z,
+        pvalue and interval of std.all from the fit's own ``vcov`` (lavaan's
+        ``standardizedSolution(type = "std.all")``, :mod:`adoption.sem.standardized`),
+        ``:=`` rows included; a fixed first loading has a std.all SE, a constant std.all
+        (a fixed-x variance) SE 0 and z NaN, as in lavaan.
     fit : dict
         lavaan ``fitMeasures()`` names -> float: every name lavaan returns for the fit
         (``fit.measures = "all"``; :func:`adoption.sem.fitdict.fit_measures`), which
@@ -511,6 +517,8 @@ def _fit_model(syntax: str, data: pd.DataFrame, estimator: str, fixed_x: bool, m
     # --------------------------------------------------------------- estimate table
     est, r2 = _estimate_table(pt, sem_names, index_of, theta, vc, model, sigma)
     est = _with_defined(pt, est, sem_names, index_of, vc)
+    est = _with_std_inference(pt, est, model, sem_names, index_of, theta, vc)
+    timings["std.all.se"] = time.perf_counter() - t0
 
     # --------------------------------------------------------------- fit measures
     tests = _test_statistics(s, sigma, n, x_idx, x_base)
@@ -606,20 +614,8 @@ def _estimate_table(pt: ParTable, sem_names, index_of, theta, vc, model: _Model,
 
     total_var = _total_variances(model, theta, pt, sigma)
     own = {(r.lhs, r.rhs): e for r, e in zip(pt.rows, est["est"]) if r.op == OP_COVARIANCE}
-    std = []
-    for r, e in zip(pt.rows, est["est"]):
-        if r.op == OP_LOADING:
-            std.append(e * _ratio_sqrt(total_var[r.lhs], total_var[r.rhs]))
-        elif r.op == OP_REGRESSION:
-            std.append(e * _ratio_sqrt(total_var[r.rhs], total_var[r.lhs]))
-        elif r.lhs == r.rhs:
-            std.append(e / total_var[r.lhs] if total_var[r.lhs] != 0 else float("nan"))
-        else:
-            va, vb = own.get((r.lhs, r.lhs)), own.get((r.rhs, r.rhs))
-            std.append(e / math.sqrt(va * vb) if va and vb and va * vb > 0 else float("nan"))
-    for v, e, _, _ in mean_rows:  # intercepts and means: est / sd(v)
-        std.append(e / math.sqrt(total_var[v]) if total_var[v] > 0 else float("nan"))
-    est["std.all"] = std
+    est["std.all"] = _std_all(pt, est["est"].iloc[:len(pt.rows)], total_var,
+                              [(v, e) for v, e, _, _ in mean_rows])
     est = est[list(ESTIMATE_COLUMNS)]
 
     endogenous = {r.rhs for r in pt.rows if r.op == OP_LOADING} | \
@@ -629,6 +625,68 @@ def _estimate_table(pt: ParTable, sem_names, index_of, theta, vc, model: _Model,
         if v in endogenous and (v, v) in own:
             r2[v] = r_squared(own[(v, v)], total_var[v])
     return est, r2
+
+
+def _std_all(pt: ParTable, values, total_var: dict, means=()) -> list[float]:
+    """lavaan's ``std.all`` of the table's rows (values ``values``) and of the ``~1``
+    rows ``means`` ((variable, value) pairs), given every variable's total variance."""
+    own = {(r.lhs, r.rhs): e for r, e in zip(pt.rows, values) if r.op == OP_COVARIANCE}
+    std = []
+    for r, e in zip(pt.rows, values):
+        if r.op == OP_LOADING:
+            std.append(e * _ratio_sqrt(total_var[r.lhs], total_var[r.rhs]))
+        elif r.op == OP_REGRESSION:
+            std.append(e * _ratio_sqrt(total_var[r.rhs], total_var[r.lhs]))
+        elif r.lhs == r.rhs:
+            std.append(e / total_var[r.lhs] if total_var[r.lhs] != 0 else float("nan"))
+        else:
+            va, vb = own.get((r.lhs, r.lhs)), own.get((r.rhs, r.rhs))
+            std.append(e / math.sqrt(va * vb) if va and vb and va * vb > 0 else float("nan"))
+    for v, e in means:  # intercepts and means: est / sd(v)
+        std.append(e / math.sqrt(total_var[v]) if total_var[v] > 0 else float("nan"))
+    return std
+
+
+def _with_std_inference(pt: ParTable, est: pd.DataFrame, model: _Model, sem_names,
+                        index_of, theta, vc, means=None) -> pd.DataFrame:
+    """``est`` with the delta-method columns of ``std.all`` (:data:`STD_ALL_COLUMNS`).
+
+    ``std.all`` of every row, ``:=`` rows included (their expressions evaluated at the
+    standardised labelled parameters, as lavaan's ``lav_standardize_all``), is
+    re-computed by :func:`_std_all` as a function of the free parameters (and, under
+    FIML, of the free intercepts: ``means = (rows, free, nu)`` with ``rows`` the
+    (variable, index in ``nu`` or None) of the ``~1`` rows and ``free`` the indices of
+    the free intercepts, which follow ``theta`` in ``vc``).
+    """
+    k = len(theta)
+
+    def std_of(x):
+        th = x[:k]
+        values = _row_values(pt, sem_names, index_of, th)
+        tv = _total_variances(model, th, pt, model.sigma(th)[0])
+        mrows = []
+        if means is not None:
+            rows, free, nu = means
+            nu = nu.copy()
+            nu[free] = x[k:]
+            mrows = [(v, nu[i] if i is not None else 0.0) for v, i in rows]
+        std = _std_all(pt, values, tv, mrows)
+        if pt.defined:
+            labelled = {}
+            for row, v in zip(pt.rows, std):
+                if row.label and row.label not in labelled:
+                    labelled[row.label] = v
+            std += list(evaluate_defined([(d.lhs, d.rhs) for d in pt.defined], labelled))
+        return np.array(std)
+
+    x0 = theta if means is None else np.concatenate([theta, means[2][means[1]]])
+    try:
+        std0 = std_of(x0)
+        jac = numerical_jacobian(std_of, x0)
+    finally:
+        model.sigma(theta)  # semopy's matrices back at the estimates
+    cols = standardized_columns(std0, jac, vc)
+    return pd.concat([est.reset_index(drop=True), cols], axis=1)
 
 
 def _check_intercepts(pt: ParTable, missing: str) -> None:
@@ -1148,6 +1206,10 @@ def _fit_fiml(pt: ParTable, data: pd.DataFrame, estimator: str, exo_declared,
     mean_rows += [(v, 0.0, 0.0, False) for v in pt.latent]
     est, r2 = _estimate_table(pt, sem_names, index_of, theta, vc, model, sigma, mean_rows)
     est = _with_defined(pt, est, sem_names, index_of, vc)
+    means = ([(v, obs_index[v]) for v in order_obs] + [(v, None) for v in pt.latent],
+             list(free_mu), np.asarray(nu, dtype=float))
+    est = _with_std_inference(pt, est, model, sem_names, index_of, theta, vc_full, means)
+    timings["std.all.se"] = time.perf_counter() - t0
 
     # --------------------------------------------------------------- fit measures
     x_base = [obs_index[v] for v in exo_declared]  # saturated block of the baseline

@@ -39,7 +39,7 @@ from adoption.spec import Survey, formula_names, parse_hypothesis
 from adoption.structural.bootstrap import BootstrapEffects, bootstrap_effects, bootstrap_refit
 from adoption.structural.effects import coefficients_from_estimates, path_effects
 from adoption.structural.paths import PathModel, parse_structural
-from adoption.vocabulary import OP_REGRESSION
+from adoption.vocabulary import OP_REGRESSION, STD_ALL_COLUMNS
 
 #: A modification index at or above this is worth a warning (a chi-square of 1 df at
 #: p < .0016); lavaan users often screen at 3.84, which flags noise in large samples.
@@ -381,13 +381,19 @@ def _model_results(form: str, syntax: str, mf: ModelFit, model: PathModel, data:
                         bootstrap=bootstrap, warnings=tuple(warns + mi_warns))
 
 
+#: The delta-method inference on std.all carried into the hypotheses table.
+STD_ALL_SHOWN = tuple(c for c in STD_ALL_COLUMNS if not c.endswith((".z", ".pvalue")))
+
+
 def hypotheses_table(survey: Survey, composite: ModelResults,
                      latent: ModelResults | None, alpha: float = 0.05) -> pd.DataFrame:
     """Each hypothesis (or, with none in the spec, each structural path) tested.
 
     Columns: ``id, lhs, rhs, expected_sign, est, se, std.all, pvalue, ci.lower, ci.upper,
-    supported`` from the composite model, and ``latent.std.all, latent.pvalue,
-    latent.supported``. A hypothesis is supported when its path is significant at
+    std.all.se, std.all.ci.lower, std.all.ci.upper, supported`` from the composite model
+    (the last three: delta-method SE and interval of std.all, NaN where the estimator
+    gives none), and ``latent.std.all, latent.pvalue, latent.std.all.se,
+    latent.std.all.ci.lower, latent.std.all.ci.upper, latent.supported``. A hypothesis is supported when its path is significant at
     ``alpha`` with the expected sign (any sign where none is given).
     """
     if survey.hypotheses:
@@ -417,9 +423,11 @@ def hypotheses_table(survey: Survey, composite: ModelResults,
             "id": hid, "lhs": y, "rhs": x, "path": f"{x} -> {y}", "expected_sign": sign,
             **{k: (c[k] if c else np.nan) for k in ["est", "se", "std.all", "pvalue",
                                                     "ci.lower", "ci.upper"]},
+            **{k: (c.get(k, np.nan) if c else np.nan) for k in STD_ALL_SHOWN},
             "supported": supported(c, sign),
             "latent.std.all": l["std.all"] if l else np.nan,
             "latent.pvalue": l["pvalue"] if l else np.nan,
+            **{f"latent.{k}": (l.get(k, np.nan) if l else np.nan) for k in STD_ALL_SHOWN},
             "latent.supported": supported(l, sign),
             "note": "" if c else "path not in the fitted model",
         })
