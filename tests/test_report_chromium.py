@@ -205,7 +205,9 @@ def test_report_requests_nothing_from_the_network(report_dir, tmp_path):
     urls, facts = page_requests((report_dir / "report.html").as_uri(), tmp_path)
     assert urls and urls[0].startswith("file:")
     assert external(urls) == []
-    assert facts["plots"] == 3 and facts["svgs"] >= 6 and facts["tables"] >= 20
+    # the Likert chart, three path diagrams (composite, latent, PLS) and the IPMA plot,
+    # and none of them reached outside
+    assert facts["plots"] == 5 and facts["svgs"] >= 6 and facts["tables"] >= 20
 
 
 def test_the_network_check_sees_an_external_request(tmp_path):
@@ -313,7 +315,9 @@ def test_wide_tables_fit_a_landscape_page(run_report, tmp_path):
 
 def test_print_shows_static_figures_without_toolbars(printed):
     assert printed["plotly"] == 0 and printed["modebar"] == 0
-    assert printed["images"] == 3           # Likert chart and two path diagrams (plotly on screen)
+    # one static image for each interactive figure: the Likert chart, the composite and
+    # latent path diagrams, and (the example run fits PLS too) the PLS diagram and the IPMA
+    assert printed["images"] == 5
 
 
 def test_pdf_has_portrait_and_landscape_a4_pages(printed, tmp_path):
