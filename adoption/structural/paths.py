@@ -209,8 +209,13 @@ def parse_structural(syntax: str) -> PathModel:
         raise InputError("model syntax: no regression ('Y ~ X') found; the structural "
                          "model needs at least one.")
     for a, b, lineno in covs:
+        # Y ~ X with Y ~~ X, X exogenous: X would covary with Y's own disturbance, which no
+        # instrument can separate from the path (singular). Between two endogenous variables
+        # the pair can be identified by instruments, so it is left to the fit.
         if b in eqs.get(a, ((),))[0] or a in eqs.get(b, ((),))[0]:
             y, x = (a, b) if b in eqs.get(a, ((),))[0] else (b, a)
+            if x in eqs:
+                continue
             raise InputError(f"model syntax, line {lineno}: '{a} ~~ {b}' adds a covariance to the "
                              f"path '{y} ~ {x}' between the same two variables; the model is not "
                              "identified (singular). Remove one of the two lines.")
