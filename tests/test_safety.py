@@ -174,6 +174,15 @@ def test_previous_run_is_replaced_and_only_it(work, capsys):
     assert hidden == [], hidden  # no temporary folder left by any of these runs
 
 
+def as_previous_version(out: Path) -> None:
+    """Make a run directory as the version before manifests left it: no manifest.json and
+    none of the files that came with it (tables.xlsx, tables/*.tex, responses.sav/.dta)."""
+    (out / MANIFEST).unlink()
+    for p in [out / "tables.xlsx", out / "responses.sav", out / "responses.dta",
+              *(out / "tables").glob("*.tex")]:
+        p.unlink(missing_ok=True)
+
+
 def test_run_directory_of_the_previous_version(work, capsys):
     """A run written before manifest.json is recognised by its layout and replaced;
     with a file outside that layout it is refused."""
@@ -181,9 +190,9 @@ def test_run_directory_of_the_previous_version(work, capsys):
     args = [str(s / "survey.yaml"), "--data", str(s / "data.csv")]
     out = work / "run"
     assert run_main(capsys, *args, "--out", str(out))[0] == 0
-    (out / MANIFEST).unlink()  # as the previous version left it
+    as_previous_version(out)
     assert run_main(capsys, *args, "--out", str(out))[0] == 0
-    (out / MANIFEST).unlink()
+    as_previous_version(out)
     (out / "draft.docx").write_text("mine")
     code, err = run_main(capsys, *args, "--out", str(out))
     refused(code, err, r"is not a run directory")
