@@ -250,8 +250,12 @@ STALE_AFTER_SECONDS = 24 * 3600
 
 
 def _mark(folder: Path) -> None:
-    (folder / TMP_MARKER).write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
-                                                 "started": time.time()}), encoding="utf-8")
+    """Write the writing marker whole or not at all (a kill between creating and filling
+    it would leave an empty marker that names no process)."""
+    part = folder / (TMP_MARKER + ".part")
+    part.write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
+                                "started": time.time()}), encoding="utf-8")
+    os.replace(part, folder / TMP_MARKER)
 
 
 def _alive(pid: int) -> bool:
@@ -273,7 +277,9 @@ def is_stale(folder: Path) -> bool:
     Anything else is never stale."""
     marker = folder / TMP_MARKER
     pid_in_name = re.search(r"\.tmp-(\d+)-[a-z0-9_]{8}$", folder.name)
-    if pid_in_name and not any(folder.iterdir()):  # killed before it wrote its marker
+    # killed before it wrote its marker (or while writing it)
+    only_marker_part = {p.name for p in folder.iterdir()} <= {TMP_MARKER + ".part"}
+    if pid_in_name and only_marker_part:
         return not _alive(int(pid_in_name.group(1)))
     if marker.is_file() and not marker.is_symlink():
         try:
