@@ -12,6 +12,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
+import pandas as pd
+
 from adoption import __version__
 from adoption.clean import CleanedResponses, clean
 from adoption.describe import Description, describe
@@ -80,6 +82,15 @@ class RunResult:
     pls: PLSResults | None = None
     out_dir: Path | None = None
     ordinal: dict[str, Any] | None = None   # the ordinal treatment's tables (ordinal_frames)
+
+
+def construct_scores(cleaned: CleanedResponses, survey: Survey,
+                     structural: StructuralResults | None) -> pd.DataFrame:
+    """The construct scores of a run: the structural stage's, or (a measurement-only
+    study) the item means of each construct."""
+    if structural is None:
+        return composite_scores(cleaned.data, survey)[0]
+    return structural.composite_scores
 
 
 def survey_path(spec: str | Path) -> Path:
@@ -172,8 +183,7 @@ def run(spec: str | Path, data: str | Path | None = None, out: str | Path | None
               if options.groups and survey.groups and structural is not None and not skip_groups
               else None)
 
-    scores = (composite_scores(cleaned.data, survey)[0] if structural is None
-              else structural.composite_scores)
+    scores = construct_scores(cleaned, survey, structural)
     constructs = construct_table(scores,
                                  measurement.reliability.set_index("construct")["alpha"].to_dict())
     results = {
@@ -236,8 +246,7 @@ def write(result: RunResult, out: str | Path, protect: tuple[Path, ...] = ()) ->
     results.json, the tables, responses.parquet, the report and the manifest."""
     structural, measurement, description, cleaned = (result.structural, result.measurement,
                                                      result.description, result.cleaned)
-    scores = (composite_scores(cleaned.data, result.survey)[0] if structural is None
-              else structural.composite_scores)
+    scores = construct_scores(cleaned, result.survey, structural)
     spss = labelled_responses(cleaned.data, scores, result.survey,
                               result.loaded.variable_labels, result.loaded.value_labels)
 
