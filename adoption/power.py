@@ -10,8 +10,8 @@ Not a pipeline stage: a planning tool. For each sample size N and each replicate
    construct's items, reverse-keyed items recoded as ``min + max - x``);
 3. fit the spec's ``structural`` model to the composites by ML, which for a recursive
    model with uncorrelated disturbances and ``fixed.x`` is equation-by-equation OLS
-   (:func:`adoption.structural.bootstrap.estimates_from_moments`; SEs from the expected
-   information, as :func:`~adoption.structural.bootstrap.fit_path_ols`);
+   (:func:`adoption.structural.ols.estimates_from_moments`; SEs from the expected
+   information, as :func:`~adoption.structural.ols.fit_path_ols`);
 4. compute every direct and indirect effect with its delta-method SE
    (:mod:`adoption.structural.effects`), a Wald test and the Wald interval.
 
@@ -53,7 +53,7 @@ from adoption.errors import InputError
 from adoption.parallel import backend_name, run_tasks, task_seeds
 from adoption.simulate import _Model, _population_model
 from adoption.spec import Survey
-from adoption.structural.bootstrap import _implied_cov, estimates_from_moments
+from adoption.structural.ols import estimates_from_moments, implied_cov
 from adoption.structural.effects import EffectDefinition, effect_definitions, evaluate_effects
 from adoption.structural.paths import PathModel, parse_structural
 
@@ -291,7 +291,7 @@ def composite_population(design: PowerDesign) -> dict[str, np.ndarray]:
     -----
     ``Sigma_c = W' C W`` with ``C`` from :func:`ordinal_item_covariance` and ``W`` the
     composite weights; the path model fitted to ``Sigma_c`` by
-    :func:`~adoption.structural.bootstrap.estimates_from_moments` gives the coefficients
+    :func:`~adoption.structural.ols.estimates_from_moments` gives the coefficients
     and std.all values that the replicate estimates converge to as N grows.
     """
     pop = design.population
@@ -367,7 +367,7 @@ def batched_path_inference(S: np.ndarray, nobs: int, model: PathModel,
     Per equation ``b = S_xx^{-1} s_xy``, ``psi = s_yy - s_yx b`` and ``Var(b) = psi / N
     Sigma_xx^{-1}`` with ``Sigma`` the model-implied covariance (expected information,
     lavaan's default for ML); coefficients of different equations are uncorrelated.
-    Identical formulas to :func:`adoption.structural.bootstrap.fit_path_ols`, which
+    Identical formulas to :func:`adoption.structural.ols.fit_path_ols`, which
     ``tests/test_power.py`` checks to 1e-10. Effects: ``se = sqrt(g' V g)``
     (:func:`adoption.structural.effects.delta_method_se`), per sample.
     """
@@ -390,7 +390,7 @@ def batched_path_inference(S: np.ndarray, nobs: int, model: PathModel,
     V = np.full((Rn, E, E), np.nan)
     if ok.any():
         good = np.flatnonzero(ok)
-        Sigma = _implied_cov(S[good], Bm[good], {k: v[good] for k, v in psi.items()}, model)
+        Sigma = implied_cov(S[good], Bm[good], {k: v[good] for k, v in psi.items()}, model)
         V[good] = 0.0
         for col, xi, yi in spans:
             k = len(xi)

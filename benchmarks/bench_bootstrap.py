@@ -33,7 +33,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from adoption.structural.bootstrap import OLSRefit, bootstrap_effects, bootstrap_refit  # noqa: E402
+from adoption.structural.bootstrap import bootstrap_effects  # noqa: E402
+from adoption.structural.refit import OLSRefit, bootstrap_refit  # noqa: E402
 from adoption.structural.effects import effect_definitions, evaluate_effects  # noqa: E402
 from adoption.structural.paths import parse_structural  # noqa: E402
 

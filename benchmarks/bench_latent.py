@@ -46,7 +46,7 @@ sys.path.insert(0, str(ROOT))
 
 from adoption.pipeline import EXAMPLE_SPEC, prepare  # noqa: E402
 from adoption.sem.engine import LeanRefit, fit_model  # noqa: E402
-from adoption.structural.bootstrap import bootstrap_refit  # noqa: E402
+from adoption.structural.refit import bootstrap_refit  # noqa: E402
 from adoption.structural.paths import parse_structural  # noqa: E402
 
 R_SCRIPT = r"""

@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 from adoption.power import power_analysis, power_design  # noqa: E402
 from adoption.sem.engine import fit_model  # noqa: E402
 from adoption.spec import load_spec  # noqa: E402
-from adoption.structural.bootstrap import fit_path_ols  # noqa: E402
+from adoption.structural.ols import fit_path_ols  # noqa: E402
 from adoption.structural.effects import coefficients_from_estimates, path_effects  # noqa: E402
 
 NS = (150, 200, 300, 500)

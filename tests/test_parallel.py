@@ -88,7 +88,7 @@ def test_bootstrap_refit_on_a_cluster_equals_serial(cluster):
     """The refit fallback of the structural bootstrap through run_tasks."""
     import pandas as pd
 
-    from adoption.structural.bootstrap import OLSRefit, bootstrap_refit
+    from adoption.structural.refit import OLSRefit, bootstrap_refit
     from adoption.structural.paths import parse_structural
 
     rng = np.random.default_rng(3)

@@ -35,7 +35,7 @@ from adoption.power import (
     write_power,
 )
 from adoption.spec import load_spec, parse_spec
-from adoption.structural.bootstrap import fit_path_ols
+from adoption.structural.ols import fit_path_ols
 from adoption.structural.effects import path_effects
 
 SPEC = {

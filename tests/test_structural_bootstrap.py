@@ -19,18 +19,16 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from adoption.errors import InputError
-from adoption.structural.bootstrap import (
+from adoption.structural.bootstrap import bootstrap_effects, bootstrap_path_draws
+from adoption.structural.intervals import (
     CI_TYPES,
-    OLSRefit,
     bias_corrected_interval,
-    bootstrap_effects,
-    bootstrap_path_draws,
-    bootstrap_refit,
-    fit_path_ols,
     jackknife_acceleration,
     norm_inter,
     percentile_interval,
 )
+from adoption.structural.ols import fit_path_ols
+from adoption.structural.refit import OLSRefit, bootstrap_refit
 from paperlike import load_composite_reference
 
 from adoption.structural.paths import parse_structural

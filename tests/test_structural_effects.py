@@ -19,7 +19,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from adoption.errors import InputError
-from adoption.structural.bootstrap import fit_path_ols
+from adoption.structural.ols import fit_path_ols
 from adoption.structural.effects import (
     coefficient_vector,
     coefficients_from_estimates,

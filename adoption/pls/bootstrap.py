@@ -4,14 +4,14 @@ A PLS estimate is a function of the item correlation matrix (:mod:`adoption.pls.
 so a bootstrap draw only needs the correlation matrix of its resampled rows: as in the
 composite bootstrap (:mod:`adoption.structural.bootstrap`), the draws are row counts
 ``W`` (``default_rng(seed).integers(0, n, (B, n))``), the moments of every draw are one
-matrix product ``W @ [z, z_j z_k]`` (:func:`~adoption.structural.bootstrap.path_moments`),
+matrix product ``W @ [z, z_j z_k]`` (:func:`~adoption.structural.ols.path_moments`),
 and the PLS algorithm runs on the ``(B, p, p)`` stack. The jackknife for the BCa
 acceleration runs the same code on the n leave-one-out matrices.
 
 Statistics: path coefficients, outer loadings and weights, HTMT, every indirect (specific),
 total indirect and total effect, and (optionally) f-squared. Intervals come from the
-project's interval functions (:func:`~adoption.structural.bootstrap.percentile_interval`,
-:func:`~adoption.structural.bootstrap.bias_corrected_interval`).
+project's interval functions (:func:`~adoption.structural.intervals.percentile_interval`,
+:func:`~adoption.structural.intervals.bias_corrected_interval`).
 """
 
 from __future__ import annotations
@@ -27,12 +27,12 @@ from adoption.pls import algorithm as alg
 from adoption.pls.estimate import F2_METHODS, check_data, corrected_blocks, f_squared, f_squared_fixed
 from adoption.pls.model import PLSModel
 from adoption.pls.quality import htmt_stack
-from adoption.structural.bootstrap import (
+from adoption.structural.intervals import (
     bias_corrected_interval,
     jackknife_acceleration,
-    path_moments,
     percentile_interval,
 )
+from adoption.structural.ols import path_moments
 from adoption.structural.effects import effect_definitions, evaluate_effects
 
 __all__ = ["CONVENTIONS", "BOOT_COLUMNS", "PLSBootstrap", "bootstrap_pls", "statistic_labels",
@@ -190,7 +190,7 @@ def bootstrap_pls(data: pd.DataFrame, model: PLSModel, B: int = 10_000,
     Draws whose fit fails (a singular correlation matrix, no convergence in 300
     iterations, a non-finite estimate) are dropped and counted in ``failed`` with a
     warning, as seminr drops them. Intervals: percentile and BCa (Efron, 1987) through
-    the project's :func:`~adoption.structural.bootstrap.norm_inter`.
+    the project's :func:`~adoption.structural.intervals.norm_inter`.
     """
     if conventions not in CONVENTIONS:
         raise InputError(f"PLS bootstrap: conventions must be one of {', '.join(CONVENTIONS)}, "

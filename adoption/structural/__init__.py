@@ -1,25 +1,45 @@
-"""Structural stage: path model, direct/indirect/total effects, bootstrap intervals.
+"""Structural stage: the path model between constructs, its effects and their intervals.
 
-* :mod:`.paths` - parse the regressions, variable roles, indirect paths;
-* :mod:`.effects` - effects and delta-method standard errors;
-* :mod:`.bootstrap` - closed-form ML fit of recursive path models, batched bootstrap,
-  percentile / bca.simple / BCa intervals, and a refit-per-draw fallback.
+Takes the cleaned responses and the measurement results and returns
+:class:`~adoption.structural.stage.StructuralResults` (:func:`fit_structural`).
+
+Modules, in the order of the data flow:
+
+* :mod:`.paths` - parse the regressions, variable roles, indirect paths (:class:`PathModel`);
+* :mod:`.scores` - construct scores for the path model;
+* :mod:`.ols` - closed-form ML (= OLS) fit of recursive path models, batched over samples;
+* :mod:`.effects` - direct, indirect and total effects and delta-method standard errors;
+* :mod:`.intervals` - bootstrap interval formulas (percentile, bca.simple, BCa);
+* :mod:`.bootstrap` - the batched bootstrap of the closed-form fit;
+* :mod:`.refit` - the refit-per-draw bootstrap for every other model, in parallel;
+* :mod:`.stage` - the stage: composite and latent models, alternatives, hypotheses.
+
+Public names: :class:`PathModel`, :func:`parse_structural`, :func:`indirect_paths`,
+:class:`PathFit`, :func:`fit_path_ols`, :class:`PathEffects`, :func:`effect_definitions`,
+:func:`path_effects`, :data:`CI_TYPES`, :func:`norm_inter`, :func:`percentile_interval`,
+:func:`bias_corrected_interval`, :func:`jackknife_acceleration`, :class:`BootstrapEffects`,
+:func:`bootstrap_path_draws`, :func:`bootstrap_effects`, :class:`OLSRefit`,
+:func:`bootstrap_refit`. The stage (:func:`fit_structural`, :class:`StructuralResults`)
+is imported from :mod:`.stage` (it pulls in the SEM engine).
 """
 
-from adoption.structural.bootstrap import (
-    BootstrapEffects,
-    OLSRefit,
-    PathFit,
-    bootstrap_effects,
-    bootstrap_path_draws,
-    bootstrap_refit,
-    fit_path_ols,
-)
+from adoption.structural.bootstrap import BootstrapEffects, bootstrap_effects, bootstrap_path_draws
 from adoption.structural.effects import PathEffects, effect_definitions, path_effects
+from adoption.structural.intervals import (
+    CI_TYPES,
+    bias_corrected_interval,
+    jackknife_acceleration,
+    norm_inter,
+    percentile_interval,
+)
+from adoption.structural.ols import PathFit, fit_path_ols
 from adoption.structural.paths import PathModel, indirect_paths, parse_structural
+from adoption.structural.refit import OLSRefit, bootstrap_refit
 
 __all__ = [
-    "BootstrapEffects", "OLSRefit", "PathEffects", "PathFit", "PathModel",
-    "bootstrap_effects", "bootstrap_path_draws", "bootstrap_refit", "effect_definitions",
-    "fit_path_ols", "indirect_paths", "parse_structural", "path_effects",
+    "BootstrapEffects", "CI_TYPES", "OLSRefit", "PathEffects", "PathFit", "PathModel",
+    "bias_corrected_interval", "bootstrap_effects", "bootstrap_path_draws",
+    "bootstrap_refit", "effect_definitions", "fit_path_ols", "indirect_paths",
+    "jackknife_acceleration", "norm_inter", "parse_structural", "path_effects",
+    "percentile_interval",
 ]

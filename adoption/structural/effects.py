@@ -5,7 +5,7 @@ product of the coefficients along one path, a total effect the sum of those prod
 over every path from a source to a target (the direct path included). The functions
 here take coefficient values and their covariance matrix, so they work with whatever
 estimated them (the SEM engine, lavaan, the closed-form OLS of
-:func:`adoption.structural.bootstrap.fit_path_ols`).
+:func:`adoption.structural.ols.fit_path_ols`).
 
 Pure functions:
 

@@ -36,7 +36,8 @@ from adoption.sem.syntax import parse_model
 from adoption.ordinal import (COMPOSITE_NOTE, ItemEstimation, composite_missing, is_ordinal,
                               item_estimation)
 from adoption.spec import Survey, formula_names, parse_hypothesis
-from adoption.structural.bootstrap import BootstrapEffects, bootstrap_effects, bootstrap_refit
+from adoption.structural.bootstrap import BootstrapEffects, bootstrap_effects
+from adoption.structural.refit import bootstrap_refit
 from adoption.structural.effects import coefficients_from_estimates, path_effects
 from adoption.structural.paths import PathModel, parse_structural
 from adoption.vocabulary import OP_REGRESSION, STD_ALL_COLUMNS
