@@ -12,6 +12,7 @@ Modules, in the order of the data flow:
 * :mod:`.intervals` - bootstrap interval formulas (percentile, bca.simple, BCa);
 * :mod:`.bootstrap` - the batched bootstrap of the closed-form fit;
 * :mod:`.refit` - the refit-per-draw bootstrap for every other model, in parallel;
+* :mod:`.hypotheses` - the hypotheses table read from the fitted models;
 * :mod:`.stage` - the stage: composite and latent models, alternatives, hypotheses.
 
 Public names: :class:`PathModel`, :func:`parse_structural`, :func:`indirect_paths`,

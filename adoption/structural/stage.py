@@ -35,12 +35,13 @@ from adoption.sem.modindices import modification_indices
 from adoption.sem.syntax import parse_model
 from adoption.ordinal import (COMPOSITE_NOTE, ItemEstimation, composite_missing, is_ordinal,
                               item_estimation)
-from adoption.spec import Survey, formula_names, parse_hypothesis
+from adoption.spec import Survey, formula_names
 from adoption.structural.bootstrap import BootstrapEffects, bootstrap_effects
 from adoption.structural.refit import bootstrap_refit
 from adoption.structural.effects import coefficients_from_estimates, path_effects
+from adoption.structural.hypotheses import hypotheses_table
 from adoption.structural.paths import PathModel, parse_structural
-from adoption.vocabulary import OP_REGRESSION, STD_ALL_COLUMNS
+from adoption.vocabulary import OP_REGRESSION
 
 #: A modification index at or above this is worth a warning (a chi-square of 1 df at
 #: p < .0016); lavaan users often screen at 3.84, which flags noise in large samples.
@@ -382,57 +383,30 @@ def _model_results(form: str, syntax: str, mf: ModelFit, model: PathModel, data:
                         bootstrap=bootstrap, warnings=tuple(warns + mi_warns))
 
 
-#: The delta-method inference on std.all carried into the hypotheses table.
-STD_ALL_SHOWN = tuple(c for c in STD_ALL_COLUMNS if not c.endswith((".z", ".pvalue")))
-
-
-def hypotheses_table(survey: Survey, composite: ModelResults,
-                     latent: ModelResults | None, alpha: float = 0.05) -> pd.DataFrame:
-    """Each hypothesis (or, with none in the spec, each structural path) tested.
-
-    Columns: ``id, lhs, rhs, expected_sign, est, se, std.all, pvalue, ci.lower, ci.upper,
-    std.all.se, std.all.ci.lower, std.all.ci.upper, supported`` from the composite model
-    (the last three: delta-method SE and interval of std.all, NaN where the estimator
-    gives none), and ``latent.std.all, latent.pvalue, latent.std.all.se,
-    latent.std.all.ci.lower, latent.std.all.ci.upper, latent.supported``. A hypothesis is supported when its path is significant at
-    ``alpha`` with the expected sign (any sign where none is given).
-    """
-    if survey.hypotheses:
-        hyps = [(hid, *parse_hypothesis(text)) for hid, text in survey.hypotheses.items()]
-    else:
-        edges = [(lhs, rhs) for lhs, op, names in formula_names(survey.structural, where="structural")
-                 if op == "~" for rhs in names]
-        hyps = [(f"P{i}", rhs, lhs, None) for i, (lhs, rhs) in enumerate(edges, 1)]
-
-    def lookup(res: ModelResults | None, x: str, y: str) -> dict | None:
-        if res is None or not res.model_fit.converged:
-            return None
-        e = res.model_fit.estimates
-        hit = e[(e["op"] == "~") & (e["lhs"] == y) & (e["rhs"] == x)]
-        return None if hit.empty else hit.iloc[0].to_dict()
-
-    def supported(row: dict | None, sign: str | None) -> bool | None:
-        if row is None or not np.isfinite(row["pvalue"]):
-            return None
-        ok_sign = sign is None or (row["est"] > 0) == (sign == "+")
-        return bool(row["pvalue"] < alpha and ok_sign)
-
-    rows = []
-    for hid, x, y, sign in hyps:
-        c, l = lookup(composite, x, y), lookup(latent, x, y)
-        rows.append({
-            "id": hid, "lhs": y, "rhs": x, "path": f"{x} -> {y}", "expected_sign": sign,
-            **{k: (c[k] if c else np.nan) for k in ["est", "se", "std.all", "pvalue",
-                                                    "ci.lower", "ci.upper"]},
-            **{k: (c.get(k, np.nan) if c else np.nan) for k in STD_ALL_SHOWN},
-            "supported": supported(c, sign),
-            "latent.std.all": l["std.all"] if l else np.nan,
-            "latent.pvalue": l["pvalue"] if l else np.nan,
-            **{f"latent.{k}": (l.get(k, np.nan) if l else np.nan) for k in STD_ALL_SHOWN},
-            "latent.supported": supported(l, sign),
-            "note": "" if c else "path not in the fitted model",
-        })
-    return pd.DataFrame(rows)
+def _latent_results(cleaned: CleanedResponses, survey: Survey, item_est: ItemEstimation,
+                    model: PathModel, missing: str, bootstrap_latent: int, seed: int,
+                    n_jobs: int, scheduler: str | None, parameterization: str,
+                    std_lv: bool, step: Callable[[str], None]) -> ModelResults:
+    """The latent SEM (measurement model + structural formulas) on the items, with its
+    alternatives and, when asked, its refit bootstrap (see :func:`fit_structural`)."""
+    step("structural model: latent SEM")
+    lsyntax = survey.measurement_syntax() + "\n" + survey.structural
+    items = cleaned.data[list(cleaned.items)]
+    lmf = item_est.fit(lsyntax, items)
+    lalts = _fit_alternatives(survey, lmf, lambda s: survey.measurement_syntax() + "\n" + s,
+                              items, item_est.estimator, item_est.missing,
+                              parameterization, std_lv) if lmf.converged else ()
+    lboot, note = None, ["bootstrap intervals are computed for the composite model; "
+                         "the latent model's effects use the delta method."]
+    if item_est.ordinal:
+        note = list(item_est.notes) + (["bootstrap refits of the latent SEM are not done "
+                                        f"under {item_est.estimator}; its effects use the "
+                                        "delta method."] if bootstrap_latent > 0 else [])
+    elif bootstrap_latent > 0 and lmf.converged:
+        step(f"structural model: latent SEM, {bootstrap_latent} bootstrap refits")
+        lboot, note = _bootstrap_latent(lsyntax, lmf, items, model, missing,
+                                        bootstrap_latent, seed, n_jobs, scheduler), []
+    return _model_results("latent", lsyntax, lmf, model, items, lalts, lboot, note)
 
 
 # -------------------------------------------------------------------------------------
@@ -501,24 +475,9 @@ def fit_structural(cleaned: CleanedResponses, survey: Survey, *, estimator: str 
 
     latent_res = None
     if latent:
-        step("structural model: latent SEM")
-        lsyntax = survey.measurement_syntax() + "\n" + survey.structural
-        items = cleaned.data[list(cleaned.items)]
-        lmf = item_est.fit(lsyntax, items)
-        lalts = _fit_alternatives(survey, lmf, lambda s: survey.measurement_syntax() + "\n" + s,
-                                  items, item_est.estimator, item_est.missing,
-                                  parameterization, std_lv) if lmf.converged else ()
-        lboot, note = None, ["bootstrap intervals are computed for the composite model; "
-                             "the latent model's effects use the delta method."]
-        if item_est.ordinal:
-            note = list(item_est.notes) + (["bootstrap refits of the latent SEM are not done "
-                                            f"under {item_est.estimator}; its effects use the "
-                                            "delta method."] if bootstrap_latent > 0 else [])
-        elif bootstrap_latent > 0 and lmf.converged:
-            step(f"structural model: latent SEM, {bootstrap_latent} bootstrap refits")
-            lboot, note = _bootstrap_latent(lsyntax, lmf, items, model, missing,
-                                            bootstrap_latent, seed, n_jobs, scheduler), []
-        latent_res = _model_results("latent", lsyntax, lmf, model, items, lalts, lboot, note)
+        latent_res = _latent_results(cleaned, survey, item_est, model, missing,
+                                     bootstrap_latent, seed, n_jobs, scheduler,
+                                     parameterization, std_lv, step)
 
     hyp = hypotheses_table(survey, composite, latent_res)
     return StructuralResults(composite=composite, latent=latent_res, hypotheses=hyp,
