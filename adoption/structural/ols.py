@@ -133,6 +133,29 @@ def implied_cov(S: np.ndarray, Bmat: np.ndarray, psi: dict, model: PathModel) ->
     return Sigma
 
 
+def _predictors_ok(Sxx: np.ndarray, floor: np.ndarray | float) -> np.ndarray:
+    """Per sample, whether the (B, k, k) predictor covariances are usable: every
+    variance above ``floor`` and the smallest eigenvalue of the correlation matrix above
+    ``SINGULAR_TOL``.
+
+    The check is on the correlation scale R. det(R) is the product of its eigenvalues,
+    each at most k, so det(R) > tol * k^(k-1) proves the smallest eigenvalue exceeds tol
+    (one LU per sample); the few samples that fail that screen get the exact test on
+    their smallest eigenvalue.
+    """
+    k = Sxx.shape[-1]
+    dg = np.diagonal(Sxx, axis1=1, axis2=2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inv_sd = 1.0 / np.sqrt(dg)
+        R = Sxx * inv_sd[:, :, None] * inv_sd[:, None, :]
+        detR = np.linalg.det(R)
+    good = (dg > floor).all(axis=1) & np.isfinite(detR)
+    unsure = np.flatnonzero(good & ~(detR > SINGULAR_TOL * k ** (k - 1)))
+    if unsure.size:
+        good[unsure] = np.linalg.eigvalsh(R[unsure])[:, 0] > SINGULAR_TOL
+    return good
+
+
 def estimates_from_moments(S: np.ndarray, model: PathModel, standardize: bool = True,
                            ref_var: np.ndarray | None = None
                            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -183,20 +206,8 @@ def estimates_from_moments(S: np.ndarray, model: PathModel, standardize: bool = 
         Sxx = S[:, xi][:, :, xi]
         sxy = S[:, xi, yi]
         k = len(xi)
-        # collinearity check on the correlation scale R. det(R) is the product of its
-        # eigenvalues, each at most k, so det(R) > tol * k^(k-1) proves the smallest
-        # eigenvalue exceeds tol (one LU per draw); the few draws that fail that screen
-        # get the exact test on their smallest eigenvalue.
-        dg = np.diagonal(Sxx, axis1=1, axis2=2)
         floor = 0.0 if ref_var is None else SINGULAR_TOL * np.asarray(ref_var)[xi]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            inv_sd = 1.0 / np.sqrt(dg)
-            R = Sxx * inv_sd[:, :, None] * inv_sd[:, None, :]
-            detR = np.linalg.det(R)
-        good = (dg > floor).all(axis=1) & np.isfinite(detR)
-        unsure = np.flatnonzero(good & ~(detR > SINGULAR_TOL * k ** (k - 1)))
-        if unsure.size:
-            good[unsure] = np.linalg.eigvalsh(R[unsure])[:, 0] > SINGULAR_TOL
+        good = _predictors_ok(Sxx, floor)
         ok &= good
         b = np.full((Bn, k), np.nan)
         if good.all():
@@ -353,8 +364,7 @@ def fit_path_ols(data: pd.DataFrame, model: PathModel, information: str = "expec
         col += len(xi)
     Sigma = implied_cov(S[None], Bm[None], {idx[v]: np.array([x]) for v, x in psis.items()},
                          model)[0]
-    C = Sigma if information == "expected" else S
-    V = _coefficient_vcov(model, psis, C, N)
+    V = _coefficient_vcov(model, psis, Sigma if information == "expected" else S, N)
     names = [f"{y} ~ {x}" for y, x in model.edges]
     estimates = _estimates_table(model, coef, std, V, psis, Sigma, N, level)
     return PathFit(
