@@ -379,7 +379,7 @@ def _layout(survey: Survey) -> list[str]:
 
 
 @dataclass(frozen=True)
-class _Model:
+class PopulationModel:
     """The population model, checked: latent covariance, loadings, cut points."""
 
     items: tuple[str, ...]
@@ -405,7 +405,7 @@ class _Model:
         return X
 
 
-def _population_model(survey: Survey) -> _Model:
+def population_model(survey: Survey) -> PopulationModel:
     """Read and check the spec's population section (raises InputError naming the key)."""
     pop = survey.population
     items = survey.items
@@ -430,7 +430,7 @@ def _population_model(survey: Survey) -> _Model:
             raise InputError(f"population.loadings.{it} = {lam}: must lie between 0 and 1.")
         loadings.append(lam)
     reverse = {r for c in survey.constructs.values() for r in c.reverse}
-    return _Model(
+    return PopulationModel(
         items=tuple(items), construct_of=tuple(survey.construct_of(it) for it in items),
         paths=paths, S=S, order=order, psi=psi, loadings=np.array(loadings, float),
         # a reverse-keyed item, or a scale the file codes descending (1 = Strongly
@@ -492,7 +492,7 @@ def simulate(survey: Survey, n: int, seed: int) -> SimulatedExport:
     sc = survey.screening
     items = survey.items
 
-    model = _population_model(survey)
+    model = population_model(survey)
     model_answers = lambda m: model.answers(rng, m)  # noqa: E731
     mins, maxs = model.mins, model.maxs
 

@@ -68,7 +68,7 @@ def test_power_command(tmp_path):
     proc = run_cli("power", str(EXAMPLE), "--n", "100,200", "--reps", "40", "--out", str(tmp_path / "pw"))
     assert proc.returncode == 0, proc.stderr
     assert "N for 80%" in proc.stdout and "HAB -> WIL" in proc.stdout
-    assert (tmp_path / "pw" / "power.json").is_file()
+    assert (tmp_path / "pw" / "results.json").is_file()
 
 
 def test_power_bad_sizes(tmp_path):

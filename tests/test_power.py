@@ -323,3 +323,35 @@ def test_run_power_for_the_cli(tmp_path):
                       out_dir=tmp_path / "x")
         finally:
             par.CONNECT_TIMEOUT = old
+
+
+# ------------------------------------------------------------------ atomic writer
+def test_write_power_is_atomic(tmp_path, monkeypatch):
+    """An interruption while the files are written leaves the previous output whole (or
+    none), never a half-written folder, and no temporary folder behind."""
+    import adoption.power.files as files_mod
+
+    res = power_analysis(load_spec("surveys/ai_mental_health"), ns=[150, 300], reps=4,
+                         seed=1, n_jobs=1)
+    out = tmp_path / "power"
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(files_mod, "power_png", interrupted)   # the last file written
+    with pytest.raises(KeyboardInterrupt):
+        write_power(res, out)
+    assert list(tmp_path.iterdir()) == []                       # nothing half-written
+    monkeypatch.undo()
+    first = write_power(res, out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert {p.name for p in first.values()} <= set(before)
+    monkeypatch.setattr(files_mod, "power_png", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_power(res, out)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["power"]
+    monkeypatch.undo()
+    (out / "mine.txt").write_text("a user's file")
+    with pytest.raises(InputError):                             # not a folder it wrote
+        write_power(res, out)
