@@ -49,11 +49,12 @@ def longstring(x: np.ndarray) -> np.ndarray:
     return best.astype(int)
 
 
-def irv(x: np.ndarray) -> np.ndarray:
+def irv(x: np.ndarray, ddof: int = 1) -> np.ndarray:
     """Intra-individual response variability: the SD of each row's answers.
 
     Uses the sample SD (divisor p - 1) over the answered items, as ``careless::irv``;
-    NaN where fewer than two items are answered.
+    NaN where fewer than two items are answered. ``ddof=0`` gives the divisor p (NaN
+    for a row with no answer), which the simulator compares with the default.
     """
     x = np.asarray(x, dtype=float)
     ok = ~np.isnan(x)
@@ -62,8 +63,8 @@ def irv(x: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = filled.sum(axis=1) / answered
         ss = (np.where(ok, x - mean[:, None], 0.0) ** 2).sum(axis=1)
-        sd = np.sqrt(ss / (answered - 1))
-    return np.where(answered >= 2, sd, np.nan)
+        sd = np.sqrt(ss / (answered - ddof))
+    return np.where(answered > ddof, sd, np.nan)
 
 
 def mahalanobis(x: np.ndarray, reference: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -1,8 +1,9 @@
-"""The project's one vocabulary: lavaan's names.
+"""The project's one vocabulary: lavaan's names, and the constants every stage shares.
 
 Parameter tables use the columns of lavaan's ``parameterEstimates()`` and fit measures
 the names of lavaan's ``fitMeasures()``. Every module that builds such a table takes the
-names from here.
+names from here. So do the estimator list (:data:`ESTIMATORS`), the default random seed
+(:data:`DEFAULT_SEED`) and the exclusion reasons of the cleaning stage (``REASON_*``).
 """
 
 from __future__ import annotations
@@ -42,6 +43,24 @@ CONTINUOUS_ESTIMATORS: tuple[str, ...] = ("ML", "MLM", "MLR")
 ORDINAL_ESTIMATORS: tuple[str, ...] = ("WLSMV", "ULSMV")
 #: Every estimator a run accepts (``--estimator``, the spec's ``estimator``).
 ESTIMATORS: tuple[str, ...] = CONTINUOUS_ESTIMATORS + ORDINAL_ESTIMATORS
+
+#: The default random seed of every random computation (bootstrap, simulation, parallel
+#: analysis, power): ``--seed`` and every function's ``seed=`` default.
+DEFAULT_SEED: int = 20261125
+
+#: Exclusion reasons of the cleaning stage (:data:`adoption.clean.REASON_ORDER` gives
+#: their order), as the flow table, the exclusion log and the report name them.
+REASON_FILTER = "outside the filter"
+REASON_NO_ANSWER = "no item answered"
+REASON_DUPLICATE_ID = "duplicate id"
+REASON_IDENTICAL = "identical submission"
+REASON_ATTENTION = "failed attention check"
+REASON_TOO_FAST = "too fast"
+REASON_TOO_MANY_MISSING = "too many missing answers"
+REASON_STRAIGHT_LINING = "straight-lining"
+REASON_LOW_VARIABILITY = "low response variability"
+REASON_OUTLIER = "multivariate outlier"
+REASON_LISTWISE = "incomplete (listwise deletion)"
 
 #: Operators of lavaan's model syntax.
 OP_LOADING = "=~"

@@ -272,3 +272,23 @@ def test_descending_scale_is_written_the_other_way_and_read_back(survey, sim, tm
     loaded = load_responses(path, desc)
     back = loaded.data[item].where(~loaded.data[item].isin(survey.missing.codes))
     assert pd.Series(back.to_numpy()).corr(asc) > 0.5   # read back as ascending
+
+
+# -- the truth record against an independent oracle ------------------------------------
+
+@pytest.mark.parametrize("n, seed", [(EXAMPLE_N, EXAMPLE_SEED), (300, 1)])
+def test_truth_trips_equal_the_oracle(survey, n, seed):
+    """The rules each exported row breaks, recomputed from the file by tests/oracles.py
+    (its own longstring, IRV and Mahalanobis), are the truth record's."""
+    import oracles
+
+    s = simulate(survey, n, seed)
+    df, sc = s.data, survey.screening
+    attn = [a.column for a in sc.attention_checks]
+    attn_ok = np.array([all(row[a.column] in a.correct for a in sc.attention_checks)
+                        for _, row in df.iterrows()])
+    demo = list(dict.fromkeys([*survey.demographics, *survey.group_columns]))
+    got = oracles.trips(_answers(df, survey), attn_ok, df[sc.time_column].to_numpy(),
+                        df[survey.id].to_numpy() if survey.id else None, df[demo + attn],
+                        survey)
+    assert {r + 1: tuple(sorted(t)) for r, t in enumerate(got) if t} == s.truth.trips

@@ -3,7 +3,7 @@
 Not a pipeline stage: a planning tool. For each sample size N and each replicate,
 
 1. draw N clean respondents from the spec's population model, exactly as the simulator
-   draws its clean rows (:meth:`adoption.simulate.PopulationModel.answers`: latent variables
+   draws its clean rows (:meth:`adoption.simulate.population.PopulationModel.answers`: latent variables
    from the standardised paths, items cut at ``population.thresholds``), no
    contamination;
 2. score the composites as the structural stage does on cleaned data (mean of each

@@ -15,7 +15,7 @@ import numpy as np
 from scipy import stats
 
 from adoption.errors import InputError
-from adoption.simulate import PopulationModel, population_model
+from adoption.simulate.population import PopulationModel, population_model
 from adoption.spec import Survey
 from adoption.structural.effects import EffectDefinition, effect_definitions, evaluate_effects
 from adoption.structural.ols import estimates_from_moments
