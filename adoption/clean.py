@@ -30,20 +30,33 @@ from adoption.audit import LogEntry
 from adoption.errors import InputError
 from adoption.load import NA_TOKENS, LoadedResponses
 from adoption.spec import Survey
+from adoption.vocabulary import (
+    REASON_ATTENTION,
+    REASON_DUPLICATE_ID,
+    REASON_FILTER,
+    REASON_IDENTICAL,
+    REASON_LISTWISE,
+    REASON_LOW_VARIABILITY,
+    REASON_NO_ANSWER,
+    REASON_OUTLIER,
+    REASON_STRAIGHT_LINING,
+    REASON_TOO_FAST,
+    REASON_TOO_MANY_MISSING,
+)
 
 #: Exclusion reasons in the order the flow table assigns a row's primary reason.
 REASON_ORDER: tuple[str, ...] = (
-    screening.FILTER_REASON,
-    "no item answered",
-    "duplicate id",
-    "identical submission",
-    "failed attention check",
-    "too fast",
-    "too many missing answers",
-    "straight-lining",
-    "low response variability",
-    "multivariate outlier",
-    "incomplete (listwise deletion)",
+    REASON_FILTER,
+    REASON_NO_ANSWER,
+    REASON_DUPLICATE_ID,
+    REASON_IDENTICAL,
+    REASON_ATTENTION,
+    REASON_TOO_FAST,
+    REASON_TOO_MANY_MISSING,
+    REASON_STRAIGHT_LINING,
+    REASON_LOW_VARIABILITY,
+    REASON_OUTLIER,
+    REASON_LISTWISE,
 )
 
 
@@ -265,7 +278,7 @@ def clean(loaded: LoadedResponses, survey: Survey) -> CleanedResponses:
     if survey.missing.method == "listwise":
         incomplete = df[items].isna().any(axis=1) & reasons.map(len).eq(0)
         for row in df.index[incomplete]:
-            reasons[row] = ["incomplete (listwise deletion)"]
+            reasons[row] = [REASON_LISTWISE]
 
     log += _reverse(df, survey)
 

@@ -17,7 +17,7 @@ from rich.console import Console
 from adoption import pipeline, summary
 from adoption.errors import INTERRUPTED, InputError
 from adoption.spec import METHODS
-from adoption.vocabulary import ESTIMATORS
+from adoption.vocabulary import DEFAULT_SEED, ESTIMATORS
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Survey pipeline for research on the adoption of AI.")
@@ -56,7 +56,7 @@ def run(spec: Optional[Path] = typer.Argument(None, help="Survey spec (YAML). De
             "Default: the spec's 'std_lv', else off. Not for the multi-group fits."),
         bootstrap: int = typer.Option(5000, "--bootstrap", help="Bootstrap draws for indirect effects "
                                       f"(0 to {pipeline.MAX_BOOTSTRAP:,})."),
-        seed: int = typer.Option(20261125, "--seed", help="Random seed (bootstrap)."),
+        seed: int = typer.Option(DEFAULT_SEED, "--seed", help="Random seed (bootstrap)."),
         bootstrap_latent: int = typer.Option(0, "--bootstrap-latent",
                                              help="Bootstrap refits of the latent SEM (0: delta method; "
                                                   f"at most {pipeline.MAX_BOOTSTRAP_LATENT:,})."),
@@ -166,7 +166,7 @@ def dashboard(path: Optional[Path] = typer.Argument(
 def power(spec: Path = typer.Argument(..., help="Survey spec (YAML) with a 'population' section."),
           n: str = typer.Option("150,200,300,500", "--n", help="Sample sizes, comma-separated."),
           reps: int = typer.Option(1000, "--reps", help="Replicates per sample size."),
-          seed: int = typer.Option(20261125, "--seed", help="Random seed."),
+          seed: int = typer.Option(DEFAULT_SEED, "--seed", help="Random seed."),
           out_dir: Optional[Path] = typer.Option(None, "--out", help="Folder for the results."),
           scheduler: Optional[str] = typer.Option(
               None, "--scheduler", help="dask.distributed scheduler (tcp://host:8786); "

@@ -31,7 +31,7 @@ from adoption.report import write_report
 from adoption.rundir import prepare_target, write_run
 from adoption.spssout import labelled_responses, write_spss
 from adoption.spec import Survey, load_spec
-from adoption.vocabulary import sign_word
+from adoption.vocabulary import DEFAULT_SEED, sign_word
 from adoption.audit import log_frame
 
 #: The bundled example survey (the repository's surveys/ folder).
@@ -54,7 +54,7 @@ class RunOptions:
     #: None: the spec's ``estimator`` (or WLSMV with ``ordinal: true``), else ML
     estimator: str | None = None
     bootstrap: int = 5000
-    seed: int = 20261125
+    seed: int = DEFAULT_SEED
     groups: bool = True
     bootstrap_latent: int = 0
     parameterization: str = "delta"

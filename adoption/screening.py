@@ -18,6 +18,18 @@ from scipy import stats
 from adoption.load import NA_TOKENS
 from adoption.parallel import blas_one_thread
 from adoption.spec import Survey
+from adoption.vocabulary import (
+    REASON_ATTENTION,
+    REASON_DUPLICATE_ID,
+    REASON_FILTER,
+    REASON_IDENTICAL,
+    REASON_LOW_VARIABILITY,
+    REASON_NO_ANSWER,
+    REASON_OUTLIER,
+    REASON_STRAIGHT_LINING,
+    REASON_TOO_FAST,
+    REASON_TOO_MANY_MISSING,
+)
 
 
 def longstring(x: np.ndarray) -> np.ndarray:
@@ -256,8 +268,6 @@ def scores(df: pd.DataFrame, survey: Survey) -> pd.DataFrame:
     }, index=df.index)
 
 
-#: The exclusion reason of a row the spec's ``filters:`` leave out.
-FILTER_REASON = "outside the filter"
 
 
 def filter_mask(df: pd.DataFrame, filters) -> pd.Series:
@@ -294,31 +304,31 @@ def reasons(df: pd.DataFrame, sc: pd.DataFrame, survey: Survey) -> pd.Series:
         flags.append((reason, mask.fillna(False).to_numpy(dtype=bool)))
 
     if survey.filters:
-        flag(~filter_mask(df, survey.filters), FILTER_REASON)
-    flag(sc["n_missing"] == len(items), "no item answered")
+        flag(~filter_mask(df, survey.filters), REASON_FILTER)
+    flag(sc["n_missing"] == len(items), REASON_NO_ANSWER)
     if rules.duplicate_ids and survey.id and survey.id in df:
         ids = df[survey.id]
-        flag(ids.notna() & ids.duplicated(keep="first"), "duplicate id")
+        flag(ids.notna() & ids.duplicated(keep="first"), REASON_DUPLICATE_ID)
     if rules.duplicate_rows:
         # Identical answers to every item and every other column except the id and the
         # completion time (a resubmission gets a new id or timestamp).
         skip = {survey.id, rules.time_column}
         cols = [c for c in df.columns if c not in skip]
         answered = sc["n_missing"] < len(items)
-        flag(answered & df[cols].duplicated(keep="first"), "identical submission")
+        flag(answered & df[cols].duplicated(keep="first"), REASON_IDENTICAL)
     for check in rules.attention_checks:
         if check.column in df:
             v = df[check.column]
-            flag(~v.isin(check.correct), "failed attention check")
+            flag(~v.isin(check.correct), REASON_ATTENTION)
     if rules.min_seconds is not None and rules.time_column in df:
         t = pd.to_numeric(df[rules.time_column], errors="coerce")
-        flag(t < rules.min_seconds, "too fast")
+        flag(t < rules.min_seconds, REASON_TOO_FAST)
     if rules.max_missing_share is not None:
-        flag(sc["missing_share"] > rules.max_missing_share, "too many missing answers")
+        flag(sc["missing_share"] > rules.max_missing_share, REASON_TOO_MANY_MISSING)
     if rules.longstring_max is not None:
-        flag(sc["longstring"] > rules.longstring_max, "straight-lining")
+        flag(sc["longstring"] > rules.longstring_max, REASON_STRAIGHT_LINING)
     if rules.irv_min is not None:
-        flag(sc["irv"] < rules.irv_min, "low response variability")
+        flag(sc["irv"] < rules.irv_min, REASON_LOW_VARIABILITY)
 
     sc["mahalanobis_d2"] = np.nan
     sc["mahalanobis_p"] = np.nan
@@ -329,7 +339,7 @@ def reasons(df: pd.DataFrame, sc: pd.DataFrame, survey: Survey) -> pd.Series:
         d2, p = mahalanobis(x, reference=x[clean_rows])
         sc["mahalanobis_d2"] = d2
         sc["mahalanobis_p"] = p
-        flag(pd.Series(p < rules.mahalanobis_p, index=df.index), "multivariate outlier")
+        flag(pd.Series(p < rules.mahalanobis_p, index=df.index), REASON_OUTLIER)
     # a list per row (most empty): built for the flagged rows only
     gc_was_on = gc.isenabled()
     gc.disable()  # a million small lists would trigger full collections of a big heap

@@ -19,6 +19,16 @@ import pandas as pd
 from scipy import stats
 
 from adoption.spec import Survey
+from adoption.vocabulary import (
+    REASON_ATTENTION,
+    REASON_DUPLICATE_ID,
+    REASON_IDENTICAL,
+    REASON_LOW_VARIABILITY,
+    REASON_OUTLIER,
+    REASON_STRAIGHT_LINING,
+    REASON_TOO_FAST,
+    REASON_TOO_MANY_MISSING,
+)
 
 
 def longstring(X: np.ndarray) -> np.ndarray:
@@ -80,20 +90,20 @@ def trips(X, attn_ok, seconds, ids, other, survey: Survey, *, ddof_irv: int = 1)
     n = len(X)
     flags: list[tuple[str, np.ndarray]] = []
     if ids is not None and sc.duplicate_ids:
-        flags.append(("duplicate id", pd.Series(ids).duplicated().to_numpy()))
+        flags.append((REASON_DUPLICATE_ID, pd.Series(ids).duplicated().to_numpy()))
     if sc.duplicate_rows:
         both = pd.concat([pd.DataFrame(X).fillna(-1e9), other.reset_index(drop=True)], axis=1)
-        flags.append(("identical submission", both.duplicated().to_numpy()))
-    flags.append(("failed attention check", ~np.asarray(attn_ok, bool)))
+        flags.append((REASON_IDENTICAL, both.duplicated().to_numpy()))
+    flags.append((REASON_ATTENTION, ~np.asarray(attn_ok, bool)))
     if sc.min_seconds is not None:
-        flags.append(("too fast", np.asarray(seconds) < sc.min_seconds))
+        flags.append((REASON_TOO_FAST, np.asarray(seconds) < sc.min_seconds))
     if sc.max_missing_share is not None:
-        flags.append(("too many missing answers", np.isnan(X).mean(axis=1) > sc.max_missing_share))
+        flags.append((REASON_TOO_MANY_MISSING, np.isnan(X).mean(axis=1) > sc.max_missing_share))
     if sc.longstring_max is not None:
-        flags.append(("straight-lining", longstring(X) > sc.longstring_max))
+        flags.append((REASON_STRAIGHT_LINING, longstring(X) > sc.longstring_max))
     if sc.irv_min is not None:
         with np.errstate(invalid="ignore"):
-            flags.append(("low response variability", irv(X, ddof_irv) < sc.irv_min))
+            flags.append((REASON_LOW_VARIABILITY, irv(X, ddof_irv) < sc.irv_min))
     out: list[set[str]] = [set() for _ in range(n)]
     for reason, mask in flags:
         for i in np.flatnonzero(mask):
@@ -101,5 +111,5 @@ def trips(X, attn_ok, seconds, ids, other, survey: Survey, *, ddof_irv: int = 1)
     if sc.mahalanobis_p is not None:
         reference = np.array([not t for t in out])
         for i in np.flatnonzero(mahalanobis_outliers(X, reference, sc.mahalanobis_p)):
-            out[i].add("multivariate outlier")
+            out[i].add(REASON_OUTLIER)
     return out

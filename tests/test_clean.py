@@ -15,6 +15,18 @@ from adoption.errors import InputError
 from adoption.load import LoadedResponses, SourceInfo
 from adoption.screening import irv, longstring, mahalanobis
 from adoption.spec import parse_spec
+from adoption.vocabulary import (
+    REASON_ATTENTION,
+    REASON_DUPLICATE_ID,
+    REASON_IDENTICAL,
+    REASON_LISTWISE,
+    REASON_LOW_VARIABILITY,
+    REASON_NO_ANSWER,
+    REASON_OUTLIER,
+    REASON_STRAIGHT_LINING,
+    REASON_TOO_FAST,
+    REASON_TOO_MANY_MISSING,
+)
 
 ITEMS = [f"A{i}" for i in range(1, 5)] + [f"B{i}" for i in range(1, 5)]
 
@@ -70,15 +82,15 @@ def test_flow_adds_up_and_reasons_are_exact():
     assert f.rows_in == 200
     assert f.rows_in == f.rows_analysed + sum(n for _, n in f.excluded)
     reasons = dict(zip(c.exclusions["row"], c.exclusions["reason"]))
-    planted = {5: "straight-lining", 6: "failed attention check", 7: "too fast",
-               8: "too many missing answers", 10: "duplicate id",
-               12: "identical submission", 13: "incomplete (listwise deletion)"}
+    planted = {5: REASON_STRAIGHT_LINING, 6: REASON_ATTENTION, 7: REASON_TOO_FAST,
+               8: REASON_TOO_MANY_MISSING, 10: REASON_DUPLICATE_ID,
+               12: REASON_IDENTICAL, 13: REASON_LISTWISE}
     assert {r: reasons.get(r) for r in planted} == planted
     # With 8 five-point items, two honest respondents can answer identically by chance;
     # every other exclusion must be such a true repeat of an earlier row.
     others = [r for r in reasons if r not in planted]
     for r in others:
-        assert reasons[r] == "identical submission"
+        assert reasons[r] == REASON_IDENTICAL
         same = (df.loc[:r - 1, ITEMS + ["ATT"]] == df.loc[r, ITEMS + ["ATT"]]).all(axis=1)
         assert same.any()
     assert set(c.data.index).isdisjoint(reasons)
@@ -138,7 +150,7 @@ def test_irv_rule():
     df = make_data()
     df.loc[20, ITEMS] = [3, 3, 3, 4, 3, 3, 3, 3]   # longstring 3 / 4, irv .35
     c = clean(loaded(df), make_survey(screening={"irv_min": 0.4, "longstring_max": 7}))
-    assert c.exclusions.set_index("row").loc[20, "reason"] == "low response variability"
+    assert c.exclusions.set_index("row").loc[20, "reason"] == REASON_LOW_VARIABILITY
 
 
 def test_mahalanobis_rule_flags_a_planted_outlier():
@@ -146,17 +158,17 @@ def test_mahalanobis_rule_flags_a_planted_outlier():
     df.loc[30, ITEMS] = [5, 1, 5, 5, 1, 5, 1, 5]  # contradicts both factors and A4's keying
     c = clean(loaded(df), make_survey(screening={"mahalanobis_p": 0.001}))
     ex = c.exclusions.set_index("row")
-    assert ex.loc[30, "reason"] == "multivariate outlier"
+    assert ex.loc[30, "reason"] == REASON_OUTLIER
     assert c.screening_scores.loc[30, "mahalanobis_p"] < 0.001
     # p < .001 by chance: a handful of 400 rows at most
-    assert (ex["reason"] == "multivariate outlier").sum() <= 5
+    assert (ex["reason"] == REASON_OUTLIER).sum() <= 5
 
 
 def test_no_item_answered_is_always_excluded():
     df = make_data()
     df.loc[40, ITEMS] = np.nan
     c = clean(loaded(df), make_survey(missing={"method": "fiml"}))
-    assert c.exclusions.set_index("row").loc[40, "reason"] == "no item answered"
+    assert c.exclusions.set_index("row").loc[40, "reason"] == REASON_NO_ANSWER
 
 
 # --- the screening indices, against hand-computed values ------------------------------
@@ -209,7 +221,7 @@ def _speed_run(tmp_path, times: list[str], name: str):
 
 def _speeders(c) -> set[int]:
     ex = c.exclusions
-    return set(ex.loc[ex["reasons"].str.contains("too fast"), "row"])
+    return set(ex.loc[ex["reasons"].str.contains(REASON_TOO_FAST), "row"])
 
 
 def test_speed_screen_reads_decimal_commas_and_clock_times(tmp_path):

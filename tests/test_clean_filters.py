@@ -1,5 +1,5 @@
 """Row filters in the spec (issue 18): ``filters:`` keeps only the rows that pass, and the
-others are excluded under their own reason, "outside the filter", in the sample flow."""
+others are excluded under their own reason, REASON_FILTER, in the sample flow."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from adoption.clean import REASON_ORDER, clean
 from adoption.errors import InputError
-from adoption.screening import FILTER_REASON
+from adoption.vocabulary import REASON_FILTER
 from tests.test_clean import loaded, make_data, make_survey
 
 
@@ -21,10 +21,10 @@ def test_filter_excludes_rows_under_its_own_reason():
                                   {"column": "country", "one_of": ["DE", "FR"]}])
     c = clean(loaded(df), survey)
     expected = ~((df["attempt"] == 1) & df["country"].isin(["DE", "FR"]))
-    assert dict(c.flow.excluded)[FILTER_REASON] == int(expected.sum())
-    assert set(c.exclusions.loc[c.exclusions["reason"] == FILTER_REASON, "row"]) == \
+    assert dict(c.flow.excluded)[REASON_FILTER] == int(expected.sum())
+    assert set(c.exclusions.loc[c.exclusions["reason"] == REASON_FILTER, "row"]) == \
         set(df.index[expected])
-    assert REASON_ORDER[0] == FILTER_REASON
+    assert REASON_ORDER[0] == REASON_FILTER
     assert c.flow.rows_analysed == len(df) - int(expected.sum())
     assert "attempt" not in c.data.columns     # a filter column is not carried on
 
@@ -33,7 +33,7 @@ def test_filter_range_and_refusals():
     df = make_data(n=60)
     df["age"] = np.arange(60) + 10
     c = clean(loaded(df), make_survey(filters=[{"column": "age", "min": 18, "max": 60}]))
-    assert dict(c.flow.excluded)[FILTER_REASON] == 8 + 9     # ages 10-17 and 61-69
+    assert dict(c.flow.excluded)[REASON_FILTER] == 8 + 9     # ages 10-17 and 61-69
     with pytest.raises(InputError, match="filters name column 'nope'"):
         clean(loaded(df), make_survey(filters=[{"column": "nope", "equals": 1}]))
     with pytest.raises(InputError, match="needs equals, one_of, min or max"):

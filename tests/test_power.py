@@ -37,6 +37,7 @@ from adoption.power import (
 from adoption.spec import load_spec, parse_spec
 from adoption.structural.ols import fit_path_ols
 from adoption.structural.effects import path_effects
+from adoption.vocabulary import DEFAULT_SEED
 
 SPEC = {
     "title": "power test",
@@ -72,7 +73,7 @@ def cluster():
 @pytest.fixture(scope="module")
 def big(survey):
     """2000 replicates at N = 200 (about 2 s): for the null-path size and coverage."""
-    return power_analysis(survey, ns=[200], reps=2000, seed=20261125, n_jobs=2)
+    return power_analysis(survey, ns=[200], reps=2000, seed=DEFAULT_SEED, n_jobs=2)
 
 
 # ------------------------------------------------------------------ building blocks

@@ -13,6 +13,7 @@ import pytest
 from adoption.errors import InputError
 from adoption.simulate import KINDS, implied_covariance, parse_paths, simulate, write_export
 from adoption.spec import load_spec
+from adoption.vocabulary import REASON_IDENTICAL
 
 SPEC = Path(__file__).resolve().parents[1] / "surveys" / "ai_mental_health"
 EXAMPLE_SEED = 20260101   # as surveys/ai_mental_health/README.md says
@@ -245,7 +246,7 @@ def test_without_id_the_duplicate_is_an_identical_submission(survey, tmp_path):
     s = survey.model_copy(update={"id": None})
     sim = simulate(s, 300, 3)
     assert "respondent" not in sim.data
-    assert sim.truth.expected_reason["duplicates"] == "identical submission"
+    assert sim.truth.expected_reason["duplicates"] == REASON_IDENTICAL
     path = write_export(sim, s, tmp_path / "noid.sav")
     cleaned = clean(load_responses(path, s), s)
     assert dict(cleaned.flow.excluded) == sim.truth.expected_flow()

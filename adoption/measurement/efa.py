@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from adoption.vocabulary import DEFAULT_SEED
+
 __all__ = ["ParallelResult", "parallel_analysis", "kaiser_count", "EFAResult", "efa"]
 
 
@@ -89,7 +91,7 @@ def _n_retained(obs: np.ndarray, rand: np.ndarray) -> int:
     return int(above.size if above.all() else np.argmin(above))
 
 
-def parallel_analysis(items: pd.DataFrame, n_iter: int = 100, seed: int = 20261125,
+def parallel_analysis(items: pd.DataFrame, n_iter: int = 100, seed: int = DEFAULT_SEED,
                       quantile: float | None = 0.95) -> ParallelResult:
     """Horn's parallel analysis for components and common factors, seeded.
 

@@ -33,6 +33,7 @@ from adoption.measurement.validity import (
     BartlettResult, HarmanResult, KMOResult, bartlett_sphericity, fornell_larcker,
     harman_single_factor, htmt, kmo,
 )
+from adoption.vocabulary import DEFAULT_SEED
 
 __all__ = ["MeasurementResults", "measure", "cfa_syntax", "compare_fits"]
 
@@ -269,7 +270,7 @@ def compare_fits(model_fit: dict, one_factor_fit: dict, estimator: str = "ML") -
 
 
 def measure(items: pd.DataFrame, constructs: dict[str, list[str]],
-            estimator: str = "ML", seed: int = 20261125,
+            estimator: str = "ML", seed: int = DEFAULT_SEED,
             missing: str = "listwise", syntax: str | None = None,
             scales: dict[str, list[str]] | None = None, n_factors: int | None = None,
             parallel: str = "smc", parameterization: str = "delta",

@@ -34,6 +34,7 @@ from adoption.structural.intervals import (
 )
 from adoption.structural.ols import path_moments
 from adoption.structural.effects import effect_definitions, evaluate_effects
+from adoption.vocabulary import DEFAULT_SEED
 
 __all__ = ["CONVENTIONS", "BOOT_COLUMNS", "PLSBootstrap", "bootstrap_pls", "statistic_labels",
            "correlation_stack", "htmt_inference"]
@@ -152,7 +153,7 @@ def _safe_statistics(S, model, lay, corrected, scheme, f2, defs):
 
 
 def bootstrap_pls(data: pd.DataFrame, model: PLSModel, B: int = 10_000,
-                  seed: int | None = 20261125, scheme: str = "path", consistent: bool = False,
+                  seed: int | None = DEFAULT_SEED, scheme: str = "path", consistent: bool = False,
                   level: float = 0.95, conventions: str = "seminr", f2: str | None = "refit",
                   bca: bool = True, chunk: int = 1000) -> PLSBootstrap:
     """Nonparametric bootstrap of a PLS model (seminr's ``bootstrap_model``), batched.

@@ -26,6 +26,7 @@ from adoption.pls import algorithm as alg
 from adoption.pls.estimate import check_data, corrected_blocks
 from adoption.pls.model import PLSModel
 from adoption.pls.predict import subset_moments
+from adoption.vocabulary import DEFAULT_SEED
 
 __all__ = ["PLSGroupComparison", "compare_groups"]
 
@@ -77,7 +78,7 @@ def _statistics(Z, R, g1, f1, f2, fp, lay):
 
 
 def compare_groups(data: pd.DataFrame, model: PLSModel, group: pd.Series, permutations: int = 1000,
-                   seed: int | None = 20261125, scheme: str = "path",
+                   seed: int | None = DEFAULT_SEED, scheme: str = "path",
                    consistent: bool = False) -> PLSGroupComparison:
     """MICOM steps 2-3 and the permutation test of path differences between two groups.
 

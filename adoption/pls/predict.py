@@ -24,6 +24,7 @@ from adoption.errors import InputError
 from adoption.pls import algorithm as alg
 from adoption.pls.estimate import check_data, corrected_blocks
 from adoption.pls.model import PLSModel
+from adoption.vocabulary import DEFAULT_SEED
 
 __all__ = ["PLSPredict", "fold_assignments", "pls_predict", "predictive_power", "prediction_metrics"]
 
@@ -123,7 +124,7 @@ def _lm_predictions(Xtest: np.ndarray, mean: np.ndarray, cov: np.ndarray,
 
 
 def pls_predict(data: pd.DataFrame, model: PLSModel, folds: int = 10, reps: int = 10,
-                seed: int | None = 20261125, scheme: str = "path",
+                seed: int | None = DEFAULT_SEED, scheme: str = "path",
                 consistent: bool = False) -> PLSPredict:
     """PLSpredict with the direct-antecedents technique and the LM benchmark.
 

@@ -38,6 +38,7 @@ from adoption.pls.quality import (
 )
 from adoption.spec import PLSOptions, Survey, parse_hypothesis
 from adoption.structural.paths import parse_structural
+from adoption.vocabulary import DEFAULT_SEED
 
 __all__ = ["PLSResults", "fit_pls", "mean_replace"]
 
@@ -150,7 +151,7 @@ def _hypotheses(survey: Survey, paths: pd.DataFrame, alpha: float = 0.05) -> pd.
 
 
 def fit_pls(cleaned: CleanedResponses, survey: Survey, *, options: PLSOptions | None = None,
-            bootstrap: int | None = None, seed: int = 20261125) -> PLSResults:
+            bootstrap: int | None = None, seed: int = DEFAULT_SEED) -> PLSResults:
     """PLS-SEM of the spec's structural model on the cleaned item responses.
 
     Parameters

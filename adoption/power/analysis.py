@@ -18,6 +18,7 @@ from adoption.power.inference import run_block
 from adoption.power.population import PowerDesign, composite_population, power_design
 from adoption.power.results import N80_COLUMNS, POWER_COLUMNS, PowerResults, n_for_power
 from adoption.spec import Survey
+from adoption.vocabulary import DEFAULT_SEED
 
 __all__ = ['DEFAULT_NS', 'BLOCK', 'power_analysis', 'parse_ns']
 
@@ -127,7 +128,7 @@ def _settings(survey: Survey, design: PowerDesign, ns: list[int], reps: int, see
 
 
 def power_analysis(survey: Survey, ns: Sequence[int] = DEFAULT_NS, reps: int = 1000,
-                   seed: int = 20261125, alpha: float = 0.05, *, level: float = 0.95,
+                   seed: int = DEFAULT_SEED, alpha: float = 0.05, *, level: float = 0.95,
                    target: float = 0.8, effects: Sequence[str] = ("direct", "indirect"),
                    scheduler: str | None = None, n_jobs: int = 2,
                    backend: str = "loky") -> PowerResults:

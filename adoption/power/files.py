@@ -10,6 +10,7 @@ from pathlib import Path
 from adoption.power.analysis import DEFAULT_NS, parse_ns, power_analysis
 from adoption.power.figures import power_figure, power_png, power_svg
 from adoption.power.results import PowerResults
+from adoption.vocabulary import DEFAULT_SEED
 
 __all__ = ['write_power', 'run_power']
 
@@ -52,7 +53,7 @@ def write_power(results: PowerResults, out_dir: str | Path,
 
 
 def run_power(spec: str | Path, ns: str | Sequence[int] = DEFAULT_NS, reps: int = 1000,
-              seed: int = 20261125, out_dir: str | Path | None = None,
+              seed: int = DEFAULT_SEED, out_dir: str | Path | None = None,
               scheduler: str | None = None, n_jobs: int = 2) -> tuple[PowerResults, dict[str, Path]]:
     """What ``adoption power SPEC --n ... --reps ... [--seed] [--out] [--scheduler]`` does.
 

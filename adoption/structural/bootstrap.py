@@ -49,6 +49,7 @@ from adoption.structural.ols import (
     path_moments,
 )
 from adoption.structural.paths import PathModel
+from adoption.vocabulary import DEFAULT_SEED
 
 __all__ = [
     "BOOT_COLUMNS",
@@ -108,7 +109,7 @@ def _batched_draws(D: np.ndarray, model: PathModel, p: int, ref_var: np.ndarray,
 
 
 def bootstrap_path_draws(data: pd.DataFrame, model: PathModel, B: int = 5000,
-                         seed: int | None = 20261125, chunk: int = 2500,
+                         seed: int | None = DEFAULT_SEED, chunk: int = 2500,
                          jackknife: bool = True) -> BootstrapDraws:
     """Nonparametric bootstrap of a recursive path model, all draws at once.
 
@@ -302,7 +303,7 @@ def summarise_draws(definitions: tuple[EffectDefinition, ...], est: np.ndarray,
 
 
 def bootstrap_effects(data: pd.DataFrame, model: PathModel, B: int = 5000,
-                      seed: int | None = 20261125, level: float = 0.95,
+                      seed: int | None = DEFAULT_SEED, level: float = 0.95,
                       to: str = "endogenous", chunk: int = 2500,
                       bca: bool = True) -> BootstrapEffects:
     """Bootstrap intervals for every direct, indirect and total effect (fast route).

@@ -29,6 +29,7 @@ from adoption.structural.bootstrap import BootstrapEffects, summarise_draws
 from adoption.structural.effects import effect_definitions
 from adoption.structural.ols import estimates_from_moments, model_data
 from adoption.structural.paths import PathModel
+from adoption.vocabulary import DEFAULT_SEED
 
 __all__ = ["OLSRefit", "bootstrap_refit"]
 
@@ -122,7 +123,7 @@ class OLSRefit:
 
 def bootstrap_refit(data: pd.DataFrame, model: PathModel,
                     refit: Callable[[pd.DataFrame], Mapping | tuple[Mapping, Mapping]],
-                    B: int = 1000, seed: int | None = 20261125, level: float = 0.95,
+                    B: int = 1000, seed: int | None = DEFAULT_SEED, level: float = 0.95,
                     to: str = "endogenous", n_jobs: int = 2, backend: str = "loky",
                     jackknife: bool = False, batches_per_job: int = 4,
                     scheduler: str | None = None) -> BootstrapEffects:

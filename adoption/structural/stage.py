@@ -41,7 +41,7 @@ from adoption.structural.refit import bootstrap_refit
 from adoption.structural.effects import coefficients_from_estimates, path_effects
 from adoption.structural.hypotheses import hypotheses_table
 from adoption.structural.paths import PathModel, parse_structural
-from adoption.vocabulary import OP_REGRESSION
+from adoption.vocabulary import DEFAULT_SEED, OP_REGRESSION
 
 #: A modification index at or above this is worth a warning (a chi-square of 1 df at
 #: p < .0016); lavaan users often screen at 3.84, which flags noise in large samples.
@@ -413,7 +413,7 @@ def _latent_results(cleaned: CleanedResponses, survey: Survey, item_est: ItemEst
 # the stage
 # -------------------------------------------------------------------------------------
 def fit_structural(cleaned: CleanedResponses, survey: Survey, *, estimator: str = "ML",
-                   bootstrap: int = 5000, seed: int = 20261125, latent: bool = True,
+                   bootstrap: int = 5000, seed: int = DEFAULT_SEED, latent: bool = True,
                    n_jobs: int = 2, step: Callable[[str], None] = lambda s: None,
                    bootstrap_latent: int = 0, scheduler: str | None = None,
                    parameterization: str = "delta", std_lv: bool = False) -> StructuralResults:
