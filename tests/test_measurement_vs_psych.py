@@ -14,11 +14,7 @@ recoded 6 - x) and pasted here with the call, as statsmodels keeps its R referen
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
-import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
@@ -26,8 +22,8 @@ from adoption.measurement.efa import efa
 from adoption.measurement.items import item_descriptives
 from adoption.measurement.reliability import cronbach_alpha
 from adoption.measurement.validity import harman_single_factor
+from paperlike import PARAMS, load_recoded_items
 
-REF = Path(__file__).parent / "fixtures" / "reference"
 
 DESCRIBE = {  # item: (mean, sd, skew, kurtosis), psych::describe type 3
     "HAB1": (3.215, 1.06018000173, -0.108002502378, -0.605020832667),
@@ -45,12 +41,8 @@ FA10 = {"HAB1": (0.55196770, 0.07269393), "HAB2": (0.72417352, 0.09725587), "HAB
 
 @pytest.fixture(scope="module")
 def data():
-    params = json.loads((REF / "paperlike.params.json").read_text())
-    d = pd.read_csv(REF / "paperlike.csv")
-    for r in params["reversed_items"]:
-        d[r] = 6 - d[r]
-    items = [i for its in params["items"].values() for i in its]
-    return d[items]
+    items = [i for its in PARAMS["items"].values() for i in its]
+    return load_recoded_items()[items]
 
 
 def test_describe(data):

@@ -28,6 +28,7 @@ from adoption.errors import InputError
 from adoption.sem.compare import satorra_bentler_2001
 from adoption.sem.multigroup import (fit_multigroup, parse_parameter, rmsea_multigroup,
                                      score_tests, srmr_multigroup)
+from paperlike import composite_scores, load_recoded_items
 
 FIX = Path(__file__).parent / "fixtures"
 HS_REF = json.loads((FIX / "reference" / "holzinger_swineford_invariance.json").read_text())
@@ -48,13 +49,8 @@ def hs():
 
 @pytest.fixture(scope="module")
 def composites():
-    d = pd.read_csv(FIX / "reference" / "paperlike.csv")
-    d["STG4"] = 6 - d["STG4"]
-    d["COM4"] = 6 - d["COM4"]
-    sizes = {"HAB": 4, "PU": 3, "FC": 3, "EB": 3, "EMP": 3, "PRV": 3, "ACC": 3, "STG": 4,
-             "COM": 4, "TRU": 3, "WIL": 4}
-    out = pd.DataFrame({c: d[[f"{c}{i}" for i in range(1, k + 1)]].mean(axis=1)
-                        for c, k in sizes.items()})
+    d = load_recoded_items()
+    out = composite_scores(d)
     out["gender"] = d["gender"]
     return out
 

@@ -19,6 +19,7 @@ from numpy.testing import assert_allclose
 from adoption.clean import CleanedResponses, Flow
 from adoption.groups import configural_decision, invariance_decision, run_groups, strip_labels
 from adoption.spec import parse_spec
+from paperlike import load_recoded_items
 from partial_scalar import REFERENCE as PARTIAL_SCALAR_REFERENCE
 from partial_scalar import partial_scalar_comparison
 
@@ -48,9 +49,7 @@ def paperlike():
         "structural": PATH_REF["model"],
         "groups": {"gender": {"label": "Gender", "labels": {1: "Male", 2: "Female", 3: "Other"}}},
     }, path=FIX / "reference" / "paperlike.yaml")
-    data = pd.read_csv(FIX / "reference" / "paperlike.csv")
-    for item in PARAMS["reversed_items"]:
-        data[item] = 6 - data[item]
+    data = load_recoded_items()
     cleaned = _cleaned(data, survey)
     return survey, cleaned, run_groups(cleaned, survey)
 

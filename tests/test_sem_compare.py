@@ -27,6 +27,7 @@ from adoption.errors import InputError
 from adoption.sem.compare import (ANOVA_COLUMNS, chisq_difference, compare_models,
                                   net_nested, partable_syntax, satorra_bentler_2001)
 from adoption.sem.engine import fit_model
+from paperlike import load_composites
 
 FIX = Path(__file__).parent / "fixtures"
 MI = FIX / "mi"
@@ -37,11 +38,7 @@ _FITS: dict = {}
 
 
 def composite_data() -> pd.DataFrame:
-    data = pd.read_csv(FIX / "reference" / "paperlike.csv")
-    params = json.loads((FIX / "reference" / "paperlike.params.json").read_text())
-    for item in params["reversed_items"]:  # STG4, COM4 are reverse-keyed: 6 - x
-        data[item] = 6 - data[item]
-    return pd.DataFrame({c: data[items].mean(axis=1) for c, items in params["items"].items()})
+    return load_composites()
 
 
 def composite_model() -> str:

@@ -14,6 +14,7 @@ from numpy.testing import assert_allclose
 from adoption.errors import InputError
 from adoption.sem.engine import ModelFit, fit_model
 from adoption.vocabulary import FIT_MEASURES
+from paperlike import load_composites
 
 FIX = Path(__file__).parent / "fixtures"
 HS_MODEL = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
@@ -106,11 +107,7 @@ def test_defined_parameters_computed_and_labels_kept(hs):
 
 def test_fixed_x_false_frees_x_moments_same_fit():
     ref = FIX / "reference"
-    data = pd.read_csv(ref / "paperlike.csv")
-    params = json.loads((ref / "paperlike.params.json").read_text())
-    for item in params["reversed_items"]:
-        data[item] = 6 - data[item]
-    comp = pd.DataFrame({c: data[i].mean(axis=1) for c, i in params["items"].items()})
+    comp = load_composites()
     model = json.loads((ref / "paperlike_survey.json").read_text())["composite_path"]["model"]
     fixed = fit_model(model, comp)
     free = fit_model(model, comp, fixed_x=False)
@@ -154,11 +151,7 @@ def test_fixed_x_false_baseline_keeps_x_covariances():
     # and df, CFI/TLI and the robust baseline must match it. Tolerance: closed forms of
     # the converged fit (1e-6 relative).
     ref = json.loads((FIX / "fixedx" / "fixed_x_false.json").read_text())
-    data = pd.read_csv(FIX / "reference" / "paperlike.csv")
-    params = json.loads((FIX / "reference" / "paperlike.params.json").read_text())
-    for item in params["reversed_items"]:
-        data[item] = 6 - data[item]
-    comp = pd.DataFrame({c: data[i].mean(axis=1) for c, i in params["items"].items()})
+    comp = load_composites()
     for est in ("ML", "MLM", "MLR"):
         fit = fit_model(ref["model"], comp, estimator=est, fixed_x=False)
         for name, value in ref[est].items():

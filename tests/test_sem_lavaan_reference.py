@@ -24,6 +24,7 @@ from numpy.testing import assert_allclose
 
 from adoption.sem.engine import fit_model
 from adoption.vocabulary import FIT_MEASURES, ROBUST_FIT_MEASURES
+from paperlike import PARAMS, load_recoded_items
 
 FIX = Path(__file__).parent / "fixtures"
 REF = FIX / "reference"
@@ -36,11 +37,7 @@ def _ref(name):
 
 
 def _paperlike_items():
-    data = pd.read_csv(REF / "paperlike.csv")
-    params = json.loads((REF / "paperlike.params.json").read_text())
-    for item in params["reversed_items"]:  # STG4, COM4 are reverse-keyed: 6 - x
-        data[item] = 6 - data[item]
-    return data, params
+    return load_recoded_items(), PARAMS
 
 
 def _paperlike_composites():

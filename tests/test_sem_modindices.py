@@ -29,6 +29,7 @@ from adoption.errors import InputError
 from adoption.sem.engine import fit_model
 from adoption.sem.modindices import (MI_COLUMNS, candidate_parameters,
                                      modification_indices, score_test, total_covariance)
+from paperlike import load_composites, load_recoded_items
 
 FIX = Path(__file__).parent / "fixtures"
 MI = FIX / "mi"
@@ -41,11 +42,7 @@ HS_MODEL = """ visual =~ x1 + x2 + x3
 
 
 def composite_data() -> pd.DataFrame:
-    data = pd.read_csv(REF / "paperlike.csv")
-    params = json.loads((REF / "paperlike.params.json").read_text())
-    for item in params["reversed_items"]:  # STG4, COM4 are reverse-keyed: 6 - x
-        data[item] = 6 - data[item]
-    return pd.DataFrame({c: data[items].mean(axis=1) for c, items in params["items"].items()})
+    return load_composites()
 
 
 def composite_model() -> str:
@@ -79,9 +76,7 @@ def _model_and_data(name):
         model = json.loads((REF / "political_democracy_sem.json").read_text())["model"]
         return model, pd.read_csv(FIX / "data" / "political_democracy.csv")
     if name == "paperlike_latent":
-        data = pd.read_csv(REF / "paperlike.csv")
-        for item in ("STG4", "COM4"):
-            data[item] = 6 - data[item]
+        data = load_recoded_items()
         return json.loads((REF / "paperlike_survey.json").read_text())["latent_sem"]["model"], data
     return composite_model(), composite_data()
 

@@ -39,6 +39,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from adoption.sem.engine import fit_model
+from paperlike import load_composites
 
 FIX = Path(__file__).parent / "fixtures"
 KEYS = ["baseline.chisq.scaled", "baseline.chisq.scaling.factor", "rmsea.ci.lower.scaled",
@@ -67,11 +68,7 @@ def test_hs_robust_extras(estimator):
 
 def test_composite_mlr_with_fixed_x():
     ref = FIX / "reference"
-    data = pd.read_csv(ref / "paperlike.csv")
-    params = json.loads((ref / "paperlike.params.json").read_text())
-    for item in params["reversed_items"]:
-        data[item] = 6 - data[item]
-    comp = pd.DataFrame({c: data[i].mean(axis=1) for c, i in params["items"].items()})
+    comp = load_composites()
     model = json.loads((ref / "paperlike_survey.json").read_text())["composite_path"]["model"]
     fit = fit_model(model, comp, estimator="MLR")
     assert_allclose([fit.fit[k] for k in KEYS2], COMP_MLR, rtol=1e-5)

@@ -18,6 +18,7 @@ import pytest
 from adoption.clean import CleanedResponses, Flow
 from adoption.spec import parse_spec
 from adoption.structural.stage import composite_scores, fit_structural, nested_alternative
+from paperlike import load_recoded_items
 
 FIX = Path(__file__).parent / "fixtures" / "reference"
 REF = json.loads((FIX / "paperlike_survey.json").read_text())
@@ -40,9 +41,7 @@ def paperlike_survey(**over):
 @pytest.fixture(scope="module")
 def paperlike():
     survey = paperlike_survey()
-    data = pd.read_csv(FIX / "paperlike.csv")
-    for item in PARAMS["reversed_items"]:
-        data[item] = 6 - data[item]  # what the cleaning stage does
+    data = load_recoded_items()  # STG4, COM4 as 6 - x: what the cleaning stage does
     data.index = pd.RangeIndex(1, len(data) + 1, name="row")
     cleaned = CleanedResponses(data=data, items=tuple(survey.items), exclusions=pd.DataFrame(),
                                flow=Flow(len(data), len(data), ()), log=(),
