@@ -7,7 +7,13 @@
 * :mod:`.quality` - reliability, HTMT, Fornell-Larcker, cross-loadings, VIFs, Kock's
   full-collinearity VIF;
 * :mod:`.bootstrap` - :func:`bootstrap_pls` -> :class:`PLSBootstrap`, batched over draws;
-* :mod:`.fit` - SRMR, dULS, dG of the saturated and estimated model.
+* :mod:`.fit` - SRMR, dULS, dG of the saturated and estimated model;
+* :mod:`.moderation` - moderation by the two-stage approach;
+* :mod:`.mga` - MICOM and the permutation multi-group test;
+* :mod:`.predict` - PLSpredict (k-fold item predictions);
+* :mod:`.stage` - the PLS-SEM stage: cleaned responses -> ``PLSResults``.
+
+Public names: those in ``__all__`` below (the stage is imported from :mod:`.stage`).
 """
 
 from adoption.pls.bootstrap import PLSBootstrap, bootstrap_pls, htmt_inference
