@@ -13,7 +13,7 @@ import numpy as np
 
 from adoption.power.population import PowerDesign
 from adoption.structural.effects import EffectDefinition, evaluate_effects
-from adoption.structural.ols import estimates_from_moments, implied_cov
+from adoption.structural.ols import estimates_from_moments, path_vcov
 from adoption.structural.paths import PathModel
 
 __all__ = ['effect_gradients_batch', 'batched_path_inference', 'run_block']
@@ -70,36 +70,13 @@ def batched_path_inference(S: np.ndarray, nobs: int, model: PathModel,
     -----
     Per equation ``b = S_xx^{-1} s_xy``, ``psi = s_yy - s_yx b`` and ``Var(b) = psi / N
     Sigma_xx^{-1}`` with ``Sigma`` the model-implied covariance (expected information,
-    lavaan's default for ML); coefficients of different equations are uncorrelated.
-    Identical formulas to :func:`adoption.structural.ols.fit_path_ols`, which
-    ``tests/test_power.py`` checks to 1e-10. Effects: ``se = sqrt(g' V g)``
+    lavaan's default for ML): :func:`adoption.structural.ols.path_vcov`, which
+    :func:`adoption.structural.ols.fit_path_ols` uses too (``tests/test_power.py`` checks
+    the two to 1e-10). Effects: ``se = sqrt(g' V g)``
     (:func:`adoption.structural.effects.delta_method_se`), per sample.
     """
-    Rn, p, _ = S.shape
     coef, std, ok = estimates_from_moments(S, model)
-    idx = {v: i for i, v in enumerate(model.variables)}
-    E = len(model.edges)
-    Bm = np.zeros((Rn, p, p))
-    psi = {}
-    col = 0
-    spans = []
-    for reg in model.regressions:
-        xi = [idx[x] for x in reg.rhs]
-        yi = idx[reg.lhs]
-        b = coef[:, col:col + len(xi)]
-        Bm[:, yi, xi] = b
-        psi[yi] = S[:, yi, yi] - np.einsum("rk,rk->r", b, S[:, yi, xi])
-        spans.append((col, xi, yi))
-        col += len(xi)
-    V = np.full((Rn, E, E), np.nan)
-    if ok.any():
-        good = np.flatnonzero(ok)
-        Sigma = implied_cov(S[good], Bm[good], {k: v[good] for k, v in psi.items()}, model)
-        V[good] = 0.0
-        for col, xi, yi in spans:
-            k = len(xi)
-            inv = np.linalg.inv(Sigma[:, xi][:, :, xi])
-            V[good, col:col + k, col:col + k] = (psi[yi][good] / nobs)[:, None, None] * inv
+    V, _, _ = path_vcov(S, coef, ok, model, nobs)
     se = np.sqrt(np.clip(np.diagonal(V, axis1=1, axis2=2), 0.0, None))
     est = evaluate_effects(definitions, coef)
     G = effect_gradients_batch(definitions, np.nan_to_num(coef))

@@ -11,6 +11,7 @@ the bootstrap (:mod:`adoption.structural.bootstrap`) and the power analysis
 * :func:`path_moments` - covariance matrices from weighted sums;
 * :func:`estimates_from_moments` - coefficients and std.all of a stack of samples;
 * :func:`implied_cov` - the model-implied covariance of a stack of fitted models;
+* :func:`path_vcov` - the coefficients' covariance matrix of a stack of fits;
 * :func:`fit_path_ols` - one fit with lavaan's estimate table (:class:`PathFit`).
 """
 
@@ -33,6 +34,7 @@ __all__ = [
     "path_moments",
     "implied_cov",
     "estimates_from_moments",
+    "path_vcov",
     "fit_path_ols",
 ]
 
@@ -263,19 +265,64 @@ class PathFit:
     information: str = "expected"
 
 
-def _coefficient_vcov(model: PathModel, psis: dict, C: np.ndarray, N: int) -> np.ndarray:
-    """Block-diagonal ``Var(b)``: ``psi / N * C_xx^{-1}`` per equation (see
-    :func:`fit_path_ols`)."""
+def path_vcov(S: np.ndarray, coef: np.ndarray, ok: np.ndarray, model: PathModel,
+              nobs: int, information: str = "expected"
+              ) -> tuple[np.ndarray, dict[int, np.ndarray], np.ndarray]:
+    """Covariance matrix of the regression coefficients of a stack of fits.
+
+    Parameters
+    ----------
+    S : ndarray, shape (R, p, p)
+        Covariance matrices (divisor N) of ``model.variables``.
+    coef, ok : the first and last results of :func:`estimates_from_moments` on ``S``.
+    model : PathModel
+    nobs : int
+        N of every sample.
+    information : {"expected", "observed"}
+        ``C`` below: the model-implied or the sample covariance of the predictors.
+
+    Returns
+    -------
+    V : ndarray, shape (R, n_edges, n_edges)
+        Block diagonal (NaN where not ``ok``).
+    psi : dict
+        Index of each endogenous variable -> its residual variances, shape (R,).
+    Sigma : ndarray, shape (R, p, p)
+        Model-implied covariance (NaN where not ``ok``).
+
+    Notes
+    -----
+    Per equation ``psi = s_yy - s_yx b`` and ``Var(b) = psi / N * C_xx^{-1}``;
+    coefficients of different equations are uncorrelated (see :func:`fit_path_ols`).
+    """
+    Rn, p, _ = S.shape
     idx = {v: i for i, v in enumerate(model.variables)}
     E = len(model.edges)
-    V = np.zeros((E, E))
+    Bm = np.zeros((Rn, p, p))
+    psi = {}
     col = 0
+    spans = []
     for reg in model.regressions:
         xi = [idx[x] for x in reg.rhs]
-        k = len(xi)
-        V[col:col + k, col:col + k] = psis[reg.lhs] / N * np.linalg.inv(C[np.ix_(xi, xi)])
-        col += k
-    return V
+        yi = idx[reg.lhs]
+        b = coef[:, col:col + len(xi)]
+        Bm[:, yi, xi] = b
+        psi[yi] = S[:, yi, yi] - np.einsum("rk,rk->r", b, S[:, yi, xi])
+        spans.append((col, xi, yi))
+        col += len(xi)
+    V = np.full((Rn, E, E), np.nan)
+    Sigma = np.full((Rn, p, p), np.nan)
+    if ok.any():
+        good = np.flatnonzero(ok)
+        Sigma[good] = implied_cov(S[good], Bm[good], {k: v[good] for k, v in psi.items()},
+                                  model)
+        C = Sigma[good] if information == "expected" else S[good]
+        V[good] = 0.0
+        for col, xi, yi in spans:
+            k = len(xi)
+            inv = np.linalg.inv(C[:, xi][:, :, xi])
+            V[good, col:col + k, col:col + k] = (psi[yi][good] / nobs)[:, None, None] * inv
+    return V, psi, Sigma
 
 
 def _estimates_table(model: PathModel, coef: np.ndarray, std: np.ndarray, V: np.ndarray,
@@ -343,28 +390,17 @@ def fit_path_ols(data: pd.DataFrame, model: PathModel, information: str = "expec
         raise ValueError(f"information must be 'expected' or 'observed', not {information!r}")
     check_fast_class(model)
     Z = model_data(data, model)
-    N, p = Z.shape
+    N = Z.shape[0]
     Zc = Z - Z.mean(axis=0)
     S = (Zc.T @ Zc / N)[None]
     coef, std, ok = estimates_from_moments(S, model)
     if not ok[0]:
         raise InputError("path model: the predictors of some equation are collinear "
                          "(singular covariance matrix); drop one of them.")
-    coef, std, S = coef[0], std[0], S[0]
+    V, psi, Sigma = path_vcov(S, coef, ok, model, N, information)
     idx = {v: i for i, v in enumerate(model.variables)}
-    Bm = np.zeros((p, p))
-    psis = {}
-    col = 0
-    for reg in model.regressions:
-        xi = [idx[x] for x in reg.rhs]
-        yi = idx[reg.lhs]
-        b = coef[col:col + len(xi)]
-        Bm[yi, xi] = b
-        psis[reg.lhs] = S[yi, yi] - S[yi, xi] @ b
-        col += len(xi)
-    Sigma = implied_cov(S[None], Bm[None], {idx[v]: np.array([x]) for v, x in psis.items()},
-                         model)[0]
-    V = _coefficient_vcov(model, psis, Sigma if information == "expected" else S, N)
+    psis = {r.lhs: psi[idx[r.lhs]][0] for r in model.regressions}
+    coef, std, V, Sigma = coef[0], std[0], V[0], Sigma[0]
     names = [f"{y} ~ {x}" for y, x in model.edges]
     estimates = _estimates_table(model, coef, std, V, psis, Sigma, N, level)
     return PathFit(
