@@ -254,7 +254,7 @@ def _bootstrap(model: PathModel, scores: pd.DataFrame, syntax: str, estimator: s
     incomplete = len(data) - len(complete)
     fast_class = not model.residual_covariances
     if fast_class and (missing == "listwise" or incomplete == 0):
-        # ML = equation-by-equation OLS here (see bootstrap.py); listwise = complete rows
+        # ML = equation-by-equation OLS here (see ols.py); listwise = complete rows
         return bootstrap_effects(complete, model, B=B, seed=seed), "batched least squares", []
     if fast_class and incomplete <= COMPLETE_CASE_BOOTSTRAP_SHARE * len(data):
         note = (f"bootstrap intervals use the {len(complete)} complete rows (batched least "
