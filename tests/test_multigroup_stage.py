@@ -19,12 +19,11 @@ from numpy.testing import assert_allclose
 from adoption.clean import CleanedResponses, Flow
 from adoption.groups import configural_decision, invariance_decision, run_groups, strip_labels
 from adoption.spec import parse_spec
-from paperlike import load_recoded_items
+from paperlike import PARAMS, load_recoded_items
 from partial_scalar import REFERENCE as PARTIAL_SCALAR_REFERENCE
 from partial_scalar import partial_scalar_comparison
 
 FIX = Path(__file__).parent / "fixtures"
-PARAMS = json.loads((FIX / "reference" / "paperlike.params.json").read_text())
 PATH_REF = json.loads((FIX / "multigroup" / "paperlike_path_groups.json").read_text())
 HS_GROUPS = json.loads((FIX / "multigroup" / "holzinger_swineford_groups.json").read_text())
 HS_INV = json.loads((FIX / "reference" / "holzinger_swineford_invariance.json").read_text())

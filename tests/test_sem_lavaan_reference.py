@@ -24,7 +24,7 @@ from numpy.testing import assert_allclose
 
 from adoption.sem.engine import fit_model
 from adoption.vocabulary import FIT_MEASURES, ROBUST_FIT_MEASURES
-from paperlike import PARAMS, load_recoded_items
+from paperlike import PARAMS, load_composites, load_recoded_items
 
 FIX = Path(__file__).parent / "fixtures"
 REF = FIX / "reference"
@@ -41,8 +41,7 @@ def _paperlike_items():
 
 
 def _paperlike_composites():
-    data, params = _paperlike_items()
-    return pd.DataFrame({c: data[items].mean(axis=1) for c, items in params["items"].items()})
+    return load_composites()
 
 
 def _case(name):

@@ -18,11 +18,10 @@ import pytest
 from adoption.clean import CleanedResponses, Flow
 from adoption.spec import parse_spec
 from adoption.structural.stage import composite_scores, fit_structural, nested_alternative
-from paperlike import load_recoded_items
+from paperlike import PARAMS, load_recoded_items
 
 FIX = Path(__file__).parent / "fixtures" / "reference"
 REF = json.loads((FIX / "paperlike_survey.json").read_text())
-PARAMS = json.loads((FIX / "paperlike.params.json").read_text())
 STRUCTURAL = "\n".join(f"{lhs} ~ {' + '.join(rhs)}" for lhs, rhs in PARAMS["paths"].items())
 
 
