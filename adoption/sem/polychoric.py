@@ -25,13 +25,15 @@ categories, a pair whose two-way table drives the polychoric to +-1) raises
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 from scipy import special, stats
 
 from adoption.errors import InputError
+from adoption.sem.polyserial import (OPEN_END, POLYSERIAL_BOUND, normal_scores, pearson_scores,
+                                     polyserial, polyserial_scores)
 
 __all__ = ["MAX_CATEGORIES", "OrdinalStatistics", "bvn_cdf", "thresholds", "polychoric",
            "ordinal_statistics"]
@@ -76,7 +78,8 @@ def bvn_pdf(h, k, rho):
 
 def _codes(data: pd.DataFrame) -> tuple[np.ndarray, list[np.ndarray]]:
     """Integer codes 0..K-1 of each column (sorted observed values; -1 for missing) and
-    the values."""
+    the values. Every item with one observed category or more than
+    :data:`MAX_CATEGORIES` is named in one message."""
     cols, levels = [], []
     for name in data.columns:
         col = data[name]
@@ -90,17 +93,29 @@ def _codes(data: pd.DataFrame) -> tuple[np.ndarray, list[np.ndarray]]:
                              "ordered numbers (1 = lowest) or an ordered categorical.")
         vals = np.unique(col.dropna().to_numpy())
         codes = np.where(col.isna(), -1, np.searchsorted(vals, col.fillna(vals[0] if len(vals) else 0)))
-        if len(vals) < 2:
-            raise InputError(f"Ordinal item {name!r} has a single observed category ({vals[0]!r}); "
-                             "a threshold model needs two or more (lavaan stops here too): "
-                             "drop the item or treat it as continuous.")
-        if len(vals) > MAX_CATEGORIES:
-            raise InputError(f"Ordinal item {name!r} has {len(vals)} categories (more than "
-                             f"{MAX_CATEGORIES}); treat it as continuous (lavaan would fit "
-                             "one threshold per category boundary).")
         cols.append(codes)
         levels.append(vals)
+    _check_categories(list(map(str, data.columns)), levels)
     return np.column_stack(cols), levels
+
+
+def _check_categories(names: list[str], levels: list[np.ndarray]) -> None:
+    """Refuse items with fewer than two or more than MAX_CATEGORIES observed categories,
+    naming every such item."""
+    one = [(n, f"{v[0]!r}" if len(v) else "no answers") for n, v in zip(names, levels) if len(v) < 2]
+    if one:
+        which = (f"Ordinal item {one[0][0]!r} has a single observed category ({one[0][1]})"
+                 if len(one) == 1 else "Ordinal items " + ", ".join(f"{n!r} ({c})" for n, c in one)
+                 + " each have a single observed category")
+        raise InputError(f"{which}; a threshold model needs two or more (lavaan stops here too): "
+                         "drop the item or treat it as continuous.")
+    many = [(n, len(v)) for n, v in zip(names, levels) if len(v) > MAX_CATEGORIES]
+    if many:
+        which = (f"Ordinal item {many[0][0]!r} has {many[0][1]} categories" if len(many) == 1
+                 else "Ordinal items " + ", ".join(f"{n!r} ({k} categories)" for n, k in many)
+                 + " have")
+        raise InputError(f"{which} (more than {MAX_CATEGORIES}); treat it as continuous (lavaan "
+                         "would fit one threshold per category boundary).")
 
 
 def _threshold_table(codes: np.ndarray, ncat: np.ndarray) -> np.ndarray:
@@ -234,42 +249,50 @@ def _fit_rho(codes, tab, ncat, names, tol=1e-9, max_iter=100):
     return i, j, rho, _pair_cells(tab, i, j, rho, counts)
 
 
-def polychoric(data: pd.DataFrame) -> pd.DataFrame:
-    """Two-step polychoric correlation matrix of ordinal items, as ``lavCor(ordered=)``.
+def polychoric(data: pd.DataFrame, *, ordered=None) -> pd.DataFrame:
+    """Two-step correlation matrix of ordinal (and continuous) items, as ``lavCor(ordered=)``.
 
     Parameters
     ----------
     data : pd.DataFrame
-        Complete rows of the ordinal items.
+        Complete rows of the items.
+    ordered : list of str, optional
+        The ordinal items (default: all). Pairs of ordinal items get polychoric
+        correlations, an ordinal and a continuous item a polyserial one, two continuous
+        items Pearson's r.
 
     Returns
     -------
     pd.DataFrame
         p x p correlation matrix, index and columns the item names.
     """
-    return ordinal_statistics(data, nacov=False).correlation
+    return ordinal_statistics(data, nacov=False, ordered=ordered).correlation
 
 
 @dataclass(frozen=True)
 class OrdinalStatistics:
-    """Sample statistics of ordinal items (see module docstring for the order).
+    """Sample statistics of ordinal (and continuous) items, in lavaan's order.
 
     Attributes
     ----------
     items : tuple of str
     nobs : int
     threshold_names : tuple of str
-        ``"item|tk"``.
+        ``"item|tk"`` of the ordinal items.
     threshold_item : np.ndarray
-        Item index of each threshold.
+        Item index (in ``items``) of each threshold.
     thresholds : np.ndarray
     correlation : pd.DataFrame
-        Polychoric correlation matrix.
+        Polychoric / polyserial / Pearson correlation matrix.
     pair_i, pair_j : np.ndarray
-        Item indices (i > j) of each polychoric in the statistics vector.
+        Item indices (i > j) of each correlation in the statistics vector.
     nacov : np.ndarray or None
-        N times the asymptotic covariance matrix of (thresholds, polychorics)
-        (lavaan ``lavInspect(fit, "gamma")``).
+        N times the asymptotic covariance matrix of :attr:`vector` (lavaan
+        ``lavInspect(fit, "gamma")``).
+    numeric : tuple of str
+        The continuous items (none when every item is ordinal).
+    means, variances : np.ndarray or None
+        ML means and variances (divisor N) of the continuous items.
     """
 
     items: tuple
@@ -281,28 +304,93 @@ class OrdinalStatistics:
     pair_i: np.ndarray
     pair_j: np.ndarray
     nacov: np.ndarray | None
+    numeric: tuple = ()
+    means: np.ndarray | None = None
+    variances: np.ndarray | None = None
+
+    @property
+    def is_numeric(self) -> np.ndarray:
+        """Whether each item is continuous."""
+        return np.array([v in self.numeric for v in self.items], bool)
+
+    @property
+    def sd(self) -> np.ndarray:
+        """SD of each item's scale: 1 for the latent response of an ordinal item."""
+        sd = np.ones(len(self.items))
+        if self.numeric:
+            sd[self.is_numeric] = np.sqrt(self.variances)
+        return sd
+
+    @property
+    def univariate_item(self) -> np.ndarray:
+        """Item index of each univariate statistic: an ordinal item's thresholds, or the
+        (negated) mean of a continuous item, item by item (lavaan's ``th.idx`` order)."""
+        num = self.is_numeric
+        return np.concatenate([[v] if num[v] else self.threshold_item[self.threshold_item == v]
+                               for v in range(len(self.items))]).astype(int)
+
+    @property
+    def univariate_is_mean(self) -> np.ndarray:
+        """Whether each univariate statistic is a (negated) mean."""
+        return self.is_numeric[self.univariate_item]
+
+    @property
+    def n_univariate(self) -> int:
+        """Number of statistics before the correlations: thresholds, means, variances."""
+        return len(self.thresholds) + 2 * len(self.numeric)
+
+    @property
+    def covariance(self) -> np.ndarray:
+        """The correlation matrix with continuous items on their own scale (lavaan's
+        ``sampstat`` cov)."""
+        sd = self.sd
+        return self.correlation.to_numpy() * np.outer(sd, sd)
 
     @property
     def vector(self) -> np.ndarray:
-        """(thresholds, polychorics) in statistic order."""
-        r = self.correlation.to_numpy()
-        return np.concatenate([self.thresholds, r[self.pair_i, self.pair_j]])
+        """lavaan's ``wls.obs``: thresholds and minus the means item by item, the
+        variances of the continuous items, then the covariances (i > j)."""
+        is_mean = self.univariate_is_mean
+        uni = np.empty(len(is_mean))
+        uni[~is_mean] = self.thresholds
+        var = np.zeros(0)
+        if self.numeric:
+            uni[is_mean] = -np.asarray(self.means)
+            var = np.asarray(self.variances)
+        return np.concatenate([uni, var, self.covariance[self.pair_i, self.pair_j]])
+
+
+def _continuous(data: pd.DataFrame) -> np.ndarray:
+    """The continuous items as floats; refuses text and constant columns, naming them."""
+    bad = [str(c) for c in data.columns if not pd.api.types.is_numeric_dtype(data[c])]
+    if bad:
+        raise InputError(f"Continuous item(s) {', '.join(map(repr, bad))} are not numeric; recode "
+                         "them as numbers or declare them ordinal.")
+    y = data.to_numpy(float)
+    const = [str(c) for c, v in zip(data.columns, y.var(0)) if not v > 0]
+    if const:
+        raise InputError(f"Continuous item(s) {', '.join(map(repr, const))} have no variance; "
+                         "drop them.")
+    return y
 
 
 def ordinal_statistics(data: pd.DataFrame, *, nacov: bool = True,
-                       missing: str = "listwise") -> OrdinalStatistics:
-    """Thresholds, polychorics and (optionally) their NACOV, as lavaan's ``muthen1984``.
+                       missing: str = "listwise", ordered=None) -> OrdinalStatistics:
+    """Thresholds, correlations and (optionally) their NACOV, as lavaan's ``muthen1984``.
 
     Parameters
     ----------
     data : pd.DataFrame
-        The ordinal items (complete rows unless ``missing="pairwise"``).
+        The items (complete rows unless ``missing="pairwise"``).
     nacov : bool
         Also compute the asymptotic covariance matrix (Gamma).
     missing : {"listwise", "pairwise"}
-        "pairwise" (lavaan ``missing = "pairwise"``): thresholds from each item's answers,
-        each polychoric from the rows answering both items, a missing answer scores 0
-        in the casewise scores; N is the number of rows.
+        "pairwise" (lavaan ``missing = "pairwise"``, ordinal items only): thresholds from
+        each item's answers, each polychoric from the rows answering both items, a
+        missing answer scores 0 in the casewise scores; N is the number of rows.
+    ordered : list of str, optional
+        The ordinal items (default: all columns); the others are continuous (lavaan's
+        ``ordered =`` a subset).
 
     Returns
     -------
@@ -310,29 +398,84 @@ def ordinal_statistics(data: pd.DataFrame, *, nacov: bool = True,
 
     Notes
     -----
-    With s_c the casewise scores (threshold scores of the univariate likelihoods, then
-    correlation scores of the bivariate ones), A11 the within-item blocks of sum s s',
-    A22 = diag(sum s_rho^2) and A21[pair, tau of its items] = sum s_rho ds_log P_kl/dtau,
-    B^-1 = [[A11^-1, 0], [-A22^-1 A21 A11^-1, A22^-1]] and NACOV = N B^-1 (sum s s') B^-T.
+    Step 1, per item: thresholds (ordinal) or ML mean and variance (continuous). Step 2,
+    per pair given step 1: polychoric, polyserial (:func:`adoption.sem.polyserial.polyserial`)
+    or Pearson correlation. With s_c the casewise scores (step-1 parameters, then the
+    correlations), A11 the within-item blocks of sum s s', A22 = diag(sum s_rho^2) and
+    A21 = sum s_rho s_1' (bivariate scores in the step-1 parameters),
+    B^-1 = [[A11^-1, 0], [-A22^-1 A21 A11^-1, A22^-1]] and
+    NACOV = N H B^-1 (sum s s') B^-T H', where H takes a correlation to the covariance
+    r sd_i sd_j of the statistics vector and the means to minus the means (lavaan).
     """
     if missing == "listwise" and data.isna().any().any():
         raise InputError("Ordinal statistics need complete rows under missing='listwise'; "
                          "remove missing values first or use missing='pairwise'.")
     names = [str(c) for c in data.columns]
-    codes, levels = _codes(data)
+    wanted = set(names if ordered is None else map(str, ordered))
+    is_ord = np.array([v in wanted for v in names], bool)
+    if not is_ord.any():
+        raise InputError("None of the items is ordinal; fit continuous items with ML, MLM or MLR.")
+    if missing == "pairwise" and not is_ord.all():
+        raise InputError("missing='pairwise' is supported for ordinal items only; with "
+                         "continuous items use missing='listwise'.")
+    oi, ni = np.flatnonzero(is_ord), np.flatnonzero(~is_ord)
+    codes, levels = _codes(data.iloc[:, oi])
+    y = _continuous(data.iloc[:, ni])
     ncat = np.array([len(v) for v in levels])
     tab = _threshold_table(codes, ncat)
-    i, j, rho, cells = _fit_rho(codes, tab, ncat, names)
     p, n = len(names), codes.shape[0]
     r = np.eye(p)
-    r[i, j] = r[j, i] = rho
-    th_item = np.concatenate([np.full(ncat[v] - 1, v) for v in range(p)])
-    th_k = np.concatenate([np.arange(1, ncat[v]) for v in range(p)])
-    th = tab[th_item, th_k]
-    th_names = tuple(f"{names[v]}|t{k}" for v, k in zip(th_item, th_k))
-    gamma = _nacov(codes, tab, ncat, th_item, th_k, i, j, rho, cells) if nacov else None
-    return OrdinalStatistics(tuple(names), n, th_names, th_item, th, pd.DataFrame(r, names, names),
-                             i, j, gamma)
+    polyc = ()
+    if len(oi) > 1:
+        polyc = _fit_rho(codes, tab, ncat, [names[k] for k in oi])
+        r[oi[polyc[0]], oi[polyc[1]]] = r[oi[polyc[1]], oi[polyc[0]]] = polyc[2]
+    mean, var = y.mean(0), y.var(0)
+    if len(ni):
+        r[np.ix_(ni, ni)] = np.corrcoef(y, rowvar=False) if len(ni) > 1 else 1.0
+        u, v, rho = _polyserial_pairs(y, mean, var, codes, tab, ncat, [names[k] for k in ni],
+                                      [names[k] for k in oi])
+        r[ni[u], oi[v]] = r[oi[v], ni[u]] = rho
+    j, i = np.triu_indices(p, 1)  # i > j, column by column of the lower triangle
+    th_sub = np.concatenate([np.full(ncat[v] - 1, v) for v in range(len(oi))])
+    th_k = np.concatenate([np.arange(1, ncat[v]) for v in range(len(oi))])
+    th_names = tuple(f"{names[oi[v]]}|t{k}" for v, k in zip(th_sub, th_k))
+    st = OrdinalStatistics(tuple(names), n, th_names, oi[th_sub], tab[th_sub, th_k],
+                           pd.DataFrame(r, names, names), i, j, None,
+                           tuple(names[k] for k in ni), mean if len(ni) else None,
+                           var if len(ni) else None)
+    if not nacov:
+        return st
+    return replace(st, nacov=_nacov(st, y, (codes, tab, ncat, th_sub, th_k), polyc))
+
+
+def _polyserial_pairs(y, mean, var, codes, tab, ncat, num_names, ord_names):
+    """Polyserial correlations of every (continuous u, ordinal v) pair: (u, v, rho) with
+    u, v indices among the continuous and the ordinal items."""
+    u = np.repeat(np.arange(len(num_names)), len(ord_names))
+    v = np.tile(np.arange(len(ord_names)), len(num_names))
+    z, upper, lower = _polyserial_data(y, mean, var, codes, tab, u, v)
+    # lavaan's start: r(y1, y2) sd(y2) / sum phi(tau), halved above 0.9
+    c = codes[:, v].astype(float)
+    cor = ((y[:, u] - mean[u]) * (c - c.mean(0))).mean(0) / np.sqrt(var[u] * c.var(0))
+    th_dens = np.array([_phi(tab[k, 1:ncat[k]]).sum() for k in v])
+    start = cor * np.sqrt(c.var(0)) / th_dens
+    start = np.where(np.abs(start) > 0.9, start / 2, start)
+    rho, ok = polyserial(z, upper, lower, np.sqrt(var[u]), start)
+    bad = (np.abs(rho) >= POLYSERIAL_BOUND) | ~ok
+    if bad.any():
+        which = ", ".join(f"{num_names[a]}-{ord_names[b]}" for a, b in zip(u[bad], v[bad]))
+        raise InputError(f"The polyserial correlation of {which} is at +-{POLYSERIAL_BOUND} or did "
+                         "not converge: the ordinal item's categories separate the continuous "
+                         "one almost perfectly; merge sparse categories or drop one of the items.")
+    return u, v, rho
+
+
+def _polyserial_data(y, mean, var, codes, tab, u, v):
+    """Standardised continuous values and each case's bounding thresholds, per pair."""
+    z = (y[:, u] - mean[u]) / np.sqrt(var[u])
+    open_tab = np.where(tab <= -_BIG, -OPEN_END, np.where(tab >= _BIG, OPEN_END, tab))
+    c = codes[:, v]
+    return z, open_tab[v, c + 1], open_tab[v, c]
 
 
 def _threshold_scores(codes, tab, th_item, th_k):
@@ -347,7 +490,9 @@ def _threshold_scores(codes, tab, th_item, th_k):
     return sc
 
 
-def _nacov(codes, tab, ncat, th_item, th_k, i, j, rho, cells):
+def _polychoric_parts(codes, tab, ncat, th_item, th_k, i, j, rho, cells):
+    """Casewise threshold and polychoric scores and A21 (pairs x thresholds) of the
+    ordinal items (their own indexing)."""
     n, p = codes.shape
     kmax = tab.shape[1] - 1
     # casewise rho scores: dP/drho / P of each case's cell
@@ -378,13 +523,94 @@ def _nacov(codes, tab, ncat, th_item, th_k, i, j, rho, cells):
         ok_i, ok_j = m < ncat[i], m < ncat[j]
         a21[pair[ok_i], th_start[i[ok_i]] + m - 1] = a21_i[ok_i, m - 1]
         a21[pair[ok_j], th_start[j[ok_j]] + m - 1] = a21_j[ok_j, m - 1]
-    # influence functions sc B^-T: thresholds sc_th A11^-1 (A11 block diagonal by item),
-    # correlations (sc_rho - sc_th A11^-1 A21') / A22
-    if_th = np.zeros_like(sc_th)
-    for v in range(p):
-        sl = slice(th_start[v], th_start[v + 1])
-        if_th[:, sl] = sc_th[:, sl] @ np.linalg.inv(sc_th[:, sl].T @ sc_th[:, sl])
-    a22 = (sc_rho * sc_rho).sum(0)
-    if_rho = (sc_rho - if_th @ a21.T) / a22
-    infl = np.hstack([if_th, if_rho])
-    return n * (infl.T @ infl)
+    return sc_th, sc_rho, a21
+
+
+def _nacov(st: OrdinalStatistics, y, parts, polyc) -> np.ndarray:
+    """N H B^-1 (sum s s') B^-T H' of the statistics (see :func:`ordinal_statistics`)."""
+    codes, tab, ncat, th_sub, th_k = parts
+    n, p = st.nobs, len(st.items)
+    num = st.is_numeric
+    uni_item = st.univariate_item
+    nuni, nnum = len(uni_item), len(st.numeric)
+    oi, ni = np.flatnonzero(~num), np.flatnonzero(num)
+    # columns of the step-1 parameters: thresholds / means item by item, then variances
+    th_col = np.flatnonzero(~st.univariate_is_mean)  # in threshold order
+    mean_col = np.full(p, -1)
+    mean_col[ni] = np.flatnonzero(st.univariate_is_mean)
+    var_col = np.full(p, -1)
+    var_col[ni] = nuni + np.arange(nnum)
+    sc1 = np.zeros((n, nuni + nnum))
+    sc1[:, th_col] = _threshold_scores(codes, tab, th_sub, th_k)
+    if nnum:
+        sc1[:, mean_col[ni]], sc1[:, var_col[ni]] = normal_scores(y, st.means, st.variances)
+    pair_of = {(a, b): q for q, (a, b) in enumerate(zip(st.pair_i, st.pair_j))}
+    npair = len(st.pair_i)
+    sc_rho, a21 = np.zeros((n, npair)), np.zeros((npair, nuni + nnum))
+    if polyc:  # polychoric pairs
+        io, jo = polyc[0], polyc[1]
+        s_th, s_rho, a = _polychoric_parts(codes, tab, ncat, th_sub, th_k, *polyc)
+        q = np.array([pair_of[(oi[x], oi[w])] for x, w in zip(io, jo)])
+        sc_rho[:, q] = s_rho
+        a21[np.ix_(q, th_col)] = a
+    r = st.correlation.to_numpy()
+    _mixed_pair_scores(st, y, codes, tab, ncat, pair_of, r, sc_rho, a21,
+                       th_col, mean_col, var_col)
+    return _sandwich(sc1, sc_rho, a21, st, var_col, mean_col, r)
+
+
+def _mixed_pair_scores(st, y, codes, tab, ncat, pair_of, r, sc_rho, a21, th_col,
+                       mean_col, var_col):
+    """Fill the polyserial and Pearson pairs' scores and A21 rows (in place)."""
+    num = st.is_numeric
+    oi, ni = np.flatnonzero(~num), np.flatnonzero(num)
+    if not len(ni):
+        return
+    col_of = {v: k for k, v in enumerate(ni)}
+    th_start = np.concatenate([[0], np.cumsum(ncat - 1)])
+    for a, b in ((a, b) for a in range(len(ni)) for b in range(len(oi))):
+        u, v = ni[a], oi[b]
+        q = pair_of[(max(u, v), min(u, v))]
+        z, up, lo = _polyserial_data(y, st.means, st.variances, codes, tab, np.array([a]),
+                                     np.array([b]))
+        s = polyserial_scores(z, up, lo, r[u, v], np.sqrt(st.variances[a]))
+        rho = s["rho"][:, 0]
+        sc_rho[:, q] = rho
+        a21[q, mean_col[u]] = rho @ s["mean"][:, 0]
+        a21[q, var_col[u]] = rho @ s["var"][:, 0]
+        k = ncat[b]
+        upper = np.bincount(codes[:, b], weights=rho * s["upper"][:, 0], minlength=k)
+        lower = np.bincount(codes[:, b], weights=rho * s["lower"][:, 0], minlength=k)
+        a21[q, th_col[th_start[b]:th_start[b + 1]]] = upper[:-1] + lower[1:]
+    for u, v in ((u, v) for u in ni for v in ni if u > v):
+        q = pair_of[(u, v)]
+        cu, cv = col_of[u], col_of[v]
+        s = pearson_scores(y[:, cu], y[:, cv], st.means[cu], st.means[cv], st.variances[cu],
+                           st.variances[cv], r[u, v])
+        sc_rho[:, q] = s["rho"]
+        for key, w in (("mean1", mean_col[u]), ("mean2", mean_col[v]), ("var1", var_col[u]),
+                       ("var2", var_col[v])):
+            a21[q, w] = s["rho"] @ s[key]
+
+
+def _sandwich(sc1, sc_rho, a21, st, var_col, mean_col, r):
+    """N times the covariance of the influence functions s B^-T, on lavaan's scale."""
+    uni_item = st.univariate_item
+    if_1 = np.zeros_like(sc1)
+    for v in range(len(st.items)):  # A11 is block diagonal by item
+        cols = np.concatenate([np.flatnonzero(uni_item == v), [var_col[v]] if var_col[v] >= 0 else []])
+        cols = cols.astype(int)
+        s = sc1[:, cols]
+        if_1[:, cols] = s @ np.linalg.inv(s.T @ s)
+    if_rho = (sc_rho - if_1 @ a21.T) / (sc_rho * sc_rho).sum(0)
+    i, j = st.pair_i, st.pair_j
+    sd = st.sd
+    rho = r[i, j]
+    if_cov = if_rho * (sd[i] * sd[j])  # H: covariance r sd_i sd_j of the statistics
+    for side, other in ((i, j), (j, i)):
+        has = np.flatnonzero(var_col[side] >= 0)
+        if_cov[:, has] += (rho * sd[other] / (2 * sd[side]))[has] * if_1[:, var_col[side[has]]]
+    has_mean = mean_col[mean_col >= 0]
+    if_1[:, has_mean] *= -1.0  # the statistic is minus the mean
+    infl = np.hstack([if_1, if_cov])
+    return st.nobs * (infl.T @ infl)
