@@ -13,7 +13,8 @@ import numpy as np
 
 from adoption.sem import fitmeasures as fm
 
-__all__ = ["ORDINAL_FIT_MEASURES", "scaled_shifted", "catml_robust", "ordinal_fit_measures"]
+__all__ = ["ORDINAL_FIT_MEASURES", "scaled_shifted", "catml_robust", "srmr_bentler",
+           "ordinal_fit_measures"]
 
 #: The ``fitMeasures()`` names an ordinal fit reports (lavaan's, for WLSMV/ULSMV).
 ORDINAL_FIT_MEASURES: tuple[str, ...] = (
@@ -113,6 +114,35 @@ def catml_robust(r: np.ndarray, sigma: np.ndarray, pair_i, pair_j, jac_cor: np.n
             "rmsea.robust": fm.rmsea(x3, df, n - 1, c)}
 
 
+def srmr_bentler(resid: np.ndarray, st) -> float:
+    """SRMR of an ordinal (or mixed) fit, as lavaan's ``srmr`` under WLSMV (Bentler's,
+    without the mean part).
+
+    Parameters
+    ----------
+    resid : np.ndarray
+        Sample minus implied statistics in the order of ``st.vector``.
+    st : OrdinalStatistics
+
+    Returns
+    -------
+    float
+
+    Notes
+    -----
+    sqrt(sum_(i<=j) [(s_ij - sigma_ij) / sqrt(s_ii s_jj)]^2 / (p (p + 1) / 2)): residual
+    covariances standardised by the sample SDs (1 for the latent responses of ordinal
+    items, whose diagonal residuals are 0), as ``lav_residuals(type = "cor.bentler")``.
+    """
+    p = len(st.items)
+    sd = st.sd
+    nnum = len(st.numeric)
+    start = st.n_univariate - nnum
+    var_res = resid[start:start + nnum] / sd[st.is_numeric] ** 2
+    cov_res = resid[st.n_univariate:] / (sd[st.pair_i] * sd[st.pair_j])
+    return math.sqrt(float((var_res ** 2).sum() + (cov_res ** 2).sum()) / (p * (p + 1) / 2))
+
+
 def ordinal_fit_measures(s, sigma, st, jac, w, bread, n: int, estimator: str,
                          implied_cor: np.ndarray | None = None) -> dict:
     """lavaan ``fitMeasures()`` of a WLSMV/ULSMV fit.
@@ -160,12 +190,11 @@ def ordinal_fit_measures(s, sigma, st, jac, w, bread, n: int, estimator: str,
     wj = jac * w[:, None]
     ugamma = w[:, None] * gamma - wj @ (bread @ (wj.T @ gamma))  # U Gamma, U = W - W D B D' W
     chisq_s, c, shift = scaled_shifted(chisq, df, ugamma)
-    nth = len(st.thresholds)
+    nth = st.n_univariate  # thresholds, means and variances: free in the baseline model
     wc = w[nth:]
     chisq_b = nm1 * float((s[nth:] ** 2 * wc).sum())
     df_b = nstat - nth
     chisq_bs, c_b, shift_b = scaled_shifted(chisq_b, df_b, wc[:, None] * gamma[nth:, nth:])
-    p = len(st.items)
     out = {
         "npar": float(npar), "chisq": chisq, "df": float(df),
         "pvalue": fm.pvalue_chisq(chisq, df) if estimator == "WLSMV" else float("nan"),
@@ -180,11 +209,12 @@ def ordinal_fit_measures(s, sigma, st, jac, w, bread, n: int, estimator: str,
         "cfi.scaled": fm.cfi(chisq_s, df, chisq_bs, df_b),
         "tli.scaled": fm.tli(chisq_s, df, chisq_bs, df_b),
         "rmsea": fm.rmsea(chisq, df, nm1), "rmsea.scaled": fm.rmsea(chisq_s, df, nm1),
-        "srmr": math.sqrt(float((resid[nth:] ** 2).sum()) / (p * (p + 1) / 2)),
+        "srmr": srmr_bentler(resid, st),
         "wrmr": math.sqrt(chisq / nstat),
     }
     out["rmsea.ci.lower"], out["rmsea.ci.upper"] = fm.rmsea_ci(chisq, df, nm1)
     out["rmsea.ci.lower.scaled"], out["rmsea.ci.upper.scaled"] = fm.rmsea_ci(chisq_s, df, nm1)
+    out.update(dict.fromkeys(("cfi.robust", "tli.robust", "rmsea.robust"), float("nan")))
     if implied_cor is not None:
         out.update(catml_robust(st.correlation.to_numpy(), implied_cor, st.pair_i, st.pair_j,
                                 jac[nth:], wc, bread, gamma[nth:, nth:], n, df))

@@ -53,7 +53,8 @@ from adoption.sem.ordinal_fit import ORDINAL_FIT_MEASURES, ordinal_fit_measures
 from adoption.sem.partable import ParTable, build_partable
 from adoption.sem.polychoric import OrdinalStatistics, ordinal_statistics
 from adoption.sem.start import start_values
-from adoption.vocabulary import ORDINAL_ESTIMATORS, OP_COVARIANCE, OP_LOADING, OP_REGRESSION
+from adoption.vocabulary import (ORDINAL_ESTIMATORS, OP_COVARIANCE, OP_INTERCEPT, OP_LOADING,
+                                 OP_REGRESSION)
 
 __all__ = ["ESTIMATORS", "PARAMETERIZATIONS", "fit_ordinal"]
 
@@ -72,6 +73,8 @@ class _Model:
         self.pt, self.st, self.theta = pt, st, theta
         self.ov, self.lv = list(st.items), list(pt.latent)
         p, m = len(self.ov), len(self.lv)
+        self.num = st.is_numeric  # continuous items: free residual variance and intercept
+        self.uni_item, self.uni_mean = st.univariate_item, st.univariate_is_mean
         oi, li = {v: k for k, v in enumerate(self.ov)}, {v: k for k, v in enumerate(self.lv)}
         self.mats = {"L": np.zeros((p, m)), "B": np.zeros((m, m)), "P": np.zeros((m, m)),
                      "T": np.eye(p) if theta else np.zeros((p, p))}
@@ -89,8 +92,8 @@ class _Model:
                 slot = ("B", li[r.lhs], li[r.rhs])
             elif r.op == OP_COVARIANCE and r.lhs in li:
                 slot = ("P", li[r.lhs], li[r.rhs])
-            elif r.op == OP_COVARIANCE and r.lhs == r.rhs:
-                slot = ("D", oi[r.lhs], oi[r.lhs])  # residual variance: computed or 1
+            elif r.op == OP_COVARIANCE and r.lhs == r.rhs and not self.num[oi[r.lhs]]:
+                slot = ("D", oi[r.lhs], oi[r.lhs])  # ordinal residual variance: computed or 1
             else:
                 slot = ("T", oi[r.lhs], oi[r.rhs])
             self.row_slot.append(slot)
@@ -104,7 +107,7 @@ class _Model:
                 self._set(self.mats, slot, 0.0 if r.value is None else r.value)
         self.slots = slots
         self.nfree = len(names)
-        self.nth = len(st.thresholds)
+        self.nth = len(self.uni_item)  # thresholds and intercepts of continuous items
 
     @staticmethod
     def _set(mats, slot, v):
@@ -127,17 +130,29 @@ class _Model:
         s0 = mt["L"] @ c @ mt["L"].T
         t = mt["T"].copy()
         if not self.theta:
-            np.fill_diagonal(t, 1.0 - np.diag(s0))
+            o = np.flatnonzero(~self.num)
+            t[o, o] = 1.0 - np.diag(s0)[o]
         return s0 + t, s0, c, a, mt
 
+    def scale(self, sig) -> np.ndarray:
+        """Delta: 1 / SD of each latent response under theta, 1 otherwise (and for the
+        continuous items)."""
+        d = np.ones(len(self.ov))
+        if self.theta:
+            d[~self.num] = 1.0 / np.sqrt(np.diag(sig)[~self.num])
+        return d
+
     def implied(self, x_all, jacobian=True):
-        """Implied statistics (thresholds, correlations) and their Jacobian."""
+        """Implied statistics (thresholds and minus the intercepts, variances of the
+        continuous items, covariances) and their Jacobian."""
         tau, x = x_all[:self.nth], x_all[self.nth:]
         sig, s0, c, a, mt = self.sigma(x)
         i, j = self.st.pair_i, self.st.pair_j
-        d = 1.0 / np.sqrt(np.diag(sig)) if self.theta else np.ones(len(self.ov))
-        ti = self.st.threshold_item
-        out = np.concatenate([tau * d[ti], sig[i, j] * d[i] * d[j]])
+        d = self.scale(sig)
+        ti = self.uni_item
+        nv = np.flatnonzero(self.num)
+        out = np.concatenate([np.where(self.uni_mean, -tau, tau * d[ti]), np.diag(sig)[nv],
+                              sig[i, j] * d[i] * d[j]])
         if not jacobian:
             return out, None
         lam = mt["L"]
@@ -158,14 +173,16 @@ class _Model:
                 dc = np.outer(a[:, r], c[cc, :])
                 dc = dc + dc.T
             dsig[s] = lam @ dc @ lam.T
-        if not self.theta:  # diagonal of Sigma* fixed at 1
-            dsig[:, np.arange(len(self.ov)), np.arange(len(self.ov))] = 0.0
+        o = np.flatnonzero(~self.num)
+        if not self.theta:  # diagonal of Sigma* fixed at 1 for the ordinal items
+            dsig[:, o, o] = 0.0
         jac = np.zeros((len(out), self.nth + self.nfree))
-        jac[np.arange(self.nth), np.arange(self.nth)] = d[ti]
-        dcor = dsig[:, i, j] * (d[i] * d[j])
+        jac[np.arange(self.nth), np.arange(self.nth)] = np.where(self.uni_mean, -1.0, d[ti])
+        dcor = np.hstack([dsig[:, nv, nv], dsig[:, i, j] * (d[i] * d[j])])
         if self.theta:
             ddiag = np.diagonal(dsig, axis1=1, axis2=2) / np.diag(sig)  # dlog Sigma_ii
-            dcor = dcor - 0.5 * (sig[i, j] * d[i] * d[j]) * (ddiag[:, i] + ddiag[:, j])
+            ddiag[:, self.num] = 0.0  # continuous items keep their scale
+            dcor[:, len(nv):] -= 0.5 * (sig[i, j] * d[i] * d[j]) * (ddiag[:, i] + ddiag[:, j])
             dtau = -0.5 * (tau * d[ti]) * ddiag[:, ti]
         for s, (_, k) in enumerate(self.slots):
             jac[self.nth:, self.nth + k] += dcor[s]
@@ -175,8 +192,7 @@ class _Model:
 
 
 def _start(model: _Model, pt: ParTable) -> np.ndarray:
-    r = model.st.correlation.loc[pt.observed, pt.observed].to_numpy()
-    sv = start_values(pt, r)
+    sv = start_values(pt, model.st.covariance)  # st.items are pt.observed
     x = np.zeros(model.nth + model.nfree)
     k_of = {}
     for row, v, slot in zip(pt.rows, sv, model.row_slot):
@@ -184,10 +200,11 @@ def _start(model: _Model, pt: ParTable) -> np.ndarray:
             key = pt.parameter_label(row) or f"{row.lhs}{row.op}{row.rhs}"
             k_of.setdefault(key, v)
     x[model.nth:] = list(k_of.values())
-    x[:model.nth] = model.st.thresholds
+    uni = model.st.vector[:model.nth]
+    x[:model.nth] = np.where(model.uni_mean, -uni, uni)  # thresholds, intercepts = means
     if model.theta:
         sig = model.sigma(x[model.nth:])[0]
-        x[:model.nth] *= np.sqrt(np.diag(sig))[model.st.threshold_item]
+        x[:model.nth] /= model.scale(sig)[model.uni_item]
     return x
 
 
@@ -282,17 +299,17 @@ def _fit_ordinal(model, data, ordered, estimator, parameterization, std_lv, miss
     if pt.exogenous_x:
         raise InputError("Ordinal estimation here does not take observed exogenous predictors "
                          f"({', '.join(pt.exogenous_x)}).")
-    cont = [v for v in pt.observed if ordered is not None and v not in ordered]
-    if cont:
-        raise InputError(f"Items {', '.join(cont)} are not declared ordinal; mixed continuous and "
-                         "ordinal indicators are not supported by this estimator yet.")
+    ordinal = list(pt.observed) if ordered is None else [v for v in pt.observed if v in set(ordered)]
+    if not ordinal:
+        raise InputError(f"None of the model's items ({', '.join(pt.observed)}) is ordinal; fit "
+                         "continuous items with ML, MLM or MLR.")
     if missing not in MISSING:
         raise InputError(f"Unknown missing-data option {missing!r} for {estimator}; use "
                          "'listwise' or 'pairwise' (FIML is an ML method).")
     sub = data[pt.observed]
     keep = sub.notna().all(axis=1) if missing == "listwise" else sub.notna().any(axis=1)
     warn = [] if keep.all() else [f"{int((~keep).sum())} rows with missing values deleted ({missing})."]
-    st = ordinal_statistics(sub[keep], missing=missing)
+    st = ordinal_statistics(sub[keep], missing=missing, ordered=ordinal)
     t1 = time.perf_counter()
     m = _Model(pt, st, parameterization == "theta")
     s = st.vector
@@ -316,12 +333,12 @@ def _fit_ordinal(model, data, ordered, estimator, parameterization, std_lv, miss
     meat = (jac.T * w) @ st.nacov @ (jac * w[:, None])
     vc = bread @ meat @ bread / (n - 1)  # lavaan's N - 1 under WLS-family estimators
     fit = ordinal_fit_measures(s, sig, st, jac, w, bread, n, estimator,
-                               implied_cor=_implied_correlation(m, x))
+                               implied_cor=None if st.numeric else _implied_correlation(m, x))
     t2 = time.perf_counter()
     est, r2, sig_star, names = _estimate_table(m, pt, x, vc)
     return ModelFit(estimates=est, fit=fit, r2=r2, nobs=n, estimator=estimator, converged=ok,
                     warnings=tuple(warn), observed=tuple(st.items),
-                    sample_cov=st.correlation.to_numpy(), implied_cov=sig_star,
+                    sample_cov=st.covariance, implied_cov=sig_star,
                     vcov=pd.DataFrame(vc, index=names, columns=names),
                     timings={"sample_statistics": t1 - t0, "fit": t2 - t1}, partable=pt,
                     std_lv=std_lv)
@@ -333,7 +350,7 @@ def _failed(pt: ParTable, st: OrdinalStatistics, estimator: str, msgs) -> ModelF
     return ModelFit(estimates=pd.DataFrame(columns=list(ESTIMATE_COLUMNS)),
                     fit={k: float("nan") for k in ORDINAL_FIT_MEASURES}, r2={},
                     nobs=st.nobs, estimator=estimator, converged=False, warnings=tuple(msgs),
-                    observed=tuple(st.items), sample_cov=st.correlation.to_numpy(),
+                    observed=tuple(st.items), sample_cov=st.covariance,
                     implied_cov=np.full((p, p), np.nan), vcov=pd.DataFrame(), partable=pt)
 
 
@@ -367,11 +384,14 @@ def _estimate_table(m: _Model, pt: ParTable, x, vc):
         if r.op == OP_COVARIANCE:
             own[(r.lhs, r.rhs)] = e
     first = sum(1 for r in pt.rows if r.user)
+    th_at = np.flatnonzero(~m.uni_mean)
     th_rows = [(nm.split("|")[0], OP_THRESHOLD, nm.split("|")[1], "", tau[t], t)
-               for t, nm in enumerate(m.st.threshold_names)]
-    d = 1.0 / np.sqrt(np.diag(sig)) if m.theta else np.ones(len(m.ov))
-    scale_rows = [(v, OP_SCALE, v, "", d[q], -1) for q, v in enumerate(m.ov)]
-    rows = rows[:first] + th_rows + rows[first:] + scale_rows
+               for t, nm in zip(th_at, m.st.threshold_names)]
+    d = m.scale(sig)
+    scale_rows = [(v, OP_SCALE, v, "", d[q], -1) for q, v in enumerate(m.ov) if not m.num[q]]
+    int_rows = [(m.ov[m.uni_item[t]], OP_INTERCEPT, "", "", tau[t], t)
+                for t in np.flatnonzero(m.uni_mean)]
+    rows = rows[:first] + th_rows + rows[first:] + scale_rows + int_rows
     est = pd.DataFrame(rows, columns=["lhs", "op", "rhs", "label", "est", "free_index"])
     k = est["free_index"].to_numpy()
     est["se"] = np.where(k >= 0, se_all[np.maximum(k, 0)], 0.0)
@@ -418,7 +438,7 @@ def _std_all(row, tot, own) -> float:
         return e * math.sqrt(tot[row.lhs] / tot[row.rhs])
     if row.op == OP_REGRESSION:
         return e * math.sqrt(tot[row.rhs] / tot[row.lhs])
-    if row.op == OP_THRESHOLD:
+    if row.op in (OP_THRESHOLD, OP_INTERCEPT):
         return e / math.sqrt(tot[row.lhs])
     if row.op == OP_SCALE:
         return 1.0
