@@ -9,18 +9,22 @@ first stage of ``estimator = "WLSMV"``):
   multinomial likelihood given the thresholds (Olsson, 1979), all pairs at once
   (Newton-Raphson vectorised over pairs, bivariate normal rectangle probabilities by
   :func:`bvn_cdf`).
-* :func:`ordinal_statistics` -- both, plus the asymptotic covariance matrix of
-  (thresholds, polychorics) by Muthen's (1984) two-step sandwich, as lavaan's
-  ``muthen1984``: casewise scores of the univariate and bivariate likelihoods, the
-  outer-product blocks A11, A21, A22, and ``NACOV = N B^-1 (S'S) B^-T``.
+* :func:`ordinal_statistics` -- both, plus (lavaan's ``ordered =`` a subset) the means,
+  variances, polyserial and Pearson correlations of continuous items
+  (:mod:`adoption.sem.polyserial`), and the asymptotic covariance matrix of all of them
+  by Muthen's (1984) two-step sandwich, as lavaan's ``muthen1984``
+  (:mod:`adoption.sem.ordinal_nacov`).
 
-Statistic order everywhere: the thresholds item by item (``x1|t1, x1|t2, ..., x2|t1``),
-then the polychorics of the pairs (i > j) column by column of the lower triangle
-(lavaan's ``vech(R, diagonal = FALSE)``).
+Statistic order everywhere (lavaan's ``wls.obs``): the thresholds item by item
+(``x1|t1, x1|t2, ..., x2|t1``; a continuous item contributes minus its mean in its
+place), the variances of the continuous items, then the correlations -- covariances
+where an item is continuous -- of the pairs (i > j) column by column of the lower
+triangle (lavaan's ``vech(R, diagonal = FALSE)``).
 
-Bad input (an item with one observed category, more than :data:`MAX_CATEGORIES`
-categories, a pair whose two-way table drives the polychoric to +-1) raises
-:class:`adoption.errors.InputError` naming the items.
+Bad input (items with one observed category or more than :data:`MAX_CATEGORIES`
+categories, pairs whose two-way table drives the polychoric to +-1 or whose polyserial
+reaches its bound, a continuous item without variance) raises
+:class:`adoption.errors.InputError` naming all such items.
 """
 
 from __future__ import annotations
@@ -29,11 +33,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import special
 
 from adoption.errors import InputError
-from adoption.sem.polyserial import (OPEN_END, POLYSERIAL_BOUND, normal_scores, pearson_scores,
-                                     polyserial, polyserial_scores)
+from adoption.sem.ordinal_nacov import nacov as sample_nacov
+from adoption.sem.polyserial import OPEN_END, polyserial_pairs
 
 __all__ = ["MAX_CATEGORIES", "OrdinalStatistics", "bvn_cdf", "thresholds", "polychoric",
            "ordinal_statistics"]
@@ -42,10 +46,6 @@ MAX_CATEGORIES = 10
 _BIG = 10.0  # stands for +-infinity in thresholds: Phi(10) = 1 - 7.6e-24
 _GL = {nq: np.polynomial.legendre.leggauss(nq) for nq in (6, 12, 20, 200)}
 _GL_X, _GL_W = _GL[20]
-
-
-def _phi(x):
-    return np.exp(-0.5 * x * x) / np.sqrt(2.0 * np.pi)
 
 
 def bvn_cdf(h: np.ndarray, k: np.ndarray, rho: np.ndarray) -> np.ndarray:
@@ -400,12 +400,7 @@ def ordinal_statistics(data: pd.DataFrame, *, nacov: bool = True,
     -----
     Step 1, per item: thresholds (ordinal) or ML mean and variance (continuous). Step 2,
     per pair given step 1: polychoric, polyserial (:func:`adoption.sem.polyserial.polyserial`)
-    or Pearson correlation. With s_c the casewise scores (step-1 parameters, then the
-    correlations), A11 the within-item blocks of sum s s', A22 = diag(sum s_rho^2) and
-    A21 = sum s_rho s_1' (bivariate scores in the step-1 parameters),
-    B^-1 = [[A11^-1, 0], [-A22^-1 A21 A11^-1, A22^-1]] and
-    NACOV = N H B^-1 (sum s s') B^-T H', where H takes a correlation to the covariance
-    r sd_i sd_j of the statistics vector and the means to minus the means (lavaan).
+    or Pearson correlation. The NACOV: :func:`adoption.sem.ordinal_nacov.nacov`.
     """
     if missing == "listwise" and data.isna().any().any():
         raise InputError("Ordinal statistics need complete rows under missing='listwise'; "
@@ -423,6 +418,7 @@ def ordinal_statistics(data: pd.DataFrame, *, nacov: bool = True,
     y = _continuous(data.iloc[:, ni])
     ncat = np.array([len(v) for v in levels])
     tab = _threshold_table(codes, ncat)
+    bounds = np.where(tab <= -_BIG, -OPEN_END, np.where(tab >= _BIG, OPEN_END, tab))
     p, n = len(names), codes.shape[0]
     r = np.eye(p)
     polyc = ()
@@ -432,7 +428,7 @@ def ordinal_statistics(data: pd.DataFrame, *, nacov: bool = True,
     mean, var = y.mean(0), y.var(0)
     if len(ni):
         r[np.ix_(ni, ni)] = np.corrcoef(y, rowvar=False) if len(ni) > 1 else 1.0
-        u, v, rho = _polyserial_pairs(y, mean, var, codes, tab, ncat, [names[k] for k in ni],
+        u, v, rho = polyserial_pairs(y, mean, var, codes, bounds, ncat, [names[k] for k in ni],
                                       [names[k] for k in oi])
         r[ni[u], oi[v]] = r[oi[v], ni[u]] = rho
     j, i = np.triu_indices(p, 1)  # i > j, column by column of the lower triangle
@@ -445,172 +441,4 @@ def ordinal_statistics(data: pd.DataFrame, *, nacov: bool = True,
                            var if len(ni) else None)
     if not nacov:
         return st
-    return replace(st, nacov=_nacov(st, y, (codes, tab, ncat, th_sub, th_k), polyc))
-
-
-def _polyserial_pairs(y, mean, var, codes, tab, ncat, num_names, ord_names):
-    """Polyserial correlations of every (continuous u, ordinal v) pair: (u, v, rho) with
-    u, v indices among the continuous and the ordinal items."""
-    u = np.repeat(np.arange(len(num_names)), len(ord_names))
-    v = np.tile(np.arange(len(ord_names)), len(num_names))
-    z, upper, lower = _polyserial_data(y, mean, var, codes, tab, u, v)
-    # lavaan's start: r(y1, y2) sd(y2) / sum phi(tau), halved above 0.9
-    c = codes[:, v].astype(float)
-    cor = ((y[:, u] - mean[u]) * (c - c.mean(0))).mean(0) / np.sqrt(var[u] * c.var(0))
-    th_dens = np.array([_phi(tab[k, 1:ncat[k]]).sum() for k in v])
-    start = cor * np.sqrt(c.var(0)) / th_dens
-    start = np.where(np.abs(start) > 0.9, start / 2, start)
-    rho, ok = polyserial(z, upper, lower, np.sqrt(var[u]), start)
-    bad = (np.abs(rho) >= POLYSERIAL_BOUND) | ~ok
-    if bad.any():
-        which = ", ".join(f"{num_names[a]}-{ord_names[b]}" for a, b in zip(u[bad], v[bad]))
-        raise InputError(f"The polyserial correlation of {which} is at +-{POLYSERIAL_BOUND} or did "
-                         "not converge: the ordinal item's categories separate the continuous "
-                         "one almost perfectly; merge sparse categories or drop one of the items.")
-    return u, v, rho
-
-
-def _polyserial_data(y, mean, var, codes, tab, u, v):
-    """Standardised continuous values and each case's bounding thresholds, per pair."""
-    z = (y[:, u] - mean[u]) / np.sqrt(var[u])
-    open_tab = np.where(tab <= -_BIG, -OPEN_END, np.where(tab >= _BIG, OPEN_END, tab))
-    c = codes[:, v]
-    return z, open_tab[v, c + 1], open_tab[v, c]
-
-
-def _threshold_scores(codes, tab, th_item, th_k):
-    """(n, nth) casewise d log P(y_c) / d tau_k (univariate): phi(tau_k) / P(y_c) when
-    y_c is the category below tau_k, minus that when it is the category above."""
-    sc = np.zeros((codes.shape[0], len(th_item)))
-    safe = np.maximum(codes, 0)  # missing answers (-1) score 0 below
-    for t, (v, k) in enumerate(zip(th_item, th_k)):
-        pv = special.ndtr(tab[v, safe[:, v] + 1]) - special.ndtr(tab[v, safe[:, v]])
-        g = _phi(tab[v, k]) / pv
-        sc[:, t] = np.where(codes[:, v] == k - 1, g, 0.0) - np.where(codes[:, v] == k, g, 0.0)
-    return sc
-
-
-def _polychoric_parts(codes, tab, ncat, th_item, th_k, i, j, rho, cells):
-    """Casewise threshold and polychoric scores and A21 (pairs x thresholds) of the
-    ordinal items (their own indexing)."""
-    n, p = codes.shape
-    kmax = tab.shape[1] - 1
-    # casewise rho scores: dP/drho / P of each case's cell
-    cell_score = cells.dprob / cells.prob  # (npair, K, K)
-    pair = np.arange(len(i))
-    ci, cj = codes[:, i], codes[:, j]
-    sc_rho = np.where((ci >= 0) & (cj >= 0),
-                      cell_score[pair[None, :], np.maximum(ci, 0), np.maximum(cj, 0)], 0.0)
-    sc_th = _threshold_scores(codes, tab, th_item, th_k)
-    # d log P_kl / d a_m (thresholds of item i of the pair) and of b_m (item j), per cell
-    s = np.sqrt(1.0 - rho * rho)[:, None, None]
-    a, b = tab[i], tab[j]
-    r = rho[:, None, None]
-    # for threshold a_m: dP_kl/da_m = phi(a_m)[Phi((b_l - r a_m)/s) - Phi((b_l-1 - r a_m)/s)]
-    # times (+1 if k == m - 1 (upper limit of cell k = m-1 with 0-based k), -1 if k == m)
-    ga = _phi(a)[:, :, None] * (special.ndtr((b[:, None, 1:] - r * a[:, :, None]) / s)
-                                - special.ndtr((b[:, None, :-1] - r * a[:, :, None]) / s))  # (npair, K+1, K)
-    gb = _phi(b)[:, :, None] * (special.ndtr((a[:, None, 1:] - r * b[:, :, None]) / s)
-                                - special.ndtr((a[:, None, :-1] - r * b[:, :, None]) / s))  # (npair, K+1, K)
-    th_start = np.concatenate([[0], np.cumsum(ncat - 1)])
-    # A21 = sum over cases of s_rho * dlogP/dtau, summed by cell: with
-    # Q = n_kl (dP_kl/drho) / P_kl^2, threshold m of item i: sum_l ga[m, l] (Q[m-1, l] - Q[m, l])
-    q = cells.counts * cells.dprob / cells.prob ** 2
-    a21_i = (ga[:, 1:kmax, :] * (q[:, :-1, :] - q[:, 1:, :])).sum(2)  # (npair, K-1)
-    a21_j = (gb[:, 1:kmax, :] * (q[:, :, :-1] - q[:, :, 1:]).transpose(0, 2, 1)).sum(2)
-    a21 = np.zeros((len(i), len(th_item)))
-    for m in range(1, kmax):
-        ok_i, ok_j = m < ncat[i], m < ncat[j]
-        a21[pair[ok_i], th_start[i[ok_i]] + m - 1] = a21_i[ok_i, m - 1]
-        a21[pair[ok_j], th_start[j[ok_j]] + m - 1] = a21_j[ok_j, m - 1]
-    return sc_th, sc_rho, a21
-
-
-def _nacov(st: OrdinalStatistics, y, parts, polyc) -> np.ndarray:
-    """N H B^-1 (sum s s') B^-T H' of the statistics (see :func:`ordinal_statistics`)."""
-    codes, tab, ncat, th_sub, th_k = parts
-    n, p = st.nobs, len(st.items)
-    num = st.is_numeric
-    uni_item = st.univariate_item
-    nuni, nnum = len(uni_item), len(st.numeric)
-    oi, ni = np.flatnonzero(~num), np.flatnonzero(num)
-    # columns of the step-1 parameters: thresholds / means item by item, then variances
-    th_col = np.flatnonzero(~st.univariate_is_mean)  # in threshold order
-    mean_col = np.full(p, -1)
-    mean_col[ni] = np.flatnonzero(st.univariate_is_mean)
-    var_col = np.full(p, -1)
-    var_col[ni] = nuni + np.arange(nnum)
-    sc1 = np.zeros((n, nuni + nnum))
-    sc1[:, th_col] = _threshold_scores(codes, tab, th_sub, th_k)
-    if nnum:
-        sc1[:, mean_col[ni]], sc1[:, var_col[ni]] = normal_scores(y, st.means, st.variances)
-    pair_of = {(a, b): q for q, (a, b) in enumerate(zip(st.pair_i, st.pair_j))}
-    npair = len(st.pair_i)
-    sc_rho, a21 = np.zeros((n, npair)), np.zeros((npair, nuni + nnum))
-    if polyc:  # polychoric pairs
-        io, jo = polyc[0], polyc[1]
-        s_th, s_rho, a = _polychoric_parts(codes, tab, ncat, th_sub, th_k, *polyc)
-        q = np.array([pair_of[(oi[x], oi[w])] for x, w in zip(io, jo)])
-        sc_rho[:, q] = s_rho
-        a21[np.ix_(q, th_col)] = a
-    r = st.correlation.to_numpy()
-    _mixed_pair_scores(st, y, codes, tab, ncat, pair_of, r, sc_rho, a21,
-                       th_col, mean_col, var_col)
-    return _sandwich(sc1, sc_rho, a21, st, var_col, mean_col, r)
-
-
-def _mixed_pair_scores(st, y, codes, tab, ncat, pair_of, r, sc_rho, a21, th_col,
-                       mean_col, var_col):
-    """Fill the polyserial and Pearson pairs' scores and A21 rows (in place)."""
-    num = st.is_numeric
-    oi, ni = np.flatnonzero(~num), np.flatnonzero(num)
-    if not len(ni):
-        return
-    col_of = {v: k for k, v in enumerate(ni)}
-    th_start = np.concatenate([[0], np.cumsum(ncat - 1)])
-    for a, b in ((a, b) for a in range(len(ni)) for b in range(len(oi))):
-        u, v = ni[a], oi[b]
-        q = pair_of[(max(u, v), min(u, v))]
-        z, up, lo = _polyserial_data(y, st.means, st.variances, codes, tab, np.array([a]),
-                                     np.array([b]))
-        s = polyserial_scores(z, up, lo, r[u, v], np.sqrt(st.variances[a]))
-        rho = s["rho"][:, 0]
-        sc_rho[:, q] = rho
-        a21[q, mean_col[u]] = rho @ s["mean"][:, 0]
-        a21[q, var_col[u]] = rho @ s["var"][:, 0]
-        k = ncat[b]
-        upper = np.bincount(codes[:, b], weights=rho * s["upper"][:, 0], minlength=k)
-        lower = np.bincount(codes[:, b], weights=rho * s["lower"][:, 0], minlength=k)
-        a21[q, th_col[th_start[b]:th_start[b + 1]]] = upper[:-1] + lower[1:]
-    for u, v in ((u, v) for u in ni for v in ni if u > v):
-        q = pair_of[(u, v)]
-        cu, cv = col_of[u], col_of[v]
-        s = pearson_scores(y[:, cu], y[:, cv], st.means[cu], st.means[cv], st.variances[cu],
-                           st.variances[cv], r[u, v])
-        sc_rho[:, q] = s["rho"]
-        for key, w in (("mean1", mean_col[u]), ("mean2", mean_col[v]), ("var1", var_col[u]),
-                       ("var2", var_col[v])):
-            a21[q, w] = s["rho"] @ s[key]
-
-
-def _sandwich(sc1, sc_rho, a21, st, var_col, mean_col, r):
-    """N times the covariance of the influence functions s B^-T, on lavaan's scale."""
-    uni_item = st.univariate_item
-    if_1 = np.zeros_like(sc1)
-    for v in range(len(st.items)):  # A11 is block diagonal by item
-        cols = np.concatenate([np.flatnonzero(uni_item == v), [var_col[v]] if var_col[v] >= 0 else []])
-        cols = cols.astype(int)
-        s = sc1[:, cols]
-        if_1[:, cols] = s @ np.linalg.inv(s.T @ s)
-    if_rho = (sc_rho - if_1 @ a21.T) / (sc_rho * sc_rho).sum(0)
-    i, j = st.pair_i, st.pair_j
-    sd = st.sd
-    rho = r[i, j]
-    if_cov = if_rho * (sd[i] * sd[j])  # H: covariance r sd_i sd_j of the statistics
-    for side, other in ((i, j), (j, i)):
-        has = np.flatnonzero(var_col[side] >= 0)
-        if_cov[:, has] += (rho * sd[other] / (2 * sd[side]))[has] * if_1[:, var_col[side[has]]]
-    has_mean = mean_col[mean_col >= 0]
-    if_1[:, has_mean] *= -1.0  # the statistic is minus the mean
-    infl = np.hstack([if_1, if_cov])
-    return st.nobs * (infl.T @ infl)
+    return replace(st, nacov=sample_nacov(st, y, codes, tab, bounds, ncat, polyc))

@@ -25,8 +25,10 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-__all__ = ["POLYSERIAL_BOUND", "OPEN_END", "normal_scores", "polyserial", "polyserial_scores",
-           "pearson_scores"]
+from adoption.errors import InputError
+
+__all__ = ["POLYSERIAL_BOUND", "OPEN_END", "normal_pdf", "normal_scores", "polyserial",
+           "polyserial_pairs", "polyserial_data", "polyserial_scores", "pearson_scores"]
 
 #: lavaan's bounds of a polyserial estimate (``nlminb(lower = -0.995, upper = 0.995)``).
 POLYSERIAL_BOUND = 0.995
@@ -36,7 +38,8 @@ OPEN_END = 100.0
 _EPS = np.finfo(float).eps
 
 
-def _phi(x):
+def normal_pdf(x):
+    """Standard normal density."""
     return np.exp(-0.5 * x * x) / np.sqrt(2.0 * np.pi)
 
 
@@ -62,7 +65,7 @@ def normal_scores(y: np.ndarray, mean: np.ndarray, var: np.ndarray) -> tuple[np.
 def _bvmix_parts(z, upper, lower, rho):
     r = np.sqrt(1.0 - rho * rho)
     a, b = (upper - rho * z) / r, (lower - rho * z) / r
-    pa, pb = _phi(a), _phi(b)
+    pa, pb = normal_pdf(a), normal_pdf(b)
     prob = np.maximum(special.ndtr(a) - special.ndtr(b), _EPS)
     return r, pa, pb, prob
 
@@ -106,7 +109,7 @@ def polyserial(z: np.ndarray, upper: np.ndarray, lower: np.ndarray, sd: np.ndarr
     sqrt(machine eps) are left out of the likelihood, and P(y2 | y1) is bounded below by
     machine eps. Agrees with ``lavCor(ordered = )`` to about 1e-8.
     """
-    dens = _phi(z) / sd  # phi(y1; mu, sigma)
+    dens = normal_pdf(z) / sd  # phi(y1; mu, sigma)
     small = np.sqrt(_EPS)
 
     def score(rho):
@@ -183,3 +186,59 @@ def pearson_scores(y1: np.ndarray, y2: np.ndarray, mean1, mean2, var1, var2,
             "mean2": (e2 / var2 - rho * e1 / (s1 * s2)) / one,
             "var1": -(0.5 / var1 - (e1 * e1 / var1 ** 2 - rho * cross / var1) / (2 * one)),
             "var2": -(0.5 / var2 - (e2 * e2 / var2 ** 2 - rho * cross / var2) / (2 * one))}
+
+
+def polyserial_pairs(y: np.ndarray, mean: np.ndarray, var: np.ndarray, codes: np.ndarray,
+                     bounds: np.ndarray, ncat: np.ndarray, num_names, ord_names):
+    """Polyserial correlations of every (continuous, ordinal) pair of items.
+
+    Parameters
+    ----------
+    y : (n, q) array
+        The continuous items; ``mean`` and ``var`` their ML means and variances.
+    codes : (n, o) int array
+        The ordinal items' answers as codes 0..K-1.
+    bounds : (o, K + 1) array
+        Each ordinal item's thresholds with the open ends at -+:data:`OPEN_END`
+        (``bounds[v, k]`` is the lower threshold of category k).
+    ncat : (o,) array
+        Categories per ordinal item.
+    num_names, ord_names : list of str
+        Item names, for messages.
+
+    Returns
+    -------
+    (u, v, rho) : arrays, one entry per pair
+        Indices among the continuous and among the ordinal items, and the estimate.
+
+    Raises
+    ------
+    InputError
+        A pair at the bound or not converged (named).
+    """
+    u = np.repeat(np.arange(len(num_names)), len(ord_names))
+    v = np.tile(np.arange(len(ord_names)), len(num_names))
+    z, upper, lower = polyserial_data(y, mean, var, codes, bounds, u, v)
+    # lavaan's start: r(y1, y2) sd(y2) / sum phi(tau), halved above 0.9
+    c = codes[:, v].astype(float)
+    cor = ((y[:, u] - mean[u]) * (c - c.mean(0))).mean(0) / np.sqrt(var[u] * c.var(0))
+    th_dens = np.array([normal_pdf(bounds[k, 1:ncat[k]]).sum() for k in v])
+    start = cor * np.sqrt(c.var(0)) / th_dens
+    start = np.where(np.abs(start) > 0.9, start / 2, start)
+    rho, ok = polyserial(z, upper, lower, np.sqrt(var[u]), start)
+    bad = (np.abs(rho) >= POLYSERIAL_BOUND) | ~ok
+    if bad.any():
+        which = ", ".join(f"{num_names[a]}-{ord_names[b]}" for a, b in zip(u[bad], v[bad]))
+        raise InputError(f"The polyserial correlation of {which} is at +-{POLYSERIAL_BOUND} or did "
+                         "not converge: the ordinal item's categories separate the continuous "
+                         "one almost perfectly; merge sparse categories or drop one of the items.")
+    return u, v, rho
+
+
+def polyserial_data(y, mean, var, codes, bounds, u, v):
+    """(z, upper, lower) of pairs (continuous u, ordinal v): the standardised continuous
+    values and each case's thresholds above and below its answer (see
+    :func:`polyserial_pairs`)."""
+    z = (y[:, u] - mean[u]) / np.sqrt(var[u])
+    c = codes[:, v]
+    return z, bounds[v, c + 1], bounds[v, c]
