@@ -6,8 +6,10 @@ Public entry point::
         -> adoption.sem.engine.ModelFit
 
 ``model`` is lavaan syntax (or a :class:`~adoption.sem.partable.ParTable` from
-:func:`~adoption.sem.partable.build_partable`); every observed variable of the model must
-be ordinal (``ordered=None`` means all of them). The result has the engine's shape:
+:func:`~adoption.sem.partable.build_partable`); ``ordered`` names the ordinal items
+(None: all of them), the others are continuous, as lavaan's ``ordered =`` a subset: their
+intercepts (``x ~1``) and residual variances are free and their means, variances and
+covariances enter the statistics. The result has the engine's shape:
 ``estimates`` with lavaan's ``parameterEstimates(standardized=TRUE)`` columns, including
 the thresholds (op ``|``, ``x1 | t1``), the (computed, fixed) residual variances of the
 latent responses, the scaling factors (op ``~*~``); ``fit`` with lavaan's
@@ -16,7 +18,8 @@ and endogenous factors; ``sample_cov`` the polychoric matrix, ``implied_cov`` th
 
 What is computed (lavaan 0.6-14's ``estimator = "WLSMV"``/``"ULSMV"``):
 
-1. Sample statistics (:mod:`adoption.sem.polychoric`): thresholds, polychorics, and their
+1. Sample statistics (:mod:`adoption.sem.polychoric`): thresholds, polychorics (with
+   continuous items: means, variances, polyserial and Pearson correlations), and their
    asymptotic covariance Gamma (NACOV).
 2. Estimates minimise F = (s - sigma(x))' W (s - sigma(x)), W = diag(Gamma)^-1 (DWLS) or
    I (ULS), by Gauss-Newton with the analytic Jacobian Delta of the implied statistics
@@ -31,9 +34,9 @@ Labelled parameters may be shared (equality) and ``:=`` rows (indirect and total
 get delta-method SEs from the robust covariance matrix, as lavaan. Missing answers:
 listwise by default, ``missing="pairwise"`` as lavaan's.
 
-Only single-group models of ordinal indicators with latent variables (CFA, latent SEM)
-are handled here; observed variables in regressions, continuous indicators, ``==``
-constraints and groups raise :class:`~adoption.errors.InputError`; a model that is not
+Only single-group models of indicators with latent variables (CFA, latent SEM) are
+handled here; observed variables in regressions, ``==`` constraints and groups raise
+:class:`~adoption.errors.InputError`; a model that is not
 identified comes back with ``converged=False`` and the reason in ``warnings``.
 """
 
@@ -250,7 +253,8 @@ def fit_ordinal(model, data: pd.DataFrame, *, ordered=None, estimator: str = "WL
         The items (integer or ordered codes). Rows with a missing model variable are
         deleted (listwise), as lavaan's default under WLSMV; the count is in ``warnings``.
     ordered : list of str or None
-        Ordinal variables; None or all observed model variables (the only case handled).
+        Ordinal variables; None: all observed model variables. The others are continuous
+        (lavaan's ``ordered =`` a subset; listwise missing only).
     estimator : {"WLSMV", "ULSMV"}
     parameterization : {"delta", "theta"}
     std_lv : bool
@@ -267,14 +271,16 @@ def fit_ordinal(model, data: pd.DataFrame, *, ordered=None, estimator: str = "WL
     Raises
     ------
     InputError
-        Unknown estimator or parameterization, a model variable not ordinal, bad items
+        Unknown estimator or parameterization, no model variable ordinal, bad items
         (see :mod:`adoption.sem.polychoric`).
 
     Notes
     -----
     Agrees with ``lavaan::cfa/sem(model, data, ordered = items, estimator = "WLSMV")``
     (lavaan 0.6-14) to about 1e-5 relative in every estimate, SE, std.all and fit
-    measure (tests/test_sem_wlsmv.py).
+    measure (tests/test_sem_wlsmv.py), also with some items continuous
+    (tests/test_sem_wlsmv_mixed.py; the catML robust CFI/TLI/RMSEA are NaN then, as
+    lavaan's NA).
 
     Examples
     --------
