@@ -27,7 +27,8 @@ from adoption.sem.ordinal_reliability import omega_from_fit, ordinal_alpha
 from adoption.sem.wlsmv import PARAMETERIZATIONS, fit_ordinal
 from adoption.vocabulary import ESTIMATORS, ORDINAL_ESTIMATORS, OP_REGRESSION
 
-__all__ = ["ItemEstimation", "resolve_estimator", "item_estimation", "is_ordinal",
+__all__ = ["ItemEstimation", "resolve_estimator", "item_estimation", "is_ordinal", "ordinal_items",
+           "unordered_constructs",
            "thresholds_table", "ordinal_reliability_table", "sensitivity_table",
            "Treatments", "fit_treatments", "COMPOSITE_NOTE", "MAX_ORDINAL_CATEGORIES"]
 
@@ -49,27 +50,32 @@ def is_ordinal(estimator: str) -> bool:
     return str(estimator).upper() in ORDINAL_ESTIMATORS
 
 
+def ordinal_items(spec_ordinal: bool | list) -> tuple[str, ...] | None:
+    """The items the spec's ``ordinal:`` names (a list), or None for all items (``true``,
+    or absent: then every item is ordinal exactly when the estimator is)."""
+    if isinstance(spec_ordinal, (list, tuple)) and spec_ordinal:
+        return tuple(map(str, spec_ordinal))
+    return None
+
+
 def resolve_estimator(given: str | None, spec_estimator: str | None,
                       spec_ordinal: bool | list) -> str:
     """The run's estimator: ``--estimator`` if given, else the spec's ``estimator``, else
-    WLSMV when the spec says ``ordinal: true``, else ML.
+    WLSMV when the spec says ``ordinal: true`` or lists ordinal items, else ML.
 
     Raises
     ------
     InputError
-        An unknown estimator; ``ordinal:`` as a list of items (mixed continuous and
-        ordinal indicators are not supported yet); ``ordinal: true`` with a continuous
+        An unknown estimator; ``ordinal:`` (true or a list of items) with a continuous
         estimator.
     """
-    if isinstance(spec_ordinal, (list, tuple)):
-        raise InputError(f"ordinal: [{', '.join(map(str, spec_ordinal))}]: marking only some items "
-                         "as ordinal (mixed continuous and ordinal indicators) is not supported "
-                         "yet; use 'ordinal: true' (all items) or leave it out.")
     est = (given or spec_estimator or ("WLSMV" if spec_ordinal else "ML")).upper()
     if est not in ESTIMATORS:
         raise InputError(f"--estimator {given or spec_estimator}: choose one of {', '.join(ESTIMATORS)}.")
     if spec_ordinal and not is_ordinal(est):
-        raise InputError(f"The spec says 'ordinal: true' but the estimator is {est}; ordered "
+        said = ("'ordinal: true'" if spec_ordinal is True
+                else f"'ordinal: [{', '.join(map(str, spec_ordinal))}]'")
+        raise InputError(f"The spec says {said} but the estimator is {est}; ordered "
                          f"items need {' or '.join(ORDINAL_ESTIMATORS)} (or remove 'ordinal').")
     return est
 
@@ -85,6 +91,9 @@ class ItemEstimation:
         'listwise' or 'pairwise' (ordinal).
     parameterization : 'delta' or 'theta' (ordinal only).
     notes : what was done instead of what the spec asked, in plain words.
+    ordered : the ordinal items (the spec's ``ordinal: [items]``; the others are
+        continuous, lavaan's ``ordered =`` a subset), or None: all items (ordinal
+        estimators only).
     std_lv : lavaan's ``std.lv = TRUE``: every latent variance (a factor's residual
         variance when it is regressed) fixed at 1 and the first loadings freed, in
         place of the first loading fixed at 1. Only the latent variables' scale
@@ -98,6 +107,7 @@ class ItemEstimation:
     parameterization: str = "delta"
     notes: tuple[str, ...] = ()
     std_lv: bool = False
+    ordered: tuple[str, ...] | None = None
 
     @property
     def ordinal(self) -> bool:
@@ -107,7 +117,8 @@ class ItemEstimation:
         """Fit ``syntax`` to the items in ``data`` this way."""
         if self.ordinal:
             return fit_ordinal(syntax, data, estimator=self.estimator, missing=self.missing,
-                               parameterization=self.parameterization, std_lv=self.std_lv)
+                               parameterization=self.parameterization, std_lv=self.std_lv,
+                               ordered=self.ordered)
         if self.missing == "listwise":
             return fit_model(syntax, data, estimator=self.estimator, std_lv=self.std_lv)
         return fit_model(syntax, data, estimator=self.estimator, missing=self.missing,
@@ -115,13 +126,16 @@ class ItemEstimation:
 
 
 def item_estimation(estimator: str, spec_missing: str,
-                    parameterization: str = "delta", std_lv: bool = False) -> ItemEstimation:
+                    parameterization: str = "delta", std_lv: bool = False,
+                    ordered: tuple[str, ...] | None = None) -> ItemEstimation:
     """The item models' estimation from the run's estimator and the spec's ``missing``.
 
     Under WLSMV/ULSMV: listwise stays listwise, pairwise is lavaan's ``missing =
     "pairwise"``, and FIML (an ML method) becomes pairwise, said in ``notes``. Under
     ML/MLM/MLR: ``missing: pairwise`` is refused (lavaan has it for the ordinal
-    estimators only). ``std_lv``: see :class:`ItemEstimation`.
+    estimators only). ``std_lv``, ``ordered``: see :class:`ItemEstimation`; with some
+    items continuous, FIML and pairwise become listwise under WLSMV/ULSMV (pairwise
+    statistics are for ordinal items only), said in ``notes``.
     """
     est = estimator.upper()
     if parameterization not in PARAMETERIZATIONS:
@@ -133,12 +147,18 @@ def item_estimation(estimator: str, spec_missing: str,
         if parameterization != "delta":
             raise InputError(f"--parameterization {parameterization} is for WLSMV/ULSMV, not {est}.")
         return ItemEstimation(est, spec_missing, std_lv=std_lv)
+    if ordered is not None and spec_missing != "listwise":
+        return ItemEstimation(est, "listwise", parameterization, std_lv=std_lv, ordered=ordered,
+                              notes=(f"The spec asks for {spec_missing} missing data; with "
+                                     "continuous items beside the ordinal ones the CFA and the "
+                                     f"latent SEM under {est} delete incomplete rows (listwise) "
+                                     "instead.",))
     if spec_missing == "fiml":
         return ItemEstimation(est, "pairwise", parameterization, std_lv=std_lv, notes=(
             f"The spec asks for FIML, an ML method; under {est} the CFA and the latent SEM use "
             "pairwise available answers instead (lavaan's missing = \"pairwise\"); the "
             "composite model keeps FIML.",))
-    return ItemEstimation(est, spec_missing, parameterization, std_lv=std_lv)
+    return ItemEstimation(est, spec_missing, parameterization, std_lv=std_lv, ordered=ordered)
 
 
 def composite_missing(spec_missing: str) -> str:
@@ -158,14 +178,17 @@ def thresholds_table(estimates: pd.DataFrame) -> pd.DataFrame:
                          **{c: th[c].to_numpy() for c in cols[2:]}}, columns=cols)
 
 
-def ordinal_reliability_table(fit: ModelFit | None,
-                              constructs: dict[str, list[str]]) -> pd.DataFrame:
+def ordinal_reliability_table(fit: ModelFit | None, constructs: dict[str, list[str]],
+                              ordered: tuple[str, ...] | None = None) -> pd.DataFrame:
     """Ordinal alpha and categorical omega of every construct from an ordinal CFA.
 
     Parameters
     ----------
     fit : the WLSMV/ULSMV CFA (delta parameterization) of the constructs, or None.
     constructs : construct -> items.
+    ordered : the ordinal items (None: all). A construct with a continuous item gets NaN:
+        both figures are defined for ordered categories only (see
+        :func:`unordered_constructs`).
 
     Returns
     -------
@@ -177,13 +200,31 @@ def ordinal_reliability_table(fit: ModelFit | None,
     ok = fit is not None and fit.converged
     omega = omega_from_fit(fit) if ok else {}
     obs = list(fit.observed) if fit is not None else []
+    skip = unordered_constructs(constructs, ordered)
     for c, its in constructs.items():
         a = np.nan
-        if fit is not None and all(i in obs for i in its):
+        if fit is not None and c not in skip and all(i in obs for i in its):
             idx = [obs.index(i) for i in its]
             a = ordinal_alpha(np.asarray(fit.sample_cov)[np.ix_(idx, idx)])
-        rows.append({"construct": c, "alpha_ordinal": a, "omega_categorical": omega.get(c, np.nan)})
+        rows.append({"construct": c, "alpha_ordinal": a,
+                     "omega_categorical": np.nan if c in skip else omega.get(c, np.nan)})
     return pd.DataFrame(rows, columns=["construct", "alpha_ordinal", "omega_categorical"])
+
+
+def unordered_constructs(constructs: dict[str, list[str]],
+                         ordered: tuple[str, ...] | None) -> dict[str, str]:
+    """Constructs with continuous items (left out of the spec's ``ordinal: [items]``):
+    construct -> 'mixed' (some items ordinal) or 'continuous'. Empty when ``ordered`` is
+    None (every item ordinal)."""
+    if ordered is None:
+        return {}
+    on = set(ordered)
+    out = {}
+    for c, its in constructs.items():
+        n = sum(i in on for i in its)
+        if n < len(its):
+            out[c] = "mixed" if n else "continuous"
+    return out
 
 
 def _paths(fit: ModelFit | None) -> pd.DataFrame:

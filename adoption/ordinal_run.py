@@ -20,7 +20,8 @@ from adoption.clean import CleanedResponses
 from adoption.jsonable import to_jsonable
 from adoption.measurement import MeasurementResults
 from adoption.ordinal import (COMPOSITE_NOTE, ItemEstimation, fit_treatments, item_estimation,
-                              ordinal_reliability_table, sensitivity_table, thresholds_table)
+                              ordinal_reliability_table, sensitivity_table, thresholds_table,
+                              unordered_constructs)
 from adoption.spec import Survey
 from adoption.structural.stage import StructuralResults
 
@@ -43,7 +44,9 @@ def ordinal_results(cleaned: CleanedResponses, survey: Survey, run: ItemEstimati
     -------
     measurement : ``measurement`` with ``alpha_ordinal`` and ``omega_categorical`` in its
         reliability table.
-    ordinal : dict with ``estimator``, ``ordinal`` (bool), ``parameterization``,
+    ordinal : dict with ``estimator``, ``ordinal`` (bool), ``ordinal_items`` and
+        ``continuous_items`` (how the run's item models treat each item: the spec's
+        ``ordinal: [items]`` leaves the others continuous), ``parameterization``,
         ``missing``, ``composite`` (note or None), ``continuous_estimator``,
         ``ordinal_estimator``, ``thresholds`` and ``sensitivity`` (DataFrames; the
         latter None when the spec turns it off), ``warnings`` (list).
@@ -60,15 +63,20 @@ def ordinal_results(cleaned: CleanedResponses, survey: Survey, run: ItemEstimati
     rel_fit = treat.ordinal["cfa"]
     if rel_fit is not None and run.ordinal and run.parameterization != "delta":
         # categorical omega is defined on the delta parameterization
-        rel_fit = item_estimation(run.estimator, survey.missing.method).fit(cfa, items)
+        rel_fit = item_estimation(run.estimator, survey.missing.method,
+                                  ordered=run.ordered).fit(cfa, items)
     constructs = {n: list(c.items) for n, c in survey.constructs.items()}
-    rel = ordinal_reliability_table(rel_fit, constructs)
+    ordered = run.ordered if run.ordinal else None
+    rel = ordinal_reliability_table(rel_fit, constructs, ordered)
     measurement = replace(measurement, reliability=measurement.reliability.merge(
         rel, on="construct", how="left"))
     sens = (sensitivity_table({m: (treat.continuous[m], treat.ordinal[m]) for m in models})
             if survey.sensitivity else None)
+    as_ordinal = [i for i in items.columns if run.ordinal and (ordered is None or i in ordered)]
     return measurement, {
         "estimator": run.estimator, "ordinal": run.ordinal,
+        "ordinal_items": as_ordinal,
+        "continuous_items": [i for i in items.columns if i not in as_ordinal],
         "parameterization": run.parameterization if run.ordinal else None,
         "missing": run.missing if run.ordinal else None,
         "composite": COMPOSITE_NOTE if run.ordinal else None,
@@ -76,15 +84,28 @@ def ordinal_results(cleaned: CleanedResponses, survey: Survey, run: ItemEstimati
         "ordinal_estimator": treat.ordinal_estimator,
         "thresholds": thresholds_table(measurement.cfa_estimates if run.ordinal else None),
         "sensitivity": sens,
-        "warnings": list(run.notes) + list(treat.warnings),
+        "warnings": list(run.notes) + list(treat.warnings) + _reliability_note(constructs, ordered),
     }
+
+
+def _reliability_note(constructs: dict[str, list[str]], ordered) -> list[str]:
+    """Why ordinal alpha and categorical omega are missing for some constructs."""
+    skip = unordered_constructs(constructs, ordered)
+    if not skip:
+        return []
+    which = ", ".join(f"{c} ({'mixed ordinal and continuous items' if k == 'mixed' else 'continuous items'})"
+                      for c, k in skip.items())
+    return [f"Ordinal alpha and categorical omega are defined for constructs whose items are all "
+            f"ordinal; not computed for {which}: see alpha and omega for them."]
 
 
 def ordinal_dict(ordinal: dict[str, Any]) -> dict:
     """The ``ordinal`` block of results.json (tables as row records)."""
     sens = ordinal["sensitivity"]
-    return to_jsonable({**ordinal,
-                        "items_as": "ordered categories" if ordinal["ordinal"] else "continuous",
+    items_as = ("continuous" if not ordinal["ordinal"]
+                else "mixed: ordered categories and continuous" if ordinal.get("continuous_items")
+                else "ordered categories")
+    return to_jsonable({**ordinal, "items_as": items_as,
                         "thresholds": ordinal["thresholds"].to_dict("records"),
                         "sensitivity": None if sens is None else sens.to_dict("records")})
 

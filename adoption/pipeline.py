@@ -22,7 +22,7 @@ from adoption.fitview import fit_measures_frame, model_comparison_frame, run_fit
 from adoption.groups import GroupResults, run_groups
 from adoption.load import LoadedResponses, label_recodes, load_responses, recode_warnings
 from adoption.measurement import MeasurementResults, measure
-from adoption.ordinal import item_estimation, resolve_estimator
+from adoption.ordinal import item_estimation, ordinal_items, resolve_estimator
 from adoption.ordinal_run import ORDINAL_GROUPS_NOTE, ordinal_dict, ordinal_frames, ordinal_results
 from adoption.pls.stage import PLSResults, fit_pls
 from adoption.structural.scores import construct_table
@@ -152,13 +152,15 @@ def run(spec: str | Path, data: str | Path | None = None, out: str | Path | None
     step("measurement model: reliability, EFA, CFA")
     estimator = resolve_estimator(options.estimator, survey.estimator, survey.ordinal)
     std_lv = survey.std_lv if options.std_lv is None else options.std_lv
-    item_est = item_estimation(estimator, survey.missing.method, options.parameterization, std_lv)
+    item_est = item_estimation(estimator, survey.missing.method, options.parameterization, std_lv,
+                               ordered=ordinal_items(survey.ordinal))
     constructs = {name: list(c.items) for name, c in survey.constructs.items()}
     measurement = measure(cleaned.data, constructs, estimator=estimator, seed=options.seed,
                           missing=item_est.missing, syntax=survey.measurement_syntax(),
                           scales={k: list(v) for k, v in survey.scales.items()},
                           n_factors=survey.efa.n_factors, parallel=survey.efa.parallel,
-                          parameterization=options.parameterization, std_lv=std_lv)
+                          parameterization=options.parameterization, std_lv=std_lv,
+                          ordered=item_est.ordered)
     structural = None
     if survey.structural.strip():
         structural = fit_structural(cleaned, survey, estimator=estimator,

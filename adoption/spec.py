@@ -354,7 +354,7 @@ class Survey(_Frozen):
     #: unchanged, unstandardised loadings and latent (co)variances are on the new scale
     std_lv: bool = False
     #: items as ordered categories: true (all items; WLSMV unless ``estimator`` says
-    #: ULSMV) or a list of items (refused: mixed indicators are not supported yet)
+    #: ULSMV) or a list of items (the others stay continuous, lavaan's ``ordered =``)
     ordinal: bool | list[str] = False
     #: also fit the other treatment of the answers (ML vs WLSMV) for the sensitivity table
     sensitivity: bool = True
@@ -535,6 +535,10 @@ def _check_cross_keys(s: Survey, path: Path) -> None:
                                  f"its items ({', '.join(c.items)}).")
     _check_higher_order(s, path)
     _check_residual_covariances(s, path, seen)
+    unknown = [str(i) for i in (s.ordinal if isinstance(s.ordinal, list) else []) if i not in seen]
+    if unknown:
+        raise InputError(f"{path}: key 'ordinal' names {', '.join(map(repr, unknown))}, which is not "
+                         "an item of any construct; list items (or write 'ordinal: true' for all).")
     for name, parts in s.scales.items():
         bad = [p for p in parts if p not in s.constructs]
         if bad or name in s.model_constructs or not parts:

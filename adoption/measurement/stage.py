@@ -274,7 +274,7 @@ def measure(items: pd.DataFrame, constructs: dict[str, list[str]],
             missing: str = "listwise", syntax: str | None = None,
             scales: dict[str, list[str]] | None = None, n_factors: int | None = None,
             parallel: str = "smc", parameterization: str = "delta",
-            std_lv: bool = False) -> MeasurementResults:
+            std_lv: bool = False, ordered: tuple[str, ...] | None = None) -> MeasurementResults:
     """Run the measurement stage.
 
     Parameters
@@ -289,6 +289,9 @@ def measure(items: pd.DataFrame, constructs: dict[str, list[str]],
         ULSMV fit the CFAs to the items as ordered categories
         (``adoption.sem.wlsmv.fit_ordinal``; CR, AVE and omega are then on the scale of
         the latent responses, the item loadings std.all of the latent responses).
+    ordered : tuple of str, optional
+        Under WLSMV/ULSMV, the ordinal items (the spec's ``ordinal: [items]``); the
+        others are continuous (lavaan's ``ordered =`` a subset). None: all items.
     seed : int
         Seed of parallel analysis.
     missing : {"listwise", "fiml", "pairwise"}
@@ -359,7 +362,7 @@ def measure(items: pd.DataFrame, constructs: dict[str, list[str]],
 
     # CFA measurement model and the one-factor model
     syntax = syntax or cfa_syntax(constructs)
-    how = ItemEstimation(estimator, missing, parameterization, std_lv=std_lv)
+    how = ItemEstimation(estimator, missing, parameterization, std_lv=std_lv, ordered=ordered)
     cfa_fit, est, s_obs = _fit("CFA", syntax, data, how, warns)
     one_fit, _, _ = _fit("One-factor CFA", f"{COMMON_FACTOR} =~ {' + '.join(cols)}", data,
                          how, warns)

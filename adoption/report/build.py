@@ -389,7 +389,13 @@ def methods_section(results: Mapping[str, Any]) -> Section:
         ("Estimator (measurement model)", opts.get("estimator", T.MISSING)),
         ("Missing data (spec)", spec.get("missing_method", T.MISSING)),
     ]
-    if opts.get("parameterization") and (results.get("ordinal") or {}).get("ordinal"):
+    ordinal = results.get("ordinal") or {}
+    if opts.get("parameterization") and ordinal.get("ordinal") and ordinal.get("continuous_items"):
+        pairs.append(("Items", f"ordered categories: {', '.join(ordinal.get('ordinal_items') or [])}; "
+                      f"continuous: {', '.join(ordinal['continuous_items'])} (polychoric, "
+                      f"polyserial and Pearson correlations, {opts['parameterization']} "
+                      "parameterization)"))
+    elif opts.get("parameterization") and ordinal.get("ordinal"):
         pairs.append(("Items", "ordered categories (polychoric correlations, "
                       f"{opts['parameterization']} parameterization)"))
     if opts.get("std_lv"):

@@ -90,7 +90,8 @@ def ordinal_reliability(rel: Mapping[str, Mapping[str, Any]] | None) -> Table | 
                  ("Construct", "α (Pearson)", "ordinal α", "ω", "categorical ω"), rows,
                  "Ordinal α = Cronbach's alpha of the polychoric correlations (Zumbo et al., "
                  "2007); categorical ω = Green & Yang's (2009) omega of the WLSMV CFA "
-                 "(semTools::compRelSEM). α and ω as in the reliability table.")
+                 "(semTools::compRelSEM). α and ω as in the reliability table. Both ordinal "
+                 "figures are given only for constructs whose items are all ordinal.")
 
 
 def estimator_text(results: Mapping[str, Any], key: str) -> str:
@@ -99,6 +100,7 @@ def estimator_text(results: Mapping[str, Any], key: str) -> str:
     st = results.get("structural") if isinstance(results.get("structural"), Mapping) else {}
     run = (results.get("options") or {}).get("estimator")
     ordinal = (results.get("ordinal") or {}).get("ordinal")
+    mixed = ordinal and bool((results.get("ordinal") or {}).get("continuous_items"))
 
     def est(m: str | None) -> str | None:
         model = (st or {}).get(m) if m else None
@@ -113,6 +115,8 @@ def estimator_text(results: Mapping[str, Any], key: str) -> str:
         e = run
     if not e:
         return ""
+    if mixed:
+        return f"Estimator: {e} (some items as ordered categories, the others continuous)."
     return f"Estimator: {e}" + (" (items as ordered categories)." if ordinal else ".")
 
 

@@ -34,7 +34,7 @@ from adoption.sem.engine import LeanRefit, ModelFit
 from adoption.sem.modindices import modification_indices
 from adoption.sem.syntax import parse_model
 from adoption.ordinal import (COMPOSITE_NOTE, ItemEstimation, composite_missing, is_ordinal,
-                              item_estimation)
+                              item_estimation, ordinal_items)
 from adoption.spec import Survey, formula_names
 from adoption.structural.bootstrap import BootstrapEffects, bootstrap_effects
 from adoption.structural.refit import bootstrap_refit
@@ -188,8 +188,9 @@ def composite_scores(data: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, 
 # pieces
 # -------------------------------------------------------------------------------------
 def _fit(syntax: str, data: pd.DataFrame, estimator: str, missing: str,
-         parameterization: str = "delta", std_lv: bool = False) -> ModelFit:
-    return ItemEstimation(estimator, missing, parameterization, std_lv=std_lv).fit(syntax, data)
+         parameterization: str = "delta", std_lv: bool = False, ordered=None) -> ModelFit:
+    return ItemEstimation(estimator, missing, parameterization, std_lv=std_lv,
+                          ordered=ordered).fit(syntax, data)
 
 
 def nested_alternative(main: str, alternative: str) -> str:
@@ -305,7 +306,8 @@ def _fit_alternatives(survey: Survey, main: ModelFit, fit_syntax: Callable[[str]
     for name, alt in survey.alternatives.items():
         written = nested_alternative(survey.structural, alt)
         nested = fit_syntax(written)
-        mf = _fit(nested, data, estimator, missing, parameterization, std_lv)
+        mf = _fit(nested, data, estimator, missing, parameterization, std_lv,
+                  ordinal_items(survey.ordinal))
         comparison: dict = {}
         if mf.converged and is_ordinal(estimator):
             comparison = {f"{m}.diff": mf.fit.get(m, np.nan) - main.fit.get(m, np.nan)
@@ -455,7 +457,8 @@ def fit_structural(cleaned: CleanedResponses, survey: Survey, *, estimator: str 
         raise InputError("The spec has no 'structural' model: add the hypothesised paths, "
                          "e.g. 'WIL ~ HAB + COM'.")
     missing = survey.missing.method
-    item_est = item_estimation(estimator, missing, parameterization, std_lv)
+    item_est = item_estimation(estimator, missing, parameterization, std_lv,
+                               ordered=ordinal_items(survey.ordinal))
     comp_notes = [COMPOSITE_NOTE] if item_est.ordinal else []
     if item_est.ordinal:
         estimator, missing = "ML", composite_missing(missing)
