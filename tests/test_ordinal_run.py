@@ -34,9 +34,10 @@ def test_estimator_from_the_command_line_the_spec_or_ordinal_true():
     assert resolve_estimator("MLR", "WLSMV", False) == "MLR"
 
 
-def test_some_items_ordinal_is_refused_plainly():
-    with pytest.raises(InputError, match="mixed continuous and ordinal indicators"):
-        resolve_estimator(None, None, ["HAB1", "HAB2"])
+def test_some_items_ordinal_means_wlsmv_and_not_a_continuous_estimator():
+    assert resolve_estimator(None, None, ["HAB1", "HAB2"]) == "WLSMV"
+    with pytest.raises(InputError, match=r"ordinal: \[HAB1, HAB2\]' but the estimator is ML"):
+        resolve_estimator("ML", None, ["HAB1", "HAB2"])
 
 
 def test_ordinal_true_with_a_continuous_estimator_is_refused():
@@ -86,13 +87,13 @@ def _spec_copy(tmp_path: Path, **extra) -> Path:
     return p
 
 
-def test_cli_refuses_ordinal_item_list_with_exit_2(tmp_path):
+def test_cli_refuses_an_unknown_ordinal_item_with_exit_2(tmp_path):
     from test_cli import assert_clean_error, run_cli
 
-    spec = _spec_copy(tmp_path, ordinal=["HAB1", "HAB2"])
+    spec = _spec_copy(tmp_path, ordinal=["HAB1", "HAB9"])
     proc = run_cli("run", str(spec), "--data", str(EXAMPLE.parent / "example.sav"),
                    "--out", str(tmp_path / "r"), "--no-groups", "--bootstrap", "0")
-    assert_clean_error(proc, "HAB1, HAB2", "not supported yet")
+    assert_clean_error(proc, "key 'ordinal' names 'HAB9'", "not an item of any construct")
     assert not (tmp_path / "r").exists()
 
 

@@ -90,7 +90,7 @@ def omega_from_fit(fit) -> dict[str, float]:
     Returns
     -------
     dict
-        factor -> omega.
+        factor -> omega, for the factors whose items are all ordinal.
     """
     est = fit.estimates
     obs = list(fit.observed)
@@ -100,6 +100,8 @@ def omega_from_fit(fit) -> dict[str, float]:
         items = list(rows["rhs"])
         var = est[(est["op"] == "~~") & (est["lhs"] == f) & (est["rhs"] == f)]["est"].iloc[0]
         ths = [est[(est["op"] == "|") & (est["lhs"] == v)]["est"].to_numpy() for v in items]
+        if any(len(t) == 0 for t in ths):  # a continuous item: omega for ordered items only
+            continue
         idx = [obs.index(v) for v in items]
         out[f] = categorical_omega(rows["est"].to_numpy(), float(var), ths,
                                    fit.sample_cov[np.ix_(idx, idx)])
