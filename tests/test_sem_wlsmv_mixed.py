@@ -122,3 +122,17 @@ def test_perfectly_separating_polyserial_is_refused():
                       "w": rng.integers(1, 4, 200)})
     with pytest.raises(InputError, match="polyserial correlation of y-o"):
         ordinal_statistics(d, ordered=["o", "w"])
+
+
+def test_every_bad_item_is_named_and_many_are_cut_short():
+    d = pd.DataFrame({"a": [1, 2, 3, 1, 2, 3], "b": [2] * 6, "c": [4] * 6})
+    with pytest.raises(InputError, match=r"items 'b' \(2\), 'c' \(4\) each have a single"):
+        ordinal_statistics(d)
+    wide = pd.DataFrame({f"i{k}": np.arange(24) % 12 for k in range(9)})
+    with pytest.raises(InputError, match=r"'i5' \(12 categories\) and 3 more have \(more than 10\)"):
+        ordinal_statistics(wide)
+    # the same items are fine as continuous beside one ordinal item
+    wide["o"] = np.arange(24) % 3
+    wide["i0"] = np.random.default_rng(1).normal(size=24)
+    st = ordinal_statistics(wide[["o", "i0"]], ordered=["o"], nacov=False)
+    assert st.numeric == ("i0",)

@@ -99,23 +99,31 @@ def _codes(data: pd.DataFrame) -> tuple[np.ndarray, list[np.ndarray]]:
     return np.column_stack(cols), levels
 
 
+def _named(parts: list[str], limit: int = 6) -> str:
+    """'a', 'b', ... and k more: a list of items that keeps the message to a line or two."""
+    more = f" and {len(parts) - limit} more" if len(parts) > limit else ""
+    return ", ".join(parts[:limit]) + more
+
+
 def _check_categories(names: list[str], levels: list[np.ndarray]) -> None:
     """Refuse items with fewer than two or more than MAX_CATEGORIES observed categories,
-    naming every such item."""
-    one = [(n, f"{v[0]!r}" if len(v) else "no answers") for n, v in zip(names, levels) if len(v) < 2]
+    naming every such item (the first few of many)."""
+    one = [(n, repr(getattr(v[0], "item", lambda: v[0])()) if len(v) else "no answers")
+           for n, v in zip(names, levels) if len(v) < 2]
     if one:
         which = (f"Ordinal item {one[0][0]!r} has a single observed category ({one[0][1]})"
-                 if len(one) == 1 else "Ordinal items " + ", ".join(f"{n!r} ({c})" for n, c in one)
+                 if len(one) == 1 else "Ordinal items " + _named([f"{n!r} ({c})" for n, c in one])
                  + " each have a single observed category")
         raise InputError(f"{which}; a threshold model needs two or more (lavaan stops here too): "
                          "drop the item or treat it as continuous.")
     many = [(n, len(v)) for n, v in zip(names, levels) if len(v) > MAX_CATEGORIES]
     if many:
         which = (f"Ordinal item {many[0][0]!r} has {many[0][1]} categories" if len(many) == 1
-                 else "Ordinal items " + ", ".join(f"{n!r} ({k} categories)" for n, k in many)
+                 else "Ordinal items " + _named([f"{n!r} ({k} categories)" for n, k in many])
                  + " have")
         raise InputError(f"{which} (more than {MAX_CATEGORIES}); treat it as continuous (lavaan "
-                         "would fit one threshold per category boundary).")
+                         "would fit one threshold per category boundary; with some items "
+                         "ordinal, leave it out of the ordinal ones).")
 
 
 def _threshold_table(codes: np.ndarray, ncat: np.ndarray) -> np.ndarray:
