@@ -41,7 +41,7 @@ def mixed_run(tmp_path_factory):
 
 
 def test_results_say_which_items_were_ordinal(mixed_run):
-    res, r, _ = mixed_run
+    res, r, out = mixed_run
     o = r["ordinal"]
     assert r["options"]["estimator"] == "WLSMV" and o["ordinal"]
     assert o["ordinal_items"] == ORDERED
@@ -49,6 +49,9 @@ def test_results_say_which_items_were_ordinal(mixed_run):
     assert o["items_as"] == "mixed: ordered categories and continuous"
     # the example spec asks for FIML: with continuous items the ordinal fit is listwise
     assert o["missing"] == "listwise" and any("listwise" in w for w in o["warnings"])
+    html = (out / "report.html").read_text()
+    assert "(some items as ordered categories, the others continuous)." in html
+    assert "ordered categories: HAB1, HAB2, HAB3, HAB4, PU1; continuous: PU2" in html
 
 
 def test_cfa_equals_a_direct_mixed_fit(mixed_run):

@@ -68,10 +68,11 @@ def test_statistics_vector_and_gamma_equal_lavaan(stats):
 
 
 @pytest.mark.parametrize("case", REF["cases"],
-                         ids=lambda c: f"{c['estimator']}-{c['parameterization']}")
-def test_mixed_cfa_equals_lavaan(data, case):
-    fit = fit_ordinal(REF["model"], data, ordered=ORDERED, estimator=case["estimator"],
-                      parameterization=case["parameterization"])
+                         ids=lambda c: f"{c['estimator']}-{c['parameterization']}-std_lv={c['std_lv']}")
+def test_mixed_cfa_and_sem_equal_lavaan(data, case):
+    # the 3-factor CFA, and the latent regression speed ~ visual + textual with std.lv
+    fit = fit_ordinal(case["model"], data, ordered=ORDERED, estimator=case["estimator"],
+                      parameterization=case["parameterization"], std_lv=case["std_lv"])
     assert fit.converged and fit.nobs == case["nobs"]
     est = fit.estimates.set_index(["lhs", "op", "rhs"])
     matched = 0
