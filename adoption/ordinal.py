@@ -50,11 +50,13 @@ def is_ordinal(estimator: str) -> bool:
     return str(estimator).upper() in ORDINAL_ESTIMATORS
 
 
-def ordinal_items(spec_ordinal: bool | list) -> tuple[str, ...] | None:
+def ordinal_items(spec_ordinal: bool | list, items=()) -> tuple[str, ...] | None:
     """The items the spec's ``ordinal:`` names (a list), or None for all items (``true``,
-    or absent: then every item is ordinal exactly when the estimator is)."""
+    absent -- then every item is ordinal exactly when the estimator is -- or a list of
+    all of the spec's ``items``)."""
     if isinstance(spec_ordinal, (list, tuple)) and spec_ordinal:
-        return tuple(map(str, spec_ordinal))
+        listed = tuple(map(str, spec_ordinal))
+        return None if set(items) and set(items) <= set(listed) else listed
     return None
 
 

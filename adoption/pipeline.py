@@ -153,7 +153,7 @@ def run(spec: str | Path, data: str | Path | None = None, out: str | Path | None
     estimator = resolve_estimator(options.estimator, survey.estimator, survey.ordinal)
     std_lv = survey.std_lv if options.std_lv is None else options.std_lv
     item_est = item_estimation(estimator, survey.missing.method, options.parameterization, std_lv,
-                               ordered=ordinal_items(survey.ordinal))
+                               ordered=ordinal_items(survey.ordinal, survey.items))
     constructs = {name: list(c.items) for name, c in survey.constructs.items()}
     measurement = measure(cleaned.data, constructs, estimator=estimator, seed=options.seed,
                           missing=item_est.missing, syntax=survey.measurement_syntax(),

@@ -40,6 +40,14 @@ def test_some_items_ordinal_means_wlsmv_and_not_a_continuous_estimator():
         resolve_estimator("ML", None, ["HAB1", "HAB2"])
 
 
+def test_an_ordinal_list_of_every_item_is_ordinal_true():
+    from adoption.ordinal import ordinal_items
+    assert ordinal_items(["A1", "A2"], ["A1", "A2"]) is None  # keeps pairwise missing possible
+    assert ordinal_items(["A1"], ["A1", "A2"]) == ("A1",)
+    assert ordinal_items(True, ["A1"]) is None and ordinal_items([], ["A1"]) is None
+    assert item_estimation("WLSMV", "fiml", ordered=("A1",)).missing == "listwise"
+
+
 def test_ordinal_true_with_a_continuous_estimator_is_refused():
     with pytest.raises(InputError, match="ordinal: true"):
         resolve_estimator("ML", None, True)

@@ -307,7 +307,7 @@ def _fit_alternatives(survey: Survey, main: ModelFit, fit_syntax: Callable[[str]
         written = nested_alternative(survey.structural, alt)
         nested = fit_syntax(written)
         mf = _fit(nested, data, estimator, missing, parameterization, std_lv,
-                  ordinal_items(survey.ordinal))
+                  ordinal_items(survey.ordinal, survey.items))
         comparison: dict = {}
         if mf.converged and is_ordinal(estimator):
             comparison = {f"{m}.diff": mf.fit.get(m, np.nan) - main.fit.get(m, np.nan)
@@ -458,7 +458,7 @@ def fit_structural(cleaned: CleanedResponses, survey: Survey, *, estimator: str 
                          "e.g. 'WIL ~ HAB + COM'.")
     missing = survey.missing.method
     item_est = item_estimation(estimator, missing, parameterization, std_lv,
-                               ordered=ordinal_items(survey.ordinal))
+                               ordered=ordinal_items(survey.ordinal, survey.items))
     comp_notes = [COMPOSITE_NOTE] if item_est.ordinal else []
     if item_est.ordinal:
         estimator, missing = "ML", composite_missing(missing)
