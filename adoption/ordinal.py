@@ -135,9 +135,7 @@ def item_estimation(estimator: str, spec_missing: str,
     Under WLSMV/ULSMV: listwise stays listwise, pairwise is lavaan's ``missing =
     "pairwise"``, and FIML (an ML method) becomes pairwise, said in ``notes``. Under
     ML/MLM/MLR: ``missing: pairwise`` is refused (lavaan has it for the ordinal
-    estimators only). ``std_lv``, ``ordered``: see :class:`ItemEstimation`; with some
-    items continuous, FIML and pairwise become listwise under WLSMV/ULSMV (pairwise
-    statistics are for ordinal items only), said in ``notes``.
+    estimators only). ``std_lv``, ``ordered``: see :class:`ItemEstimation`.
     """
     est = estimator.upper()
     if parameterization not in PARAMETERIZATIONS:
@@ -149,14 +147,8 @@ def item_estimation(estimator: str, spec_missing: str,
         if parameterization != "delta":
             raise InputError(f"--parameterization {parameterization} is for WLSMV/ULSMV, not {est}.")
         return ItemEstimation(est, spec_missing, std_lv=std_lv)
-    if ordered is not None and spec_missing != "listwise":
-        return ItemEstimation(est, "listwise", parameterization, std_lv=std_lv, ordered=ordered,
-                              notes=(f"The spec asks for {spec_missing} missing data; with "
-                                     "continuous items beside the ordinal ones the CFA and the "
-                                     f"latent SEM under {est} delete incomplete rows (listwise) "
-                                     "instead.",))
     if spec_missing == "fiml":
-        return ItemEstimation(est, "pairwise", parameterization, std_lv=std_lv, notes=(
+        return ItemEstimation(est, "pairwise", parameterization, std_lv=std_lv, ordered=ordered, notes=(
             f"The spec asks for FIML, an ML method; under {est} the CFA and the latent SEM use "
             "pairwise available answers instead (lavaan's missing = \"pairwise\"); the "
             "composite model keeps FIML.",))

@@ -47,8 +47,8 @@ def test_results_say_which_items_were_ordinal(mixed_run):
     assert o["ordinal_items"] == ORDERED
     assert o["continuous_items"] == [i for i in res.cleaned.items if i not in ORDERED]
     assert o["items_as"] == "mixed: ordered categories and continuous"
-    # the example spec asks for FIML: with continuous items the ordinal fit is listwise
-    assert o["missing"] == "listwise" and any("listwise" in w for w in o["warnings"])
+    # the example spec asks for FIML: under WLSMV pairwise, also with continuous items
+    assert o["missing"] == "pairwise" and any("FIML" in w for w in o["warnings"])
     html = (out / "report.html").read_text()
     assert "(some items as ordered categories, the others continuous)." in html
     assert "ordered categories: HAB1, HAB2, HAB3, HAB4, PU1; continuous: PU2" in html
@@ -57,7 +57,8 @@ def test_results_say_which_items_were_ordinal(mixed_run):
 def test_cfa_equals_a_direct_mixed_fit(mixed_run):
     res, r, out = mixed_run
     items = res.cleaned.data[list(res.cleaned.items)]
-    direct = fit_ordinal(res.survey.measurement_syntax(), items, ordered=ORDERED)
+    direct = fit_ordinal(res.survey.measurement_syntax(), items, ordered=ORDERED,
+                         missing="pairwise")
     assert direct.converged
     got = pd.DataFrame(r["cfa"]["estimates"])
     assert list(got["op"]).count("~1") == len(items.columns) - len(ORDERED)

@@ -45,7 +45,7 @@ def test_an_ordinal_list_of_every_item_is_ordinal_true():
     assert ordinal_items(["A1", "A2"], ["A1", "A2"]) is None  # keeps pairwise missing possible
     assert ordinal_items(["A1"], ["A1", "A2"]) == ("A1",)
     assert ordinal_items(True, ["A1"]) is None and ordinal_items([], ["A1"]) is None
-    assert item_estimation("WLSMV", "fiml", ordered=("A1",)).missing == "listwise"
+    assert item_estimation("WLSMV", "fiml", ordered=("A1",)).ordered == ("A1",)
 
 
 def test_ordinal_true_with_a_continuous_estimator_is_refused():

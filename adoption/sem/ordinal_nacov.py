@@ -119,7 +119,8 @@ def nacov(st: "OrdinalStatistics", y: np.ndarray, codes: np.ndarray, tab: np.nda
     sc1 = np.zeros((n, nuni + nnum))
     sc1[:, th_col] = _threshold_scores(codes, tab, th_sub, th_k)
     if nnum:
-        sc1[:, mean_col[ni]], sc1[:, var_col[ni]] = normal_scores(y, st.means, st.variances)
+        d_mean, d_var = normal_scores(y, st.means, st.variances)
+        sc1[:, mean_col[ni]], sc1[:, var_col[ni]] = np.nan_to_num(d_mean), np.nan_to_num(d_var)
     pair_of = {(a, b): q for q, (a, b) in enumerate(zip(st.pair_i, st.pair_j))}
     npair = len(st.pair_i)
     sc_rho, a21 = np.zeros((n, npair)), np.zeros((npair, nuni + nnum))
@@ -147,22 +148,24 @@ def _mixed_pair_scores(st, y, codes, bounds, ncat, pair_of, r, sc_rho, a21, th_c
     for a, b in ((a, b) for a in range(len(ni)) for b in range(len(oi))):
         u, v = ni[a], oi[b]
         q = pair_of[(max(u, v), min(u, v))]
-        z, up, lo = polyserial_data(y, st.means, st.variances, codes, bounds, np.array([a]),
-                                     np.array([b]))
-        s = polyserial_scores(z, up, lo, r[u, v], np.sqrt(st.variances[a]))
+        z, up, lo, seen = polyserial_data(y, st.means, st.variances, codes, bounds,
+                                           np.array([a]), np.array([b]))
+        s = polyserial_scores(z, up, lo, r[u, v], np.sqrt(st.variances[a]), seen)
         rho = s["rho"][:, 0]
         sc_rho[:, q] = rho
         a21[q, mean_col[u]] = rho @ s["mean"][:, 0]
         a21[q, var_col[u]] = rho @ s["var"][:, 0]
         k = ncat[b]
-        upper = np.bincount(codes[:, b], weights=rho * s["upper"][:, 0], minlength=k)
-        lower = np.bincount(codes[:, b], weights=rho * s["lower"][:, 0], minlength=k)
+        code = np.maximum(codes[:, b], 0)  # a missing answer scores 0 in s
+        upper = np.bincount(code, weights=rho * s["upper"][:, 0], minlength=k)
+        lower = np.bincount(code, weights=rho * s["lower"][:, 0], minlength=k)
         a21[q, th_col[th_start[b]:th_start[b + 1]]] = upper[:-1] + lower[1:]
     for u, v in ((u, v) for u in ni for v in ni if u > v):
         q = pair_of[(u, v)]
         cu, cv = col_of[u], col_of[v]
         s = pearson_scores(y[:, cu], y[:, cv], st.means[cu], st.means[cv], st.variances[cu],
                            st.variances[cv], r[u, v])
+        s = {k: np.nan_to_num(x) for k, x in s.items()}  # missing answers score 0
         sc_rho[:, q] = s["rho"]
         for key, w in (("mean1", mean_col[u]), ("mean2", mean_col[v]), ("var1", var_col[u]),
                        ("var2", var_col[v])):

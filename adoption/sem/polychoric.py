@@ -37,7 +37,7 @@ from scipy import special
 
 from adoption.errors import InputError
 from adoption.sem.ordinal_nacov import nacov as sample_nacov
-from adoption.sem.polyserial import OPEN_END, polyserial_pairs
+from adoption.sem.polyserial import OPEN_END, pearson_pairwise, polyserial_pairs
 
 __all__ = ["MAX_CATEGORIES", "OrdinalStatistics", "bvn_cdf", "thresholds", "polychoric",
            "ordinal_statistics"]
@@ -375,7 +375,9 @@ def _continuous(data: pd.DataFrame) -> np.ndarray:
         raise InputError(f"Continuous item(s) {', '.join(map(repr, bad))} are not numeric; recode "
                          "them as numbers or declare them ordinal.")
     y = data.to_numpy(float)
-    const = [str(c) for c, v in zip(data.columns, y.var(0)) if not v > 0]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        var = np.nanvar(y, 0) if len(y) else np.zeros(y.shape[1])
+    const = [str(c) for c, v in zip(data.columns, var) if not v > 0]
     if const:
         raise InputError(f"Continuous item(s) {', '.join(map(repr, const))} have no variance; "
                          "drop them.")
@@ -393,9 +395,11 @@ def ordinal_statistics(data: pd.DataFrame, *, nacov: bool = True,
     nacov : bool
         Also compute the asymptotic covariance matrix (Gamma).
     missing : {"listwise", "pairwise"}
-        "pairwise" (lavaan ``missing = "pairwise"``, ordinal items only): thresholds from
-        each item's answers, each polychoric from the rows answering both items, a
-        missing answer scores 0 in the casewise scores; N is the number of rows.
+        "pairwise" (lavaan ``missing = "pairwise"``): thresholds, means and variances
+        from each item's answers, each correlation from the rows answering both items
+        (a continuous pair's by ML with the margins held fixed,
+        :func:`adoption.sem.polyserial.pearson_pairwise`), a missing answer scores 0 in
+        the casewise scores; N is the number of rows.
     ordered : list of str, optional
         The ordinal items (default: all columns); the others are continuous (lavaan's
         ``ordered =`` a subset).
@@ -418,9 +422,6 @@ def ordinal_statistics(data: pd.DataFrame, *, nacov: bool = True,
     is_ord = np.array([v in wanted for v in names], bool)
     if not is_ord.any():
         raise InputError("None of the items is ordinal; fit continuous items with ML, MLM or MLR.")
-    if missing == "pairwise" and not is_ord.all():
-        raise InputError("missing='pairwise' is supported for ordinal items only; with "
-                         "continuous items use missing='listwise'.")
     oi, ni = np.flatnonzero(is_ord), np.flatnonzero(~is_ord)
     codes, levels = _codes(data.iloc[:, oi])
     y = _continuous(data.iloc[:, ni])
@@ -433,9 +434,11 @@ def ordinal_statistics(data: pd.DataFrame, *, nacov: bool = True,
     if len(oi) > 1:
         polyc = _fit_rho(codes, tab, ncat, [names[k] for k in oi])
         r[oi[polyc[0]], oi[polyc[1]]] = r[oi[polyc[1]], oi[polyc[0]]] = polyc[2]
-    mean, var = y.mean(0), y.var(0)
+    mean, var = np.nanmean(y, 0), np.nanvar(y, 0)  # ML, each item's own answers
     if len(ni):
-        r[np.ix_(ni, ni)] = np.corrcoef(y, rowvar=False) if len(ni) > 1 else 1.0
+        nj, nk = np.triu_indices(len(ni), 1)
+        r[ni[nk], ni[nj]] = r[ni[nj], ni[nk]] = pearson_pairwise(
+            y[:, nk], y[:, nj], mean[nk], mean[nj], var[nk], var[nj])
         u, v, rho = polyserial_pairs(y, mean, var, codes, bounds, ncat, [names[k] for k in ni],
                                       [names[k] for k in oi])
         r[ni[u], oi[v]] = r[oi[v], ni[u]] = rho

@@ -28,7 +28,8 @@ from scipy import special
 from adoption.errors import InputError
 
 __all__ = ["POLYSERIAL_BOUND", "OPEN_END", "normal_pdf", "normal_scores", "polyserial",
-           "polyserial_pairs", "polyserial_data", "polyserial_scores", "pearson_scores"]
+           "polyserial_pairs", "polyserial_data", "polyserial_scores", "pearson_pairwise",
+           "pearson_scores"]
 
 #: lavaan's bounds of a polyserial estimate (``nlminb(lower = -0.995, upper = 0.995)``).
 POLYSERIAL_BOUND = 0.995
@@ -77,8 +78,8 @@ def _rho_score(z, upper, lower, rho):
 
 
 def polyserial(z: np.ndarray, upper: np.ndarray, lower: np.ndarray, sd: np.ndarray,
-               start: np.ndarray, tol: float = 1e-10, max_iter: int = 200
-               ) -> tuple[np.ndarray, np.ndarray]:
+               start: np.ndarray, observed: np.ndarray | None = None, tol: float = 1e-10,
+               max_iter: int = 200) -> tuple[np.ndarray, np.ndarray]:
     """Two-step ML polyserial correlations of many (continuous, ordinal) pairs at once.
 
     Parameters
@@ -92,6 +93,9 @@ def polyserial(z: np.ndarray, upper: np.ndarray, lower: np.ndarray, sd: np.ndarr
         ML SD of the continuous item (for lavaan's small-likelihood rule, below).
     start : (q,) array
         Starting values.
+    observed : (n, q) bool array, optional
+        Cases answering both items of the pair (default: all); the others are left out
+        (lavaan ``missing = "pairwise"``).
 
     Returns
     -------
@@ -111,10 +115,11 @@ def polyserial(z: np.ndarray, upper: np.ndarray, lower: np.ndarray, sd: np.ndarr
     """
     dens = normal_pdf(z) / sd  # phi(y1; mu, sigma)
     small = np.sqrt(_EPS)
+    seen = np.ones(z.shape, bool) if observed is None else observed
 
     def score(rho):
         s, prob = _rho_score(z, upper, lower, rho)
-        return np.where(dens * prob < small, 0.0, s).sum(0)
+        return np.where(seen & (dens * prob >= small), s, 0.0).sum(0)
 
     rho = np.clip(np.asarray(start, float), -0.9, 0.9)
     h = 1e-6
@@ -133,7 +138,7 @@ def polyserial(z: np.ndarray, upper: np.ndarray, lower: np.ndarray, sd: np.ndarr
 
 
 def polyserial_scores(z: np.ndarray, upper: np.ndarray, lower: np.ndarray, rho: np.ndarray,
-                      sd: np.ndarray) -> dict[str, np.ndarray]:
+                      sd: np.ndarray, observed: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Casewise scores of polyserial pairs' bivariate log-likelihoods.
 
     Parameters
@@ -144,6 +149,8 @@ def polyserial_scores(z: np.ndarray, upper: np.ndarray, lower: np.ndarray, rho: 
         The polyserial estimates.
     sd : (q,) array
         ML SD of the continuous item of each pair.
+    observed : (n, q) bool array, optional
+        Cases answering both items; the others score 0.
 
     Returns
     -------
@@ -154,10 +161,50 @@ def polyserial_scores(z: np.ndarray, upper: np.ndarray, lower: np.ndarray, rho: 
     """
     r, pa, pb, prob = _bvmix_parts(z, upper, lower, rho)
     diff = pa - pb
-    return {"rho": (pa * (upper * rho - z) - pb * (lower * rho - z)) / (prob * r ** 3),
-            "mean": (z + rho / r * diff / prob) / sd,
-            "var": (z * z - 1.0 + rho * z / r * diff / prob) / (2.0 * sd * sd),
-            "upper": pa / (r * prob), "lower": -pb / (r * prob)}
+    out = {"rho": (pa * (upper * rho - z) - pb * (lower * rho - z)) / (prob * r ** 3),
+           "mean": (z + rho / r * diff / prob) / sd,
+           "var": (z * z - 1.0 + rho * z / r * diff / prob) / (2.0 * sd * sd),
+           "upper": pa / (r * prob), "lower": -pb / (r * prob)}
+    if observed is not None:
+        out = {k: np.where(observed, v, 0.0) for k, v in out.items()}
+    return out
+
+
+def pearson_pairwise(y1: np.ndarray, y2: np.ndarray, mean1, mean2, var1, var2,
+                     tol: float = 1e-12, max_iter: int = 100) -> np.ndarray:
+    """Correlations of continuous pairs with missing values, as lavaan's two-step
+    ``lav_bvreg_cor_twostep_fit``: the bivariate normal ML estimate over the cases
+    answering both, with each item's mean and variance held at its own (all answers)
+    ML values. Without missing values this is Pearson's r.
+
+    Parameters
+    ----------
+    y1, y2 : (n, q) arrays
+        The two items of each pair (NaN for missing).
+    mean1, mean2, var1, var2 : (q,) arrays
+
+    Returns
+    -------
+    (q,) array
+    """
+    seen = np.isfinite(y1) & np.isfinite(y2)
+    a, b = np.where(seen, y1, mean1), np.where(seen, y2, mean2)
+
+    def score(rho):
+        return np.where(seen, pearson_scores(a, b, mean1, mean2, var1, var2, rho)["rho"], 0).sum(0)
+
+    ac, bc = np.where(seen, a - mean1, 0.0), np.where(seen, b - mean2, 0.0)
+    rho = np.clip((ac * bc).sum(0) / np.sqrt((ac * ac).sum(0) * (bc * bc).sum(0)), -0.9, 0.9)
+    h = 1e-6
+    for _ in range(max_iter):
+        g = score(rho)
+        dg = (score(rho + h) - score(rho - h)) / (2 * h)
+        new = np.clip(rho - g / np.where(dg < 0, dg, -1.0), -0.999, 0.999)
+        done = np.all(np.abs(new - rho) < tol)
+        rho = new
+        if done:
+            break
+    return rho
 
 
 def pearson_scores(y1: np.ndarray, y2: np.ndarray, mean1, mean2, var1, var2,
@@ -218,14 +265,17 @@ def polyserial_pairs(y: np.ndarray, mean: np.ndarray, var: np.ndarray, codes: np
     """
     u = np.repeat(np.arange(len(num_names)), len(ord_names))
     v = np.tile(np.arange(len(ord_names)), len(num_names))
-    z, upper, lower = polyserial_data(y, mean, var, codes, bounds, u, v)
-    # lavaan's start: r(y1, y2) sd(y2) / sum phi(tau), halved above 0.9
-    c = codes[:, v].astype(float)
-    cor = ((y[:, u] - mean[u]) * (c - c.mean(0))).mean(0) / np.sqrt(var[u] * c.var(0))
+    z, upper, lower, seen = polyserial_data(y, mean, var, codes, bounds, u, v)
+    # lavaan's start: r(y1, y2) sd(y2) / sum phi(tau), halved above 0.9 (pairwise cases)
+    c = np.where(seen, codes[:, v], np.nan)
+    yy = np.where(seen, y[:, u], np.nan)
+    cc, yc = c - np.nanmean(c, 0), yy - np.nanmean(yy, 0)
+    cor = np.nanmean(cc * yc, 0) / np.sqrt(np.nanmean(cc * cc, 0) * np.nanmean(yc * yc, 0))
+    sd2 = np.nanstd(np.where(codes[:, v] >= 0, codes[:, v], np.nan), 0)
     th_dens = np.array([normal_pdf(bounds[k, 1:ncat[k]]).sum() for k in v])
-    start = cor * np.sqrt(c.var(0)) / th_dens
+    start = cor * sd2 / th_dens
     start = np.where(np.abs(start) > 0.9, start / 2, start)
-    rho, ok = polyserial(z, upper, lower, np.sqrt(var[u]), start)
+    rho, ok = polyserial(z, upper, lower, np.sqrt(var[u]), start, seen)
     bad = (np.abs(rho) >= POLYSERIAL_BOUND) | ~ok
     if bad.any():
         which = ", ".join(f"{num_names[a]}-{ord_names[b]}" for a, b in zip(u[bad], v[bad]))
@@ -236,9 +286,12 @@ def polyserial_pairs(y: np.ndarray, mean: np.ndarray, var: np.ndarray, codes: np
 
 
 def polyserial_data(y, mean, var, codes, bounds, u, v):
-    """(z, upper, lower) of pairs (continuous u, ordinal v): the standardised continuous
-    values and each case's thresholds above and below its answer (see
-    :func:`polyserial_pairs`)."""
+    """(z, upper, lower, observed) of pairs (continuous u, ordinal v): the standardised
+    continuous values and each case's thresholds above and below its answer (see
+    :func:`polyserial_pairs`), and which cases answer both (missing: NaN in ``y``, -1 in
+    ``codes``; their z and thresholds are placeholders)."""
     z = (y[:, u] - mean[u]) / np.sqrt(var[u])
     c = codes[:, v]
-    return z, bounds[v, c + 1], bounds[v, c]
+    seen = np.isfinite(z) & (c >= 0)
+    c = np.maximum(c, 0)
+    return np.where(seen, z, 0.0), bounds[v, c + 1], bounds[v, c], seen

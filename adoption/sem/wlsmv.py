@@ -254,7 +254,7 @@ def fit_ordinal(model, data: pd.DataFrame, *, ordered=None, estimator: str = "WL
         deleted (listwise), as lavaan's default under WLSMV; the count is in ``warnings``.
     ordered : list of str or None
         Ordinal variables; None: all observed model variables. The others are continuous
-        (lavaan's ``ordered =`` a subset; listwise missing only).
+        (lavaan's ``ordered =`` a subset).
     estimator : {"WLSMV", "ULSMV"}
     parameterization : {"delta", "theta"}
     std_lv : bool
