@@ -29,9 +29,10 @@ def mixed_run(tmp_path_factory):
     raw = yaml.safe_load(EXAMPLE.read_text())
     raw.update(ordinal=ORDERED, sensitivity=False)
     raw.pop("data")  # given as data=
-    raw.pop("structural", None)  # a measurement-only study keeps the run short
-    raw.pop("hypotheses", None)
-    raw.pop("alternatives", None)
+    # a measurement-only study of four constructs keeps the run short
+    raw["constructs"] = {k: raw["constructs"][k] for k in ("HAB", "PU", "FC", "EB")}
+    for key in ("structural", "hypotheses", "alternatives", "groups"):
+        raw.pop(key, None)
     spec = tmp / "survey.yaml"
     spec.write_text(yaml.safe_dump(raw, sort_keys=False))
     out = tmp / "run"
