@@ -93,8 +93,11 @@ def _reliability_note(constructs: dict[str, list[str]], ordered) -> list[str]:
     skip = unordered_constructs(constructs, ordered)
     if not skip:
         return []
-    which = ", ".join(f"{c} ({'mixed ordinal and continuous items' if k == 'mixed' else 'continuous items'})"
-                      for c, k in skip.items())
+    parts = [f"{', '.join(c for c, k in skip.items() if k == kind)} ({words})"
+             for kind, words in (("mixed", "mixed ordinal and continuous items"),
+                                 ("continuous", "continuous items"))
+             if kind in skip.values()]
+    which = " and ".join(parts)
     return [f"Ordinal alpha and categorical omega are defined for constructs whose items are all "
             f"ordinal; not computed for {which}: see alpha and omega for them."]
 

@@ -78,7 +78,7 @@ def test_ordinal_reliability_only_for_all_ordinal_constructs(mixed_run):
     for c in ("PU", "FC"):
         assert rel[c]["alpha_ordinal"] is None and rel[c]["omega_categorical"] is None
     note = next(w for w in r["ordinal"]["warnings"] if "ordinal alpha" in w.lower())
-    assert "PU (mixed ordinal and continuous items)" in note and "FC (continuous items)" in note
+    assert "PU (mixed ordinal and continuous items) and FC, EB (continuous items)" in note
 
 
 def test_reliability_table_skips_constructs_with_continuous_items():
