@@ -50,8 +50,8 @@ from adoption.cutoffs import judge
 from adoption.errors import InputError
 from adoption.load import category_key
 from adoption.sem.compare import chisq_difference, satorra_bentler_2001
-from adoption.sem.multigroup import (MULTIGROUP_ROBUST_MEASURES, MultiGroupFit, _prepare,
-                                     fit_multigroup, score_tests)
+from adoption.sem.multigroup import (MULTIGROUP_ROBUST_MEASURES, MultiGroupFit, fit_multigroup,
+                                     prepare_groups, score_tests)
 from adoption.sem.syntax import parse_model, write_formulas
 from adoption.spec import Survey
 from adoption.structural.stage import composite_scores
@@ -481,7 +481,7 @@ def _invariance(data: pd.DataFrame, survey: Survey, col: str, keep, estimator: s
     and verdict kept even when it fails), and after a failed level the partial model
     with the constraints released at that level (``model`` "partial <level>")."""
     syntax = survey.measurement_syntax()
-    setup = _prepare(syntax, data, col, keep, missing)
+    setup = prepare_groups(syntax, data, col, keep, missing)
 
     def fit_level(equal, freed):
         return fit_multigroup(syntax, data, col, group_equal=equal, group_partial=freed,
@@ -588,7 +588,7 @@ def _paths(scores: pd.DataFrame, survey: Survey, g, col: str, keep, estimator: s
            missing: str):
     """Multi-group composite path model: coefficients per group and equality tests."""
     syntax = strip_labels(survey.structural)
-    setup = _prepare(syntax, scores, col, keep, missing)
+    setup = prepare_groups(syntax, scores, col, keep, missing)
     warnings = []
 
     def fit(**kw):

@@ -134,12 +134,12 @@ def test_empirically_unidentified_model_does_not_crash(hs):
 
 
 def test_semopy_failure_becomes_warning(hs, monkeypatch):
-    from adoption.sem import engine
+    from adoption.sem import matrices
 
     def boom(*args, **kwargs):
         raise Exception("semopy internal error")  # semopy raises bare Exception
 
-    monkeypatch.setattr(engine._Model, "__init__", boom)
+    monkeypatch.setattr(matrices.SemModel, "__init__", boom)
     fit = fit_model(HS_MODEL, hs)
     assert not fit.converged
     assert any("could not be fitted" in w for w in fit.warnings)

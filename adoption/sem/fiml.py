@@ -110,7 +110,7 @@ def missing_patterns(x: np.ndarray) -> Patterns:
                     freq=freq, groups=tuple(groups))
 
 
-def _casewise_terms(pat: Patterns, mu: np.ndarray, sigma: np.ndarray):
+def casewise_terms(pat: Patterns, mu: np.ndarray, sigma: np.ndarray):
     """Per row i of pattern g: d_i = y_i - mu (0 where missing),
     z_i = Sigma_oo^-1 d_i embedded in p (0 where missing) and log|Sigma_oo|; plus
     Sigma^-1 and sum_g n_g A_g with A_g = Sigma_oo^-1 embedded.
@@ -155,7 +155,7 @@ def loglik(pat: Patterns, mu: np.ndarray, sigma: np.ndarray) -> float:
     """Casewise normal log-likelihood sum_g logl_g (see the module notes); -inf when
     Sigma is not positive definite."""
     try:
-        d, z, ld, _, _ = _casewise_terms(pat, mu, sigma)
+        d, z, ld, _, _ = casewise_terms(pat, mu, sigma)
     except np.linalg.LinAlgError:
         return -math.inf
     n_obs = np.sum(~np.isnan(pat.x))
@@ -172,7 +172,7 @@ def gradient(pat: Patterns, mu: np.ndarray, sigma: np.ndarray) -> tuple[np.ndarr
     M = sum_i z_i z_i' - sum_g n_g A_g and d logl / d mu = sum_i z_i, with z_i and A_g
     as in the module notes (casewise form of n_g A_g (S*_g - Sigma_oo) A_g).
     """
-    _, z, _, _, a_sum = _casewise_terms(pat, mu, sigma)
+    _, z, _, _, a_sum = casewise_terms(pat, mu, sigma)
     return z.sum(axis=0), z.T @ z - a_sum
 
 
@@ -180,7 +180,7 @@ def casewise_scores(pat: Patterns, mu: np.ndarray, sigma: np.ndarray) -> tuple[n
     """Casewise scores d logl_i / d mu (N x p) and d logl_i / d vech(Sigma) (N x p*),
     row order of ``pat.x``: z_i and 1/2 vech(z_i z_i' - A_g) with the off-diagonal
     counted twice (lavaan ``lav_mvnorm_missing_scores_mu_vech_sigma``)."""
-    _, z, _, si, _ = _casewise_terms(pat, mu, sigma)
+    _, z, _, si, _ = casewise_terms(pat, mu, sigma)
     r, c = vech_index(pat.p)
     weight = np.where(r == c, 0.5, 1.0)
     s_sig = z[:, r] * z[:, c]

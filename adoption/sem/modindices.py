@@ -35,7 +35,9 @@ import pandas as pd
 from adoption.errors import InputError
 from adoption.sem import robust as rb
 from adoption.sem import fiml
-from adoption.sem.engine import ModelFit, dsigma_stack, fiml_rows, sigma_jacobian
+from adoption.sem.engine import ModelFit
+from adoption.sem.fimlfit import fiml_rows
+from adoption.sem.matrices import dsigma_stack, sigma_jacobian
 from adoption.sem.partable import ParRow, ParTable
 from adoption.vocabulary import OP_COVARIANCE, OP_LOADING, OP_REGRESSION
 
