@@ -86,6 +86,22 @@ def score_test(info: np.ndarray, grad: np.ndarray, free: np.ndarray, n: int):
     return n * g * g / v, g / v
 
 
+def standardisation_warnings(fit: ModelFit) -> list[str]:
+    """Plain-language notes on the standardised EPCs of :func:`modification_indices`:
+    one for each variable whose model-implied total variance is not positive (a Heywood
+    case), whose sepc.lv / sepc.all / sepc.nox are then NaN (lavaan: NA, after R's
+    "NaNs produced" from the square root of a negative variance)."""
+    pt = fit.partable
+    if pt is None or fit.estimates.empty:
+        return []
+    variables = list(pt.observed) + list(pt.latent)
+    var = np.diag(total_covariance(fit.estimates, variables))
+    return [f"Modification indices: the model-implied variance of {v} is not positive "
+            f"({x:.4g}), so the standardised expected changes (sepc.lv, sepc.all, "
+            f"sepc.nox) that use its SD are not available (NaN, as lavaan's NA)."
+            for v, x in zip(variables, var) if not x > 0]
+
+
 def total_covariance(estimates: pd.DataFrame, variables: list[str]) -> np.ndarray:
     """Model-implied covariance matrix of all variables (observed and latent).
 
@@ -295,8 +311,11 @@ def _finish(*, table_rows, free, col_of, col_free, info, grad, n, fit, pt, sort,
 def _standardise(table: pd.DataFrame, fit: ModelFit, pt: ParTable) -> pd.DataFrame:
     """sepc.lv, sepc.all, sepc.nox as lavaan's ``lav_standardize_*(cov.std = TRUE)``."""
     variables = list(pt.observed) + list(pt.latent)
-    cov = total_covariance(fit.estimates, variables)
-    sd = dict(zip(variables, np.sqrt(np.clip(np.diag(cov), 0, None))))
+    var = np.diag(total_covariance(fit.estimates, variables))
+    # a non-positive total variance (a Heywood case) has no SD: NaN, lavaan's NA (R's
+    # sqrt of a negative), said by standardisation_warnings; never 0, which would
+    # silently standardise the EPC to 0
+    sd = {v: float(np.sqrt(x)) if x > 0 else np.nan for v, x in zip(variables, var)}
     latent, x = set(pt.latent), set(pt.exogenous_x)
     # the (residual) variance of each variable, as in the parameter table; lavaan
     # replaces it by the (near-zero) EPC for fixed-x variables, so they standardise to NA

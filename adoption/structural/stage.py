@@ -31,7 +31,7 @@ from adoption.jsonable import to_jsonable
 from adoption.pls.quality import full_collinearity_vif
 from adoption.sem.compare import ModelComparison, compare_models
 from adoption.sem.engine import LeanRefit, ModelFit
-from adoption.sem.modindices import modification_indices
+from adoption.sem.modindices import modification_indices, standardisation_warnings
 from adoption.sem.syntax import parse_model
 from adoption.ordinal import (COMPOSITE_NOTE, ItemEstimation, composite_missing, is_ordinal,
                               item_estimation, ordinal_items)
@@ -352,7 +352,7 @@ def _mi_table(mf: ModelFit, data: pd.DataFrame) -> tuple[pd.DataFrame, list[str]
     warns = [f"modification index {r['mi']:.1f} for {r['lhs']} {r['op']} {r['rhs']} "
              f"(expected change {r['epc']:.3f}): the model may miss this parameter."
              for r in mi.to_dict("records") if r["mi"] >= MI_WARNING]
-    return mi, warns[:3]
+    return mi, warns[:3] + standardisation_warnings(mf)
 
 
 def _model_results(form: str, syntax: str, mf: ModelFit, model: PathModel, data: pd.DataFrame,
