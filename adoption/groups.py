@@ -20,7 +20,8 @@ For each column of the spec's ``groups``:
 
 Rows without a group value are left out. Missing answers are handled as the spec says:
 listwise deletion, or full-information ML (``missing: {method: fiml}``; lavaan
-``missing = "ml"``), which is fitted by ML only (no scaled tests).
+``missing = "ml"``) with estimator ML or MLR (MLM, which needs complete data, becomes
+MLR with a warning).
 
 References
 ----------
@@ -331,11 +332,10 @@ def _compare(data: pd.DataFrame, survey: Survey, g, estimator: str) -> GroupComp
                                (), 0, (), None, (), empty, nodiff, {},
                                (f"The grouping column '{col}' is not in the cleaned data.",))
     missing = survey.missing.method
-    if missing == "fiml" and estimator != "ML":
-        warnings.append(f"Multi-group FIML is fitted by ML: the tests are not scaled "
-                        f"for non-normality (estimator {estimator} with FIML is not "
-                        "implemented for multi-group models).")
-        estimator = "ML"
+    if missing == "fiml" and estimator == "MLM":  # lavaan: MLM needs complete data
+        warnings.append("Multi-group FIML is fitted by MLR instead of MLM (the "
+                        "Satorra-Bentler test needs complete data, as in lavaan).")
+        estimator = "MLR"
     counts = data[col].value_counts(dropna=True).sort_index()
     n_missing = int(data[col].isna().sum())
     small = [v for v, n in counts.items() if n < survey.min_group_size]

@@ -211,5 +211,5 @@ def test_fiml_invariance_matches_lavaan(level):
         assert_allclose(fit.fit[k], ref["fit"][k], rtol=1e-5 if k == "srmr" else 1e-6,
                         atol=1e-6, err_msg=k)
     _estimates_close(fit.estimates, ref["estimates"], HS_ORDER)
-    with pytest.raises(InputError, match="ML only"):
-        fit_multigroup(FIML_REF["model"], data, "school", missing="fiml", estimator="MLR")
+    with pytest.raises(InputError, match="MLM"):  # MLR with FIML: test_multigroup_mlr_fiml.py
+        fit_multigroup(FIML_REF["model"], data, "school", missing="fiml", estimator="MLM")

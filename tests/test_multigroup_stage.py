@@ -219,11 +219,18 @@ def test_fiml_when_the_spec_says_so():
         "groups": ["school"], "missing": {"method": "fiml"},
     }, path=FIX / "multigroup" / "hs.yaml")
     data = pd.read_csv(FIX / "multigroup" / "holzinger_swineford_school_missing.csv")
+    mlr_ref = json.loads((FIX / "multigroup" / "holzinger_swineford_fiml_mlr_groups.json")
+                         .read_text())
     c = run_groups(_cleaned(data, survey), survey, estimator="MLR").comparisons["school"]
-    assert any("FIML is fitted by ML" in w for w in c.warnings)
+    # MLR with FIML is fitted as such (it used to fall back to ML with a warning)
+    assert not any("FIML is fitted by" in w for w in c.warnings)
     for e in c.invariance[:2]:
         assert e["nobs"] == [145, 156]  # sorted: Grant-White first
         assert_allclose(e["fit"]["chisq"], fiml_ref[e["level"]]["fit"]["chisq"], rtol=1e-6)
+        # lavaan estimator = "MLR", missing = "ml" (closed forms of the fit: 1e-5)
+        for k in ("chisq.scaled", "chisq.scaling.factor", "cfi.robust", "rmsea.robust"):
+            assert_allclose(e["fit"][k], mlr_ref[e["level"]]["fit"][k], rtol=1e-5, err_msg=k)
+    assert c.invariance[1]["comparison"]["method"] == "satorra.bentler.2001"
     # the configural model fits poorly here too: nothing holds, nothing is released
     assert c.invariance[0]["supported"] is False and c.partial == ()
 

@@ -16,7 +16,7 @@ from adoption.sem.groupoptim import group_moments, observed_information
 from adoption.sem.groupsetup import Group, Registry, Setup
 from adoption.sem.teststat import baseline_coords
 
-__all__ = ["gamma_meanstructure", "mlm", "mlr", "fiml_corrected"]
+__all__ = ["gamma_meanstructure", "mlm", "mlr", "mlr_fiml", "fiml_corrected"]
 
 
 def gamma_meanstructure(x: np.ndarray, x_idx=()) -> np.ndarray:
@@ -107,63 +107,99 @@ def mlm(setup: Setup, reg: Registry, theta, info, pieces: dict):
     return _scaled_measures(pieces, trace, trace_b), vc
 
 
-def fiml_corrected(setup: Setup, reg: Registry, theta, pieces: dict) -> fd.RobustBasis:
-    """Statistics behind lavaan's robust CFI/TLI/RMSEA of a multi-group FIML fit
-    (estimator ML): Zhang and Savalei's FIML-corrected statistic, lavaan
-    ``lav_fit_fiml_corrected(version = "V6")`` with its block-diagonal group matrices.
+def fiml_corrected(setup: Setup, reg: Registry, theta, pieces: dict,
+                   version: str = "V6") -> fd.RobustBasis:
+    """Statistics behind lavaan's robust CFI/TLI/RMSEA of a multi-group FIML fit:
+    Zhang and Savalei's FIML-corrected statistic, lavaan ``lav_fit_fiml_corrected``
+    with its block-diagonal group matrices, version "V6" (estimator ML) or "V3"
+    (estimator MLR, with a scaled test).
 
     Notes
     -----
-    With f_g = N_g / N, Wm_g and Wc_g the missing-data (observed) and complete-data
-    information per case of the saturated moments at the EM estimates (fixed-x
-    coordinates left out), Delta_g the Jacobian of the group's moments and
-    E = sum_g f_g Delta_g' Wm_g Delta_g:
-    k = sum_g tr(Wm_g^-1 Wc_g) - tr(E^-1 sum_g f_g Delta_g' Wc_g Delta_g), c3 = k / df;
+    With f_g = N_g / N, Wm_g, Jm_g and Wc_g the missing-data observed information, the
+    first-order information and the complete-data information per case of the
+    saturated moments at the EM estimates (fixed-x coordinates left out), Delta_g the
+    Jacobian of the group's moments, E = sum_g f_g Delta_g' Wm_g Delta_g and, over all
+    groups, Wm = bdiag(f_g Wm_g), Wc = bdiag(f_g Wc_g), Wm^-1 = bdiag(Wm_g^-1 / f_g),
+    Gamma = bdiag(Wm_g^-1 Jm_g Wm_g^-1 / f_g), U = Wm - Wm Delta E^-1 Delta' Wm:
+    V6: k = tr(Wc Wm^-1 U Wm^-1) = sum_g tr(Wm_g^-1 Wc_g) - tr(E^-1 sum_g f_g
+    Delta_g' Wc_g Delta_g); V3: k = tr(U Wm^-1 Wc Wm^-1 U Gamma). c3 = k / df;
     XX3 = sum_g N_g F_ML(EM moments, fitted moments) with the mean term. The baseline
-    (free means and variances per group, at its FIML estimates) likewise, group by
-    group.
+    (free means and variances per group, at its FIML estimates) is block-diagonal over
+    the groups, so its k is the sum of the single-group ones
+    (:func:`adoption.sem.fiml.fiml_corrected_traces`).
     """
     n = sum(g.n for g in setup.groups)
     p = len(setup.observed)
     e = np.zeros((reg.k, reg.k))
-    m = np.zeros((reg.k, reg.k))
-    tr_all = k_b = xx3 = xx3_b = 0.0
+    blocks = []
+    k_b = xx3 = xx3_b = 0.0
     for g, grp in enumerate(setup.groups):
         fg = grp.n / n
         sig, mu, cols, ds, dm = group_moments(setup, reg, g, theta)
-        if grp.fiml_h1 is None:  # depends on the group's data only: once per setup
-            grp.fiml_h1 = _fiml_h1(grp, p)
-        keep, wm, wc, tr_g, k_b_g, xx3_b_g = grp.fiml_h1
-        tr_all += tr_g
-        k_b += k_b_g
-        xx3_b += xx3_b_g
-        d = np.vstack([dm, ds])[keep]
-        e[np.ix_(cols, cols)] += fg * d.T @ wm @ d
-        m[np.ix_(cols, cols)] += fg * d.T @ wc @ d
+        h = _group_h1(grp, p)
+        keep = h["keep"]
+        sub = np.ix_(keep, keep)
+        d = np.zeros((len(keep), reg.k))
+        d[:, cols] = np.vstack([dm, ds])[keep]
+        e += fg * d.T @ h["wm"][sub] @ d
+        blocks.append((fg, d, h["wm"][sub], h["jm"][sub], h["wc"][sub]))
         xx3 += fm.chisq_ml(grp.s, sig, grp.n, grp.m, mu)
-    k = tr_all - float(np.trace(np.linalg.solve(e, m)))
+        xx3_b += h["xx3_b"]
+        k_b += fiml.fiml_corrected_traces(h["wm"], h["jm"], h["wc"], [h["delta_b"]], keep,
+                                          version)[0]
+    k = _fimlc_v6(e, blocks) if version == "V6" else _fimlc_v3(e, blocks)
     df, df_b = pieces["df"], pieces["df_b"]
     return fd.RobustBasis(xx3, k / df if df > 0 else 1.0, xx3_b, k_b / df_b)
 
 
-def _fiml_h1(grp: Group, p: int) -> tuple:
-    """What :func:`fiml_corrected` needs of one group's data alone: the non-x
-    coordinates, Wm, Wc, tr(Wm^-1 Wc), the baseline's k and XX3 (at the baseline's
-    FIML estimates)."""
-    a1, _, keep = fiml.h1_informations(grp.pat, grp.m, grp.s, grp.x_idx)
-    sub = np.ix_(keep, keep)
-    wm, wc = a1[sub] / grp.n, fiml.saturated_information(grp.m, grp.s)[sub]
-    tr_g = float(np.trace(np.linalg.solve(wm, wc)))
+def _fimlc_v6(e: np.ndarray, blocks) -> float:
+    """k of version V6: sum_g tr(Wm_g^-1 Wc_g) - tr(E^-1 sum_g f_g D_g' Wc_g D_g)."""
+    m = sum(fg * d.T @ wc @ d for fg, d, _, _, wc in blocks)
+    tr_all = sum(float(np.trace(np.linalg.solve(wm, wc))) for _, _, wm, _, wc in blocks)
+    return tr_all - float(np.trace(np.linalg.solve(e, m)))
+
+
+def _fimlc_v3(e: np.ndarray, blocks) -> float:
+    """k of version V3, tr(U Wm^-1 Wc Wm^-1 U Gamma), with the groups' blocks stacked."""
+    sizes = [len(wm) for _, _, wm, _, _ in blocks]
+    tot = sum(sizes)
+    wm_all, mid, gamma = (np.zeros((tot, tot)) for _ in range(3))
+    wd = np.zeros((tot, e.shape[0]))
+    at = 0
+    for (fg, d, wm, jm, wc), m in zip(blocks, sizes):
+        sl = slice(at, at + m)
+        wmi = np.linalg.inv(wm)
+        wm_all[sl, sl] = fg * wm
+        mid[sl, sl] = wmi @ wc @ wmi / fg
+        gamma[sl, sl] = wmi @ jm @ wmi / fg
+        wd[sl] = fg * wm @ d
+        at += m
+    u = wm_all - wd @ np.linalg.solve(e, wd.T)
+    return float(np.sum((u @ mid) * (u @ gamma).T))
+
+
+def _group_h1(grp: Group, p: int) -> dict:
+    """What the FIML statistics need of one group's data alone, computed once per setup
+    (cached on the group): the non-x coordinates ``keep``; the saturated moments'
+    observed information ``a1`` (total) and casewise scores ``s1``; per case ``wm``,
+    ``jm`` (first-order) and ``wc`` (complete-data); the baseline model's coordinates,
+    Delta, FIML moments and XX3."""
+    if grp.fiml_h1 is not None:
+        return grp.fiml_h1
+    a1, s1, keep = fiml.h1_informations(grp.pat, grp.m, grp.s, grp.x_idx)
     coords = baseline_coords(p, grp.x_idx, grp.x_idx)
     db = np.zeros((len(a1), len(coords)))
     db[coords, np.arange(len(coords))] = 1.0
-    db = db[keep]
-    k_b = tr_g - float(np.trace(np.linalg.solve(db.T @ wm @ db, db.T @ wc @ db)))
     mu_b, s_b = fiml.independence_moments(grp.pat, grp.x_idx)
-    xx3_b = fm.chisq_ml(grp.s, s_b, grp.n, grp.m, mu_b)
-    return keep, wm, wc, tr_g, k_b, xx3_b
+    grp.fiml_h1 = {"keep": keep, "a1": a1, "s1": s1, "wm": a1 / grp.n,
+                   "jm": s1.T @ s1 / grp.n, "wc": fiml.saturated_information(grp.m, grp.s),
+                   "coords": coords, "delta_b": db, "mu_b": mu_b, "s_b": s_b,
+                   "xx3_b": fm.chisq_ml(grp.s, s_b, grp.n, grp.m, mu_b)}
+    return grp.fiml_h1
 
 
+# --------------------------------------------------------------------------- MLR
 def _casewise_scores(x: np.ndarray, mu: np.ndarray, sigma: np.ndarray) -> np.ndarray:
     """Casewise d logl_i / d (mu, vech Sigma) at (mu, Sigma): (N x (p + p*))."""
     p = sigma.shape[0]
@@ -241,3 +277,51 @@ def mlr(setup: Setup, reg: Registry, theta, pieces: dict):
                   for g, grp in enumerate(setup.groups))
     return _scaled_measures(pieces, trace, trace_b, trace_h1 / ndat,
                             trace_h0 / nx_free), vc
+
+
+def mlr_fiml(setup: Setup, reg: Registry, theta, pieces: dict, hess=None):
+    """Yuan-Bentler (Mplus) scaled test and Huber-White covariance of a multi-group
+    FIML fit (lavaan ``estimator = "MLR", missing = "ml"`` with ``group =``).
+
+    Notes
+    -----
+    With H the observed information of the FIML log-likelihood (total, the stacked
+    parameters), s_i the casewise scores of case i in its group's moments times the
+    group's Jacobian, B0 = sum_i s_i s_i', and per group A1_g, S1_g the observed
+    information and casewise scores of the saturated moments at their EM estimates
+    (:func:`adoption.sem.fiml.h1_informations`, fixed-x coordinates left out):
+    tr(U Gamma) = sum_g tr(A1_g^-1 S1_g' S1_g) - tr(H^-1 B0), c = tr / df
+    (lavaan ``lav_test_yuan_bentler_mplus_trace``); the baseline's c_b likewise, group
+    by group, with its own observed information and scores at its FIML estimates.
+    scaling.factor.h1 = sum_g tr(A1_g^-1 S1_g' S1_g) / (number of non-x moments),
+    scaling.factor.h0 = tr(H^-1 B0) / (free entries of every group, intercepts
+    included). vcov = H^-1 B0 H^-1 (lavaan ``se = "robust.huber.white"``), as the
+    single-group :mod:`adoption.sem.fimlfit`. ``hess``: H when already computed.
+    """
+    p = len(setup.observed)
+    if hess is None:
+        hess = observed_information(setup, reg, theta)
+    h_inv = np.linalg.inv(hess)
+    meat = np.zeros((reg.k, reg.k))
+    tr_h1 = trace_b = 0.0
+    ndat = 0
+    for g, grp in enumerate(setup.groups):
+        sig, mu, cols, ds, dm = group_moments(setup, reg, g, theta)
+        s_mu, s_sig = fiml.casewise_scores(grp.pat, mu, sig)
+        s0 = s_mu @ dm + s_sig @ ds
+        meat[np.ix_(cols, cols)] += s0.T @ s0
+        h = _group_h1(grp, p)
+        keep, a1, s1 = h["keep"], h["a1"], h["s1"]
+        tr_g = float(np.sum(np.linalg.solve(a1[np.ix_(keep, keep)], s1[:, keep].T)
+                            * s1[:, keep].T))
+        tr_h1 += tr_g
+        ndat += len(keep)
+        coords = h["coords"]
+        e_b = fiml.moment_observed_information(grp.pat, h["mu_b"], h["s_b"], coords=coords)
+        sb = fiml.moment_scores(grp.pat, h["mu_b"], h["s_b"])[:, coords]
+        trace_b += tr_g - float(np.sum(np.linalg.solve(e_b, sb.T) * sb.T))
+    tr_h0 = float(np.sum(h_inv * meat.T))
+    nx_free = sum(sum(nm is not None for nm in grp.names) + len(reg.a_free[g])
+                  for g, grp in enumerate(setup.groups))
+    return (_scaled_measures(pieces, tr_h1 - tr_h0, trace_b, tr_h1 / ndat, tr_h0 / nx_free),
+            h_inv @ meat @ h_inv)

@@ -59,9 +59,10 @@ from adoption.sem.estimates import diagnose, estimate_table
 from adoption.sem.groupequal import GROUP_EQUAL, latent_means_free
 from adoption.sem.groupoptim import (expand, group_moments, observed_information, optimise,
                                      score_information, starting_values)
-from adoption.sem.grouprobust import fiml_corrected, gamma_meanstructure, mlm, mlr
+from adoption.sem.grouprobust import fiml_corrected, gamma_meanstructure, mlm, mlr, mlr_fiml
 from adoption.sem.groupsetup import (Group, Registry, Setup, build_registry, equal_keys,
                                      key_name, parse_parameter, prepare_groups)
+from adoption.sem.teststat import nan_robust
 from adoption.vocabulary import CONTINUOUS_ESTIMATORS
 from adoption.vocabulary import OP_COVARIANCE, PARAMETER_COLUMNS
 
@@ -178,7 +179,9 @@ def fit_multigroup(syntax: str, data: pd.DataFrame, group: str, *, group_equal=(
     missing : {"listwise", "fiml"}
         "listwise": complete rows only. "fiml": full-information ML (lavaan
         ``missing = "ml"``) with the EM moments of each group as the saturated model, SEs
-        from the observed information (lavaan's default there); estimator ML only.
+        from the observed information (lavaan's default there); estimator ML or MLR
+        (Huber-White SEs with the casewise FIML scores, Yuan-Bentler scaled test and
+        the FIML-corrected robust indices, :func:`adoption.sem.grouprobust.mlr_fiml`).
     se : bool
         Compute standard errors (False: NaN; faster, e.g. when only the fit is needed).
     estimator : {"ML", "MLM", "MLR"}
@@ -212,7 +215,7 @@ def fit_multigroup(syntax: str, data: pd.DataFrame, group: str, *, group_equal=(
     statistics (:data:`MULTIGROUP_ROBUST_MEASURES`) are added, with lavaan's multi-group
     traces (see :func:`mlm`, :func:`mlr`); rmsea.scaled and rmsea.robust carry the
     sqrt(G) factor. Under FIML the robust indices come from the FIML-corrected
-    statistic (:func:`fiml_corrected`). GFI is the groups' GFI (with the mean
+    statistic (:func:`fiml_corrected`, version "V6" under ML, "V3" under MLR). GFI is the groups' GFI (with the mean
     structure) weighted by N_g / N, as SRMR, RMR and CRMR. Agrees with lavaan to about
     1e-6 (``tests/test_multigroup.py``, ``tests/test_sem_fitmeasures_all.py``).
 
@@ -225,9 +228,9 @@ def fit_multigroup(syntax: str, data: pd.DataFrame, group: str, *, group_equal=(
     if estimator not in ESTIMATORS:
         raise InputError(f"Unknown estimator '{estimator}'; use one of "
                          f"{', '.join(ESTIMATORS)}.")
-    if missing == "fiml" and estimator != "ML":
-        raise InputError(f"Multi-group FIML is implemented with estimator ML only (not "
-                         f"{estimator}).")
+    if missing == "fiml" and estimator == "MLM":
+        raise InputError("estimator='MLM' needs complete data (as in lavaan); with "
+                         "missing='fiml' use estimator='ML' or 'MLR'.")
     with blas_one_thread():  # many small products: faster without BLAS threads
         return _fit_multigroup(syntax, data, group, group_equal, group_partial, equal,
                                groups, estimator, missing, se, _setup)
@@ -241,7 +244,7 @@ def _fit_multigroup(syntax, data, group, group_equal, group_partial, equal, grou
                     estimator, missing, se, _setup) -> MultiGroupFit:
     t0 = time.perf_counter()
     setup = _setup if _setup is not None else prepare_groups(syntax, data, group, groups,
-                                                       missing)
+                                                             missing)
     if setup.missing != missing:
         raise InputError("The prepared groups were made for another missing-data method.")
     keys = equal_keys(setup, tuple(group_equal), tuple(group_partial), tuple(equal))
@@ -258,11 +261,11 @@ def _fit_multigroup(syntax, data, group, group_equal, group_partial, equal, grou
         msgs.append("The multi-group model did not converge: estimates are unreliable.")
     t_opt = time.perf_counter() - t0
     _, info = score_information(setup, reg, theta)
+    hess = None  # FIML: the observed information, lavaan's default with missing = "ml"
     try:
         if not se:
             raise _NoSE
-        # FIML: the observed information, lavaan's default with missing = "ml"
-        a = observed_information(setup, reg, theta) if missing == "fiml" else info
+        a = hess = observed_information(setup, reg, theta) if missing == "fiml" else info
         vc = np.linalg.inv(a)
         if np.linalg.cond(a) > 1e12:
             raise np.linalg.LinAlgError
@@ -278,18 +281,21 @@ def _fit_multigroup(syntax, data, group, group_equal, group_partial, equal, grou
     scaled = robust = None
     if estimator != "ML":
         try:
-            (scaled, robust), vc_r = (mlm(setup, reg, theta, info, pieces)
-                                      if estimator == "MLM" else mlr(setup, reg, theta, pieces))
+            if missing == "fiml":
+                (scaled, robust), vc_r = mlr_fiml(setup, reg, theta, pieces, hess)
+            elif estimator == "MLM":
+                (scaled, robust), vc_r = mlm(setup, reg, theta, info, pieces)
+            else:
+                (scaled, robust), vc_r = mlr(setup, reg, theta, pieces)
             est, *_ = _results(setup, reg, theta, vc_r)
         except np.linalg.LinAlgError:
-            nan = float("nan")
-            h = nan if estimator == "MLR" else None
-            scaled, robust = fd.ScaledTest(nan, nan, h, h), fd.RobustBasis(nan, nan, nan, nan)
+            scaled, robust = nan_robust(estimator)
             msgs.append("The robust standard errors and scaled test could not be computed: "
                         "an information matrix is singular.")
-    if missing == "fiml":  # lavaan's robust indices under FIML (estimator ML: "V6")
+    if missing == "fiml":  # lavaan's robust indices under FIML: "V6" (ML), "V3" (MLR)
         try:
-            robust = fiml_corrected(setup, reg, theta, pieces)
+            robust = fiml_corrected(setup, reg, theta, pieces,
+                                    "V6" if estimator == "ML" else "V3")
         except np.linalg.LinAlgError:
             robust = fd.RobustBasis(*(float("nan"),) * 4)
             msgs.append("The robust fit indices (FIML-corrected) could not be computed: "
