@@ -20,7 +20,7 @@ from adoption.sem import fitmeasures as fm
 from adoption.sem import robust as rb
 from adoption.sem.matrices import SemModel, dsigma_stack
 
-__all__ = ["fisher_scoring", "bfgs", "ml_objective", "fiml_objective", "ml_gradient",
+__all__ = ["fisher_scoring", "scoring_step", "bfgs", "ml_objective", "fiml_objective", "ml_gradient",
            "observed_information", "fiml_optimise", "fiml_gradient",
            "fiml_observed_information", "fiml_scores"]
 
@@ -32,7 +32,8 @@ def fisher_scoring(model: SemModel, theta, s, max_iter=200, tol=1e-10, switch=No
     Fisher scoring converges linearly when the model misfits; with ``switch`` (a step
     size), once a step is below it the iterations continue by BFGS (:func:`bfgs`)
     from the inverse Fisher information, with the analytic gradient of F_ML at a
-    fraction of the cost of an iteration (same optimum and stopping rule).
+    fraction of the cost of an iteration (same optimum and stopping rule). Where the
+    information is singular the step is its minimum-norm least-squares solution.
     Returns (theta, converged)."""
     ok = False
     for _ in range(max_iter):
@@ -42,9 +43,8 @@ def fisher_scoring(model: SemModel, theta, s, max_iter=200, tol=1e-10, switch=No
         si = np.linalg.inv(sig)
         g = delta.T @ rb.ml_weight_times(si, s - sig)
         info = delta.T @ rb.ml_weight_times_delta(si, delta)
-        try:
-            step = np.linalg.solve(info, g)
-        except np.linalg.LinAlgError:
+        step = scoring_step(info, g)
+        if step is None:
             return theta, False
         # halve the step while the discrepancy does not decrease
         f0 = fm.chisq_ml(s, sig, 1)
@@ -66,6 +66,30 @@ def fisher_scoring(model: SemModel, theta, s, max_iter=200, tol=1e-10, switch=No
                 continue
             return bfgs(lambda th: ml_objective(model, th, s), theta, h0, tol=tol)
     return theta, ok
+
+
+def scoring_step(info: np.ndarray, g: np.ndarray, max_cond: float = 1e12) -> np.ndarray:
+    """The Fisher-scoring step I^-1 g, or, where I is singular or its condition number
+    exceeds ``max_cond``, the minimum-norm least-squares step with the singular values
+    below ``1 / max_cond`` of the largest left out (truncated SVD).
+
+    A singular information occurs at lavaan's start values (latent covariances 0) when
+    a factor is identified only through its covariances with the other factors: a
+    second-order factor over two factors, or a factor of three items with a residual
+    covariance. The truncated step moves in the directions the data identify there
+    and takes those covariances off 0; lavaan's quasi-Newton (nlminb) needs no inverse
+    and moves likewise. The same 1e12 bound marks a singular information for the
+    standard errors. None when I is not finite.
+    """
+    try:
+        if np.linalg.cond(info) <= max_cond:
+            return np.linalg.solve(info, g)
+    except np.linalg.LinAlgError:
+        pass
+    try:
+        return np.linalg.lstsq(info, g, rcond=1.0 / max_cond)[0]
+    except np.linalg.LinAlgError:  # not finite: no step
+        return None
 
 
 def ml_objective(model: SemModel, theta, s):
