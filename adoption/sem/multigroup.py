@@ -11,11 +11,12 @@ likelihood is the sum of the groups' likelihoods. :func:`score_tests` gives the 
 test of releasing each equality constraint (lavaan's ``lavTestScore(fit, univariate =
 TRUE)``).
 
-The covariance structure of each group comes from the engine's model matrices
-(:class:`adoption.sem.engine._Model`, semopy underneath); the mean structure, the
-optimiser (Fisher scoring over one stacked parameter vector in which a constrained
-parameter is one coordinate shared by the groups), standard errors and fit measures are
-computed here.
+The stages, one module each: the groups' samples, tables and the stacked parameter
+vector in which a constrained parameter is one coordinate shared by the groups
+(:mod:`adoption.sem.groupsetup`); each group's moments, the likelihood and the
+optimiser (:mod:`adoption.sem.groupoptim`, the covariance structure from the engine's
+model matrices, :mod:`adoption.sem.matrices`); the robust statistics
+(:mod:`adoption.sem.grouprobust`). This module calls them in order and reports.
 
 Model
 -----
