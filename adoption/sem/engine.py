@@ -51,7 +51,7 @@ from adoption.sem import fitmeasures as fm
 from adoption.sem import teststat as ts
 from adoption.sem.complete import CompleteData
 from adoption.sem.estimates import (ESTIMATE_COLUMNS, SINGULAR_INFORMATION, diagnose,
-                                    r_squared)
+                                    latent_covariance, r_squared)
 from adoption.sem.fimlfit import FimlData, fiml_rows
 from adoption.sem.matrices import (SemModel, dsigma_stack, n_free, parameter_index,
                                    semopy_description, sigma_jacobian, start_vector)
@@ -301,7 +301,8 @@ def _fit(syntax: str, data: pd.DataFrame, estimator: str, fixed_x: bool, missing
                                         sample.npar(npar_cov), df, names)
     timings["total"] = time.perf_counter() - t0
 
-    msgs += fit_msgs + pt.notes + diagnose(pt, est, inf.sigma)
+    cov_lv = latent_covariance(model, theta, pt)
+    msgs += fit_msgs + pt.notes + diagnose(pt, est, inf.sigma, cov_lv)
     return ModelFit(estimates=est, fit=fit, r2=r2, nobs=sample.n, estimator=estimator,
                     converged=bool(converged), warnings=tuple(msgs),
                     observed=tuple(pt.observed), implied_cov=inf.sigma,

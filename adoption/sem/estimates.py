@@ -22,8 +22,8 @@ from adoption.vocabulary import (OP_COVARIANCE, OP_INTERCEPT, OP_LOADING, OP_REG
                                  PARAMETER_COLUMNS)
 
 __all__ = ["ESTIMATE_COLUMNS", "estimate_table", "std_all", "with_std_inference",
-           "with_defined", "r_squared", "ratio_sqrt", "diagnose", "intercepts",
-           "vcov_frame", "Inference", "SINGULAR_INFORMATION"]
+           "with_defined", "r_squared", "ratio_sqrt", "diagnose", "latent_covariance",
+           "intercepts", "vcov_frame", "Inference", "SINGULAR_INFORMATION"]
 
 ESTIMATE_COLUMNS = ("lhs", "op", "rhs", "label") + PARAMETER_COLUMNS[3:]
 _Z975 = stats.norm.ppf(0.975)
@@ -172,8 +172,19 @@ def with_defined(pt: ParTable, est: pd.DataFrame, names, index_of, vc) -> pd.Dat
     return pd.concat([est, rows[list(ESTIMATE_COLUMNS)]], ignore_index=True)
 
 
-def diagnose(pt: ParTable, est: pd.DataFrame, sigma) -> list[str]:
-    """Heywood cases and a non-positive-definite Sigma, in plain language."""
+def latent_covariance(model: SemModel, theta, pt: ParTable) -> np.ndarray:
+    """Model-implied covariance matrix of the latent variables, in ``pt.latent`` order
+    (lavaan ``lavInspect(fit, "cov.lv")``)."""
+    inner = model.inner_cov(theta)
+    pos = {v: i for i, v in enumerate(model.inner)}
+    idx = [pos[v] for v in pt.latent if v in pos]
+    return inner[np.ix_(idx, idx)]
+
+
+def diagnose(pt: ParTable, est: pd.DataFrame, sigma, cov_lv=None) -> list[str]:
+    """Heywood cases, a non-positive-definite Sigma and (given ``cov_lv``,
+    :func:`latent_covariance`) a non-positive-definite latent covariance matrix, which
+    lavaan warns about after the fit (``lav_object_post_check``), in plain language."""
     msgs = []
     for r in est.itertuples(index=False):
         if r.op == OP_COVARIANCE and r.lhs == r.rhs and r.est < 0:
@@ -185,6 +196,10 @@ def diagnose(pt: ParTable, est: pd.DataFrame, sigma) -> list[str]:
                         f"exceeds 1 in absolute value ({v:.4g}).")
     if np.min(np.linalg.eigvalsh(sigma)) <= 0:
         msgs.append("The model-implied covariance matrix is not positive definite.")
+    if cov_lv is not None and cov_lv.size and np.min(np.linalg.eigvalsh(cov_lv)) < 0:
+        msgs.append("The covariance matrix of the latent variables is not positive "
+                    "definite (as lavaan warns): a correlation between factors beyond 1 or "
+                    "a negative variance; check the factors it involves.")
     return msgs
 
 

@@ -56,7 +56,7 @@ from adoption.parallel import blas_one_thread
 from adoption.sem import fiml
 from adoption.sem import fitdict as fd
 from adoption.sem import fitmeasures as fm
-from adoption.sem.estimates import diagnose, estimate_table
+from adoption.sem.estimates import diagnose, estimate_table, latent_covariance
 from adoption.sem.groupequal import GROUP_EQUAL, latent_means_free
 from adoption.sem.groupoptim import (expand, group_moments, observed_information, optimise,
                                      score_information, starting_values)
@@ -65,7 +65,7 @@ from adoption.sem.groupsetup import (Group, Registry, Setup, build_registry, equ
                                      key_name, parse_parameter, prepare_groups)
 from adoption.sem.teststat import nan_robust
 from adoption.vocabulary import CONTINUOUS_ESTIMATORS
-from adoption.vocabulary import OP_COVARIANCE, PARAMETER_COLUMNS
+from adoption.vocabulary import PARAMETER_COLUMNS
 
 ESTIMATORS = CONTINUOUS_ESTIMATORS
 #: Scaled and robust fit measures of a multi-group fit under MLM/MLR.
@@ -344,11 +344,8 @@ def _results(setup: Setup, reg: Registry, theta, vc):
                                   else float("nan"), True))
         est, r2 = estimate_table(grp.pt, grp.names, index_of, local, vcl, model, sig,
                                   mean_rows)
-        warns += [f"Group {grp.value}: {m}" for m in diagnose(grp.pt, est, sig)]
-        lv = _latent_cov(est, lat)
-        if lv.size and np.min(np.linalg.eigvalsh(lv)) < 0:
-            warns.append(f"Group {grp.value}: the covariance matrix of the latent variables "
-                         "is not positive definite (as lavaan warns).")
+        cov_lv = latent_covariance(model, local, grp.pt)
+        warns += [f"Group {grp.value}: {m}" for m in diagnose(grp.pt, est, sig, cov_lv)]
         est.insert(3, "group", grp.value)
         tables.append(est)
         r2s[grp.value] = r2
@@ -398,16 +395,7 @@ def _group_gfi(grp: Group, sig: np.ndarray, mu: np.ndarray) -> float:
     return fm.gfi(grp.s, sig, None, grp.x_idx, mean=grp.m, implied_mean=mu)
 
 
-def _latent_cov(est: pd.DataFrame, latent) -> np.ndarray:
-    """The latent (co)variance matrix of one group from its ``~~`` rows."""
-    pos = {f: i for i, f in enumerate(latent)}
-    m = np.zeros((len(latent), len(latent)))
-    rows = est[(est["op"] == OP_COVARIANCE) & est["lhs"].isin(pos) & est["rhs"].isin(pos)]
-    for lhs, rhs, e in zip(rows["lhs"], rows["rhs"], rows["est"]):
-        m[pos[lhs], pos[rhs]] = m[pos[rhs], pos[lhs]] = e
-    return m
-
-
+# --------------------------------------------------------------------------- score tests
 def score_tests(fit: MultiGroupFit) -> pd.DataFrame:
     """Score test of releasing each equality constraint of a multi-group fit.
 
