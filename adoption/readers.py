@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import re
+import shutil
 import signal
+import tempfile
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -23,6 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from adoption import handover
 from adoption.errors import InputError
 
 #: file extension -> format name used in :class:`adoption.load.SourceInfo`
@@ -181,94 +185,206 @@ def check_size(path: Path, fmt: str) -> None:
 
 
 # -- SPSS and Stata via pyreadstat --------------------------------------------------------
-def _crashes_in_child(read, timeout: float = 60.0) -> str | None:
-    """Run ``read()`` in a forked child process first: a corrupt header can crash the C
-    library behind pyreadstat (a segmentation fault kills the whole process, with no
-    message) or make it hang. Returns 'crashes' or 'hangs' (then the file must not be
-    read in this process), or None. Where ``os.fork`` is missing, returns None.
+#: exit code of a guard child that read the file but could not hand the frame over (a
+#: column of an unexpected type, a full disk): this process then reads the file itself,
+#: which is safe, since the child survived reading it
+HANDOVER_FAILED = 3
+
+
+def _scratch_root(size: int) -> str | None:
+    """Where the child writes the frame: /dev/shm (memory) when it has room for about
+    four times the file, else the system's temporary folder."""
+    shm = "/dev/shm"
+    try:
+        if os.path.isdir(shm) and os.access(shm, os.W_OK):
+            st = os.statvfs(shm)
+            if st.f_bavail * st.f_frsize > 4 * size + (64 << 20):
+                return shm
+    except OSError:
+        pass
+    return None
+
+
+def _child_reads(read, folder: Path) -> None:
+    """The guard child: read silently, write the result into ``folder`` and leave
+    without running any cleanup (exit 0; :data:`HANDOVER_FAILED` if it cannot be
+    written). A crash of the C library kills the child by its signal."""
+    code = 0
+    try:
+        import faulthandler
+
+        faulthandler.disable()  # a crash must not print a dump over the parent's output
+        for sig in (signal.SIGSEGV, signal.SIGBUS, signal.SIGFPE, signal.SIGILL, signal.SIGABRT):
+            signal.signal(sig, signal.SIG_DFL)  # die by the signal, whoever handled it
+        quiet = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(quiet, 1)
+        os.dup2(quiet, 2)
+        try:
+            df, info = read()
+        except Exception as exc:  # pyreadstat raises ReadstatError/PyreadstatError and more
+            info = {"error": _reason(exc)}
+        else:
+            try:
+                handover.write_frame(df, folder)
+            except Exception:  # UnsupportedColumn, OSError (a full disk)
+                code = HANDOVER_FAILED
+        (folder / "meta.json").write_text(json.dumps(info), encoding="utf-8")
+    except BaseException:
+        code = HANDOVER_FAILED
+    os._exit(code)
+
+
+def read_in_child(read, timeout: float = 60.0, size: int = 0):
+    """Run ``read()`` once, in a forked child process, and return its result.
+
+    A corrupt header can crash the C library behind pyreadstat (a segmentation fault
+    kills the whole process, with no message) or make it hang, so the file is read in a
+    child, which hands the frame back through a private temporary folder
+    (:mod:`adoption.handover`: Arrow IPC and JSON, never a pickle). The folder is
+    removed on return, on error and on Ctrl-C; the child is killed if it still runs.
+
+    Parameters
+    ----------
+    read : callable
+        Returns ``(frame, info)`` with ``info`` JSON-able; raises on an unreadable file.
+    timeout : float
+        Seconds after which the child is taken to hang.
+    size : int
+        The file's size in bytes, to choose the folder (see :func:`_scratch_root`).
+
+    Returns
+    -------
+    ('ok', (frame, info)), ('error', reason text), ('crashes', None) or ('hangs', None).
+    Where ``os.fork`` is missing, or the child could not hand the frame over,
+    ``read()`` runs in this process.
     """
     if not hasattr(os, "fork"):
-        return None
-    pid = os.fork()
-    if pid == 0:  # the child: read silently, and leave without running any cleanup
-        try:
-            import faulthandler
+        return _read_here(read)
+    folder = Path(tempfile.mkdtemp(prefix="adoption-read-", dir=_scratch_root(size)))
+    pid = None
+    try:
+        pid = os.fork()
+        if pid == 0:
+            _child_reads(read, folder)
+        status = _wait(pid, timeout)
+        pid = None  # reaped
+        if status is None:
+            return "hangs", None
+        if os.WIFSIGNALED(status) or os.WEXITSTATUS(status) not in (0, HANDOVER_FAILED):
+            return "crashes", None
+        if os.WEXITSTATUS(status) == HANDOVER_FAILED:
+            return _read_here(read)
+        info = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        if "error" in info:
+            return "error", info["error"]
+        return "ok", (handover.read_frame(folder), info)
+    finally:
+        if pid:  # interrupted (Ctrl-C) or failed while the child runs
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        shutil.rmtree(folder, ignore_errors=True)
 
-            faulthandler.disable()  # a crash must not print a dump over the parent's output
-            for sig in (signal.SIGSEGV, signal.SIGBUS, signal.SIGFPE, signal.SIGILL, signal.SIGABRT):
-                signal.signal(sig, signal.SIG_DFL)  # die by the signal, whoever handled it
-            quiet = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(quiet, 1)
-            os.dup2(quiet, 2)
-            read()
-        except BaseException:
-            pass
-        os._exit(0)
+
+def _wait(pid: int, timeout: float) -> int | None:
+    """The child's wait status, or None after killing it at ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while True:
         done, status = os.waitpid(pid, os.WNOHANG)
         if done:
-            # the child leaves with 0 after any Python exception: anything else is a crash
-            return "crashes" if os.WIFSIGNALED(status) or os.WEXITSTATUS(status) else None
+            return status
         if time.monotonic() > deadline:
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
-            return "hangs"
+            return None
         time.sleep(0.005)
+
+
+def _read_here(read):
+    try:
+        return "ok", read()
+    except Exception as exc:
+        return "error", _reason(exc)
+
+
+def _pairs(labels: dict) -> list[list]:
+    """Value labels as ``[code, label]`` pairs: JSON object keys are text, so a numeric
+    code (1.0) would come back as '1.0'; a pair keeps it a number."""
+    return [[k, v] for k, v in labels.items()]
+
+
+def readstat_info(meta, warned: list[str]) -> dict:
+    """What :func:`read_readstat` needs from pyreadstat's metadata, as JSON-able values:
+    variable labels, value labels (as :func:`_pairs`), missing ranges as ``[lo, hi]``,
+    Stata/SAS extended missing letters, encoding, announced rows, and the warnings
+    the reader gave."""
+    return {
+        "variable_labels": {c: str(l) for c, l in meta.column_names_to_labels.items() if l},
+        "value_labels": {c: _pairs(v) for c, v in (meta.variable_value_labels or {}).items()},
+        "missing_ranges": {c: [[r["lo"], r["hi"]] for r in rr]
+                           for c, rr in (meta.missing_ranges or {}).items()},
+        "missing_user_values": {c: list(v) for c, v in
+                                (getattr(meta, "missing_user_values", None) or {}).items()},
+        "encoding": getattr(meta, "file_encoding", None),
+        "number_rows": meta.number_rows,
+        "warnings": warned,
+    }
 
 
 def read_readstat(path: Path, fmt: str) -> RawTable:
     """Read .sav/.zsav/.por/.dta with pyreadstat, keeping labels and user-missing codes.
 
-    ``user_missing=True`` makes pyreadstat return user-defined missing codes as the
-    values they are (with the rules in ``meta.missing_ranges``) instead of NaN, so that
-    :mod:`adoption.load` can count them per column before setting them to missing.
-    (.por files carry no user-missing definitions that pyreadstat can read.)
+    The file is read once, in a forked child that guards this process against a crash
+    or hang of the C reader (:func:`read_in_child`). ``user_missing=True`` makes
+    pyreadstat return user-defined missing codes as the values they are (with the rules
+    in ``meta.missing_ranges``) instead of NaN, so that :mod:`adoption.load` can count
+    them per column before setting them to missing. (.por files carry no user-missing
+    definitions that pyreadstat can read.)
     """
     import warnings
 
     import pyreadstat
 
     def read():
-        if fmt in ("sav", "zsav"):
-            return pyreadstat.read_sav(str(path), user_missing=True)
-        if fmt == "dta":
-            return pyreadstat.read_dta(str(path), user_missing=True)
-        return pyreadstat.read_por(str(path))
-
-    crash = _crashes_in_child(read)
-    if crash:
-        raise InputError(f"{path}: this .{fmt} file {crash} the SPSS/Stata reader (it is "
-                         "corrupt). Export the file again from the program that made it.")
-    try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            df, meta = read()
-    except Exception as exc:  # pyreadstat raises ReadstatError/PyreadstatError and more
-        raise InputError(f"{path}: cannot read this .{fmt} file ({_reason(exc)}). It is probably "
-                         "truncated or corrupt: export it again from the program that made it.") from None
+            if fmt in ("sav", "zsav"):
+                df, meta = pyreadstat.read_sav(str(path), user_missing=True)
+            elif fmt == "dta":
+                df, meta = pyreadstat.read_dta(str(path), user_missing=True)
+            else:
+                df, meta = pyreadstat.read_por(str(path))
+        info = readstat_info(meta, [str(w.message) for w in caught])
+        return df, {**info, "header": [str(c) for c in df.columns]}
+
+    size = path.stat().st_size
+    # a hang is caught after a minute, plus time to read a big file (2 s per MiB)
+    status, value = read_in_child(read, timeout=60.0 + 2.0 * size / 2**20, size=size)
+    if status in ("crashes", "hangs"):
+        raise InputError(f"{path}: this .{fmt} file {status} the SPSS/Stata reader (it is "
+                         "corrupt). Export the file again from the program that made it.")
+    if status == "error":
+        raise InputError(f"{path}: cannot read this .{fmt} file ({value}). It is probably "
+                         "truncated or corrupt: export it again from the program that made it.")
+    df, info = value
     notes = []
-    for w in caught:
-        text = str(w.message)
+    for text in info["warnings"]:
         dup = re.search(r"column '(.*)' is duplicated", text)
         if dup:
             # pyreadstat renames the second copy; a CSV with the same header is refused
             raise InputError(f"{path}: column '{dup.group(1)}' appears twice in the file. "
                              "Rename or remove one of them and save the file again.")
         notes.append(("reader warning", _reason(text)))
-    if meta.number_rows not in (None, -1) and meta.number_rows != len(df):
-        raise InputError(f"{path}: the file header announces {meta.number_rows} rows but "
+    if info["number_rows"] not in (None, -1) and info["number_rows"] != len(df):
+        raise InputError(f"{path}: the file header announces {info['number_rows']} rows but "
                          f"{len(df)} could be read: the file is truncated. Export it again.")
-    header = [str(c) for c in df.columns]
-    rows = df.copy()
-    rows.columns = range(len(header))
-    ranges = {c: [(r["lo"], r["hi"]) for r in rr] for c, rr in (meta.missing_ranges or {}).items()}
+    header = info["header"]
+    df.columns = range(len(header))
     return RawTable(
-        header=header, rows=rows, format=fmt, encoding=getattr(meta, "file_encoding", None),
-        variable_labels={c: str(l) for c, l in meta.column_names_to_labels.items() if l},
-        value_labels={c: dict(v) for c, v in (meta.variable_value_labels or {}).items()},
-        missing_ranges=ranges,
-        missing_user_values={c: list(v) for c, v in (getattr(meta, "missing_user_values", None) or {}).items()},
+        header=header, rows=df, format=fmt, encoding=info["encoding"],
+        variable_labels=info["variable_labels"],
+        value_labels={c: {k: v for k, v in pairs} for c, pairs in info["value_labels"].items()},
+        missing_ranges={c: [tuple(r) for r in rr] for c, rr in info["missing_ranges"].items()},
+        missing_user_values=info["missing_user_values"],
         notes=notes,
     )
 

@@ -7,10 +7,7 @@ files outside the test.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-
-
 from pathlib import Path
 
 import numpy as np
@@ -810,32 +807,6 @@ def test_xls_renamed_csv_and_broken_xls(tmp_path):
     cut.write_bytes(XLS_FIXTURE.read_bytes()[:1500])
     with pytest.raises(InputError, match="cannot open this .xls file"):
         load_responses(cut, make_survey())
-
-
-def _counting_read_sav(monkeypatch, tmp_path, also=None):
-    """Make pyreadstat.read_sav append a line to a file at each call (in any process)."""
-    calls = tmp_path / "calls.txt"
-    real = pyreadstat.read_sav
-
-    def counted(*a, **k):
-        with open(calls, "a") as f:
-            f.write(f"{os.getpid()}\n")
-        if also is not None:
-            also()
-        return real(*a, **k)
-
-    monkeypatch.setattr(pyreadstat, "read_sav", counted)
-    return calls
-
-
-def test_sav_reader_crash_still_caught(tmp_path, monkeypatch):
-    import signal
-
-    p = tmp_path / "r.sav"
-    pyreadstat.write_sav(frame(3), str(p))
-    _counting_read_sav(monkeypatch, tmp_path, also=lambda: os.kill(os.getpid(), signal.SIGSEGV))
-    with pytest.raises(InputError, match="crashes the SPSS/Stata reader"):
-        load_responses(p, make_survey())
 
 
 def test_surveymonkey_numbered_labels(tmp_path):
