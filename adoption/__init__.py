@@ -4,7 +4,8 @@ The package is laid out as its data flow::
 
     vocabulary.py  the shared names: lavaan's columns, estimators, seed, exclusion reasons
     spec.py        survey specification (YAML) -> Survey
-    load.py        export file -> LoadedResponses
+    readers/       export file -> RawTable (one reader per format)
+    load/          export file -> LoadedResponses
     clean.py       LoadedResponses -> CleanedResponses (+ exclusion log);
                    screening.py holds its careless-response rules
     describe.py    CleanedResponses -> item descriptives

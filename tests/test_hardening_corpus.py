@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from adoption import readers
+from adoption.readers import limits
 from adoption.cli import main
 from adoption.errors import InputError
 
@@ -128,7 +129,7 @@ def test_long_line_in_the_middle_names_its_line(tmp_path):
 
 
 def test_workbook_over_the_unpacked_size_limit(monkeypatch):
-    monkeypatch.setattr(readers, "MAX_XLSX_UNCOMPRESSED", 10_000)
+    monkeypatch.setattr(limits, "MAX_XLSX_UNCOMPRESSED", 10_000)
     with pytest.raises(InputError, match=r"would unpack to .* MiB \(limit 0 MiB\)"):
         readers.read_xlsx(CORPUS / "files" / "ok.xlsx")
 

@@ -786,9 +786,9 @@ def test_ods_read_and_sheet_choice(tmp_path):
 
 def test_ods_sparse_sheet_refused(tmp_path, monkeypatch):
     """The sparse-sheet guard of .xlsx applies to .ods (limits lowered to keep it small)."""
-    from adoption import readers
+    from adoption.readers import limits
 
-    monkeypatch.setattr(readers, "SPARSE_MIN_CELLS", 100)
+    monkeypatch.setattr(limits, "SPARSE_MIN_CELLS", 100)
     p = tmp_path / "r.ods"
     df = frame(3)
     with pd.ExcelWriter(p, engine="odf") as w:

@@ -16,7 +16,7 @@ import pandas as pd
 import pyreadstat
 import pytest
 
-from adoption import handover
+from adoption.readers import handover
 from adoption.errors import InputError
 from adoption.load import load_responses
 from tests.test_load import LIKERT5, frame, make_survey
@@ -82,12 +82,12 @@ def test_sav_read_once_behind_the_crash_guard(tmp_path, monkeypatch, scratch):
 def test_readstat_result_equals_a_direct_read(tmp_path, monkeypatch):
     """What comes back through the child equals what pyreadstat gives in this process:
     the frame (dtypes, NaN, strings) and the metadata (labels, missing ranges)."""
-    from adoption import readers
+    from adoption.readers import read_readstat
 
     p, _ = labelled_sav(tmp_path)
-    via_child = readers.read_readstat(p, "sav")
+    via_child = read_readstat(p, "sav")
     monkeypatch.delattr(os, "fork")  # where fork is missing, the file is read here
-    here = readers.read_readstat(p, "sav")
+    here = read_readstat(p, "sav")
     pd.testing.assert_frame_equal(via_child.rows, here.rows, check_exact=True)
     assert via_child.header == here.header
     assert via_child.value_labels == here.value_labels
