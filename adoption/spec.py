@@ -255,10 +255,11 @@ class Filter(_Frozen):
 class EFA(_Frozen):
     """The exploratory factor analysis: the number of factors (default: from parallel
     analysis) and which parallel-analysis count sets it: ``smc`` (common factors, SMCs on
-    the diagonal) or ``pca`` (principal components)."""
+    the diagonal), ``pca`` (principal components) or ``fa`` (psych's default
+    ``fa.parallel(x, fa = "fa")``: one-factor minres communalities on the diagonal)."""
 
     n_factors: int | None = Field(default=None, ge=1)
-    parallel: Literal["smc", "pca"] = "smc"
+    parallel: Literal["smc", "pca", "fa"] = "smc"
 
 
 #: Estimation methods of the structural model: covariance-based SEM and PLS-SEM.

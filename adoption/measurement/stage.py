@@ -98,7 +98,7 @@ class MeasurementResults:
         The lavaan syntax of the fitted measurement model.
     efa_rule : str
         What set the EFA's number of factors: ``"spec"`` or
-        ``"parallel analysis (smc|pca)"``.
+        ``"parallel analysis (smc|pca|fa)"``.
     """
 
     constructs: dict[str, list[str]]
@@ -172,6 +172,8 @@ class MeasurementResults:
                 "n_factors_parallel": self.parallel.n_factors,
                 "n_components_parallel": self.parallel.n_components,
                 "n_factors_kaiser": self.parallel.n_kaiser,
+                **({"n_factors_parallel_minres": self.parallel.n_factors_minres}
+                   if "observed_minres" in self.parallel.eigenvalues else {}),
                 "parallel": {"seed": self.parallel.seed, "n_iter": self.parallel.n_iter,
                              "quantile": self.parallel.quantile,
                              "eigenvalues": self.parallel.eigenvalues.to_dict("records")},
@@ -310,9 +312,11 @@ def measure(items: pd.DataFrame, constructs: dict[str, list[str]],
         left NaN there (they belong to a one-factor model the study does not fit).
     n_factors : int, optional
         Factors of the EFA; default: the parallel-analysis count named by ``parallel``.
-    parallel : {"smc", "pca"}
+    parallel : {"smc", "pca", "fa"}
         Which parallel-analysis count sets the EFA's factors when ``n_factors`` is not
-        given: common factors (SMC-reduced matrix) or principal components.
+        given: common factors (SMC-reduced matrix), principal components, or psych's
+        default ``fa.parallel(x, fa = "fa")`` (one-factor minres communalities on the
+        diagonal; computed only when asked for).
     parameterization : {"delta", "theta"}
         WLSMV/ULSMV only.
     std_lv : bool
@@ -427,12 +431,12 @@ def measure(items: pd.DataFrame, constructs: dict[str, list[str]],
     reliability = pd.DataFrame(rel_rows)
 
     # EFA
-    pa = parallel_analysis(data, seed=seed)
+    pa = parallel_analysis(data, seed=seed, minres=parallel == "fa" and n_factors is None)
     note("Parallel analysis", pa.warnings)
     if n_factors is not None:
         k, rule = n_factors, "spec"
     else:
-        k = max(pa.n_components if parallel == "pca" else pa.n_factors, 1)
+        k = max({"pca": pa.n_components, "fa": pa.n_factors_minres}.get(parallel, pa.n_factors), 1)
         rule = f"parallel analysis ({parallel})"
     ef = efa(data, k, rotation="oblimin", constructs=constructs)
     note("EFA", ef.warnings)
