@@ -784,6 +784,22 @@ def test_ods_read_and_sheet_choice(tmp_path):
         load_responses(p, make_survey(), sheet="nope")
 
 
+def test_ods_not_well_formed_is_refused_not_truncated(tmp_path, capsys):
+    """A text answer with a Windows line break (seen in a real UTAUT2 export), written
+    into an .ods by pandas, makes its XML invalid (a character reference XML 1.0 does not
+    allow); odfpy printed the whole part and returned the rows before it (17 of 216,
+    with "OK"). Now: refused, naming where, and nothing printed."""
+    df = frame(6)
+    df["comment"] = ["fine", "ok", "line one\r\nline two", "x", "y", "z"]
+    p = tmp_path / "r.ods"
+    with pd.ExcelWriter(p, engine="odf") as w:
+        df.to_excel(w, index=False)
+    with pytest.raises(InputError, match=r"not well-formed XML \(content\.xml: reference to "
+                                         r"invalid character number: line \d+, column \d+\)"):
+        load_responses(p, make_survey())
+    assert "SAX" not in capsys.readouterr().out
+
+
 def test_ods_sparse_sheet_refused(tmp_path, monkeypatch):
     """The sparse-sheet guard of .xlsx applies to .ods (limits lowered to keep it small)."""
     from adoption.readers import limits

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import zipfile
 from pathlib import Path
 
@@ -154,8 +156,11 @@ def read_old_sheet(path: Path, fmt: str, sheet: str | None = None) -> RawTable:
         check_xlsx_zip(path)
     import warnings
 
+    printed = io.StringIO()
     try:
-        with warnings.catch_warnings():
+        # odfpy prints a part it cannot parse (the whole content.xml) and goes on with
+        # what it parsed before the error: caught here, and refused below
+        with warnings.catch_warnings(), contextlib.redirect_stdout(printed):
             # pandas 3 calls its xlrd engine deprecated (calamine reads .xls too, but is
             # one more compiled dependency); xlrd 2 still reads every BIFF8 file
             warnings.simplefilter("ignore")
@@ -163,6 +168,11 @@ def read_old_sheet(path: Path, fmt: str, sheet: str | None = None) -> RawTable:
     except Exception as exc:  # xlrd/odfpy raise many kinds of error on a broken file
         raise InputError(f"{path}: cannot open this .{fmt} file ({exc.__class__.__name__}: "
                          f"{reason(exc)}). Save it again, or export the responses as CSV.") from None
+    if "SAX FAILED TO PARSE" in printed.getvalue():
+        book.close()
+        raise InputError(f"{path}: this .ods file is not well-formed XML ({_xml_error(path)}); "
+                         "its rows after that point cannot be read. Save it again from "
+                         "LibreOffice, or export the responses as CSV.")
     try:
         names = book.sheet_names
         if not names:
@@ -202,3 +212,19 @@ def _count_formulas(path: Path, part: str | None) -> int:
             n += buf.count(b"<f>") + buf.count(b"<f ")
             tail = buf[-2:]  # too short to hold a whole match: nothing is counted twice
     return n
+
+
+def _xml_error(path: Path) -> str:
+    """Where the content part of an .ods stops being well-formed XML, as expat says it
+    (e.g. 'content.xml: reference to invalid character number: line 2, column 62875');
+    control characters such as a form feed in a text answer are not allowed in XML 1.0."""
+    import xml.sax
+
+    try:
+        with zipfile.ZipFile(path) as z, z.open("content.xml") as f:
+            xml.sax.parse(f, xml.sax.ContentHandler())
+    except xml.sax.SAXParseException as exc:
+        return f"content.xml: {exc.getMessage()}: line {exc.getLineNumber()}, column {exc.getColumnNumber()}"
+    except Exception as exc:  # a part missing or unreadable
+        return f"content.xml: {reason(exc)}"
+    return "content.xml"
