@@ -137,6 +137,14 @@ def effects_table(effects, title: str) -> Table:
     return t
 
 
+def indirect_block(effects, title: str):
+    """The indirect-effects table, or one line saying there is none (a model without a
+    mediator), instead of an empty table."""
+    if (effects["effect"] == "indirect").any():
+        return effects_table(effects, title)
+    return f"{title}: none (no path runs through a mediator)"
+
+
 def _p(p) -> str:
     if p is None or (isinstance(p, float) and math.isnan(p)):
         return "-"
@@ -200,7 +208,7 @@ def print_run(console: Console, result) -> None:
         est = f"composite {est}, latent SEM {st.latent.model_fit.estimator}"
     console.print(fit_table(fits, f"Structural model ({est}, missing: {st.missing})"))
     console.print(hypotheses_table(st.hypotheses))
-    console.print(effects_table(st.composite.effects, "Indirect effects (composite model)"))
+    console.print(indirect_block(st.composite.effects, "Indirect effects (composite model)"))
     r2 = ", ".join(f"{k} {num(v, 2, False)}" for k, v in st.composite.r2.items())
     console.print(f"R-squared (composite): {r2}")
     print_warnings(console, st.composite.warnings)

@@ -266,3 +266,21 @@ def test_dashboard_overview_shows_robust_values(mlr_run, monkeypatch):
     glance = next(t.value for t in at.dataframe if "χ² (scaled)" in t.value.columns)
     row = glance[glance.iloc[:, 0].astype(str).str.startswith("Latent")].iloc[0]
     assert row["χ² (scaled)"] == format_number(f["chisq.scaled"])
+
+
+def test_no_mediator_prints_a_line_not_an_empty_table():
+    """A model without a mediator has no indirect effects: the terminal says so in one line
+    (before, it printed an empty 'Indirect effects' table)."""
+    import pandas as pd
+    from rich.table import Table
+
+    from adoption.summary import indirect_block
+
+    direct_only = pd.DataFrame({"effect": ["direct", "total"], "path": [("X", "Y")] * 2})
+    out = indirect_block(direct_only, "Indirect effects (composite model)")
+    assert out == "Indirect effects (composite model): none (no path runs through a mediator)"
+    one = pd.DataFrame({"effect": ["indirect"], "path": [("X", "M", "Y")], "est": [0.1],
+                        "se": [0.02], "pvalue": [0.001], "ci.lower": [0.05], "ci.upper": [0.15],
+                        "std.all": [0.08], "ci_method": ["percentile"]})
+    table = indirect_block(one, "Indirect effects (composite model)")
+    assert isinstance(table, Table) and table.row_count == 1
