@@ -247,3 +247,21 @@ def test_ordered_categorical_follows_category_order_and_text_is_refused():
     np.testing.assert_allclose(list(thresholds(cat).values()), list(thresholds(codes).values()))
     with pytest.raises(InputError, match="'a' is not numeric"):
         thresholds(cat.astype(str))
+
+
+def test_gamma_is_finite_with_an_empty_cell_whose_probability_underflows():
+    """A 7-point pair with one answer far off the diagonal (7 against 1) and empty cells
+    next to it: an empty cell's probability underflows to 0 when squared, and its 0 count
+    once gave 0/0 = NaN in the threshold-correlation block of Gamma, so every WLSMV figure
+    of the model was NaN (in an ML run, the sensitivity table's ordinal column was empty).
+    The table is made up, shaped like a real UTAUT2 export's pair of 7-point items (n = 216).
+    """
+    table = {(3, 2): 1, (3, 3): 6, (3, 4): 1, (4, 3): 2, (4, 4): 5, (4, 5): 2, (5, 4): 2,
+             (5, 5): 19, (5, 6): 19, (5, 7): 1, (6, 5): 15, (6, 6): 69, (6, 7): 12, (7, 1): 1,
+             (7, 5): 3, (7, 6): 9, (7, 7): 49}
+    rows = [pair for pair, n in table.items() for _ in range(n)]
+    d = pd.DataFrame(rows, columns=["x", "y"])
+    d["z"] = np.clip(d["x"] - (np.arange(len(d)) % 3) + 1, 1, 7)
+    st = ordinal_statistics(d)
+    assert np.isfinite(st.nacov).all()
+    assert (np.diag(st.nacov) > 0).all()
