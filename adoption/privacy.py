@@ -23,6 +23,7 @@ empty (shown).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -141,7 +142,7 @@ def suppress_counts(table: pd.DataFrame, by: str, count: str = "count",
     Returns
     -------
     DataFrame
-        A copy with ``hide`` missing (float) in hidden rows and a column ``suppressed``
+        A copy with ``hide`` missing in hidden rows (whole numbers as ``Int64``) and a column ``suppressed``
         (:func:`marks`).
 
     Examples
@@ -155,9 +156,17 @@ def suppress_counts(table: pd.DataFrame, by: str, count: str = "count",
     for _, rows in out.groupby(by, sort=False):
         mark[rows.index] = marks(pd.to_numeric(rows[count], errors="coerce").tolist(), threshold)
     for c in hide:
-        out[c] = pd.to_numeric(out[c], errors="coerce").astype(float).where(mark == "")
+        out[c] = _where(out[c], mark == "")
     out["suppressed"] = mark
     return out
+
+
+def _where(values: pd.Series, keep: pd.Series) -> pd.Series:
+    """``values`` where ``keep``, else missing; whole numbers stay whole (``Int64``)."""
+    x = pd.to_numeric(values, errors="coerce")
+    if x.notna().all() and (x == x.round()).all():
+        return x.round().astype("Int64").where(keep, pd.NA)
+    return x.astype(float).where(keep)
 
 
 def suppress_group_distribution(by_group: pd.DataFrame, threshold: int = SMALL_CELL) -> pd.DataFrame:
@@ -193,7 +202,7 @@ def suppress_group_distribution(by_group: pd.DataFrame, threshold: int = SMALL_C
     coarse = (share / SHARE_STEP).round() * SHARE_STEP
     out["share"] = share.where(mark == "", coarse).where(keep_share)
     for c in ("n_group", "count"):
-        out[c] = pd.to_numeric(out[c], errors="coerce").astype(float).where(mark == "")
+        out[c] = _where(out[c], mark == "")
     out["suppressed"] = mark
     return out
 
@@ -228,3 +237,70 @@ def pool_small_categories(values: pd.Series, threshold: int = SMALL_CELL) -> tup
         return values, 0
     hit = values.isin(small)
     return values.astype(object).where(~hit, OTHER), len(small)
+
+
+def redact_counts(text: str, hidden: Sequence[tuple[str, Any, str]], threshold: int = SMALL_CELL) -> str:
+    """A pipeline message with the hidden counts of groups replaced.
+
+    ``hidden`` are ``(label, n, mark)`` of the groups whose count is hidden (mark
+    :data:`SMALL`: written "fewer than k"; :data:`SECONDARY`: "suppressed"). The group
+    stage's warnings name the count of a group left out ("(3 respondents)", "only 3
+    complete rows"); a message naming the group loses its count.
+
+    >>> redact_counts("Gender = Other (3 respondents) is left out.", [("Other", 3, SMALL)])
+    'Gender = Other (fewer than 5 respondents) is left out.'
+    """
+    for label, n, mark in hidden:
+        if not is_number(n) or str(label) not in text:
+            continue
+        n, word = int(n), (f"fewer than {threshold}" if mark == SMALL else "suppressed")
+        text = re.sub(rf"\({n} respondents\)", f"({word} respondents)", text)
+        text = re.sub(rf"\bonly {n} ", f"{word} ", text)
+        text = re.sub(rf"^{n} (complete|usable) rows", rf"{word} \1 rows", text)
+    return text
+
+
+def suppress_group_sizes(comparison: Mapping[str, Any], threshold: int = SMALL_CELL) -> dict[str, Any]:
+    """One grouping column's comparison (``results.json``'s ``groups[column]``) with the
+    hidden group sizes removed.
+
+    The sizes of the groups and the count without a value (``n_missing``) go through
+    :func:`suppressed_cells` together (they add up to the rows analysed). A hidden size
+    becomes None with its mark in ``suppressed`` (``n_missing_suppressed`` for the count
+    without a value); a group left out of an analysis loses its ``n`` when its size is
+    hidden or the ``n`` (its complete rows) is below ``threshold``, and the warnings lose
+    those counts (:func:`redact_counts`). When a size is hidden, the multi-group fits lose
+    their per-group ``nobs``. (A fit's AIC and BIC still tell the N of the groups
+    compared together.)
+    """
+    out = dict(comparison)
+    sizes = comparison.get("sizes")
+    sizes = sizes.to_dict(orient="records") if isinstance(sizes, pd.DataFrame) else list(sizes or [])
+    n_missing = comparison.get("n_missing")
+    counts = [s.get("n") for s in sizes]
+    with_missing = is_number(n_missing) and n_missing > 0
+    mark = marks([*counts, n_missing] if with_missing else counts, threshold)
+    out["sizes"] = [{**s, "n": None if m else s.get("n"), "suppressed": m}
+                    for s, m in zip(sizes, mark)]
+    if with_missing:
+        out["n_missing"] = None if mark[-1] else n_missing
+        out["n_missing_suppressed"] = mark[-1]
+    hidden = {str(s.get("value")): m for s, m in zip(sizes, mark) if m}
+    named = [(s.get("label", s.get("value")), s.get("n"), m) for s, m in zip(sizes, mark) if m]
+    excluded = []
+    for e in comparison.get("excluded_groups") or []:
+        # n of a group left out of one analysis may be its complete rows: a count too
+        m = hidden.get(str(e.get("value"))) or (SMALL if is_number(e.get("n")) and e["n"] < threshold else "")
+        if m:
+            named.append((e.get("label", e.get("value")), e.get("n"), m))
+        excluded.append({**e, "n": None if m else e.get("n")})
+    out["excluded_groups"] = excluded
+    if hidden:
+        # the multi-group fits' per-group N are counts of the hidden groups too
+        out["invariance"] = [{**e, "nobs": None} for e in comparison.get("invariance") or []]
+        diff = dict(comparison.get("path_differences") or {})
+        if isinstance(diff.get("omnibus"), Mapping):
+            diff["omnibus"] = {**diff["omnibus"], "nobs": None}
+        out["path_differences"] = diff
+    out["warnings"] = [redact_counts(str(w), named, threshold) for w in comparison.get("warnings") or []]
+    return out
