@@ -36,7 +36,8 @@ class Description:
         respondents pooled as 'other (suppressed)'.
     distribution_by_group : :func:`response_distribution` within each group of each
         group column, with ``group_column, group_value, group_label, n_group`` in front.
-        Counts only: small groups are suppressed where the table is shown.
+        Counts only, of every group: the run writes it with the small-cell rule applied
+        (:func:`adoption.privacy.suppress_group_distribution`).
     """
 
     items: pd.DataFrame

@@ -7,32 +7,29 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
 import pandas as pd
 
-from adoption import __version__
 from adoption.clean import CleanedResponses, clean
 from adoption.describe import Description, describe
 from adoption.errors import InputError
-from adoption.fitview import fit_measures_frame, model_comparison_frame, run_fits
 from adoption.groups import GroupResults, run_groups
-from adoption.load import LoadedResponses, label_recodes, load_responses, recode_warnings
+from adoption.load import LoadedResponses, load_responses
 from adoption.measurement import MeasurementResults, measure
 from adoption.ordinal import item_estimation, ordinal_items, resolve_estimator
-from adoption.ordinal_run import ORDINAL_GROUPS_NOTE, ordinal_dict, ordinal_frames, ordinal_results
+from adoption.ordinal_run import ORDINAL_GROUPS_NOTE, ordinal_results
 from adoption.pls.stage import PLSResults, fit_pls
 from adoption.structural.scores import construct_table
 from adoption.structural.stage import StructuralResults, composite_scores, fit_structural
 from adoption.report import write_report
+from adoption.results_layout import results_document, table_frames
 from adoption.rundir import prepare_target, write_run
 from adoption.spssout import labelled_responses, write_spss
 from adoption.spec import Survey, load_spec
-from adoption.vocabulary import DEFAULT_SEED, sign_word
-from adoption.audit import log_frame
+from adoption.vocabulary import DEFAULT_SEED
 
 #: The bundled example survey (the repository's surveys/ folder).
 EXAMPLE_SPEC = Path(__file__).resolve().parent.parent / "surveys" / "ai_mental_health" / "survey.yaml"
@@ -188,52 +185,11 @@ def run(spec: str | Path, data: str | Path | None = None, out: str | Path | None
     scores = construct_scores(cleaned, survey, structural)
     constructs = construct_table(scores,
                                  measurement.reliability.set_index("construct")["alpha"].to_dict())
-    results = {
-        "adoption_version": __version__,
-        "title": survey.title,
-        "input": {"path": loaded.source.path, "sha256": loaded.source.sha256,
-                  "format": loaded.source.format, "rows": loaded.source.rows,
-                  "encoding": loaded.source.encoding,
-                  "recoded_by_labels": label_recodes(loaded.recodes)},
-        "spec": {"path": str(Path(spec)), "sha256": _sha256(survey_path(spec)),
-                 "missing_method": survey.missing.method},
-        "options": {"estimator": estimator, "bootstrap": options.bootstrap,
-                    "seed": options.seed, "groups": options.groups,
-                    "bootstrap_latent": options.bootstrap_latent,
-                    "parameterization": options.parameterization, "std_lv": std_lv,
-                    "methods": ["cbsem", *(["pls"] if pls else [])]},
-        "ordinal": ordinal_dict(ordinal),
-        "sample": cleaned.flow.to_dict(),
-        "descriptives": description.to_dict(),
-        "normality": {"univariate": mdict["normality"], "mardia": mdict["validity"]["mardia"]},
-        "reliability": mdict["reliability"],
-        "validity": mdict["validity"],
-        "efa": mdict["efa"],
-        "cfa": mdict["cfa"],
-        "common_method": mdict["common_method"],
-        "construct_scores": constructs,
-        "structural": None if structural is None else structural.to_dict(),
-        "hypotheses": None if structural is None else structural.hypotheses,
-        "pls": None if pls is None else pls.to_dict(),
-        "groups": None if groups is None else groups.to_dict(),
-        "constructs": {n: {"label": c.label or n, "items": list(c.items)}
-                       for n, c in survey.constructs.items()},
-        "privacy": {"small_cell": survey.small_cell, "ids_pseudonymised": loaded.ids_pseudonymised},
-        "warnings": {"loading": recode_warnings(loaded.recodes),
-                     "cleaning": list(cleaned.warnings),
-                     "pls": [] if pls is None else list(pls.warnings),
-                     "measurement": mdict["warnings"],
-                     "composite": [] if structural is None else list(structural.composite.warnings),
-                     "latent": [] if structural is None or structural.latent is None
-                     else list(structural.latent.warnings),
-                     **({"structural": ["The spec has no structural model: the structural stage "
-                                        "was skipped (a measurement-only study)."]}
-                        if structural is None else {}),
-                     "ordinal": list(ordinal["warnings"])},
-    }
     result = RunResult(survey=survey, loaded=loaded, cleaned=cleaned, description=description,
                        measurement=measurement, structural=structural, groups=groups,
-                       results=results, ordinal=ordinal, pls=pls)
+                       results={}, ordinal=ordinal, pls=pls)
+    result = replace(result, results=results_document(
+        result, options, spec, _sha256(survey_path(spec)), estimator, std_lv, constructs))
     if out is not None:
         step("writing the run directory")
         result = replace(result, out_dir=write(result, out,
@@ -246,9 +202,8 @@ def run(spec: str | Path, data: str | Path | None = None, out: str | Path | None
 def write(result: RunResult, out: str | Path, protect: tuple[Path, ...] = ()) -> Path:
     """Write the run directory of ``result`` (see :func:`adoption.rundir.write_run`):
     results.json, the tables, responses.parquet, the report and the manifest."""
-    structural, measurement, description, cleaned = (result.structural, result.measurement,
-                                                     result.description, result.cleaned)
-    scores = construct_scores(cleaned, result.survey, structural)
+    cleaned = result.cleaned
+    scores = construct_scores(cleaned, result.survey, result.structural)
     spss = labelled_responses(cleaned.data, scores, result.survey,
                               result.loaded.variable_labels, result.loaded.value_labels)
 
@@ -256,45 +211,8 @@ def write(result: RunResult, out: str | Path, protect: tuple[Path, ...] = ()) ->
         write_spss(folder, spss)
         write_report(folder, result.results)
 
-    return write_run(
-        out, results=result.results,
-        frames={"exclusions.csv": cleaned.exclusions,
-                "log.csv": log_frame(cleaned.log + (() if structural is None else structural.log)
-                                     + (result.pls.log if result.pls else ())),
-                "tables/items.csv": description.items,
-                "tables/distribution.csv": description.distribution,
-                "tables/demographics.csv": description.demographics,
-                "tables/distribution_by_group.csv": description.distribution_by_group,
-                "tables/reliability.csv": measurement.reliability,
-                "tables/item_statistics.csv": measurement.item_statistics,
-                "tables/htmt.csv": measurement.htmt.reset_index(names="construct"),
-                "tables/fornell_larcker.csv": measurement.fornell_larcker,
-                "tables/cfa_estimates.csv": measurement.cfa_estimates,
-                "tables/constructs.csv": result.results["construct_scores"],
-                **({} if structural is None else {"tables/hypotheses.csv": structural.hypotheses.assign(
-                    expected_sign=structural.hypotheses["expected_sign"].map(sign_word))}),
-                "tables/fit_measures.csv": fit_measures_frame(run_fits(result.results)),
-                "tables/model_comparison.csv": model_comparison_frame(result.results),
-                **({} if structural is None else
-                   {"tables/full_collinearity_vif.csv": structural.full_vif}),
-                **({f"tables/pls_{k}.csv": v for k, v in result.pls.tables.items()} if result.pls else {}),
-                **_model_tables(structural), **_group_tables(result.groups),
-                **({} if result.ordinal is None else ordinal_frames(result.ordinal))},
-        parquet={"responses.parquet": cleaned.data},
-        extra=extra,
-        protect=protect)
-
-
-def _group_tables(groups: GroupResults | None) -> dict:
-    """The invariance sequence of each grouping column as a CSV table."""
-    if groups is None:
-        return {}
-    return {f"tables/invariance_{_file_stem(col)}.csv": comp.invariance_table()
-            for col, comp in groups.comparisons.items() if comp.invariance}
-
-
-def _file_stem(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_]+", "_", str(name)).strip("_").lower() or "group"
+    return write_run(out, results=result.results, frames=table_frames(result),
+                     parquet={"responses.parquet": cleaned.data}, extra=extra, protect=protect)
 
 
 def check_id_map(path: str | Path, out: str | Path | None) -> None:
@@ -321,18 +239,3 @@ def write_id_map(path: str | Path, id_map) -> None:
     fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
         id_map.to_csv(fh, index=False)
-
-
-def _model_tables(structural: StructuralResults | None) -> dict:
-    """Estimates, effects, modification indices of each form as CSV tables."""
-    out = {}
-    if structural is None:
-        return out
-    for form in (structural.composite, structural.latent):
-        if form is None:
-            continue
-        eff = form.effects.assign(path=form.effects["path"].map(" -> ".join))
-        out[f"tables/{form.form}_estimates.csv"] = form.model_fit.estimates
-        out[f"tables/{form.form}_effects.csv"] = eff
-        out[f"tables/{form.form}_modification_indices.csv"] = form.modification_indices
-    return out

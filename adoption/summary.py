@@ -16,6 +16,7 @@ from adoption.cutoffs import describe_cutoff, hypothesis_result, judge
 from adoption.fitview import plain_note, shown_fit
 from adoption.jsonable import to_jsonable
 from adoption.load import LoadedResponses, recode_warnings
+from adoption.privacy import SMALL, SMALL_CELL
 from adoption.readers import DETECTED
 from adoption.spec import Survey
 
@@ -151,13 +152,16 @@ def _p(p) -> str:
     return "<.001" if p < 0.001 else num(p, 3, False)
 
 
-def groups_table(groups: dict) -> Table:
-    """Per grouping column: group sizes, highest invariance level, paths equal or not."""
+def groups_table(groups: dict, k: int = SMALL_CELL) -> Table:
+    """Per grouping column: group sizes, highest invariance level, paths equal or not.
+
+    ``groups`` is results.json's section: a hidden size is shown as its mark ("fewer
+    than k" or "suppressed", see :mod:`adoption.privacy`)."""
     t = Table(title="Group comparisons", header_style="bold")
     for c in ["grouping", "groups (n)", "invariance", "all paths equal: chisq diff (df)", "p"]:
         t.add_column(c, justify="right" if c in ("p",) else "left")
     for col, g in groups.items():
-        sizes = ", ".join(f"{s['label']} {s['n']}" + ("" if s.get("included", True) else " (left out)")
+        sizes = ", ".join(f"{s['label']} {_size(s, k)}" + ("" if s.get("included", True) else " (left out)")
                           for s in g.get("sizes", []))
         om = (g.get("path_differences") or {}).get("omnibus") or {}
         conf = next((e for e in g.get("invariance") or [] if e.get("level") == "configural"), {})
@@ -167,6 +171,11 @@ def groups_table(groups: dict) -> Table:
                   f"{num(om.get('chisq.diff'), 2)} ({num(om.get('df.diff'), 0)})",
                   _p(om.get("pvalue")))
     return t
+
+
+def _size(size: dict, k: int) -> str:
+    mark = size.get("suppressed")
+    return f"fewer than {k}" if mark == SMALL else "suppressed" if mark else str(size.get("n"))
 
 
 def print_validation(console: Console, survey: Survey, loaded: LoadedResponses,
@@ -218,7 +227,7 @@ def print_run(console: Console, result) -> None:
     print_warnings(console, [w for w in result.results.get("warnings", {}).get("ordinal", [])
                              if w not in latent_warnings])
     if result.groups is not None:
-        console.print(groups_table(to_jsonable(result.groups.to_dict())))
+        console.print(groups_table(to_jsonable(result.results["groups"]), result.survey.small_cell))
     if result.out_dir is not None:
         console.print(f"run directory: {result.out_dir}")
 

@@ -3,13 +3,14 @@
 Everything the pages show comes from here, read from a run directory written by
 ``adoption run``; nothing is refitted and the raw export is never opened.
 
-Privacy is enforced here, before any page sees a table:
+Privacy is enforced here, before any page sees a table, by the run's one small-cell
+rule (:mod:`adoption.privacy`, threshold ``results["privacy"]["small_cell"]``, default 5):
 
-* ``responses.parquet`` (respondent-level) is read only to count answers per item, value
-  and group when the run has no ``tables/distribution_by_group.csv``; the rows are never
-  returned;
-* a group with fewer than ``results["privacy"]["small_cell"]`` respondents (default 5)
-  has its counts, shares and size removed (``suppressed`` is True) before a page gets it.
+* the per-group answer counts are the run's ``tables/distribution_by_group.csv``, as
+  the run wrote it (hidden groups already marked in its ``suppressed`` column); a table
+  of an older run without that column is suppressed here by the same rule
+  (:func:`adoption.privacy.suppress_group_distribution`). Respondent-level files
+  (``responses.parquet``) are never read.
 
 Paths are guarded: :func:`resolve_run` opens only a run directory that lies under the
 root the dashboard was started with (the selector and the ``?run=`` URL parameter go
@@ -28,8 +29,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from adoption.privacy import SMALL_CELL, suppress_group_distribution
 from adoption.report.build import construct_labels
-from adoption.report.tables import SMALL_CELL, small_cell
+from adoption.report.tables import small_cell
+from adoption.results_layout import DISTRIBUTION_BY_GROUP
 
 #: Environment variables set by :func:`adoption.dashboard_launch.launch`.
 ENV_ROOT = "ADOPTION_DASHBOARD_ROOT"
@@ -177,7 +180,7 @@ class Run:
     labels: dict[str, str]
     small_cell: int
     distribution: pd.DataFrame
-    by_group: pd.DataFrame                  # privacy-safe: see :func:`suppress_small_groups`
+    by_group: pd.DataFrame                  # privacy-safe: see :func:`read_by_group`
     group_names: dict[str, str] = field(default_factory=dict)   # column -> readable name
     by_group_source: str = ""
     mtime: float = 0.0                      # of results.json: part of every cache key
@@ -204,123 +207,22 @@ def _unescape(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def count_by_group(responses: pd.DataFrame, items: dict[str, str], groups: dict[str, dict[str, str]],
-                   value_labels: dict[tuple[str, float], str],
-                   reversed_items: frozenset = frozenset()) -> pd.DataFrame:
-    """Answers counted per group column x group value x item x scale value (aggregates only).
-
-    Parameters
-    ----------
-    responses : respondent-level answers (read, never returned).
-    items : item -> construct.
-    groups : group column -> {value as text: label}.
-    value_labels : (item, value) -> label of the scale point.
-    reversed_items : the reverse-keyed items (marked ``reversed``; their answers must
-        already be the answers as given).
-
-    Returns
-    -------
-    DataFrame with :data:`BY_GROUP_COLUMNS`; ``n_group`` is the number of respondents in
-    the group, ``share`` the share of the item's valid answers within the group.
-    """
-    parts = []
-    for col, labels in groups.items():
-        if col not in responses:
-            continue
-        keys = responses[col].astype("string").str.removesuffix(".0")
-        for value, rows in responses.groupby(keys, sort=True, dropna=True):
-            for item, construct in items.items():
-                if item not in rows:
-                    continue
-                counts = rows[item].value_counts(dropna=True).sort_index()
-                valid = int(counts.sum())
-                for v, c in counts.items():
-                    parts.append((col, str(value), labels.get(str(value), str(value)), len(rows),
-                                  item, construct, item in reversed_items, float(v), value_labels.get((item, float(v)), str(v)),
-                                  int(c), c / valid if valid else float("nan")))
-    return pd.DataFrame(parts, columns=BY_GROUP_COLUMNS)
-
-
-def suppress_small_groups(by_group: pd.DataFrame, k: int) -> pd.DataFrame:
-    """The per-group table with every group of fewer than ``k`` respondents emptied.
-
-    Rows of a suppressed group keep their labels but lose ``n_group``, ``count`` and
-    ``share`` (set to missing); ``suppressed`` says why: ``"small"`` (fewer than ``k``
-    respondents), ``"secondary"`` or ``""`` (shown).
-
-    Secondary suppression: the answers of all groups of a column add up to the answers
-    of everyone, which the dashboard also shows; so a single small group could be
-    recovered by subtraction. When the small groups of a column hold fewer than ``k``
-    respondents together, or there is only one, the next smallest groups are suppressed
-    too until they hold at least ``k`` and number two or more (as the report's
-    demographics table does).
-    """
-    out = by_group.copy()
-    n = pd.to_numeric(out["n_group"], errors="coerce")
-    reason = pd.Series("", index=out.index, dtype=object)
-    reason[n.isna() | (n < k)] = "small"
-    for col, rows in out.groupby("group_column", sort=False):
-        sizes = n[rows.index].groupby(out.loc[rows.index, "group_value"]).first().sort_values()
-        small = [g for g, v in sizes.items() if not (v >= k)]
-        if not small:
-            continue
-        hidden = list(small)
-        total = float(sizes[hidden].fillna(0).sum())
-        for g, v in sizes.items():
-            if len(hidden) >= 2 and total >= k:
-                break
-            if g in hidden:
-                continue
-            hidden.append(g)
-            total += float(v)
-        extra = rows.index[rows["group_value"].isin(hidden) & (reason[rows.index] == "")]
-        reason[extra] = "secondary"
-    hide = reason != ""
-    for c in ("n_group", "count", "share"):
-        out[c] = pd.to_numeric(out[c], errors="coerce").astype(float).where(~hide)
-    out["suppressed"] = reason
-    return out
-
-
-def _groups_from_results(results: dict) -> dict[str, dict[str, str]]:
-    """Demographic columns and their value labels, as the run described them."""
-    out: dict[str, dict[str, str]] = {}
-    for r in (results.get("descriptives") or {}).get("demographics") or []:
-        v = r.get("value")
-        if v is None or str(r.get("label")) == "missing":
-            continue
-        key = str(v).removesuffix(".0")
-        out.setdefault(str(r.get("variable")), {})[key] = str(r.get("label") or key)
-    return out
-
-
-def _read_by_group(path: Path, results: dict, distribution: pd.DataFrame) -> tuple[pd.DataFrame, str]:
-    table = path / "tables" / "distribution_by_group.csv"
-    if table.is_file():
-        df = _unescape(pd.read_csv(table, dtype={"group_value": str, "group_label": str}))
-        if "group_label" not in df:
-            df["group_label"] = df["group_value"]
-        return df[[c for c in BY_GROUP_COLUMNS if c in df]], "tables/distribution_by_group.csv"
-    parquet = path / "responses.parquet"
-    if not parquet.is_file() or distribution.empty:
-        return pd.DataFrame(columns=BY_GROUP_COLUMNS), ""
-    groups = _groups_from_results(results)
-    items = dict(zip(distribution["item"], distribution["construct"]))
-    value_labels = {(i, float(v)): str(lab) for i, v, lab in
-                    distribution[["item", "value", "label"]].itertuples(index=False)}
-    cols = [c for c in [*groups, *items] if c]
-    responses = pd.read_parquet(parquet, columns=None)
-    responses = responses[[c for c in cols if c in responses.columns]]
-    # the parquet holds the analysed (recoded) answers: count a reverse-keyed item's
-    # answers as given, as the run's distribution does (min + max - x is its own inverse)
-    flags = distribution["reversed"] if "reversed" in distribution else pd.Series(False, distribution.index)
-    rev = distribution[flags.astype(str).str.lower() == "true"]
-    for item, vals in rev.groupby("item")["value"]:
-        if item in responses:
-            responses[item] = float(vals.min() + vals.max()) - responses[item]
-    counted = count_by_group(responses, items, groups, value_labels, frozenset(rev["item"]))
-    del responses
-    return counted, "responses.parquet (counted in the dashboard)"
+def read_by_group(path: Path, k: int) -> tuple[pd.DataFrame, str]:
+    """The run's per-group answer table with its small-cell marks (``suppressed``), and
+    where it came from ("" and an empty table when the run has none)."""
+    table = path / DISTRIBUTION_BY_GROUP
+    if not table.is_file():
+        return pd.DataFrame(columns=[*BY_GROUP_COLUMNS, "suppressed"]), ""
+    df = _unescape(pd.read_csv(table, dtype={"group_value": str, "group_label": str,
+                                             "suppressed": str}, keep_default_na=False,
+                               na_values=[""]))
+    if "group_label" not in df:
+        df["group_label"] = df["group_value"]
+    df = df[[c for c in [*BY_GROUP_COLUMNS, "suppressed"] if c in df]]
+    if "suppressed" not in df:                      # a run written before the marks
+        df = suppress_group_distribution(df, k)
+    df["suppressed"] = df["suppressed"].fillna("").astype(str)
+    return df, DISTRIBUTION_BY_GROUP
 
 
 @st.cache_data(show_spinner="Reading the run directory …", max_entries=8)
@@ -331,9 +233,7 @@ def load_run(path: str, mtime: float) -> Run:
         results = json.load(fh)
     k = small_cell(results)
     dist = pd.DataFrame((results.get("descriptives") or {}).get("distribution") or [])
-    by_group, source = _read_by_group(p, results, dist)
-    by_group = suppress_small_groups(by_group, k) if not by_group.empty else \
-        by_group.assign(suppressed=pd.Series(dtype=object))
+    by_group, source = read_by_group(p, k)
     names = {c: c.replace("_", " ").capitalize() for c in by_group.get("group_column", pd.Series()).unique()}
     return Run(path=p, results=results, labels=construct_labels(results), small_cell=k,
                distribution=dist, by_group=by_group, group_names=names, by_group_source=source,
@@ -364,5 +264,4 @@ def current() -> Run | None:
 
 
 __all__ = ["ENV_ROOT", "ENV_RUN", "SMALL_CELL", "Run", "RunInfo", "RunNotFound", "root_dir",
-           "resolve_run", "list_runs", "skipped_runs", "results_problem", "load_run", "select_run", "current", "count_by_group",
-           "suppress_small_groups"]
+           "resolve_run", "list_runs", "skipped_runs", "results_problem", "load_run", "select_run", "current", "read_by_group"]

@@ -136,9 +136,9 @@ def _copy_run(src: Path, dst: Path, title: str, change=None) -> Path:
 def runs(example_run, tmp_path_factory):
     """A root with four runs: 'example' (the run as the pipeline wrote it),
     'structural' (with a structural section: the pipeline's own if it wrote one),
-    'bare' (no structural section) and 'small' (a group of 3 respondents, counted from
-    responses.parquet in the dashboard); and a run 'outside' next to the root that must
-    never be opened."""
+    'bare' (no structural section) and 'small' (a group of 3 respondents, in a per-group
+    table as a run wrote it before the small-cell marks: the dashboard applies the rule);
+    and a run 'outside' next to the root that must never be opened."""
     base = tmp_path_factory.mktemp("dashboard")
     root = base / "reports"
     root.mkdir()
@@ -160,11 +160,13 @@ def runs(example_run, tmp_path_factory):
             d["share"] = d["count"] / total
         return r
     small = _copy_run(src, root / "small", "Example with a small group", three_left)
-    (small / "tables" / "distribution_by_group.csv").unlink(missing_ok=True)
-    resp = pd.read_parquet(small / "responses.parquet")
-    third = resp.index[resp["gender"] == 3]
-    resp.loc[third[3:], "gender"] = 2          # 3 respondents left in group 3
-    resp.to_parquet(small / "responses.parquet")
+    table = small / "tables" / "distribution_by_group.csv"
+    by = pd.read_csv(table, dtype={"group_value": str}).drop(columns="suppressed", errors="ignore")
+    gender = by["group_column"] == "gender"
+    moved = by.loc[gender & (by["group_value"] == "3"), "n_group"].iloc[0] - 3
+    by.loc[gender & (by["group_value"] == "3"), "n_group"] = 3      # 3 respondents left
+    by.loc[gender & (by["group_value"] == "2"), "n_group"] += moved
+    by.to_csv(table, index=False)
     def bare(r):
         for k in ("structural", "hypotheses"):
             r.pop(k, None)
@@ -322,29 +324,34 @@ def test_responses_likert(runs, monkeypatch):
     assert not by.isin(["fewer than 5"]).any().any()           # every group has >= 5 here
 
 
-def test_reversed_items_shown_as_answered(runs, monkeypatch, tmp_path):
-    """STG4 and COM4 are reverse-keyed: the answers table names them "(reversed)", and
-    the per-group counts the dashboard makes from responses.parquet (a run without
-    distribution_by_group.csv) are the answers as given, as the run's own table has them."""
+def test_reversed_items_shown_as_answered(runs, monkeypatch):
+    """STG4 and COM4 are reverse-keyed: the answers table names them "(reversed)"."""
+    at = app(runs, monkeypatch, "structural", "responses")
+    items = list(tables(at)[0]["Item"])
+    assert "STG4 (reversed)" in items and "COM4 (reversed)" in items and "STG1" in items
+
+
+def test_per_group_answers_are_the_runs_table(runs, monkeypatch, tmp_path):
+    """The per-group answers are read from tables/distribution_by_group.csv, never
+    recounted from respondent rows: a run without the table has none, and
+    responses.parquet is not opened (issue 15)."""
     import shutil
     import sys
     sys.path.insert(0, str(REPO / "dashboard"))
     from rundata import load_run
 
-    at = app(runs, monkeypatch, "structural", "responses")
-    items = list(tables(at)[0]["Item"])
-    assert "STG4 (reversed)" in items and "COM4 (reversed)" in items and "STG1" in items
+    def no_parquet(*a, **kw):
+        raise AssertionError("responses.parquet read")
+    monkeypatch.setattr(pd, "read_parquet", no_parquet)
     shutil.copytree(runs / "example", tmp_path / "nocsv")
     (tmp_path / "nocsv" / "tables" / "distribution_by_group.csv").unlink()
     loaded = {k: load_run(str(p), (p / "results.json").stat().st_mtime)
-              for k, p in (("csv", runs / "example"), ("parquet", tmp_path / "nocsv"))}
-    assert loaded["parquet"].by_group_source.startswith("responses.parquet")
-    keys = ["group_column", "group_value", "item", "value"]
-    for item in ("STG4", "COM4", "STG1"):
-        csv, counted = (r.by_group[r.by_group["item"] == item].astype({"group_value": str})
-                        .set_index(keys)["count"] for r in loaded.values())
-        csv, counted = csv[csv > 0].sort_index(), counted[counted > 0].sort_index()
-        assert csv.to_dict() == counted.to_dict(), item
+              for k, p in (("csv", runs / "example"), ("none", tmp_path / "nocsv"))}
+    assert loaded["none"].by_group.empty and loaded["none"].by_group_source == ""
+    csv = pd.read_csv(runs / "example" / "tables" / "distribution_by_group.csv")
+    got = loaded["csv"].by_group
+    assert len(got) == len(csv) and (got["suppressed"] == "").all()
+    assert got["count"].astype(int).tolist() == csv["count"].tolist()
 
 
 def test_groups_page_says_what_it_will_show(runs, monkeypatch):
@@ -363,14 +370,17 @@ def test_small_group_shows_fewer_than_5_and_no_numbers(runs, monkeypatch):
     assert len(small) > 0
     assert (small.iloc[:, 2:] == "fewer than 5").all().all()
     assert len(small) == 4                                  # one row per HAB item
-    # secondary suppression: the next smallest group (Male, 223) is hidden too, so the
-    # small group cannot be recovered as "everyone minus the other groups"
+    # secondary suppression: the next smallest group (Male, 223) loses its counts, so the
+    # small group cannot be recovered as "everyone minus the other groups"; it stays on
+    # the page with its percentages rounded (issue 15: all 223 men had vanished)
     male = by[by["Gender"] == "Male"]
-    assert (male.iloc[:, 2:] == "suppressed").all().all()
+    assert (male[["Group size", "n"]] == "suppressed").all().all()
+    shares = male.iloc[:, 4:]
+    assert shares.map(lambda v: v.isdigit()).all().all()
     assert (by[by["Gender"] == "Female"]["n"] != "suppressed").all()
-    # the chart has bars only for the group shown
-    bars = [y for tr in plotly_charts(at)[0]["data"] for y in tr["y"][1]]
-    assert bars and all(str(y).rstrip("\u200b") == "Female" for y in bars)
+    # the chart has bars for the groups shown, none for the small one
+    bars = {str(y).rstrip("\u200b") for tr in plotly_charts(at)[0]["data"] for y in tr["y"][1]}
+    assert bars == {"Female", "Male"}
     # the demographics table suppresses the small cell as well
     demo = tables(at)[-1]
     assert "fewer than 5" in demo["n"].tolist() and "3" not in demo["n"].tolist()
@@ -383,6 +393,9 @@ def test_small_cell_threshold_is_read_from_the_results(runs, monkeypatch, tmp_pa
         r["privacy"] = {"small_cell": 40}               # group 3 of gender has 32
         return r
     _copy_run(runs / "example", root / "strict", "strict", strict)
+    # as a run made with small_cell 40 before the tables carried their marks
+    table = root / "strict" / "tables" / "distribution_by_group.csv"
+    pd.read_csv(table).drop(columns="suppressed").to_csv(table, index=False)
     at = app(root, monkeypatch, "strict", "responses")
     at.selectbox(key="resp-split").set_value("gender").run()
     by = tables(at)[0]
@@ -442,31 +455,27 @@ def test_page_icon_is_served_locally(runs, monkeypatch):
     assert not re.search(r"icon=\":material/", source)
 
 
-def test_suppress_small_groups_function():
+def test_dashboard_uses_the_runs_small_cell_rule(tmp_path):
+    """Group sizes [2, 2, 100, 200] with k = 5: the dashboard hides what adoption.privacy
+    hides (it hid {0, 1, 2} while the report hid {0, 1}; issue 15)."""
     import sys
     sys.path.insert(0, str(REPO / "dashboard"))
-    from rundata import suppress_small_groups
+    from rundata import read_by_group
 
-    df = pd.DataFrame({"group_column": "g", "group_value": ["a", "a", "b"], "group_label": ["A", "A", "B"],
-                       "n_group": [4, 4, 5], "item": "i", "construct": "c", "value": [1, 2, 1],
-                       "label": ["x", "y", "x"], "count": [1, 3, 5], "share": [.25, .75, 1.0]})
-    out = suppress_small_groups(df, 5)
-    # a (4) is small; b (5) is the only other group, hidden so a cannot be recovered
-    assert out["suppressed"].tolist() == ["small", "small", "secondary"]
-    assert out[["n_group", "count", "share"]].isna().all().all()
+    from adoption.privacy import suppressed_cells
 
-    def groups(sizes):
-        return pd.DataFrame({"group_column": "g", "group_value": list(sizes), "group_label": list(sizes),
-                             "n_group": list(sizes.values()), "item": "i", "construct": "c",
-                             "value": 1, "label": "x", "count": list(sizes.values()), "share": 1.0})
-    out = suppress_small_groups(groups({"a": 2, "b": 40, "c": 9, "d": 100}), 5)
-    assert dict(zip(out["group_value"], out["suppressed"])) == {"a": "small", "b": "", "c": "secondary", "d": ""}
-    out = suppress_small_groups(groups({"a": 2, "b": 2, "c": 9, "d": 100}), 5)   # 2 + 2 < 5
-    assert dict(zip(out["group_value"], out["suppressed"])) == {"a": "small", "b": "small", "c": "secondary", "d": ""}
-    out = suppress_small_groups(groups({"a": 3, "b": 3, "c": 9}), 5)
-    assert dict(zip(out["group_value"], out["suppressed"])) == {"a": "small", "b": "small", "c": ""}
-    out = suppress_small_groups(groups({"a": 30, "b": 9}), 5)
-    assert (out["suppressed"] == "").all() and out["count"].tolist() == [30, 9]
+    sizes = {"a": 2, "b": 2, "c": 100, "d": 200}
+    (tmp_path / "tables").mkdir()
+    pd.DataFrame({"group_column": "g", "group_value": list(sizes), "group_label": list(sizes),
+                  "n_group": list(sizes.values()), "item": "i", "construct": "c", "reversed": False,
+                  "value": 1, "label": "x", "count": list(sizes.values()), "share": 1.0}
+                 ).to_csv(tmp_path / "tables" / "distribution_by_group.csv", index=False)
+    got, _ = read_by_group(tmp_path, 5)
+    primary, secondary = suppressed_cells(list(sizes.values()), 5)
+    marks = dict(zip(got["group_value"], got["suppressed"]))
+    assert {g for g, m in marks.items() if m == "small"} == {list(sizes)[i] for i in primary}
+    assert {g for g, m in marks.items() if m == "secondary"} == {list(sizes)[i] for i in secondary}
+    assert got.loc[got["suppressed"] != "", "count"].isna().all()
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -495,7 +495,8 @@ def test_small_demographic_cells_are_suppressed(results, tmp_path):
     # the only small cell of gender: the next smallest is suppressed too (no subtraction)
     assert by["Male"][2:] == ["suppressed", "–"]
     assert by["Female"][2] == "319"
-    assert [r[2] for r in rows[3:]] == ["541", "fewer than 5", "fewer than 5"]
+    # two cells of 2 hold 4 people together, fewer than 5: the next one is hidden too
+    assert [r[2] for r in rows[3:]] == ["suppressed", "fewer than 5", "fewer than 5"]
     assert not any(c in ("3", "2", "0.6", "0.4") for r in rows for c in r[2:])
     # the threshold comes from results["privacy"]["small_cell"]
     res["privacy"] = {"small_cell": 250}
@@ -628,10 +629,10 @@ def test_fit_verdict_with_cutoffs():
 
 
 def test_suppressed_cells_complementary():
-    from adoption.report.tables import suppressed_cells
+    from adoption.privacy import suppressed_cells
 
     assert suppressed_cells([223, 319, 3]) == ({2}, {0})
-    assert suppressed_cells([541, 2, 2]) == ({1, 2}, set())
+    assert suppressed_cells([541, 2, 2]) == ({1, 2}, {0})      # 2 + 2 people: fewer than 5
     assert suppressed_cells([10, 20], threshold=5) == (set(), set())
     assert suppressed_cells([4], threshold=5) == ({0}, set())
     assert suppressed_cells([None, 3, 8]) == ({1}, {2})

@@ -195,7 +195,8 @@ def likert_figure(distribution: pd.DataFrame, labels: Mapping[str, str] | None =
             text=[_pct(s.width) if s.width >= MIN_LABELLED_SHARE else "" for s in segs],
             textposition="inside", insidetextanchor="middle",
             textfont=dict(size=10, color=INK if 0 < j < len(chart.categories) - 1 else "white"),
-            customdata=[[item, format_int(s.count), _pct(s.width), format_int(n)]
+            # no counts (a group whose counts are suppressed): its shares only
+            customdata=[[item, format_int(s.count) if n else "–", _pct(s.width), format_int(n) if n else "–"]
                         for (_, item), s, n in zip(chart.rows, segs, chart.n)],
             hovertemplate=(f"<b>%{{customdata[0]}}</b><br>{html.escape(lab)}: "
                            "%{customdata[1]} of %{customdata[3]} (%{customdata[2]})<extra></extra>"),

@@ -26,7 +26,7 @@ from adoption.figures.format import (
     stars,
 )
 from adoption.fitview import is_robust, plain_note, robust_caption, shown_fit
-from adoption.privacy import OTHER, SMALL_CELL, suppressed_cells
+from adoption.privacy import OTHER, SMALL, SMALL_CELL, hidden_cells, redact_counts
 from adoption.report.content import Cell, Table
 from adoption.vocabulary import sign_word
 
@@ -96,7 +96,7 @@ def demographics(rows: Sequence[Mapping[str, Any]] | None, threshold: int = SMAL
     out = []
     secondary = False
     for var, cats in by_var.items():
-        small, hide2 = suppressed_cells([r.get("count") for r in cats], threshold)
+        small, hide2 = hidden_cells(cats, "count", threshold)
         secondary = secondary or bool(hide2)
         for i, r in enumerate(cats):
             first = (var.replace("_", " ").capitalize() if i == 0 else "")
@@ -747,7 +747,7 @@ def small_groups(comparison: Mapping[str, Any], threshold: int = SMALL_CELL) -> 
     """The values (as text) of the groups of one column with fewer than ``threshold``
     respondents (in ``sizes`` or in ``excluded_groups``): their numbers are not shown."""
     out = {str(s.get("value")) for s in comparison.get("sizes") or []
-           if is_number(s.get("n")) and s["n"] < threshold}
+           if (is_number(s.get("n")) and s["n"] < threshold) or s.get("suppressed") == SMALL}
     out |= {str(e.get("value")) for e in comparison.get("excluded_groups") or []
             if is_number(e.get("n")) and e["n"] < threshold}
     return out
@@ -760,16 +760,9 @@ def redact_small_counts(text: str, comparison: Mapping[str, Any], threshold: int
     ("(3 respondents)", "only 3 complete rows"); below the privacy threshold that count
     is not shown.
     """
-    import re
-
-    for e in comparison.get("excluded_groups") or []:
-        n = e.get("n")
-        if not (is_number(n) and n < threshold) or str(group_label(e)) not in text:
-            continue
-        n = int(n)
-        text = re.sub(rf"\({n} respondents\)", f"({fewer_than(threshold)} respondents)", text)
-        text = re.sub(rf"\bonly {n} ", f"{fewer_than(threshold)} ", text)
-        text = re.sub(rf"^{n} (complete|usable) rows", rf"{fewer_than(threshold)} \1 rows", text)
+    small = [(group_label(e), e.get("n"), SMALL) for e in comparison.get("excluded_groups") or []
+             if is_number(e.get("n")) and e["n"] < threshold]
+    text = redact_counts(text, small, threshold)
     return text
 
 
@@ -783,7 +776,7 @@ def group_sizes(comparison: Mapping[str, Any], key: str, threshold: int = SMALL_
     sizes = list(comparison.get("sizes") or [])
     if not sizes:
         return None
-    small, hide2 = suppressed_cells([s.get("n") for s in sizes], threshold)
+    small, hide2 = hidden_cells(sizes, "n", threshold)
     left_out: dict[str, list[str]] = {}
     for e in comparison.get("excluded_groups") or []:
         what = {"all": "all comparisons", "invariance": "invariance tests",
@@ -800,10 +793,11 @@ def group_sizes(comparison: Mapping[str, Any], key: str, threshold: int = SMALL_
         out = left_out.get(str(s.get("value")))
         status = "Left out of " + ", ".join(out) if out else "Compared"
         rows.append((group_label(s), n, status))
-    if is_number(comparison.get("n_missing")) and comparison["n_missing"] > 0:
-        nm = comparison["n_missing"]
-        rows.append(("No value", Cell(fewer_than(threshold), "suppressed") if nm < threshold
-                     else format_int(nm), "Left out"))
+    nm, nm_mark = comparison.get("n_missing"), comparison.get("n_missing_suppressed")
+    if nm_mark or (is_number(nm) and nm > 0):
+        rows.append(("No value", Cell(fewer_than(threshold), "suppressed") if nm_mark == SMALL or
+                     (is_number(nm) and nm < threshold) else Cell("suppressed", "suppressed")
+                     if nm_mark else format_int(nm), "Left out"))
     note = (f"Groups with fewer than {threshold} respondents show \"{fewer_than(threshold)}\", "
             "to protect their privacy. Groups below the spec's min_group_size are left out "
             "of the comparisons, never merged with another group.")

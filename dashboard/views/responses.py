@@ -1,7 +1,9 @@
 """Responses: Likert distributions per construct and item, optionally split by a group.
 
 Only aggregate counts are shown: a group with fewer respondents than the run's small-cell
-threshold shows "fewer than k" instead of numbers and gets no bar.
+threshold shows "fewer than k" instead of numbers and gets no bar; a group hidden so that
+a small one cannot be worked out (adoption.privacy) shows no counts, and its bar only
+where the run kept its (rounded) shares.
 """
 
 import pandas as pd
@@ -9,6 +11,7 @@ import streamlit as st
 
 from adoption.figures.format import format_int, format_percent
 from adoption.figures.likert import likert_figure, likert_png, likert_svg
+from adoption.privacy import SECONDARY, SMALL
 from adoption.report import tables as T
 from figs import likert_by_group
 from ui import dataframe, figure, not_in_run, plain, run_or_stop, table
@@ -61,17 +64,18 @@ if split == NO_SPLIT:
 else:
     g = run.by_group
     g = g[(g["group_column"] == split) & (g["construct"] == construct)]
-    small = g[g["suppressed"] == "small"]
-    secondary = g[g["suppressed"] == "secondary"]
-    shown_groups = g[g["suppressed"] == ""]
+    small = g[g["suppressed"] == SMALL]
+    secondary = g[g["suppressed"] == SECONDARY]
+    drawn = g["suppressed"].eq("") | (g["suppressed"].eq(SECONDARY) & g["share"].notna())
+    shown_groups = g[drawn]
     group_title = run.group_names.get(split, split)
     if not small.empty:
         st.warning(plain(f"{group_title}: " + ", ".join(dict.fromkeys(small["group_label"].astype(str)))
                          + f" — {fewer} respondents; not shown, to protect their privacy."
                          + ("" if secondary.empty else " "
                             + ", ".join(dict.fromkeys(secondary["group_label"].astype(str)))
-                            + " is not shown either, so that the small group cannot be worked out "
-                              "from the totals.")),
+                            + ": counts not shown either, so that the small group cannot be "
+                              "worked out from the totals.")),
                    icon=":material/visibility_off:")
     if shown_groups.empty:
         st.info(plain(f"No group of {group_title.lower()} has at least {run.small_cell} respondents."))
@@ -86,14 +90,15 @@ else:
     rows = []
     for (gl, item), part in g.groupby(["group_label", "item"], sort=False):
         why = part["suppressed"].iloc[0]
-        if why:
-            hidden = fewer if why == "small" else "suppressed"
-            rows.append([gl, item, hidden, hidden, *[hidden] * len(answers)])
+        hidden = fewer if why == SMALL else "suppressed"
+        rev = "reversed" in part and str(part["reversed"].iloc[0]).lower() == "true"
+        name = T.item_name({"item": item, "reversed": rev})
+        if why == SMALL or part["share"].isna().all():
+            rows.append([gl, name, hidden, hidden, *[hidden] * len(answers)])
             continue
         share = dict(zip(part["label"], part["share"]))
-        rev = "reversed" in part and str(part["reversed"].iloc[0]).lower() == "true"
-        rows.append([gl, T.item_name({"item": item, "reversed": rev}), format_int(part["n_group"].iloc[0]), format_int(part["count"].sum()),
-                     *[format_percent(share.get(a, 0.0)) for a in answers]])
+        n = ["suppressed"] * 2 if why else [format_int(part["n_group"].iloc[0]), format_int(part["count"].sum())]
+        rows.append([gl, name, *n, *[format_percent(share.get(a, 0.0), 0 if why else 1) for a in answers]])
     shown = pd.DataFrame(rows, columns=[group_title, "Item", "Group size", "n",
                                         *[f"{a} %" for a in answers]])
     marks = shown.map(lambda v: "suppressed" if v in (fewer, "suppressed") else None)
@@ -101,8 +106,9 @@ else:
               marks=marks,
               note=f"n = valid answers in the group; percentages of them. Groups with {fewer} "
                    f"respondents show \"{fewer}\" instead of numbers; where that alone would let "
-                   "them be worked out from the totals, the next smallest group shows "
-                   f"\"suppressed\". Source: {run.by_group_source}.")
+                   "them be worked out from the totals, the next smallest group's counts show "
+                   "\"suppressed\" (its percentages, rounded to whole numbers, stay when it is "
+                   f"large). Source: {run.by_group_source}.")
 
 st.header("Who answered")
 table(T.demographics((r.get("descriptives") or {}).get("demographics"), run.small_cell), "Demographics")
