@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from adoption.jsonable import to_jsonable
 from adoption.vocabulary import OP_REGRESSION
 
 #: Column names of the interaction rows (lavaan's ``parameterEstimates()`` without std.all).
@@ -119,3 +120,14 @@ def interaction_rows(estimates: pd.DataFrame, outcome: str, focal: str, moderato
         row = reg[reg["rhs"] == rhs].iloc[0]
         rows.append({c: row[c] for c in INTERACTION_COLUMNS} | {"rhs": shown})
     return pd.DataFrame(rows, columns=list(INTERACTION_COLUMNS))
+
+
+def interaction_dict(res: LatentInteraction) -> dict:
+    """A :class:`LatentInteraction` as plain JSON values (for ``results.json``)."""
+    return to_jsonable({
+        "method": res.method, "assumptions": res.assumptions, "outcome": res.outcome,
+        "focal": res.focal, "moderator": res.moderator,
+        "term": f"{res.focal}:{res.moderator}", "interaction": res.interaction,
+        "estimates": res.estimates, "fit": res.fit, "nobs": res.nobs,
+        "converged": res.converged, "warnings": list(res.warnings),
+        "details": dict(res.details)})
