@@ -58,3 +58,11 @@ def test_terms_with_an_observed_variable_are_left_to_the_composite_model(data):
     assert lm.fit_latent_moderation("Y ~ X + Z", MEASUREMENT, ITEMS, data) is None
     with pytest.raises(InputError, match="method"):
         lm.fit_latent_moderation("Y ~ X + Z + X:Z", MEASUREMENT, ITEMS, data, method="pls")
+
+
+def test_observed_controls_are_left_out_of_the_dmc_model(monkeypatch, data):
+    seen = {}
+    monkeypatch.setattr(lm, "fit_dmc", lambda model, d, **kw: seen.update(model=model) or "ok")
+    res = lm.fit_latent_moderation("Y ~ X + Z + X:Z + age", MEASUREMENT, ITEMS, data)
+    assert seen["model"].endswith("Y ~ X + Z + XZ")
+    assert res.interactions == ("ok",) and "age" in res.notes[0]

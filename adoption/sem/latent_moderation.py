@@ -3,7 +3,8 @@
 The entry point for a run: :func:`fit_latent_moderation` finds the interaction terms of
 the structural syntax and fits each one between two constructs measured by items, by
 double-mean-centred product indicators (:mod:`adoption.sem.product_indicators`, the
-default: the whole structural model, fitted by the engine) or by LMS
+default: the whole structural model between constructs, fitted by the engine; observed
+controls are left out) or by LMS
 (:mod:`adoption.sem.lms`: the outcome's equation alone). Terms with a variable that is not
 a construct (an observed moderator, a dummy) are left to the composite model and named in
 the notes. The result is a frozen :class:`LatentModeration`; ``to_dict()`` gives
@@ -63,15 +64,22 @@ def interaction_terms(structural: str) -> list[tuple[str, str, str]]:
             if f.op == OP_REGRESSION and f.interaction]
 
 
-def product_syntax(structural: str, term: tuple, product: str) -> str:
-    """The structural syntax with ``term``'s product written as the latent ``product``
-    and every other interaction term left out."""
+def product_syntax(structural: str, term: tuple, product: str,
+                   constructs: frozenset | None = None) -> str:
+    """The structural syntax with ``term``'s product written as the latent ``product``,
+    every other interaction term left out, and (given ``constructs``) every statement
+    naming a variable that is not a construct (an observed control) left out.
+
+    >>> product_syntax("Y ~ X + Z + X:Z + X:W + age", ("Y", "X", "Z"), "XZ",
+    ...                frozenset({"X", "Z", "W", "Y"}))
+    'Y ~ X + Z + XZ'
+    """
     kept = []
     for f in parse_model(structural, where="structural model").formulas:
         if f.op == OP_REGRESSION and f.interaction:
             if (f.lhs, *f.rhs.split(":", 1)) == term:
                 kept.append(replace(f, rhs=product, interaction=False))
-        else:
+        elif constructs is None or {f.lhs, f.rhs} <= constructs:
             kept.append(f)
     return write_formulas(kept)
 
@@ -123,6 +131,11 @@ def fit_latent_moderation(structural: str, measurement_syntax: str, items: dict,
             continue
         fitted.append(_fit_term(structural, measurement_syntax, items, data, term, method,
                                 matched, nodes))
+    observed = sorted({v for f in parse_model(structural).formulas if not f.interaction
+                       for v in (f.lhs, f.rhs) if v not in items})
+    if observed and fitted:
+        notes.append(f"observed variables ({', '.join(observed)}) are not in the latent "
+                     "interaction model.")
     if len(terms) > 1 and fitted:
         notes.append("each latent interaction was fitted in a model without the other "
                      "interaction terms.")
@@ -143,6 +156,7 @@ def _fit_term(structural, measurement_syntax, items, data, term, method, matched
     product = f"{focal}{moderator}"
     while product in items:
         product += "_"
-    model = measurement_syntax.rstrip("\n") + "\n" + product_syntax(structural, term, product)
+    structural = product_syntax(structural, term, product, frozenset(items))
+    model = measurement_syntax.rstrip("\n") + "\n" + structural
     return fit_dmc(model, data, outcome=outcome, focal=(focal, items[focal]),
                    moderator=(moderator, items[moderator]), matched=matched, product=product)
