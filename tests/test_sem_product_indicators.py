@@ -10,7 +10,6 @@ estimates, 3e-7 for SEs).
 import json
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
