@@ -22,6 +22,7 @@ import pandas as pd
 from adoption.figures.format import format_int, is_number
 from adoption.fitview import model_comparison_frame
 from adoption.report import ordinal_tables as OT
+from adoption.report.latent_moderation import latent_moderation_blocks
 from adoption.report import tables as T
 from adoption.report import tables_paper as P
 from adoption.report.content import NOT_COMPUTED, Code, Figure, Heading, Paragraph, Report, Section
@@ -261,6 +262,8 @@ def model_blocks(key: str, model: Mapping[str, Any], labels: Mapping[str, str]) 
     mi = T.modification_indices(model.get("modification_indices"), key)
     if mi is not None:
         b.append(mi)
+    if key == "latent":
+        b.extend(latent_moderation_blocks(model.get("moderation")))
     for w in model.get("warnings") or []:
         b.append(Paragraph(str(w), "warning"))
     for a in model.get("alternatives") or []:

@@ -18,7 +18,7 @@ model, with the latent model's estimate beside it.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import numpy as np
@@ -31,6 +31,8 @@ from adoption.jsonable import to_jsonable
 from adoption.pls.quality import full_collinearity_vif
 from adoption.sem.compare import ModelComparison, compare_models
 from adoption.sem.engine import LeanRefit, ModelFit
+from adoption.sem.latent_moderation import (LatentModeration, fit_latent_moderation,
+                                            interaction_terms)
 from adoption.sem.modindices import modification_indices, standardisation_warnings
 from adoption.sem.syntax import parse_model
 from adoption.ordinal import (COMPOSITE_NOTE, ItemEstimation, composite_missing, is_ordinal,
@@ -80,6 +82,8 @@ class ModelResults:
     alternatives : the spec's alternatives, fitted.
     bootstrap : {B, seed, failed, method, seconds} or None.
     warnings : plain-language diagnostics.
+    moderation : the latent interactions (latent form only; None without interaction
+        terms), :func:`latent_moderation`.
     """
 
     form: str
@@ -90,6 +94,7 @@ class ModelResults:
     alternatives: tuple[Alternative, ...]
     bootstrap: dict | None
     warnings: tuple[str, ...]
+    moderation: LatentModeration | None = None
 
     @property
     def r2(self) -> dict[str, float]:
@@ -119,6 +124,7 @@ class ModelResults:
                               "estimates": a.estimates}
                              for a in self.alternatives],
             "bootstrap": self.bootstrap, "warnings": list(self.warnings),
+            "moderation": None if self.moderation is None else self.moderation.to_dict(),
         }
 
 
@@ -411,6 +417,24 @@ def _latent_results(cleaned: CleanedResponses, survey: Survey, item_est: ItemEst
     return _model_results("latent", lsyntax, lmf, model, items, lalts, lboot, note)
 
 
+def latent_moderation(cleaned: CleanedResponses, survey: Survey,
+                      item_est: ItemEstimation) -> LatentModeration | None:
+    """The structural syntax's interaction terms between constructs, fitted by
+    double-mean-centred product indicators (:mod:`adoption.sem.latent_moderation`;
+    LMS is available there). None without interaction terms."""
+    if not interaction_terms(survey.structural):
+        return None
+    if item_est.ordinal:
+        return LatentModeration("dmc", (), (
+            f"latent interactions are not fitted under {item_est.estimator}; the "
+            "composite model reports the moderation.",))
+    items = {n: list(c.items) for n, c in survey.constructs.items()}
+    res = fit_latent_moderation(survey.structural, survey.measurement_syntax(), items,
+                                cleaned.data[list(cleaned.items)])
+    return replace(res, notes=res.notes + ("latent interactions are fitted by ML on the "
+                                           "rows with every item of the constructs.",))
+
+
 # -------------------------------------------------------------------------------------
 # the stage
 # -------------------------------------------------------------------------------------
@@ -481,6 +505,7 @@ def fit_structural(cleaned: CleanedResponses, survey: Survey, *, estimator: str 
         latent_res = _latent_results(cleaned, survey, item_est, model, missing,
                                      bootstrap_latent, seed, n_jobs, scheduler,
                                      parameterization, std_lv, step)
+        latent_res = replace(latent_res, moderation=latent_moderation(cleaned, survey, item_est))
 
     hyp = hypotheses_table(survey, composite, latent_res)
     return StructuralResults(composite=composite, latent=latent_res, hypotheses=hyp,
