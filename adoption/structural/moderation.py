@@ -144,7 +144,7 @@ def expand_interactions(syntax: str, where: str = "structural") -> tuple[str, tu
 
 
 def add_products(scores: pd.DataFrame, products: tuple[Product, ...],
-                 centre: str = "mean") -> pd.DataFrame:
+                 centre: str = "mean", uncentred: frozenset[str] = frozenset()) -> pd.DataFrame:
     """The scores with one column per product.
 
     Parameters
@@ -156,6 +156,9 @@ def add_products(scores: pd.DataFrame, products: tuple[Product, ...],
         ``mean``: ``(x - mean x)(w - mean w)``, means over the rows where both factors
         are present (PROCESS's ``center = 1``; the lower-order coefficients are then the
         slopes at the other factor's mean); ``none``: ``x w``.
+    uncentred : frozenset of str
+        Factors never centred: dummy codes, so that the focal coefficient is the slope in
+        the reference category (PROCESS's ``center = 2``).
 
     Returns
     -------
@@ -169,7 +172,9 @@ def add_products(scores: pd.DataFrame, products: tuple[Product, ...],
         a, b = (scores[v].astype(float) for v in p.factors)
         if centre == "mean":
             both = a.notna() & b.notna()
-            a, b = a - a[both].mean(), b - b[both].mean()
+            fa, fb = p.factors
+            a = a if fa in uncentred else a - a[both].mean()
+            b = b if fb in uncentred else b - b[both].mean()
         out[p.name] = a * b
     return out
 
