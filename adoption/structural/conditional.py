@@ -131,7 +131,9 @@ def conditional_definitions(model: PathModel, products: tuple[Product, ...], x: 
         product or other exogenous variables are not indirect effects of ``x``), then the
         direct effect when ``y ~ x`` is in the model; then one index per path that is
         linear in the moderator (Hayes, 2015: ``a3 b`` in model 7, ``a b3`` in model 14;
-        undefined when two edges are moderated by the same variable, as in model 58).
+        undefined when two edges are moderated by the same variable, as in model 58);
+        with several moderator variables (the dummies of a categorical moderator) one
+        index per variable, its ``at`` naming it.
     """
     values = values or {}
     paths = [p for p in indirect_paths(model, to="outcomes")
@@ -150,9 +152,11 @@ def conditional_definitions(model: PathModel, products: tuple[Product, ...], x: 
             defs.append(FormProduct(f"direct_{x}_{y}", "conditional_direct", (x, y), label,
                                     values.get(label, np.nan), g[None]))
     for p in paths:
-        forms = _index_forms(model, products, p, moderators)
-        if forms is not None:
-            defs.append(FormProduct("_".join(("imm", *p)), "index", p, "", np.nan, forms))
+        for w in moderators:   # one index per moderator variable (per dummy: Hayes, 2015)
+            forms = _index_forms(model, products, p, [w])
+            if forms is not None:
+                at = w if len(moderators) > 1 else ""
+                defs.append(FormProduct("_".join(("imm", *p)), "index", p, at, np.nan, forms))
     return tuple(defs)
 
 
