@@ -103,10 +103,10 @@ def expand_interactions(syntax: str, where: str = "structural") -> tuple[str, tu
     Raises
     ------
     InputError
-        A term with other than two factors, a factor that is not a variable of the
-        model, a factor that is not also a predictor of that equation (the lower-order
-        term; without it the product's coefficient is not an interaction), or a product
-        name already used by a variable.
+        A term with other than two factors, a factor that is not also a predictor of
+        that equation (the lower-order term; without it the product's coefficient is not
+        an interaction: this also catches a misspelt factor), or a product name already
+        used by a variable.
     """
     parsed = parse_model(syntax, where=where)
     names = {f.lhs for f in parsed.formulas} | {f.rhs for f in parsed.formulas
@@ -120,11 +120,6 @@ def expand_interactions(syntax: str, where: str = "structural") -> tuple[str, tu
         if len(factors) != 2:
             raise InputError(f"{where}, line {f.line}: interaction '{f.rhs}' has "
                              f"{len(factors)} factors; write two-way terms X:W only.")
-        unknown = [v for v in factors if v not in names]
-        if unknown:
-            raise InputError(f"{where}, line {f.line}: the interaction '{f.rhs}' names "
-                             f"{', '.join(unknown)}, which is not a variable of the model. "
-                             "Use constructs (or controls) of the structural model.")
         own = {g.rhs for g in parsed.formulas if g.op == OP_REGRESSION and g.lhs == f.lhs}
         lower = [v for v in factors if v not in own]
         if lower:
