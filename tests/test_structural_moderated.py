@@ -41,7 +41,7 @@ def test_two_way_moderation_results(data):
     assert_allclose(res.slopes["value"], REF["slopes"]["w"], rtol=1e-9)
     assert_allclose(res.johnson_neyman["value"], REF["jn"]["w"], rtol=1e-8)
     assert not res.johnson_neyman["in_range"].any()   # both points outside 1..5
-    assert "mean-centred" in moderation_caption(res)
+    assert "mean-centred" in moderation_caption(res.centre, res.estimator)
     assert moderation_lines(res)[0].startswith("moderation COM -> WIL by HAB: b = -0.041")
 
 

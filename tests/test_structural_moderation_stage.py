@@ -76,3 +76,22 @@ def test_written_interaction_with_controls(cleaned):
 def test_bad_moderation_specs(over, words):
     with pytest.raises(InputError, match=words):
         survey(**over)
+
+
+def test_controls_effects_and_report_tables(cleaned):
+    from adoption.report.moderation import moderation_tables
+
+    s = survey(structural="COM ~ EMP + HAB + EMP:HAB\nWIL ~ COM + EMP", controls=["gender"],
+               alternatives={"no_direct": "COM ~ EMP + HAB + EMP:HAB\nWIL ~ COM"})
+    res = fit_structural(cleaned, s, bootstrap=500, seed=2, latent=False)
+    eff = res.composite.effects
+    assert not eff["source"].str.startswith(("gender_", "EMP_x_")).any()
+    eq = res.moderation.equations
+    assert set(eq.loc[eq["role"] == "control", "rhs"]) == {"gender_male", "gender_diverse"}
+    assert res.composite.alternatives[0].comparison   # fitted on the same design
+    d = json.loads(json.dumps(to_jsonable(res.to_dict())))["composite"]["moderation"]
+    tables = moderation_tables(d)
+    assert [t.key for t in tables] == ["moderation-composite", "slopes-composite",
+                                       "conditional-composite"]
+    assert "mean-centred" in tables[0].note and "OLS" in tables[0].note
+    assert any("index" in r[1] for r in tables[2].rows)

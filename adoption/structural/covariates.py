@@ -28,6 +28,7 @@ __all__ = [
     "MIN_CATEGORY",
     "add_controls",
     "dummy_name",
+    "code_text",
     "dummy_columns",
     "expand_categorical",
     "category_slopes",
@@ -85,6 +86,16 @@ def dummy_name(column: str, label: str) -> str:
     return f"{column}_{re.sub(r'[^0-9A-Za-z_]+', '_', str(label)).strip('_')}"
 
 
+def code_text(value) -> str:
+    """A category code as text, ``1``, ``1.0`` and ``"1"`` alike (labels are keyed by
+    the spec's codes, the data may hold them as floats)."""
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return str(int(f)) if f.is_integer() else repr(f)
+
+
 def dummy_columns(values: pd.Series, labels: dict | None = None) -> pd.DataFrame:
     """0/1 dummy codes of a categorical column, the first category the reference.
 
@@ -110,15 +121,14 @@ def dummy_columns(values: pd.Series, labels: dict | None = None) -> pd.DataFrame
     col = str(values.name)
     present = values.dropna()
     if labels:
-        keys = {str(k): k for k in labels}
-        unknown = sorted({str(v) for v in present} - set(keys))
+        as_code = values.map(code_text, na_action="ignore")
+        unknown = sorted(set(as_code.dropna()) - {code_text(k) for k in labels})
         if unknown:
             raise InputError(f"column {col}: value {', '.join(unknown)} has no label in the "
                              "spec's groups; add it to the labels.")
-        codes = [k for k in labels if (present.astype(str) == str(k)).any()]
+        codes = [k for k in labels if (as_code == code_text(k)).any()]
         names = [labels[k] for k in codes]
-        as_str = values.astype(str).where(values.notna())
-        hits = [as_str == str(k) for k in codes]
+        hits = [as_code == code_text(k) for k in codes]
     else:
         codes = sorted(present.unique())
         names = codes

@@ -24,8 +24,8 @@ from adoption.jsonable import to_jsonable
 from adoption.sem.syntax import parse_model, write_formulas
 from adoption.structural.conditional import (bootstrap_conditional, conditional_definitions,
                                              conditional_table)
-from adoption.structural.covariates import (add_controls, category_slopes, dummy_columns,
-                                            expand_categorical)
+from adoption.structural.covariates import (add_controls, category_slopes, code_text,
+                                            dummy_columns, expand_categorical)
 from adoption.structural.moderation import (Product, add_products, conditional_slopes,
                                             expand_interactions, johnson_neyman,
                                             ols_equation, probe_values, r2_change)
@@ -39,6 +39,8 @@ __all__ = [
     "ModerationResults",
     "has_moderation",
     "main_effects_syntax",
+    "expand_like",
+    "added_variables",
     "composite_design",
     "fit_moderation",
     "moderation_caption",
@@ -92,6 +94,20 @@ class Design:
     centre: str = "mean"
 
 
+def expand_like(design: Design, syntax: str, controls: tuple[str, ...] | list[str]) -> str:
+    """Another syntax (a spec alternative) with the design's controls, dummies and
+    product variables, so that it is fitted to the same data as the main model."""
+    syntax = expand_categorical(add_controls(syntax, controls),
+                                {k: list(v) for k, v in design.dummies.items()})
+    return expand_interactions(syntax)[0]
+
+
+def added_variables(design: Design) -> set[str]:
+    """The columns the design adds to the constructs: products, dummies, controls."""
+    return ({p.name for p in design.products} | set(design.controls)
+            | {c for cols in design.dummies.values() for c in cols})
+
+
 def _variables(structural: str) -> list[str]:
     names: list[str] = []
     for f in parse_model(structural, where="structural").formulas:
@@ -142,7 +158,8 @@ def composite_design(structural: str, scores: pd.DataFrame, columns: pd.DataFram
             d = dummy_columns(col, categorical.get(v) or None)
             dummies[v] = list(d.columns)
             labels = categorical.get(v) or {}
-            present = [k for k in labels if (col.astype(str) == str(k)).any()] if labels \
+            codes = set(col.dropna().map(code_text))
+            present = [k for k in labels if code_text(k) in codes] if labels \
                 else sorted(col.dropna().unique())
             categories[v] = tuple(str(labels.get(k, k)) for k in present)
             data = pd.concat([data, d], axis=1)
@@ -243,7 +260,8 @@ def _probe(design: Design, moderator: str, product: Product) -> tuple[dict, dict
         probes.update({cat: {c: float(c == col) for c in cols}
                        for cat, col in zip(cats[1:], cols)})
         return probes, {k: np.nan for k in probes}
-    values = probe_values(design.data[moderator].to_numpy(dtype=float))
+    both = design.data[list(product.factors)].notna().all(axis=1)
+    values = probe_values(design.data.loc[both, moderator].to_numpy(dtype=float))
     c = _centre_of(design, product, moderator)
     return {k: {moderator: v - c} for k, v in values.items()}, values
 
@@ -298,8 +316,7 @@ def _conditional(design, model, groups, B, seed, level):
     indirect paths cross a moderated edge."""
     if not any(p for p in indirect_paths(model, to="outcomes")):
         return pd.DataFrame(), None
-    extra = {p.name for p in design.products} | set(design.controls) \
-        | {c for cols in design.dummies.values() for c in cols}
+    extra = added_variables(design)
     data = design.data[list(model.variables)].dropna()
     fit = fit_path_ols(data, model)
     coef = np.array([fit.coefficients[e] for e in model.edges])
@@ -354,11 +371,12 @@ def fit_moderation(design: Design, B: int = 5000, seed: int = DEFAULT_SEED,
                              cond, info)
 
 
-def moderation_caption(res: ModerationResults) -> str:
-    """Caption of the moderation table: estimator and centring named."""
-    how = ("products of mean-centred scores (dummies uncentred)" if res.centre == "mean"
+def moderation_caption(centre: str, estimator: str = ESTIMATOR_NOTE) -> str:
+    """Caption of the moderation table: estimator and centring named (``centre`` and
+    ``estimator`` as :class:`ModerationResults` and results.json store them)."""
+    how = ("products of mean-centred scores (dummies uncentred)" if centre == "mean"
            else "products of raw (uncentred) scores")
-    return (f"Moderation in the composite model: {how}; {res.estimator}. Delta R-squared: "
+    return (f"Moderation in the composite model: {how}; {estimator}. Delta R-squared: "
             "F test of the product term(s).")
 
 

@@ -18,7 +18,7 @@ model, with the latent model's estimate beside it.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import numpy as np
@@ -40,8 +40,9 @@ from adoption.structural.bootstrap import BootstrapEffects, bootstrap_effects
 from adoption.structural.refit import bootstrap_refit
 from adoption.structural.effects import coefficients_from_estimates, path_effects
 from adoption.structural.hypotheses import hypotheses_table
-from adoption.structural.moderated import (ModerationResults, composite_design, fit_moderation,
-                                           has_moderation, main_effects_syntax)
+from adoption.structural.moderated import (ModerationResults, added_variables, composite_design,
+                                           expand_like, fit_moderation, has_moderation,
+                                           main_effects_syntax)
 from adoption.structural.paths import PathModel, parse_structural
 from adoption.vocabulary import DEFAULT_SEED, OP_REGRESSION
 
@@ -470,27 +471,36 @@ def fit_structural(cleaned: CleanedResponses, survey: Survey, *, estimator: str 
     if item_est.ordinal:
         estimator, missing = "ML", composite_missing(missing)
     scores, log = composite_scores(cleaned.data, survey)
-    syntax, data, moderation, lat_survey = survey.structural, scores, None, survey
+    syntax, data, moderation, comp_survey, lat_survey = survey.structural, scores, None, survey, survey
     if has_moderation(survey.structural, survey.controls):   # products, dummies, controls
         design = composite_design(survey.structural, scores, cleaned.data, survey.controls,
                                   survey.centre, {g.column: dict(g.labels) for g in survey.groups})
         syntax, data = design.syntax, design.data
         step("structural model: moderation")
         moderation = fit_moderation(design, B=bootstrap, seed=seed)
-        lat_survey = survey.model_copy(update={"structural": main_effects_syntax(survey.structural)})
+        alts = survey.alternatives
+        comp_survey = survey.model_copy(update={"structural": syntax, "alternatives": {
+            k: expand_like(design, v, survey.controls) for k, v in alts.items()}})
+        lat_survey = survey.model_copy(update={"structural": main_effects_syntax(survey.structural),
+                                               "alternatives": {k: main_effects_syntax(v)
+                                                                for k, v in alts.items()}})
         comp_notes.append("interaction terms and controls are in the composite model only; the "
                           "latent model fits the main effects.")
     model = parse_structural(syntax)
 
     step("structural model: composite scores")
     mf = _fit(syntax, data, estimator, missing)
-    alts = _fit_alternatives(survey, mf, lambda s: s, data, estimator, missing) \
+    alts = _fit_alternatives(comp_survey, mf, lambda s: s, data, estimator, missing) \
         if mf.converged else ()
     boot = None
     if bootstrap > 0 and mf.converged:
         step(f"structural model: {bootstrap} bootstrap draws")
         boot = _bootstrap(model, data, syntax, estimator, missing, bootstrap, seed, n_jobs)
     composite = _model_results("composite", syntax, mf, model, data, alts, boot, comp_notes)
+    if moderation is not None:   # controls' and products' effects: in moderation.equations
+        eff = composite.effects
+        composite = replace(composite, effects=eff[~eff["source"].isin(added_variables(design))]
+                            .reset_index(drop=True))
 
     latent_res = None
     if latent:
