@@ -90,3 +90,5 @@ def test_unknown_variable_and_single_category(data):
     with pytest.raises(InputError, match="gender: only one category"):
         composite_design("WIL ~ COM + gender + COM:gender", scores, one,
                          categorical={"gender": {}})
+    with pytest.raises(InputError, match="'HAB' in the interaction 'COM:HAB' has one value"):
+        composite_design("WIL ~ COM + HAB + COM:HAB", scores.assign(HAB=3.0), raw)

@@ -167,6 +167,12 @@ def composite_design(structural: str, scores: pd.DataFrame, columns: pd.DataFram
             data[v] = col.astype(float)
     syntax = expand_categorical(syntax, dummies)
     syntax, products = expand_interactions(syntax)
+    for p in products:
+        for v in p.factors:
+            if data[v].nunique(dropna=True) < 2:
+                raise InputError(f"structural: '{v}' in the interaction '{':'.join(p.factors)}' "
+                                 "has one value in the analysed data; a moderator must vary. "
+                                 "Remove the term.")
     flags = frozenset(c for cols in dummies.values() for c in cols)
     data = add_products(data, products, centre, uncentred=flags)
     ctrl = tuple(c for v in controls for c in dummies.get(v, [v]))
