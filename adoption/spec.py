@@ -531,7 +531,10 @@ def parse_spec(raw: dict[str, Any], *, path: Path) -> Survey:
         survey = Survey(**{**raw, "base_dir": path.parent})
     except ValidationError as exc:
         raise _first_error(path, exc) from None
-    if survey.process is not None and not survey.structural.strip():
+    if survey.process is not None and survey.structural.strip():
+        raise InputError(f"{path}: the spec has both 'structural' and 'process'; keep one "
+                         "(a PROCESS template is expanded into the structural model).")
+    if survey.process is not None:
         from adoption.structural.process import process_syntax
 
         p = survey.process

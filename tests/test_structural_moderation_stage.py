@@ -72,6 +72,8 @@ def test_written_interaction_with_controls(cleaned):
     ({"structural": "WIL ~ HAB + COM + HAB:XYZ"}, "'XYZ', which is not a construct"),
     ({"process": {"model": 3, "x": "EMP", "y": "WIL", "w": "HAB"}}, "model 3 is not"),
     ({"structural": "WIL ~ HAB + HAB:COM"}, "needs COM"),
+    ({"structural": "WIL ~ HAB", "process": {"model": 1, "x": "COM", "y": "WIL", "w": "HAB"}},
+     "both 'structural' and 'process'"),
 ])
 def test_bad_moderation_specs(over, words):
     with pytest.raises(InputError, match=words):
