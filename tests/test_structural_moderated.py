@@ -92,3 +92,18 @@ def test_unknown_variable_and_single_category(data):
                          categorical={"gender": {}})
     with pytest.raises(InputError, match="'HAB' in the interaction 'COM:HAB' has one value"):
         composite_design("WIL ~ COM + HAB + COM:HAB", scores.assign(HAB=3.0), raw)
+
+
+def test_johnson_neyman_region_inside_the_data():
+    """Simulated data with a true interaction (make_moderation.R writes simulated.csv):
+    both points inside the observed range, as PROCESS prints them; uniroot in R at 1e-12."""
+    sim = pd.read_csv(Path(__file__).parent / "fixtures" / "moderation" / "simulated.csv")
+    res = fit_moderation(composite_design("Y ~ X + W + X:W", sim, sim), B=0)
+    ref = REF["simulated_jn"]
+    assert_allclose(res.johnson_neyman["value"], ref["w"], rtol=1e-8)
+    assert res.johnson_neyman["in_range"].all()
+    eq = res.equations
+    assert_allclose(eq["est"], ref["est"][1:], rtol=1e-9)
+    # the slope is significant below the first point and above the second, not between
+    probes = res.slopes.set_index("at")
+    assert probes.loc["mean", "pvalue"] > 0.05
