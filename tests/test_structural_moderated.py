@@ -55,6 +55,8 @@ def test_model7_conditional_indirect_effects(data):
     assert_allclose(ind["se"], REF["model7"]["se"], rtol=1e-6)
     assert (ind["ci.lower"] < ind["est"]).all() and (ind["est"] < ind["ci.upper"]).all()
     assert res.bootstrap["B"] == 2000
+    line = moderation_lines(res)[-1]
+    assert line.startswith("index of moderated mediation EMP -> COM -> WIL by HAB: -0.007")
 
 
 def test_categorical_moderator_and_controls(data):

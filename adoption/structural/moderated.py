@@ -395,4 +395,10 @@ def moderation_lines(res: ModerationResults) -> list[str]:
             f"b = {r['est']:.3f} [{r['ci.lower']:.3f}, {r['ci.upper']:.3f}], ")
         out.append(head + b + f"dR2 = {r['delta_r2']:.3f}, F({r['df1']}, {r['df2']}) = "
                    f"{r['f']:.2f}, p = {r['f.pvalue']:.3f} (centre: {res.centre})")
+    c = res.conditional
+    for r in ([] if c.empty else c[c["effect"] == "index"].to_dict("records")):
+        by = r["at"] or r["moderator"]
+        out.append(f"index of moderated mediation {' -> '.join(r['path'])} by {by}: "
+                   f"{r['est']:.3f}, 95% CI [{r['ci.lower']:.3f}, {r['ci.upper']:.3f}] "
+                   "(bootstrap percentile)")
     return out
