@@ -291,6 +291,17 @@ class Group(_Frozen):
     labels: dict[int | str, str] = Field(default_factory=dict)
 
 
+class Process(_Frozen):
+    """A numbered PROCESS model (Hayes), expanded into ``structural`` when that is empty
+    (:func:`adoption.structural.process.process_syntax`)."""
+
+    model: int
+    x: str
+    y: str
+    m: tuple[str, ...] = ()
+    w: str | None = None
+
+
 class Population(_Frozen):
     """Population values for the simulator (``adoption simulate``).
 
@@ -326,6 +337,11 @@ class Survey(_Frozen):
     id: str | None = None
     constructs: dict[str, Construct]
     structural: str = ""
+    #: covariates added to every endogenous equation of the composite model
+    controls: tuple[str, ...] = ()
+    #: centring of the factors of interaction terms in the composite model
+    centre: Literal["mean", "none"] = "mean"
+    process: Process | None = None
     hypotheses: dict[str, str] = Field(default_factory=dict)
     methods: tuple[Literal["cbsem", "pls"], ...] = ("cbsem",)
     pls: PLSOptions = PLSOptions()
@@ -515,6 +531,18 @@ def parse_spec(raw: dict[str, Any], *, path: Path) -> Survey:
         survey = Survey(**{**raw, "base_dir": path.parent})
     except ValidationError as exc:
         raise _first_error(path, exc) from None
+    if survey.process is not None and survey.structural.strip():
+        raise InputError(f"{path}: the spec has both 'structural' and 'process'; keep one "
+                         "(a PROCESS template is expanded into the structural model).")
+    if survey.process is not None:
+        from adoption.structural.process import process_syntax
+
+        p = survey.process
+        try:
+            syntax = process_syntax(p.model, p.x, p.y, p.m, p.w)
+        except InputError as exc:
+            raise InputError(f"{path}: {exc.message}") from None
+        survey = survey.model_copy(update={"structural": syntax})
     _check_cross_keys(survey, path)
     return survey
 
@@ -547,18 +575,22 @@ def _check_cross_keys(s: Survey, path: Path) -> None:
                              f"{', '.join(s.constructs)}) under a new name"
                              + (f"; '{bad[0]}' is not a construct." if bad else "."))
     known = set(s.model_constructs)
+    # moderators and controls may be data columns (dummy-coded when categorical)
+    columns = {*s.controls, *s.group_columns, *s.demographics}
     for key, syntax in [("structural", s.structural),
                         *((f"alternatives.{k}", v) for k, v in s.alternatives.items())]:
         for lhs, op, names in formula_names(syntax, where=f"{path}: {key}"):
-            for n in [lhs, *names]:
-                if n not in known:
+            for n in [lhs, *(v for n in names for v in n.split(":"))]:
+                if n not in known and not (key == "structural" and n in columns):
                     raise InputError(f"{path}: {key} names '{n}', which is not a construct "
                                      f"(known: {', '.join(sorted(known))}). Fix the formula.")
     if s.structural.strip():  # regressions readable, identified: refused here, not after the fits
         from adoption.structural.paths import parse_structural
 
+        from adoption.structural.moderation import expand_interactions
+
         try:
-            parse_structural(s.structural)
+            parse_structural(expand_interactions(s.structural)[0])
         except InputError as exc:
             raise InputError(f"{path}: structural: {exc.message}") from None
     for hid, text in s.hypotheses.items():

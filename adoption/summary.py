@@ -19,6 +19,7 @@ from adoption.load import LoadedResponses, recode_warnings
 from adoption.privacy import SMALL, SMALL_CELL
 from adoption.readers import DETECTED
 from adoption.spec import Survey
+from adoption.structural.moderated import moderation_lines
 
 _STYLE = {"good": "green", "acceptable": "yellow", "poor": "red", None: ""}
 _MARK = {"good": "", "acceptable": " (~)", "poor": " (!)", None: ""}
@@ -220,6 +221,9 @@ def print_run(console: Console, result) -> None:
     console.print(indirect_block(st.composite.effects, "Indirect effects (composite model)"))
     r2 = ", ".join(f"{k} {num(v, 2, False)}" for k, v in st.composite.r2.items())
     console.print(f"R-squared (composite): {r2}")
+    if st.moderation is not None:
+        for line in moderation_lines(st.moderation):
+            console.print(line)
     print_warnings(console, st.composite.warnings)
     if st.latent is not None:
         print_warnings(console, [f"latent: {w}" for w in st.latent.warnings])

@@ -26,6 +26,7 @@ from adoption.report.latent_moderation import latent_moderation_blocks
 from adoption.report import tables as T
 from adoption.report import tables_paper as P
 from adoption.report.content import NOT_COMPUTED, Code, Figure, Heading, Paragraph, Report, Section
+from adoption.report.moderation import moderation_tables
 from adoption.report.pls import pls_sections
 from adoption.report.summary_text import plain_summary
 
@@ -247,6 +248,7 @@ def model_blocks(key: str, model: Mapping[str, Any], labels: Mapping[str, str]) 
     b.append(path_figure_block(key, model, labels))
     _add(b, T.coefficients(model, key, name), f"Path coefficients of the {name}")
     _add(b, T.r_squared(model, key, name, labels), "R²")
+    b.extend(moderation_tables(model.get("moderation"), key))
     boot = model.get("bootstrap")
     _add(b, T.effects(model.get("indirect"), f"indirect-{key}", f"Indirect effects in the {name}", boot),
          "Indirect effects")

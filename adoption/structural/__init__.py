@@ -13,6 +13,12 @@ Modules, in the order of the data flow:
 * :mod:`.bootstrap` - the batched bootstrap of the closed-form fit;
 * :mod:`.refit` - the refit-per-draw bootstrap for every other model, in parallel;
 * :mod:`.hypotheses` - the hypotheses table read from the fitted models;
+* :mod:`.moderation` - interaction terms (products), Delta R-squared, simple slopes,
+  Johnson-Neyman points;
+* :mod:`.covariates` - controls and dummy-coded categorical predictors and moderators;
+* :mod:`.conditional` - conditional indirect effects, index of moderated mediation;
+* :mod:`.process` - PROCESS model numbers as interaction syntax;
+* :mod:`.moderated` - the composite model's moderation results (used by the stage);
 * :mod:`.stage` - the stage: composite and latent models, alternatives, hypotheses.
 
 Public names: :class:`PathModel`, :func:`parse_structural`, :func:`indirect_paths`,

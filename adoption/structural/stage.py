@@ -42,6 +42,9 @@ from adoption.structural.bootstrap import BootstrapEffects, bootstrap_effects
 from adoption.structural.refit import bootstrap_refit
 from adoption.structural.effects import coefficients_from_estimates, path_effects
 from adoption.structural.hypotheses import hypotheses_table
+from adoption.structural.moderated import (ModerationResults, added_variables, composite_design,
+                                           expand_like, fit_moderation, has_moderation,
+                                           main_effects_syntax)
 from adoption.structural.paths import PathModel, parse_structural
 from adoption.vocabulary import DEFAULT_SEED, OP_REGRESSION
 
@@ -143,9 +146,14 @@ class StructuralResults:
     #: Kock's (2015) full-collinearity VIF of the composite scores (common-method bias):
     #: ``construct, vif, flagged`` (:func:`adoption.pls.quality.full_collinearity_vif`).
     full_vif: pd.DataFrame | None = None
+    #: interactions, controls, simple slopes, conditional indirect effects of the
+    #: composite model (:mod:`adoption.structural.moderated`); None without them
+    moderation: ModerationResults | None = None
 
     def to_dict(self) -> dict:
-        return {"composite": self.composite.to_dict(self.missing),
+        composite = self.composite.to_dict(self.missing)
+        composite["moderation"] = None if self.moderation is None else self.moderation.to_dict()
+        return {"composite": composite,
                 "latent": None if self.latent is None
                 else self.latent.to_dict(self.latent_missing or self.missing),
                 "full_collinearity_vif": None if self.full_vif is None else
@@ -486,23 +494,42 @@ def fit_structural(cleaned: CleanedResponses, survey: Survey, *, estimator: str 
     comp_notes = [COMPOSITE_NOTE] if item_est.ordinal else []
     if item_est.ordinal:
         estimator, missing = "ML", composite_missing(missing)
-    model = parse_structural(survey.structural)
     scores, log = composite_scores(cleaned.data, survey)
+    syntax, data, moderation, comp_survey, lat_survey = survey.structural, scores, None, survey, survey
+    if has_moderation(survey.structural, survey.controls):   # products, dummies, controls
+        design = composite_design(survey.structural, scores, cleaned.data, survey.controls,
+                                  survey.centre, {g.column: dict(g.labels) for g in survey.groups})
+        syntax, data = design.syntax, design.data
+        step("structural model: moderation")
+        moderation = fit_moderation(design, B=bootstrap, seed=seed)
+        alts = survey.alternatives
+        comp_survey = survey.model_copy(update={"structural": syntax, "alternatives": {
+            k: expand_like(design, v, survey.controls) for k, v in alts.items()}})
+        lat_survey = survey.model_copy(update={"structural": main_effects_syntax(survey.structural),
+                                               "alternatives": {k: main_effects_syntax(v)
+                                                                for k, v in alts.items()}})
+        comp_notes.append("interaction terms and controls are in the composite model only; the "
+                          "latent model fits the main effects.")
+    model = parse_structural(syntax)
 
     step("structural model: composite scores")
-    syntax = survey.structural
-    mf = _fit(syntax, scores, estimator, missing)
-    alts = _fit_alternatives(survey, mf, lambda s: s, scores, estimator, missing) \
+    mf = _fit(syntax, data, estimator, missing)
+    alts = _fit_alternatives(comp_survey, mf, lambda s: s, data, estimator, missing) \
         if mf.converged else ()
     boot = None
     if bootstrap > 0 and mf.converged:
         step(f"structural model: {bootstrap} bootstrap draws")
-        boot = _bootstrap(model, scores, syntax, estimator, missing, bootstrap, seed, n_jobs)
-    composite = _model_results("composite", syntax, mf, model, scores, alts, boot, comp_notes)
+        boot = _bootstrap(model, data, syntax, estimator, missing, bootstrap, seed, n_jobs)
+    composite = _model_results("composite", syntax, mf, model, data, alts, boot, comp_notes)
+    if moderation is not None:   # controls' and products' effects: in moderation.equations
+        eff = composite.effects
+        composite = replace(composite, effects=eff[~eff["source"].isin(added_variables(design))]
+                            .reset_index(drop=True))
 
     latent_res = None
     if latent:
-        latent_res = _latent_results(cleaned, survey, item_est, model, missing,
+        lmodel = model if lat_survey is survey else parse_structural(lat_survey.structural)
+        latent_res = _latent_results(cleaned, lat_survey, item_est, lmodel, missing,
                                      bootstrap_latent, seed, n_jobs, scheduler,
                                      parameterization, std_lv, step)
         latent_res = replace(latent_res, moderation=latent_moderation(cleaned, survey, item_est))
@@ -511,4 +538,5 @@ def fit_structural(cleaned: CleanedResponses, survey: Survey, *, estimator: str 
     return StructuralResults(composite=composite, latent=latent_res, hypotheses=hyp,
                              composite_scores=scores, missing=missing, log=tuple(log),
                              latent_missing=item_est.missing,
-                             full_vif=full_collinearity_vif(scores.dropna()))
+                             full_vif=full_collinearity_vif(scores.dropna()),
+                             moderation=moderation)
