@@ -97,3 +97,23 @@ def test_controls_effects_and_report_tables(cleaned):
                                        "conditional-composite"]
     assert "mean-centred" in tables[0].note and "OLS" in tables[0].note
     assert any("index" in r[1] for r in tables[2].rows)
+
+
+def test_interaction_in_both_models_reaches_the_report(cleaned):
+    """A written interaction between constructs is moderation in the composite model and a
+    latent interaction (product indicators) in the latent SEM: the two result shapes differ,
+    and each model's report section must show its own (the composite tables were once
+    built from the latent dict and the report crashed with a KeyError)."""
+    from adoption.report.build import model_blocks
+
+    s = survey(structural="COM ~ EMP + HAB + EMP:HAB\nWIL ~ COM + EMP")
+    res = fit_structural(cleaned, s, bootstrap=0, latent=True)
+    d = json.loads(json.dumps(to_jsonable(res.to_dict())))
+    assert d["composite"]["moderation"]["interactions"][0]["moderator"] == "HAB"
+    lat = d["latent"]["moderation"]["interactions"][0]["interaction"]
+    assert [r["rhs"] for r in lat][-1] == "EMP:HAB"
+    comp_keys = [getattr(b, "key", None) for b in model_blocks("composite", d["composite"], {})]
+    lat_keys = [getattr(b, "key", None) for b in model_blocks("latent", d["latent"], {})]
+    assert "moderation-composite" in comp_keys
+    assert "moderation-latent" not in lat_keys
+    assert any(k and "latent" in k and "interact" in k for k in lat_keys if k), lat_keys

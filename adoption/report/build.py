@@ -248,7 +248,8 @@ def model_blocks(key: str, model: Mapping[str, Any], labels: Mapping[str, str]) 
     b.append(path_figure_block(key, model, labels))
     _add(b, T.coefficients(model, key, name), f"Path coefficients of the {name}")
     _add(b, T.r_squared(model, key, name, labels), "R²")
-    b.extend(moderation_tables(model.get("moderation"), key))
+    if key != "latent":   # the latent model's moderation has its own shape, below
+        b.extend(moderation_tables(model.get("moderation"), key))
     boot = model.get("bootstrap")
     _add(b, T.effects(model.get("indirect"), f"indirect-{key}", f"Indirect effects in the {name}", boot),
          "Indirect effects")

@@ -508,8 +508,9 @@ def fit_structural(cleaned: CleanedResponses, survey: Survey, *, estimator: str 
         lat_survey = survey.model_copy(update={"structural": main_effects_syntax(survey.structural),
                                                "alternatives": {k: main_effects_syntax(v)
                                                                 for k, v in alts.items()}})
-        comp_notes.append("interaction terms and controls are in the composite model only; the "
-                          "latent model fits the main effects.")
+        comp_notes.append("interaction terms and controls are in the composite model; the latent "
+                          "SEM fits the main effects, and its interactions between constructs "
+                          "are estimated separately (latent interactions, product indicators).")
     model = parse_structural(syntax)
 
     step("structural model: composite scores")
