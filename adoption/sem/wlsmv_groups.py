@@ -39,264 +39,24 @@ import pandas as pd
 from scipy import linalg, stats
 
 from adoption.errors import InputError
-from adoption.sem.groupequal import category, parameter_name
-from adoption.sem.ordinal_fit import catml_pieces, scaled_shifted
+from adoption.sem.ordinal_group_fit import (ORDINAL_GROUP_FIT_MEASURES, multigroup_catml_robust,
+                                            multigroup_ordinal_fit_measures)
+from adoption.sem.ordinal_group_model import (OP_SCALE, OP_THRESHOLD, build_group_models,
+                                              gauss_newton, partable_slot, stack_implied,
+                                              start_vector)
 from adoption.sem.partable import build_partable
-from adoption.sem import fitmeasures as fm
 from adoption.sem.polychoric import ordinal_statistics
-from adoption.sem.start import start_values
 from adoption.vocabulary import (OP_COVARIANCE, OP_INTERCEPT, OP_LOADING, OP_REGRESSION,
                                  ORDINAL_ESTIMATORS)
 
-__all__ = ["ORDINAL_GROUP_EQUAL", "ORDINAL_GROUP_FIT_MEASURES", "fit_ordinal_multigroup",
-           "multigroup_ordinal_fit_measures"]
+__all__ = ["ORDINAL_GROUP_EQUAL", "ORDINAL_GROUP_FIT_MEASURES", "TestPieces",
+           "OrdinalMultiGroupFit", "fit_ordinal_multigroup"]
 
-OP_THRESHOLD = "|"
-OP_SCALE = "~*~"
 #: ``group.equal`` keywords an ordinal multi-group fit takes.
 ORDINAL_GROUP_EQUAL = ("thresholds", "loadings", "intercepts", "residuals", "means",
                        "lv.variances", "lv.covariances", "regressions",
                        "residual.covariances")
-#: The ``fitMeasures()`` names of a multi-group WLSMV/ULSMV fit.
-ORDINAL_GROUP_FIT_MEASURES = (
-    "npar", "chisq", "df", "pvalue", "chisq.scaled", "df.scaled", "pvalue.scaled",
-    "chisq.scaling.factor", "chisq.shift.parameters", "baseline.chisq", "baseline.df",
-    "baseline.chisq.scaled", "baseline.df.scaled", "baseline.pvalue.scaled",
-    "baseline.chisq.scaling.factor", "cfi", "tli", "cfi.scaled", "tli.scaled", "cfi.robust",
-    "tli.robust", "rmsea", "rmsea.ci.lower", "rmsea.ci.upper", "rmsea.scaled",
-    "rmsea.ci.lower.scaled", "rmsea.ci.upper.scaled", "rmsea.robust", "srmr", "wrmr")
 _Z975 = stats.norm.ppf(0.975)
-
-
-class _GroupModel:
-    """One group's slots: (kind, row, col) of each parameter and its stacked index.
-
-    Kinds: ``tau`` (threshold), ``L``, ``B``, ``P``, ``T`` (LISREL), ``M`` (latent
-    mean), ``D`` (scaling factor). ``fixed`` holds (kind, r, c, value) of fixed slots."""
-
-    def __init__(self, st, latent):
-        self.st, self.p, self.m = st, len(st.items), len(latent)
-        self.slots, self.index, self.fixed = [], [], []
-
-    def add(self, slot, gid, value=None):
-        if gid is None:
-            self.fixed.append((*slot, value))
-        else:
-            self.slots.append(slot)
-            self.index.append(gid)
-
-    def matrices(self, x):
-        p, m = self.p, self.m
-        mats = {"tau": np.zeros(len(self.st.thresholds)), "L": np.zeros((p, m)),
-                "B": np.zeros((m, m)), "P": np.zeros((m, m)), "T": np.zeros((p, p)),
-                "M": np.zeros(m), "D": np.ones(p)}
-        for kind, r, c, v in self.fixed:
-            _put(mats, kind, r, c, v)
-        for (kind, r, c), k in zip(self.slots, self.index):
-            _put(mats, kind, r, c, x[k])
-        return mats
-
-    def implied(self, x, jacobian=True):
-        """Implied (thresholds, correlations) and d/d(stacked x) (len(s) x len(x))."""
-        mt = self.matrices(x)
-        lam, dlt, ti = mt["L"], mt["D"], self.st.threshold_item
-        a = np.linalg.inv(np.eye(self.m) - mt["B"])
-        c = a @ mt["P"] @ a.T
-        eta = a @ mt["M"]
-        s0 = lam @ c @ lam.T + mt["T"]
-        u = lam @ eta
-        i, j = self.st.pair_i, self.st.pair_j
-        out = np.concatenate([(mt["tau"] - u[ti]) * dlt[ti], s0[i, j] * dlt[i] * dlt[j]])
-        if not jacobian:
-            return out, None, mt, s0, c
-        jl = np.zeros((len(out), len(self.slots)))
-        nth = len(ti)
-        lc, la = lam @ c, lam @ a
-        for s, (kind, r, cc) in enumerate(self.slots):
-            dsig, du = None, None
-            if kind == "tau":
-                jl[r, s] = dlt[ti[r]]
-                continue
-            if kind == "D":
-                jl[:nth, s] = np.where(ti == r, mt["tau"] - u[ti], 0.0)
-                jl[nth:, s] = s0[i, j] * np.where(i == r, dlt[j], 0.0) \
-                    + s0[i, j] * np.where(j == r, dlt[i], 0.0)
-                continue
-            if kind == "M":
-                du = la[:, r]
-            elif kind == "L":
-                dsig = np.zeros((self.p, self.p))
-                dsig[r, :] += lc[:, cc]
-                dsig[:, r] += lc[:, cc]
-                du = np.zeros(self.p)
-                du[r] = eta[cc]
-            elif kind == "T":
-                dsig = np.zeros((self.p, self.p))
-                dsig[r, cc] = dsig[cc, r] = 1.0
-            elif kind == "P":
-                dc = np.outer(a[:, r], a[:, cc])
-                dsig = lam @ (dc + dc.T if r != cc else dc) @ lam.T
-            else:  # B
-                dc = np.outer(a[:, r], c[cc, :])
-                dsig = lam @ (dc + dc.T) @ lam.T
-                du = la[:, r] * eta[cc]
-            if du is not None:
-                jl[:nth, s] = -du[ti] * dlt[ti]
-            if dsig is not None:
-                jl[nth:, s] = dsig[i, j] * dlt[i] * dlt[j]
-        return out, jl, mt, s0, c
-
-
-def _put(mats, kind, r, c, v):
-    if kind in ("tau", "M", "D"):
-        mats[kind][r] = v
-    else:
-        mats[kind][r, c] = v
-        if kind in "PT":
-            mats[kind][c, r] = v
-
-
-def _slot(row, oi, li):
-    """LISREL slot of a parameter-table row (None: an observed residual variance, which
-    the delta parameterization computes)."""
-    if row.op == OP_LOADING:
-        if row.rhs not in oi:
-            raise InputError(f"Model syntax: '{row.lhs} =~ {row.rhs}': ordinal estimation "
-                             "here needs observed indicators (no higher-order factors).")
-        return ("L", oi[row.rhs], li[row.lhs])
-    if row.op == OP_REGRESSION:
-        if row.lhs not in li or row.rhs not in li:
-            raise InputError(f"Model syntax: '{row.lhs} ~ {row.rhs}': ordinal estimation "
-                             "here supports regressions among latent variables only.")
-        return ("B", li[row.lhs], li[row.rhs])
-    if row.lhs in li:
-        return ("P", li[row.lhs], li[row.rhs])
-    if row.lhs == row.rhs:
-        return None
-    return ("T", oi[row.lhs], oi[row.rhs])
-
-
-def _key(lhs, op, rhs):
-    return (rhs, op, lhs) if op == OP_COVARIANCE and rhs < lhs else (lhs, op, rhs)
-
-
-def _equal_keys(pt, stats_1, group_equal, group_partial) -> set:
-    keys = set()
-    if "thresholds" in group_equal:
-        keys |= {tuple(nm.split("|")[:1]) + (OP_THRESHOLD, nm.split("|")[1])
-                 for nm in stats_1.threshold_names}
-    for r in pt.rows:
-        key = _key(r.lhs, r.op, r.rhs)
-        if category(key, pt.observed, pt.latent) in group_equal:
-            keys.add(key)
-    return keys - set(group_partial)
-
-
-def _build(pt, sts, group_equal, group_partial):
-    """Per-group slot maps and the stacked parameter names (lavaan's naming rule)."""
-    oi = {v: k for k, v in enumerate(pt.observed)}
-    li = {v: k for k, v in enumerate(pt.latent)}
-    equal = _equal_keys(pt, sts[0], group_equal, group_partial)
-    names, gids = [], {}
-    free_lv = ("thresholds" in group_equal or "intercepts" in group_equal) \
-        and "means" not in group_equal
-    free_scale = "thresholds" in group_equal
-
-    def gid(tag, row_key, g):
-        if tag not in gids:
-            gids[tag] = len(names)
-            names.append((row_key, g))
-        return gids[tag]
-
-    models = []
-    for g, st in enumerate(sts):
-        gm = _GroupModel(st, pt.latent)
-        for t, nm in enumerate(st.threshold_names):
-            item, th = nm.split("|")
-            key = (item, OP_THRESHOLD, th)
-            gm.add(("tau", t, 0), gid(parameter_name(key, "", g, equal), key, g))
-        for r in pt.rows:
-            slot = _slot(r, oi, li)
-            if slot is None:
-                continue
-            key = _key(r.lhs, r.op, r.rhs)
-            if not r.free:
-                gm.add(slot, None, 0.0 if r.value is None else r.value)
-                continue
-            label = pt.parameter_label(r) if r.label else ""
-            gm.add(slot, gid(parameter_name(key, label, g, equal), key, g))
-        for f, k in li.items():
-            key = (f, OP_INTERCEPT, "")
-            gm.add(("M", k, 0), gid(("mean", f, g), key, g) if g and free_lv else None, 0.0)
-        for v, k in oi.items():
-            key = (v, OP_SCALE, v)
-            gm.add(("D", k, 0), gid(("scale", v, g), key, g) if g and free_scale else None, 1.0)
-        models.append(gm)
-    constrained = sorted({key for tag, (key, _) in zip(gids, names) if tag == ("key", key)
-                          and sum(1 for gm in models for k in gm.index if k == gids[tag]) > 1})
-    return models, names, constrained
-
-
-def _start(models, names, pt, sts):
-    x = np.zeros(len(names))
-    seen = np.zeros(len(names), bool)
-    for gm, st in zip(models, sts):
-        sv = start_values(pt, st.correlation.loc[pt.observed, pt.observed].to_numpy())
-        by_slot = {}
-        oi = {v: k for k, v in enumerate(pt.observed)}
-        li = {v: k for k, v in enumerate(pt.latent)}
-        for r, v in zip(pt.rows, sv):
-            slot = _slot(r, oi, li)
-            if slot is not None:
-                by_slot[slot] = v
-        for slot, k in zip(gm.slots, gm.index):
-            if seen[k]:
-                continue
-            seen[k] = True
-            x[k] = {"tau": lambda: st.thresholds[slot[1]], "M": lambda: 0.0,
-                    "D": lambda: 1.0}.get(slot[0], lambda: by_slot.get(slot, 0.0))()
-    return x
-
-
-def _stack(models, x, jacobian=True):
-    outs, jacs = [], []
-    for gm in models:
-        out, jl, *_ = gm.implied(x, jacobian)
-        outs.append(out)
-        if jacobian:
-            jg = np.zeros((len(out), len(x)))
-            np.add.at(jg, (slice(None), np.asarray(gm.index, int)), jl)
-            jacs.append(jg)
-    return np.concatenate(outs), (np.vstack(jacs) if jacobian else None)
-
-
-def _gauss_newton(models, s, w, x, tol=1e-10, max_iter=300):
-    """Minimise sum w (s - sigma(x))^2 by damped Gauss-Newton (as the single-group fit)."""
-    sig, jac = _stack(models, x)
-    f = float(((s - sig) ** 2 * w).sum())
-    for _ in range(max_iter):
-        jw = jac.T * w
-        step = np.linalg.solve(jw @ jac, jw @ (s - sig))
-        t = 1.0
-        while True:
-            xn = x + t * step
-            try:
-                sn, _ = _stack(models, xn, jacobian=False)
-                fn = float(((s - sn) ** 2 * w).sum())
-            except np.linalg.LinAlgError:
-                fn = np.inf
-            fn = fn if np.isfinite(fn) else np.inf
-            if fn <= f or t < 1e-4:
-                break
-            t *= 0.5
-        x = xn
-        sig, jac = _stack(models, x)
-        done = np.max(np.abs(t * step)) < tol or abs(f - fn) < 1e-16
-        f = fn
-        if done:
-            return x, f, True
-    return x, f, False
-
 
 
 @dataclass(frozen=True)
@@ -411,21 +171,14 @@ def fit_ordinal_multigroup(model: str, data: pd.DataFrame, group: str, *, group_
         raise InputError("Multi-group ordinal models here take no '==' constraints, '~ 1' "
                          "lines, ':=' definitions or observed predictors.")
     sts, values, warn = _group_statistics(data, pt.observed, group, groups, missing)
-    models, names, constrained = _build(pt, sts, tuple(group_equal), tuple(group_partial))
+    models, names, constrained = build_group_models(pt, sts, tuple(group_equal), tuple(group_partial))
     nobs = np.array([st.nobs for st in sts], float)
     n = nobs.sum() - len(sts)  # lavaan's N - G under the WLS-family estimators
     s = np.concatenate([st.vector for st in sts])
-    wg = [1.0 / np.diag(st.nacov) if estimator == "WLSMV" else np.ones(len(st.vector))
-          for st in sts]
-    # lavaan weighs the groups' discrepancies by (N_g - 1) / (N - G) in the estimates and
-    # the test statistic, and by N_g / N in the information and the robust covariance
-    w_fit = np.concatenate([(m - 1) / n * v for m, v in zip(nobs, wg)])
-    fg = nobs / nobs.sum()
-    w = np.concatenate([f * v for f, v in zip(fg, wg)])
-    gamma = linalg.block_diag(*[st.nacov / f for st, f in zip(sts, fg)])
+    wg, w_fit, w, gamma = _weights(sts, estimator)
     t1 = time.perf_counter()
-    x, _, ok = _gauss_newton(models, s, w_fit, _start(models, names, pt, sts))
-    sig, jac = _stack(models, x)
+    x, _, ok = gauss_newton(models, s, w_fit, start_vector(models, names, pt, sts))
+    sig, jac = stack_implied(models, x)
     try:
         bread = np.linalg.inv((jac.T * w) @ jac)
     except np.linalg.LinAlgError:
@@ -437,8 +190,9 @@ def fit_ordinal_multigroup(model: str, data: pd.DataFrame, group: str, *, group_
     vc = bread @ (wj.T @ gamma @ wj) @ bread / n
     fit, srmr_g = multigroup_ordinal_fit_measures(s, sig, sts, jac, w_fit, w, gamma, bread,
                                                   estimator)
-    fit.update(_robust(models, sts, x, jac, wg, fit["df"], constrained or
-                       any(k[1] in (OP_SCALE, OP_INTERCEPT) for k, _ in names)))
+    if not constrained and not any(k[1] in (OP_SCALE, OP_INTERCEPT) for k, _ in names):
+        fit.update(multigroup_catml_robust(sts, _group_blocks(models, sts, x, jac), wg,
+                                           fit["df"]))
     est, r2 = _estimates(models, pt, values, x, vc)
     t2 = time.perf_counter()
     return OrdinalMultiGroupFit(
@@ -448,6 +202,34 @@ def fit_ordinal_multigroup(model: str, data: pd.DataFrame, group: str, *, group_
         converged=ok, warnings=tuple(warn), estimator=estimator,
         timings={"sample_statistics": t1 - t0, "fit": t2 - t1},
         pieces=TestPieces(jac, w, gamma, bread, fit["chisq"], fit["df"]))
+
+
+def _weights(sts, estimator):
+    """Per-group weights W_g (1/diag(Gamma_g) or 1), and stacked: the fitted
+    discrepancy's (N_g - 1) / (N - G) W_g, the information's (N_g / N) W_g, and
+    blockdiag(Gamma_g N / N_g). lavaan weighs the groups by N_g - 1 in the estimates and
+    the test statistic and by N_g in the information and the robust covariance."""
+    nobs = np.array([st.nobs for st in sts], float)
+    wg = [1.0 / np.diag(st.nacov) if estimator == "WLSMV" else np.ones(len(st.vector))
+          for st in sts]
+    w_fit = np.concatenate([(m - 1) / (nobs.sum() - len(sts)) * v for m, v in zip(nobs, wg)])
+    fg = nobs / nobs.sum()
+    w = np.concatenate([f * v for f, v in zip(fg, wg)])
+    gamma = linalg.block_diag(*[st.nacov / f for st, f in zip(sts, fg)])
+    return wg, w_fit, w, gamma
+
+
+def _group_blocks(models, sts, x, jac):
+    """Each group's (Delta rows x its own parameters, implied correlation matrix)."""
+    out, start = [], 0
+    for gm, st in zip(models, sts):
+        k = len(st.vector)
+        _, _, mt, s0, _ = gm.implied(x, jacobian=False)
+        implied = s0 * np.outer(mt["D"], mt["D"])
+        np.fill_diagonal(implied, 1.0)
+        out.append((jac[start:start + k][:, np.asarray(gm.index, int)], implied))
+        start += k
+    return out
 
 
 def _group_statistics(data, items, group, groups, missing):
@@ -480,114 +262,6 @@ def _group_statistics(data, items, group, groups, missing):
     return sts, values, warn
 
 
-def multigroup_ordinal_fit_measures(s, sigma, sts, jac, w_fit, w, gamma, bread, estimator):
-    """lavaan ``fitMeasures()`` of a multi-group WLSMV/ULSMV fit.
-
-    Parameters
-    ----------
-    s, sigma : stacked sample and implied statistics (each group: thresholds, then
-        polychorics).
-    sts : the groups' :class:`~adoption.sem.polychoric.OrdinalStatistics`.
-    jac, w, gamma, bread : see :class:`TestPieces`.
-    w_fit : the weights of the fitted discrepancy, (N_g - 1) / (N - G) W_g stacked.
-    estimator : "WLSMV" or "ULSMV".
-
-    Returns
-    -------
-    (dict, list)
-        The measures of :data:`ORDINAL_GROUP_FIT_MEASURES`, and each group's SRMR.
-
-    Notes
-    -----
-    chisq = sum_g (N_g - 1) (s_g - sigma_g)' W_g (s_g - sigma_g); the
-    scaled-shifted statistic of :func:`adoption.sem.ordinal_fit.scaled_shifted` with
-    U Gamma of the stacked problem; baseline: thresholds free, polychorics 0 in every
-    group; RMSEA sqrt(G) sqrt(max(chisq / (N df) - 1 / N, 0)) (lavaan's multi-group
-    RMSEA); SRMR sum_g N_g SRMR_g / N with SRMR_g over the correlation residuals and
-    p(p+1)/2 elements; WRMR sqrt(chisq / k) with k the number of sample statistics of
-    the first group (what lavaan 0.6-14 divides by). lavaan gives no robust (catML)
-    CFI/TLI/RMSEA when parameters are held equal across groups; they are left out here.
-    """
-    nobs = np.array([st.nobs for st in sts], float)
-    n, ng = (nobs - 1).sum(), len(sts)  # lavaan's N - G in the statistic and RMSEA
-    npar = jac.shape[1]
-    df = len(s) - npar
-    resid = s - sigma
-    chisq = n * float((resid ** 2 * w_fit).sum())
-    wj = jac * w[:, None]
-    ugamma = w[:, None] * gamma - wj @ (bread @ (wj.T @ gamma))
-    chisq_s, c, shift = scaled_shifted(chisq, df, ugamma)
-    cor = np.concatenate([np.r_[np.zeros(len(st.thresholds), bool),
-                                np.ones(len(st.pair_i), bool)] for st in sts])
-    chisq_b = n * float((s[cor] ** 2 * w_fit[cor]).sum())
-    df_b = int(cor.sum())
-    chisq_bs, c_b, _ = scaled_shifted(chisq_b, df_b,
-                                      w[cor][:, None] * gamma[np.ix_(cor, cor)])
-    srmr_g, start = [], 0
-    for st in sts:
-        k, p = len(st.vector), len(st.items)
-        r = resid[start + len(st.thresholds):start + k]
-        srmr_g.append(float(np.sqrt((r ** 2).sum() / (p * (p + 1) / 2))))
-        start += k
-    out = {
-        "npar": float(npar), "chisq": chisq, "df": float(df),
-        "pvalue": fm.pvalue_chisq(chisq, df) if estimator == "WLSMV" else float("nan"),
-        "chisq.scaled": chisq_s, "df.scaled": float(df),
-        "pvalue.scaled": fm.pvalue_chisq(chisq_s, df),
-        "chisq.scaling.factor": c, "chisq.shift.parameters": shift,
-        "baseline.chisq": chisq_b, "baseline.df": float(df_b),
-        "baseline.chisq.scaled": chisq_bs, "baseline.df.scaled": float(df_b),
-        "baseline.pvalue.scaled": fm.pvalue_chisq(chisq_bs, df_b),
-        "baseline.chisq.scaling.factor": c_b,
-        "cfi": fm.cfi(chisq, df, chisq_b, df_b), "tli": fm.tli(chisq, df, chisq_b, df_b),
-        "cfi.scaled": fm.cfi(chisq_s, df, chisq_bs, df_b),
-        "tli.scaled": fm.tli(chisq_s, df, chisq_bs, df_b),
-        "rmsea": fm.rmsea(chisq, df, n, n_groups=ng),
-        "rmsea.scaled": fm.rmsea(chisq_s, df, n, n_groups=ng),
-        "srmr": fm.weighted_by_n(srmr_g, nobs),
-        "wrmr": float(np.sqrt(chisq / len(sts[0].vector))),
-    }
-    out["rmsea.ci.lower"], out["rmsea.ci.upper"] = fm.rmsea_ci(chisq, df, n, n_groups=ng)
-    out["rmsea.ci.lower.scaled"], out["rmsea.ci.upper.scaled"] = fm.rmsea_ci(
-        chisq_s, df, n, n_groups=ng)
-    return {k: out.get(k, float("nan")) for k in ORDINAL_GROUP_FIT_MEASURES}, srmr_g
-
-
-def _robust(models, sts, x, jac, wg, df, constrained) -> dict:
-    """Robust CFI/TLI/RMSEA by lavaan's catML route (Savalei, 2021), summed over groups;
-    NaN, as lavaan 0.6-14, when parameters are shared across groups or the scaling
-    factors and latent means are free (lavaan's catML refit fails there), or a
-    polychoric matrix is not positive definite."""
-    nan = {"cfi.robust": float("nan"), "tli.robust": float("nan"),
-           "rmsea.robust": float("nan")}
-    if constrained or df <= 0:
-        return nan
-    nobs = np.array([st.nobs for st in sts], float)
-    fg = nobs / nobs.sum()
-    x3 = ks = x3_0 = kbs = 0.0
-    start = 0
-    for gm, st, w, f in zip(models, sts, wg, fg):
-        r = st.correlation.to_numpy()
-        if np.linalg.eigvalsh(r).min() < np.sqrt(np.finfo(float).eps):
-            return nan
-        nth, k = len(st.thresholds), len(st.vector)
-        cols = np.asarray(gm.index, int)
-        j = jac[start:start + k][:, cols]
-        bread = np.linalg.inv((j.T * w) @ j)
-        _, _, mt, s0, _ = gm.implied(x, jacobian=False)
-        implied = s0 * np.outer(mt["D"], mt["D"])
-        np.fill_diagonal(implied, 1.0)
-        a, b, c, d = catml_pieces(r, implied, st.pair_i, st.pair_j, j[nth:], w[nth:], bread,
-                                  st.nacov[nth:, nth:], st.nobs)
-        x3, ks, x3_0, kbs = x3 + a, ks + b, x3_0 + c, kbs + d / f
-        start += k
-    df0 = float(sum(len(st.pair_i) for st in sts))
-    n = nobs.sum() - len(sts)
-    return {"cfi.robust": fm.cfi_robust(x3, df, ks / df, x3_0, df0, kbs / df0),
-            "tli.robust": fm.tli_robust(x3, df, ks / df, x3_0, df0, kbs / df0),
-            "rmsea.robust": fm.rmsea(x3, df, n, ks / df, n_groups=len(sts))}
-
-
 def _estimates(models, pt, values, x, vc):
     """lavaan's parameter rows of every group, with SEs from ``vc`` and std.all on the
     latent-response scale (Var(y*_j) = 1 / Delta_j^2); and the R-squared."""
@@ -611,7 +285,7 @@ def _estimates(models, pt, values, x, vc):
 
         own, user, auto = {}, [], []
         for row in pt.rows:
-            slot = _slot(row, oi, li)
+            slot = partable_slot(row, oi, li)
             e, k = value(None, oi[row.lhs]) if slot is None else value(*slot)
             (user if row.user else auto).append((row.lhs, row.op, row.rhs, row.label, e, k))
             if row.op == OP_COVARIANCE:
