@@ -50,6 +50,7 @@ from adoption.clean import CleanedResponses
 from adoption.cutoffs import judge
 from adoption.errors import InputError
 from adoption.load import category_key
+from adoption.ordinal import composite_missing, is_ordinal, item_estimation
 from adoption.sem.compare import chisq_difference, satorra_bentler_2001
 from adoption.sem.multigroup import (MULTIGROUP_ROBUST_MEASURES, MultiGroupFit, fit_multigroup,
                                      prepare_groups, score_tests)
@@ -332,6 +333,11 @@ def _compare(data: pd.DataFrame, survey: Survey, g, estimator: str) -> GroupComp
                                (), 0, (), None, (), empty, nodiff, {},
                                (f"The grouping column '{col}' is not in the cleaned data.",))
     missing = survey.missing.method
+    ordinal = estimator if is_ordinal(estimator) else None  # items as ordered categories
+    item_missing = missing
+    if ordinal:  # the invariance of the items; the composite path model stays under ML
+        item_missing = item_estimation(ordinal, missing).missing
+        estimator, missing = "ML", composite_missing(missing)
     if missing == "fiml" and estimator == "MLM":  # lavaan: MLM needs complete data
         warnings.append("Multi-group FIML is fitted by MLR instead of MLM (the "
                         "Satorra-Bentler test needs complete data, as in lavaan).")
@@ -362,8 +368,16 @@ def _compare(data: pd.DataFrame, survey: Survey, g, estimator: str) -> GroupComp
         sub = data[data[col].isin(keep)]
         t0 = time.perf_counter()
         inv_keep = _complete_groups(sub, list(survey.items), col, keep, survey, g,
-                                    "invariance", excluded, warnings, missing)
-        if len(inv_keep) >= 2:
+                                    "invariance", excluded, warnings,
+                                    item_missing if ordinal else missing)
+        if len(inv_keep) >= 2 and ordinal:  # raises InputError (exit 2) when it cannot fit
+            from adoption.ordinal_groups import ordinal_invariance  # it imports this module
+            inv, highest, partial, w = ordinal_invariance(
+                sub, survey.measurement_syntax(), list(survey.items), col, inv_keep,
+                ordinal, item_missing, lambda v: _label(g, v))
+            result.update(invariance=inv, highest_level=highest, partial=partial)
+            warnings += w
+        elif len(inv_keep) >= 2:
             try:
                 inv, highest, partial, w = _invariance(sub, survey, col, inv_keep, estimator,
                                                    missing)
@@ -402,9 +416,9 @@ def _complete_groups(frame, columns, col, keep, survey, g, analysis, excluded, w
     """The groups with at least ``min_group_size`` usable rows on ``columns`` (complete
     rows when the models are fitted listwise, rows with any value under FIML); the
     others are added to ``excluded``."""
-    if missing == "fiml":
+    if missing in ("fiml", "pairwise"):  # pairwise: ordered items (WLSMV, ULSMV)
         complete = frame[columns].notna().any(axis=1)
-        kind, how = "usable", "FIML"
+        kind, how = "usable", "FIML" if missing == "fiml" else "pairwise"
     else:
         complete = frame[columns].notna().all(axis=1)
         kind, how = "complete", "listwise"

@@ -13,8 +13,8 @@ import numpy as np
 
 from adoption.sem import fitmeasures as fm
 
-__all__ = ["ORDINAL_FIT_MEASURES", "scaled_shifted", "catml_robust", "catml_pieces",
-           "srmr_bentler",
+__all__ = ["ORDINAL_FIT_MEASURES", "scaled_shifted", "scaled_shifted_traces", "catml_robust",
+           "catml_pieces", "srmr_bentler",
            "ordinal_fit_measures"]
 
 #: The ``fitMeasures()`` names an ordinal fit reports (lavaan's, for WLSMV/ULSMV).
@@ -48,8 +48,14 @@ def scaled_shifted(chisq: float, df: float, ugamma: np.ndarray) -> tuple[float, 
     a = sqrt(df / tr(UG UG)), b = df - a tr(UG); T = a chisq + b; lavaan reports the
     scaling factor 1/a and the shift b.
     """
-    tr1 = float(np.trace(ugamma))
-    tr2 = float((ugamma * ugamma.T).sum())
+    return scaled_shifted_traces(chisq, df, float(np.trace(ugamma)),
+                                 float((ugamma * ugamma.T).sum()))
+
+
+def scaled_shifted_traces(chisq: float, df: float, tr1: float,
+                          tr2: float) -> tuple[float, float, float]:
+    """:func:`scaled_shifted` from tr(U Gamma) and tr[(U Gamma)^2] (computed blockwise
+    by a multi-group fit)."""
     a = math.sqrt(df / tr2)
     b = df - a * tr1
     return a * chisq + b, 1.0 / a, b

@@ -8,12 +8,14 @@ pieces those of the single-group fit (:mod:`adoption.sem.ordinal_fit`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from adoption.sem import fitmeasures as fm
-from adoption.sem.ordinal_fit import catml_pieces, scaled_shifted
+from adoption.sem.ordinal_fit import catml_pieces, scaled_shifted_traces
 
-__all__ = ["ORDINAL_GROUP_FIT_MEASURES", "multigroup_ordinal_fit_measures",
+__all__ = ["ORDINAL_GROUP_FIT_MEASURES", "Sandwich", "sandwich", "multigroup_ordinal_fit_measures",
            "multigroup_catml_robust"]
 
 #: The ``fitMeasures()`` names of a multi-group WLSMV/ULSMV fit.
@@ -26,7 +28,40 @@ ORDINAL_GROUP_FIT_MEASURES = (
     "rmsea.ci.lower.scaled", "rmsea.ci.upper.scaled", "rmsea.robust", "srmr", "wrmr")
 
 
-def multigroup_ordinal_fit_measures(s, sigma, sts, jac, w_fit, w, gamma, bread, estimator):
+@dataclass(frozen=True)
+class Sandwich:
+    """Products of a multi-group fit, computed group by group (Gamma is block diagonal).
+
+    With M = W Delta (weights (N_g / N) W_g), Gamma = blockdiag(Gamma_g N / N_g) and
+    D = diag(W): ``meat`` S = M' Gamma M, ``q`` = M' Gamma D Gamma M, ``tr_dg`` =
+    tr(D Gamma), ``tr_dg2`` = tr[(D Gamma)^2].
+    """
+
+    meat: np.ndarray
+    q: np.ndarray
+    tr_dg: float
+    tr_dg2: float
+
+
+def sandwich(jac: np.ndarray, blocks) -> Sandwich:
+    """:class:`Sandwich` of Delta ``jac`` and ``blocks``: per group (row slice, weights,
+    Gamma block)."""
+    k = jac.shape[1]
+    meat, q = np.zeros((k, k)), np.zeros((k, k))
+    tr_dg = tr_dg2 = 0.0
+    for rows, w, gamma in blocks:
+        m = jac[rows] * w[:, None]
+        g = gamma @ m
+        meat += m.T @ g
+        q += g.T @ (w[:, None] * g)
+        dg = w[:, None] * gamma
+        tr_dg += float(np.trace(dg))
+        tr_dg2 += float((dg * dg.T).sum())
+    return Sandwich(meat, q, tr_dg, tr_dg2)
+
+
+def multigroup_ordinal_fit_measures(s, sigma, sts, w_fit, w, bread, pieces: Sandwich,
+                                    estimator):
     """lavaan ``fitMeasures()`` of a multi-group WLSMV/ULSMV fit.
 
     Parameters
@@ -34,8 +69,10 @@ def multigroup_ordinal_fit_measures(s, sigma, sts, jac, w_fit, w, gamma, bread, 
     s, sigma : stacked sample and implied statistics (each group: thresholds, then
         polychorics).
     sts : the groups' :class:`~adoption.sem.polychoric.OrdinalStatistics`.
-    jac, w, gamma, bread : see :class:`TestPieces`.
     w_fit : the weights of the fitted discrepancy, (N_g - 1) / (N - G) W_g stacked.
+    w : the information's weights, (N_g / N) W_g stacked.
+    bread : (Delta' W Delta)^-1.
+    pieces : :class:`Sandwich` of the fit.
     estimator : "WLSMV" or "ULSMV".
 
     Returns
@@ -46,29 +83,36 @@ def multigroup_ordinal_fit_measures(s, sigma, sts, jac, w_fit, w, gamma, bread, 
     Notes
     -----
     chisq = sum_g (N_g - 1) (s_g - sigma_g)' W_g (s_g - sigma_g); the
-    scaled-shifted statistic of :func:`adoption.sem.ordinal_fit.scaled_shifted` with
-    U Gamma of the stacked problem; baseline: thresholds free, polychorics 0 in every
-    group; RMSEA sqrt(G) sqrt(max(chisq / (N df) - 1 / N, 0)) (lavaan's multi-group
-    RMSEA); SRMR sum_g N_g SRMR_g / N with SRMR_g over the correlation residuals and
-    p(p+1)/2 elements; WRMR sqrt(chisq / k) with k the number of sample statistics of
-    the first group (what lavaan 0.6-14 divides by). lavaan gives no robust (catML)
-    CFI/TLI/RMSEA when parameters are held equal across groups; they are left out here.
+    scaled-shifted statistic (:func:`adoption.sem.ordinal_fit.scaled_shifted_traces`) with
+    U Gamma = D Gamma - M B M' Gamma of the stacked problem (B the bread):
+    tr(U Gamma) = tr(D Gamma) - tr(B S), tr[(U Gamma)^2] = tr[(D Gamma)^2] - 2 tr(B Q)
+    + tr(B S B S); baseline: thresholds free, polychorics 0 in every group; RMSEA
+    sqrt(G) sqrt(max(chisq / (N df) - 1 / N, 0)) (lavaan's multi-group RMSEA, N - G);
+    SRMR sum_g N_g SRMR_g / N with SRMR_g over the correlation residuals and p(p+1)/2
+    elements; WRMR sqrt(chisq / k) with k the number of sample statistics of the first
+    group (what lavaan 0.6-14 divides by).
     """
     nobs = np.array([st.nobs for st in sts], float)
     n, ng = (nobs - 1).sum(), len(sts)  # lavaan's N - G in the statistic and RMSEA
-    npar = jac.shape[1]
+    npar = bread.shape[0]
     df = len(s) - npar
     resid = s - sigma
     chisq = n * float((resid ** 2 * w_fit).sum())
-    wj = jac * w[:, None]
-    ugamma = w[:, None] * gamma - wj @ (bread @ (wj.T @ gamma))
-    chisq_s, c, shift = scaled_shifted(chisq, df, ugamma)
+    bs = bread @ pieces.meat
+    tr1 = pieces.tr_dg - float(np.trace(bs))
+    tr2 = pieces.tr_dg2 - 2.0 * float((bread * pieces.q.T).sum()) + float((bs * bs.T).sum())
+    chisq_s, c, shift = scaled_shifted_traces(chisq, df, tr1, tr2)
     cor = np.concatenate([np.r_[np.zeros(len(st.thresholds), bool),
                                 np.ones(len(st.pair_i), bool)] for st in sts])
     chisq_b = n * float((s[cor] ** 2 * w_fit[cor]).sum())
     df_b = int(cor.sum())
-    chisq_bs, c_b, _ = scaled_shifted(chisq_b, df_b,
-                                      w[cor][:, None] * gamma[np.ix_(cor, cor)])
+    btr1 = btr2 = 0.0
+    for st, f, wg in zip(sts, nobs / nobs.sum(), _split(w, sts)):
+        nth = len(st.thresholds)
+        ug = wg[nth:, None] * st.nacov[nth:, nth:] / f
+        btr1 += float(np.trace(ug))
+        btr2 += float((ug * ug.T).sum())
+    chisq_bs, c_b, _ = scaled_shifted_traces(chisq_b, df_b, btr1, btr2)
     srmr_g, start = [], 0
     for st in sts:
         k, p = len(st.vector), len(st.items)
@@ -97,6 +141,11 @@ def multigroup_ordinal_fit_measures(s, sigma, sts, jac, w_fit, w, gamma, bread, 
     out["rmsea.ci.lower.scaled"], out["rmsea.ci.upper.scaled"] = fm.rmsea_ci(
         chisq_s, df, n, n_groups=ng)
     return {k: out.get(k, float("nan")) for k in ORDINAL_GROUP_FIT_MEASURES}, srmr_g
+
+
+def _split(v, sts):
+    edges = np.cumsum([0] + [len(st.vector) for st in sts])
+    return [v[a:b] for a, b in zip(edges[:-1], edges[1:])]
 
 
 def multigroup_catml_robust(sts, blocks, wg, df) -> dict:

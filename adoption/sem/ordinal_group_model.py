@@ -212,13 +212,19 @@ def start_vector(models, names, pt, sts):
 
 
 def stack_implied(models, x, jacobian=True):
+    """The implied statistics of all groups, stacked, and d/dx' (slots sharing a
+    parameter within a group add up)."""
     outs, jacs = [], []
     for gm in models:
         out, jl, *_ = gm.implied(x, jacobian)
         outs.append(out)
         if jacobian:
             jg = np.zeros((len(out), len(x)))
-            np.add.at(jg, (slice(None), np.asarray(gm.index, int)), jl)
+            idx = np.asarray(gm.index, int)
+            if len(np.unique(idx)) == len(idx):
+                jg[:, idx] = jl
+            else:
+                np.add.at(jg, (slice(None), idx), jl)
             jacs.append(jg)
     return np.concatenate(outs), (np.vstack(jacs) if jacobian else None)
 

@@ -36,11 +36,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import linalg, stats
+from scipy import stats
 
 from adoption.errors import InputError
+from adoption.parallel import blas_one_thread
 from adoption.sem.ordinal_group_fit import (ORDINAL_GROUP_FIT_MEASURES, multigroup_catml_robust,
-                                            multigroup_ordinal_fit_measures)
+                                            multigroup_ordinal_fit_measures, sandwich)
 from adoption.sem.ordinal_group_model import (OP_SCALE, OP_THRESHOLD, build_group_models,
                                               gauss_newton, partable_slot, stack_implied,
                                               start_vector)
@@ -66,16 +67,14 @@ class TestPieces:
     Attributes
     ----------
     jac : Delta, d sigma / d x' (statistics of all groups x free parameters).
-    w : diagonal of the weights, (N_g / N) W_g stacked.
-    gamma : blockdiag(Gamma_g N / N_g).
-    bread : (Delta' W Delta)^-1.
+    bread : (Delta' W Delta)^-1, W the weights (N_g / N) W_g.
+    meat : Delta' W Gamma W Delta, Gamma = blockdiag(Gamma_g N / N_g).
     chisq, df : the unscaled test statistic and its degrees of freedom.
     """
 
     jac: np.ndarray
-    w: np.ndarray
-    gamma: np.ndarray
     bread: np.ndarray
+    meat: np.ndarray
     chisq: float
     df: float
 
@@ -157,8 +156,13 @@ def fit_ordinal_multigroup(model: str, data: pd.DataFrame, group: str, *, group_
     group = g, group.equal = c("thresholds", "loadings"))`` (lavaan 0.6-14) to about 1e-6
     relative (tests/test_wlsmv_groups.py).
     """
+    with blas_one_thread():
+        return _fit(model, data, group, tuple(group_equal), tuple(group_partial), groups,
+                    str(estimator).upper(), missing)
+
+
+def _fit(model, data, group, group_equal, group_partial, groups, estimator, missing):
     t0 = time.perf_counter()
-    estimator = str(estimator).upper()
     if estimator not in ORDINAL_ESTIMATORS:
         raise InputError(f"Unknown ordinal estimator {estimator!r}; use one of "
                          f"{', '.join(ORDINAL_ESTIMATORS)}.")
@@ -175,7 +179,7 @@ def fit_ordinal_multigroup(model: str, data: pd.DataFrame, group: str, *, group_
     nobs = np.array([st.nobs for st in sts], float)
     n = nobs.sum() - len(sts)  # lavaan's N - G under the WLS-family estimators
     s = np.concatenate([st.vector for st in sts])
-    wg, w_fit, w, gamma = _weights(sts, estimator)
+    wg, w_fit, w, blocks = _weights(sts, estimator)
     t1 = time.perf_counter()
     x, _, ok = gauss_newton(models, s, w_fit, start_vector(models, names, pt, sts))
     sig, jac = stack_implied(models, x)
@@ -186,9 +190,9 @@ def fit_ordinal_multigroup(model: str, data: pd.DataFrame, group: str, *, group_
                          "is not identified (check the equality constraints).") from None
     if not ok:
         warn.append("The DWLS iterations did not converge.")
-    wj = jac * w[:, None]
-    vc = bread @ (wj.T @ gamma @ wj) @ bread / n
-    fit, srmr_g = multigroup_ordinal_fit_measures(s, sig, sts, jac, w_fit, w, gamma, bread,
+    pieces = sandwich(jac, blocks)
+    vc = bread @ pieces.meat @ bread / n
+    fit, srmr_g = multigroup_ordinal_fit_measures(s, sig, sts, w_fit, w, bread, pieces,
                                                   estimator)
     if not constrained and not any(k[1] in (OP_SCALE, OP_INTERCEPT) for k, _ in names):
         fit.update(multigroup_catml_robust(sts, _group_blocks(models, sts, x, jac), wg,
@@ -201,13 +205,13 @@ def fit_ordinal_multigroup(model: str, data: pd.DataFrame, group: str, *, group_
         constrained=tuple(f"{k[0]} {k[1]} {k[2]}".strip() for k in constrained),
         converged=ok, warnings=tuple(warn), estimator=estimator,
         timings={"sample_statistics": t1 - t0, "fit": t2 - t1},
-        pieces=TestPieces(jac, w, gamma, bread, fit["chisq"], fit["df"]))
+        pieces=TestPieces(jac, bread, pieces.meat, fit["chisq"], fit["df"]))
 
 
 def _weights(sts, estimator):
     """Per-group weights W_g (1/diag(Gamma_g) or 1), and stacked: the fitted
-    discrepancy's (N_g - 1) / (N - G) W_g, the information's (N_g / N) W_g, and
-    blockdiag(Gamma_g N / N_g). lavaan weighs the groups by N_g - 1 in the estimates and
+    discrepancy's (N_g - 1) / (N - G) W_g, the information's (N_g / N) W_g; and per
+    group (row slice, (N_g / N) W_g, Gamma_g N / N_g). lavaan weighs the groups by N_g - 1 in the estimates and
     the test statistic and by N_g in the information and the robust covariance."""
     nobs = np.array([st.nobs for st in sts], float)
     wg = [1.0 / np.diag(st.nacov) if estimator == "WLSMV" else np.ones(len(st.vector))
@@ -215,8 +219,10 @@ def _weights(sts, estimator):
     w_fit = np.concatenate([(m - 1) / (nobs.sum() - len(sts)) * v for m, v in zip(nobs, wg)])
     fg = nobs / nobs.sum()
     w = np.concatenate([f * v for f, v in zip(fg, wg)])
-    gamma = linalg.block_diag(*[st.nacov / f for st, f in zip(sts, fg)])
-    return wg, w_fit, w, gamma
+    edges = np.cumsum([0] + [len(st.vector) for st in sts])
+    blocks = [(slice(a, b), f * v, st.nacov / f)
+              for a, b, f, v, st in zip(edges[:-1], edges[1:], fg, wg, sts)]
+    return wg, w_fit, w, blocks
 
 
 def _group_blocks(models, sts, x, jac):
