@@ -63,7 +63,9 @@ ORDINAL_ROUTE_NOTE = (
     "estimates no residual variances), so the sequence ends there. Differences are tested "
     "by lavaan's scaled-shifted difference test (lavTestLRT, satorra.2000); the changes "
     "in fit use the scaled CFI and RMSEA (lavaan gives no robust CFI/RMSEA once "
-    "thresholds are held equal). Partial invariance is not searched for ordered items.")
+    "thresholds are held equal). Partial invariance is not searched for ordered items. "
+    "The multi-group path model is fitted to the construct scores (item means), not to "
+    "the items: it stays under ML.")
 
 
 def harmonise_categories(data: pd.DataFrame, items, group: str, label=str

@@ -50,10 +50,11 @@ def sandwich(jac: np.ndarray, blocks) -> Sandwich:
     meat, q = np.zeros((k, k)), np.zeros((k, k))
     tr_dg = tr_dg2 = 0.0
     for rows, w, gamma in blocks:
-        m = jac[rows] * w[:, None]
+        cols = np.flatnonzero(np.any(jac[rows] != 0, axis=0))  # the group's parameters
+        m = jac[rows][:, cols] * w[:, None]
         g = gamma @ m
-        meat += m.T @ g
-        q += g.T @ (w[:, None] * g)
+        meat[np.ix_(cols, cols)] += m.T @ g
+        q[np.ix_(cols, cols)] += g.T @ (w[:, None] * g)
         dg = w[:, None] * gamma
         tr_dg += float(np.trace(dg))
         tr_dg2 += float((dg * dg.T).sum())

@@ -15,7 +15,7 @@ from adoption.sem.start import start_values
 from adoption.vocabulary import OP_COVARIANCE, OP_INTERCEPT, OP_LOADING, OP_REGRESSION
 
 __all__ = ["OP_THRESHOLD", "OP_SCALE", "GroupModel", "partable_slot", "build_group_models",
-           "start_vector", "stack_implied", "gauss_newton"]
+           "start_vector", "stack_implied", "normal_equations", "gauss_newton"]
 
 OP_THRESHOLD = "|"
 OP_SCALE = "~*~"
@@ -229,13 +229,29 @@ def stack_implied(models, x, jacobian=True):
     return np.concatenate(outs), (np.vstack(jacs) if jacobian else None)
 
 
+def normal_equations(models, s, w, x):
+    """Delta' W Delta and Delta' W (s - sigma) of the stacked fit, built group by group on
+    each group's own parameters (a group's Jacobian is zero elsewhere); and sigma."""
+    k = len(x)
+    info, grad, outs, start = np.zeros((k, k)), np.zeros(k), [], 0
+    for gm in models:
+        out, jl, *_ = gm.implied(x)
+        n = len(out)
+        idx = np.asarray(gm.index, int)
+        jw = jl.T * w[start:start + n]
+        np.add.at(info, (idx[:, None], idx[None, :]), jw @ jl)
+        np.add.at(grad, idx, jw @ (s[start:start + n] - out))
+        outs.append(out)
+        start += n
+    return info, grad, np.concatenate(outs)
+
+
 def gauss_newton(models, s, w, x, tol=1e-10, max_iter=300):
     """Minimise sum w (s - sigma(x))^2 by damped Gauss-Newton (as the single-group fit)."""
-    sig, jac = stack_implied(models, x)
+    info, grad, sig = normal_equations(models, s, w, x)
     f = float(((s - sig) ** 2 * w).sum())
     for _ in range(max_iter):
-        jw = jac.T * w
-        step = np.linalg.solve(jw @ jac, jw @ (s - sig))
+        step = np.linalg.solve(info, grad)
         t = 1.0
         while True:
             xn = x + t * step
@@ -249,7 +265,7 @@ def gauss_newton(models, s, w, x, tol=1e-10, max_iter=300):
                 break
             t *= 0.5
         x = xn
-        sig, jac = stack_implied(models, x)
+        info, grad, sig = normal_equations(models, s, w, x)
         done = np.max(np.abs(t * step)) < tol or abs(f - fn) < 1e-16
         f = fn
         if done:

@@ -59,7 +59,9 @@ def _polychoric_parts(codes, tab, ncat, th_item, th_k, i, j, rho, cells):
     th_start = np.concatenate([[0], np.cumsum(ncat - 1)])
     # A21 = sum over cases of s_rho * dlogP/dtau, summed by cell: with
     # Q = n_kl (dP_kl/drho) / P_kl^2, threshold m of item i: sum_l ga[m, l] (Q[m-1, l] - Q[m, l])
-    q = cells.counts * cells.dprob / cells.prob ** 2
+    with np.errstate(divide="ignore", invalid="ignore"):  # 0 in the padded cells of
+        q = cells.counts * cells.dprob / cells.prob ** 2  # an item with fewer categories
+    q = np.where(cells.counts > 0, q, 0.0)
     a21_i = (ga[:, 1:kmax, :] * (q[:, :-1, :] - q[:, 1:, :])).sum(2)  # (npair, K-1)
     a21_j = (gb[:, 1:kmax, :] * (q[:, :, :-1] - q[:, :, 1:]).transpose(0, 2, 1)).sum(2)
     a21 = np.zeros((len(i), len(th_item)))
