@@ -333,11 +333,7 @@ def _compare(data: pd.DataFrame, survey: Survey, g, estimator: str) -> GroupComp
                                (), 0, (), None, (), empty, nodiff, {},
                                (f"The grouping column '{col}' is not in the cleaned data.",))
     missing = survey.missing.method
-    ordinal = estimator if is_ordinal(estimator) else None  # items as ordered categories
-    item_missing = missing
-    if ordinal:  # the invariance of the items; the composite path model stays under ML
-        item_missing = item_estimation(ordinal, missing).missing
-        estimator, missing = "ML", composite_missing(missing)
+    ordinal, item_missing, estimator, missing = _ordinal_split(estimator, missing)
     if missing == "fiml" and estimator == "MLM":  # lavaan: MLM needs complete data
         warnings.append("Multi-group FIML is fitted by MLR instead of MLM (the "
                         "Satorra-Bentler test needs complete data, as in lavaan).")
@@ -403,6 +399,16 @@ def _compare(data: pd.DataFrame, survey: Survey, g, estimator: str) -> GroupComp
         timings["paths"] = time.perf_counter() - t0
     return GroupComparison(col, g.label or col, sizes, tuple(excluded), n_missing,
                            warnings=tuple(warnings), timings=timings, **result)
+
+
+def _ordinal_split(estimator: str, missing: str):
+    """(ordinal estimator or None, the items' missing option, the composite paths'
+    estimator and missing option): under WLSMV/ULSMV the invariance treats the items as
+    ordered categories and the composite path model stays under ML."""
+    if not is_ordinal(estimator):
+        return None, missing, estimator, missing
+    return (estimator, item_estimation(estimator, missing).missing, "ML",
+            composite_missing(missing))
 
 
 def _py(v):

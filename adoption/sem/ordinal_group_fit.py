@@ -107,13 +107,7 @@ def multigroup_ordinal_fit_measures(s, sigma, sts, w_fit, w, bread, pieces: Sand
                                 np.ones(len(st.pair_i), bool)] for st in sts])
     chisq_b = n * float((s[cor] ** 2 * w_fit[cor]).sum())
     df_b = int(cor.sum())
-    btr1 = btr2 = 0.0
-    for st, f, wg in zip(sts, nobs / nobs.sum(), _split(w, sts)):
-        nth = len(st.thresholds)
-        ug = wg[nth:, None] * st.nacov[nth:, nth:] / f
-        btr1 += float(np.trace(ug))
-        btr2 += float((ug * ug.T).sum())
-    chisq_bs, c_b, _ = scaled_shifted_traces(chisq_b, df_b, btr1, btr2)
+    chisq_bs, c_b, _ = scaled_shifted_traces(chisq_b, df_b, *_baseline_traces(sts, w))
     srmr_g, start = [], 0
     for st in sts:
         k, p = len(st.vector), len(st.items)
@@ -142,6 +136,19 @@ def multigroup_ordinal_fit_measures(s, sigma, sts, w_fit, w, bread, pieces: Sand
     out["rmsea.ci.lower.scaled"], out["rmsea.ci.upper.scaled"] = fm.rmsea_ci(
         chisq_s, df, n, n_groups=ng)
     return {k: out.get(k, float("nan")) for k in ORDINAL_GROUP_FIT_MEASURES}, srmr_g
+
+
+def _baseline_traces(sts, w) -> tuple[float, float]:
+    """tr(U Gamma) and tr[(U Gamma)^2] of the baseline model (thresholds free,
+    polychorics 0): U Gamma = W_c Gamma_cc, group by group."""
+    nobs = np.array([st.nobs for st in sts], float)
+    tr1 = tr2 = 0.0
+    for st, f, wg in zip(sts, nobs / nobs.sum(), _split(w, sts)):
+        nth = len(st.thresholds)
+        ug = wg[nth:, None] * st.nacov[nth:, nth:] / f
+        tr1 += float(np.trace(ug))
+        tr2 += float((ug * ug.T).sum())
+    return tr1, tr2
 
 
 def _split(v, sts):
