@@ -50,7 +50,7 @@ from adoption.clean import CleanedResponses
 from adoption.cutoffs import judge
 from adoption.errors import InputError
 from adoption.load import category_key
-from adoption.ordinal import composite_missing, is_ordinal, item_estimation
+from adoption.ordinal import composite_missing, is_ordinal, item_estimation, ordinal_items
 from adoption.sem.compare import chisq_difference, satorra_bentler_2001
 from adoption.sem.multigroup import (MULTIGROUP_ROBUST_MEASURES, MultiGroupFit, fit_multigroup,
                                      prepare_groups, score_tests)
@@ -370,7 +370,8 @@ def _compare(data: pd.DataFrame, survey: Survey, g, estimator: str) -> GroupComp
             from adoption.ordinal_groups import ordinal_invariance  # it imports this module
             inv, highest, partial, w = ordinal_invariance(
                 sub, survey.measurement_syntax(), list(survey.items), col, inv_keep,
-                ordinal, item_missing, lambda v: _label(g, v))
+                ordinal, item_missing, lambda v: _label(g, v),
+                ordered=ordinal_items(survey.ordinal, survey.items))
             result.update(invariance=inv, highest_level=highest, partial=partial)
             warnings += w
         elif len(inv_keep) >= 2:

@@ -159,3 +159,11 @@ def test_invariance_sequence_merges_then_fits_as_lavaan_on_merged_data(hs):
     assert partial == ()
     assert highest == ("scalar" if c["supported"] and entries[0]["supported"] else
                        "configural" if entries[0]["supported"] else None)
+
+
+def test_some_items_continuous_is_said_not_fitted(hs):
+    entries, highest, partial, warnings = ordinal_invariance(
+        hs, REF["model"], [f"x{i}" for i in range(1, 10)], "school", ORDER, "WLSMV",
+        "listwise", ordered=["x1", "x2", "x3"])
+    assert entries == () and highest is None
+    assert "x4, x5, x6, x7, x8, x9 are continuous" in warnings[0]
