@@ -12,13 +12,11 @@ import numpy as np
 from adoption.errors import InputError
 from adoption.sem.groupequal import category, parameter_name
 from adoption.sem.start import start_values
+from adoption.sem.wlsmv import OP_SCALE, OP_THRESHOLD
 from adoption.vocabulary import OP_COVARIANCE, OP_INTERCEPT, OP_LOADING, OP_REGRESSION
 
-__all__ = ["OP_THRESHOLD", "OP_SCALE", "GroupModel", "partable_slot", "build_group_models",
-           "start_vector", "stack_implied", "normal_equations", "gauss_newton"]
-
-OP_THRESHOLD = "|"
-OP_SCALE = "~*~"
+__all__ = ["GroupModel", "partable_slot", "build_group_models", "start_vector",
+           "stack_implied", "normal_equations", "gauss_newton"]
 
 
 class GroupModel:

@@ -42,11 +42,11 @@ from adoption.errors import InputError
 from adoption.parallel import blas_one_thread
 from adoption.sem.ordinal_group_fit import (ORDINAL_GROUP_FIT_MEASURES, multigroup_catml_robust,
                                             multigroup_ordinal_fit_measures, sandwich)
-from adoption.sem.ordinal_group_model import (OP_SCALE, OP_THRESHOLD, build_group_models,
-                                              gauss_newton, partable_slot, stack_implied,
-                                              start_vector)
+from adoption.sem.ordinal_group_model import (build_group_models, gauss_newton,
+                                              partable_slot, stack_implied, start_vector)
 from adoption.sem.partable import build_partable
 from adoption.sem.polychoric import ordinal_statistics
+from adoption.sem.wlsmv import OP_SCALE, OP_THRESHOLD
 from adoption.vocabulary import (OP_COVARIANCE, OP_INTERCEPT, OP_LOADING, OP_REGRESSION,
                                  ORDINAL_ESTIMATORS)
 
