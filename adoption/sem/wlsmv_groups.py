@@ -11,7 +11,7 @@ group = g, group.equal = ...)`` with the delta parameterization:
 1. Sample statistics per group (:func:`adoption.sem.polychoric.ordinal_statistics`):
    thresholds, polychorics and their NACOV Gamma_g. Every group must have the same
    answer categories of each item (lavaan stops otherwise;
-   :func:`adoption.sem.ordinal_groups.harmonise_categories` merges empty categories).
+   :func:`adoption.ordinal_groups.harmonise_categories` merges empty categories).
 2. The model of group g (LISREL matrices Lambda, B, Psi, Theta; latent means alpha;
    scaling factors Delta = 1 / sd of the latent responses; intercepts fixed at 0):
    implied thresholds (tau_jk - [Lambda (I - B)^-1 alpha]_j) Delta_j and correlations
@@ -148,7 +148,7 @@ def fit_ordinal_multigroup(model: str, data: pd.DataFrame, group: str, *, group_
     InputError
         Unknown estimator or keyword, unsupported syntax, a group with too few rows, an
         item whose categories differ between groups (merge them first:
-        :func:`adoption.sem.ordinal_groups.harmonise_categories`).
+        :func:`adoption.ordinal_groups.harmonise_categories`).
 
     Notes
     -----
