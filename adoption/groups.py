@@ -50,6 +50,7 @@ from adoption.clean import CleanedResponses
 from adoption.cutoffs import judge
 from adoption.errors import InputError
 from adoption.load import category_key
+from adoption.ordinal import composite_missing, is_ordinal, item_estimation, ordinal_items
 from adoption.sem.compare import chisq_difference, satorra_bentler_2001
 from adoption.sem.multigroup import (MULTIGROUP_ROBUST_MEASURES, MultiGroupFit, fit_multigroup,
                                      prepare_groups, score_tests)
@@ -332,6 +333,7 @@ def _compare(data: pd.DataFrame, survey: Survey, g, estimator: str) -> GroupComp
                                (), 0, (), None, (), empty, nodiff, {},
                                (f"The grouping column '{col}' is not in the cleaned data.",))
     missing = survey.missing.method
+    ordinal, item_missing, estimator, missing = _ordinal_split(estimator, missing)
     if missing == "fiml" and estimator == "MLM":  # lavaan: MLM needs complete data
         warnings.append("Multi-group FIML is fitted by MLR instead of MLM (the "
                         "Satorra-Bentler test needs complete data, as in lavaan).")
@@ -362,8 +364,17 @@ def _compare(data: pd.DataFrame, survey: Survey, g, estimator: str) -> GroupComp
         sub = data[data[col].isin(keep)]
         t0 = time.perf_counter()
         inv_keep = _complete_groups(sub, list(survey.items), col, keep, survey, g,
-                                    "invariance", excluded, warnings, missing)
-        if len(inv_keep) >= 2:
+                                    "invariance", excluded, warnings,
+                                    item_missing if ordinal else missing)
+        if len(inv_keep) >= 2 and ordinal:  # raises InputError (exit 2) when it cannot fit
+            from adoption.ordinal_groups import ordinal_invariance  # it imports this module
+            inv, highest, partial, w = ordinal_invariance(
+                sub, survey.measurement_syntax(), list(survey.items), col, inv_keep,
+                ordinal, item_missing, lambda v: _label(g, v),
+                ordered=ordinal_items(survey.ordinal, survey.items))
+            result.update(invariance=inv, highest_level=highest, partial=partial)
+            warnings += w
+        elif len(inv_keep) >= 2:
             try:
                 inv, highest, partial, w = _invariance(sub, survey, col, inv_keep, estimator,
                                                    missing)
@@ -391,6 +402,16 @@ def _compare(data: pd.DataFrame, survey: Survey, g, estimator: str) -> GroupComp
                            warnings=tuple(warnings), timings=timings, **result)
 
 
+def _ordinal_split(estimator: str, missing: str):
+    """(ordinal estimator or None, the items' missing option, the composite paths'
+    estimator and missing option): under WLSMV/ULSMV the invariance treats the items as
+    ordered categories and the composite path model stays under ML."""
+    if not is_ordinal(estimator):
+        return None, missing, estimator, missing
+    return (estimator, item_estimation(estimator, missing).missing, "ML",
+            composite_missing(missing))
+
+
 def _py(v):
     """A group value as a plain Python value (2.0 -> 2)."""
     v = v.item() if isinstance(v, np.generic) else v
@@ -402,9 +423,9 @@ def _complete_groups(frame, columns, col, keep, survey, g, analysis, excluded, w
     """The groups with at least ``min_group_size`` usable rows on ``columns`` (complete
     rows when the models are fitted listwise, rows with any value under FIML); the
     others are added to ``excluded``."""
-    if missing == "fiml":
+    if missing in ("fiml", "pairwise"):  # pairwise: ordered items (WLSMV, ULSMV)
         complete = frame[columns].notna().any(axis=1)
-        kind, how = "usable", "FIML"
+        kind, how = "usable", "FIML" if missing == "fiml" else "pairwise"
     else:
         complete = frame[columns].notna().all(axis=1)
         kind, how = "complete", "listwise"

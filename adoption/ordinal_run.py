@@ -25,15 +25,7 @@ from adoption.ordinal import (COMPOSITE_NOTE, ItemEstimation, fit_treatments, it
 from adoption.spec import Survey
 from adoption.structural.stage import StructuralResults
 
-__all__ = ["ORDINAL_GROUPS_NOTE", "ordinal_results", "ordinal_dict", "ordinal_frames"]
-
-#: What an ordinal run says instead of the group comparisons.
-ORDINAL_GROUPS_NOTE = (
-    "Group comparisons skipped: measurement invariance for ordered items (lavaan's "
-    "group.equal = c(\"thresholds\", \"loadings\") route with the scaled difference test) is "
-    "not supported yet under WLSMV/ULSMV. Run with --estimator ML or MLR for the group "
-    "comparisons (items treated as continuous).")
-
+__all__ = ["ordinal_results", "ordinal_dict", "ordinal_frames"]
 
 def ordinal_results(cleaned: CleanedResponses, survey: Survey, run: ItemEstimation,
                     measurement: MeasurementResults, structural: StructuralResults | None

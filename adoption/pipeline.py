@@ -20,7 +20,7 @@ from adoption.groups import GroupResults, run_groups
 from adoption.load import LoadedResponses, load_responses
 from adoption.measurement import MeasurementResults, measure
 from adoption.ordinal import item_estimation, ordinal_items, resolve_estimator
-from adoption.ordinal_run import ORDINAL_GROUPS_NOTE, ordinal_results
+from adoption.ordinal_run import ordinal_results
 from adoption.pls.stage import PLSResults, fit_pls
 from adoption.structural.scores import construct_table
 from adoption.structural.stage import StructuralResults, composite_scores, fit_structural
@@ -175,12 +175,8 @@ def run(spec: str | Path, data: str | Path | None = None, out: str | Path | None
     step("ordinal and continuous treatments of the answers")
     measurement, ordinal = ordinal_results(cleaned, survey, item_est, measurement, structural)
     mdict = measurement.to_dict()
-    skip_groups = item_est.ordinal and options.groups and bool(survey.groups)
-    if skip_groups:
-        ordinal["warnings"].append(ORDINAL_GROUPS_NOTE)
     groups = (run_groups(cleaned, survey, estimator=estimator, step=step, std_lv=std_lv)
-              if options.groups and survey.groups and structural is not None and not skip_groups
-              else None)
+              if options.groups and survey.groups and structural is not None else None)
 
     scores = construct_scores(cleaned, survey, structural)
     constructs = construct_table(scores,

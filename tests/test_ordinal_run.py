@@ -16,7 +16,7 @@ from adoption import pipeline
 from adoption.errors import InputError
 from adoption.ordinal import (COMPOSITE_NOTE, item_estimation, resolve_estimator,
                               sensitivity_table)
-from adoption.ordinal_run import ORDINAL_GROUPS_NOTE
+from adoption.ordinal_groups import ORDINAL_ROUTE_NOTE
 from adoption.sem.ordinal_reliability import omega_from_fit, ordinal_alpha
 from adoption.sem.polychoric import ordinal_statistics
 from adoption.sem.wlsmv import fit_ordinal
@@ -145,8 +145,33 @@ def test_results_say_what_was_fitted_how(wlsmv_run):
     assert r["structural"]["latent"]["estimator"] == "WLSMV"
     assert r["structural"]["latent"]["missing"] == "pairwise"
     assert any("FIML" in w for w in r["warnings"]["ordinal"])
-    # groups were asked for: skipped, and said so
-    assert r["groups"] is None and ORDINAL_GROUPS_NOTE in r["warnings"]["ordinal"]
+    # groups were asked for: the ordinal invariance route, said in each comparison
+    for comp in r["groups"].values():
+        assert ORDINAL_ROUTE_NOTE in comp["warnings"]
+        assert [e["level"] for e in comp["invariance"]] == ["configural", "scalar"]
+        assert all(e["estimator"] == "WLSMV" for e in comp["invariance"])
+
+
+def test_group_invariance_equals_a_direct_multigroup_ordinal_fit(wlsmv_run):
+    from adoption.sem.wlsmv_groups import fit_ordinal_multigroup
+    from adoption.sem.wlsmv_lrt import difference_test_ordinal
+
+    res, r, out = wlsmv_run
+    comp = r["groups"]["school_type"]
+    keep = [s["value"] for s in comp["sizes"] if s["included"]]
+    data = res.cleaned.data[res.cleaned.data["school_type"].isin(keep)]
+    items = list(res.cleaned.items)
+    data = data[data[items].notna().any(axis=1)]   # pairwise, as the run (spec: FIML)
+    fits = [fit_ordinal_multigroup(res.survey.measurement_syntax(), data, "school_type",
+                                   group_equal=ge, groups=keep, missing="pairwise")
+            for ge in ((), ("thresholds", "loadings"))]
+    for e, f in zip(comp["invariance"], fits):
+        for k in ("chisq.scaled", "cfi.scaled", "rmsea.scaled", "srmr", "df"):
+            assert e["fit"][k] == pytest.approx(f.fit[k], rel=1e-10), k
+    d = difference_test_ordinal(fits[1], fits[0])
+    assert comp["invariance"][1]["comparison"]["chisq.diff"] == pytest.approx(d["chisq.diff"],
+                                                                          rel=1e-10)
+    assert "WLSMV, items as ordered categories" in (out / "report.html").read_text()
 
 
 def test_latent_indirect_effect_equals_fit_ordinal_defined_parameter(wlsmv_run):

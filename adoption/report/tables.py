@@ -28,7 +28,7 @@ from adoption.figures.format import (
 from adoption.fitview import is_robust, plain_note, robust_caption, shown_fit
 from adoption.privacy import OTHER, SMALL, SMALL_CELL, hidden_cells, redact_counts
 from adoption.report.content import Cell, Table
-from adoption.vocabulary import sign_word
+from adoption.vocabulary import ORDINAL_ESTIMATORS, sign_word
 
 
 
@@ -821,7 +821,20 @@ def invariance_model_name(entry: Mapping[str, Any]) -> str:
     level = str(entry.get("level"))
     if entry.get("partial"):
         return f"Partial {level}"
-    return INVARIANCE_LEVELS.get(level, level)
+    return str(entry.get("label") or INVARIANCE_LEVELS.get(level, level))
+
+
+def _invariance_fit(entry: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The fit values of one invariance row: :func:`shown_fit`, except for ordered items
+    (WLSMV, ULSMV), whose CFI, TLI and RMSEA are lavaan's scaled ones (it gives no
+    robust ones once thresholds are held equal), as the ordinal decision uses."""
+    f = shown_fit(entry.get("fit"))
+    if (entry.get("comparison") or {}).get("indices") != "scaled" and \
+            entry.get("estimator") not in ORDINAL_ESTIMATORS:
+        return f
+    fit = entry.get("fit") or {}
+    return {**f.values, **{k: fit.get(f"{k}.scaled") for k in
+                           ("cfi", "tli", "rmsea", "rmsea.ci.lower", "rmsea.ci.upper")}}
 
 
 def _rmsea_ci(f: Mapping[str, Any]) -> str:
@@ -884,7 +897,7 @@ def invariance(comparison: Mapping[str, Any], key: str) -> Table | None:
     robust = False
     cutoffs: dict[str, dict] = {}
     for e in entries:
-        f = shown_fit(e.get("fit"))     # scaled chi-square, robust CFI/RMSEA under MLM/MLR
+        f = _invariance_fit(e)     # scaled chi-square, robust CFI/RMSEA under MLM/MLR
         c = e.get("comparison") or {}
         robust = robust or c.get("indices") == "robust"
         if c.get("cutoffs"):
@@ -920,10 +933,21 @@ def invariance(comparison: Mapping[str, Any], key: str) -> Table | None:
                "Released: all constraints freed in the model), compared with the same model."
                if released else ". No equality constraint was released (no partial invariance)."))
     note = " ".join([note, *_invariance_notes(entries)])
-    if robust or any(is_robust(e.get("fit")) for e in entries):
+    ordinal = sorted({str(e.get("estimator")) for e in entries
+                      if e.get("estimator") in ORDINAL_ESTIMATORS})
+    if ordinal:
+        note += (f" Items as ordered categories ({', '.join(ordinal)}): χ² is the mean- and "
+                 "variance-adjusted statistic (lavaan chisq.scaled), CFI, TLI and RMSEA and "
+                 "their changes lavaan's scaled indices (.scaled; it gives no robust ones once "
+                 "thresholds are held equal); Δχ² is lavTestLRT's scaled-shifted difference "
+                 "test (satorra.2000).")
+    elif robust or any(is_robust(e.get("fit")) for e in entries):
         note += (" χ² is the scaled statistic, CFI and RMSEA and their changes the robust "
                  "indices.")
-    return Table(f"invariance-{key}", f"Measurement invariance across {comparison.get('label') or key}",
+    title = f"Measurement invariance across {comparison.get('label') or key}"
+    if ordinal:
+        title += f" ({', '.join(ordinal)}, items as ordered categories)"
+    return Table(f"invariance-{key}", title,
                  heads, tuple(rows), note, text=(13,) if released else ())
 
 

@@ -13,7 +13,8 @@ import numpy as np
 
 from adoption.sem import fitmeasures as fm
 
-__all__ = ["ORDINAL_FIT_MEASURES", "scaled_shifted", "catml_robust", "srmr_bentler",
+__all__ = ["ORDINAL_FIT_MEASURES", "scaled_shifted", "scaled_shifted_traces", "catml_robust",
+           "catml_pieces", "srmr_bentler",
            "ordinal_fit_measures"]
 
 #: The ``fitMeasures()`` names an ordinal fit reports (lavaan's, for WLSMV/ULSMV).
@@ -47,8 +48,14 @@ def scaled_shifted(chisq: float, df: float, ugamma: np.ndarray) -> tuple[float, 
     a = sqrt(df / tr(UG UG)), b = df - a tr(UG); T = a chisq + b; lavaan reports the
     scaling factor 1/a and the shift b.
     """
-    tr1 = float(np.trace(ugamma))
-    tr2 = float((ugamma * ugamma.T).sum())
+    return scaled_shifted_traces(chisq, df, float(np.trace(ugamma)),
+                                 float((ugamma * ugamma.T).sum()))
+
+
+def scaled_shifted_traces(chisq: float, df: float, tr1: float,
+                          tr2: float) -> tuple[float, float, float]:
+    """:func:`scaled_shifted` from tr(U Gamma) and tr[(U Gamma)^2] (computed blockwise
+    by a multi-group fit)."""
     a = math.sqrt(df / tr2)
     b = df - a * tr1
     return a * chisq + b, 1.0 / a, b
@@ -96,6 +103,20 @@ def catml_robust(r: np.ndarray, sigma: np.ndarray, pair_i, pair_j, jac_cor: np.n
     nan = {"cfi.robust": float("nan"), "tli.robust": float("nan"), "rmsea.robust": float("nan")}
     if np.linalg.eigvalsh(r).min() < math.sqrt(np.finfo(float).eps) or df <= 0:
         return nan
+    x3, ks, x3_0, kbs = catml_pieces(r, sigma, pair_i, pair_j, jac_cor, w_cor, bread,
+                                     gamma_cor, n)
+    c = ks / df
+    df0 = len(w_cor)
+    c0 = kbs / df0
+    return {"cfi.robust": fm.cfi_robust(x3, df, c, x3_0, df0, c0),
+            "tli.robust": fm.tli_robust(x3, df, c, x3_0, df0, c0),
+            "rmsea.robust": fm.rmsea(x3, df, n - 1, c)}
+
+
+def catml_pieces(r, sigma, pair_i, pair_j, jac_cor, w_cor, bread, gamma_cor,
+                 n) -> tuple[float, float, float, float]:
+    """The pieces of :func:`catml_robust` for one group: (X3, tr(M' V M Gamma_c), X3_0,
+    tr(Gamma_c)); a multi-group fit without constraints across groups sums them."""
     p = r.shape[0]
     si = np.linalg.inv(sigma)
     x3 = n * (np.linalg.slogdet(sigma)[1] - np.linalg.slogdet(r)[1] + np.trace(r @ si) - p)
@@ -106,12 +127,7 @@ def catml_robust(r: np.ndarray, sigma: np.ndarray, pair_i, pair_j, jac_cor: np.n
     db = jac_cor @ bread
     mg = gamma_cor - db @ (jac_cor.T @ (w_cor[:, None] * gamma_cor))
     mgm = mg - ((mg * w_cor[None, :]) @ jac_cor) @ db.T
-    c = float((v * mgm.T).sum()) / df
-    df0 = len(w_cor)
-    c0 = float(np.trace(gamma_cor)) / df0
-    return {"cfi.robust": fm.cfi_robust(x3, df, c, x3_0, df0, c0),
-            "tli.robust": fm.tli_robust(x3, df, c, x3_0, df0, c0),
-            "rmsea.robust": fm.rmsea(x3, df, n - 1, c)}
+    return x3, float((v * mgm.T).sum()), x3_0, float(np.trace(gamma_cor))
 
 
 def srmr_bentler(resid: np.ndarray, st) -> float:

@@ -60,7 +60,8 @@ def _polychoric_parts(codes, tab, ncat, th_item, th_k, i, j, rho, cells):
     # A21 = sum over cases of s_rho * dlogP/dtau, summed by cell: with
     # Q = n_kl (dP_kl/drho) / P_kl^2, threshold m of item i: sum_l ga[m, l] (Q[m-1, l] - Q[m, l])
     # Only observed cells carry a score; an empty cell whose probability underflows
-    # (prob ** 2 underflows to 0, seen with 7-point items at n = 216) must add 0, not 0/0 = NaN.
+    # (prob ** 2 underflows to 0: padded cells of an item with fewer categories, or 7-point
+    # items at n = 216) must add 0, not 0/0 = NaN.
     seen = cells.counts > 0
     q = np.divide(cells.counts * cell_score, cells.prob, out=np.zeros_like(cells.dprob),
                   where=seen)
