@@ -1,7 +1,9 @@
 """Start the dashboard (``adoption dashboard``): Streamlit on a run directory or a folder of runs.
 
-The dashboard itself lives in ``dashboard/`` at the top of the repository; this module
-only builds the ``streamlit run`` command and runs it. Nothing here imports Streamlit.
+The dashboard's source lives in ``dashboard/`` at the top of the repository; a built wheel
+ships it inside the package as ``adoption/dashboard_app/`` (pyproject.toml maps the folder),
+and :data:`APP` is whichever is there. This module only builds the
+``streamlit run`` command and runs it. Nothing here imports Streamlit.
 
 The folder given (a run directory or a folder holding runs, default ``reports/``) is the
 dashboard's root: its selector lists the runs at and below it and opens nothing outside it.
@@ -18,8 +20,10 @@ from pathlib import Path
 from adoption.errors import InputError
 
 REPO = Path(__file__).resolve().parent.parent
-#: The Streamlit entry file.
-APP = REPO / "dashboard" / "app.py"
+#: The Streamlit entry file: in an installed wheel, else in the checkout.
+APP = next((p for p in (Path(__file__).resolve().parent / "dashboard_app" / "app.py",
+                        REPO / "dashboard" / "app.py") if p.is_file()),
+           REPO / "dashboard" / "app.py")
 #: Environment variables read by ``dashboard/rundata.py``.
 ENV_ROOT = "ADOPTION_DASHBOARD_ROOT"
 ENV_RUN = "ADOPTION_DASHBOARD_RUN"
