@@ -7,7 +7,7 @@
 # Accounts: adoption dashboard-user add NAME --users users.json (on the host or in the image).
 FROM python:3.11-slim AS build
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml setup.py README.md ./
 COPY adoption adoption
 COPY dashboard dashboard
 COPY tests/conftest.py tests/test_packaging.py tests/
