@@ -155,11 +155,40 @@ def dashboard(path: Optional[Path] = typer.Argument(
               host: str = typer.Option("127.0.0.1", "--host",
                                        help="Address to bind; loopback unless you say otherwise."),
               port: Optional[int] = typer.Option(None, "--port", help="Port (default: Streamlit's)."),
+              users: Optional[Path] = typer.Option(
+                  None, "--users", help="Users file ('adoption dashboard-user add'): every "
+                  "session signs in. Required with a --host other than loopback."),
+              session_hours: float = typer.Option(8.0, "--session-hours",
+                                                  help="How long a sign-in lasts (hours)."),
               ) -> None:
     """Browse a run's results in the Streamlit dashboard (reads the run directory only)."""
     from adoption.dashboard_launch import launch
 
-    raise typer.Exit(launch(path, host=host, port=port))
+    raise typer.Exit(launch(path, host=host, port=port, users=users, session_hours=session_hours))
+
+
+users_app = typer.Typer(no_args_is_help=True, help="Dashboard accounts (a file of salted password hashes).")
+app.add_typer(users_app, name="dashboard-user")
+
+
+@users_app.command("add")
+def dashboard_user_add(name: str = typer.Argument(..., help="Account name (letters, digits, . _ @ -)."),
+                       users: Path = typer.Option(Path("dashboard_users.json"), "--users",
+                                                  help="Users file to create or update."),
+                       runs: Optional[str] = typer.Option(
+                           None, "--runs", help="Runs this account may open, comma-separated "
+                           "(names as the dashboard lists them); default: every run."),
+                       ) -> None:
+    """Add an account (or set a new password): asks for the password twice."""
+    from adoption.accounts import add_user, check_name
+
+    check_name(name)
+    password = typer.prompt(f"Password for {name}", hide_input=True, confirmation_prompt=True,
+                            err=True)
+    allowed = None if runs is None else [r.strip() for r in runs.split(",") if r.strip()]
+    add_user(users, name, password, allowed)
+    err.print(f"account {name} written to {users}"
+              + ("" if allowed is None else f" (runs: {', '.join(allowed)})"))
 
 
 @app.command()

@@ -19,6 +19,7 @@ if str(HERE) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
+import auth  # noqa: E402
 import rundata  # noqa: E402
 from ui import plain  # noqa: E402
 
@@ -27,9 +28,10 @@ from ui import plain  # noqa: E402
 # is served locally. Nothing on a page may
 # make the browser reach outside (tests/test_dashboard_e2e.py records its requests).
 st.set_page_config(page_title="adoption · dashboard", layout="wide")
+account = auth.gate()  # sign-in first (with --users): nothing of a run is read before it
 
 root = rundata.root_dir()
-runs = rundata.list_runs(str(root))
+runs = auth.allowed_runs(rundata.list_runs(str(root)), account)
 requested = st.query_params.get("run")
 chosen = rundata.select_run(runs, requested, os.environ.get(rundata.ENV_RUN))
 

@@ -562,8 +562,8 @@ def test_launch_command_binds_loopback_and_passes_the_root(runs):
     assert "--server.port" not in cmd
     assert Path(cmd[cmd.index("run") + 1]) == LAUNCH_APP == APP
     assert env[ENV_ROOT] == str(runs.resolve())
-    cmd, _ = streamlit_command(runs, "0.0.0.0", 8999)
-    assert cmd[cmd.index("--server.address") + 1] == "0.0.0.0"
+    cmd, _ = streamlit_command(runs, "127.0.0.2", 8999)   # off loopback needs --users (test_dashboard_auth)
+    assert cmd[cmd.index("--server.address") + 1] == "127.0.0.2"
     assert cmd[cmd.index("--server.port") + 1] == "8999"
 
 
