@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -125,10 +126,20 @@ def launch(path: Path | None, host: str = "127.0.0.1", port: int | None = None,
     told otherwise); with ``users`` every session signs in first (required off loopback).
     """
     cmd, env = streamlit_command(path, host, port, users=users, session_hours=session_hours)
+    proc = subprocess.Popen(cmd, env=env)
+    # A service manager (or a test) stops the server with SIGTERM to this process: pass it
+    # on, or the Streamlit server would be left running without its parent.
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: proc.send_signal(signum))
     try:
-        return subprocess.call(cmd, env=env)
-    except KeyboardInterrupt:
+        return proc.wait()
+    except KeyboardInterrupt:   # Ctrl-C reaches the server too (same process group)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
         return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 __all__ = ["APP", "ENV_ROOT", "ENV_RUN", "ENV_SESSION_HOURS", "ENV_USERS", "SERVE_FLAGS", "default_root", "is_loopback", "streamlit_command", "launch"]

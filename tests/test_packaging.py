@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -119,10 +120,27 @@ def test_wheel_install_outside_the_checkout_serves_the_dashboard(wheel, tmp_path
         assert health == (200, "ok")
         status, page = _get(url + "/")
         assert status == 200 and "<title>" in page and "static/js/" in page
-    finally:
+        # SIGTERM to `adoption dashboard` (what a service manager sends) stops the server
+        # too: once, each run of this test left a Streamlit server behind.
         proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
+        proc.wait(20)
+        assert _stops_answering(url + "/_stcore/health"), "the Streamlit server outlived its parent"
+    finally:
+        if proc.poll() is None:
             proc.kill()
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)   # whatever is left of its session
+        except ProcessLookupError:
+            pass
     print(f"wheel install and first page: {time.monotonic() - start:.1f} s")
+
+
+def _stops_answering(url: str, within: float = 10.0) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            _get(url)
+        except OSError:
+            return True
+        time.sleep(0.2)
+    return False
