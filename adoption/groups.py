@@ -4,13 +4,13 @@ For each column of the spec's ``groups``:
 
 1. **group sizes**; groups smaller than ``Survey.min_group_size`` are reported and left
    out of the comparisons (never merged with another group);
-2. **measurement invariance** of the CFA of all constructs, in the usual sequence
-   configural -> metric (equal loadings) -> scalar (+ equal intercepts) -> strict
-   (+ equal residual variances), each a multi-group fit
+2. **measurement invariance** of the CFA of all constructs (:mod:`adoption.invariance`),
+   in the usual sequence configural -> metric (equal loadings) -> scalar (+ equal
+   intercepts) -> strict (+ equal residual variances), each a multi-group fit
    (:func:`adoption.sem.multigroup.fit_multigroup`) compared with the previous level by
    the chi-square difference test and the changes in CFI, RMSEA and SRMR (Chen, 2007);
    the configural model must itself fit by the usual cut-offs
-   (:func:`configural_decision`), else no level holds;
+   (:func:`adoption.invariance.configural_decision`), else no level holds;
    when a level fails, **partial invariance**: the equality constraint with the largest
    score test (lavaan's ``lavTestScore``) is released, one at a time, until the level
    holds or no constraint is significant;
@@ -47,115 +47,26 @@ import numpy as np
 import pandas as pd
 
 from adoption.clean import CleanedResponses
-from adoption.cutoffs import judge
 from adoption.errors import InputError
+from adoption.invariance import (CHISQ_ALPHA, configural_decision, difference_test,
+                                 fit_dict, invariance_decision, invariance_sequence)
 from adoption.load import category_key
 from adoption.ordinal import composite_missing, is_ordinal, item_estimation, ordinal_items
-from adoption.sem.compare import chisq_difference, satorra_bentler_2001
-from adoption.sem.multigroup import (MULTIGROUP_ROBUST_MEASURES, MultiGroupFit, fit_multigroup,
-                                     prepare_groups, score_tests)
+from adoption.parallel import run_tasks
+from adoption.sem.multigroup import fit_multigroup, prepare_groups
 from adoption.sem.syntax import parse_model, write_formulas
 from adoption.spec import Survey
 from adoption.structural.stage import composite_scores
 
-#: Invariance levels: name -> lavaan ``group.equal``; each adds one set of constraints.
-LEVELS: dict[str, tuple[str, ...]] = {
-    "configural": (),
-    "metric": ("loadings",),
-    "scalar": ("loadings", "intercepts"),
-    "strict": ("loadings", "intercepts", "residuals"),
-}
-#: The constraints each level adds (the ones partial invariance may release).
-ADDED = {"metric": "loadings", "scalar": "intercepts", "strict": "residuals"}
-#: Chen (2007): non-invariance when CFI drops by more than .01, or RMSEA rises by more
-#: than .015, or SRMR rises by more than .03 (metric) / .01 (scalar, strict).
-DELTA_CFI = -0.01
-DELTA_RMSEA = 0.015
-DELTA_SRMR = {"metric": 0.03, "scalar": 0.01, "strict": 0.01}
-#: A score test must reach this p-value for its constraint to be released.
-RELEASE_P = 0.05
-#: A chi-square difference below this p-value is flagged ("chisq.rejects") beside
-#: Chen's verdict, which decides.
-CHISQ_ALPHA = 0.05
+__all__ = ["GroupComparison", "GroupResults", "run_groups", "strip_labels",
+           "STD_LV_GROUPS_NOTE", "PATH_COLUMNS", "SIZE_COLUMNS", "DIFF_COLUMNS",
+           # the invariance sequence's verdicts (adoption.invariance), part of this stage
+           "CHISQ_ALPHA", "configural_decision", "invariance_decision"]
 
 PATH_COLUMNS = ("lhs", "op", "rhs", "group", "group.label", "est", "se", "pvalue",
                 "std.all")
 SIZE_COLUMNS = ("value", "label", "n", "included")
 DIFF_COLUMNS = ("lhs", "op", "rhs", "chisq.diff", "df.diff", "pvalue")
-_FIT_KEYS = ("npar", "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea.ci.lower",
-             "rmsea.ci.upper", "rmsea.pvalue", "srmr", "aic", "bic", "baseline.chisq",
-             "baseline.df", "logl")
-
-
-# --------------------------------------------------------------------------- formulas
-def invariance_decision(base: dict, restricted: dict, level: str) -> dict:
-    """Changes in fit from the less to the more constrained model, and Chen's verdict.
-
-    Parameters
-    ----------
-    base, restricted : dict
-        lavaan fit measures of the previous level and of this level.
-    level : "metric", "scalar" or "strict".
-
-    Returns
-    -------
-    dict
-        ``cfi.diff``, ``rmsea.diff``, ``srmr.diff`` (restricted minus base), the
-        cut-offs used, ``cfi.ok``, ``rmsea.ok``, ``srmr.ok`` and ``supported`` (all
-        three hold).
-
-    Notes
-    -----
-    Chen (2007): Delta CFI >= -.01, Delta RMSEA <= .015, Delta SRMR <= .03 for loadings
-    (.01 for intercepts and residuals). The chi-square difference test is reported
-    beside it but does not decide: with a few hundred respondents it flags trivial
-    differences.
-
-    >>> invariance_decision({"cfi": .95, "rmsea": .05, "srmr": .04},
-    ...                     {"cfi": .945, "rmsea": .052, "srmr": .05}, "metric")["supported"]
-    True
-    """
-    d_cfi = restricted["cfi"] - base["cfi"]
-    d_rmsea = restricted["rmsea"] - base["rmsea"]
-    d_srmr = restricted["srmr"] - base["srmr"]
-    cut_srmr = DELTA_SRMR[level]
-    ok = {"cfi.ok": bool(d_cfi >= DELTA_CFI), "rmsea.ok": bool(d_rmsea <= DELTA_RMSEA),
-          "srmr.ok": bool(d_srmr <= cut_srmr)}
-    return {"cfi.diff": float(d_cfi), "rmsea.diff": float(d_rmsea),
-            "srmr.diff": float(d_srmr),
-            "cutoffs": {"cfi.diff": DELTA_CFI, "rmsea.diff": DELTA_RMSEA,
-                        "srmr.diff": cut_srmr},
-            **ok, "supported": all(ok.values())}
-
-
-def configural_decision(indices: dict) -> dict:
-    """Whether the configural model fits: CFI, RMSEA and SRMR judged by the project's
-    cut-offs (:mod:`adoption.cutoffs`).
-
-    Parameters
-    ----------
-    indices : dict
-        ``cfi``, ``rmsea``, ``srmr`` of the configural model (the robust CFI and RMSEA
-        under MLM/MLR).
-
-    Returns
-    -------
-    dict
-        ``judgement`` (measure -> 'good', 'acceptable' or 'poor'), ``poor`` (the
-        measures judged poor) and ``supported`` (no measure is poor).
-
-    Notes
-    -----
-    Invariance tests compare each level with the configural model, so they mean
-    something only when the configural model itself fits (Vandenberg & Lance, 2000;
-    Putnick & Bornstein, 2016): a poor fit there ends the sequence.
-
-    >>> configural_decision({"cfi": .917, "rmsea": .091, "srmr": .05})["poor"]
-    ['rmsea']
-    """
-    judgement = {m: judge(m, indices[m]) for m in ("cfi", "rmsea", "srmr")}
-    poor = [m for m, j in judgement.items() if j == "poor"]
-    return {"judgement": judgement, "poor": poor, "supported": not poor}
 
 
 def strip_labels(syntax: str) -> str:
@@ -268,7 +179,7 @@ STD_LV_GROUPS_NOTE = ("std.lv is not supported for multi-group models: the invar
 
 
 def run_groups(cleaned: CleanedResponses, survey: Survey, estimator: str = "ML",
-               step=lambda s: None, std_lv: bool = False) -> GroupResults:
+               step=lambda s: None, std_lv: bool = False, n_jobs: int = 2) -> GroupResults:
     """Compare the spec's groups: sizes, measurement invariance, multi-group paths.
 
     Parameters
@@ -281,6 +192,8 @@ def run_groups(cleaned: CleanedResponses, survey: Survey, estimator: str = "ML",
     step : progress callback.
     std_lv : the run's std.lv; multi-group fits do not support it, and each
         comparison's warnings say so (:data:`STD_LV_GROUPS_NOTE`).
+    n_jobs : local workers (:func:`adoption.parallel.run_tasks`): the grouping columns
+        are compared in parallel, one task each; the results do not depend on it.
 
     Returns
     -------
@@ -296,17 +209,32 @@ def run_groups(cleaned: CleanedResponses, survey: Survey, estimator: str = "ML",
     (``tests/test_multigroup.py``). The reference group (latent means fixed at 0) is
     the first group value in sorted order.
     """
+    # the file's value labels and the spec's, as the loader reconciled them
+    columns = [g.model_copy(update={"labels": cleaned.category_labels.get(g.column, g.labels)})
+               for g in survey.groups]
+    step("group comparisons: " + ", ".join(g.label or g.column for g in columns))
+    # the largest comparisons first, so that the workers finish together
+    order = sorted(range(len(columns)), key=lambda i: -_n_values(cleaned.data, columns[i]))
+    done = run_tasks(_compare_task, [(cleaned.data, survey, columns[i], estimator)
+                                     for i in order], scheduler="local", n_jobs=n_jobs)
     out = {}
-    for g in survey.groups:
-        step(f"group comparisons: {g.label or g.column}")
-        # the file's value labels and the spec's, as the loader reconciled them
-        g = g.model_copy(update={"labels": cleaned.category_labels.get(g.column, g.labels)})
-        comp = _compare(cleaned.data, survey, g, estimator)
+    for i in sorted(order):
+        comp = done[order.index(i)]
         if std_lv:
             comp = replace(comp, warnings=(STD_LV_GROUPS_NOTE, *comp.warnings))
-        out[g.column] = comp
+        out[columns[i].column] = comp
     return GroupResults(comparisons=out, estimator=estimator,
                         min_group_size=survey.min_group_size)
+
+
+def _n_values(data: pd.DataFrame, g) -> int:
+    """How many groups a column has (the size of its comparison)."""
+    return int(data[g.column].nunique()) if g.column in data.columns else 0
+
+
+def _compare_task(task) -> GroupComparison:
+    """One grouping column's comparison, as a task of :func:`run_tasks`."""
+    return _compare(*task)
 
 
 def _label(g, value) -> str:
@@ -376,8 +304,8 @@ def _compare(data: pd.DataFrame, survey: Survey, g, estimator: str) -> GroupComp
             warnings += w
         elif len(inv_keep) >= 2:
             try:
-                inv, highest, partial, w = _invariance(sub, survey, col, inv_keep, estimator,
-                                                   missing)
+                inv, highest, partial, w = invariance_sequence(sub, survey, col, inv_keep,
+                                                               estimator, missing)
                 result.update(invariance=inv, highest_level=highest, partial=partial)
                 warnings += w
             except InputError as exc:
@@ -451,160 +379,6 @@ def _complete_groups(frame, columns, col, keep, survey, g, analysis, excluded, w
     return out
 
 
-def _fit_dict(fit: MultiGroupFit) -> dict:
-    keys = _FIT_KEYS + (MULTIGROUP_ROBUST_MEASURES if fit.estimator != "ML" else ())
-    return {k: float(fit.fit[k]) for k in keys}
-
-
-def _fit_entry(level: str, model: str, fit: MultiGroupFit, freed, released=()) -> dict:
-    return {"level": level, "model": model, "group.equal": list(LEVELS[level]),
-            "freed": list(freed), "released": list(released),
-            "nobs": [int(n) for n in fit.nobs], "converged": fit.converged,
-            "fit": _fit_dict(fit)}
-
-
-def difference_test(restricted: MultiGroupFit, free: MultiGroupFit) -> dict:
-    """Chi-square difference test of two nested multi-group fits, as ``lavTestLRT``:
-    the plain difference under ML, the Satorra-Bentler (2001) scaled difference under
-    MLM/MLR. Returns chisq.diff, df.diff, pvalue, method (and scaling.factor)."""
-    r, f = restricted.fit, free.fit
-    if restricted.estimator == "ML":
-        d, ddf, p = chisq_difference(r["chisq"], r["df"], f["chisq"], f["df"])
-        return {"chisq.diff": d, "df.diff": ddf, "pvalue": p, "method": "standard"}
-    d, ddf, cd, p = satorra_bentler_2001(r["chisq"], r["df"], r["chisq.scaling.factor"],
-                                         f["chisq"], f["df"], f["chisq.scaling.factor"])
-    return {"chisq.diff": d, "df.diff": ddf, "pvalue": p, "scaling.factor": cd,
-            "method": "satorra.bentler.2001"}
-
-
-def _indices(fit: MultiGroupFit) -> dict:
-    """CFI, RMSEA, SRMR for the invariance decision: the robust versions under MLM/MLR
-    (Brosseau-Liard & Savalei), the ML ones otherwise."""
-    f = fit.fit
-    if fit.estimator == "ML":
-        return {"cfi": f["cfi"], "rmsea": f["rmsea"], "srmr": f["srmr"]}
-    return {"cfi": f["cfi.robust"], "rmsea": f["rmsea.robust"], "srmr": f["srmr"]}
-
-
-def _comparison(prev_model: str, prev: MultiGroupFit, fit: MultiGroupFit, level: str):
-    test = difference_test(fit, prev)
-    return {"vs": prev_model, **test,
-            "chisq.rejects": bool(test["pvalue"] < CHISQ_ALPHA),
-            "indices": "ML" if fit.estimator == "ML" else "robust",
-            **invariance_decision(_indices(prev), _indices(fit), level)}
-
-
-def _invariance(data: pd.DataFrame, survey: Survey, col: str, keep, estimator: str,
-                missing: str):
-    """The invariance sequence with partial invariance; see the module doc.
-
-    One entry per model fitted: each level with all its constraints (its comparison
-    and verdict kept even when it fails), and after a failed level the partial model
-    with the constraints released at that level (``model`` "partial <level>")."""
-    syntax = survey.measurement_syntax()
-    setup = prepare_groups(syntax, data, col, keep, missing)
-
-    def fit_level(equal, freed):
-        return fit_multigroup(syntax, data, col, group_equal=equal, group_partial=freed,
-                              groups=keep, estimator=estimator, missing=missing,
-                              se=False, _setup=setup)
-
-    warnings, entries, partial_log, freed = [], [], [], []
-    highest, prev_model, prev, failed = None, None, None, False
-    for level, equal in LEVELS.items():
-        fit = fit_level(equal, freed)
-        if not fit.converged:
-            warnings.append(f"The {level} model did not converge.")
-        entry = _fit_entry(level, level, fit, freed)
-        if prev is None:
-            decision = configural_decision(_indices(fit))
-            entry.update(comparison=None, configural=decision, partial=False,
-                         supported=bool(fit.converged and decision["supported"]))
-            entries.append(entry)
-            if not fit.converged:
-                break
-            prev_model, prev = level, fit
-            if entry["supported"]:
-                highest = level
-            else:
-                failed = True
-                warnings.append(_configural_warning(decision, entry["fit"], fit.estimator))
-            continue
-        comp = _comparison(prev_model, prev, fit, level)
-        supported = None if failed else bool(comp["supported"] and fit.converged)
-        entry.update(comparison=comp, supported=supported, partial=False)
-        entries.append(entry)
-        if failed:
-            continue
-        model = level
-        if not supported:
-            fit, comp, released = _release(syntax, data, col, keep, setup, level, equal,
-                                           freed, prev_model, prev, fit, comp)
-            if released:
-                freed = freed + [r["parameter"] for r in released]
-                partial_log += released
-                model = f"partial {level}"
-                supported = bool(comp["supported"] and fit.converged)
-                entry = _fit_entry(level, model, fit, freed,
-                                   [r["parameter"] for r in released])
-                entry.update(comparison=comp, supported=supported, partial=True)
-                entries.append(entry)
-        if supported:
-            highest = ("partial " if freed else "") + level
-            prev_model, prev = model, fit
-        else:
-            failed = True
-            warnings.append(f"{level.capitalize()} invariance is not supported"
-                            + (" even after releasing " + ", ".join(entry["released"])
-                               if entry["released"] else "")
-                            + ": higher levels are not tested (their fits are shown).")
-    return tuple(entries), highest, tuple(partial_log), warnings
-
-
-def _configural_warning(decision: dict, fit: dict, estimator: str) -> str:
-    suffix = "" if estimator == "ML" else ".robust"
-    names = {"cfi": "CFI", "rmsea": "RMSEA", "srmr": "SRMR"}
-    poor = ", ".join(f"{names[m]} {fit.get(m + suffix if m != 'srmr' else m, float('nan')):.3f}"
-                     for m in decision["poor"])
-    return (f"The configural model fits poorly ({poor}, beyond the cut-offs): no level of "
-            "invariance holds. The higher levels' fits and changes are shown, not judged.")
-
-
-def _release(syntax, data, col, keep, setup, level, equal, freed, prev_level, prev, fit,
-             comp):
-    """Release the constraint of this level with the largest score test, refit, and
-    repeat while the level is not supported and a released constraint is significant.
-    At most half of the level's constraints are released (a partially invariant
-    level needs a majority of invariant parameters; Byrne et al., 1989)."""
-    category = ADDED[level]
-    op = {"loadings": "=~", "intercepts": "~1", "residuals": "~~"}[category]
-    released = []
-    n_constraints = None
-    while True:
-        sc = score_tests(fit)
-        sc = sc[(sc["op"] == op)]
-        if category == "residuals":
-            sc = sc[sc["lhs"] == sc["rhs"]]
-        if n_constraints is None:
-            n_constraints = len(sc)
-        if sc.empty or len(released) >= n_constraints // 2:
-            break
-        top = sc.iloc[0]
-        if not top["pvalue"] < RELEASE_P:
-            break
-        released.append({"level": level, "parameter": top["parameter"],
-                         "X2": float(top["X2"]), "df": float(top["df"]),
-                         "pvalue": float(top["pvalue"])})
-        fit = fit_multigroup(syntax, data, col, group_equal=equal,
-                             group_partial=freed + [r["parameter"] for r in released],
-                             groups=keep, estimator=fit.estimator, missing=setup.missing,
-                             se=False, _setup=setup)
-        comp = _comparison(prev_level, prev, fit, level)
-        if comp["supported"]:
-            break
-    return fit, comp, released
-
-
 def _paths(scores: pd.DataFrame, survey: Survey, g, col: str, keep, estimator: str,
            missing: str):
     """Multi-group composite path model: coefficients per group and equality tests."""
@@ -627,15 +401,15 @@ def _paths(scores: pd.DataFrame, survey: Survey, g, col: str, keep, estimator: s
     paths = paths[list(PATH_COLUMNS)].reset_index(drop=True)
     rows = []
     keys = paths[["lhs", "op", "rhs"]].drop_duplicates().itertuples(index=False)
-    for lhs, op, rhs in keys:
-        eq = fit(equal=[f"{lhs} ~ {rhs}"])
+    for lhs, op, rhs in keys:  # only the fit is compared: no standard errors
+        eq = fit(equal=[f"{lhs} ~ {rhs}"], se=False)
         test = difference_test(eq, free)
         rows.append({"lhs": lhs, "op": op, "rhs": rhs, "chisq.diff": test["chisq.diff"],
                      "df.diff": test["df.diff"], "pvalue": test["pvalue"]})
         if not eq.converged:
             warnings.append(f"The model with {lhs} ~ {rhs} equal across groups did not "
                             "converge.")
-    allfit = fit(group_equal=["regressions"])
+    allfit = fit(group_equal=["regressions"], se=False)
     omnibus = {**difference_test(allfit, free), "nobs": [int(n) for n in free.nobs],
-               "fit_free": _fit_dict(free), "fit_equal": _fit_dict(allfit)}
+               "fit_free": fit_dict(free), "fit_equal": fit_dict(allfit)}
     return paths, pd.DataFrame(rows, columns=list(DIFF_COLUMNS)), omnibus, warnings
