@@ -9,6 +9,10 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_SPEC = REPO / "surveys" / "ai_mental_health" / "survey.yaml"
 
+#: Scripts that made fixtures (some need packages the tests do not): not collected, not
+#: imported for their docstrings (``--doctest-modules`` in pyproject.toml).
+collect_ignore_glob = ["fixtures/*/*.py"]
+
 
 @pytest.fixture(scope="session")
 def example_run(tmp_path_factory):

@@ -284,7 +284,7 @@ def fit_ordinal(model, data: pd.DataFrame, *, ordered=None, estimator: str = "WL
 
     Examples
     --------
-    >>> fit = fit_ordinal("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6", hs)  # doctest: +SKIP
+    >>> fit = fit_ordinal("visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6", hs)  # doctest: +SKIP
     >>> fit.fit["chisq.scaled"], fit.estimates.query("op == '|'").head(3)   # doctest: +SKIP
     """
     with blas_one_thread():
