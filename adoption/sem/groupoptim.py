@@ -146,9 +146,18 @@ def _group_starts(setup: Setup) -> list:
     """Per group: the single-group fit's value of each semopy parameter (model.active
     order) and of each intercept, or lavaan's simple starting values where that fit
     fails. The configural model is the groups' separate models, so these are its
-    estimates; constrained models start from their averages."""
+    estimates; constrained models start from their averages. Under FIML: lavaan's
+    simple starting values until a model without shared parameters has been fitted
+    (:func:`optimise` keeps its estimates here)."""
     if setup.starts is not None:
         return setup.starts
+    if setup.missing == "fiml":
+        # a FIML fit of each group would be the configural model fitted G times: its
+        # first stage (the complete-data fit to the EM moments) is the optimiser's own,
+        # so start from lavaan's simple values and keep the first model fitted with
+        # nothing shared across groups as the later models' start (:func:`optimise`)
+        return [(start_vector(grp.pt, grp.names, grp.model, grp.s), grp.m.copy())
+                for grp in setup.groups]
     obs_index = {v: i for i, v in enumerate(setup.observed)}
     out = []
     for grp in setup.groups:
@@ -193,23 +202,50 @@ def starting_values(setup: Setup, reg: Registry) -> np.ndarray:
 
 #: Steps of FIML scoring with one expected information before it is recomputed.
 REFRESH = 8
+#: Under FIML the complete-data fit to the EM moments only gives the start of FIML
+#: scoring (which converges to ``tol``): it stops when no parameter moves by this much.
+START_TOL = 1e-5
 
 
 def optimise(setup: Setup, reg: Registry, theta, max_iter=300, tol=1e-9):
     """Fisher scoring, theta += I^-1 g, with step halving on chisq(theta).
 
     Under FIML, first the complete-data fit to each group's EM moments (as the engine
-    does), then FIML scoring from there. If scoring stalls, L-BFGS with the analytic
-    gradient, then scoring again to polish.
+    does; to :data:`START_TOL`), then FIML scoring from there. If scoring stalls, L-BFGS with the analytic
+    gradient, then scoring again to polish. Under FIML, the first converged model with
+    no parameter shared across groups (the configural model) becomes the start of the
+    later models of the same ``setup`` (:func:`_group_starts`).
     """
     if any(g.pat is not None for g in setup.groups):
         complete = replace(setup, groups=[replace(g, pat=None) for g in setup.groups])
-        theta, _ = _scoring(complete, reg, theta, 100, tol)
+        theta, _ = _scoring(complete, reg, theta, 100, START_TOL)
     theta, ok = _scoring(setup, reg, theta, max_iter, tol)
-    if ok:
-        return theta, ok
-    theta = _lbfgs(setup, reg, theta)
-    return _scoring(setup, reg, theta, max_iter, tol)
+    if not ok:
+        theta = _lbfgs(setup, reg, theta)
+        theta, ok = _scoring(setup, reg, theta, max_iter, tol)
+    if ok and setup.starts is None and setup.missing == "fiml" and _separate(reg):
+        setup.starts = _group_solution(setup, reg, theta)
+    return theta, ok
+
+
+def _separate(reg: Registry) -> bool:
+    """No parameter is shared by two groups (the configural model)."""
+    used = [set(reg.cov_gid[g].tolist()) | {k for *_, k in reg.b_free[g]}
+            | {k for _, k in reg.a_free[g]} for g in range(len(reg.cov_gid))]
+    return sum(len(u) for u in used) == len(set().union(*used))
+
+
+def _group_solution(setup: Setup, reg: Registry, theta) -> list:
+    """Per group, as :func:`_group_starts`: the values of its semopy parameters and of
+    its intercepts at ``theta``."""
+    out = []
+    for g, grp in enumerate(setup.groups):
+        means = grp.m.copy()
+        for i, k in reg.a_free[g]:
+            if i < len(setup.observed):
+                means[i] = theta[k]
+        out.append((theta[reg.cov_gid[g]].copy(), means))
+    return out
 
 
 def _lbfgs(setup: Setup, reg: Registry, theta):
@@ -232,10 +268,9 @@ def _scoring(setup: Setup, reg: Registry, theta, max_iter, tol):
     """Fisher scoring with step halving; converged when no parameter moves by ``tol``.
 
     Under FIML the expected information costs about fifty gradients, and near the
-    optimum it hardly changes: it is kept while the steps shrink at least by half and no
-    step needs halving, and recomputed otherwise (and every :data:`REFRESH` steps). The
-    point converged to is the same (the gradient is zero there whatever the matrix);
-    only the path changes.
+    optimum it hardly changes: it is kept while the steps shrink and none needs halving,
+    and recomputed otherwise (and every :data:`REFRESH` steps). The point converged to
+    is the same (the gradient is zero there whatever the matrix); only the path changes.
     """
     f0 = discrepancy(setup, reg, theta)
     if not np.isfinite(f0):
@@ -269,7 +304,7 @@ def _scoring(setup: Setup, reg: Registry, theta, max_iter, tol):
         if size < tol:
             return theta, True
         age += 1
-        if lam < 1 or size > 0.5 * prev or age >= REFRESH:
+        if lam < 1 or size > prev or age >= REFRESH:
             info = None
         prev = size
     return theta, False
