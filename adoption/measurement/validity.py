@@ -98,6 +98,18 @@ def htmt_from_corr(corr: pd.DataFrame, constructs: dict[str, list[str]],
     correlations among the items of i. A one-item construct has no monotrait correlation:
     its ratios are NaN. A construct whose items barely correlate (mean below 0.1) gets a
     warning, since its ratios then divide by noise. Agrees with ``semTools::htmt(model, data)`` (semTools 0.5-6).
+
+    Examples
+    --------
+    Two constructs whose items correlate .6 within and .3 across: .3 / sqrt(.6 x .6).
+
+    >>> import pandas as pd
+    >>> r = pd.DataFrame([[1, .6, .3, .3], [.6, 1, .3, .3], [.3, .3, 1, .6], [.3, .3, .6, 1]],
+    ...                  index=list("abcd"), columns=list("abcd"))
+    >>> htmt_from_corr(r, {"F": ["a", "b"], "G": ["c", "d"]}).matrix.round(4)
+         F    G
+    F  1.0  0.5
+    G  0.5  1.0
     """
     warnings: list[str] = []
     r = corr.to_numpy(dtype=float).copy()
@@ -175,6 +187,15 @@ def fornell_larcker(ave: pd.Series, factor_corr: pd.DataFrame) -> pd.DataFrame:
     Fornell & Larcker (1981): discriminant validity when each construct's
     :math:`\\sqrt{AVE}` exceeds its correlations with every other construct. ``passes`` is
     False (not NaN) only when both numbers are defined; otherwise it is None.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> corr = pd.DataFrame([[1, .5], [.5, 1]], index=["F", "G"], columns=["F", "G"])
+    >>> fornell_larcker(pd.Series({"F": .49, "G": .64}), corr)[["construct", "sqrt_ave", "passes"]]
+      construct  sqrt_ave  passes
+    0         F       0.7    True
+    1         G       0.8    True
     """
     names = list(ave.index)
     fc = factor_corr.reindex(index=names, columns=names).astype(float)
