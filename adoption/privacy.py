@@ -29,7 +29,7 @@ from typing import Any
 
 import pandas as pd
 
-from adoption.figures.format import is_number
+from adoption.format import is_number
 
 #: Default smallest count of people shown; smaller counts are suppressed.
 SMALL_CELL = 5

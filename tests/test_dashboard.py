@@ -256,7 +256,7 @@ def _results(root: Path, run: str) -> dict:
 
 
 def test_model_page_toggles(runs, monkeypatch):
-    from adoption.figures.format import format_bounded, format_number, stars
+    from adoption.format import format_bounded, format_number, stars
 
     model = _results(runs, "structural")["structural"]["composite"]
     regs = [e for e in model["estimates"] if e["op"] == "~"]

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from rich.console import Console
 
-from adoption.figures.format import format_bounded, format_number
+from adoption.format import format_bounded, format_number
 from adoption.fitview import fit_measures_frame, is_robust, shown_fit
 
 SPEC = """title: Robust display

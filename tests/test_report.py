@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from adoption.figures.format import (
+from adoption.format import (
     format_bounded,
     format_int,
     format_number,
@@ -219,7 +219,7 @@ def test_format_helpers():
 
 
 def test_pathdiagram_uses_the_shared_formatting():
-    from adoption.figures import format as fmt
+    from adoption import format as fmt
     from adoption.figures import pathdiagram
 
     assert pathdiagram.format_bounded is fmt.format_bounded

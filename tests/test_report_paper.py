@@ -217,7 +217,7 @@ def test_model_names_are_readable(run_page):
 
 
 def test_mardia_p_near_one_and_its_complete_rows(results):
-    from adoption.figures.format import format_p, format_p_value
+    from adoption.format import format_p, format_p_value
 
     assert format_p_value(0.99957) == "> .999" and format_p(0.9996) == "p > .999"
     assert format_p_value(0.9994) == ".999"

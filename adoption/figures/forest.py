@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from adoption.figures.format import format_bounded, format_number, format_p, is_number
+from adoption.format import format_bounded, format_number, format_p, is_number
 from adoption.figures.save import figure_bytes
 
 __all__ = ["ForestRow", "ForestChart", "prepare_forest", "forest_figure", "forest_svg",

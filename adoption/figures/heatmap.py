@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from adoption.cutoffs import CUTOFFS, judge
-from adoption.figures.format import format_bounded, is_number
+from adoption.format import format_bounded, is_number
 from adoption.figures.save import figure_bytes
 
 __all__ = ["HtmtGrid", "prepare_htmt", "htmt_figure", "htmt_svg", "htmt_png"]

@@ -15,7 +15,7 @@ import io
 
 import pandas as pd
 
-from adoption.figures.format import format_number
+from adoption.format import format_number
 
 __all__ = ["ipma_figure", "ipma_svg", "ipma_png"]
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from adoption.figures.format import format_int, format_percent, is_number
+from adoption.format import format_int, format_percent, is_number
 from adoption.figures.save import figure_bytes
 from adoption.spec import label_direction
 

@@ -12,7 +12,7 @@ web figure and the image in the report show the same boxes in the same places:
 Input is the project's vocabulary (lavaan's ``parameterEstimates()`` columns):
 regressions are rows with ``op == "~"`` (``lhs`` the outcome, ``rhs`` the predictor),
 covariances ``"~~"`` and loadings ``"=~"``. Numbers are formatted here, when drawn,
-in APA style by :mod:`adoption.figures.format`: no leading zero for quantities bounded by 1
+in APA style by :mod:`adoption.format`: no leading zero for quantities bounded by 1
 (beta, r, R², p), ``p < .001``.
 """
 
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from adoption.figures.format import format_bounded, format_number, format_p, stars
+from adoption.format import format_bounded, format_number, format_p, stars
 from adoption.figures.save import figure_bytes
 from adoption.figures.layout import (
     LINE_SPACING,

@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from adoption.figures.format import format_int, is_number
+from adoption.format import format_int, is_number
 from adoption.fitview import model_comparison_frame
 from adoption.report import ordinal_tables as OT
 from adoption.report.latent_moderation import latent_moderation_blocks

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from adoption.figures.format import format_int, is_number
+from adoption.format import format_int, is_number
 from adoption.figures.save import figure_bytes
 
 FONT_FAMILY = "DejaVu Sans"

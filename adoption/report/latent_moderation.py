@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from adoption.figures.format import format_number, format_p_value
+from adoption.format import format_number, format_p_value
 from adoption.report.content import Heading, Paragraph, Table
 
 __all__ = ["latent_moderation_blocks"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from adoption.figures.format import format_int, format_number, format_p_value, is_number
+from adoption.format import format_int, format_number, format_p_value, is_number
 from adoption.report.content import Table
 from adoption.structural.moderated import moderation_caption
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from adoption.figures.format import format_bounded, format_int, format_number, format_p_value, is_number
+from adoption.format import format_bounded, format_int, format_number, format_p_value, is_number
 from adoption.report.content import Section, Table
 
 __all__ = ["sensitivity", "thresholds", "ordinal_reliability", "estimator_text", "name_estimator"]

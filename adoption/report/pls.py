@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from adoption.figures.format import format_bounded, format_number, format_p_value, is_number
+from adoption.format import format_bounded, format_number, format_p_value, is_number
 from adoption.report.content import Figure, Heading, Paragraph, Section, Table
 
 __all__ = ["pls_sections"]

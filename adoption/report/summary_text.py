@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from adoption.cutoffs import CUTOFFS, hypothesis_result, judge
-from adoption.figures.format import (
+from adoption.format import (
     format_bounded,
     format_int,
     format_number,

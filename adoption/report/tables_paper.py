@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from adoption.figures.format import (
+from adoption.format import (
     MISSING,
     format_bounded,
     format_int,

@@ -11,7 +11,7 @@ paths that differ in orange. Everything is read from ``results["groups"]``.
 import pandas as pd
 import streamlit as st
 
-from adoption.figures.format import format_p, is_number
+from adoption.format import format_p, is_number
 from adoption.report import tables as T
 from figs import group_diagram
 from ui import image, not_in_run, plain, run_or_stop, table

@@ -5,7 +5,7 @@ import json
 import streamlit as st
 
 from adoption.cutoffs import judge
-from adoption.figures.format import format_bounded, format_int
+from adoption.format import format_bounded, format_int
 from adoption.fitview import shown_fit
 from adoption.report import tables as T
 from adoption.report.summary_text import plain_summary

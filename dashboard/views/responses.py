@@ -9,7 +9,7 @@ where the run kept its (rounded) shares.
 import pandas as pd
 import streamlit as st
 
-from adoption.figures.format import format_int, format_percent
+from adoption.format import format_int, format_percent
 from adoption.figures.likert import likert_figure, likert_png, likert_svg
 from adoption.privacy import SECONDARY, SMALL
 from adoption.report import tables as T

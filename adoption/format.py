@@ -1,7 +1,8 @@
 """Numbers as APA style shows them: the one place where values become text.
 
-Used by the figures, the HTML and Word reports. Nothing here computes a statistic:
-each function takes a value as the library stored it (unrounded) and returns text.
+Used by the figures, the HTML and Word reports, the dashboard and the terminal summary.
+Nothing here computes a statistic: each function takes a value as the library stored it
+(unrounded) and returns text.
 
 * values bounded by 1 (correlations, beta, p, alpha, CFI, shares) have no leading zero;
 * unbounded values (b, SE, z, chi-square) keep it;
