@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from adoption.format import format_int, is_number
+from adoption.format import MISSING, format_int, is_number
 from adoption.fitview import model_comparison_frame
 from adoption.report import ordinal_tables as OT
 from adoption.report.latent_moderation import latent_moderation_blocks
@@ -197,7 +197,7 @@ def efa_blocks(results: Mapping[str, Any]) -> list:
                         f"Eigenvalues of the items' correlation matrix (components) and of the reduced "
                         f"matrix (common factors), against {random} the eigenvalues of "
                         f"{format_int(par.get('n_iter'))} random data sets of the same size (seed "
-                        f"{par.get('seed', T.MISSING)}). Factors are retained while the observed "
+                        f"{par.get('seed', MISSING)}). Factors are retained while the observed "
                         "eigenvalue exceeds the random one.", "scree",
                         svg=scree_image(eig, efa.get("n_factors_parallel"), "svg"),
                         png=scree_image(eig, efa.get("n_factors_parallel"), "png"),
@@ -392,8 +392,8 @@ def methods_section(results: Mapping[str, Any]) -> Section:
     inp = results.get("input") or {}
     st = results.get("structural") if isinstance(results.get("structural"), Mapping) else {}
     pairs: list[tuple[str, Any]] = [
-        ("Estimator (measurement model)", opts.get("estimator", T.MISSING)),
-        ("Missing data (spec)", spec.get("missing_method", T.MISSING)),
+        ("Estimator (measurement model)", opts.get("estimator", MISSING)),
+        ("Missing data (spec)", spec.get("missing_method", MISSING)),
     ]
     ordinal = results.get("ordinal") or {}
     if opts.get("parameterization") and ordinal.get("ordinal") and ordinal.get("continuous_items"):
@@ -411,17 +411,17 @@ def methods_section(results: Mapping[str, Any]) -> Section:
         m = st.get(k) if isinstance(st.get(k), Mapping) else None
         if not m:
             continue
-        pairs.append((f"Estimator ({name})", m.get("estimator", T.MISSING)))
-        pairs.append((f"Missing data ({name})", m.get("missing", T.MISSING)))
+        pairs.append((f"Estimator ({name})", m.get("estimator", MISSING)))
+        pairs.append((f"Missing data ({name})", m.get("missing", MISSING)))
         pairs.append((f"N ({name})", format_int(m.get("nobs"))))
         bt = m.get("bootstrap") or {}
         if bt:
             pairs.append((f"Bootstrap draws ({name})",
-                          f"{format_int(bt.get('B'))} (seed {bt.get('seed', T.MISSING)}, "
+                          f"{format_int(bt.get('B'))} (seed {bt.get('seed', MISSING)}, "
                           f"{format_int(bt.get('failed') or 0)} failed)"))
     if not any(k.startswith("Bootstrap") for k, _ in pairs):
-        pairs.append(("Bootstrap draws (requested)", f"{format_int(opts.get('bootstrap'))} (seed {opts.get('seed', T.MISSING)})"
-                      if is_number(opts.get("bootstrap")) else T.MISSING))
+        pairs.append(("Bootstrap draws (requested)", f"{format_int(opts.get('bootstrap'))} (seed {opts.get('seed', MISSING)})"
+                      if is_number(opts.get("bootstrap")) else MISSING))
     for g in inp.get("recoded_by_labels") or []:
         rule, cols = str(g.get("rule")), ", ".join(map(str, g.get("columns") or []))
         if rule.endswith(" (scale runs descending)"):
@@ -435,11 +435,11 @@ def methods_section(results: Mapping[str, Any]) -> Section:
                       "differ from the spec's scale, so the codes were recoded to mean what the "
                       "spec's labels say"))
     pairs += [
-        ("Input file", Path(str(inp.get("path", T.MISSING))).name),
-        ("Input format", f"{inp.get('format', T.MISSING)}, {format_int(inp.get('rows'))} rows, "
-                         f"encoding {inp.get('encoding', T.MISSING)}"),
-        ("Input SHA-256", inp.get("sha256", T.MISSING)),
-        ("Spec", Path(str(spec.get("path", T.MISSING))).name),
+        ("Input file", Path(str(inp.get("path", MISSING))).name),
+        ("Input format", f"{inp.get('format', MISSING)}, {format_int(inp.get('rows'))} rows, "
+                         f"encoding {inp.get('encoding', MISSING)}"),
+        ("Input SHA-256", inp.get("sha256", MISSING)),
+        ("Spec", Path(str(spec.get("path", MISSING))).name),
         ("Small-cell threshold", T.small_cell(results)),
     ]
     kind = (results.get("privacy") or {}).get("ids_pseudonymised")

@@ -4,7 +4,7 @@
 :mod:`adoption.report.html` and :mod:`adoption.report.docx` render the same
 :class:`Report`, so the web page and the Word file always show the same tables with the
 same numbers. Everything here is already text: numbers were formatted (APA style) by the
-table builders in :mod:`adoption.report.tables`.
+table builders of :mod:`adoption.report.tables`.
 """
 
 from __future__ import annotations
