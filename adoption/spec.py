@@ -7,329 +7,61 @@ naming the file, the key (and the YAML line where the parser knows it) and what 
 pydantic does the type checking (it names the failing key path); the cross-key rules
 (an item in two constructs, a structural formula naming an unknown construct, a construct
 with one item) are checked by hand after it.
+
+    spec.py        Survey (the whole spec), parse_spec, load_spec: the public entry
+    spec_parts.py  the parts: Scale, Construct, Missing, Screening, Filter, EFA,
+                   PLSOptions, Group, Process, Population; the name rule, answer-label polarity
+    spec_rules.py  the rules across keys; formula_names, parse_hypothesis
+    spec_yaml.py   reading the YAML file (no aliases, no duplicate keys)
+
+Every public name of these modules is importable from here.
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator
 
 from adoption.errors import InputError
 from adoption.privacy import SMALL_CELL
-from adoption.sem.syntax import parse_model
-from adoption.vocabulary import ESTIMATORS, OP_INTERCEPT
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-#: Construct and item names: they are written into lavaan model syntax, so only
-#: letters, digits, '_' and '.', starting with a letter or '_' (no spaces, operators,
-#: newlines).
-NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
-NAME_RULE = ("use only letters (A-Z, a-z), digits, '_' and '.', starting with a letter or '_' "
-             "(names go into the model's lavaan syntax)")
-
-
-def check_names(names, what: str) -> None:
-    """Raise ValueError naming the first of ``names`` that is not a valid name (:data:`NAME`)."""
-    for n in names:
-        if not isinstance(n, str) or not NAME.fullmatch(n):
-            raise ValueError(f"{what} name {str(n)!r} is not allowed: {NAME_RULE}")
-
-
-#: Most points a response scale may have (a 0-100 slider has 101); more is a mistyped
-#: scale, and tables, charts and recodes are sized by the number of points.
-MAX_SCALE_POINTS = 101
-
-
-_NEGATIVE_WORDS = ("disagree", "unlikely", "dissatisfied", "never", "not at all", "oppose",
-                   "unimportant", "useless", "bad", "poor", "low")
-_POSITIVE_WORDS = ("agree", "likely", "satisfied", "always", "extremely", "support",
-                   "important", "useful", "good", "excellent", "high")
-
-
-def answer_polarity(label: str) -> int:
-    """-1 for a negative answer label ('Strongly disagree'), +1 for a positive one, 0 for
-    a midpoint ('Neither agree nor disagree') or a label without such words.
-
-    >>> answer_polarity("Strongly disagree"), answer_polarity("Agree"), answer_polarity("Neutral")
-    (-1, 1, 0)
-    """
-    t = " ".join(str(label).split()).casefold()
-    if re.search(r"\b(neither|neutral|undecided)\b", t):
-        return 0
-    for w in _NEGATIVE_WORDS:
-        if re.search(rf"\b{w}\b", t):
-            return -1
-    for w in _POSITIVE_WORDS:
-        if re.search(rf"\b{w}\b", t):
-            return 1
-    return 0
-
-
-def label_direction(labels: dict) -> int:
-    """+1 if answer labels run negative -> positive with rising code, -1 the other way
-    (1 = Strongly agree), 0 when their polarity cannot be told. Keys that are not numbers
-    are ignored.
-
-    >>> label_direction({1: "Strongly agree", 2: "Agree", 4: "Disagree"})
-    -1
-    """
-    nums = []
-    for k, v in labels.items():
-        try:
-            nums.append((float(k), v))
-        except (TypeError, ValueError):
-            continue
-    pol = [p for _, p in ((k, answer_polarity(v)) for k, v in sorted(nums)) if p != 0]
-    if len(pol) < 2 or pol[0] == pol[-1]:
-        return 0
-    return 1 if pol[0] < pol[-1] else -1
-
-
-class Scale(_Frozen):
-    """A Likert response scale: integer points ``min..max`` with optional text labels.
-
-    ``direction`` says how the data file codes the answers: "ascending" (``min`` is the
-    most negative answer, 1 = Strongly disagree) or "descending" (``min`` is the most
-    positive, 1 = Strongly agree). ``labels`` are written as the file codes them. When
-    ``direction`` is not given it is read from the labels' wording (agree/disagree,
-    likely/unlikely...), else ascending. The loader recodes a descending scale's items
-    to ascending (``min + max - c``), so every analysis, table and chart reads higher as
-    more agreement; :meth:`as_analysed` is the scale they use.
-    """
-
-    min: int = 1
-    max: int = 5
-    labels: dict[int, str] = Field(default_factory=dict)
-    direction: Literal["ascending", "descending"] | None = None
-
-    @model_validator(mode="after")
-    def _check(self) -> "Scale":
-        if self.max <= self.min:
-            raise ValueError(f"scale max ({self.max}) must be greater than min ({self.min})")
-        if self.max - self.min + 1 > MAX_SCALE_POINTS:
-            raise ValueError(f"scale {self.min}..{self.max} has {self.max - self.min + 1:,} points; "
-                             f"at most {MAX_SCALE_POINTS} are allowed (a 0-100 slider). Check min "
-                             "and max")
-        bad = [k for k in self.labels if not self.min <= k <= self.max]
-        if bad:
-            raise ValueError(f"scale labels {bad} lie outside {self.min}..{self.max}")
-        by_labels = label_direction(self.labels)
-        if self.direction is not None and by_labels and \
-                by_labels != (1 if self.direction == "ascending" else -1):
-            raise ValueError(f"scale direction '{self.direction}' contradicts the labels, which "
-                             f"run the other way ({self.min} = {self.labels.get(self.min, '?')}); "
-                             "correct one of them")
-        return self
-
-    @property
-    def points(self) -> list[int]:
-        return list(range(self.min, self.max + 1))
-
-    @property
-    def descending(self) -> bool:
-        """Whether the file codes ``min`` as the most positive answer (``direction``, or
-        else the labels' wording)."""
-        if self.direction is not None:
-            return self.direction == "descending"
-        return label_direction(self.labels) == -1
-
-    def reverse(self, x):
-        """Answers read the other way round on this scale: ``min + max - x`` (1 <-> 5 on
-        a 1..5 scale). Its own inverse; works on numbers, arrays and Series."""
-        return (self.min + self.max) - x
-
-    def as_analysed(self) -> "Scale":
-        """The scale as the analysis sees it: ascending, a descending scale's labels
-        re-keyed by :meth:`reverse` (itself when already ascending)."""
-        if not self.descending:
-            return self
-        return Scale(min=self.min, max=self.max, direction="ascending",
-                     labels={self.reverse(k): t for k, t in self.labels.items()})
-
-
-class Construct(_Frozen):
-    """A construct measured by several items (columns)."""
-
-    label: str = ""
-    items: dict[str, str]
-    reverse: tuple[str, ...] = ()
-    scale: Scale | None = None
-    #: PLS outer weighting: "A" reflective / composite (correlation weights), "B"
-    #: formative (regression weights). Only PLS-SEM reads it.
-    mode: Literal["A", "B"] = "A"
-
-    @field_validator("items", mode="before")
-    @classmethod
-    def _items_as_mapping(cls, v: Any) -> Any:
-        # A plain list of column names is allowed; wording is then unknown.
-        if isinstance(v, (list, tuple)):
-            v = {str(code): "" for code in v}
-        elif isinstance(v, dict):
-            v = {str(k): ("" if t is None else str(t)) for k, t in v.items()}
-        if isinstance(v, dict):
-            check_names(v, "item")
-        return v
-
-
-class Missing(_Frozen):
-    """Missing-data handling: codes that mean 'no answer' and the analysis method."""
-
-    codes: tuple[float, ...] = ()
-    method: Literal["listwise", "fiml", "pairwise"] = "listwise"
-
-
-class AttentionCheck(_Frozen):
-    """An instructed item ("please select Agree"): answers outside ``correct`` fail."""
-
-    column: str
-    correct: tuple[float, ...]
-    wording: str = ""
-
-
-class Screening(_Frozen):
-    """Careless-response rules, each optional with its threshold.
-
-    Attributes
-    ----------
-    attention_checks : instructed items and their correct answers.
-    longstring_max : exclude a row whose longest run of identical answers over the
-        items (in questionnaire order) is longer than this.
-    irv_min : exclude a row whose intra-individual response variability (SD of its item
-        answers) is below this.
-    mahalanobis_p : exclude a row whose squared Mahalanobis distance on the items has
-        chi-square p below this (e.g. 0.001).
-    min_seconds : exclude a row whose completion time is below this many seconds.
-    time_column : the completion-time column (seconds).
-    duplicate_ids : exclude repeated respondent ids (all but the first).
-    duplicate_rows : exclude identical submissions (all but the first).
-    max_missing_share : exclude a row missing more than this share of the items.
-    """
-
-    attention_checks: tuple[AttentionCheck, ...] = ()
-    longstring_max: int | None = None
-    irv_min: float | None = None
-    mahalanobis_p: float | None = None
-    min_seconds: float | None = None
-    time_column: str | None = None
-    duplicate_ids: bool = True
-    duplicate_rows: bool = True
-    max_missing_share: float | None = None
-
-    @model_validator(mode="after")
-    def _check(self) -> "Screening":
-        if self.min_seconds is not None and not self.time_column:
-            raise ValueError("screening.min_seconds needs screening.time_column")
-        if self.mahalanobis_p is not None and not 0 < self.mahalanobis_p < 1:
-            raise ValueError("screening.mahalanobis_p must lie between 0 and 1")
-        if self.max_missing_share is not None and not 0 <= self.max_missing_share <= 1:
-            raise ValueError("screening.max_missing_share must lie between 0 and 1")
-        return self
-
-
-class Filter(_Frozen):
-    """Keep only rows whose ``column`` passes every condition given (the others are
-    excluded under the reason "outside the filter"): ``equals`` a value, is ``one_of``
-    several, lies in ``min``..``max``. No expressions are evaluated."""
-
-    column: str
-    equals: float | str | None = None
-    one_of: tuple[float | str, ...] | None = None
-    min: float | None = None
-    max: float | None = None
-
-    @model_validator(mode="after")
-    def _check(self) -> "Filter":
-        if self.equals is None and self.one_of is None and self.min is None and self.max is None:
-            raise ValueError(f"filter on '{self.column}' needs equals, one_of, min or max")
-        return self
-
-
-class EFA(_Frozen):
-    """The exploratory factor analysis: the number of factors (default: from parallel
-    analysis) and which parallel-analysis count sets it: ``smc`` (common factors, SMCs on
-    the diagonal), ``pca`` (principal components) or ``fa`` (psych's default
-    ``fa.parallel(x, fa = "fa")``: one-factor minres communalities on the diagonal)."""
-
-    n_factors: int | None = Field(default=None, ge=1)
-    parallel: Literal["smc", "pca", "fa"] = "smc"
-
-
-#: Estimation methods of the structural model: covariance-based SEM and PLS-SEM.
-METHODS: tuple[str, ...] = ("cbsem", "pls")
-
-
-class PLSOptions(_Frozen):
-    """Options of PLS-SEM (``pls:`` in the spec), read when ``methods`` includes ``pls``.
-
-    Attributes
-    ----------
-    consistent : PLSc (Dijkstra & Henseler, 2015) for the mode-A constructs.
-    conventions : bootstrap SD with divisor B - 1 (``seminr``) or B (``smartpls``).
-    bootstrap : bootstrap draws (0: none).
-    scheme : inner weighting scheme.
-    """
-
-    consistent: bool = False
-    conventions: Literal["seminr", "smartpls"] = "seminr"
-    bootstrap: int = Field(default=10_000, ge=0, le=100_000)
-    scheme: Literal["path", "factor", "centroid"] = "path"
-
-
-class Group(_Frozen):
-    """A demographic column used for group comparisons."""
-
-    column: str
-    label: str = ""
-    labels: dict[int | str, str] = Field(default_factory=dict)
-
-
-class Process(_Frozen):
-    """A numbered PROCESS model (Hayes), expanded into ``structural`` when that is empty
-    (:func:`adoption.structural.process.process_syntax`)."""
-
-    model: int
-    x: str
-    y: str
-    m: tuple[str, ...] = ()
-    w: str | None = None
-
-
-class Population(_Frozen):
-    """Population values for the simulator (``adoption simulate``).
-
-    Attributes
-    ----------
-    loadings : standardised loading of each item; ``default`` applies to the rest.
-    paths : structural model with standardised coefficients in lavaan syntax,
-        e.g. ``"WIL ~ 0.35*HAB + 0.2*COM"``.
-    exogenous_correlation : correlation between exogenous constructs.
-    thresholds : cut points on the standard normal scale giving the Likert categories
-        (``scale.max - scale.min`` values).
-    contamination : shares: ``missing`` (item answers left blank), ``coded_missing``
-        (share of those written as a missing code), ``breakoffs``, ``straightliners``,
-        ``random``, ``failed_attention``, ``speeders`` (rows); ``duplicates`` is a count.
-    demographics : column -> {code: probability}.
-    """
-
-    model_config = ConfigDict(frozen=True, extra="allow")
-
-    loadings: dict[str, float] = Field(default_factory=lambda: {"default": 0.75})
-    paths: str = ""
-    exogenous_correlation: float = 0.3
-    thresholds: tuple[float, ...] = (-1.5, -0.6, 0.3, 1.2)
-    contamination: dict[str, float] = Field(default_factory=dict)
-    demographics: dict[str, dict[int | str, float]] = Field(default_factory=dict)
-
-
-class Survey(_Frozen):
+from adoption.spec_parts import (
+    EFA,
+    MAX_SCALE_POINTS,
+    METHODS,
+    NAME,
+    NAME_RULE,
+    AttentionCheck,
+    Construct,
+    Filter,
+    FrozenModel,
+    Group,
+    Missing,
+    PLSOptions,
+    Population,
+    Process,
+    Scale,
+    Screening,
+    answer_polarity,
+    check_names,
+    label_direction,
+)
+from adoption.spec_rules import check_cross_keys, formula_names, parse_hypothesis
+from adoption.spec_yaml import read_spec_file
+from adoption.vocabulary import ESTIMATORS
+
+__all__ = [
+    "Survey", "parse_spec", "load_spec",
+    # the parts, the rules and the name rule (spec_parts, spec_rules), importable from here
+    "AttentionCheck", "Construct", "EFA", "Filter", "FrozenModel", "Group", "Missing",
+    "PLSOptions", "Population", "Process", "Scale", "Screening", "METHODS", "MAX_SCALE_POINTS",
+    "NAME", "NAME_RULE", "answer_polarity", "check_names", "label_direction", "formula_names",
+    "parse_hypothesis", "check_cross_keys", "read_spec_file",
+]
+
+
+class Survey(FrozenModel):
     """A validated survey specification. Build it with :func:`load_spec`."""
 
     title: str
@@ -464,57 +196,6 @@ class Survey(_Frozen):
         return [g.column for g in self.groups]
 
 
-def formula_names(syntax: str, *, where: str) -> list[tuple[str, str, list[str]]]:
-    """The (lhs, op, [rhs names]) of each ``=~``, ``~`` and ``~~`` element of lavaan syntax.
-
-    Read by the one parser (:func:`adoption.sem.syntax.parse_model`): comments, ``;``,
-    continuation lines and modifiers (``0.3*X``, ``a*X``) as lavaan reads them;
-    ``:=`` definitions, constraints and ``~ 1`` intercepts are left out. Raises
-    InputError naming ``where`` and the line on syntax it cannot read.
-    """
-    parsed = parse_model(syntax, where=where)
-    return [(f.lhs, f.op, [f.rhs]) for f in parsed.formulas if f.op != OP_INTERCEPT]
-
-
-def _yaml_error(path: Path, exc: yaml.YAMLError) -> InputError:
-    mark = getattr(exc, "problem_mark", None)
-    where = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-    return InputError(f"{path}{where}: YAML error: {problem}. Fix the spec file's syntax.")
-
-
-class _NoAliasLoader(yaml.SafeLoader):
-    """SafeLoader that refuses YAML aliases and duplicate keys: specs never need aliases,
-    nested aliases can expand exponentially (a "billion laughs" spec), and a duplicate
-    key would silently drop the first of its two values."""
-
-    def compose_node(self, parent, index):  # type: ignore[override]
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise yaml.composer.ComposerError(
-                None, None, "YAML aliases (*name) are not allowed in a survey spec",
-                event.start_mark)
-        return super().compose_node(parent, index)
-
-    def construct_mapping(self, node, deep=False):  # type: ignore[override]
-        # PyYAML keeps the last of two equal keys; a second `missing:` block would then
-        # silently replace the first. Refuse it, naming both lines.
-        seen: dict[Any, int] = {}
-        for key_node, _ in node.value:
-            try:
-                key = self.construct_object(key_node, deep=True)
-                hash(key)
-            except (TypeError, yaml.YAMLError):
-                continue  # unhashable keys are refused by the base class
-            line = key_node.start_mark.line + 1
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key '{key}' (first given on line {seen[key]}); "
-                    "give each key once", key_node.start_mark)
-            seen[key] = line
-        return super().construct_mapping(node, deep=deep)
-
-
 def _first_error(path: Path, exc: ValidationError) -> InputError:
     err = exc.errors()[0]
     key = ".".join(str(p) for p in err["loc"]) or "(top level)"
@@ -543,114 +224,8 @@ def parse_spec(raw: dict[str, Any], *, path: Path) -> Survey:
         except InputError as exc:
             raise InputError(f"{path}: {exc.message}") from None
         survey = survey.model_copy(update={"structural": syntax})
-    _check_cross_keys(survey, path)
+    check_cross_keys(survey, path)
     return survey
-
-
-def _check_cross_keys(s: Survey, path: Path) -> None:
-    seen: dict[str, str] = {}
-    for name, c in s.constructs.items():
-        if len(c.items) < 1:
-            raise InputError(f"{path}: construct '{name}' has no items; list its item column(s) "
-                             "or drop the construct.")
-        for item in c.items:
-            if item in seen:
-                raise InputError(f"{path}: item '{item}' is listed under both '{seen[item]}' and "
-                                 f"'{name}'. List each item under one construct.")
-            seen[item] = name
-        for r in c.reverse:
-            if r not in c.items:
-                raise InputError(f"{path}: construct '{name}' reverses '{r}', which is not one of "
-                                 f"its items ({', '.join(c.items)}).")
-    _check_higher_order(s, path)
-    _check_residual_covariances(s, path, seen)
-    unknown = [str(i) for i in (s.ordinal if isinstance(s.ordinal, list) else []) if i not in seen]
-    if unknown:
-        raise InputError(f"{path}: key 'ordinal' names {', '.join(map(repr, unknown))}, which is not "
-                         "an item of any construct; list items (or write 'ordinal: true' for all).")
-    for name, parts in s.scales.items():
-        bad = [p for p in parts if p not in s.constructs]
-        if bad or name in s.model_constructs or not parts:
-            raise InputError(f"{path}: key 'scales.{name}': list constructs (known: "
-                             f"{', '.join(s.constructs)}) under a new name"
-                             + (f"; '{bad[0]}' is not a construct." if bad else "."))
-    known = set(s.model_constructs)
-    # moderators and controls may be data columns (dummy-coded when categorical)
-    columns = {*s.controls, *s.group_columns, *s.demographics}
-    for key, syntax in [("structural", s.structural),
-                        *((f"alternatives.{k}", v) for k, v in s.alternatives.items())]:
-        for lhs, op, names in formula_names(syntax, where=f"{path}: {key}"):
-            for n in [lhs, *(v for n in names for v in n.split(":"))]:
-                if n not in known and not (key == "structural" and n in columns):
-                    raise InputError(f"{path}: {key} names '{n}', which is not a construct "
-                                     f"(known: {', '.join(sorted(known))}). Fix the formula.")
-    if s.structural.strip():  # regressions readable, identified: refused here, not after the fits
-        from adoption.structural.paths import parse_structural
-
-        from adoption.structural.moderation import expand_interactions
-
-        try:
-            parse_structural(expand_interactions(s.structural)[0])
-        except InputError as exc:
-            raise InputError(f"{path}: structural: {exc.message}") from None
-    for hid, text in s.hypotheses.items():
-        m = re.match(r"^\s*(\w+)\s*->\s*(\w+)\s*(?:\(([+-])\))?\s*$", text)
-        if not m:
-            raise InputError(f"{path}: hypothesis {hid} '{text}' should read like 'HAB -> WIL (+)'.")
-        for n in m.group(1, 2):
-            if n not in known:
-                raise InputError(f"{path}: hypothesis {hid} names '{n}', which is not a construct.")
-    if s.id and s.id in seen:
-        raise InputError(f"{path}: the id column '{s.id}' is also an item.")
-    for key, columns in (("groups", s.group_columns), ("demographics", s.demographics),
-                         ("pii", s.pii)):
-        for col in columns:
-            if col in seen:
-                raise InputError(f"{path}: key '{key}': column '{col}' is also an item of construct "
-                                 f"'{seen[col]}'; a column may play one role. Remove it from "
-                                 f"'{key}' or from the construct.")
-
-
-def _check_higher_order(s: Survey, path: Path) -> None:
-    used: dict[str, str] = {}
-    for name, parts in s.higher_order.items():
-        if not NAME.fullmatch(name) or name in s.constructs:
-            raise InputError(f"{path}: key 'higher_order.{name}': the name must be new (not a "
-                             f"construct) and {NAME_RULE}.")
-        if len(parts) < 2:
-            raise InputError(f"{path}: key 'higher_order.{name}' lists {len(parts)} construct(s); "
-                             "a second-order construct needs at least 2.")
-        for p in parts:
-            if p not in s.constructs:
-                raise InputError(f"{path}: key 'higher_order.{name}' names '{p}', which is not a "
-                                 f"construct (known: {', '.join(s.constructs)}).")
-            if p in used:
-                raise InputError(f"{path}: construct '{p}' is listed under both higher_order."
-                                 f"{used[p]} and higher_order.{name}; list it under one.")
-            used[p] = name
-
-
-def _check_residual_covariances(s: Survey, path: Path, items: dict[str, str]) -> None:
-    for k, text in enumerate(s.residual_covariances):
-        where = f"{path}: residual_covariances[{k}]"
-        formulas = parse_model(text, where=where).formulas
-        if len(formulas) != 1 or formulas[0].op != "~~" or formulas[0].lhs == formulas[0].rhs:
-            raise InputError(f"{where}: '{text}' should read like 'SI03 ~~ SI04' (two different "
-                             "items).")
-        for n in (formulas[0].lhs, formulas[0].rhs):
-            if n not in items:
-                raise InputError(f"{where}: '{n}' is not an item of any construct.")
-            if len(s.constructs[items[n]].items) == 1:
-                raise InputError(f"{where}: '{n}' is a single-item construct's item; its "
-                                 "residual variance is fixed at 0, so it has no residual to covary.")
-
-
-def parse_hypothesis(text: str) -> tuple[str, str, str | None]:
-    """'HAB -> WIL (+)' -> ('HAB', 'WIL', '+'); the sign is None when not given."""
-    m = re.match(r"^\s*(\w+)\s*->\s*(\w+)\s*(?:\(([+-])\))?\s*$", text)
-    if not m:
-        raise ValueError(text)
-    return m.group(1), m.group(2), m.group(3)
 
 
 def load_spec(path: str | Path) -> Survey:
@@ -672,20 +247,5 @@ def load_spec(path: str | Path) -> Survey:
         Missing file, YAML syntax error (with its line), a key of the wrong type, or a
         cross-key problem (unknown construct in a formula, construct with one item...).
     """
-    p = Path(path)
-    if p.is_dir():
-        p = p / "survey.yaml"
-    if not p.exists():
-        raise InputError(f"{p}: spec file not found. Give the path of a survey YAML file.")
-    if not p.is_file():  # after symbolic links: reading a pipe or device would never end
-        raise InputError(f"{p}: is not a regular file. Give the path of a survey YAML file.")
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{p}: cannot read the spec ({exc.__class__.__name__}). "
-                         "Save it as UTF-8 text.") from None
-    try:
-        raw = yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - SafeLoader subclass
-    except yaml.YAMLError as exc:
-        raise _yaml_error(p, exc) from None
+    p, raw = read_spec_file(path)
     return parse_spec(raw, path=p)
