@@ -17,12 +17,8 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from adoption.figures.pathdiagram import (
-    PreparedDiagram,
-    _draw_matplotlib,
-    _draw_plotly,
-    prepare_path_diagram,
-)
+from adoption.figures.pathdiagram import prepare_path_diagram
+from adoption.figures.pathdraw import PreparedDiagram, draw_matplotlib, draw_plotly
 
 __all__ = ["DIFFERS", "differing_paths", "group_paths", "group_path_figure",
            "group_path_svg", "group_path_png"]
@@ -85,18 +81,18 @@ def group_path_figure(paths: pd.DataFrame, differing: set[tuple[str, str]],
     alpha : significance level of the dashed (non-significant) arrows.
     options : further options of :func:`adoption.figures.pathdiagram.path_figure`.
     """
-    return _draw_plotly(_prepare(paths, differing, labels, alpha, **options))
+    return draw_plotly(_prepare(paths, differing, labels, alpha, **options))
 
 
 def group_path_svg(paths: pd.DataFrame, differing: set[tuple[str, str]],
                    labels: Mapping[str, str] | None = None, *, alpha: float = 0.05,
                    **options) -> bytes:
     """:func:`group_path_figure` as SVG bytes (matplotlib)."""
-    return _draw_matplotlib(_prepare(paths, differing, labels, alpha, **options), "svg", dpi=72)
+    return draw_matplotlib(_prepare(paths, differing, labels, alpha, **options), "svg", dpi=72)
 
 
 def group_path_png(paths: pd.DataFrame, differing: set[tuple[str, str]],
                    labels: Mapping[str, str] | None = None, *, alpha: float = 0.05,
                    dpi: float = 200, **options) -> bytes:
     """:func:`group_path_figure` as PNG bytes (matplotlib)."""
-    return _draw_matplotlib(_prepare(paths, differing, labels, alpha, **options), "png", dpi=dpi)
+    return draw_matplotlib(_prepare(paths, differing, labels, alpha, **options), "png", dpi=dpi)
