@@ -1,12 +1,22 @@
 """The report of a run: ``report.html`` (one self-contained file), ``report.docx`` and
 ``figures/`` (SVG and PNG), all in APA style. Showing only: nothing here computes.
 
-    build.py         results.json -> Report (sections of paragraphs, tables, figures)
-    tables.py        the APA tables (numbers formatted here, and only here)
-    tables_paper.py  the construct table and the EFA loadings (formatted the same way)
-    summary_text.py  the plain-language summary (associations, never causes)
-    html.py          Report -> report.html (Jinja2 template, plotly.js inlined once)
-    docx.py          Report -> report.docx (python-docx)
+    build.py           results.json -> Report (sections of paragraphs, tables, figures)
+    content.py         the Report as data: Section, Paragraph, Table, Cell, Figure, Code
+    tables/            the APA tables (numbers formatted here, and only here): common,
+                       measurement, structural, groups
+    tables_paper.py    the construct table and the EFA loadings (formatted the same way)
+    ordinal_tables.py  the tables of an ordinal (WLSMV) run
+    pls.py             the PLS-SEM sections
+    flow.py            the sample-flow figure
+    summary_text.py    the plain-language summary (associations, never causes)
+    html.py            Report -> report.html (Jinja2 template, plotly.js inlined once)
+    docx.py            Report -> report.docx (python-docx)
+
+Public names: :func:`write_report` (write the report into a run directory),
+:func:`rebuild_report` (write it again from a finished run's ``results.json``),
+:func:`build_report` (results -> :class:`~adoption.report.content.Report`, nothing
+written) and :func:`same_svg_bytes` (reproducible SVG bytes while open).
 
 Use :func:`write_report` as the run directory's ``extra`` callback::
 
@@ -23,7 +33,7 @@ from typing import Any
 
 from adoption.report.build import build_report
 
-__all__ = ["build_report", "rebuild_report", "write_report"]
+__all__ = ["build_report", "rebuild_report", "same_svg_bytes", "write_report"]
 
 
 def write_report(run_dir: str | Path, results: Mapping[str, Any]) -> dict[str, Path]:
