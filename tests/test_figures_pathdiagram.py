@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import random
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,7 @@ import pandas as pd
 import pytest
 
 from adoption.figures.layout import (
+    STYLE,
     Box,
     EdgeSpec,
     layout_diagram,
@@ -464,3 +466,18 @@ def test_any_small_dag_layout_is_clean():
         assert_clean(layout_diagram(edges, lines))
 
     check()
+
+
+def test_layout_style_holds_the_lengths():
+    """The layout's lengths come from one LayoutStyle: a wider margin moves every box by
+    the difference and widens the drawing by twice it, all else equal."""
+    edges = [EdgeSpec("X", "M", label=".40"), EdgeSpec("M", "Y", label=".30"),
+             EdgeSpec("X", "Y", label=".10")]
+    base = layout_diagram(edges)
+    wide = layout_diagram(edges, style=replace(STYLE, margin=STYLE.margin + 0.5))
+    assert base.complete and wide.complete
+    for n in base.nodes:
+        moved = wide.node(n.name).box
+        assert moved.x == pytest.approx(n.box.x + 0.5) and moved.y == pytest.approx(n.box.y + 0.5)
+    assert wide.width == pytest.approx(base.width + 1.0)
+    assert wide.height == pytest.approx(base.height + 1.0)
