@@ -54,23 +54,11 @@ class _NoAliasLoader(yaml.SafeLoader):
 
 
 def read_spec_file(path: str | Path) -> tuple[Path, Any]:
-    """The spec file's path and its YAML content, not yet validated.
+    """The file read for ``path`` (a YAML file, or a folder holding ``survey.yaml``) and
+    what its YAML holds (a mapping for a well-formed spec), not yet validated.
 
-    Parameters
-    ----------
-    path : str or Path
-        A YAML file, or a folder holding ``survey.yaml``.
-
-    Returns
-    -------
-    (Path, object)
-        The file read, and what its YAML holds (a mapping for a well-formed spec).
-
-    Raises
-    ------
-    InputError
-        Missing file, not a regular file, not UTF-8 text, or a YAML syntax error (with
-        its line), an alias or a duplicate key.
+    Raises InputError on a missing file, one that is not a regular file or not UTF-8
+    text, and on a YAML syntax error (with its line), an alias or a duplicate key.
     """
     p = Path(path)
     if p.is_dir():
