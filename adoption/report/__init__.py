@@ -8,6 +8,8 @@
     tables_paper.py    the construct table and the EFA loadings (formatted the same way)
     ordinal_tables.py  the tables of an ordinal (WLSMV) run
     pls.py             the PLS-SEM sections
+    moderation.py      the moderation tables (composite model)
+    latent_moderation.py  the latent interactions' blocks
     flow.py            the sample-flow figure
     summary_text.py    the plain-language summary (associations, never causes)
     html.py            Report -> report.html (Jinja2 template, plotly.js inlined once)
