@@ -338,71 +338,100 @@ def measure(items: pd.DataFrame, constructs: dict[str, list[str]],
     """
     _check_input(items, constructs)
     cols = [i for its in constructs.values() for i in its]
-    owner = {i: c for c, its in constructs.items() for i in its}
     data = items[cols].astype(float)
     warns: list[str] = []
-
-    def note(where: str, ws) -> None:
-        warns.extend(f"{where}: {w}" for w in ws if w)
-
-    # descriptives and normality
-    desc = item_descriptives(data)
-    desc.insert(1, "construct", desc["item"].map(owner))
-    normal = univariate_normality(data)
-    mard = mardia(data)
-    note("Mardia", mard.warnings)
-
-    # overall correlation-based diagnostics
-    r_all = data.corr()
-    kmo_all = kmo(r_all)
-    note("KMO", kmo_all.warnings)
-    # pairwise correlations and n = all rows, as psych::cortest.bartlett(x) on raw data
-    bart_all = bartlett_sphericity(r_all, n=len(data))
-    note("Bartlett", bart_all.warnings)
-    harman = harman_single_factor(r_all)
-    note("Harman", harman.warnings)
-    ht = htmt(data, constructs)
-    note("HTMT", ht.warnings)
-
-    # CFA measurement model and the one-factor model
+    diag = _diagnostics(data, constructs, warns)
     syntax = syntax or cfa_syntax(constructs)
     how = ItemEstimation(estimator, missing, parameterization, std_lv=std_lv, ordered=ordered)
     cfa_fit, est, s_obs = _fit("CFA", syntax, data, how, warns)
     one_fit, _, _ = _fit("One-factor CFA", f"{COMMON_FACTOR} =~ {' + '.join(cols)}", data,
                          how, warns)
-    # s_obs: the engine's sample covariance (divisor N, listwise), lavaan's sampstat$cov
+    cfa_rel, loadings, phi = _cfa_reliability(est, s_obs, constructs, cols, warns)
+    rel_rows, item_stats = _construct_rows(data, constructs, cfa_rel, loadings,
+                                           diag["kmo"], warns)
+    fl = fornell_larcker(pd.DataFrame(rel_rows).set_index("construct")["ave"], phi)
+    rel_rows += _scale_rows(data, constructs, scales or {}, warns)
+    pa, ef, rule = _efa(data, constructs, seed, n_factors, parallel, warns)
+    cm = compare_fits(cfa_fit, one_fit, estimator)
+    if is_ordinal(estimator):
+        warns.append(f"Common-method comparison: under {estimator} the chi-square difference "
+                     "test (lavTestLRT's scaled-shifted difference) is not computed yet; "
+                     "compare the fit indices.")
+    return MeasurementResults(
+        constructs={c: list(v) for c, v in constructs.items()}, n=int(len(items)),
+        descriptives=diag["descriptives"], normality=diag["normality"], mardia=diag["mardia"],
+        reliability=pd.DataFrame(rel_rows), item_statistics=item_stats,
+        htmt=diag["htmt"].matrix, fornell_larcker=fl, kmo=diag["kmo"],
+        bartlett=diag["bartlett"], harman=diag["harman"], parallel=pa, efa=ef,
+        cfa_fit=cfa_fit, cfa_estimates=est, one_factor_fit=one_fit, common_method=cm,
+        warnings=tuple(warns), cfa_model=syntax, efa_rule=rule,
+    )
+
+
+def _note(warns: list[str], where: str, ws) -> None:
+    warns.extend(f"{where}: {w}" for w in ws if w)
+
+
+def _diagnostics(data: pd.DataFrame, constructs: dict[str, list[str]],
+                 warns: list[str]) -> dict:
+    """Descriptives, normality and the correlation-based checks of all items."""
+    owner = {i: c for c, its in constructs.items() for i in its}
+    desc = item_descriptives(data)
+    desc.insert(1, "construct", desc["item"].map(owner))
+    normal = univariate_normality(data)
+    mard = mardia(data)
+    _note(warns, "Mardia", mard.warnings)
+    r_all = data.corr()
+    kmo_all = kmo(r_all)
+    _note(warns, "KMO", kmo_all.warnings)
+    # pairwise correlations and n = all rows, as psych::cortest.bartlett(x) on raw data
+    bart_all = bartlett_sphericity(r_all, n=len(data))
+    _note(warns, "Bartlett", bart_all.warnings)
+    harman = harman_single_factor(r_all)
+    _note(warns, "Harman", harman.warnings)
+    ht = htmt(data, constructs)
+    _note(warns, "HTMT", ht.warnings)
+    return {"descriptives": desc, "normality": normal, "mardia": mard, "kmo": kmo_all,
+            "bartlett": bart_all, "harman": harman, "htmt": ht}
+
+
+def _cfa_reliability(est: pd.DataFrame, s_obs, constructs: dict[str, list[str]],
+                     cols: list[str], warns: list[str]):
+    """Omega, CR and AVE per construct, the std.all loadings and the factor correlations
+    of the CFA (NaN when it gave no estimates). ``s_obs``: the engine's sample covariance
+    (divisor N, listwise), lavaan's sampstat$cov."""
     if est.empty:
         cfa_rel = pd.DataFrame({"construct": list(constructs), "n_items":
                                 [len(v) for v in constructs.values()],
                                 "omega": np.nan, "cr": np.nan, "ave": np.nan, "warning": ""})
-        loadings = pd.Series(np.nan, index=cols)
-        phi = pd.DataFrame(np.nan, index=list(constructs), columns=list(constructs))
-    else:
-        cfa_rel = cfa_reliability(est, constructs, s_obs)
-        note("CFA reliability", cfa_rel["warning"])
-        ld = est[(est["op"] == "=~") & est["lhs"].isin(list(constructs))]
-        loadings = ld.set_index("rhs")["std.all"] if "std.all" in ld else pd.Series(np.nan, index=cols)
-        phi = _factor_correlations(est, list(constructs))
+        return (cfa_rel.set_index("construct"), pd.Series(np.nan, index=cols),
+                pd.DataFrame(np.nan, index=list(constructs), columns=list(constructs)))
+    cfa_rel = cfa_reliability(est, constructs, s_obs)
+    _note(warns, "CFA reliability", cfa_rel["warning"])
+    ld = est[(est["op"] == "=~") & est["lhs"].isin(list(constructs))]
+    loadings = ld.set_index("rhs")["std.all"] if "std.all" in ld else pd.Series(np.nan, index=cols)
+    return cfa_rel.set_index("construct"), loadings, _factor_correlations(est, list(constructs))
 
-    # per construct
+
+def _construct_rows(data, constructs, cfa_rel, loadings, kmo_all, warns):
+    """The reliability row of each construct and its items' statistics."""
     rel_rows, item_rows = [], []
-    cfa_rel = cfa_rel.set_index("construct")
     kmo_item = kmo_all.items.set_index("item")["msa"]
     for c, its in constructs.items():
         if len(its) == 1:
-            note(c, [f"{c} is a single item ({its[0]}): alpha, omega, CR and AVE are not "
-                     "defined for one item (shown as '–')."])
+            _note(warns, c, [f"{c} is a single item ({its[0]}): alpha, omega, CR and AVE "
+                             "are not defined for one item (shown as '–')."])
             a = AlphaResult(np.nan, np.nan, np.nan, np.nan, 1, int(data[its[0]].notna().sum()))
             cfa_rel.loc[c, ["omega", "cr", "ave"]] = np.nan
         else:
             a = cronbach_alpha(data[its])
-            note(f"Alpha of {c}", a.warnings)
+            _note(warns, f"Alpha of {c}", a.warnings)
         r_c = data[its].corr()
         if len(its) >= 2:
             k_c = kmo(r_c)
             b_c = bartlett_sphericity(r_c, n=len(data))
-            note(f"KMO of {c}", k_c.warnings)
-            note(f"Bartlett of {c}", b_c.warnings)
+            _note(warns, f"KMO of {c}", k_c.warnings)
+            _note(warns, f"Bartlett of {c}", b_c.warnings)
         else:
             k_c = KMOResult(np.nan, pd.DataFrame(columns=["item", "msa"]))
             b_c = BartlettResult(np.nan, 0.0, np.nan)
@@ -418,42 +447,35 @@ def measure(items: pd.DataFrame, constructs: dict[str, list[str]],
         itab["loading"] = [float(loadings.get(i, np.nan)) for i in its]
         itab["kmo"] = [float(kmo_item.get(i, np.nan)) for i in its]
         item_rows.append(itab)
-    item_stats = pd.concat(item_rows, ignore_index=True)
-    fl = fornell_larcker(pd.DataFrame(rel_rows).set_index("construct")["ave"], phi)
-    for name, parts in (scales or {}).items():
-        a = cronbach_alpha(data[[i for p in parts for i in constructs[p]]])
-        note(f"Alpha of the whole scale {name}", a.warnings)
-        rel_rows.append({"construct": name, "n_items": a.n_items, "alpha": a.alpha,
-                         "alpha_ci_lower": a.ci_lower, "alpha_ci_upper": a.ci_upper,
-                         "alpha_std": a.alpha_std, "omega": np.nan, "cr": np.nan, "ave": np.nan,
-                         "kmo": np.nan, "bartlett_chisq": np.nan, "bartlett_df": np.nan,
-                         "bartlett_pvalue": np.nan})
-    reliability = pd.DataFrame(rel_rows)
+    return rel_rows, pd.concat(item_rows, ignore_index=True)
 
-    # EFA
+
+def _scale_rows(data, constructs, scales, warns) -> list[dict]:
+    """Whole-scale alpha rows (omega, CR, AVE left NaN)."""
+    rows = []
+    for name, parts in scales.items():
+        a = cronbach_alpha(data[[i for p in parts for i in constructs[p]]])
+        _note(warns, f"Alpha of the whole scale {name}", a.warnings)
+        rows.append({"construct": name, "n_items": a.n_items, "alpha": a.alpha,
+                     "alpha_ci_lower": a.ci_lower, "alpha_ci_upper": a.ci_upper,
+                     "alpha_std": a.alpha_std, "omega": np.nan, "cr": np.nan, "ave": np.nan,
+                     "kmo": np.nan, "bartlett_chisq": np.nan, "bartlett_df": np.nan,
+                     "bartlett_pvalue": np.nan})
+    return rows
+
+
+def _efa(data, constructs, seed, n_factors, parallel, warns):
+    """Parallel analysis, the number of factors and the oblimin EFA."""
     pa = parallel_analysis(data, seed=seed, minres=parallel == "fa" and n_factors is None)
-    note("Parallel analysis", pa.warnings)
+    _note(warns, "Parallel analysis", pa.warnings)
     if n_factors is not None:
         k, rule = n_factors, "spec"
     else:
         k = max({"pca": pa.n_components, "fa": pa.n_factors_minres}.get(parallel, pa.n_factors), 1)
         rule = f"parallel analysis ({parallel})"
     ef = efa(data, k, rotation="oblimin", constructs=constructs)
-    note("EFA", ef.warnings)
-
-    cm = compare_fits(cfa_fit, one_fit, estimator)
-    if is_ordinal(estimator):
-        warns.append(f"Common-method comparison: under {estimator} the chi-square difference "
-                     "test (lavTestLRT's scaled-shifted difference) is not computed yet; "
-                     "compare the fit indices.")
-    return MeasurementResults(
-        constructs={c: list(v) for c, v in constructs.items()}, n=int(len(items)),
-        descriptives=desc, normality=normal, mardia=mard, reliability=reliability,
-        item_statistics=item_stats, htmt=ht.matrix, fornell_larcker=fl, kmo=kmo_all,
-        bartlett=bart_all, harman=harman, parallel=pa, efa=ef, cfa_fit=cfa_fit,
-        cfa_estimates=est, one_factor_fit=one_fit, common_method=cm, warnings=tuple(warns),
-        cfa_model=syntax, efa_rule=rule,
-    )
+    _note(warns, "EFA", ef.warnings)
+    return pa, ef, rule
 
 
 # --------------------------------------------------------------------------- helpers
