@@ -85,11 +85,12 @@ def check_cross_keys(s: Survey, path: Path) -> None:
             raise InputError(f"{path}: structural: {exc.message}") from None
     for hid, text in s.hypotheses.items():
         try:
-            names = parse_hypothesis(text)[:2]
+            x, y, _ = parse_hypothesis(text)
         except ValueError:
-            raise InputError(f"{path}: hypothesis {hid} '{text}' should read like 'HAB -> WIL (+)'.") from None
-        for n in names:
-            if n not in known:
+            raise InputError(f"{path}: hypothesis {hid} '{text}' should read like 'HAB -> WIL "
+                             "(+)' (or 'HAB:COM -> WIL (-)' for a moderation).") from None
+        for n in [*x.split(":"), y]:   # a moderator may be a column, as in the formulas
+            if n not in known and not (":" in x and n != y and n in columns):
                 raise InputError(f"{path}: hypothesis {hid} names '{n}', which is not a construct.")
     if s.id and s.id in seen:
         raise InputError(f"{path}: the id column '{s.id}' is also an item.")
@@ -137,8 +138,12 @@ def _check_residual_covariances(s: Survey, path: Path, items: dict[str, str]) ->
 
 
 def parse_hypothesis(text: str) -> tuple[str, str, str | None]:
-    """'HAB -> WIL (+)' -> ('HAB', 'WIL', '+'); the sign is None when not given."""
-    m = re.match(r"^\s*(\w+)\s*->\s*(\w+)\s*(?:\(([+-])\))?\s*$", text)
+    """'HAB -> WIL (+)' -> ('HAB', 'WIL', '+'); the sign is None when not given.
+
+    A moderation hypothesis names an interaction term, lavaan style: 'HAB:COM -> WIL (-)'
+    -> ('HAB:COM', 'WIL', '-') (the sign is that of the interaction coefficient).
+    """
+    m = re.match(r"^\s*(\w+(?:\s*:\s*\w+)?)\s*->\s*(\w+)\s*(?:\(([+-])\))?\s*$", text)
     if not m:
         raise ValueError(text)
-    return m.group(1), m.group(2), m.group(3)
+    return re.sub(r"\s+", "", m.group(1)), m.group(2), m.group(3)

@@ -535,7 +535,7 @@ def fit_structural(cleaned: CleanedResponses, survey: Survey, *, estimator: str 
                                      parameterization, std_lv, step)
         latent_res = replace(latent_res, moderation=latent_moderation(cleaned, survey, item_est))
 
-    hyp = hypotheses_table(survey, composite, latent_res)
+    hyp = hypotheses_table(survey, composite, latent_res, moderation=moderation)
     return StructuralResults(composite=composite, latent=latent_res, hypotheses=hyp,
                              composite_scores=scores, missing=missing, log=tuple(log),
                              latent_missing=item_est.missing,
