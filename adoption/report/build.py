@@ -26,7 +26,7 @@ from adoption.report.latent_moderation import latent_moderation_blocks
 from adoption.report import tables as T
 from adoption.report import tables_paper as P
 from adoption.report.content import NOT_COMPUTED, Code, Figure, Heading, Paragraph, Report, Section
-from adoption.report.moderation import moderation_tables
+from adoption.report.moderation import moderation_figures, moderation_tables
 from adoption.report.pls import pls_sections
 from adoption.report.summary_text import plain_summary
 
@@ -250,6 +250,7 @@ def model_blocks(key: str, model: Mapping[str, Any], labels: Mapping[str, str]) 
     _add(b, T.r_squared(model, key, name, labels), "R²")
     if key != "latent":   # the latent model's moderation has its own shape, below
         b.extend(moderation_tables(model.get("moderation"), key))
+        b.extend(moderation_figures(model.get("moderation"), labels))
     boot = model.get("bootstrap")
     _add(b, T.effects(model.get("indirect"), f"indirect-{key}", f"Indirect effects in the {name}", boot),
          "Indirect effects")

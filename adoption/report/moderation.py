@@ -1,6 +1,8 @@
-"""Moderation tables of the report, from ``structural.composite.moderation`` in
-results.json (:class:`adoption.structural.moderated.ModerationResults`): showing, not
-computing; numbers are rounded here only."""
+"""Moderation tables and figures of the report, from ``structural.composite.moderation``
+in results.json (:class:`adoption.structural.moderated.ModerationResults`): showing, not
+computing; numbers are rounded here only. :func:`moderation_figures` gives, per moderated
+path, a plain-language sentence (:mod:`adoption.report.moderation_text`), the interaction
+plot and the Johnson-Neyman plot (:mod:`adoption.figures.moderation`)."""
 
 from __future__ import annotations
 
@@ -8,10 +10,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from adoption.format import format_int, format_number, format_p_value, is_number
-from adoption.report.content import Table
+from adoption.report.content import Figure, Paragraph, Table
+from adoption.report.moderation_text import moderation_sentence
 from adoption.structural.moderated import moderation_caption
 
-__all__ = ["moderation_tables"]
+__all__ = ["moderation_tables", "moderation_figures"]
 
 
 def _ci(r: Mapping[str, Any], lo: str = "ci.lower", hi: str = "ci.upper") -> str:
@@ -76,3 +79,37 @@ def moderation_tables(mod: Mapping[str, Any] | None, key: str = "composite") -> 
               _slopes(mod.get("slopes") or [], key),
               _conditional(mod.get("conditional") or [], mod.get("johnson_neyman") or [], key)]
     return [t for t in tables if t is not None]
+
+
+def moderation_figures(mod: Mapping[str, Any] | None,
+                       labels: Mapping[str, str] | None = None) -> list:
+    """Per moderated path: its sentence, interaction plot and (continuous moderator)
+    Johnson-Neyman plot. Figure keys and file names come from the path's names."""
+    if not isinstance(mod, Mapping):
+        return []
+    from adoption.figures.moderation import (interaction_figure, interaction_image, jn_figure,
+                                             jn_image, moderated_paths, prepare_interaction,
+                                             prepare_jn)
+
+    out: list = []
+    inter = {(r["lhs"], r["focal"], r["moderator"]): r for r in mod.get("interactions") or []}
+    for path in moderated_paths(mod):
+        lhs, focal, w = path
+        stem = f"{lhs}_{focal}_{w}"
+        if path in inter:
+            slopes = [s for s in mod.get("slopes") or [] if (s["lhs"], s["focal"],
+                                                             s["moderator"]) == path]
+            out.append(Paragraph(moderation_sentence(inter[path], slopes, labels)))
+        chart = prepare_interaction(mod, path, labels)
+        out.append(Figure(f"interaction-{stem}", f"Interaction plot: {focal} × {w} → {lhs}",
+                          chart.note, f"interaction_{stem}", plotly=interaction_figure(chart),
+                          svg=interaction_image(chart, "svg"),
+                          png=interaction_image(chart, "png"),
+                          alt=f"Predicted {lhs} against {focal}, one line per value of {w}"))
+        jn = prepare_jn(mod, path, labels)
+        if jn is not None:
+            out.append(Figure(f"jn-{stem}", f"Johnson–Neyman plot: slope of {focal} on {lhs} "
+                              f"across {w}", jn.note, f"jn_{stem}", plotly=jn_figure(jn),
+                              svg=jn_image(jn, "svg"), png=jn_image(jn, "png"),
+                              alt=f"Slope of {focal} on {lhs} with its 95% band against {w}"))
+    return out

@@ -26,10 +26,12 @@ from adoption.structural.conditional import (bootstrap_conditional, conditional_
                                              conditional_table)
 from adoption.structural.covariates import (add_controls, category_slopes, code_text,
                                             dummy_columns, expand_categorical)
-from adoption.structural.moderation import (Product, add_products, conditional_slopes,
-                                            expand_interactions, johnson_neyman,
-                                            ols_equation, probe_values, r2_change)
+from adoption.structural.moderation import (Product, add_products, centring_constants,
+                                            conditional_slopes, expand_interactions,
+                                            johnson_neyman, ols_equation, probe_values,
+                                            r2_change)
 from adoption.structural.ols import fit_path_ols
+from adoption.structural.probing import moderator_grid, predicted_outcome
 from adoption.structural.paths import PathModel, indirect_paths, parse_structural
 from adoption.vocabulary import DEFAULT_SEED, OP_REGRESSION
 
@@ -204,6 +206,17 @@ class ModerationResults:
         ``moderator, name, effect, path, at, value, est, se`` (delta method), ``boot.se,
         ci.lower, ci.upper`` (percentile), ``bca.lower, bca.upper``.
     bootstrap : dict or None
+    curves : DataFrame
+        The Johnson-Neyman plot of each continuous moderator: ``lhs, focal, moderator,
+        value, est, se, t, pvalue, ci.lower, ci.upper``, the focal slope along
+        :func:`~adoption.structural.probing.moderator_grid` (its observed range, the
+        probed values and the JN points in it included).
+    lines : DataFrame
+        The interaction plot: ``lhs, focal, moderator, at, value, focal_at,
+        focal_value, predicted``, the outcome predicted at the focal predictor's mean
+        and +/- 1 SD for each probed moderator value (``at``/``value`` as in ``slopes``),
+        other predictors at their means (:func:`~adoption.structural.probing.
+        predicted_outcome`).
     """
 
     centre: str
@@ -214,11 +227,14 @@ class ModerationResults:
     johnson_neyman: pd.DataFrame
     conditional: pd.DataFrame
     bootstrap: dict | None = None
+    curves: pd.DataFrame = field(default_factory=pd.DataFrame)
+    lines: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def to_dict(self) -> dict:
         return {"centre": self.centre, "estimator": self.estimator,
                 **{k: to_jsonable(getattr(self, k)) for k in
-                   ("equations", "interactions", "slopes", "johnson_neyman", "conditional")},
+                   ("equations", "interactions", "slopes", "johnson_neyman", "conditional",
+                    "curves", "lines")},
                 "bootstrap": self.bootstrap}
 
 
@@ -249,12 +265,15 @@ def _equations(design: Design, model: PathModel) -> tuple[dict, pd.DataFrame]:
     return fits, pd.concat(rows, ignore_index=True)
 
 
+def _constants(design: Design, product: Product) -> tuple[float, float]:
+    """The constants subtracted from ``product``'s factors (as :func:`add_products`)."""
+    flags = frozenset(c for cols in design.dummies.values() for c in cols)
+    return centring_constants(design.data, product, design.centre, flags)
+
+
 def _centre_of(design: Design, product: Product, moderator: str) -> float:
-    """The constant subtracted from the moderator in ``product`` (as :func:`add_products`)."""
-    if design.centre != "mean":
-        return 0.0
-    both = design.data[list(product.factors)].notna().all(axis=1)
-    return float(design.data.loc[both, moderator].mean())
+    """The constant subtracted from the moderator in ``product``."""
+    return _constants(design, product)[product.factors.index(moderator)]
 
 
 def _probe(design: Design, moderator: str, product: Product) -> tuple[dict, dict]:
@@ -349,6 +368,44 @@ def _conditional(design, model, groups, B, seed, level):
     return out, info
 
 
+def _plot_data(design: Design, fits: dict, groups, jn: pd.DataFrame,
+               level: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The Johnson-Neyman curves and the interaction-plot lines (:class:`ModerationResults`)."""
+    owner = {c for cols in design.dummies.values() for c in cols} | set(design.dummies)
+    curves, lines = [], []
+    for lhs, focal, mod, prods in groups:
+        if focal in owner:       # two categorical factors: no continuous axis to draw
+            continue
+        fit = fits[lhs]
+        rows = design.data.loc[_rows(design, fit)]
+        means = rows[list(fit.rhs)].mean().to_dict()
+        probes, values = _probe(design, mod, prods[0])
+        both = design.data[list(prods[0].factors)].notna().all(axis=1)
+        xs = probe_values(design.data.loc[both, focal].to_numpy(dtype=float))
+        consts = {p.name: (*p.factors, *_constants(design, p)) for p in design.products}
+        c = 0.0 if mod in design.dummies else _centre_of(design, prods[0], mod)
+        for at, dev in probes.items():   # deviations from the centring constant
+            settings = [{**{v: d + c for v, d in dev.items()}, focal: x} for x in xs.values()]
+            y = predicted_outcome(fit.coef, fit.rhs, means, float(rows[lhs].mean()), settings,
+                                  consts)
+            lines += [{"lhs": lhs, "focal": focal, "moderator": mod, "at": at,
+                       "value": values[at], "focal_at": fa, "focal_value": fx, "predicted": yy}
+                      for (fa, fx), yy in zip(xs.items(), y)]
+        if mod in design.dummies:
+            continue
+        extra = [*values.values(), *jn.loc[(jn["lhs"] == lhs) & (jn["moderator"] == mod)
+                                           & (jn["focal"] == focal), "value"]]
+        grid = moderator_grid(design.data[mod].to_numpy(dtype=float), extra)
+        t = conditional_slopes(fit.coef, fit.vcov, fit.index(focal), fit.index(prods[0].name),
+                               grid - c, fit.df_resid, level)
+        t.insert(0, "value", grid)
+        curves.append(t.assign(lhs=lhs, focal=focal, moderator=mod))
+    curve_cols = ["lhs", "focal", "moderator", "value", "est", "se", "t", "pvalue",
+                  "ci.lower", "ci.upper"]
+    return (pd.concat(curves, ignore_index=True)[curve_cols] if curves
+            else pd.DataFrame(columns=curve_cols), pd.DataFrame(lines))
+
+
 def fit_moderation(design: Design, B: int = 5000, seed: int = DEFAULT_SEED,
                    level: float = 0.95) -> ModerationResults:
     """Every moderation quantity of the composite model.
@@ -373,8 +430,9 @@ def fit_moderation(design: Design, B: int = 5000, seed: int = DEFAULT_SEED,
         cond, info = _conditional(design, model, groups, B, seed, level)
     else:
         cond, info = pd.DataFrame(), None
+    curves, lines = _plot_data(design, fits, groups, jn, level)
     return ModerationResults(design.centre, ESTIMATOR_NOTE, equations, inter, slopes, jn,
-                             cond, info)
+                             cond, info, curves, lines)
 
 
 def moderation_caption(centre: str, estimator: str = ESTIMATOR_NOTE) -> str:

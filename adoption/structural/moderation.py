@@ -38,6 +38,7 @@ __all__ = [
     "product_name",
     "expand_interactions",
     "add_products",
+    "centring_constants",
     "EquationFit",
     "ols_equation",
     "r2_change",
@@ -164,14 +165,25 @@ def add_products(scores: pd.DataFrame, products: tuple[Product, ...],
         raise InputError(f"centre must be one of {', '.join(CENTRINGS)}, not '{centre}'.")
     out = scores.copy()
     for p in products:
+        ca, cb = centring_constants(scores, p, centre, uncentred)
         a, b = (scores[v].astype(float) for v in p.factors)
-        if centre == "mean":
-            both = a.notna() & b.notna()
-            fa, fb = p.factors
-            a = a if fa in uncentred else a - a[both].mean()
-            b = b if fb in uncentred else b - b[both].mean()
-        out[p.name] = a * b
+        out[p.name] = (a - ca) * (b - cb)
     return out
+
+
+def centring_constants(scores: pd.DataFrame, product: Product, centre: str = "mean",
+                      uncentred: frozenset[str] = frozenset()) -> tuple[float, float]:
+    """The constants subtracted from a product's two factors (:func:`add_products`).
+
+    ``centre == "mean"``: each factor's mean over the rows where both factors are
+    present, 0 for a factor in ``uncentred`` (a dummy); ``"none"``: (0, 0).
+    """
+    if centre != "mean":
+        return 0.0, 0.0
+    a, b = (scores[v].astype(float) for v in product.factors)
+    both = a.notna() & b.notna()
+    return tuple(0.0 if f in uncentred else float(x[both].mean())
+                 for f, x in zip(product.factors, (a, b)))
 
 
 @dataclass(frozen=True)
