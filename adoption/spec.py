@@ -73,6 +73,9 @@ class Survey(FrozenModel):
     controls: tuple[str, ...] = ()
     #: centring of the factors of interaction terms in the composite model
     centre: Literal["mean", "none"] = "mean"
+    #: how the latent model estimates interactions between constructs: double-mean-centred
+    #: product indicators (fitted by the engine) or LMS (Klein & Moosbrugger 2000)
+    latent_interaction: Literal["product_indicators", "lms"] = "product_indicators"
     process: Process | None = None
     hypotheses: dict[str, str] = Field(default_factory=dict)
     methods: tuple[Literal["cbsem", "pls"], ...] = ("cbsem",)

@@ -425,20 +425,25 @@ def _latent_results(cleaned: CleanedResponses, survey: Survey, item_est: ItemEst
     return _model_results("latent", lsyntax, lmf, model, items, lalts, lboot, note)
 
 
+#: The spec's ``latent_interaction`` -> the method of :func:`fit_latent_moderation`.
+LATENT_INTERACTION_METHODS = {"product_indicators": "dmc", "lms": "lms"}
+
+
 def latent_moderation(cleaned: CleanedResponses, survey: Survey,
                       item_est: ItemEstimation) -> LatentModeration | None:
-    """The structural syntax's interaction terms between constructs, fitted by
-    double-mean-centred product indicators (:mod:`adoption.sem.latent_moderation`;
-    LMS is available there). None without interaction terms."""
+    """The structural syntax's interaction terms between constructs, fitted as the spec's
+    ``latent_interaction`` says: double-mean-centred product indicators (default) or LMS
+    (:mod:`adoption.sem.latent_moderation`). None without interaction terms."""
     if not interaction_terms(survey.structural):
         return None
+    method = LATENT_INTERACTION_METHODS[survey.latent_interaction]
     if item_est.ordinal:
-        return LatentModeration("dmc", (), (
+        return LatentModeration(method, (), (
             f"latent interactions are not fitted under {item_est.estimator}; the "
             "composite model reports the moderation.",))
     items = {n: list(c.items) for n, c in survey.constructs.items()}
     res = fit_latent_moderation(survey.structural, survey.measurement_syntax(), items,
-                                cleaned.data[list(cleaned.items)])
+                                cleaned.data[list(cleaned.items)], method=method)
     return replace(res, notes=res.notes + ("latent interactions are fitted by ML on the "
                                            "rows with every item of the constructs.",))
 
