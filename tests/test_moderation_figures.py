@@ -198,3 +198,9 @@ def test_report_blocks_and_same_bytes(sim_mod):
     para = [b for b in blocks if isinstance(b, Paragraph)]
     assert para[0].text == moderation_sentence(d["interactions"][0], d["slopes"], LABELS)
     assert moderation_figures(None) == []
+
+
+def test_long_labels_leave_the_axis_the_code(sim_mod):
+    long = {"Y": "Willingness to use AI for mental-health support", "X": "Habit"}
+    chart = prepare_interaction(_json(sim_mod), ("Y", "X", "W"), long)
+    assert chart.y_title == "Predicted Y" and chart.x_title == "Habit (X)"

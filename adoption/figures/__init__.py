@@ -33,6 +33,9 @@ Modules and their public names:
     heatmap.py       HTMT heat map: prepare_htmt, htmt_figure, htmt_svg, htmt_png
     ipma.py          importance-performance map: ipma_figure, ipma_svg, ipma_png
     scree.py         scree plot with parallel analysis: scree_image
+    moderation.py    interaction plot and Johnson-Neyman plot: moderated_paths,
+                     prepare_interaction, prepare_jn, interaction_figure, jn_figure,
+                     interaction_image, jn_image
     save.py          every matplotlib figure saved here: figure_bytes, SVG_RC
 
 Importable from the package itself: path_figure, path_svg, path_png.

@@ -65,9 +65,14 @@ def _rows(mod: Mapping[str, Any] | None, key: str, path: tuple[str, str, str]) -
             and r.get("focal") == focal and r.get("moderator") == moderator]
 
 
+#: An axis title holds a construct's label up to this length, else its code alone.
+AXIS_LABEL_CHARS = 28
+
+
 def _name(code: str, labels: Mapping[str, str]) -> str:
     long = labels.get(code)
-    return f"{long} ({code})" if long and long != code else code
+    return (f"{long} ({code})" if long and long != code and len(long) <= AXIS_LABEL_CHARS
+            else code)
 
 
 def moderated_paths(mod: Mapping[str, Any] | None) -> list[tuple[str, str, str]]:
