@@ -24,7 +24,7 @@ ML = SimpleNamespace(ordinal=False, estimator="ML", missing="listwise")
 
 def survey(structural):
     return SimpleNamespace(
-        structural=structural,
+        structural=structural, latent_interaction="product_indicators",
         constructs={c: SimpleNamespace(items=tuple(i)) for c, i in ITEMS.items()},
         measurement_syntax=lambda: "\n".join(f"{c} =~ " + " + ".join(i)
                                              for c, i in ITEMS.items()))
