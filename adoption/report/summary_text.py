@@ -25,14 +25,19 @@ from adoption.format import (
 from adoption.fitview import shown_fit
 from adoption.report.tables import outcome_r2
 
-__all__ = ["CAUSAL_WORDS", "ranked_paths", "fit_verdict", "primary_model", "plain_summary",
-           "causal_words_in"]
+__all__ = ["CAUSAL_WORDS", "ASSOCIATION_NOTE", "ranked_paths", "fit_verdict", "primary_model",
+           "plain_summary", "causal_words_in", "construct_name"]
 
 #: Words that claim causation; none may appear in the summary of cross-sectional data.
 CAUSAL_WORDS = ("cause", "causes", "caused", "causal", "causing", "lead to", "leads to",
                 "led to", "leading to", "increase", "increases", "increased", "decrease",
                 "decreases", "decreased", "drives", "driven", "influence", "influences",
                 "impact", "impacts", "effect of", "results in", "produces", "boosts", "reduces")
+
+#: What a survey measured at one time cannot show; closes the summary and the brief.
+ASSOCIATION_NOTE = ("The survey measured everything at one time, so these are associations: "
+                    "a path that predicts an outcome shows that the two go together, not what "
+                    "would happen if one of them were changed.")
 
 _ORDER = {"good": 0, "acceptable": 1, "poor": 2}
 
@@ -110,7 +115,8 @@ def _lower_first(text: str) -> str:
     return text[0].lower() + text[1:] if len(text) > 1 and text[1].islower() else text
 
 
-def _name(code: str, labels: Mapping[str, str]) -> str:
+def construct_name(code: str, labels: Mapping[str, str]) -> str:
+    """A construct as the text names it: 'habit (HAB)', or the code when it has no label."""
     long = labels.get(code)
     return f"{_lower_first(long)} ({code})" if long and long != code else code
 
@@ -121,7 +127,7 @@ def _path_sentence(r: Mapping[str, Any], labels: Mapping[str, str]) -> str:
     y = r["lhs"]
     long = labels.get(y)
     target = f"{_lower_first(long)} ({y}; " if long and long != y else f"{y} ("
-    return (f"higher {_name(r['rhs'], labels)} is associated with {direction} "
+    return (f"higher {construct_name(r['rhs'], labels)} is associated with {direction} "
             f"{target}β = {format_bounded(beta)}, {format_p(r['pvalue'])})")
 
 
@@ -192,7 +198,7 @@ def plain_summary(results: Mapping[str, Any], labels: Mapping[str, str] | None =
             out.append(f"In the {what}, none of the {len(regs)} paths is significant at p < .05.")
         r2 = outcome_r2(model)
         if r2:
-            parts = [f"{format_percent(v, 0)}% of the variance in {_name(k, labels)}"
+            parts = [f"{format_percent(v, 0)}% of the variance in {construct_name(k, labels)}"
                      for k, v in r2.items() if is_number(v)]
             if parts:
                 out.append("Together, the predictors account for " + ", ".join(parts) + " (R²).")
@@ -229,7 +235,5 @@ def plain_summary(results: Mapping[str, Any], labels: Mapping[str, str] | None =
                      f"{same} of {len(lat)} verdicts agree with the composite model")
         out.append(text + ".")
     if pm is not None:
-        out.append("The survey measured everything at one time, so these are associations: "
-                   "a path that predicts an outcome shows that the two go together, not what "
-                   "would happen if one of them were changed.")
+        out.append(ASSOCIATION_NOTE)
     return out
