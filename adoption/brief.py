@@ -332,7 +332,7 @@ def _act_sentences(ipma: pd.DataFrame, what: str) -> list[str]:
                 "and rated below the average."]
     names = [f"{short_name(c, dict(zip(ipma['construct'], ipma['label'])))} ({c}, rated "
              f"{format_number(p, 0)} of 100)" for c, p in zip(corner["construct"], corner["performance"])]
-    return [f"Where to act: {_join(names)} {'is' if len(names) == 1 else 'are'} more closely "
+    return [f"{_cap(_join(names))} {'is' if len(names) == 1 else 'are'} more closely "
             f"linked with {what} than the average factor but rated below the average. If these "
             "links reflect what a change would do (which this survey cannot show), improving "
             f"{'it' if len(names) == 1 else 'them'} promises the most."]

@@ -17,7 +17,8 @@ from adoption.report.brief_page import IMPORTANCE, brief_page
 from ui import figure, plain, run_or_stop, slug
 
 run = run_or_stop()
-when = dt.datetime.fromtimestamp(run.mtime, dt.timezone.utc).strftime("%d %B %Y")
+stamp = dt.datetime.fromtimestamp(run.mtime, dt.timezone.utc)
+when = f"{stamp.day} {stamp:%B %Y}"
 brief = build_brief(run.results, run.labels, when)
 
 
