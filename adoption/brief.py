@@ -355,7 +355,7 @@ def build_brief(results: Mapping[str, Any], labels: Mapping[str, str] | None = N
     outcome = final_outcome(model.get("estimates") or [])
     drivers = (driver_effects(model, outcome) if outcome else
                pd.DataFrame(columns=["source", "std", "lower", "upper", "certainty"]))
-    desc = results.get("descriptives") or {}
+    desc = {k: v for k, v in (results.get("descriptives") or {}).items() if isinstance(v, list)}
     constructs = {c: list(v.get("items") or []) for c, v in (results.get("constructs") or {}).items()
                   if isinstance(v, Mapping)}
     findings, act, certain = [], [], []
