@@ -30,7 +30,7 @@ from typing import Any
 
 import pandas as pd
 
-from adoption.figures.format import format_bounded, format_int, format_number, format_percent, is_number
+from adoption.format import format_bounded, format_int, format_number, format_percent, is_number
 from adoption.figures.groupdiagram import differing_paths
 from adoption.ipma import ipma_table, rescale_items
 from adoption.privacy import OTHER, SMALL, SMALL_CELL, hidden_cells, suppress_group_sizes

@@ -18,7 +18,7 @@ import yaml
 from numpy.testing import assert_allclose
 
 from adoption.brief import build_brief, certainty, final_outcome, size_word
-from adoption.figures.format import format_bounded
+from adoption.format import format_bounded
 from adoption.privacy import OTHER
 from adoption.report.build import construct_labels
 from adoption.report.summary_text import causal_words_in
