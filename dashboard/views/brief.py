@@ -47,7 +47,8 @@ if not brief.ipma.empty:
            title=f"Importance and performance of the factors for {brief.outcome_label}",
            note="Importance: how closely a factor goes together with the outcome "
                 "(standardised total effect). Performance: the mean of its questions on a "
-                "0-100 scale. Orange: above-average importance, below-average performance.",
+                "0-100 scale; the axis spans only the factors' range, so small differences look "
+                "large. Orange: above-average importance, below-average performance.",
            key="brief-ipma")
 
 if brief.groups:
