@@ -64,7 +64,8 @@ with st.sidebar:
         st.text("\n".join(f"{name}: {why}" for name, why in skipped))  # plain text: names are not markdown
 
 page = st.navigation([
-    st.Page(HERE / "views" / "overview.py", title="Overview", default=True),
+    st.Page(HERE / "views" / "brief.py", title="Brief", default=True),
+    st.Page(HERE / "views" / "overview.py", title="Overview"),
     st.Page(HERE / "views" / "measurement.py", title="Measurement"),
     st.Page(HERE / "views" / "model.py", title="Model"),
     st.Page(HERE / "views" / "effects.py", title="Effects"),

@@ -25,7 +25,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 APP = REPO / "dashboard" / "app.py"
-PAGES = ["overview", "measurement", "model", "effects", "responses", "groups", "pls"]
+PAGES = ["brief", "overview", "measurement", "model", "effects", "responses", "groups", "pls"]
 TIMEOUT = 60
 
 
@@ -182,7 +182,7 @@ def app(root: Path, monkeypatch, run: str | None = None, page: str = "overview")
     if run is not None:
         at.query_params["run"] = run
     at.run()
-    if page != "overview":
+    if page != "brief":                 # the Brief is the first page
         at.switch_page(f"views/{page}.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at

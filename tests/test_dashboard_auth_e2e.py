@@ -19,9 +19,10 @@ import pytest
 from test_dashboard_auth import PASSWORD, served  # noqa: F401  (module fixture: runs + users)
 from test_dashboard_e2e import browser  # noqa: F401  (headless Chromium, skips without it)
 
-PAGES = ["", "measurement", "model", "effects", "responses", "groups", "pls"]
+PAGES = ["", "overview", "measurement", "model", "effects", "responses", "groups", "pls"]
 # what a page of the run shows and the sign-in page must not: construct labels, section titles
-RUN_TEXT = ["Habit", "Willingness to use AI", "Key findings", "Sample flow", "Reliability"]
+RUN_TEXT = ["Habit", "Willingness to use AI", "Key findings", "What we found", "Sample flow",
+            "Reliability"]
 # paths a crafted request might try for the run's files or Streamlit's static serving
 ASSETS = ["/first/results.json", "/reports/first/results.json", "/app/static/results.json",
           "/app/static/first/results.json", "/static/../first/results.json", "/media/results.json",
@@ -109,8 +110,8 @@ def test_after_sign_in_the_pages_show_the_run_and_assets_still_nothing(gated, br
     browser.find_element(By.CSS_SELECTOR, "[data-testid='stForm'] input[type='text']").send_keys("ana")
     browser.find_element(By.CSS_SELECTOR, "[data-testid='stForm'] input[type='password']").send_keys(PASSWORD)
     browser.find_element(By.CSS_SELECTOR, "[data-testid='stFormSubmitButton'] button").click()
-    body = _main_text(browser, "Key findings", timeout=40)
-    assert "Signed in as ana" in body and "Key findings" in body
+    body = _main_text(browser, "What we found", timeout=40)       # the Brief: the first page
+    assert "Signed in as ana" in body and "What we found" in body
     # the session lives in the browser tab (Streamlit's websocket): pages reached through
     # the navigation keep it
     browser.find_element(By.CSS_SELECTOR, "[data-testid='stSidebarNav'] a[href$='measurement']").click()

@@ -28,7 +28,9 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
          "--window-size=1400,1000"]
 # page path -> text that must be visible
 PAGES = {
-    "": ["Example with a structural model", "Key findings", "Sample flow", "Fit at a glance", "good"],
+    "": ["Brief: Example with a structural model", "What we found", "How sure we are",
+         "Who was asked", "What this does not show"],
+    "overview": ["Example with a structural model", "Key findings", "Sample flow", "Fit at a glance", "good"],
     "measurement": ["Measurement model", "Reliability", "Heterotrait-monotrait", "Factor loadings"],
     "model": ["Structural model", "Path diagram", "Hypotheses", "Path coefficients", "R²"],
     "effects": ["Indirect effects", "Total effects", "EMP → COM → WIL"],
@@ -152,12 +154,12 @@ def test_every_page_in_chromium(server, browser, tmp_path):
         body = _wait_for(browser, expected)
         assert not browser.find_elements(By.CSS_SELECTOR, "[data-testid='stException']"), body[:2000]
         for text in expected:
-            assert text in body, f"{page or 'overview'}: {text!r} not visible"
+            assert text in body, f"{page or 'brief'}: {text!r} not visible"
         _settle(browser)
         assert "Run directory" in browser.find_element(By.CSS_SELECTOR, "[data-testid='stSidebar']").text
         if page in ("model", "effects", "measurement", "responses"):
             assert browser.find_elements(By.CSS_SELECTOR, ".js-plotly-plot"), f"{page}: no figure"
-        shot = _shoot(browser, page or "overview", tmp_path)
+        shot = _shoot(browser, page or "brief", tmp_path)
         assert shot.stat().st_size > 10_000
         # nothing on the page made the browser reach outside: every resource it loaded,
         # the favicon and every image come from the dashboard's own server
@@ -166,7 +168,7 @@ def test_every_page_in_chromium(server, browser, tmp_path):
             ".concat([...document.querySelectorAll('link[href]')].map(e => e.href))"
             ".concat([...document.querySelectorAll('img[src]')].map(e => e.src))")
         outside = [u for u in urls if not u.startswith((server, "data:", "blob:"))]
-        assert not outside, f"{page or 'overview'}: {outside}"
+        assert not outside, f"{page or 'brief'}: {outside}"
 
 
 def test_small_group_split_in_chromium(server, browser, tmp_path):

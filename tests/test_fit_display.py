@@ -258,6 +258,7 @@ def test_dashboard_overview_shows_robust_values(mlr_run, monkeypatch):
     at = AppTest.from_file(str(Path(__file__).parent.parent / "dashboard" / "app.py"),
                            default_timeout=60)
     at.run()
+    at.switch_page("views/overview.py").run()          # the Brief is the first page
     assert not at.exception, [e.value for e in at.exception]
     f = latent_fit(mlr_run)
     text = "\n".join(str(e.value) for e in at.markdown)

@@ -430,7 +430,7 @@ def test_dashboard_skips_a_run_with_a_wrong_type(tmp_path, monkeypatch):
     assert names == {"good", "deep"}
     assert "Skipped 1 run(s) that cannot be shown" in " ".join(str(w.value) for w in at.warning)
     assert "broken: 'sample' is a str, not a dict" in " ".join(str(t.value) for t in at.text)
-    assert at.title[0].value.replace("\\", "") == "Bad-input corpus"  # markdown escaped by the page
+    assert at.title[0].value.replace("\\", "") == "Brief: Bad-input corpus"  # markdown escaped by the page
     at.sidebar.selectbox(key="run-select").select(
         next(o for o in at.sidebar.selectbox(key="run-select").options if o.endswith(" · deep"))).run()
     for page in ("responses", "overview"):

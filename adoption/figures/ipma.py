@@ -25,12 +25,17 @@ PRIORITY = "#d9730d"
 OTHER = "#1f4e79"
 
 
-def _axis_titles(target: str) -> tuple[str, str]:
-    return (f"Importance (unstandardised total effect on {target})", "Performance (0-100)")
+#: What importance is unless told: the PLS IPMA's (Ringle & Sarstedt, 2016).
+IMPORTANCE = "unstandardised total effect"
 
 
-def ipma_figure(table: pd.DataFrame, target: str):
-    """An interactive IPMA; hovering a point shows its importance and performance."""
+def _axis_titles(target: str, importance: str = IMPORTANCE) -> tuple[str, str]:
+    return (f"Importance ({importance} on {target})", "Performance (0-100)")
+
+
+def ipma_figure(table: pd.DataFrame, target: str, importance: str = IMPORTANCE):
+    """An interactive IPMA; hovering a point shows its importance and performance.
+    ``importance`` names what the x axis is (the dashboard's brief: standardised)."""
     import plotly.graph_objects as go
 
     fig = go.Figure()
@@ -45,7 +50,7 @@ def ipma_figure(table: pd.DataFrame, target: str):
             hovertext=[f"{lab}<br>importance {format_number(i, 3)}<br>performance {format_number(p, 1)}"
                        for lab, i, p in zip(t["label"], t["importance"], t["performance"])],
             hoverinfo="text"))
-    xt, yt = _axis_titles(target)
+    xt, yt = _axis_titles(target, importance)
     fig.add_vline(x=float(table["importance"].mean()), line=dict(color="#888888", dash="dash", width=1))
     fig.add_hline(y=float(table["performance"].mean()), line=dict(color="#888888", dash="dash", width=1))
     fig.update_layout(height=420, margin=dict(l=10, r=10, t=30, b=50), plot_bgcolor="white",
@@ -57,7 +62,7 @@ def ipma_figure(table: pd.DataFrame, target: str):
     return fig
 
 
-def _draw(table: pd.DataFrame, target: str, fmt: str, dpi: float) -> bytes:
+def _draw(table: pd.DataFrame, target: str, fmt: str, dpi: float, importance: str = IMPORTANCE) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.backends.backend_svg import FigureCanvasSVG
     from matplotlib.figure import Figure
@@ -73,7 +78,7 @@ def _draw(table: pd.DataFrame, target: str, fmt: str, dpi: float) -> bytes:
                     textcoords="offset points", fontsize=7, color=color, **font)
     ax.axvline(table["importance"].mean(), color="#888888", linestyle="--", linewidth=0.8)
     ax.axhline(table["performance"].mean(), color="#888888", linestyle="--", linewidth=0.8)
-    xt, yt = _axis_titles(target)
+    xt, yt = _axis_titles(target, importance)
     ax.set_xlabel(xt, fontsize=7.5, **font)
     ax.set_ylabel(yt, fontsize=7.5, **font)
     ax.tick_params(labelsize=7)
@@ -86,11 +91,11 @@ def _draw(table: pd.DataFrame, target: str, fmt: str, dpi: float) -> bytes:
     return buf.getvalue()
 
 
-def ipma_svg(table: pd.DataFrame, target: str) -> bytes:
+def ipma_svg(table: pd.DataFrame, target: str, importance: str = IMPORTANCE) -> bytes:
     """The IPMA as SVG bytes (matplotlib)."""
-    return _draw(table, target, "svg", dpi=72)
+    return _draw(table, target, "svg", dpi=72, importance=importance)
 
 
-def ipma_png(table: pd.DataFrame, target: str, dpi: float = 200) -> bytes:
+def ipma_png(table: pd.DataFrame, target: str, dpi: float = 200, importance: str = IMPORTANCE) -> bytes:
     """The IPMA as PNG bytes (matplotlib Agg)."""
-    return _draw(table, target, "png", dpi=dpi)
+    return _draw(table, target, "png", dpi=dpi, importance=importance)

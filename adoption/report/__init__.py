@@ -12,6 +12,7 @@
     latent_moderation.py  the latent interactions' blocks
     flow.py            the sample-flow figure
     summary_text.py    the plain-language summary (associations, never causes)
+    brief_page.py      the decision brief (adoption/brief.py) as one A4 page, PDF or PNG
     html.py            Report -> report.html (Jinja2 template, plotly.js inlined once)
     docx.py            Report -> report.docx (python-docx)
 
