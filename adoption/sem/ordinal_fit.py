@@ -15,7 +15,7 @@ from adoption.sem import fitmeasures as fm
 
 __all__ = ["ORDINAL_FIT_MEASURES", "scaled_shifted", "scaled_shifted_traces", "catml_robust",
            "catml_pieces", "srmr_bentler",
-           "ordinal_fit_measures"]
+           "scaled_fit_measures", "ordinal_fit_measures"]
 
 #: The ``fitMeasures()`` names an ordinal fit reports (lavaan's, for WLSMV/ULSMV).
 ORDINAL_FIT_MEASURES: tuple[str, ...] = (
@@ -159,6 +159,81 @@ def srmr_bentler(resid: np.ndarray, st) -> float:
     return math.sqrt(float((var_res ** 2).sum() + (cov_res ** 2).sum()) / (p * (p + 1) / 2))
 
 
+def scaled_fit_measures(estimator: str, npar: int, chisq: float, df: float,
+                        scaled: tuple[float, float, float],
+                        baseline: tuple[float, float, float, float], n: float,
+                        srmr: float, wrmr: float, n_groups: int = 1) -> dict:
+    """The plain and scaled-shifted ``fitMeasures()`` of a WLSMV/ULSMV fit, from its
+    statistics (one builder for the single- and the multi-group fit).
+
+    Parameters
+    ----------
+    estimator : str
+        "WLSMV" or "ULSMV" (the plain p-value is NaN under ULSMV, as lavaan).
+    npar : int
+        Free parameters.
+    chisq, df : float
+        The unscaled statistic and its degrees of freedom.
+    scaled : tuple of float
+        (chisq.scaled, chisq.scaling.factor, chisq.shift.parameters), as
+        :func:`scaled_shifted` returns them.
+    baseline : tuple of float
+        (baseline.chisq, baseline.df, baseline.chisq.scaled,
+        baseline.chisq.scaling.factor).
+    n : float
+        The N of the RMSEA (lavaan's N - G under these estimators).
+    srmr, wrmr : float
+        Already computed (their element counts differ between single and multi-group).
+    n_groups : int
+        G of the multi-group RMSEA.
+
+    Returns
+    -------
+    dict
+        npar, chisq, df, pvalue, chisq.scaled, df.scaled, pvalue.scaled,
+        chisq.scaling.factor, chisq.shift.parameters, baseline.chisq, baseline.df,
+        baseline.chisq.scaled, baseline.df.scaled, baseline.pvalue.scaled,
+        baseline.chisq.scaling.factor, cfi, tli, cfi.scaled, tli.scaled, rmsea,
+        rmsea.scaled, srmr, wrmr, rmsea.ci.lower, rmsea.ci.upper, rmsea.ci.lower.scaled,
+        rmsea.ci.upper.scaled.
+
+    Notes
+    -----
+    The indices are :mod:`adoption.sem.fitmeasures`'s; the scaled ones take the scaled
+    statistics in place of the plain ones (lavaan's ``cfi.scaled``, ``rmsea.scaled``).
+
+    Examples
+    --------
+    >>> out = scaled_fit_measures("WLSMV", 10, 12.0, 8, (11.0, 1.1, 0.2),
+    ...                           (500.0, 15, 450.0, 1.2), 299, srmr=0.03, wrmr=0.5)
+    >>> round(out["cfi"], 3), out["df.scaled"]
+    (0.992, 8.0)
+    """
+    chisq_s, c, shift = scaled
+    chisq_b, df_b, chisq_bs, c_b = baseline
+    out = {
+        "npar": float(npar), "chisq": chisq, "df": float(df),
+        "pvalue": fm.pvalue_chisq(chisq, df) if estimator == "WLSMV" else float("nan"),
+        "chisq.scaled": chisq_s, "df.scaled": float(df),
+        "pvalue.scaled": fm.pvalue_chisq(chisq_s, df),
+        "chisq.scaling.factor": c, "chisq.shift.parameters": shift,
+        "baseline.chisq": chisq_b, "baseline.df": float(df_b),
+        "baseline.chisq.scaled": chisq_bs, "baseline.df.scaled": float(df_b),
+        "baseline.pvalue.scaled": fm.pvalue_chisq(chisq_bs, df_b),
+        "baseline.chisq.scaling.factor": c_b,
+        "cfi": fm.cfi(chisq, df, chisq_b, df_b), "tli": fm.tli(chisq, df, chisq_b, df_b),
+        "cfi.scaled": fm.cfi(chisq_s, df, chisq_bs, df_b),
+        "tli.scaled": fm.tli(chisq_s, df, chisq_bs, df_b),
+        "rmsea": fm.rmsea(chisq, df, n, n_groups=n_groups),
+        "rmsea.scaled": fm.rmsea(chisq_s, df, n, n_groups=n_groups),
+        "srmr": srmr, "wrmr": wrmr,
+    }
+    out["rmsea.ci.lower"], out["rmsea.ci.upper"] = fm.rmsea_ci(chisq, df, n, n_groups=n_groups)
+    out["rmsea.ci.lower.scaled"], out["rmsea.ci.upper.scaled"] = fm.rmsea_ci(
+        chisq_s, df, n, n_groups=n_groups)
+    return out
+
+
 def ordinal_fit_measures(s, sigma, st, jac, w, bread, n: int, estimator: str,
                          implied_cor: np.ndarray | None = None) -> dict:
     """lavaan ``fitMeasures()`` of a WLSMV/ULSMV fit.
@@ -211,25 +286,9 @@ def ordinal_fit_measures(s, sigma, st, jac, w, bread, n: int, estimator: str,
     chisq_b = nm1 * float((s[nth:] ** 2 * wc).sum())
     df_b = nstat - nth
     chisq_bs, c_b, shift_b = scaled_shifted(chisq_b, df_b, wc[:, None] * gamma[nth:, nth:])
-    out = {
-        "npar": float(npar), "chisq": chisq, "df": float(df),
-        "pvalue": fm.pvalue_chisq(chisq, df) if estimator == "WLSMV" else float("nan"),
-        "chisq.scaled": chisq_s, "df.scaled": float(df),
-        "pvalue.scaled": fm.pvalue_chisq(chisq_s, df),
-        "chisq.scaling.factor": c, "chisq.shift.parameters": shift,
-        "baseline.chisq": chisq_b, "baseline.df": float(df_b),
-        "baseline.chisq.scaled": chisq_bs, "baseline.df.scaled": float(df_b),
-        "baseline.pvalue.scaled": fm.pvalue_chisq(chisq_bs, df_b),
-        "baseline.chisq.scaling.factor": c_b,
-        "cfi": fm.cfi(chisq, df, chisq_b, df_b), "tli": fm.tli(chisq, df, chisq_b, df_b),
-        "cfi.scaled": fm.cfi(chisq_s, df, chisq_bs, df_b),
-        "tli.scaled": fm.tli(chisq_s, df, chisq_bs, df_b),
-        "rmsea": fm.rmsea(chisq, df, nm1), "rmsea.scaled": fm.rmsea(chisq_s, df, nm1),
-        "srmr": srmr_bentler(resid, st),
-        "wrmr": math.sqrt(chisq / nstat),
-    }
-    out["rmsea.ci.lower"], out["rmsea.ci.upper"] = fm.rmsea_ci(chisq, df, nm1)
-    out["rmsea.ci.lower.scaled"], out["rmsea.ci.upper.scaled"] = fm.rmsea_ci(chisq_s, df, nm1)
+    out = scaled_fit_measures(estimator, npar, chisq, df, (chisq_s, c, shift),
+                              (chisq_b, df_b, chisq_bs, c_b), nm1,
+                              srmr=srmr_bentler(resid, st), wrmr=math.sqrt(chisq / nstat))
     out.update(dict.fromkeys(("cfi.robust", "tli.robust", "rmsea.robust"), float("nan")))
     if implied_cor is not None:
         out.update(catml_robust(st.correlation.to_numpy(), implied_cor, st.pair_i, st.pair_j,

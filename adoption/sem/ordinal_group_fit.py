@@ -13,19 +13,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from adoption.sem import fitmeasures as fm
-from adoption.sem.ordinal_fit import catml_pieces, scaled_shifted_traces
+from adoption.sem.ordinal_fit import (ORDINAL_FIT_MEASURES, catml_pieces, scaled_fit_measures,
+                                      scaled_shifted_traces)
 
 __all__ = ["ORDINAL_GROUP_FIT_MEASURES", "Sandwich", "sandwich", "multigroup_ordinal_fit_measures",
            "multigroup_catml_robust"]
 
-#: The ``fitMeasures()`` names of a multi-group WLSMV/ULSMV fit.
-ORDINAL_GROUP_FIT_MEASURES = (
-    "npar", "chisq", "df", "pvalue", "chisq.scaled", "df.scaled", "pvalue.scaled",
-    "chisq.scaling.factor", "chisq.shift.parameters", "baseline.chisq", "baseline.df",
-    "baseline.chisq.scaled", "baseline.df.scaled", "baseline.pvalue.scaled",
-    "baseline.chisq.scaling.factor", "cfi", "tli", "cfi.scaled", "tli.scaled", "cfi.robust",
-    "tli.robust", "rmsea", "rmsea.ci.lower", "rmsea.ci.upper", "rmsea.scaled",
-    "rmsea.ci.lower.scaled", "rmsea.ci.upper.scaled", "rmsea.robust", "srmr", "wrmr")
+#: The ``fitMeasures()`` names of a multi-group WLSMV/ULSMV fit: the single-group ones.
+ORDINAL_GROUP_FIT_MEASURES = ORDINAL_FIT_MEASURES
 
 
 @dataclass(frozen=True)
@@ -114,27 +109,10 @@ def multigroup_ordinal_fit_measures(s, sigma, sts, w_fit, w, bread, pieces: Sand
         r = resid[start + len(st.thresholds):start + k]
         srmr_g.append(float(np.sqrt((r ** 2).sum() / (p * (p + 1) / 2))))
         start += k
-    out = {
-        "npar": float(npar), "chisq": chisq, "df": float(df),
-        "pvalue": fm.pvalue_chisq(chisq, df) if estimator == "WLSMV" else float("nan"),
-        "chisq.scaled": chisq_s, "df.scaled": float(df),
-        "pvalue.scaled": fm.pvalue_chisq(chisq_s, df),
-        "chisq.scaling.factor": c, "chisq.shift.parameters": shift,
-        "baseline.chisq": chisq_b, "baseline.df": float(df_b),
-        "baseline.chisq.scaled": chisq_bs, "baseline.df.scaled": float(df_b),
-        "baseline.pvalue.scaled": fm.pvalue_chisq(chisq_bs, df_b),
-        "baseline.chisq.scaling.factor": c_b,
-        "cfi": fm.cfi(chisq, df, chisq_b, df_b), "tli": fm.tli(chisq, df, chisq_b, df_b),
-        "cfi.scaled": fm.cfi(chisq_s, df, chisq_bs, df_b),
-        "tli.scaled": fm.tli(chisq_s, df, chisq_bs, df_b),
-        "rmsea": fm.rmsea(chisq, df, n, n_groups=ng),
-        "rmsea.scaled": fm.rmsea(chisq_s, df, n, n_groups=ng),
-        "srmr": fm.weighted_by_n(srmr_g, nobs),
-        "wrmr": float(np.sqrt(chisq / len(sts[0].vector))),
-    }
-    out["rmsea.ci.lower"], out["rmsea.ci.upper"] = fm.rmsea_ci(chisq, df, n, n_groups=ng)
-    out["rmsea.ci.lower.scaled"], out["rmsea.ci.upper.scaled"] = fm.rmsea_ci(
-        chisq_s, df, n, n_groups=ng)
+    out = scaled_fit_measures(estimator, npar, chisq, df, (chisq_s, c, shift),
+                              (chisq_b, df_b, chisq_bs, c_b), n,
+                              srmr=fm.weighted_by_n(srmr_g, nobs),
+                              wrmr=float(np.sqrt(chisq / len(sts[0].vector))), n_groups=ng)
     return {k: out.get(k, float("nan")) for k in ORDINAL_GROUP_FIT_MEASURES}, srmr_g
 
 
