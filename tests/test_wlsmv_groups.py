@@ -117,6 +117,15 @@ def test_categories_differing_between_groups_are_refused_by_the_fit(hs):
         fit_ordinal_multigroup(REF["model"], bad, "school", groups=ORDER)
 
 
+def test_group_equal_keywords_are_checked_as_for_continuous_fits(hs):
+    # One check (sem.groupequal.check_group_equal) for both fits: a keyword lavaan has
+    # but this engine refuses gets its reason, an unknown one the list to choose from.
+    with pytest.raises(InputError, match="composite.loadings.*composites"):
+        fit_ordinal_multigroup(REF["model"], hs, "school", group_equal=("composite.loadings",))
+    with pytest.raises(InputError, match="Unknown group.equal keyword.*use thresholds"):
+        fit_ordinal_multigroup(REF["model"], hs, "school", group_equal=("loading",))
+
+
 def test_empty_category_is_merged_in_every_group_and_said():
     d = pd.DataFrame({"g": ["a"] * 6 + ["b"] * 6,
                       "y": [1, 2, 3, 4, 4, 2, 1, 2, 3, 3, 2, 1],

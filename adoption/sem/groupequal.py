@@ -42,23 +42,32 @@ PLAIN_LABEL_WARNING = ("A single label per parameter in a multi-group model ({la
                        "label it per group write a vector of labels, e.g. c(a1, a2)*x.")
 
 
-def check_group_equal(group_equal) -> tuple[str, ...]:
+def check_group_equal(group_equal, supported: tuple[str, ...] = GROUP_EQUAL) -> tuple[str, ...]:
     """The ``group.equal`` keywords, checked.
+
+    Parameters
+    ----------
+    group_equal : iterable of str
+        lavaan's ``group.equal`` keywords.
+    supported : tuple of str
+        The keywords the fit takes (:data:`GROUP_EQUAL` for continuous indicators; the
+        ordinal fit adds "thresholds").
 
     Raises
     ------
     InputError
-        An unknown keyword, or one this engine does not support (thresholds).
+        An unknown keyword, or one of :data:`GROUP_EQUAL_NOT_SUPPORTED` not in
+        ``supported``, with its reason.
     """
     out = tuple(group_equal)
     for e in out:
-        if e in GROUP_EQUAL_NOT_SUPPORTED:
+        if e in GROUP_EQUAL_NOT_SUPPORTED and e not in supported:
             raise InputError(f"group.equal '{e}' is not supported: "
                              f"{GROUP_EQUAL_NOT_SUPPORTED[e]}.")
-    unknown = [e for e in out if e not in GROUP_EQUAL]
+    unknown = [e for e in out if e not in supported]
     if unknown:
         raise InputError(f"Unknown group.equal keyword(s) {', '.join(unknown)}; use "
-                         f"{', '.join(GROUP_EQUAL)}.")
+                         f"{', '.join(supported)}.")
     return out
 
 

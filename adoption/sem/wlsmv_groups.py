@@ -40,6 +40,7 @@ from scipy import stats
 
 from adoption.errors import InputError
 from adoption.parallel import blas_one_thread
+from adoption.sem.groupequal import GROUP_EQUAL, check_group_equal
 from adoption.sem.ordinal_group_fit import (ORDINAL_GROUP_FIT_MEASURES, multigroup_catml_robust,
                                             multigroup_ordinal_fit_measures, sandwich)
 from adoption.sem.ordinal_group_model import (build_group_models, gauss_newton,
@@ -54,9 +55,7 @@ __all__ = ["ORDINAL_GROUP_EQUAL", "ORDINAL_GROUP_FIT_MEASURES", "TestPieces",
            "OrdinalMultiGroupFit", "fit_ordinal_multigroup"]
 
 #: ``group.equal`` keywords an ordinal multi-group fit takes.
-ORDINAL_GROUP_EQUAL = ("thresholds", "loadings", "intercepts", "residuals", "means",
-                       "lv.variances", "lv.covariances", "regressions",
-                       "residual.covariances")
+ORDINAL_GROUP_EQUAL = ("thresholds",) + GROUP_EQUAL
 _Z975 = stats.norm.ppf(0.975)
 
 
@@ -166,10 +165,7 @@ def _fit(model, data, group, group_equal, group_partial, groups, estimator, miss
     if estimator not in ORDINAL_ESTIMATORS:
         raise InputError(f"Unknown ordinal estimator {estimator!r}; use one of "
                          f"{', '.join(ORDINAL_ESTIMATORS)}.")
-    bad = [e for e in group_equal if e not in ORDINAL_GROUP_EQUAL]
-    if bad:
-        raise InputError(f"group.equal {', '.join(bad)} is not supported for ordered items; "
-                         f"use {', '.join(ORDINAL_GROUP_EQUAL)}.")
+    group_equal = check_group_equal(group_equal, ORDINAL_GROUP_EQUAL)
     pt = build_partable(model, data.columns)
     if pt.constraints or pt.intercepts or pt.exogenous_x or pt.defined:
         raise InputError("Multi-group ordinal models here take no '==' constraints, '~ 1' "
