@@ -76,7 +76,8 @@ MULTIGROUP_ROBUST_MEASURES = (
     "tli.robust", "rmsea.scaled", "rmsea.robust")
 
 __all__ = ["GROUP_EQUAL", "MULTIGROUP_ROBUST_MEASURES", "MULTIGROUP_FIT_MEASURES",
-           "MULTIGROUP_ESTIMATE_COLUMNS", "SCORE_COLUMNS", "MultiGroupFit", "fit_multigroup",
+           "MULTIGROUP_ESTIMATE_COLUMNS", "SCORE_COLUMNS", "MultiGroupResult", "MultiGroupFit",
+           "fit_multigroup",
            "score_tests", "parse_parameter", "rmsea_multigroup", "srmr_multigroup",
            "gamma_meanstructure", "prepare_groups"]
 
@@ -104,32 +105,33 @@ def srmr_multigroup(srmr_groups, nobs) -> float:
 
 
 @dataclass(frozen=True)
-class MultiGroupFit:
-    """Result of :func:`fit_multigroup`.
+class MultiGroupResult:
+    """What every multi-group fit returns (continuous: :class:`MultiGroupFit`; ordinal:
+    :class:`adoption.sem.wlsmv_groups.OrdinalMultiGroupFit`).
 
     Attributes
     ----------
     estimates : pd.DataFrame
         ``parameterEstimates(fit, standardized = TRUE)`` of every group, stacked:
         lhs, op, rhs, group (the group's value), est, se, z, pvalue, ci.lower, ci.upper,
-        std.all (standardised within the group); ``~1`` rows (intercepts, latent means,
-        fixed-x means) last in each group.
+        std.all (standardised within the group).
     fit : dict
-        Every name lavaan's ``fitMeasures()`` returns for the fit, in its order
-        (:func:`adoption.sem.fitdict.fit_measures`; includes
-        :data:`MULTIGROUP_FIT_MEASURES`).
+        lavaan's ``fitMeasures()`` of the fit (lavaan names).
     groups : tuple
-        The group values, in fitting order (sorted, as lavaan).
+        The group values, in fitting order.
     nobs : tuple of int
-        Rows used per group (listwise complete).
+        Rows used per group.
     group_fit : dict
-        group -> {"chisq": the group's contribution, "srmr": its SRMR}.
+        group -> {"srmr": its SRMR, and for continuous fits "chisq": its contribution}.
     r2 : dict
         group -> {variable: R-squared}.
     constrained : tuple of str
         The parameters held equal across groups ("lhs op rhs").
     converged : bool
     warnings : tuple of str
+    estimator : str
+    timings : dict
+        Seconds per step (not compared).
     """
 
     estimates: pd.DataFrame
@@ -143,6 +145,19 @@ class MultiGroupFit:
     warnings: tuple
     estimator: str = "ML"
     timings: dict = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class MultiGroupFit(MultiGroupResult):
+    """Result of :func:`fit_multigroup` (attributes as :class:`MultiGroupResult`).
+
+    ``estimates`` has the ``~1`` rows (intercepts, latent means, fixed-x means) last in
+    each group; ``fit`` holds every name lavaan's ``fitMeasures()`` returns for the fit, in
+    its order (:func:`adoption.sem.fitdict.fit_measures`; includes
+    :data:`MULTIGROUP_FIT_MEASURES`); ``groups`` are sorted, as lavaan; ``nobs`` counts
+    listwise complete rows.
+    """
+
     _state: object = field(default=None, compare=False, repr=False)
 
 

@@ -41,6 +41,7 @@ from scipy import stats
 from adoption.errors import InputError
 from adoption.parallel import blas_one_thread
 from adoption.sem.groupequal import GROUP_EQUAL, check_group_equal
+from adoption.sem.multigroup import MultiGroupResult
 from adoption.sem.ordinal_group_fit import (ORDINAL_GROUP_FIT_MEASURES, multigroup_catml_robust,
                                             multigroup_ordinal_fit_measures, sandwich)
 from adoption.sem.ordinal_group_model import (build_group_models, gauss_newton,
@@ -79,40 +80,22 @@ class TestPieces:
 
 
 @dataclass(frozen=True)
-class OrdinalMultiGroupFit:
-    """Result of :func:`fit_ordinal_multigroup`, shaped as
-    :class:`adoption.sem.multigroup.MultiGroupFit`.
+class OrdinalMultiGroupFit(MultiGroupResult):
+    """Result of :func:`fit_ordinal_multigroup`: the attributes of
+    :class:`adoption.sem.multigroup.MultiGroupResult`, and ``pieces``.
+
+    ``estimates`` also has a ``label`` column and lavaan's ordinal rows (thresholds ``|``,
+    scaling factors ``~*~``); ``fit`` holds :data:`ORDINAL_GROUP_FIT_MEASURES`;
+    ``group_fit`` only each group's SRMR; ``r2`` is of the latent responses and
+    endogenous factors; ``estimator`` is "WLSMV" or "ULSMV".
 
     Attributes
     ----------
-    estimates : pd.DataFrame
-        ``lhs, op, rhs, group, label, est, se, z, pvalue, ci.lower, ci.upper, std.all`` of
-        every group (lavaan's ``parameterEstimates(fit, standardized = TRUE)`` rows: user
-        rows, thresholds ``|``, (residual) variances and covariances, scaling factors
-        ``~*~``, intercepts ``~1``).
-    fit : dict
-        :data:`ORDINAL_GROUP_FIT_MEASURES` (lavaan names).
-    groups, nobs : the group values in fitting order, rows used per group.
-    group_fit : group -> {"srmr": the group's SRMR}.
-    r2 : group -> {latent response or endogenous factor: R-squared}.
-    constrained : parameters held equal across groups ("lhs op rhs").
-    converged : bool
-    warnings : tuple of str
-    estimator : "WLSMV" or "ULSMV".
-    pieces : :class:`TestPieces` (None when the fit failed).
+    pieces : :class:`TestPieces`
+        What the scaled difference test needs (None when the fit failed).
     """
 
-    estimates: pd.DataFrame
-    fit: dict
-    groups: tuple
-    nobs: tuple
-    group_fit: dict
-    r2: dict
-    constrained: tuple
-    converged: bool
-    warnings: tuple
     estimator: str = "WLSMV"
-    timings: dict = field(default_factory=dict, compare=False)
     pieces: TestPieces | None = field(default=None, compare=False, repr=False)
 
 
