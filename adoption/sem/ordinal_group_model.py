@@ -12,7 +12,7 @@ import numpy as np
 from adoption.errors import InputError
 from adoption.sem.groupequal import category, parameter_name
 from adoption.sem.start import start_values
-from adoption.sem.wlsmv import OP_SCALE, OP_THRESHOLD
+from adoption.sem.wlsmv import OP_SCALE, OP_THRESHOLD, damped_gauss_newton
 from adoption.vocabulary import OP_COVARIANCE, OP_INTERCEPT, OP_LOADING, OP_REGRESSION
 
 __all__ = ["GroupModel", "partable_slot", "build_group_models", "start_vector",
@@ -245,27 +245,14 @@ def normal_equations(models, s, w, x):
 
 
 def gauss_newton(models, s, w, x, tol=1e-10, max_iter=300):
-    """Minimise sum w (s - sigma(x))^2 by damped Gauss-Newton (as the single-group fit)."""
-    info, grad, sig = normal_equations(models, s, w, x)
-    f = float(((s - sig) ** 2 * w).sum())
-    for _ in range(max_iter):
-        step = np.linalg.solve(info, grad)
-        t = 1.0
-        while True:
-            xn = x + t * step
-            try:
-                sn, _ = stack_implied(models, xn, jacobian=False)
-                fn = float(((s - sn) ** 2 * w).sum())
-            except np.linalg.LinAlgError:
-                fn = np.inf
-            fn = fn if np.isfinite(fn) else np.inf
-            if fn <= f or t < 1e-4:
-                break
-            t *= 0.5
-        x = xn
+    """Minimise sum w (s - sigma(x))^2 by damped Gauss-Newton
+    (:func:`adoption.sem.wlsmv.damped_gauss_newton`, as the single-group fit)."""
+    def normal(x):
         info, grad, sig = normal_equations(models, s, w, x)
-        done = np.max(np.abs(t * step)) < tol or abs(f - fn) < 1e-16
-        f = fn
-        if done:
-            return x, f, True
-    return x, f, False
+        return info, grad, float(((s - sig) ** 2 * w).sum())
+
+    def objective(x):
+        sn, _ = stack_implied(models, x, jacobian=False)
+        return float(((s - sn) ** 2 * w).sum())
+
+    return damped_gauss_newton(normal, objective, x, tol, max_iter)

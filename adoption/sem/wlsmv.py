@@ -59,7 +59,7 @@ from adoption.sem.start import start_values
 from adoption.vocabulary import (ORDINAL_ESTIMATORS, OP_COVARIANCE, OP_INTERCEPT, OP_LOADING,
                                  OP_REGRESSION)
 
-__all__ = ["ESTIMATORS", "PARAMETERIZATIONS", "fit_ordinal"]
+__all__ = ["ESTIMATORS", "PARAMETERIZATIONS", "damped_gauss_newton", "fit_ordinal"]
 
 ESTIMATORS = ORDINAL_ESTIMATORS
 PARAMETERIZATIONS = ("delta", "theta")
@@ -211,20 +211,50 @@ def _start(model: _Model, pt: ParTable) -> np.ndarray:
     return x
 
 
-def _gauss_newton(model: _Model, s, w, x, tol=1e-10, max_iter=300):
-    """Minimise (s - sigma(x))' W (s - sigma(x)) by damped Gauss-Newton."""
-    sig, jac = model.implied(x)
-    f = float(((s - sig) ** 2 * w).sum())
-    for it in range(max_iter):
-        jw = jac.T * w
-        step = np.linalg.solve(jw @ jac, jw @ (s - sig))
+def damped_gauss_newton(normal, objective, x, tol=1e-10, max_iter=300):
+    """Minimise a weighted least-squares function by damped Gauss-Newton (the single- and
+    the multi-group ordinal fit).
+
+    Parameters
+    ----------
+    normal : callable
+        x -> (info, grad, f): the normal equations Delta' W Delta and Delta' W (s - sigma),
+        and the function value, at x.
+    objective : callable
+        x -> f = (s - sigma(x))' W (s - sigma(x)); may raise ``LinAlgError`` or return a
+        non-finite value where sigma(x) is not defined (the step is then halved).
+    x : np.ndarray
+        Start values.
+    tol, max_iter
+        Stop when every coordinate of the accepted step is under ``tol`` or f no longer
+        moves (1e-16); at most ``max_iter`` steps.
+
+    Returns
+    -------
+    (np.ndarray, float, bool)
+        The minimiser, the function value and whether it converged.
+
+    Notes
+    -----
+    step = info^-1 grad, halved from 1 until f does not increase (at most to 1e-4).
+
+    Examples
+    --------
+    >>> s, w = np.array([1.0, 2.0]), np.ones(2)
+    >>> obj = lambda x: float(((s - x) ** 2 * w).sum())
+    >>> x, f, ok = damped_gauss_newton(lambda x: (np.diag(w), w * (s - x), obj(x)), obj,
+    ...                                np.zeros(2))
+    >>> x.tolist(), ok
+    ([1.0, 2.0], True)
+    """
+    info, grad, f = normal(x)
+    for _ in range(max_iter):
+        step = np.linalg.solve(info, grad)
         t = 1.0
         while True:
             xn = x + t * step
             try:
-                with np.errstate(invalid="ignore"):  # theta: a step may leave diag(Sigma*) > 0
-                    sn, _ = model.implied(xn, jacobian=False)
-                fn = float(((s - sn) ** 2 * w).sum())
+                fn = objective(xn)
             except np.linalg.LinAlgError:
                 fn = np.inf
             fn = fn if np.isfinite(fn) else np.inf
@@ -232,12 +262,27 @@ def _gauss_newton(model: _Model, s, w, x, tol=1e-10, max_iter=300):
                 break
             t *= 0.5
         x = xn
-        sig, jac = model.implied(x)
+        info, grad, _ = normal(x)
         done = np.max(np.abs(t * step)) < tol or abs(f - fn) < 1e-16
         f = fn
         if done:
             return x, f, True
     return x, f, False
+
+
+def _gauss_newton(model: _Model, s, w, x, tol=1e-10, max_iter=300):
+    """Minimise (s - sigma(x))' W (s - sigma(x)) by damped Gauss-Newton."""
+    def normal(x):
+        sig, jac = model.implied(x)
+        jw = jac.T * w
+        return jw @ jac, jw @ (s - sig), float(((s - sig) ** 2 * w).sum())
+
+    def objective(x):
+        with np.errstate(invalid="ignore"):  # theta: a step may leave diag(Sigma*) > 0
+            sn, _ = model.implied(x, jacobian=False)
+        return float(((s - sn) ** 2 * w).sum())
+
+    return damped_gauss_newton(normal, objective, x, tol, max_iter)
 
 
 def fit_ordinal(model, data: pd.DataFrame, *, ordered=None, estimator: str = "WLSMV",
