@@ -21,7 +21,7 @@ from adoption.sem.matrices import SemModel, nx_free
 from adoption.sem.optimise import fisher_scoring, observed_information
 from adoption.sem.partable import ParTable
 
-__all__ = ["CompleteData", "numeric_columns"]
+__all__ = ["Sample", "CompleteData", "numeric_columns"]
 
 
 def numeric_columns(data: pd.DataFrame, observed: list[str]) -> pd.DataFrame:
@@ -36,13 +36,33 @@ def numeric_columns(data: pd.DataFrame, observed: list[str]) -> pd.DataFrame:
     return sub
 
 
-@dataclass(frozen=True)
-class CompleteData:
-    """Complete rows of the model variables and their covariance matrix (divisor N).
+class Sample:
+    """The data side of a single-group fit, one class per ``missing`` (complete rows:
+    :class:`CompleteData`; FIML: :class:`adoption.sem.fimlfit.FimlData`).
 
-    ``x_idx``: fixed-x columns; ``x_base``: the declared observed exogenous predictors
-    (saturated block of the baseline).
+    A subclass holds the rows ``x``, the fixed-x columns ``x_idx``, the declared observed
+    exogenous predictors ``x_base`` (saturated block of the baseline), the covariance
+    matrix ``s`` and its ``missing``, and gives the steps the engine calls in order:
+    ``read(pt, data, exo_declared)`` -> (sample, messages, problem), with ``problem``
+    the reason the data cannot be fitted or None; ``npar``, ``unidentified``,
+    ``optimise``, ``inference``, ``estimates``, ``fit_measures``.
     """
+
+    @property
+    def n(self) -> int:
+        """Rows used."""
+        return int(self.x.shape[0])
+
+    @staticmethod
+    def column_index(pt: ParTable, names) -> list:
+        """Positions of ``names`` among the model's observed variables."""
+        obs_index = {v: i for i, v in enumerate(pt.observed)}
+        return [obs_index[v] for v in names]
+
+
+@dataclass(frozen=True)
+class CompleteData(Sample):
+    """Complete rows of the model variables and their covariance matrix (divisor N)."""
 
     x: np.ndarray
     s: np.ndarray
@@ -50,21 +70,15 @@ class CompleteData:
     x_base: list
     missing = "listwise"
 
-    @property
-    def n(self) -> int:
-        return int(self.x.shape[0])
-
     @classmethod
     def read(cls, pt: ParTable, data: pd.DataFrame, exo_declared) -> tuple:
-        """(sample, messages, problem): ``problem`` is the reason the data cannot be
-        fitted, or None."""
+        """Listwise complete rows (see :class:`Sample`)."""
         sub = numeric_columns(data, pt.observed)
         x = sub.dropna().to_numpy(dtype=float)
         n, p = x.shape
         s = np.cov(x, rowvar=False, bias=True) if n > 1 else np.full((p, p), np.nan)
-        obs_index = {v: i for i, v in enumerate(pt.observed)}
-        out = cls(x, np.atleast_2d(s), [obs_index[v] for v in pt.exogenous_x],
-                  [obs_index[v] for v in exo_declared])
+        out = cls(x, np.atleast_2d(s), cls.column_index(pt, pt.exogenous_x),
+                  cls.column_index(pt, exo_declared))
         msgs = []
         if len(sub) - n:
             msgs.append(f"{len(sub) - n} row(s) with missing values in model variables were "

@@ -17,7 +17,7 @@ import pandas as pd
 
 from adoption.sem import fiml
 from adoption.sem import teststat as ts
-from adoption.sem.complete import numeric_columns
+from adoption.sem.complete import Sample, numeric_columns
 from adoption.sem.estimates import (Inference, estimate_table, intercepts, vcov_frame,
                                     with_defined, with_std_inference)
 from adoption.sem.matrices import SemModel, nx_free, row_values
@@ -34,8 +34,7 @@ def _fiml_data(data: pd.DataFrame, pt: ParTable):
     ``missing = "ml"``: rows missing a fixed-x predictor, then rows missing everything."""
     x = numeric_columns(data, pt.observed).to_numpy(dtype=float)
     msgs = []
-    obs_index = {v: i for i, v in enumerate(pt.observed)}
-    x_idx = [obs_index[v] for v in pt.exogenous_x]
+    x_idx = Sample.column_index(pt, pt.exogenous_x)
     if x_idx:
         miss_x = np.isnan(x[:, x_idx]).any(axis=1)
         if miss_x.any():
@@ -76,7 +75,7 @@ def _unusable(pt: ParTable, x: np.ndarray) -> str | None:
 
 
 @dataclass(frozen=True)
-class FimlData:
+class FimlData(Sample):
     """Rows under FIML, their patterns and EM (saturated) moments ``mu_h1``, ``s``
     (with the fixed-x block at its complete-data moments); ``free_mu``: the observed
     variables whose intercepts are free (all but fixed x)."""
@@ -90,17 +89,12 @@ class FimlData:
     free_mu: tuple = ()
     missing = "fiml"
 
-    @property
-    def n(self) -> int:
-        return int(self.x.shape[0])
-
     @classmethod
     def read(cls, pt: ParTable, data: pd.DataFrame, exo_declared) -> tuple:
-        """(sample, messages, problem): ``problem`` is the reason the data cannot be
-        fitted, or None."""
+        """All rows with an observed value, and the EM moments (see
+        :class:`adoption.sem.complete.Sample`)."""
         x, x_idx, msgs = _fiml_data(data, pt)
-        obs_index = {v: i for i, v in enumerate(pt.observed)}
-        x_base = [obs_index[v] for v in exo_declared]
+        x_base = cls.column_index(pt, exo_declared)
         problem = _unusable(pt, x)
         if problem:
             return cls(x, x_idx, x_base), msgs, problem
