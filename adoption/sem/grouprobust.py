@@ -32,14 +32,8 @@ def gamma_meanstructure(x: np.ndarray, x_idx=()) -> np.ndarray:
     dc = x - x.mean(axis=0)
     zm = dc.copy()
     zc = dc[:, r] * dc[:, c]
-    x_idx = list(x_idx)
-    if x_idx:
-        y_idx = [j for j in range(p) if j not in set(x_idx)]
-        design = np.column_stack([np.ones(n), x[:, x_idx]])
-        coef, *_ = np.linalg.lstsq(design, x[:, y_idx], rcond=None)
-        xhat = x.copy()
-        xhat[:, y_idx] = design @ coef
-        hc = xhat - xhat.mean(axis=0)
+    hc = rb.fixed_x_fitted(x, x_idx)
+    if hc is not None:
         zm = zm - hc
         zc = zc - hc[:, r] * hc[:, c]
     z = np.hstack([zm, zc])

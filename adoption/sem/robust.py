@@ -145,17 +145,41 @@ def gamma_adf(x: np.ndarray, x_idx=()) -> np.ndarray:
     r, c = vech_index(p)
     dc = x - x.mean(axis=0)
     z = dc[:, r] * dc[:, c]
-    x_idx = list(x_idx)
-    if x_idx:
-        y_idx = [j for j in range(p) if j not in set(x_idx)]
-        design = np.column_stack([np.ones(n), x[:, x_idx]])
-        coef, *_ = np.linalg.lstsq(design, x[:, y_idx], rcond=None)
-        yhat = x.copy()
-        yhat[:, y_idx] = design @ coef
-        hc = yhat - yhat.mean(axis=0)
+    hc = fixed_x_fitted(x, x_idx)
+    if hc is not None:
         z = z - hc[:, r] * hc[:, c]
     z = z - z.mean(axis=0)
     return z.T @ z / n
+
+
+def fixed_x_fitted(x: np.ndarray, x_idx=()) -> np.ndarray | None:
+    """The part of the centred data predicted from the fixed x, or None without x.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n, p)
+        Complete rows.
+    x_idx : sequence of int
+        Columns of the fixed (observed exogenous) predictors.
+
+    Returns
+    -------
+    ndarray of shape (n, p) or None
+        yhat - mean(yhat), where yhat keeps the x columns and replaces every other column
+        by its OLS prediction from the x with an intercept; None when ``x_idx`` is empty.
+        Subtracting its products removes the x-block's sampling variability from Gamma
+        (:func:`gamma_adf`, :func:`adoption.sem.grouprobust.gamma_meanstructure`).
+    """
+    x_idx = list(x_idx)
+    if not x_idx:
+        return None
+    n, p = x.shape
+    y_idx = [j for j in range(p) if j not in set(x_idx)]
+    design = np.column_stack([np.ones(n), x[:, x_idx]])
+    coef, *_ = np.linalg.lstsq(design, x[:, y_idx], rcond=None)
+    yhat = x.copy()
+    yhat[:, y_idx] = design @ coef
+    return yhat - yhat.mean(axis=0)
 
 
 def sandwich(bread_inv: np.ndarray, meat: np.ndarray, n: int) -> np.ndarray:
