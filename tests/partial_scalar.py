@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from adoption.clean import CleanedResponses, Flow
 from adoption.groups import GroupComparison, run_groups
 from adoption.jsonable import to_jsonable
 from adoption.spec import parse_spec
+from cleaned_input import as_cleaned
 
 FIX = Path(__file__).parent / "fixtures" / "multigroup"
 REFERENCE = json.loads((FIX / "partial_scalar.json").read_text())
@@ -34,11 +34,7 @@ def partial_scalar_comparison() -> GroupComparison:
                        "f3": ["x7", "x8", "x9"]},
         "groups": {"grp": {"label": "Group", "labels": {1: "First", 2: "Second"}}},
     }, path=FIX / "ps.yaml")
-    data = pd.read_csv(FIX / "partial_scalar.csv")
-    data.index = pd.RangeIndex(1, len(data) + 1, name="row")
-    cleaned = CleanedResponses(data=data, items=tuple(survey.items),
-                               exclusions=pd.DataFrame(), flow=Flow(len(data), len(data), ()),
-                               log=(), screening_scores=pd.DataFrame())
+    cleaned = as_cleaned(pd.read_csv(FIX / "partial_scalar.csv"), survey.items)
     return run_groups(cleaned, survey).comparisons["grp"]
 
 

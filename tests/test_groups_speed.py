@@ -16,11 +16,11 @@ import pandas as pd
 from numpy.testing import assert_allclose
 from pandas.testing import assert_frame_equal
 
-from adoption.clean import CleanedResponses, Flow
 from adoption.groups import run_groups
 from adoption.sem import groupoptim
 from adoption.sem.multigroup import fit_multigroup, prepare_groups
 from adoption.spec import parse_spec
+from cleaned_input import as_cleaned
 
 FIX = Path(__file__).parent / "fixtures"
 FIML_REF = json.loads((FIX / "multigroup" / "holzinger_swineford_fiml_groups.json").read_text())
@@ -50,12 +50,8 @@ def test_fiml_levels_start_from_the_configural_fit_not_from_single_group_fits(mo
                             rtol=1e-5 if k == "srmr" else 1e-6, atol=1e-6, err_msg=k)
 
 
-def _cleaned(data: pd.DataFrame, survey) -> CleanedResponses:
-    data = data.copy()
-    data.index = pd.RangeIndex(1, len(data) + 1, name="row")
-    return CleanedResponses(data=data, items=tuple(survey.items), exclusions=pd.DataFrame(),
-                            flow=Flow(len(data), len(data), ()), log=(),
-                            screening_scores=pd.DataFrame())
+def _cleaned(data: pd.DataFrame, survey):
+    return as_cleaned(data, survey.items)
 
 
 def _same(a, b, where=""):

@@ -16,9 +16,9 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from adoption.clean import CleanedResponses, Flow
 from adoption.groups import configural_decision, invariance_decision, run_groups, strip_labels
 from adoption.spec import parse_spec
+from cleaned_input import as_cleaned
 from paperlike import PARAMS, load_recoded_items
 from partial_scalar import REFERENCE as PARTIAL_SCALAR_REFERENCE
 from partial_scalar import partial_scalar_comparison
@@ -30,12 +30,8 @@ HS_INV = json.loads((FIX / "reference" / "holzinger_swineford_invariance.json").
 PS = PARTIAL_SCALAR_REFERENCE
 
 
-def _cleaned(data: pd.DataFrame, survey) -> CleanedResponses:
-    data = data.copy()
-    data.index = pd.RangeIndex(1, len(data) + 1, name="row")
-    return CleanedResponses(data=data, items=tuple(survey.items), exclusions=pd.DataFrame(),
-                            flow=Flow(len(data), len(data), ()), log=(),
-                            screening_scores=pd.DataFrame())
+def _cleaned(data: pd.DataFrame, survey):
+    return as_cleaned(data, survey.items)
 
 
 @pytest.fixture(scope="module")

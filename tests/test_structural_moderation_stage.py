@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from adoption.clean import CleanedResponses, Flow
 from adoption.errors import InputError
 from adoption.jsonable import to_jsonable
 from adoption.spec import parse_spec
 from adoption.structural.stage import fit_structural
+from cleaned_input import as_cleaned
 from paperlike import PARAMS, REF as PAPERLIKE, load_recoded_items
 
 REF = json.loads((Path(__file__).parent / "fixtures" / "moderation"
@@ -36,11 +36,8 @@ def survey(**over):
 @pytest.fixture(scope="module")
 def cleaned():
     data = load_recoded_items()
-    data.index = pd.RangeIndex(1, len(data) + 1, name="row")
-    return CleanedResponses(data=data, items=tuple(c for c in data.columns if c not in
-                                                   ("respondent", "gender", "year_level")),
-                            exclusions=pd.DataFrame(), flow=Flow(len(data), len(data), ()),
-                            log=(), screening_scores=pd.DataFrame())
+    return as_cleaned(data, [c for c in data.columns
+                             if c not in ("respondent", "gender", "year_level")])
 
 
 def test_process_template_through_the_stage(cleaned):

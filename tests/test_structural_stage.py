@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from adoption.clean import CleanedResponses, Flow
 from adoption.spec import parse_spec
 from adoption.structural.stage import composite_scores, fit_structural, nested_alternative
+from cleaned_input import as_cleaned
 from paperlike import PARAMS, load_recoded_items
 
 FIX = Path(__file__).parent / "fixtures" / "reference"
@@ -41,10 +41,7 @@ def paperlike_survey(**over):
 def paperlike():
     survey = paperlike_survey()
     data = load_recoded_items()  # STG4, COM4 as 6 - x: what the cleaning stage does
-    data.index = pd.RangeIndex(1, len(data) + 1, name="row")
-    cleaned = CleanedResponses(data=data, items=tuple(survey.items), exclusions=pd.DataFrame(),
-                               flow=Flow(len(data), len(data), ()), log=(),
-                               screening_scores=pd.DataFrame())
+    cleaned = as_cleaned(data, survey.items)
     return survey, cleaned, fit_structural(cleaned, survey, bootstrap=5000, seed=11)
 
 
