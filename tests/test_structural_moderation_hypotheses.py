@@ -15,36 +15,16 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from adoption.clean import CleanedResponses, Flow
 from adoption.errors import InputError
-from adoption.spec import parse_hypothesis, parse_spec
+from adoption.spec import parse_hypothesis
 from adoption.structural.hypotheses import hypotheses_table
 from adoption.structural.moderated import composite_design, fit_moderation
 from adoption.structural.stage import fit_structural
-from paperlike import PARAMS, REF as PAPERLIKE, load_recoded_items
+# the paperlike survey and its cleaned data, as the moderation stage tests build them
+from test_structural_moderation_stage import cleaned, survey  # noqa: F401 (fixture)
 
 FIX = Path(__file__).parent / "fixtures" / "moderation"
 REF = json.loads((FIX / "moderation_reference.json").read_text())
-
-
-def survey(**over):
-    raw = {"title": "paperlike",
-           "constructs": {c: {"items": its, "reverse": [i for i in its
-                                                        if i in PARAMS["reversed_items"]]}
-                          for c, its in PARAMS["items"].items()},
-           "groups": {"gender": {"labels": {1: "female", 2: "male", 3: "diverse"}}}}
-    raw.update(over)
-    return parse_spec(raw, path=PAPERLIKE / "paperlike.yaml")
-
-
-@pytest.fixture(scope="module")
-def cleaned():
-    data = load_recoded_items()
-    data.index = pd.RangeIndex(1, len(data) + 1, name="row")
-    return CleanedResponses(data=data, items=tuple(c for c in data.columns if c not in
-                                                   ("respondent", "gender", "year_level")),
-                            exclusions=pd.DataFrame(), flow=Flow(len(data), len(data), ()),
-                            log=(), screening_scores=pd.DataFrame())
 
 
 def test_parse_moderation_hypothesis():
