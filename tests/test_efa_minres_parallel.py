@@ -82,3 +82,28 @@ def test_minres_variant_sets_the_efa(tmp_path):
     assert out["n_factors_rule"] == "parallel analysis (fa)"
     assert out["n_factors_parallel_minres"] == REF["utaut"]["nfact"]
     assert "n_factors_parallel_minres" not in measure(x, cons).to_dict()["efa"]
+
+
+def test_report_names_the_minres_count_and_marks_the_extracted_factors(monkeypatch):
+    """With ``parallel: fa`` the report's sentence gives psych's default count beside the
+    SMC one, and the scree plot's line marks the factors the EFA extracted (it once
+    marked the SMC count whatever the spec chose)."""
+    import adoption.figures.scree as scree
+    from adoption.report.build import efa_blocks
+
+    x = data("utaut")
+    cons = {"PE": ["pe1", "pe2", "pe3"], "EE": ["ee1", "ee2", "ee3"],
+            "FC": ["fc1", "fc2", "fc3"], "SI": ["si1", "si2", "si3", "si4"]}
+    out = measure(x, cons, parallel="fa").to_dict()["efa"]
+    draw = scree.scree_image
+    marked = []
+    monkeypatch.setattr(scree, "scree_image",
+                        lambda eig, n, fmt="svg": marked.append(n) or b"<svg/>")
+    smc = {**out, "n_factors_parallel": out["n_factors"] + 2}   # an SMC count that differs
+    text = repr(efa_blocks({"efa": smc}))
+    assert (f"{out['n_factors_parallel_minres']} with psych's default minres communalities"
+            in text)
+    assert "as set by parallel analysis (fa)" in text
+    assert marked == [out["n_factors"], out["n_factors"]]
+    # the drawer itself shows the minres series in its legend
+    assert b"minres" in draw(out["parallel"]["eigenvalues"], out["n_factors"], "svg")

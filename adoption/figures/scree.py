@@ -29,7 +29,8 @@ def scree_image(eigenvalues: Sequence[Mapping[str, Any]], n_factors: Any = None,
     Parameters
     ----------
     eigenvalues : rows with ``k``, ``observed_fa``, ``random_fa`` and optionally
-        ``observed_pc``, ``random_pc`` (as in ``results["efa"]["parallel"]``).
+        ``observed_pc``, ``random_pc``, ``observed_minres``, ``random_minres`` (as in
+        ``results["efa"]["parallel"]``).
     n_factors : factors retained; a vertical line marks it.
     fmt : "svg" or "png".
 
@@ -54,7 +55,9 @@ def scree_image(eigenvalues: Sequence[Mapping[str, Any]], n_factors: Any = None,
     series = (("observed_pc", "Observed (components)", OBSERVED, "-", "o"),
               ("random_pc", "Random, 95th percentile (components)", RANDOM, "--", None),
               ("observed_fa", "Observed (factors)", OBSERVED, "-", "s"),
-              ("random_fa", "Random, 95th percentile (factors)", RANDOM, ":", None))
+              ("random_fa", "Random, 95th percentile (factors)", RANDOM, ":", None),
+              ("observed_minres", "Observed (minres communalities)", OBSERVED, "-", "^"),
+              ("random_minres", "Random, 95th percentile (minres)", RANDOM, "-.", None))
     for key, label, color, style, marker in series:
         ys = [r.get(key) for r in rows]
         if not any(is_number(y) for y in ys):

@@ -180,7 +180,10 @@ def efa_blocks(results: Mapping[str, Any]) -> list:
     if is_number(efa.get("n_factors_parallel")):
         b.append(Paragraph(
             f"Parallel analysis (exploratory factor analysis) suggested {format_int(efa['n_factors_parallel'])} "
-            f"factors ({format_int(efa.get('n_components_parallel'))} components; "
+            f"factors on the SMC-reduced matrix"
+            + (f", {format_int(efa['n_factors_parallel_minres'])} with psych's default minres "
+               "communalities" if is_number(efa.get("n_factors_parallel_minres")) else "")
+            + f" ({format_int(efa.get('n_components_parallel'))} components; "
             f"{format_int(efa.get('n_factors_kaiser'))} eigenvalues above 1); the spec defines "
             f"{len(results.get('reliability') or {})} constructs."
             + (f" The EFA extracted {format_int(efa['n_factors'])} factors, as set by "
@@ -191,6 +194,9 @@ def efa_blocks(results: Mapping[str, Any]) -> list:
     if eig:
         from adoption.figures.scree import scree_image
 
+        # the line marks the factors the EFA extracted (the spec's count or the chosen
+        # parallel-analysis variant), not always the SMC count
+        retained = efa.get("n_factors", efa.get("n_factors_parallel"))
         q = par.get("quantile")
         random = (f"the {format_int(100 * q)}th percentile of" if is_number(q) else "the mean of")
         b.append(Figure("scree", "Scree plot with parallel analysis",
@@ -199,8 +205,8 @@ def efa_blocks(results: Mapping[str, Any]) -> list:
                         f"{format_int(par.get('n_iter'))} random data sets of the same size (seed "
                         f"{par.get('seed', MISSING)}). Factors are retained while the observed "
                         "eigenvalue exceeds the random one.", "scree",
-                        svg=scree_image(eig, efa.get("n_factors_parallel"), "svg"),
-                        png=scree_image(eig, efa.get("n_factors_parallel"), "png"),
+                        svg=scree_image(eig, retained, "svg"),
+                        png=scree_image(eig, retained, "png"),
                         alt="Scree plot of observed and random eigenvalues"))
     _add(b, P.efa_loadings(efa), "EFA loadings")
     return b
