@@ -114,3 +114,17 @@ def test_interaction_in_both_models_reaches_the_report(cleaned):
     assert "moderation-composite" in comp_keys
     assert "moderation-latent" not in lat_keys
     assert any(k and "latent" in k and "interact" in k for k in lat_keys if k), lat_keys
+
+
+def test_observed_moderator_leaves_the_latent_model_to_the_constructs(cleaned):
+    """An observed moderator (a groups column) written in the structural model: the
+    composite model dummy-codes it; the latent SEM, fitted to the items, leaves it out and
+    says so. Before, the run stopped with 'names variable(s) not in the data: gender'
+    whenever the latent model was on (the default)."""
+    s = survey(structural="COM ~ EMP\nWIL ~ COM + HAB + gender + COM:gender")
+    res = fit_structural(cleaned, s, bootstrap=0, latent=True)
+    lat = res.latent.model_fit.estimates
+    assert not lat["rhs"].str.contains("gender").any()
+    assert {"COM", "HAB"} <= set(lat.loc[(lat["lhs"] == "WIL") & (lat["op"] == "~"), "rhs"])
+    assert any("leaves out the observed predictor(s) gender" in w
+               for w in res.composite.warnings)

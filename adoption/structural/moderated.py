@@ -41,6 +41,7 @@ __all__ = [
     "ModerationResults",
     "has_moderation",
     "main_effects_syntax",
+    "observed_terms",
     "expand_like",
     "added_variables",
     "composite_design",
@@ -61,10 +62,27 @@ def has_moderation(structural: str, controls: tuple[str, ...] | list[str] = ()) 
                                  parse_model(structural, where="structural").formulas)
 
 
-def main_effects_syntax(structural: str) -> str:
-    """``structural`` without its interaction terms (what the latent model fits here)."""
+def main_effects_syntax(structural: str, constructs=None) -> str:
+    """``structural`` without its interaction terms (what the latent model fits here).
+
+    ``constructs``: when given, regressions on anything else (an observed moderator such
+    as age or gender, written in the structural model for the composite model) are left
+    out too: the latent model is fitted to the items, which do not hold those columns.
+
+    >>> main_effects_syntax("Y ~ X + W + age + X:W + X:age", ["X", "W", "Y"])
+    'Y ~ X + W'
+    """
     parsed = parse_model(structural, where="structural")
-    return write_formulas([f for f in parsed.formulas if not f.interaction])
+    keep = None if constructs is None else set(constructs)
+    return write_formulas([f for f in parsed.formulas if not f.interaction
+                           and (keep is None or f.op != "~" or f.rhs in keep)])
+
+
+def observed_terms(structural: str, constructs) -> list[str]:
+    """The regressors of ``structural`` that are not constructs (nor interactions)."""
+    keep = set(constructs)
+    return sorted({f.rhs for f in parse_model(structural, where="structural").formulas
+                   if f.op == "~" and not f.interaction and f.rhs not in keep})
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ from adoption.structural.effects import coefficients_from_estimates, path_effect
 from adoption.structural.hypotheses import hypotheses_table
 from adoption.structural.moderated import (ModerationResults, added_variables, composite_design,
                                            expand_like, fit_moderation, has_moderation,
-                                           main_effects_syntax)
+                                           main_effects_syntax, observed_terms)
 from adoption.structural.paths import PathModel, parse_structural
 from adoption.vocabulary import DEFAULT_SEED, OP_REGRESSION
 
@@ -510,12 +510,17 @@ def fit_structural(cleaned: CleanedResponses, survey: Survey, *, estimator: str 
         alts = survey.alternatives
         comp_survey = survey.model_copy(update={"structural": syntax, "alternatives": {
             k: expand_like(design, v, survey.controls) for k, v in alts.items()}})
-        lat_survey = survey.model_copy(update={"structural": main_effects_syntax(survey.structural),
-                                               "alternatives": {k: main_effects_syntax(v)
-                                                                for k, v in alts.items()}})
+        names = list(survey.constructs)
+        lat_survey = survey.model_copy(update={
+            "structural": main_effects_syntax(survey.structural, names),
+            "alternatives": {k: main_effects_syntax(v, names) for k, v in alts.items()}})
         comp_notes.append("interaction terms and controls are in the composite model; the latent "
                           "SEM fits the main effects, and its interactions between constructs "
                           "are estimated separately (latent interactions, product indicators).")
+        observed = observed_terms(survey.structural, names)
+        if observed:
+            comp_notes.append(f"the latent SEM leaves out the observed predictor(s) "
+                              f"{', '.join(observed)}: it is fitted to the items only.")
     model = parse_structural(syntax)
 
     step("structural model: composite scores")
