@@ -34,6 +34,12 @@ covariance is ``W' C W``, and the path model fitted to it gives the values the e
 converges to (its probability limit). Bias, relative bias and coverage refer to those;
 the spec's latent value is reported beside them (``latent``) for orientation.
 
+Interactions: an ``X:W`` term in ``structural`` is fitted as the product of the
+mean-centred composites (:func:`composite_scores`), reported as the direct effect
+``direct_X_x_W_Y``. Its population value needs fourth moments of the items, so with
+interaction terms the composite covariance comes from one large sample
+(:data:`MC_POPULATION_N` respondents, fixed seed) instead of the exact formula.
+
 Modules
 -------
 * :mod:`.population` - the design (:func:`power_design`) and the exact population values
@@ -53,8 +59,10 @@ from adoption.power.figures import power_figure, power_png, power_svg
 from adoption.power.files import run_power, write_power
 from adoption.power.inference import batched_path_inference, effect_gradients_batch
 from adoption.power.population import (
+    MC_POPULATION_N,
     PowerDesign,
     composite_population,
+    composite_scores,
     ordinal_item_covariance,
     power_design,
 )
@@ -69,7 +77,8 @@ from adoption.power.results import (
 
 __all__ = [
     "PowerResults", "PowerDesign", "POWER_COLUMNS", "N80_COLUMNS", "DEFAULT_NS", "BLOCK",
-    "power_analysis", "power_design", "composite_population", "ordinal_item_covariance",
+    "power_analysis", "power_design", "composite_population", "composite_scores",
+    "MC_POPULATION_N", "ordinal_item_covariance",
     "batched_path_inference", "effect_gradients_batch", "n_for_power", "power_summary",
     "write_power",
     "power_figure", "power_svg", "power_png", "parse_ns", "run_power", "n80_label",

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from adoption.power.population import PowerDesign
+from adoption.power.population import PowerDesign, composite_scores
 from adoption.structural.effects import EffectDefinition, evaluate_effects
 from adoption.structural.ols import estimates_from_moments, path_vcov
 from adoption.structural.paths import PathModel
@@ -90,14 +90,10 @@ def batched_path_inference(S: np.ndarray, nobs: int, model: PathModel,
 def run_block(design: PowerDesign, task: tuple[int, int, list]) -> dict[str, np.ndarray]:
     """One task: ``len(seeds)`` replicates of size ``n`` (``task = (n, first, seeds)``)."""
     n, first, seeds = task
-    W = design.weights
-    cols = np.flatnonzero(np.abs(W).sum(axis=1) > 0)
-    Wm = W[cols]
-    S = np.empty((len(seeds), W.shape[1], W.shape[1]))
+    p = design.weights.shape[1]
+    S = np.empty((len(seeds), p, p))
     for r, ss in enumerate(seeds):
-        X = design.population.answers(np.random.default_rng(ss), n)
-        Z = X[:, cols] @ Wm
-        Z -= Z.mean(axis=0)
+        Z = composite_scores(design, design.population.answers(np.random.default_rng(ss), n))
         S[r] = Z.T @ Z / n
     out = batched_path_inference(S, n, design.model, design.definitions)
     out["rep"] = np.arange(first, first + len(seeds))
