@@ -15,6 +15,7 @@ from adoption.errors import InputError
 from adoption.pls import estimate_pls, pls_model
 from adoption.pls.stage import fit_pls, mean_replace
 from adoption.spec import parse_spec
+from adoption.structural.moderated import main_effects_syntax
 from tests.conftest import EXAMPLE_SPEC
 
 TABLES = ["paths", "r2", "effects", "outer", "reliability", "htmt", "fornell_larcker",
@@ -62,11 +63,24 @@ def test_mode_b_and_options_reach_the_estimate(example_run):
     res = fit_pls(example_run.cleaned, s)
     assert res.bootstrap is None and res.options["modes"]["HAB"] == "B"
     model = pls_model({c: list(s.constructs[c].items) for c in res.estimate.model.constructs},
-                      s.structural, modes={"HAB": "B"})
+                      main_effects_syntax(s.structural), modes={"HAB": "B"})
     data, _ = mean_replace(example_run.cleaned.data[list(model.items)])
     direct = estimate_pls(data, model, scheme="factor")
     assert_allclose(res.tables["outer"]["weight"], direct.outer["weight"], rtol=0, atol=1e-12)
     assert res.tables["paths"]["pvalue"].isna().all()      # no bootstrap, no p-values
+
+
+def test_interaction_terms_are_left_to_the_composite_moderation(example_run):
+    """The example's structural model holds HAB:COM (which PLS refused, crashing the
+    run): PLS fits the main effects, says so, and equals the model without the term."""
+    s = _spec(pls={"bootstrap": 0})
+    assert "HAB:COM" in s.structural
+    res = fit_pls(example_run.cleaned, s)
+    assert any("main effects only" in w for w in res.warnings)
+    plain = _spec(structural=s.structural.replace(" + HAB:COM", ""), pls={"bootstrap": 0})
+    same = fit_pls(example_run.cleaned, plain)
+    assert not any("main effects only" in w for w in same.warnings)
+    pd.testing.assert_frame_equal(res.tables["paths"], same.tables["paths"])
 
 
 def test_run_writes_pls_results_and_tables(example_run):

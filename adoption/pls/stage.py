@@ -37,6 +37,7 @@ from adoption.pls.quality import (
     vif_items,
 )
 from adoption.spec import PLSOptions, Survey, parse_hypothesis
+from adoption.structural.moderated import has_moderation, main_effects_syntax
 from adoption.structural.paths import parse_structural
 from adoption.vocabulary import DEFAULT_SEED
 
@@ -135,7 +136,7 @@ def _hypotheses(survey: Survey, paths: pd.DataFrame, alpha: float = 0.05) -> pd.
     structural stage: significant at ``alpha`` (bootstrap t) with the expected sign."""
     hyps = ([(h, *parse_hypothesis(t)) for h, t in survey.hypotheses.items()] if survey.hypotheses
             else [(f"P{i}", x, y, None) for i, (y, x) in
-                  enumerate(parse_structural(survey.structural).edges, 1)])
+                  enumerate(parse_structural(main_effects_syntax(survey.structural)).edges, 1)])
     rows = []
     for hid, x, y, sign in hyps:
         hit = paths[(paths.lhs == y) & (paths.rhs == x)]
@@ -171,13 +172,17 @@ def fit_pls(cleaned: CleanedResponses, survey: Survey, *, options: PLSOptions | 
     Missing answers are replaced by the item mean (seminr's default), logged per item.
     Bootstrap: percentile and BCa intervals, SD as ``options.conventions``; f2 is not
     bootstrapped (its refits would multiply the time by the number of paths).
+    Interaction terms of ``structural`` (``X:W``) are left out of the PLS model (its
+    main effects are fitted, and a warning says so); the composite model's moderation
+    reports them (the two-stage PLS approach is :mod:`adoption.pls.moderation`).
     """
     opt = options or survey.pls
     B = opt.bootstrap if bootstrap is None else bootstrap
-    inner = parse_structural(survey.structural)
+    moderated = has_moderation(survey.structural)   # interaction terms: see the Notes
+    syntax = main_effects_syntax(survey.structural) if moderated else survey.structural
+    inner = parse_structural(syntax)
     constructs = {c: list(survey.constructs[c].items) for c in inner.variables}
-    model = pls_model(constructs, survey.structural,
-                      modes={c: survey.constructs[c].mode for c in constructs})
+    model = pls_model(constructs, syntax, modes={c: survey.constructs[c].mode for c in constructs})
     data, log = mean_replace(cleaned.data[list(model.items)])
     est = estimate_pls(data, model, scheme=opt.scheme, consistent=opt.consistent)
     boot = (bootstrap_pls(data, model, B=B, seed=seed, scheme=opt.scheme,
@@ -199,6 +204,9 @@ def fit_pls(cleaned: CleanedResponses, survey: Survey, *, options: PLSOptions | 
         "hypotheses": _hypotheses(survey, paths), "predict": pred.metrics,
         "ipma": pls_ipma(est, data, survey), **_group_tables(data, model, cleaned, survey, seed, opt)}
     warnings = [*est.warnings, *(boot.warnings if boot else ())]
+    if moderated:
+        warnings.append("PLS-SEM fits the main effects only: the structural model's interaction "
+                        "terms are estimated in the composite model's moderation tables.")
     options_run = {**opt.model_dump(), "bootstrap": B, "seed": seed,
                    "modes": {b.name: b.mode for b in model.blocks}}
     return PLSResults(est, boot, pred, options_run, tables, tuple(log), tuple(warnings))
