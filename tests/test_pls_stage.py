@@ -71,13 +71,13 @@ def test_mode_b_and_options_reach_the_estimate(example_run):
 
 
 def test_interaction_terms_are_left_to_the_composite_moderation(example_run):
-    """The example's structural model holds HAB:COM (which PLS refused, crashing the
+    """The example's structural model holds COM:HAB (which PLS refused, crashing the
     run): PLS fits the main effects, says so, and equals the model without the term."""
     s = _spec(pls={"bootstrap": 0})
-    assert "HAB:COM" in s.structural
+    assert "COM:HAB" in s.structural
     res = fit_pls(example_run.cleaned, s)
     assert any("main effects only" in w for w in res.warnings)
-    plain = _spec(structural=s.structural.replace(" + HAB:COM", ""), pls={"bootstrap": 0})
+    plain = _spec(structural=s.structural.replace(" + COM:HAB", ""), pls={"bootstrap": 0})
     same = fit_pls(example_run.cleaned, plain)
     assert not any("main effects only" in w for w in same.warnings)
     pd.testing.assert_frame_equal(res.tables["paths"], same.tables["paths"])
@@ -94,8 +94,9 @@ def test_run_writes_pls_results_and_tables(example_run):
         assert (out / "tables" / f"pls_{name}.csv").exists(), name
     paths = pd.read_csv(out / "tables" / "pls_paths.csv")
     survey = example_run.survey
+    main = main_effects_syntax(survey.structural)   # PLS leaves COM:HAB to the moderation
     n_paths = sum(len(r.split("+")) for r in
-                  (line.split("~")[1] for line in survey.structural.strip().splitlines()))
+                  (line.split("~")[1] for line in main.strip().splitlines()))
     assert len(paths) == len(pls["paths"]) == n_paths
     assert ((paths["ci.lower"] <= paths["est"]) & (paths["est"] <= paths["ci.upper"])).all()
     # MICOM and MGA for the spec's two-group column (school_type); not for 3- or 4-group ones

@@ -46,15 +46,17 @@ def test_bad_interactions_refused():
 
 @pytest.fixture(scope="module")
 def moderated():
-    """The example spec with ``WIL ~ ... + -0.12*HAB:COM`` (COM is endogenous, normal)."""
+    """The example spec's population with ``WIL ~ ... + -0.12*HAB:COM`` as its one
+    interaction (COM is endogenous and normal); the example's own term is taken out."""
     survey = load_spec(SPEC)
-    paths = survey.population.paths.rstrip() + f" + {G}*HAB:COM\n"
+    lines = [ln.split(" + -0.12*COM:HAB")[0] for ln in survey.population.paths.strip().splitlines()]
+    paths = "\n".join(lines) + f" + {G}*HAB:COM\n"
     pop = survey.population.model_copy(update={"paths": paths})
     return population_model(survey.model_copy(update={"population": pop}))
 
 
 def test_outcome_variance_is_one(moderated):
-    assert moderated.paths["WIL"]["HAB:COM"] == G
+    assert moderated.paths["WIL"]["HAB:COM"] == G and "COM:HAB" not in moderated.paths["WIL"]
     np.testing.assert_allclose(np.diag(moderated.S), 1.0, atol=1e-12)
     n = 40_000
     eta = moderated.latent(np.random.default_rng(7), n)
