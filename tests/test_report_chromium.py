@@ -313,11 +313,16 @@ def test_wide_tables_fit_a_landscape_page(run_report, tmp_path):
     assert [b for b in wide if b["right"] > LANDSCAPE_PX + 1 or b["scroll"] > b["client"] + 1] == []
 
 
-def test_print_shows_static_figures_without_toolbars(printed):
+def test_print_shows_static_figures_without_toolbars(printed, example_run):
     assert printed["plotly"] == 0 and printed["modebar"] == 0
     # one static image for each interactive figure: the Likert chart, the composite and
-    # latent path diagrams, and (the example run fits PLS too) the PLS diagram and the IPMA
-    assert printed["images"] == 5
+    # latent path diagrams, (the example run fits PLS too) the PLS diagram and the IPMA,
+    # and per moderated path of the composite model (the example's COM:HAB) an
+    # interaction plot and a Johnson-Neyman plot
+    mod = example_run.results["structural"]["composite"].get("moderation") or {}
+    moderated = {(r["lhs"], r["focal"], r["moderator"]) for r in mod.get("interactions") or []}
+    assert len(moderated) == 1
+    assert printed["images"] == 5 + 2 * len(moderated)
 
 
 def test_pdf_has_portrait_and_landscape_a4_pages(printed, tmp_path):
