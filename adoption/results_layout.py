@@ -48,6 +48,8 @@ TABLES: dict[str, str] = {
     "tables/latent_estimates.csv": "latent SEM",
     "tables/latent_effects.csv": "latent SEM",
     "tables/latent_modification_indices.csv": "latent SEM",
+    "tables/moderation_*.csv": "interaction terms (composite model)",
+    "tables/latent_interactions.csv": "interaction terms between constructs (latent SEM)",
     "tables/invariance_*.csv": "group comparisons",
     "tables/pls_*.csv": "PLS-SEM",
     "tables/thresholds.csv": "ordinal",
@@ -196,4 +198,30 @@ def model_tables(structural) -> list[tuple[str, pd.DataFrame]]:
         out += [(f"tables/{form.form}_estimates.csv", form.model_fit.estimates),
                 (f"tables/{form.form}_effects.csv", eff),
                 (f"tables/{form.form}_modification_indices.csv", form.modification_indices)]
+    return out + moderation_tables(structural)
+
+
+def _joined(frame: pd.DataFrame) -> pd.DataFrame:
+    """``path`` lists written as ``X -> M -> Y``."""
+    if frame is None or "path" not in frame:
+        return frame
+    return frame.assign(path=frame["path"].map(lambda p: " -> ".join(p) if isinstance(
+        p, (list, tuple)) else p))
+
+
+def moderation_tables(structural) -> list[tuple[str, pd.DataFrame]]:
+    """The composite model's moderation (interactions, simple slopes, Johnson-Neyman
+    points, conditional indirect effects and indices) and the latent interactions."""
+    out = []
+    mod = structural.moderation
+    if mod is not None:
+        out += [(f"tables/moderation_{name}.csv", frame) for name, frame in (
+            ("interactions", mod.interactions), ("slopes", mod.slopes),
+            ("johnson_neyman", mod.johnson_neyman), ("conditional", _joined(mod.conditional)))
+            if frame is not None and len(frame)]
+    lat = structural.latent.moderation if structural.latent is not None else None
+    if lat is not None and lat.interactions:
+        out.append(("tables/latent_interactions.csv", pd.concat(
+            [r.interaction.assign(method=r.method) for r in lat.interactions],
+            ignore_index=True)))
     return out

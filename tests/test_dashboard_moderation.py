@@ -62,3 +62,21 @@ def test_effects_page_shows_the_moderation(root, monkeypatch):
     assert len(jn["data"][1]["x"]) == len(mod["curves"])
     labels = [e.label for e in at.get("download_button")]
     assert labels.count("PNG") == 2 and labels.count("SVG") == 2
+
+
+def test_effects_page_shows_the_moderation_tables(root, monkeypatch):
+    """The interaction, simple-slope and conditional-effect tables the report has, on the
+    dashboard too (each with its CSV download)."""
+    path, mod = root
+    monkeypatch.setenv("ADOPTION_DASHBOARD_ROOT", str(path))
+    at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=60)
+    at.query_params["run"] = "mod"
+    at.run()
+    at.switch_page("views/effects.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    shown = [e.value for e in at.dataframe]
+    shown = [getattr(f, "data", f) for f in shown]   # a Styler carries its frame as .data
+    assert len(shown) >= 2
+    assert any(len(f) == len(mod["slopes"]) for f in shown)
+    text = "\n".join(str(m.value) for m in at.markdown)
+    assert "Simple slopes" in text or "simple slopes" in text.lower()

@@ -1,6 +1,7 @@
 """Effects: indirect and total effects as forest plots with their bootstrap CIs, and tables;
 for a composite model with interaction terms, each moderation in a sentence, its
-interaction plot and its Johnson-Neyman plot."""
+interaction plot and its Johnson-Neyman plot, and the tables of the interactions, simple
+slopes and conditional (indirect) effects with the index of moderated mediation."""
 
 import pandas as pd
 import streamlit as st
@@ -10,6 +11,7 @@ from adoption.figures.moderation import (interaction_figure, interaction_image, 
                                          jn_image, moderated_paths, prepare_interaction,
                                          prepare_jn)
 from adoption.report import tables as T
+from adoption.report.moderation import moderation_tables
 from adoption.report.moderation_text import moderation_sentence
 from ui import figure, not_in_run, plain, run_or_stop, table
 
@@ -79,3 +81,7 @@ if isinstance(mod, dict) and moderated_paths(mod):
             figure(jn_figure(jn), f"jn_{stem}", lambda c=jn: jn_image(c, "png", dpi=150),
                    lambda c=jn: jn_image(c, "svg"), key=f"jn-{stem}",
                    title="Johnson–Neyman plot", note=jn.note)
+    raw = {"moderation": mod.get("interactions"), "slopes": mod.get("slopes"),
+           "conditional": mod.get("conditional")}
+    for t in moderation_tables(mod, "composite"):   # keys: moderation-, slopes-, conditional-
+        table(t, t.title, pd.DataFrame(raw.get(t.key.split("-")[0]) or []))
