@@ -358,6 +358,8 @@ def build_brief(results: Mapping[str, Any], labels: Mapping[str, str] | None = N
     desc = {k: v for k, v in (results.get("descriptives") or {}).items() if isinstance(v, list)}
     constructs = {c: list(v.get("items") or []) for c, v in (results.get("constructs") or {}).items()
                   if isinstance(v, Mapping)}
+    if constructs:   # drivers are constructs: not a product term (COM_x_HAB), dummy or control
+        drivers = drivers[drivers["source"].isin(list(constructs))].reset_index(drop=True)
     findings, act, certain = [], [], []
     what = short_name(outcome, labels) if outcome else ""
     ipma = where_to_act(drivers, item_performance(desc.get("items") or [], desc.get("distribution") or [],

@@ -62,13 +62,17 @@ def test_final_outcome_is_the_outcome_that_predicts_nothing(results):
     assert final_outcome([{"op": "=~", "lhs": "A", "rhs": "a1"}]) is None
 
 
-def test_wording_rules_on_the_run(brief):
+def test_wording_rules_on_the_run(brief, results):
     text = _all_text(brief)
     assert causal_words_in(text) == []
     assert not P_VALUE.search(text), P_VALUE.search(text)
     assert "associations" in text and "not what would happen" in text
     assert 3 <= len(brief.findings) <= 4
-    assert brief.sample[0].startswith(f"{545:,} responses were analysed, of {601:,} received")
+    flow = results["sample"]   # the run's own sample flow (601 in, 546 analysed today)
+    assert brief.sample[0].startswith(f"{flow['rows_analysed']:,} responses were analysed, "
+                                      f"of {flow['rows_in']:,} received")
+    set_aside = sum(r["count"] for r in flow["excluded"])
+    assert f"{set_aside} were set aside" in brief.sample[0]
 
 
 def test_findings_and_certainty_are_the_run_numbers(brief, results):
@@ -82,8 +86,10 @@ def test_findings_and_certainty_are_the_run_numbers(brief, results):
     assert f"{labels[clear[1]['path'][0]]} ({clear[1]['path'][0]}) comes next" in brief.findings[2]
     assert unclear and all(f"({r['path'][0]})" in brief.findings[-1] for r in unclear)
     assert "no clear link" in brief.findings[-1]
-    # every driver's range, in words, with the interval's ends as shown
+    # every driver's range, in words, with the interval's ends as shown; a product term
+    # of the moderation (COM_x_HAB) is not a driver
     assert len(brief.certainty) == len(total)
+    assert not any("_x_" in s for s in brief.certainty)
     for r in total:
         line = next(s for s in brief.certainty if f"({r['path'][0]}):" in s)
         rng = f"{format_bounded(r['std.all.ci.lower'])} to {format_bounded(r['std.all.ci.upper'])}"
