@@ -308,8 +308,11 @@ def test_effects_forest_plots(runs, monkeypatch):
     err = charts[0]["data"][0]["error_x"]
     assert err["type"] == "data" and not err["symmetric"]
     heads = [list(t.columns) for t in tables(at)]
-    assert len(heads) == len(kinds)
-    assert all(h[:6] == ["Path", "b", "SE", "β", "p", "95% CI"] for h in heads)
+    # the effects tables, then (a run with an interaction term) the moderation tables
+    from adoption.report.moderation import moderation_tables
+
+    assert len(heads) == len(kinds) + len(moderation_tables(model.get("moderation")))
+    assert all(h[:6] == ["Path", "b", "SE", "β", "p", "95% CI"] for h in heads[:len(kinds)])
     at.toggle(key="effects-std").set_value(True).run()
     assert "Standardised effect" in json.dumps(plotly_charts(at)[0]["layout"]["xaxis"])
 
