@@ -150,10 +150,18 @@ def test_parsed_representation():
     assert m.labels == ("a", "b")
 
 
-@pytest.mark.parametrize("reader", ["structural", "simulator", "engine"])
-def test_every_reader_refuses_an_interaction(reader):
+@pytest.mark.parametrize("reader", ["structural", "engine"])
+def test_every_model_reader_refuses_an_interaction(reader):
+    """The path and SEM readers refuse X:Z (the moderation design forms the product
+    variable first, structural/moderated.py)."""
     with pytest.raises(InputError, match="line 2.*interaction term 'X:Z'.* not supported"):
         READERS[reader]("M ~ X\nY ~ M + X:Z")
+
+
+def test_the_simulator_reads_an_interaction_as_a_product_path():
+    """population.paths takes interaction terms (issue 14): the same parser's ':' term,
+    with its coefficient."""
+    assert parse_paths("M ~ X\nY ~ M + -0.12*X:Z")["Y"] == {"M": 0.2, "X:Z": -0.12}
 
 
 def test_multigroup_refuses_what_it_would_ignore():
