@@ -34,7 +34,10 @@ def check_xlsx_zip(path: Path) -> None:
                          "Export the responses as CSV instead.")
     for i in infos:
         if i.file_size > (1 << 20) and i.file_size > limits.MAX_XLSX_RATIO * max(i.compress_size, 1):
-            raise InputError(f"{path}: part '{i.filename}' would inflate {i.file_size // max(i.compress_size, 1):,} "
+            # the part's name comes from the file: shown as one short line (a crafted name
+            # can hold line breaks and thousands of characters)
+            name = repr(i.filename[:60] + ("..." if len(i.filename) > 60 else ""))
+            raise InputError(f"{path}: part {name} would inflate {i.file_size // max(i.compress_size, 1):,} "
                              f"times (from {i.compress_size:,} to {i.file_size:,} bytes), like a zip bomb. "
                              "Export the responses as CSV instead.")
 
