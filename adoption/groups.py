@@ -56,7 +56,7 @@ from adoption.parallel import run_tasks
 from adoption.sem.multigroup import fit_multigroup, prepare_groups
 from adoption.sem.syntax import parse_model, write_formulas
 from adoption.spec import Survey
-from adoption.structural.moderated import has_moderation, main_effects_syntax
+from adoption.structural.moderated import construct_model
 from adoption.structural.stage import composite_scores
 
 __all__ = ["GroupComparison", "GroupResults", "run_groups", "strip_labels",
@@ -384,12 +384,14 @@ def _paths(scores: pd.DataFrame, survey: Survey, g, col: str, keep, estimator: s
            missing: str):
     """Multi-group composite path model: coefficients per group and equality tests
     (of the main effects: interaction terms are the composite moderation's)."""
-    moderated = has_moderation(survey.structural)
-    syntax = strip_labels(main_effects_syntax(survey.structural) if moderated
-                          else survey.structural)
+    reduced, moderated, observed = construct_model(survey.structural, list(survey.constructs))
+    syntax = strip_labels(reduced)
     setup = prepare_groups(syntax, scores, col, keep, missing)
     warnings = (["The multi-group path model compares the main effects; the interaction "
                  "terms are in the composite moderation tables."] if moderated else [])
+    if observed:
+        warnings.append(f"The multi-group path model leaves out the observed predictor(s) "
+                        f"{', '.join(observed)}: it compares the construct scores' paths.")
 
     def fit(**kw):
         return fit_multigroup(syntax, scores, col, groups=keep, estimator=estimator,

@@ -194,9 +194,8 @@ def model_tables(structural) -> list[tuple[str, pd.DataFrame]]:
     for form in (structural.composite, structural.latent):
         if form is None:
             continue
-        eff = form.effects.assign(path=form.effects["path"].map(" -> ".join))
         out += [(f"tables/{form.form}_estimates.csv", form.model_fit.estimates),
-                (f"tables/{form.form}_effects.csv", eff),
+                (f"tables/{form.form}_effects.csv", _joined(form.effects)),
                 (f"tables/{form.form}_modification_indices.csv", form.modification_indices)]
     return out + moderation_tables(structural)
 

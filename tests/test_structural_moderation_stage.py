@@ -128,3 +128,16 @@ def test_observed_moderator_leaves_the_latent_model_to_the_constructs(cleaned):
     assert {"COM", "HAB"} <= set(lat.loc[(lat["lhs"] == "WIL") & (lat["op"] == "~"), "rhs"])
     assert any("leaves out the observed predictor(s) gender" in w
                for w in res.composite.warnings)
+
+
+def test_construct_model_is_what_item_and_score_models_fit():
+    """One place decides what the latent SEM, PLS-SEM and the multi-group path model fit:
+    the structural model itself, or its construct-only main effects (the group path model
+    once failed with 'not in the data: age' on a spec naming age as a moderator)."""
+    from adoption.structural.moderated import construct_model
+
+    plain = "M ~ X\nY ~ M + X"
+    assert construct_model(plain, ["M", "X", "Y"]) == (plain, False, [])
+    syntax, inter, observed = construct_model("M ~ X\nY ~ M + X + age + X:age",
+                                              ["M", "X", "Y"])
+    assert (syntax, inter, observed) == ("M ~ X\nY ~ M + X", True, ["age"])

@@ -37,7 +37,7 @@ from adoption.pls.quality import (
     vif_items,
 )
 from adoption.spec import PLSOptions, Survey, parse_hypothesis
-from adoption.structural.moderated import has_moderation, main_effects_syntax
+from adoption.structural.moderated import construct_model
 from adoption.structural.paths import parse_structural
 from adoption.vocabulary import DEFAULT_SEED
 
@@ -136,7 +136,9 @@ def _hypotheses(survey: Survey, paths: pd.DataFrame, alpha: float = 0.05) -> pd.
     structural stage: significant at ``alpha`` (bootstrap t) with the expected sign."""
     hyps = ([(h, *parse_hypothesis(t)) for h, t in survey.hypotheses.items()] if survey.hypotheses
             else [(f"P{i}", x, y, None) for i, (y, x) in
-                  enumerate(parse_structural(main_effects_syntax(survey.structural)).edges, 1)])
+                  enumerate(parse_structural(construct_model(survey.structural,
+                                                             list(survey.constructs))[0]).edges,
+                            1)])
     rows = []
     for hid, x, y, sign in hyps:
         hit = paths[(paths.lhs == y) & (paths.rhs == x)]
@@ -178,8 +180,8 @@ def fit_pls(cleaned: CleanedResponses, survey: Survey, *, options: PLSOptions | 
     """
     opt = options or survey.pls
     B = opt.bootstrap if bootstrap is None else bootstrap
-    moderated = has_moderation(survey.structural)   # interaction terms: see the Notes
-    syntax = main_effects_syntax(survey.structural) if moderated else survey.structural
+    # interaction terms and observed regressors are left out: see the Notes
+    syntax, moderated, observed = construct_model(survey.structural, list(survey.constructs))
     inner = parse_structural(syntax)
     constructs = {c: list(survey.constructs[c].items) for c in inner.variables}
     model = pls_model(constructs, syntax, modes={c: survey.constructs[c].mode for c in constructs})
@@ -207,6 +209,9 @@ def fit_pls(cleaned: CleanedResponses, survey: Survey, *, options: PLSOptions | 
     if moderated:
         warnings.append("PLS-SEM fits the main effects only: the structural model's interaction "
                         "terms are estimated in the composite model's moderation tables.")
+    if observed:
+        warnings.append(f"PLS-SEM leaves out the observed predictor(s) {', '.join(observed)}: "
+                        "it is fitted to the items only.")
     options_run = {**opt.model_dump(), "bootstrap": B, "seed": seed,
                    "modes": {b.name: b.mode for b in model.blocks}}
     return PLSResults(est, boot, pred, options_run, tables, tuple(log), tuple(warnings))

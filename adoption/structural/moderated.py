@@ -41,6 +41,7 @@ __all__ = [
     "ModerationResults",
     "has_moderation",
     "main_effects_syntax",
+    "construct_model",
     "observed_terms",
     "expand_like",
     "added_variables",
@@ -76,6 +77,21 @@ def main_effects_syntax(structural: str, constructs=None) -> str:
     keep = None if constructs is None else set(constructs)
     return write_formulas([f for f in parsed.formulas if not f.interaction
                            and (keep is None or f.op != "~" or f.rhs in keep)])
+
+
+def construct_model(structural: str, constructs) -> tuple[str, bool, list[str]]:
+    """The structural model as the models fitted to items or construct scores only (the
+    latent SEM, PLS-SEM, the multi-group path model) can take it.
+
+    Returns ``(syntax, interactions, observed)``: ``structural`` itself when it has no
+    interaction term and no observed regressor, else :func:`main_effects_syntax` without
+    them; whether interaction terms were left out; the observed regressors left out.
+    """
+    interactions = has_moderation(structural)
+    observed = observed_terms(structural, constructs)
+    if not interactions and not observed:
+        return structural, False, []
+    return main_effects_syntax(structural, constructs), interactions, observed
 
 
 def observed_terms(structural: str, constructs) -> list[str]:
